@@ -1,0 +1,58 @@
+"""What every service process holds: its engine, kernel tables, unit-of-work factory and outbox relay."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from services.shared import db
+from services.shared.bus import EventBus
+from services.shared.outbox import OutboxRelay
+from services.shared.refdata import DatasetSpec, DatasetVersions, ImportResult, Progress, import_dataset
+from services.shared.settings import Settings
+from services.shared.tables import kernel_tables
+from services.shared.uow import UnitOfWork
+
+
+@dataclass
+class ServiceContext:
+    name: str
+    settings: Settings
+    engine: Engine
+    outbox: sa.Table
+    processed: sa.Table
+    datasets: sa.Table
+    relay: OutboxRelay
+    dataset_specs: tuple[DatasetSpec, ...] = ()
+    _closed: bool = field(default=False, repr=False)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.engine, self.name, self.outbox, self.processed, on_commit=self.relay.wake)
+
+    def import_reference_data(self, progress: Progress | None = None,
+                              only: str | None = None) -> list[ImportResult]:
+        return [import_dataset(self.uow(), self.datasets, spec, self.settings.data_dir, progress)
+                for spec in self.dataset_specs if only in (None, spec.name)]
+
+    def dataset_versions(self) -> list:
+        with self.engine.connect() as connection:
+            return DatasetVersions(connection, self.datasets).all_current()
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self.relay.stop()
+            self.engine.dispose()
+
+
+def build_context(settings: Settings, service: str, metadata: sa.MetaData, migrations: Path, bus: EventBus,
+                  dataset_specs: tuple[DatasetSpec, ...] = ()) -> ServiceContext:
+    """Create the engine, migrate the schema, and prepare (not start) the relay."""
+    outbox, processed, datasets = kernel_tables(metadata)
+    engine = db.create_engine(settings, service)
+    db.migrate(engine, settings, service, migrations)
+    relay = OutboxRelay(engine, outbox, bus, service, poll_interval=settings.outbox_poll_s)
+    return ServiceContext(service, settings, engine, outbox, processed, datasets, relay, dataset_specs)

@@ -1,0 +1,129 @@
+"""Domain errors with stable reason codes (protos/xborder/common/v1/errors.proto) and field violations.
+
+Services raise these; one gRPC interceptor turns them into a status with google.rpc.ErrorInfo and
+BadRequest details, and the gateway turns those into RFC 9457 problem+json.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import grpc
+
+ERROR_DOMAIN = "xborder.io"
+
+
+@dataclass(frozen=True)
+class FieldViolation:
+    """One invalid request field: its path (proto field names, dotted) and why it is invalid."""
+
+    field: str
+    description: str
+
+
+class XborderError(Exception):
+    """Base of every error a caller may see. `reason` is an ErrorReason name without its prefix."""
+
+    reason = "INTERNAL"
+    status = grpc.StatusCode.INTERNAL
+
+    def __init__(self, message: str, *, metadata: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.metadata = dict(metadata or {})
+
+    @property
+    def violations(self) -> tuple[FieldViolation, ...]:
+        return ()
+
+
+class ValidationError(XborderError):
+    reason = "VALIDATION_FAILED"
+    status = grpc.StatusCode.INVALID_ARGUMENT
+
+    def __init__(self, violations: Iterable[FieldViolation], message: str | None = None) -> None:
+        self._violations = tuple(violations)
+        if not self._violations:
+            raise ValueError("a ValidationError needs at least one field violation")
+        summary = "; ".join(f"{v.field}: {v.description}" for v in self._violations)
+        super().__init__(message or f"invalid request: {summary}")
+
+    @property
+    def violations(self) -> tuple[FieldViolation, ...]:
+        return self._violations
+
+    @classmethod
+    def single(cls, field: str, description: str) -> ValidationError:
+        return cls([FieldViolation(field, description)])
+
+
+class CodeCheckFailed(ValidationError):
+    reason = "CODE_CHECK_FAILED"
+
+
+class UnknownCurrency(ValidationError):
+    reason = "UNKNOWN_CURRENCY"
+
+
+class NotFound(XborderError):
+    reason = "NOT_FOUND"
+    status = grpc.StatusCode.NOT_FOUND
+
+    def __init__(self, message: str, *, field: str | None = None, metadata: dict[str, str] | None = None):
+        super().__init__(message, metadata=metadata)
+        self.field = field
+
+    @property
+    def violations(self) -> tuple[FieldViolation, ...]:
+        return (FieldViolation(self.field, self.message),) if self.field else ()
+
+
+class RateUnavailable(NotFound):
+    reason = "RATE_UNAVAILABLE"
+
+
+class ReferenceDataMissing(XborderError):
+    reason = "REFERENCE_DATA_MISSING"
+    status = grpc.StatusCode.FAILED_PRECONDITION
+
+
+class IdempotencyConflict(XborderError):
+    reason = "IDEMPOTENCY_CONFLICT"
+    status = grpc.StatusCode.ALREADY_EXISTS
+
+
+class Unavailable(XborderError):
+    reason = "UNAVAILABLE"
+    status = grpc.StatusCode.UNAVAILABLE
+
+
+class PayloadTooLarge(XborderError):
+    reason = "PAYLOAD_TOO_LARGE"
+    status = grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
+class PermissionDenied(XborderError):
+    reason = "PERMISSION_DENIED"
+    status = grpc.StatusCode.PERMISSION_DENIED
+
+
+class ConfigurationError(Exception):
+    """A setting is missing or malformed; raised at start-up, before anything is served."""
+
+
+class Violations:
+    """Collects every field violation of one message, so a caller learns all its mistakes at once."""
+
+    def __init__(self) -> None:
+        self._items: list[FieldViolation] = []
+
+    def add(self, field: str, description: str) -> None:
+        self._items.append(FieldViolation(field, description))
+
+    def __bool__(self) -> bool:
+        return bool(self._items)
+
+    def raise_if_any(self, error: type[ValidationError] = ValidationError) -> None:
+        if self._items:
+            raise error(self._items)

@@ -1,0 +1,147 @@
+"""gRPC server bootstrap: health, reflection, the error/observability interceptor, limits, shutdown.
+
+Every xborder gRPC server (each service and the gateway's front door) is built here, so they all behave
+the same: request ids, JSON logs, metrics, rich error details, bounded message sizes and deadlines.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent import futures
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from services.shared.errors import XborderError
+from services.shared.grpc_errors import internal_status, to_status
+from services.shared.logs import bind_request, get_logger, new_request_id
+from services.shared.metrics import RPC_LATENCY
+from services.shared.settings import Settings
+
+log = get_logger(__name__)
+
+REQUEST_ID_HEADER = "x-request-id"
+
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)
+
+
+def remaining_timeout(default: float) -> float:
+    """Seconds left for downstream calls: the caller's deadline clamped to `default`.
+
+    grpcio does not propagate deadlines (grpc/grpc#26236) and reports ~9.2e18 s without one.
+    """
+    deadline = _deadline.get()
+    if deadline is None:
+        return default
+    return max(0.001, min(default, deadline - time.monotonic()))
+
+
+class ObservabilityInterceptor(grpc.ServerInterceptor):
+    """Binds a request id, times the call, and turns exceptions into rich statuses."""
+
+    def __init__(self, default_deadline_s: float) -> None:
+        self.default_deadline_s = default_deadline_s
+
+    def intercept_service(self, continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+                          handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
+        handler = continuation(handler_call_details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        method = handler_call_details.method
+        metadata = dict(handler_call_details.invocation_metadata or ())
+        inner = handler.unary_unary
+        default_deadline = self.default_deadline_s
+
+        def wrapped(request: Any, context: grpc.ServicerContext) -> Any:
+            request_id = str(metadata.get(REQUEST_ID_HEADER) or new_request_id())
+            bind_request(request_id, rpc=method)
+            remaining = context.time_remaining()
+            budget = default_deadline if remaining is None else min(default_deadline, remaining)
+            token = _deadline.set(time.monotonic() + budget)
+            context.set_trailing_metadata(((REQUEST_ID_HEADER, request_id),))
+            started = time.perf_counter()
+            code = "OK"
+            try:
+                return inner(request, context)
+            except XborderError as error:
+                code = error.status.name
+                log.info("rpc_rejected", reason=error.reason, error=error.message)
+                context.abort_with_status(to_status(error, request_id))
+            except grpc.RpcError as error:
+                # A downstream call failed and was not handled: pass its status through unchanged.
+                if hasattr(error, "code") and isinstance(error.code(), grpc.StatusCode):
+                    code = error.code().name
+                    context.abort(error.code(), error.details() or "")
+                raise
+            except Exception:
+                if context.code() is not None:  # abort() was already called by the handler
+                    raise
+                code = "INTERNAL"
+                log.exception("rpc_failed")
+                context.abort_with_status(internal_status(request_id))
+            finally:
+                _deadline.reset(token)
+                RPC_LATENCY.labels(method, code).observe(time.perf_counter() - started)
+
+        return grpc.unary_unary_rpc_method_handler(
+            wrapped,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+def channel_options(settings: Settings) -> list[tuple[str, Any]]:
+    return [
+        ("grpc.max_receive_message_length", settings.grpc_max_message_bytes),
+        ("grpc.max_send_message_length", settings.grpc_max_message_bytes),
+    ]
+
+
+@dataclass
+class RunningServer:
+    server: grpc.Server
+    port: int
+    health: health.HealthServicer
+    service_names: Sequence[str]
+    on_stop: list[Callable[[], None]] = field(default_factory=list)
+
+    def stop(self, grace: float = 5.0) -> None:
+        """Graceful shutdown: report NOT_SERVING, finish in-flight calls for `grace` seconds, then stop."""
+        self.health.enter_graceful_shutdown()
+        self.server.stop(grace).wait(grace + 1)
+        for callback in self.on_stop:
+            callback()
+
+    def wait(self) -> None:
+        self.server.wait_for_termination()
+
+
+def serve(settings: Settings, register: Iterable[Callable[[grpc.Server], None]], service_names: Sequence[str],
+          *, port: int, host: str | None = None,
+          extra_interceptors: Sequence[grpc.ServerInterceptor] = ()) -> RunningServer:
+    """Build and start a server on host:port (port 0 picks a free one, as tests do)."""
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=settings.grpc_workers, thread_name_prefix="grpc"),
+        interceptors=[ObservabilityInterceptor(settings.default_deadline_s), *extra_interceptors],
+        options=[*channel_options(settings), ("grpc.so_reuseport", 0)],
+        maximum_concurrent_rpcs=settings.grpc_workers * 16,
+    )
+    for add in register:
+        add(server)
+    health_servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    full_names = [*service_names, health.SERVICE_NAME, reflection.SERVICE_NAME]
+    reflection.enable_server_reflection(full_names, server)
+    bound = server.add_insecure_port(f"{host or settings.host}:{port}")
+    if bound == 0:
+        raise OSError(f"cannot bind gRPC port {host or settings.host}:{port}")
+    server.start()
+    for name in [*service_names, ""]:
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    log.info("grpc_serving", services=list(service_names), port=bound)
+    return RunningServer(server, bound, health_servicer, service_names)

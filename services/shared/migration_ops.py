@@ -1,0 +1,52 @@
+"""Alembic helpers shared by every service's migrations.
+
+`run_env` is each service's whole env.py. `create_kernel_tables` is frozen at its first shape: later
+changes to the kernel tables get migrations of their own, never an edit here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+
+def run_env(context: Any) -> None:
+    connection = context.config.attributes.get("connection")
+    if connection is None:
+        raise RuntimeError("migrations run through services.shared.db.migrate(), which passes a connection")
+    context.configure(connection=connection, target_metadata=None, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def create_kernel_tables(op: Any) -> None:
+    tz = sa.DateTime(timezone=True)
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+        sa.Column("source", sa.String(40), nullable=False),
+        sa.Column("event_type", sa.String(80), nullable=False),
+        sa.Column("payload", sa.Text, nullable=False),
+        sa.Column("occurred_at", tz, nullable=False),
+        sa.Column("published_at", tz, nullable=True),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("last_error", sa.Text, nullable=True),
+    )
+    op.create_index("ix_outbox_unpublished", "outbox", ["published_at", "id"])
+    op.create_table(
+        "processed_events",
+        sa.Column("consumer", sa.String(120), primary_key=True),
+        sa.Column("event_id", sa.String(36), primary_key=True),
+        sa.Column("processed_at", tz, nullable=False),
+    )
+    op.create_table(
+        "dataset_versions",
+        sa.Column("dataset", sa.String(60), primary_key=True),
+        sa.Column("version", sa.String(64), primary_key=True),
+        sa.Column("record_count", sa.Integer, nullable=False),
+        sa.Column("source", sa.Text, nullable=False),
+        sa.Column("imported_at", tz, nullable=False),
+        sa.Column("is_current", sa.Boolean, nullable=False),
+    )

@@ -1,0 +1,143 @@
+"""Versioned, idempotent reference-data imports.
+
+A dataset's version is the SHA-256 of its source file. Importing a file whose version is already current
+changes nothing and says so; a new version replaces the dataset's rows, records the version and emits
+`reference_data_imported` through the outbox, all in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from xborder.common.v1 import events_pb2
+
+from services.shared.clock import utcnow
+from services.shared.errors import ReferenceDataMissing
+from services.shared.uow import UnitOfWork
+
+Progress = Callable[[int], None]
+"""Called with the number of records loaded since the last call (drives the CLI's progress bar)."""
+
+Loader = Callable[[Connection, Path, Progress], int]
+"""Replaces a dataset's rows from a file; returns the number of records loaded."""
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str
+    relative_path: str
+    source: str
+    loader: Loader
+    expected_records: int  # an estimate for progress bars only
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    service: str
+    dataset: str
+    version: str
+    record_count: int
+    changed: bool
+    previous_version: str
+
+    def describe(self) -> str:
+        if not self.changed:
+            return f"{self.dataset}: unchanged (version {self.version[:12]} is already current)"
+        was = f", replacing {self.previous_version[:12]}" if self.previous_version else ""
+        return f"{self.dataset}: imported {self.record_count} records as version {self.version[:12]}{was}"
+
+
+@dataclass(frozen=True)
+class DatasetVersion:
+    dataset: str
+    version: str
+    record_count: int
+    source: str
+    imported_at: object
+
+
+def file_version(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class DatasetVersions:
+    """Repository over the `dataset_versions` kernel table."""
+
+    def __init__(self, connection: Connection, table: sa.Table) -> None:
+        self.connection = connection
+        self.table = table
+
+    def current(self, dataset: str) -> DatasetVersion | None:
+        t = self.table
+        row = self.connection.execute(
+            sa.select(t.c.dataset, t.c.version, t.c.record_count, t.c.source, t.c.imported_at)
+            .where(t.c.dataset == dataset, t.c.is_current.is_(True))
+        ).first()
+        return DatasetVersion(*row) if row else None
+
+    def all_current(self) -> list[DatasetVersion]:
+        t = self.table
+        rows = self.connection.execute(
+            sa.select(t.c.dataset, t.c.version, t.c.record_count, t.c.source, t.c.imported_at)
+            .where(t.c.is_current.is_(True)).order_by(t.c.dataset)
+        ).all()
+        return [DatasetVersion(*row) for row in rows]
+
+    def require(self, dataset: str) -> DatasetVersion:
+        current = self.current(dataset)
+        if current is None:
+            raise ReferenceDataMissing(f"reference dataset {dataset!r} has not been imported; run `xborder import`")
+        return current
+
+    def make_current(self, dataset: str, version: str, record_count: int, source: str) -> None:
+        t = self.table
+        self.connection.execute(t.update().where(t.c.dataset == dataset).values(is_current=False))
+        existing = self.connection.execute(
+            sa.select(t.c.version).where(t.c.dataset == dataset, t.c.version == version)).first()
+        values = {"record_count": record_count, "source": source, "imported_at": utcnow(), "is_current": True}
+        if existing:  # going back to a version imported before
+            self.connection.execute(t.update().where(t.c.dataset == dataset, t.c.version == version).values(**values))
+        else:
+            self.connection.execute(t.insert().values(dataset=dataset, version=version, **values))
+
+
+def import_dataset(uow: UnitOfWork, versions_table: sa.Table, spec: DatasetSpec, data_dir: Path,
+                   progress: Progress | None = None, *, path: Path | None = None) -> ImportResult:
+    """Import one dataset if its file changed; the only commit is here (a service-layer handler)."""
+    source_path = path or data_dir / spec.relative_path
+    if not source_path.is_file():
+        raise FileNotFoundError(f"{spec.name}: source file {source_path} not found")
+    version = file_version(source_path)
+    with uow:
+        versions = DatasetVersions(uow.connection, versions_table)
+        current = versions.current(spec.name)
+        if current is not None and current.version == version:
+            return ImportResult(uow.service, spec.name, version, current.record_count, False, version)
+        count = spec.loader(uow.connection, source_path, progress or (lambda _: None))
+        versions.make_current(spec.name, version, count, spec.source)
+        previous = current.version if current else ""
+        uow.emit(events_pb2.ReferenceDataImported(
+            service=uow.service, dataset=spec.name, version=version, record_count=count, source=spec.source,
+            previous_version=previous))
+        uow.commit()
+    return ImportResult(uow.service, spec.name, version, count, True, previous)
+
+
+def replace_rows(connection: Connection, table: sa.Table, rows: list[dict[str, object]], progress: Progress,
+                 chunk: int = 5000) -> int:
+    """Delete a dataset table's rows and insert the new ones in chunks (one transaction, the caller's)."""
+    connection.execute(table.delete())
+    for start in range(0, len(rows), chunk):
+        part = rows[start:start + chunk]
+        connection.execute(table.insert(), part)
+        progress(len(part))
+    return len(rows)

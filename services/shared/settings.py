@@ -1,0 +1,151 @@
+"""Process configuration, read once from XB_* environment variables into a frozen dataclass."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from services.shared.errors import ConfigurationError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SERVICE_PORTS: dict[str, int] = {"compliance": 50051, "payments": 50052, "logistics": 50053}
+"""The gRPC port of each service that exists today (ARCHITECTURE.md: processes and transports)."""
+
+SECRET_FIELDS = frozenset({"database_url", "broker_url"})
+
+
+def _mask_url(url: str | None) -> str | None:
+    if not url or "@" not in url:
+        return url
+    parts = urlsplit(url)
+    user = parts.username or ""
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    secret = ":***" if parts.password else ""
+    return urlunsplit((parts.scheme, f"{user}{secret}@{host}{port}", parts.path, parts.query, parts.fragment))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a process needs to start. Defaults give the embedded platform (SQLite, in-process bus)."""
+
+    env: str = "dev"
+    var_dir: Path = ROOT / "var"
+    data_dir: Path = ROOT / "data"
+    database_url: str | None = None
+    db_schema_prefix: str = ""
+    broker_url: str | None = None
+    host: str = "127.0.0.1"
+    gateway_http_port: int = 8080
+    gateway_grpc_port: int = 50050
+    service_ports: Mapping[str, int] = field(default_factory=lambda: dict(SERVICE_PORTS))
+    service_hosts: Mapping[str, str] = field(default_factory=dict)
+    grpc_max_message_bytes: int = 4 * 1024 * 1024
+    grpc_workers: int = 16
+    default_deadline_s: float = 10.0
+    http_max_body_bytes: int = 1024 * 1024
+    metrics_port: int = 0
+    log_level: str = "INFO"
+    log_json: bool = True
+    outbox_poll_s: float = 0.5
+    seed_reference_data: bool = True
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read XB_* variables; an unparseable value is a ConfigurationError naming the variable."""
+        env = os.environ if environ is None else environ
+        kw: dict[str, object] = {}
+
+        def get(name: str) -> str | None:
+            value = env.get(f"XB_{name.upper()}")
+            return value if value not in (None, "") else None
+
+        def as_int(name: str, minimum: int = 0) -> None:
+            raw = get(name)
+            if raw is None:
+                return
+            try:
+                value = int(raw)
+            except ValueError:
+                raise ConfigurationError(f"XB_{name.upper()} must be an integer, got {raw!r}") from None
+            if value < minimum:
+                raise ConfigurationError(f"XB_{name.upper()} must be >= {minimum}, got {value}")
+            kw[name] = value
+
+        def as_float(name: str) -> None:
+            raw = get(name)
+            if raw is None:
+                return
+            try:
+                value = float(raw)
+            except ValueError:
+                raise ConfigurationError(f"XB_{name.upper()} must be a number, got {raw!r}") from None
+            if value <= 0:
+                raise ConfigurationError(f"XB_{name.upper()} must be > 0, got {value}")
+            kw[name] = value
+
+        def as_bool(name: str) -> None:
+            raw = get(name)
+            if raw is None:
+                return
+            if raw.lower() not in {"1", "0", "true", "false", "yes", "no"}:
+                raise ConfigurationError(f"XB_{name.upper()} must be true or false, got {raw!r}")
+            kw[name] = raw.lower() in {"1", "true", "yes"}
+
+        for name in ("env", "database_url", "broker_url", "host", "log_level", "db_schema_prefix"):
+            if (value := get(name)) is not None:
+                kw[name] = value
+        for name in ("var_dir", "data_dir"):
+            if (value := get(name)) is not None:
+                kw[name] = Path(value).expanduser().resolve()
+        for name in ("gateway_http_port", "gateway_grpc_port", "metrics_port"):
+            as_int(name)
+        as_int("grpc_workers", minimum=1)
+        as_int("grpc_max_message_bytes", minimum=1024)
+        as_int("http_max_body_bytes", minimum=1024)
+        as_float("default_deadline_s")
+        as_float("outbox_poll_s")
+        as_bool("log_json")
+        as_bool("seed_reference_data")
+
+        ports = dict(SERVICE_PORTS)
+        hosts: dict[str, str] = {}
+        for service in SERVICE_PORTS:
+            key = f"{service}_port"
+            raw = get(key)
+            if raw is not None:
+                if not raw.isdigit():
+                    raise ConfigurationError(f"XB_{key.upper()} must be an integer, got {raw!r}")
+                ports[service] = int(raw)
+            if (host := get(f"{service}_host")) is not None:
+                hosts[service] = host
+        kw["service_ports"] = ports
+        kw["service_hosts"] = hosts
+
+        url = kw.get("database_url")
+        if isinstance(url, str) and not url.startswith(("sqlite", "postgresql")):
+            raise ConfigurationError("XB_DATABASE_URL must be a sqlite:// or postgresql+psycopg:// URL")
+        broker = kw.get("broker_url")
+        if isinstance(broker, str) and not broker.startswith(("amqp://", "amqps://", "memory://")):
+            raise ConfigurationError("XB_BROKER_URL must be an amqp:// URL")
+        return cls(**kw)  # type: ignore[arg-type]
+
+    def service_address(self, service: str) -> str:
+        """host:port at which a service's gRPC server is reached."""
+        return f"{self.service_hosts.get(service, self.host)}:{self.service_ports[service]}"
+
+    @property
+    def embedded_database(self) -> bool:
+        return self.database_url is None or self.database_url.startswith("sqlite")
+
+    def masked(self) -> dict[str, object]:
+        """The settings as printable values, secrets masked."""
+        out: dict[str, object] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = _mask_url(value) if f.name in SECRET_FIELDS else value
+        return out
