@@ -79,7 +79,7 @@ class ObservabilityInterceptor(grpc.ServerInterceptor):
                     context.abort(error.code(), error.details() or "")
                 raise
             except Exception:
-                if context.code() is not None:  # abort() was already called by the handler
+                if context.code() is not None:  # type: ignore[attr-defined]  # the handler already called abort()
                     raise
                 code = "INTERNAL"
                 log.exception("rpc_failed")

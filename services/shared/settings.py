@@ -18,7 +18,7 @@ SERVICE_PORTS: dict[str, int] = {"compliance": 50051, "payments": 50052, "logist
 SECRET_FIELDS = frozenset({"database_url", "broker_url"})
 
 
-def _mask_url(url: str | None) -> str | None:
+def mask_url(url: str | None) -> str | None:
     if not url or "@" not in url:
         return url
     parts = urlsplit(url)
@@ -147,5 +147,5 @@ class Settings:
         out: dict[str, object] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            out[f.name] = _mask_url(value) if f.name in SECRET_FIELDS else value
+            out[f.name] = mask_url(value) if f.name in SECRET_FIELDS else value
         return out

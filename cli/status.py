@@ -1,0 +1,68 @@
+"""Probes behind `xborder status`: gRPC health, database reachability and dataset versions, broker."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import grpc
+import sqlalchemy as sa
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from services.shared import db
+from services.shared.refdata import DatasetVersions
+from services.shared.settings import Settings, mask_url
+from services.shared.tables import kernel_tables
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    name: str
+    address: str
+    health: str
+    database: str
+    datasets: str
+
+
+def grpc_health(address: str, timeout: float = 1.0) -> str:
+    channel = grpc.insecure_channel(address)
+    try:
+        reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=""),
+                                                          timeout=timeout)
+        return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
+    except grpc.RpcError as error:
+        return "UNREACHABLE" if error.code() == grpc.StatusCode.UNAVAILABLE else error.code().name
+    finally:
+        channel.close()
+
+
+def database_status(settings: Settings, service: str) -> tuple[str, str]:
+    """(where and whether the database answers, the current dataset versions)."""
+    url = db.database_url(settings, service)
+    where = url if url.startswith("sqlite") else f"{mask_url(url)} schema {db.schema_name(settings, service)}"
+    engine = db.create_engine(settings, service)
+    try:
+        with engine.connect() as connection:
+            _, _, table = kernel_tables(sa.MetaData())
+            if not sa.inspect(connection).has_table("dataset_versions"):
+                return f"{where} (not migrated)", "-"
+            versions = DatasetVersions(connection, table).all_current()
+        datasets = ", ".join(f"{v.dataset}@{v.version[:8]} ({v.record_count})" for v in versions) or "none imported"
+        return f"{where} (ok)", datasets
+    except sa.exc.SQLAlchemyError as error:
+        return f"{where} (error: {error.__class__.__name__})", "-"
+    finally:
+        engine.dispose()
+
+
+def broker_status(settings: Settings) -> str:
+    if not settings.broker_url:
+        return "in-process bus (embedded)"
+    parts = urlsplit(settings.broker_url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5672), timeout=1):
+            state = "reachable"
+    except OSError:
+        state = "UNREACHABLE"
+    return f"{mask_url(settings.broker_url)} ({state})"

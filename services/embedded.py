@@ -1,0 +1,116 @@
+"""The embedded platform: every service, the gateway and an in-process event bus in one process.
+
+SQLite files under var/, no broker, no database server (ARCHITECTURE.md: embedded default). The same
+handlers, servers and gateway run as in the distributed deployment; only the bus and engine differ.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from services.registry import SERVICES, bootstrap_module
+from services.shared.bus import EventBus, InProcessBus
+from services.shared.context import ServiceContext
+from services.shared.grpc_server import RunningServer, serve
+from services.shared.logs import get_logger
+from services.shared.refdata import ImportResult, Progress
+from services.shared.settings import Settings
+
+log = get_logger(__name__)
+
+
+def subscribe_all(bus: InProcessBus, contexts: dict[str, ServiceContext]) -> None:
+    """Wire each consuming service's handlers to the in-process bus, as the nameko workers do on AMQP."""
+    for name, context in contexts.items():
+        module = bootstrap_module(name)
+        subscriptions = getattr(module, "SUBSCRIPTIONS", ())
+        if not subscriptions:
+            continue
+        handlers = module.event_handlers(context)
+        for source, event_type, consumer in subscriptions:
+            bus.subscribe(source, event_type, consumer, handlers[consumer])
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    bus: EventBus = field(default_factory=InProcessBus)
+    contexts: dict[str, ServiceContext] = field(default_factory=dict)
+    servers: dict[str, RunningServer] = field(default_factory=dict)
+    _http: Any = None
+    _http_thread: threading.Thread | None = None
+
+    def boot(self) -> None:
+        """Create engines, run migrations, wire consumers (nothing served yet)."""
+        for name in SERVICES:
+            self.contexts[name] = bootstrap_module(name).bootstrap(self.settings, self.bus)
+        if isinstance(self.bus, InProcessBus):
+            subscribe_all(self.bus, self.contexts)
+
+    def seed(self, progress: Progress | None = None) -> list[ImportResult]:
+        results: list[ImportResult] = []
+        for context in self.contexts.values():
+            results.extend(context.import_reference_data(progress))
+        return results
+
+    def serve(self, *, service_port_override: dict[str, int] | None = None) -> None:
+        """Start relays and every gRPC server; ports come from settings (0 picks a free one)."""
+        for context in self.contexts.values():
+            context.relay.start()
+        ports = dict(self.settings.service_ports)
+        ports.update(service_port_override or {})
+        for name, context in self.contexts.items():
+            module = bootstrap_module(name)
+            self.servers[name] = serve(self.settings, module.registrations(context), module.GRPC_SERVICES,
+                                       port=ports[name])
+        # The gateway must reach the ports actually bound (they differ when 0 was asked for).
+        self.settings = _with_ports(self.settings, {n: s.port for n, s in self.servers.items()})
+
+    def start_gateway(self, *, http: bool = True) -> None:
+        from gateway.front_door import serve_front_door
+
+        self.servers["gateway"] = serve_front_door(self.settings, port=self.settings.gateway_grpc_port)
+        if http:
+            import uvicorn
+            from gateway.app import create_app
+
+            config = uvicorn.Config(create_app(self.settings), host=self.settings.host,
+                                    port=self.settings.gateway_http_port, log_config=None, access_log=False)
+            self._http = uvicorn.Server(config)
+
+    def run_http(self) -> None:
+        """Serve HTTP in this thread until SIGINT/SIGTERM (uvicorn installs the handlers)."""
+        if self._http is None:
+            raise RuntimeError("start_gateway(http=True) first")
+        self._http.run()
+
+    def start_http_thread(self) -> None:
+        if self._http is None:
+            raise RuntimeError("start_gateway(http=True) first")
+        self._http.config.install_signal_handlers = False  # not the main thread
+        self._http_thread = threading.Thread(target=self._http.run, name="gateway-http", daemon=True)
+        self._http_thread.start()
+
+    @property
+    def http_started(self) -> bool:
+        return bool(self._http is not None and self._http.started)
+
+    def stop(self) -> None:
+        if self._http is not None:
+            self._http.should_exit = True
+            if self._http_thread is not None:
+                self._http_thread.join(10)
+        for server in self.servers.values():
+            server.stop(grace=2.0)
+        for context in self.contexts.values():
+            context.relay.drain(timeout=2.0)
+            context.close()
+        self.bus.close()
+
+
+def _with_ports(settings: Settings, ports: dict[str, int]) -> Settings:
+    merged = dict(settings.service_ports)
+    merged.update({name: port for name, port in ports.items() if name in merged})
+    return replace(settings, service_ports=merged)
