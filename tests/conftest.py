@@ -3,6 +3,7 @@ XB_REQUIRE_SERVICES=1 (CI)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import uuid
@@ -11,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import sqlalchemy as sa
 
 from services.shared.settings import Settings
 
@@ -43,22 +45,41 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(var_dir=tmp_path / "var", outbox_poll_s=0.05, log_json=False)
 
 
-@pytest.fixture
-def postgres_settings(tmp_path: Path) -> Iterator[Settings]:
-    """PostgreSQL settings with a schema prefix unique to the test; its schemas are dropped afterwards."""
+@contextlib.contextmanager
+def postgres_schemas(var_dir: Path) -> Iterator[Settings]:
+    """PostgreSQL settings with a schema prefix of their own; the schemas are dropped afterwards."""
     need(POSTGRES_URL, "PostgreSQL")
     prefix = f"t{uuid.uuid4().hex[:8]}_"
-    yield Settings(var_dir=tmp_path / "var", database_url=POSTGRES_URL, db_schema_prefix=prefix,
-                   outbox_poll_s=0.05, log_json=False)
-    import sqlalchemy as sa
+    try:
+        yield Settings(var_dir=var_dir, database_url=POSTGRES_URL, db_schema_prefix=prefix,
+                       outbox_poll_s=0.05, log_json=False)
+    finally:
+        engine = sa.create_engine(POSTGRES_URL)
+        with engine.begin() as connection:
+            schemas = connection.execute(sa.text(
+                "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE :p"),
+                {"p": f"{prefix}%"})
+            for (schema,) in schemas.all():
+                connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
 
-    engine = sa.create_engine(POSTGRES_URL)
-    with engine.begin() as connection:
-        schemas = connection.execute(sa.text(
-            "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE :p"), {"p": f"{prefix}%"})
-        for (schema,) in schemas.all():
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
+
+@pytest.fixture
+def postgres_settings(tmp_path: Path) -> Iterator[Settings]:
+    with postgres_schemas(tmp_path / "var") as settings:
+        yield settings
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_any_settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+                        ) -> Iterator[Settings]:
+    """Like any_settings, shared by a module's read-only tests (reference data imported once)."""
+    var_dir = tmp_path_factory.mktemp("var")
+    if request.param == "sqlite":
+        yield Settings(var_dir=var_dir, outbox_poll_s=0.05, log_json=False)
+        return
+    with postgres_schemas(var_dir) as settings:
+        yield settings
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

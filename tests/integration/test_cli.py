@@ -1,0 +1,64 @@
+"""The `xborder` operations command, run as a user would (typer's runner, real SQLite files)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.main import app
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    values = {"XB_VAR_DIR": str(tmp_path / "var"), "XB_LOG_JSON": "false",
+              # nothing listens on these ports, so status must report the services down
+              "XB_COMPLIANCE_PORT": "1", "XB_PAYMENTS_PORT": "2", "XB_LOGISTICS_PORT": "3",
+              "XB_GATEWAY_GRPC_PORT": "4"}
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("XB_BROKER_URL", raising=False)
+    monkeypatch.delenv("XB_DATABASE_URL", raising=False)
+    return values
+
+
+def test_import_twice_reports_unchanged(env: dict[str, str]) -> None:
+    runner = CliRunner()
+    first = runner.invoke(app, ["import", "--service", "payments", "--dataset", "iso4217_currencies"])
+    assert first.exit_code == 0, first.output
+    assert "imported" in first.output and "iso4217_currencies" in first.output
+    second = runner.invoke(app, ["import", "--service", "payments", "--dataset", "iso4217_currencies"])
+    assert second.exit_code == 0, second.output
+    assert "unchanged" in second.output
+
+
+def test_import_names_a_bad_option(env: dict[str, str]) -> None:
+    result = CliRunner().invoke(app, ["import", "--service", "billing"])
+    assert result.exit_code == 2
+    assert "--service" in result.output and "billing" in result.output
+    result = CliRunner().invoke(app, ["import", "--service", "payments", "--dataset", "nope"])
+    assert result.exit_code == 2
+    assert "--dataset" in result.output and "ecb_reference_rates" in result.output
+
+
+def test_import_of_a_missing_file_changes_nothing(env: dict[str, str], tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["import", "--service", "payments", "--data-dir", str(tmp_path / "empty")])
+    assert result.exit_code == 1
+    assert "nothing changed" in result.output
+
+
+def test_status_reports_unreachable_services_and_fails(env: dict[str, str]) -> None:
+    CliRunner().invoke(app, ["import", "--service", "payments", "--dataset", "iso4217_currencies"])
+    result = CliRunner().invoke(app, ["status"], env={"COLUMNS": "250"})
+    assert result.exit_code == 1
+    assert "UNREACHABLE" in result.output
+    assert "iso4217_currencies@" in result.output  # the database is read even when the server is down
+    assert "in-process bus" in result.output
+
+
+def test_bad_configuration_is_named(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XB_GRPC_WORKERS", "lots")
+    result = CliRunner().invoke(app, ["status"])
+    assert result.exit_code == 2
+    assert "XB_GRPC_WORKERS" in result.output
