@@ -55,12 +55,15 @@ def create_engine(settings: Settings, service: str, **kwargs: Any) -> Engine:
 
 def migrate(engine: Engine, settings: Settings, service: str, migrations: Path) -> None:
     """Bring the service's schema to the latest Alembic revision (idempotent)."""
-    if not is_sqlite(engine):
-        with engine.begin() as connection:
-            connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema_name(settings, service)}"'))
     config = Config()
     config.set_main_option("script_location", str(migrations))
     with engine.begin() as connection:
+        if not is_sqlite(engine):
+            schema = schema_name(settings, service)
+            # Replicas and a service's worker may start together: one migrates, the others wait for it.
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                               {"key": f"xborder-migrate:{schema}"})
+            connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

