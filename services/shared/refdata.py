@@ -34,6 +34,7 @@ class DatasetSpec:
     source: str
     loader: Loader
     expected_records: int  # an estimate for progress bars only
+    companions: tuple[str, ...] = ()  # files beside relative_path that the loader also reads; hashed too
 
 
 @dataclass(frozen=True)
@@ -61,11 +62,12 @@ class DatasetVersion:
     imported_at: object
 
 
-def file_version(path: Path) -> str:
+def file_version(path: Path, *companions: Path) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    for part in (path, *companions):
+        with part.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
     return digest.hexdigest()
 
 
@@ -116,7 +118,7 @@ def import_dataset(uow: UnitOfWork, versions_table: sa.Table, spec: DatasetSpec,
     source_path = path or data_dir / spec.relative_path
     if not source_path.is_file():
         raise FileNotFoundError(f"{spec.name}: source file {source_path} not found")
-    version = file_version(source_path)
+    version = file_version(source_path, *(source_path.with_name(c) for c in spec.companions))
     with uow:
         if uow.connection.dialect.name == "postgresql":
             # Two replicas starting together import one after the other; the second finds it unchanged.

@@ -1,0 +1,50 @@
+"""Wiring for the compliance service: the one place adapters meet handlers. Nothing runs at import time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import grpc
+from xborder.compliance.v1 import compliance_service_pb2, compliance_service_pb2_grpc
+
+from services.compliance.adapters.datasets import DATASETS
+from services.compliance.adapters.tables import metadata
+from services.compliance.entrypoints.grpc_api import ComplianceServicer
+from services.compliance.service_layer import handlers
+from services.shared.bus import EventBus
+from services.shared.context import ServiceContext, build_context
+from services.shared.settings import Settings
+
+NAME = "compliance"
+MIGRATIONS = Path(__file__).parent / "migrations"
+GRPC_SERVICES = (compliance_service_pb2.DESCRIPTOR.services_by_name["ComplianceService"].full_name,)
+
+# (source service, event type, consumer): the embedded bus and the nameko worker subscribe the same list.
+SUBSCRIPTIONS = (
+    ("payments", "reference_data_imported", handlers.RECORD_UPSTREAM_DATASET),
+    ("logistics", "reference_data_imported", handlers.RECORD_UPSTREAM_DATASET),
+)
+
+
+def bootstrap(settings: Settings, bus: EventBus) -> ServiceContext:
+    return build_context(settings, NAME, metadata, MIGRATIONS, bus, DATASETS)
+
+
+def registrations(context: ServiceContext) -> list:
+    servicer = ComplianceServicer(context.uow)
+
+    def add(server: grpc.Server) -> None:
+        compliance_service_pb2_grpc.add_ComplianceServiceServicer_to_server(servicer, server)
+
+    return [add]
+
+
+def event_handlers(context: ServiceContext) -> dict[str, Callable[[dict[str, Any]], None]]:
+    """Consumer name -> the callable a transport hands each event payload to."""
+
+    def record_upstream_dataset(payload: dict[str, Any]) -> None:
+        handlers.record_upstream_dataset(context.uow, payload)
+
+    return {handlers.RECORD_UPSTREAM_DATASET: record_upstream_dataset}

@@ -1,0 +1,56 @@
+"""Logistics use cases. Handlers are the only place that commits; these reference reads commit nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from services.logistics.adapters.repositories import CountryRepository, StatusCodeRepository
+from services.logistics.adapters.tables import DATASET_VERSIONS
+from services.logistics.domain.countries import Country, CountryCode
+from services.logistics.domain.status_codes import StatusCode
+from services.shared.errors import NotFound, ValidationError
+from services.shared.refdata import DatasetVersions
+from services.shared.uow import UnitOfWork
+
+UowFactory = Callable[[], UnitOfWork]
+COUNTRIES = "iso3166_countries"
+STATUS_CODES = "unece_rec24_status_codes"
+
+
+def get_country(uow_factory: UowFactory, code: CountryCode) -> Country:
+    with uow_factory() as uow:
+        DatasetVersions(uow.connection, DATASET_VERSIONS).require(COUNTRIES)
+        country = CountryRepository(uow.connection).get(code)
+    if country is None:
+        raise NotFound(f"no ISO 3166-1 country with {code.kind.value} code {code.value!r}", field="code")
+    return country
+
+
+def list_countries(uow_factory: UowFactory, region: str | None) -> list[Country]:
+    """Every country, or those of one UN M49 region (matched case-insensitively, e.g. "europe")."""
+    with uow_factory() as uow:
+        DatasetVersions(uow.connection, DATASET_VERSIONS).require(COUNTRIES)
+        repository = CountryRepository(uow.connection)
+        if region is None:
+            return repository.list(None)
+        # The valid names come from the loaded table, so a new M49 region needs no code change.
+        regions = repository.regions()
+        canonical = next((name for name in regions if name.casefold() == region.casefold()), None)
+        if canonical is None:
+            raise ValidationError.single("region", f"{region!r} is not a UN M49 region; one of: {', '.join(regions)}")
+        return repository.list(canonical)
+
+
+def get_status_code(uow_factory: UowFactory, code: str) -> StatusCode:
+    with uow_factory() as uow:
+        DatasetVersions(uow.connection, DATASET_VERSIONS).require(STATUS_CODES)
+        found = StatusCodeRepository(uow.connection).get(code)
+    if found is None:
+        raise NotFound(f"no UN/CEFACT Rec. 24 status code {code!r}", field="code")
+    return found
+
+
+def list_status_codes(uow_factory: UowFactory, words: tuple[str, ...]) -> list[StatusCode]:
+    with uow_factory() as uow:
+        DatasetVersions(uow.connection, DATASET_VERSIONS).require(STATUS_CODES)
+        return StatusCodeRepository(uow.connection).list(words)
