@@ -7,6 +7,7 @@ handlers, servers and gateway run as in the distributed deployment; only the bus
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -17,20 +18,20 @@ from services.shared.grpc_server import RunningServer, serve
 from services.shared.logs import get_logger
 from services.shared.refdata import ImportResult, Progress
 from services.shared.settings import Settings
+from services.shared.topology import SUBSCRIPTIONS
 
 log = get_logger(__name__)
 
 
 def subscribe_all(bus: InProcessBus, contexts: dict[str, ServiceContext]) -> None:
-    """Wire each consuming service's handlers to the in-process bus, as the nameko workers do on AMQP."""
-    for name, context in contexts.items():
-        module = bootstrap_module(name)
-        subscriptions = getattr(module, "SUBSCRIPTIONS", ())
-        if not subscriptions:
-            continue
-        handlers = module.event_handlers(context)
-        for source, event_type, consumer in subscriptions:
-            bus.subscribe(source, event_type, consumer, handlers[consumer])
+    """Wire the topology's subscriptions to the in-process bus, as the nameko workers do on AMQP."""
+    handlers: dict[str, dict[str, Callable[[dict[str, Any]], None]]] = {}
+    for subscription in SUBSCRIPTIONS:
+        consumer = subscription.consumer_service
+        if consumer not in handlers:
+            handlers[consumer] = bootstrap_module(consumer).event_handlers(contexts[consumer])
+        bus.subscribe(subscription.source_service, subscription.event_type,
+                      f"{consumer}.{subscription.method_name}", handlers[consumer][subscription.method_name])
 
 
 @dataclass
@@ -74,6 +75,7 @@ class Platform:
         self.servers["gateway"] = serve_front_door(self.settings, port=self.settings.gateway_grpc_port)
         if http:
             import uvicorn
+
             from gateway.app import create_app
 
             config = uvicorn.Config(create_app(self.settings), host=self.settings.host,

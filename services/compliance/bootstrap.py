@@ -21,13 +21,6 @@ NAME = "compliance"
 MIGRATIONS = Path(__file__).parent / "migrations"
 GRPC_SERVICES = (compliance_service_pb2.DESCRIPTOR.services_by_name["ComplianceService"].full_name,)
 
-# (source service, event type, consumer): the embedded bus and the nameko worker subscribe the same list.
-SUBSCRIPTIONS = (
-    ("payments", "reference_data_imported", handlers.RECORD_UPSTREAM_DATASET),
-    ("logistics", "reference_data_imported", handlers.RECORD_UPSTREAM_DATASET),
-)
-
-
 def bootstrap(settings: Settings, bus: EventBus) -> ServiceContext:
     return build_context(settings, NAME, metadata, MIGRATIONS, bus, DATASETS)
 
@@ -42,9 +35,15 @@ def registrations(context: ServiceContext) -> list:
 
 
 def event_handlers(context: ServiceContext) -> dict[str, Callable[[dict[str, Any]], None]]:
-    """Consumer name -> the callable a transport hands each event payload to."""
+    """Handler method name in services/shared/topology.py -> the callable a transport hands each payload to.
+
+    The embedded bus and the nameko worker both subscribe through this map, from the same topology.
+    """
 
     def record_upstream_dataset(payload: dict[str, Any]) -> None:
         handlers.record_upstream_dataset(context.uow, payload)
 
-    return {handlers.RECORD_UPSTREAM_DATASET: record_upstream_dataset}
+    return {
+        "on_payments_reference_data_imported": record_upstream_dataset,
+        "on_logistics_reference_data_imported": record_upstream_dataset,
+    }

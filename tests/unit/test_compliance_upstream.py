@@ -15,6 +15,7 @@ from services.compliance.service_layer.handlers import list_upstream_datasets, r
 from services.shared.context import ServiceContext
 from services.shared.events import Event
 from services.shared.settings import Settings
+from services.shared.topology import for_consumer
 from tests.fakes import RecordingBus
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -93,8 +94,8 @@ def test_an_unreadable_announcement_is_dropped_without_blocking(compliance: Serv
 
 def test_event_handlers_wire_every_subscription(compliance: ServiceContext) -> None:
     handlers = bootstrap.event_handlers(compliance)
-    assert {consumer for _, _, consumer in bootstrap.SUBSCRIPTIONS} == set(handlers)
-    handlers["compliance.record_upstream_dataset"](announcement("e1", "a" * 64, T0))
+    assert {s.method_name for s in for_consumer("compliance")} == set(handlers)
+    handlers["on_payments_reference_data_imported"](announcement("e1", "a" * 64, T0))
     assert len(list_upstream_datasets(compliance.uow)) == 1
 
 

@@ -25,7 +25,6 @@ from services.shared.settings import Settings
 
 log = get_logger(__name__)
 
-RECORD_UPSTREAM_DATASET = "compliance.record_upstream_dataset"
 
 REQUEUE_DELAY_S = 1.0
 """Pause before a failed event goes back to its queue, so a database outage is not retried in a tight loop."""
@@ -90,12 +89,12 @@ class ComplianceEvents:
     @event_handler("payments", "reference_data_imported", handler_type=SERVICE_POOL, reliable_delivery=True,
                    requeue_on_error=True)
     def on_payments_reference_data_imported(self, payload: dict[str, Any]) -> None:
-        self._handle(RECORD_UPSTREAM_DATASET, payload)
+        self._handle("on_payments_reference_data_imported", payload)
 
     @event_handler("logistics", "reference_data_imported", handler_type=SERVICE_POOL, reliable_delivery=True,
                    requeue_on_error=True)
     def on_logistics_reference_data_imported(self, payload: dict[str, Any]) -> None:
-        self._handle(RECORD_UPSTREAM_DATASET, payload)
+        self._handle("on_logistics_reference_data_imported", payload)
 
     def _handle(self, consumer: str, payload: dict[str, Any]) -> None:
         try:
