@@ -27,8 +27,14 @@ def _settings() -> Settings:
 
 def _import_with_progress(contexts: dict, only_dataset: str | None) -> list:
     results = []
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=False) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
         for name, context in contexts.items():
             for spec in context.dataset_specs:
                 if only_dataset not in (None, spec.name):
@@ -100,8 +106,9 @@ def status() -> None:
     health = grpc_health(gateway)
     unhealthy += health != "SERVING"
     colour = "green" if health == "SERVING" else "red"
-    table.add_row("gateway", f"{gateway}, http :{settings.gateway_http_port}", f"[{colour}]{health}[/{colour}]",
-                  "-", "-")
+    table.add_row(
+        "gateway", f"{gateway}, http :{settings.gateway_http_port}", f"[{colour}]{health}[/{colour}]", "-", "-"
+    )
     console.print(table)
     console.print(f"broker: {broker_status(settings)}")
     if unhealthy:
@@ -146,8 +153,9 @@ def import_(
         for column in ("service", "dataset", "records", "version", "result"):
             table.add_column(column)
         for r in results:
-            table.add_row(r.service, r.dataset, str(r.record_count), r.version[:12],
-                          "imported" if r.changed else "unchanged")
+            table.add_row(
+                r.service, r.dataset, str(r.record_count), r.version[:12], "imported" if r.changed else "unchanged"
+            )
         console.print(table)
         if settings.broker_url:
             for context in contexts.values():

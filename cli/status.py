@@ -28,8 +28,7 @@ class ServiceStatus:
 def grpc_health(address: str, timeout: float = 1.0) -> str:
     channel = grpc.insecure_channel(address)
     try:
-        reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=""),
-                                                          timeout=timeout)
+        reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=""), timeout=timeout)
         return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
     except grpc.RpcError as error:
         return "UNREACHABLE" if error.code() == grpc.StatusCode.UNAVAILABLE else error.code().name

@@ -48,8 +48,7 @@ def generate() -> None:
 
 def image() -> Path:
     IMAGE.parent.mkdir(parents=True, exist_ok=True)
-    _run([*_include_args(), "--include_imports", "--include_source_info", f"--descriptor_set_out={IMAGE}",
-          *_sources()])
+    _run([*_include_args(), "--include_imports", "--include_source_info", f"--descriptor_set_out={IMAGE}", *_sources()])
     return IMAGE
 
 

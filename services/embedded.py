@@ -30,8 +30,12 @@ def subscribe_all(bus: InProcessBus, contexts: dict[str, ServiceContext]) -> Non
         consumer = subscription.consumer_service
         if consumer not in handlers:
             handlers[consumer] = bootstrap_module(consumer).event_handlers(contexts[consumer])
-        bus.subscribe(subscription.source_service, subscription.event_type,
-                      f"{consumer}.{subscription.method_name}", handlers[consumer][subscription.method_name])
+        bus.subscribe(
+            subscription.source_service,
+            subscription.event_type,
+            f"{consumer}.{subscription.method_name}",
+            handlers[consumer][subscription.method_name],
+        )
 
 
 @dataclass
@@ -64,8 +68,9 @@ class Platform:
         ports.update(service_port_override or {})
         for name, context in self.contexts.items():
             module = bootstrap_module(name)
-            self.servers[name] = serve(self.settings, module.registrations(context), module.GRPC_SERVICES,
-                                       port=ports[name])
+            self.servers[name] = serve(
+                self.settings, module.registrations(context), module.GRPC_SERVICES, port=ports[name]
+            )
         # The gateway must reach the ports actually bound (they differ when 0 was asked for).
         self.settings = _with_ports(self.settings, {n: s.port for n, s in self.servers.items()})
 
@@ -78,8 +83,13 @@ class Platform:
 
             from gateway.app import create_app
 
-            config = uvicorn.Config(create_app(self.settings), host=self.settings.host,
-                                    port=self.settings.gateway_http_port, log_config=None, access_log=False)
+            config = uvicorn.Config(
+                create_app(self.settings),
+                host=self.settings.host,
+                port=self.settings.gateway_http_port,
+                log_config=None,
+                access_log=False,
+            )
             self._http = uvicorn.Server(config)
 
     def run_http(self) -> None:

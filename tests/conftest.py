@@ -51,14 +51,16 @@ def postgres_schemas(var_dir: Path) -> Iterator[Settings]:
     need(POSTGRES_URL, "PostgreSQL")
     prefix = f"t{uuid.uuid4().hex[:8]}_"
     try:
-        yield Settings(var_dir=var_dir, database_url=POSTGRES_URL, db_schema_prefix=prefix,
-                       outbox_poll_s=0.05, log_json=False)
+        yield Settings(
+            var_dir=var_dir, database_url=POSTGRES_URL, db_schema_prefix=prefix, outbox_poll_s=0.05, log_json=False
+        )
     finally:
         engine = sa.create_engine(POSTGRES_URL)
         with engine.begin() as connection:
-            schemas = connection.execute(sa.text(
-                "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE :p"),
-                {"p": f"{prefix}%"})
+            schemas = connection.execute(
+                sa.text("SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE :p"),
+                {"p": f"{prefix}%"},
+            )
             for (schema,) in schemas.all():
                 connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         engine.dispose()
@@ -71,8 +73,7 @@ def postgres_settings(tmp_path: Path) -> Iterator[Settings]:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def module_any_settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-                        ) -> Iterator[Settings]:
+def module_any_settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """Like any_settings, shared by a module's read-only tests (reference data imported once)."""
     var_dir = tmp_path_factory.mktemp("var")
     if request.param == "sqlite":

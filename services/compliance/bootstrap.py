@@ -21,6 +21,7 @@ NAME = "compliance"
 MIGRATIONS = Path(__file__).parent / "migrations"
 GRPC_SERVICES = (compliance_service_pb2.DESCRIPTOR.services_by_name["ComplianceService"].full_name,)
 
+
 def bootstrap(settings: Settings, bus: EventBus) -> ServiceContext:
     return build_context(settings, NAME, metadata, MIGRATIONS, bus, DATASETS)
 

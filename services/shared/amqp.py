@@ -30,8 +30,14 @@ class UnroutableEvent(RuntimeError):
 class AmqpBus:
     """An EventBus over RabbitMQ. Thread-safe; in practice only the relay thread publishes."""
 
-    def __init__(self, url: str, *, subscriptions: Iterable[Subscription] = SUBSCRIPTIONS,
-                 connect_timeout: float = 3.0, confirm_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        subscriptions: Iterable[Subscription] = SUBSCRIPTIONS,
+        connect_timeout: float = 3.0,
+        confirm_timeout: float = 10.0,
+    ) -> None:
         self.url = url
         self.subscriptions = tuple(subscriptions)
         self.connect_timeout = connect_timeout
@@ -79,14 +85,17 @@ class AmqpBus:
             confirm_timeout=self.confirm_timeout,
         )
         if self._returned:
-            raise UnroutableEvent(f"{event.event_type} from {event.source} was returned by the broker: "
-                                  f"{self._returned[0]}; the topology is declared again on the next attempt")
+            raise UnroutableEvent(
+                f"{event.event_type} from {event.source} was returned by the broker: "
+                f"{self._returned[0]}; the topology is declared again on the next attempt"
+            )
 
     def _ensure_producer(self) -> Producer:
         if self._producer is not None:
             return self._producer
-        connection = Connection(self.url, connect_timeout=self.connect_timeout,
-                                transport_options={"confirm_publish": True})
+        connection = Connection(
+            self.url, connect_timeout=self.connect_timeout, transport_options={"confirm_publish": True}
+        )
         try:
             connection.ensure_connection(max_retries=0)  # fail now; the relay decides when to try again
             declare(connection, self.subscriptions)

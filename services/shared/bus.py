@@ -48,8 +48,9 @@ class InProcessBus:
             try:
                 handler(dict(event.payload))
             except Exception as exc:  # one failing consumer must not starve the others
-                log.exception("event_handler_failed", consumer=consumer, event_type=event.event_type,
-                              event_id=event.event_id)
+                log.exception(
+                    "event_handler_failed", consumer=consumer, event_type=event.event_type, event_id=event.event_id
+                )
                 failures.append(f"{consumer}: {exc}")
         if failures:
             raise RuntimeError("; ".join(failures))

@@ -32,10 +32,12 @@ class ServiceContext:
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.engine, self.name, self.outbox, self.processed, on_commit=self.relay.wake)
 
-    def import_reference_data(self, progress: Progress | None = None,
-                              only: str | None = None) -> list[ImportResult]:
-        return [import_dataset(self.uow(), self.datasets, spec, self.settings.data_dir, progress)
-                for spec in self.dataset_specs if only in (None, spec.name)]
+    def import_reference_data(self, progress: Progress | None = None, only: str | None = None) -> list[ImportResult]:
+        return [
+            import_dataset(self.uow(), self.datasets, spec, self.settings.data_dir, progress)
+            for spec in self.dataset_specs
+            if only in (None, spec.name)
+        ]
 
     def dataset_versions(self) -> list:
         with self.engine.connect() as connection:
@@ -48,8 +50,14 @@ class ServiceContext:
             self.engine.dispose()
 
 
-def build_context(settings: Settings, service: str, metadata: sa.MetaData, migrations: Path, bus: EventBus,
-                  dataset_specs: tuple[DatasetSpec, ...] = ()) -> ServiceContext:
+def build_context(
+    settings: Settings,
+    service: str,
+    metadata: sa.MetaData,
+    migrations: Path,
+    bus: EventBus,
+    dataset_specs: tuple[DatasetSpec, ...] = (),
+) -> ServiceContext:
     """Create the engine, migrate the schema, and prepare (not start) the relay."""
     outbox, processed, datasets = kernel_tables(metadata)
     engine = db.create_engine(settings, service)

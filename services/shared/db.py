@@ -49,8 +49,14 @@ def create_engine(settings: Settings, service: str, **kwargs: Any) -> Engine:
 
         return engine
     schema = schema_name(settings, service)
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
-                            connect_args={"options": f"-csearch_path={schema}"}, **kwargs)
+    return sa.create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        connect_args={"options": f"-csearch_path={schema}"},
+        **kwargs,
+    )
 
 
 def migrate(engine: Engine, settings: Settings, service: str, migrations: Path) -> None:
@@ -61,8 +67,9 @@ def migrate(engine: Engine, settings: Settings, service: str, migrations: Path) 
         if not is_sqlite(engine):
             schema = schema_name(settings, service)
             # Replicas and a service's worker may start together: one migrates, the others wait for it.
-            connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
-                               {"key": f"xborder-migrate:{schema}"})
+            connection.execute(
+                sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"xborder-migrate:{schema}"}
+            )
             connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

@@ -21,10 +21,14 @@ def to_status(error: XborderError, request_id: str | None = None) -> grpc.Status
     details.append(info)
     if error.violations:
         bad = any_pb2.Any()
-        bad.Pack(error_details_pb2.BadRequest(field_violations=[
-            error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
-            for v in error.violations
-        ]))
+        bad.Pack(
+            error_details_pb2.BadRequest(
+                field_violations=[
+                    error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+                    for v in error.violations
+                ]
+            )
+        )
         details.append(bad)
     status = status_pb2.Status(code=error.status.value[0], message=error.message, details=details)
     return rpc_status.to_status(status)
@@ -35,8 +39,9 @@ def internal_status(request_id: str | None) -> grpc.Status:
     metadata = {"request_id": request_id} if request_id else {}
     info = any_pb2.Any()
     info.Pack(error_details_pb2.ErrorInfo(reason="INTERNAL", domain=ERROR_DOMAIN, metadata=metadata))
-    return rpc_status.to_status(status_pb2.Status(
-        code=code_pb2.INTERNAL, message=f"internal error (request id {request_id})", details=[info]))
+    return rpc_status.to_status(
+        status_pb2.Status(code=code_pb2.INTERNAL, message=f"internal error (request id {request_id})", details=[info])
+    )
 
 
 def status_details(error: grpc.RpcError) -> tuple[str | None, list[tuple[str, str]], dict[str, str]]:

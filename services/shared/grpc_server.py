@@ -47,8 +47,11 @@ class ObservabilityInterceptor(grpc.ServerInterceptor):
     def __init__(self, default_deadline_s: float) -> None:
         self.default_deadline_s = default_deadline_s
 
-    def intercept_service(self, continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
-                          handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
         handler = continuation(handler_call_details)
         if handler is None or handler.unary_unary is None:
             return handler
@@ -121,9 +124,15 @@ class RunningServer:
         self.server.wait_for_termination()
 
 
-def serve(settings: Settings, register: Iterable[Callable[[grpc.Server], None]], service_names: Sequence[str],
-          *, port: int, host: str | None = None,
-          extra_interceptors: Sequence[grpc.ServerInterceptor] = ()) -> RunningServer:
+def serve(
+    settings: Settings,
+    register: Iterable[Callable[[grpc.Server], None]],
+    service_names: Sequence[str],
+    *,
+    port: int,
+    host: str | None = None,
+    extra_interceptors: Sequence[grpc.ServerInterceptor] = (),
+) -> RunningServer:
     """Build and start a server on host:port (port 0 picks a free one, as tests do)."""
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.grpc_workers, thread_name_prefix="grpc"),

@@ -15,10 +15,32 @@ from services.shared.settings import Settings
 
 # ISO 4217 lists funds codes and precious metals beside legal tender; they carry "N.A." minor units or are
 # marked as funds in the standard's own notes. Codes from the standard's list of funds (X* are supranational).
-FUNDS_AND_METALS = frozenset({
-    "BOV", "CHE", "CHW", "CLF", "COU", "MXV", "USN", "UYI", "UYW",
-    "XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XDR", "XPD", "XPT", "XSU", "XTS", "XUA", "XXX",
-})
+FUNDS_AND_METALS = frozenset(
+    {
+        "BOV",
+        "CHE",
+        "CHW",
+        "CLF",
+        "COU",
+        "MXV",
+        "USN",
+        "UYI",
+        "UYW",
+        "XAG",
+        "XAU",
+        "XBA",
+        "XBB",
+        "XBC",
+        "XBD",
+        "XDR",
+        "XPD",
+        "XPT",
+        "XSU",
+        "XTS",
+        "XUA",
+        "XXX",
+    }
+)
 
 
 @dataclass
@@ -51,8 +73,12 @@ def parse_iso4217(rows: Iterable[dict[str, str]]) -> dict[str, CurrencyInfo]:
         minor = int(minor_raw) if minor_raw.isdigit() else None
         entity = (row.get("Entity") or "").strip()
         date = (row.get("WithdrawalDate") or "").strip()
-        info = CurrencyInfo(code, (row.get("NumericCode") or "").strip().split(".")[0].zfill(3),
-                            (row.get("Currency") or "").strip(), minor)
+        info = CurrencyInfo(
+            code,
+            (row.get("NumericCode") or "").strip().split(".")[0].zfill(3),
+            (row.get("Currency") or "").strip(),
+            minor,
+        )
         target = withdrawn if date else active
         record = target.setdefault(code, info)
         if entity and entity not in record.entities:

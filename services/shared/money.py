@@ -18,8 +18,9 @@ from services.shared.iso4217 import CurrencyInfo, default_table
 NANOS = Decimal(1_000_000_000)
 
 
-def currency_info(code: str, *, field: str = "currency_code",
-                  table: Mapping[str, CurrencyInfo] | None = None) -> CurrencyInfo:
+def currency_info(
+    code: str, *, field: str = "currency_code", table: Mapping[str, CurrencyInfo] | None = None
+) -> CurrencyInfo:
     """The active ISO 4217 entry for `code`; an UnknownCurrency naming `field` otherwise."""
     info = (table if table is not None else default_table()).get(code)
     if info is None or len(code) != 3 or not code.isupper():
@@ -89,8 +90,9 @@ class Money:
 
     def rounded(self, rounding: str = ROUND_HALF_EVEN) -> Money:
         """Round to the currency's minor unit with an explicit rounding mode."""
-        return Money(self.amount.quantize(Decimal(1).scaleb(-minor_unit(self.currency)), rounding=rounding),
-                     self.currency)
+        return Money(
+            self.amount.quantize(Decimal(1).scaleb(-minor_unit(self.currency)), rounding=rounding), self.currency
+        )
 
     def allocate(self, weights: Sequence[int | Decimal]) -> list[Money]:
         """Split by weights in minor units, largest remainder first, so the parts sum exactly to self."""

@@ -25,8 +25,17 @@ log = get_logger(__name__)
 
 
 class OutboxRelay:
-    def __init__(self, engine: Engine, outbox: sa.Table, bus: EventBus, service: str, *,
-                 poll_interval: float = 0.5, batch_size: int = 100, max_backoff: float = 30.0) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        outbox: sa.Table,
+        bus: EventBus,
+        service: str,
+        *,
+        poll_interval: float = 0.5,
+        batch_size: int = 100,
+        max_backoff: float = 30.0,
+    ) -> None:
         self.engine = engine
         self.outbox = outbox
         self.bus = bus
@@ -54,25 +63,45 @@ class OutboxRelay:
         """Publish one batch; returns how many were confirmed. Raises nothing: failures are recorded."""
         published = 0
         with self.engine.connect() as connection, connection.begin():
-            query = (sa.select(self.outbox).where(self.outbox.c.published_at.is_(None))
-                     .order_by(self.outbox.c.id).limit(self.batch_size))
+            query = (
+                sa.select(self.outbox)
+                .where(self.outbox.c.published_at.is_(None))
+                .order_by(self.outbox.c.id)
+                .limit(self.batch_size)
+            )
             if not is_sqlite(self.engine):
                 query = query.with_for_update(skip_locked=True)  # several relays never publish one row twice
             rows = connection.execute(query).mappings().all()
             for row in rows:
-                event = Event(row["event_id"], row["source"], row["event_type"],
-                              row["occurred_at"].astimezone(UTC), json.loads(row["payload"]))
+                event = Event(
+                    row["event_id"],
+                    row["source"],
+                    row["event_type"],
+                    row["occurred_at"].astimezone(UTC),
+                    json.loads(row["payload"]),
+                )
                 try:
                     self.bus.publish(event)
                 except Exception as exc:
-                    connection.execute(self.outbox.update().where(self.outbox.c.id == row["id"]).values(
-                        attempts=row["attempts"] + 1, last_error=str(exc)[:500]))
-                    log.warning("outbox_publish_failed", event_id=event.event_id, event_type=event.event_type,
-                                attempts=row["attempts"] + 1, error=str(exc))
+                    connection.execute(
+                        self.outbox.update()
+                        .where(self.outbox.c.id == row["id"])
+                        .values(attempts=row["attempts"] + 1, last_error=str(exc)[:500])
+                    )
+                    log.warning(
+                        "outbox_publish_failed",
+                        event_id=event.event_id,
+                        event_type=event.event_type,
+                        attempts=row["attempts"] + 1,
+                        error=str(exc),
+                    )
                     self._failures += 1
                     break  # keep commit order: later events wait for this one
-                connection.execute(self.outbox.update().where(self.outbox.c.id == row["id"]).values(
-                    published_at=utcnow(), attempts=row["attempts"] + 1, last_error=None))
+                connection.execute(
+                    self.outbox.update()
+                    .where(self.outbox.c.id == row["id"])
+                    .values(published_at=utcnow(), attempts=row["attempts"] + 1, last_error=None)
+                )
                 EVENTS_PUBLISHED.labels(self.service, event.event_type).inc()
                 published += 1
             else:
@@ -99,8 +128,11 @@ class OutboxRelay:
                 self._failures += 1
             if batch == self.batch_size:
                 continue
-            delay = self.poll_interval if not self._failures else min(
-                self.max_backoff, self.poll_interval * 2 ** min(self._failures, 10))
+            delay = (
+                self.poll_interval
+                if not self._failures
+                else min(self.max_backoff, self.poll_interval * 2 ** min(self._failures, 10))
+            )
             self._wake.wait(delay)
             self._wake.clear()
 

@@ -36,9 +36,14 @@ def run_service(name: str) -> None:
     else:
         # Alone and without a broker nobody could receive the events: keep them in the outbox.
         log.warning("no_broker", detail="XB_BROKER_URL unset: events stay in the outbox until a broker is set")
-    serve_metrics(settings.metrics_port, settings.host)
-    server = serve(settings, module.registrations(context), module.GRPC_SERVICES,
-                   port=settings.service_ports[name], host="0.0.0.0" if settings.env == "prod" else None)  # noqa: S104
+    serve_metrics(settings.metrics_port, settings.bind_host)
+    server = serve(
+        settings,
+        module.registrations(context),
+        module.GRPC_SERVICES,
+        port=settings.service_ports[name],
+        host=settings.bind_host,
+    )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -81,8 +81,9 @@ class DatasetVersions:
     def current(self, dataset: str) -> DatasetVersion | None:
         t = self.table
         row = self.connection.execute(
-            sa.select(t.c.dataset, t.c.version, t.c.record_count, t.c.source, t.c.imported_at)
-            .where(t.c.dataset == dataset, t.c.is_current.is_(True))
+            sa.select(t.c.dataset, t.c.version, t.c.record_count, t.c.source, t.c.imported_at).where(
+                t.c.dataset == dataset, t.c.is_current.is_(True)
+            )
         ).first()
         return DatasetVersion(*row) if row else None
 
@@ -90,7 +91,8 @@ class DatasetVersions:
         t = self.table
         rows = self.connection.execute(
             sa.select(t.c.dataset, t.c.version, t.c.record_count, t.c.source, t.c.imported_at)
-            .where(t.c.is_current.is_(True)).order_by(t.c.dataset)
+            .where(t.c.is_current.is_(True))
+            .order_by(t.c.dataset)
         ).all()
         return [DatasetVersion(*row) for row in rows]
 
@@ -104,7 +106,8 @@ class DatasetVersions:
         t = self.table
         self.connection.execute(t.update().where(t.c.dataset == dataset).values(is_current=False))
         existing = self.connection.execute(
-            sa.select(t.c.version).where(t.c.dataset == dataset, t.c.version == version)).first()
+            sa.select(t.c.version).where(t.c.dataset == dataset, t.c.version == version)
+        ).first()
         values = {"record_count": record_count, "source": source, "imported_at": utcnow(), "is_current": True}
         if existing:  # going back to a version imported before
             self.connection.execute(t.update().where(t.c.dataset == dataset, t.c.version == version).values(**values))
@@ -112,8 +115,15 @@ class DatasetVersions:
             self.connection.execute(t.insert().values(dataset=dataset, version=version, **values))
 
 
-def import_dataset(uow: UnitOfWork, versions_table: sa.Table, spec: DatasetSpec, data_dir: Path,
-                   progress: Progress | None = None, *, path: Path | None = None) -> ImportResult:
+def import_dataset(
+    uow: UnitOfWork,
+    versions_table: sa.Table,
+    spec: DatasetSpec,
+    data_dir: Path,
+    progress: Progress | None = None,
+    *,
+    path: Path | None = None,
+) -> ImportResult:
     """Import one dataset if its file changed; the only commit is here (a service-layer handler)."""
     source_path = path or data_dir / spec.relative_path
     if not source_path.is_file():
@@ -122,8 +132,10 @@ def import_dataset(uow: UnitOfWork, versions_table: sa.Table, spec: DatasetSpec,
     with uow:
         if uow.connection.dialect.name == "postgresql":
             # Two replicas starting together import one after the other; the second finds it unchanged.
-            uow.connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
-                                   {"key": f"xborder-import:{uow.service}:{spec.name}"})
+            uow.connection.execute(
+                sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                {"key": f"xborder-import:{uow.service}:{spec.name}"},
+            )
         versions = DatasetVersions(uow.connection, versions_table)
         current = versions.current(spec.name)
         if current is not None and current.version == version:
@@ -131,19 +143,27 @@ def import_dataset(uow: UnitOfWork, versions_table: sa.Table, spec: DatasetSpec,
         count = spec.loader(uow.connection, source_path, progress or (lambda _: None))
         versions.make_current(spec.name, version, count, spec.source)
         previous = current.version if current else ""
-        uow.emit(events_pb2.ReferenceDataImported(
-            service=uow.service, dataset=spec.name, version=version, record_count=count, source=spec.source,
-            previous_version=previous))
+        uow.emit(
+            events_pb2.ReferenceDataImported(
+                service=uow.service,
+                dataset=spec.name,
+                version=version,
+                record_count=count,
+                source=spec.source,
+                previous_version=previous,
+            )
+        )
         uow.commit()
     return ImportResult(uow.service, spec.name, version, count, True, previous)
 
 
-def replace_rows(connection: Connection, table: sa.Table, rows: list[dict[str, object]], progress: Progress,
-                 chunk: int = 5000) -> int:
+def replace_rows(
+    connection: Connection, table: sa.Table, rows: list[dict[str, object]], progress: Progress, chunk: int = 5000
+) -> int:
     """Delete a dataset table's rows and insert the new ones in chunks (one transaction, the caller's)."""
     connection.execute(table.delete())
     for start in range(0, len(rows), chunk):
-        part = rows[start:start + chunk]
+        part = rows[start : start + chunk]
         connection.execute(table.insert(), part)
         progress(len(part))
     return len(rows)

@@ -139,6 +139,11 @@ class Settings:
         return f"{self.service_hosts.get(service, self.host)}:{self.service_ports[service]}"
 
     @property
+    def bind_host(self) -> str:
+        """Where servers listen: every interface in production (containers), else the configured host."""
+        return "0.0.0.0" if self.env == "prod" else self.host  # noqa: S104
+
+    @property
     def embedded_database(self) -> bool:
         return self.database_url is None or self.database_url.startswith("sqlite")
 

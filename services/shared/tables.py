@@ -12,7 +12,8 @@ def kernel_tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table, sa.Table]:
     if "outbox" in metadata.tables:
         return metadata.tables["outbox"], metadata.tables["processed_events"], metadata.tables["dataset_versions"]
     outbox = sa.Table(
-        "outbox", metadata,
+        "outbox",
+        metadata,
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("event_id", sa.String(36), nullable=False, unique=True),
         sa.Column("source", sa.String(40), nullable=False),
@@ -25,13 +26,15 @@ def kernel_tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table, sa.Table]:
         sa.Index("ix_outbox_unpublished", "published_at", "id"),
     )
     processed = sa.Table(
-        "processed_events", metadata,
+        "processed_events",
+        metadata,
         sa.Column("consumer", sa.String(120), primary_key=True),
         sa.Column("event_id", sa.String(36), primary_key=True),
         sa.Column("processed_at", UtcDateTime, nullable=False),
     )
     datasets = sa.Table(
-        "dataset_versions", metadata,
+        "dataset_versions",
+        metadata,
         sa.Column("dataset", sa.String(60), primary_key=True),
         sa.Column("version", sa.String(64), primary_key=True),
         sa.Column("record_count", sa.Integer, nullable=False),

@@ -23,8 +23,9 @@ PERSISTENT = 2
 
 def event_exchange(source_service: str) -> Exchange:
     """The topic exchange a service's events are published to, as nameko's `get_event_exchange` makes it."""
-    return Exchange(exchange_name(source_service), type="topic", durable=True, auto_delete=False,
-                    delivery_mode=PERSISTENT)
+    return Exchange(
+        exchange_name(source_service), type="topic", durable=True, auto_delete=False, delivery_mode=PERSISTENT
+    )
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,14 @@ class Subscription:
 
     def queue(self) -> Queue:
         # Durable, not auto-delete, not exclusive, no arguments: reliable_delivery=True in nameko.
-        return Queue(self.queue_name, exchange=event_exchange(self.source_service), routing_key=self.event_type,
-                     durable=True, auto_delete=False, exclusive=False)
+        return Queue(
+            self.queue_name,
+            exchange=event_exchange(self.source_service),
+            routing_key=self.event_type,
+            durable=True,
+            auto_delete=False,
+            exclusive=False,
+        )
 
 
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
@@ -57,8 +64,7 @@ def for_consumer(service: str, subscriptions: Iterable[Subscription] = SUBSCRIPT
     return tuple(s for s in subscriptions if s.consumer_service == service)
 
 
-def is_subscribed(source_service: str, event_type: str,
-                  subscriptions: Iterable[Subscription] = SUBSCRIPTIONS) -> bool:
+def is_subscribed(source_service: str, event_type: str, subscriptions: Iterable[Subscription] = SUBSCRIPTIONS) -> bool:
     return any(s.source_service == source_service and s.event_type == event_type for s in subscriptions)
 
 

@@ -19,8 +19,14 @@ from services.shared.events import Event
 
 
 class UnitOfWork:
-    def __init__(self, engine: Engine, service: str, outbox: sa.Table, processed: sa.Table,
-                 on_commit: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        service: str,
+        outbox: sa.Table,
+        processed: sa.Table,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
         self.engine = engine
         self.service = service
         self._outbox = outbox
@@ -41,8 +47,9 @@ class UnitOfWork:
         self._pending_events = 0
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         connection, self._connection = self._connection, None
         if connection is not None:
             if connection.in_transaction():
@@ -52,10 +59,16 @@ class UnitOfWork:
     def emit(self, message: Message) -> Event:
         """Record an event to publish if, and only if, this unit of work commits."""
         event = Event.from_message(self.service, message)
-        self.connection.execute(self._outbox.insert().values(
-            event_id=event.event_id, source=event.source, event_type=event.event_type, payload=event.body(),
-            occurred_at=event.occurred_at, attempts=0,
-        ))
+        self.connection.execute(
+            self._outbox.insert().values(
+                event_id=event.event_id,
+                source=event.source,
+                event_type=event.event_type,
+                payload=event.body(),
+                occurred_at=event.occurred_at,
+                attempts=0,
+            )
+        )
         self._pending_events += 1
         return event
 
@@ -65,13 +78,15 @@ class UnitOfWork:
         Runs in this transaction, so the mark commits with the consumer's state change or not at all.
         """
         exists = self.connection.execute(
-            sa.select(self._processed.c.event_id).where(self._processed.c.consumer == consumer,
-                                                        self._processed.c.event_id == event_id)
+            sa.select(self._processed.c.event_id).where(
+                self._processed.c.consumer == consumer, self._processed.c.event_id == event_id
+            )
         ).first()
         if exists:
             return False
-        self.connection.execute(self._processed.insert().values(consumer=consumer, event_id=event_id,
-                                                                processed_at=utcnow()))
+        self.connection.execute(
+            self._processed.insert().values(consumer=consumer, event_id=event_id, processed_at=utcnow())
+        )
         return True
 
     def commit(self) -> None:

@@ -31,10 +31,10 @@ TOPOLOGY_CONNECT_RETRIES = 10  # ~40 s with kombu's back-off: the broker may sti
 
 def nameko_config(settings: Settings, max_workers: int = DEFAULT_MAX_WORKERS) -> dict[str, Any]:
     if not settings.broker_url:
-        raise ConfigurationError("XB_BROKER_URL is required to run an event worker (e.g. amqp://guest:guest@"
-                                 "127.0.0.1:5672//)")
-    return {"AMQP_URI": settings.broker_url, "serializer": "json", "ACCEPT": ["json"],
-            "max_workers": max_workers}
+        raise ConfigurationError(
+            "XB_BROKER_URL is required to run an event worker (e.g. amqp://guest:guest@127.0.0.1:5672//)"
+        )
+    return {"AMQP_URI": settings.broker_url, "serializer": "json", "ACCEPT": ["json"], "max_workers": max_workers}
 
 
 def service_class(name: str) -> type:
@@ -62,10 +62,18 @@ def declared_subscriptions(service_cls: type) -> set[Subscription]:
             if not isinstance(entrypoint, EventHandler):
                 continue
             if entrypoint.handler_type != SERVICE_POOL or not entrypoint.reliable_delivery:
-                raise ConfigurationError(f"{service_cls.__name__}.{method_name}: event handlers must use "
-                                         "handler_type=SERVICE_POOL and reliable_delivery=True (topology.py)")
-            found.add(Subscription(entrypoint.source_service, entrypoint.event_type, service_cls.name,  # type: ignore[attr-defined]
-                                   method_name))
+                raise ConfigurationError(
+                    f"{service_cls.__name__}.{method_name}: event handlers must use "
+                    "handler_type=SERVICE_POOL and reliable_delivery=True (topology.py)"
+                )
+            found.add(
+                Subscription(
+                    entrypoint.source_service,
+                    entrypoint.event_type,
+                    service_cls.name,  # type: ignore[attr-defined]
+                    method_name,
+                )
+            )
     return found
 
 
@@ -76,15 +84,18 @@ def check_topology(service_cls: type, subscriptions: Sequence[Subscription] = SU
     if expected != actual:
         missing = ", ".join(sorted(s.queue_name for s in expected - actual)) or "none"
         extra = ", ".join(sorted(s.queue_name for s in actual - expected)) or "none"
-        raise ConfigurationError(f"{service_cls.__name__} does not match services/shared/topology.py: "
-                                 f"queues without a handler: {missing}; handlers not in topology.py: {extra}")
+        raise ConfigurationError(
+            f"{service_cls.__name__} does not match services/shared/topology.py: "
+            f"queues without a handler: {missing}; handlers not in topology.py: {extra}"
+        )
 
 
 def declare_topology(broker_url: str) -> None:
     """Declare every subscription's exchange, queue and binding, waiting a while for a starting broker."""
     with Connection(broker_url, connect_timeout=5) as connection:
-        connection.ensure_connection(max_retries=TOPOLOGY_CONNECT_RETRIES, interval_start=1, interval_step=1,
-                                     interval_max=5)
+        connection.ensure_connection(
+            max_retries=TOPOLOGY_CONNECT_RETRIES, interval_start=1, interval_step=1, interval_max=5
+        )
         declare(connection, SUBSCRIPTIONS)
 
 
@@ -108,8 +119,13 @@ def run_worker(name: str, max_workers: int = DEFAULT_MAX_WORKERS) -> None:
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
     runner.start()
-    log.info("worker_started", service=name, broker=mask_url(config["AMQP_URI"]), max_workers=max_workers,
-             queues=[s.queue_name for s in for_consumer(name)])
+    log.info(
+        "worker_started",
+        service=name,
+        broker=mask_url(config["AMQP_URI"]),
+        max_workers=max_workers,
+        queues=[s.queue_name for s in for_consumer(name)],
+    )
     waiter = eventlet.spawn(runner.wait)
     while True:
         try:
@@ -123,12 +139,18 @@ def run_worker(name: str, max_workers: int = DEFAULT_MAX_WORKERS) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m services.worker",
-                                     description="Run a service's nameko event consumers.")
-    parser.add_argument("service", help="a service that consumes events (see services/shared/topology.py), "
-                                        "e.g. compliance")
-    parser.add_argument("--max-workers", type=int, default=DEFAULT_MAX_WORKERS,
-                        help="events handled concurrently (and the AMQP prefetch count)")
+    parser = argparse.ArgumentParser(
+        prog="python -m services.worker", description="Run a service's nameko event consumers."
+    )
+    parser.add_argument(
+        "service", help="a service that consumes events (see services/shared/topology.py), e.g. compliance"
+    )
+    parser.add_argument(
+        "--max-workers",
+        type=int,
+        default=DEFAULT_MAX_WORKERS,
+        help="events handled concurrently (and the AMQP prefetch count)",
+    )
     args = parser.parse_args(argv)
     if args.max_workers < 1:
         parser.error("--max-workers must be >= 1")
@@ -139,4 +161,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"services.worker: {exc}", file=sys.stderr)
         return 2
     return 0
-

@@ -48,17 +48,25 @@ def all_messages(files: list[FileDescriptor]) -> list[Descriptor]:
 
 
 def test_buf_lint_is_clean() -> None:
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "protos.py"), "lint"], capture_output=True,
-                            text=True, cwd=ROOT, check=False)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "protos.py"), "lint"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_every_field_of_every_message_has_a_data_class() -> None:
     files = xborder_files()
     assert any(f.package == "xborder.common.v1" for f in files)
-    unlabelled = [f"{message.full_name}.{field.name}"
-                  for message in all_messages(files) for _, field in walk_fields(message)
-                  if field.containing_type.full_name.startswith("xborder.") and data_class(field) is None]
+    unlabelled = [
+        f"{message.full_name}.{field.name}"
+        for message in all_messages(files)
+        for _, field in walk_fields(message)
+        if field.containing_type.full_name.startswith("xborder.") and data_class(field) is None
+    ]
     assert unlabelled == []
 
 
@@ -87,14 +95,19 @@ def test_every_rpc_is_implemented(service: str, settings: Settings) -> None:
                 if info.full_name not in module.GRPC_SERVICES:
                     continue
                 for method in info.methods:
-                    call = channel.unary_unary(method.grpc_path,
-                                               request_serializer=lambda m: m.SerializeToString(),
-                                               response_deserializer=method.output_class.FromString)
+                    call = channel.unary_unary(
+                        method.grpc_path,
+                        request_serializer=lambda m: m.SerializeToString(),
+                        response_deserializer=method.output_class.FromString,
+                    )
                     try:
                         call(method.input_class(), timeout=10)
                     except grpc.RpcError as error:
-                        assert error.code() not in (grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.INTERNAL,
-                                                    grpc.StatusCode.UNKNOWN), (method.grpc_path, error.details())
+                        assert error.code() not in (
+                            grpc.StatusCode.UNIMPLEMENTED,
+                            grpc.StatusCode.INTERNAL,
+                            grpc.StatusCode.UNKNOWN,
+                        ), (method.grpc_path, error.details())
     finally:
         server.stop(0)
         context.close()

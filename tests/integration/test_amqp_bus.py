@@ -76,8 +76,13 @@ def broker(amqp_url: str) -> Iterator[Broker]:
 
 def event_for(subscription: Subscription, **payload: Any) -> Event:
     event_id = str(uuid.uuid4())
-    return Event(event_id, subscription.source_service, subscription.event_type, datetime.now(UTC),
-                 {"event_id": event_id, **payload})
+    return Event(
+        event_id,
+        subscription.source_service,
+        subscription.event_type,
+        datetime.now(UTC),
+        {"event_id": event_id, **payload},
+    )
 
 
 def test_a_published_event_arrives_on_the_declared_queue_in_nameko_format(broker: Broker) -> None:
@@ -117,9 +122,14 @@ def test_nameko_declares_the_same_queue_without_a_precondition_failure(broker: B
     with Connection(broker.url) as connection:
         declare(connection, [subscription])
         # Exactly what nameko 2.14's @event_handler(source, type) builds for a SERVICE_POOL, reliable handler.
-        nameko_queue = Queue(subscription.queue_name,
-                             exchange=get_event_exchange(subscription.source_service, {}),
-                             routing_key=subscription.event_type, durable=True, auto_delete=False, exclusive=False)
+        nameko_queue = Queue(
+            subscription.queue_name,
+            exchange=get_event_exchange(subscription.source_service, {}),
+            routing_key=subscription.event_type,
+            durable=True,
+            auto_delete=False,
+            exclusive=False,
+        )
         nameko_queue(connection.channel()).declare()
     assert broker.queue_exists(subscription)
 

@@ -12,10 +12,15 @@ from cli.main import app
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    values = {"XB_VAR_DIR": str(tmp_path / "var"), "XB_LOG_JSON": "false",
-              # nothing listens on these ports, so status must report the services down
-              "XB_COMPLIANCE_PORT": "1", "XB_PAYMENTS_PORT": "2", "XB_LOGISTICS_PORT": "3",
-              "XB_GATEWAY_GRPC_PORT": "4"}
+    values = {
+        "XB_VAR_DIR": str(tmp_path / "var"),
+        "XB_LOG_JSON": "false",
+        # nothing listens on these ports, so status must report the services down
+        "XB_COMPLIANCE_PORT": "1",
+        "XB_PAYMENTS_PORT": "2",
+        "XB_LOGISTICS_PORT": "3",
+        "XB_GATEWAY_GRPC_PORT": "4",
+    }
     for key, value in values.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("XB_BROKER_URL", raising=False)

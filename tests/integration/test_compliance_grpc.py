@@ -68,17 +68,21 @@ def test_chapter_is_its_own_chapter_and_has_no_heading(compliance: Running) -> N
     assert (entry.section, entry.section_name) == ("I", "Live animals; animal products")
 
 
-@pytest.mark.parametrize(("code", "status", "says"), [
-    ("85076", grpc.StatusCode.INVALID_ARGUMENT, "must be 2, 4 or 6 digits"),
-    ("ABCDEF", grpc.StatusCode.INVALID_ARGUMENT, "must contain only digits"),
-    ("", grpc.StatusCode.INVALID_ARGUMENT, "is required"),
-    ("8507600010", grpc.StatusCode.INVALID_ARGUMENT, "850760"),
-    ("850799", grpc.StatusCode.NOT_FOUND, "850799"),
-    ("77", grpc.StatusCode.NOT_FOUND, "reserved"),
-    ("9903", grpc.StatusCode.NOT_FOUND, "reserved for national use"),
-])
-def test_bad_or_unknown_codes_name_the_field(compliance: Running, code: str, status: grpc.StatusCode,
-                                             says: str) -> None:
+@pytest.mark.parametrize(
+    ("code", "status", "says"),
+    [
+        ("85076", grpc.StatusCode.INVALID_ARGUMENT, "must be 2, 4 or 6 digits"),
+        ("ABCDEF", grpc.StatusCode.INVALID_ARGUMENT, "must contain only digits"),
+        ("", grpc.StatusCode.INVALID_ARGUMENT, "is required"),
+        ("8507600010", grpc.StatusCode.INVALID_ARGUMENT, "850760"),
+        ("850799", grpc.StatusCode.NOT_FOUND, "850799"),
+        ("77", grpc.StatusCode.NOT_FOUND, "reserved"),
+        ("9903", grpc.StatusCode.NOT_FOUND, "reserved for national use"),
+    ],
+)
+def test_bad_or_unknown_codes_name_the_field(
+    compliance: Running, code: str, status: grpc.StatusCode, says: str
+) -> None:
     with pytest.raises(grpc.RpcError) as error:
         compliance.stub.GetHsCode(pb.GetHsCodeRequest(code=code))
     got, violations = rejected(error.value)
@@ -127,14 +131,17 @@ def test_pages_cover_every_match_once(compliance: Running) -> None:
     assert len(seen) == len(set(seen)) == 9
 
 
-@pytest.mark.parametrize(("fields", "field"), [
-    ({"query": ""}, "query"),
-    ({"query": "85076000"}, "query"),
-    ({"query": "lithium", "level": 3}, "level"),
-    ({"query": "lithium", "page_size": 101}, "page_size"),
-    ({"query": "lithium", "page_size": -1}, "page_size"),
-    ({"query": "lithium", "page_token": "garbage"}, "page_token"),
-])
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"query": ""}, "query"),
+        ({"query": "85076000"}, "query"),
+        ({"query": "lithium", "level": 3}, "level"),
+        ({"query": "lithium", "page_size": 101}, "page_size"),
+        ({"query": "lithium", "page_size": -1}, "page_size"),
+        ({"query": "lithium", "page_token": "garbage"}, "page_token"),
+    ],
+)
 def test_bad_searches_name_the_field(compliance: Running, fields: dict[str, object], field: str) -> None:
     with pytest.raises(grpc.RpcError) as error:
         search(compliance, **fields)
@@ -148,8 +155,10 @@ def test_a_page_token_only_continues_its_own_search(compliance: Running) -> None
     assert token
     with pytest.raises(grpc.RpcError) as error:
         search(compliance, query="copper", page_size=2, page_token=token)
-    assert rejected(error.value) == (grpc.StatusCode.INVALID_ARGUMENT, {
-        "page_token": "belongs to a different search (query or level changed); start again without it"})
+    assert rejected(error.value) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        {"page_token": "belongs to a different search (query or level changed); start again without it"},
+    )
 
 
 def test_the_same_file_again_changes_nothing(compliance: Running) -> None:
@@ -169,14 +178,20 @@ def test_a_changed_file_is_a_new_version_and_announced(compliance: Running, tmp_
     changed.write_text(text.replace(old, "Electric accumulators; lithium-ion (revised)"), encoding="utf-8")
     first = compliance.bus.published[0].payload["version"]
 
-    result = import_dataset(compliance.context.uow(), compliance.context.datasets, DATASETS[0],
-                            compliance.settings.data_dir, path=changed)
+    result = import_dataset(
+        compliance.context.uow(), compliance.context.datasets, DATASETS[0], compliance.settings.data_dir, path=changed
+    )
     compliance.context.relay.drain()
 
     assert result.changed and result.previous_version == first and result.version != first
     announced = compliance.bus.published[-1].payload
     assert (announced["dataset"], announced["version"], announced["previous_version"]) == (
-        "hs2022", result.version, first)
+        "hs2022",
+        result.version,
+        first,
+    )
     entry = compliance.stub.GetHsCode(pb.GetHsCodeRequest(code="850760")).hs_code
-    assert entry.description == "Electric accumulators; lithium-ion (revised), whether or not rectangular " \
-                                "(including square)"
+    assert (
+        entry.description == "Electric accumulators; lithium-ion (revised), whether or not rectangular "
+        "(including square)"
+    )

@@ -43,8 +43,12 @@ def test_reference_data_events_reach_compliance(platform: Platform) -> None:
         if len(seen) >= 4:
             break
         time.sleep(0.05)
-    assert {("payments", "iso4217_currencies"), ("payments", "ecb_reference_rates"),
-            ("logistics", "iso3166_countries"), ("logistics", "unece_rec24_status_codes")} <= seen
+    assert {
+        ("payments", "iso4217_currencies"),
+        ("payments", "ecb_reference_rates"),
+        ("logistics", "iso3166_countries"),
+        ("logistics", "unece_rec24_status_codes"),
+    } <= seen
     for context in platform.contexts.values():
         assert context.relay.pending() == 0
 

@@ -31,10 +31,17 @@ def _invalid(request: bytes, context: grpc.ServicerContext) -> bytes:
 
 
 def _register(server: grpc.Server) -> None:
-    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, {
-        name: grpc.unary_unary_rpc_method_handler(fn) for name, fn in
-        {"Echo": _echo, "Boom": _boom, "Invalid": _invalid}.items()
-    }),))
+    server.add_generic_rpc_handlers(
+        (
+            grpc.method_handlers_generic_handler(
+                SERVICE,
+                {
+                    name: grpc.unary_unary_rpc_method_handler(fn)
+                    for name, fn in {"Echo": _echo, "Boom": _boom, "Invalid": _invalid}.items()
+                },
+            ),
+        )
+    )
 
 
 @pytest.fixture
@@ -45,8 +52,9 @@ def running(settings: Settings) -> Iterator[RunningServer]:
 
 
 def call(server: RunningServer, method: str, payload: bytes, metadata: tuple = ()) -> tuple[bytes, dict[str, str]]:
-    with grpc.insecure_channel(f"127.0.0.1:{server.port}",
-                               options=[("grpc.max_send_message_length", 1 << 24)]) as channel:
+    with grpc.insecure_channel(
+        f"127.0.0.1:{server.port}", options=[("grpc.max_send_message_length", 1 << 24)]
+    ) as channel:
         response, rpc = channel.unary_unary(f"/{SERVICE}/{method}").with_call(payload, metadata=metadata, timeout=5)
         return response, dict(rpc.trailing_metadata() or ())
 

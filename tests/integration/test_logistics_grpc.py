@@ -50,7 +50,11 @@ def test_china_by_every_kind_of_code(logistics: Running) -> None:
     assert (country.name_en, country.name_zh, country.currency_code) == ("China", "中国", "CNY")
     assert (country.formal_name_en, country.formal_name_zh) == ("the People's Republic of China", "中华人民共和国")
     assert (country.capital, country.region, country.sub_region, country.tld) == (
-        "Beijing", "Asia", "Eastern Asia", ".cn")
+        "Beijing",
+        "Asia",
+        "Eastern Asia",
+        ".cn",
+    )
     assert country.languages[0] == "zh-CN"
 
 
@@ -59,17 +63,21 @@ def test_numeric_codes_are_zero_padded(logistics: Running) -> None:
     assert logistics.stub.GetCountry(pb.GetCountryRequest(code="004")).country.alpha2 == "AF"
 
 
-@pytest.mark.parametrize(("code", "status", "says"), [
-    ("", grpc.StatusCode.INVALID_ARGUMENT, "is required"),
-    ("CHINA", grpc.StatusCode.INVALID_ARGUMENT, "alpha-2"),
-    ("C1", grpc.StatusCode.INVALID_ARGUMENT, "alpha-2"),
-    ("1560", grpc.StatusCode.INVALID_ARGUMENT, "numeric"),
-    ("XX", grpc.StatusCode.NOT_FOUND, "'XX'"),
-    ("XXX", grpc.StatusCode.NOT_FOUND, "alpha3"),
-    ("999", grpc.StatusCode.NOT_FOUND, "'999'"),
-])
-def test_bad_or_unknown_country_codes_name_the_field(logistics: Running, code: str, status: grpc.StatusCode,
-                                                     says: str) -> None:
+@pytest.mark.parametrize(
+    ("code", "status", "says"),
+    [
+        ("", grpc.StatusCode.INVALID_ARGUMENT, "is required"),
+        ("CHINA", grpc.StatusCode.INVALID_ARGUMENT, "alpha-2"),
+        ("C1", grpc.StatusCode.INVALID_ARGUMENT, "alpha-2"),
+        ("1560", grpc.StatusCode.INVALID_ARGUMENT, "numeric"),
+        ("XX", grpc.StatusCode.NOT_FOUND, "'XX'"),
+        ("XXX", grpc.StatusCode.NOT_FOUND, "alpha3"),
+        ("999", grpc.StatusCode.NOT_FOUND, "'999'"),
+    ],
+)
+def test_bad_or_unknown_country_codes_name_the_field(
+    logistics: Running, code: str, status: grpc.StatusCode, says: str
+) -> None:
     with pytest.raises(grpc.RpcError) as error:
         logistics.stub.GetCountry(pb.GetCountryRequest(code=code))
     _, violations, _ = status_details(error.value)
@@ -100,10 +108,15 @@ def test_status_code_lookup(logistics: Running) -> None:
     assert found.description == "The goods/consignment/equipment has been delivered."
 
 
-@pytest.mark.parametrize(("code", "status"), [
-    ("", grpc.StatusCode.INVALID_ARGUMENT), ("2100", grpc.StatusCode.INVALID_ARGUMENT),
-    ("2-1", grpc.StatusCode.INVALID_ARGUMENT), ("999", grpc.StatusCode.NOT_FOUND),
-])
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("", grpc.StatusCode.INVALID_ARGUMENT),
+        ("2100", grpc.StatusCode.INVALID_ARGUMENT),
+        ("2-1", grpc.StatusCode.INVALID_ARGUMENT),
+        ("999", grpc.StatusCode.NOT_FOUND),
+    ],
+)
 def test_bad_or_unknown_status_codes_name_the_field(logistics: Running, code: str, status: grpc.StatusCode) -> None:
     with pytest.raises(grpc.RpcError) as error:
         logistics.stub.GetStatusCode(pb.GetStatusCodeRequest(code=code))
@@ -132,7 +145,9 @@ def test_a_query_without_words_is_refused(logistics: Running) -> None:
 
 def test_the_same_files_again_change_nothing(logistics: Running) -> None:
     assert sorted(e.payload["dataset"] for e in logistics.bus.published) == [
-        "iso3166_countries", "unece_rec24_status_codes"]
+        "iso3166_countries",
+        "unece_rec24_status_codes",
+    ]
     assert not any(r.changed for r in logistics.context.import_reference_data())
     logistics.context.relay.drain()
     assert len(logistics.bus.published) == 2
@@ -145,13 +160,17 @@ def test_a_changed_country_file_is_a_new_version_and_announced(logistics: Runnin
     changed.write_text(text.replace(",Beijing,", ",Peking,"), encoding="utf-8")
     first = next(e.payload["version"] for e in logistics.bus.published if e.payload["dataset"] == "iso3166_countries")
 
-    result = import_dataset(logistics.context.uow(), logistics.context.datasets, DATASETS[0],
-                            logistics.settings.data_dir, path=changed)
+    result = import_dataset(
+        logistics.context.uow(), logistics.context.datasets, DATASETS[0], logistics.settings.data_dir, path=changed
+    )
     logistics.context.relay.drain()
 
     assert result.changed and result.previous_version == first and result.record_count == 249
     announced = logistics.bus.published[-1]
     assert announced.event_type == "reference_data_imported"
     assert (announced.payload["dataset"], announced.payload["version"], announced.payload["previous_version"]) == (
-        "iso3166_countries", result.version, first)
+        "iso3166_countries",
+        result.version,
+        first,
+    )
     assert logistics.stub.GetCountry(pb.GetCountryRequest(code="CN")).country.capital == "Peking"

@@ -35,8 +35,14 @@ def test_the_compliance_handlers_are_exactly_the_declared_topology() -> None:
 
 def worker_env(settings: Settings, broker_url: str | None) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("XB_")}
-    env.update({"XB_VAR_DIR": str(settings.var_dir), "XB_LOG_JSON": "false", "XB_DB_SCHEMA_PREFIX":
-                settings.db_schema_prefix, "XB_DATABASE_URL": settings.database_url or ""})
+    env.update(
+        {
+            "XB_VAR_DIR": str(settings.var_dir),
+            "XB_LOG_JSON": "false",
+            "XB_DB_SCHEMA_PREFIX": settings.db_schema_prefix,
+            "XB_DATABASE_URL": settings.database_url or "",
+        }
+    )
     if broker_url:
         env["XB_BROKER_URL"] = broker_url
     return env
@@ -44,8 +50,13 @@ def worker_env(settings: Settings, broker_url: str | None) -> dict[str, str]:
 
 def start_worker(settings: Settings, broker_url: str | None, log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
-        return subprocess.Popen([sys.executable, "-m", "services.worker", "compliance"], cwd=ROOT,
-                                env=worker_env(settings, broker_url), stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, "-m", "services.worker", "compliance"],
+            cwd=ROOT,
+            env=worker_env(settings, broker_url),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def test_the_worker_refuses_to_start_without_a_broker(settings: Settings, tmp_path: Path) -> None:
@@ -62,7 +73,8 @@ def test_the_worker_refuses_to_start_without_a_broker(settings: Settings, tmp_pa
 @pytest.mark.rabbitmq
 @pytest.mark.postgres
 def test_an_event_from_the_payments_process_reaches_the_nameko_worker(
-        amqp_url: str, postgres_settings: Settings, tmp_path: Path) -> None:
+    amqp_url: str, postgres_settings: Settings, tmp_path: Path
+) -> None:
     compliance_context = compliance.bootstrap(postgres_settings, RecordingBus())  # migrated before the worker
     payments_bus = AmqpBus(amqp_url)
     payments_context = payments.bootstrap(postgres_settings, payments_bus)
@@ -85,10 +97,15 @@ def test_an_event_from_the_payments_process_reaches_the_nameko_worker(
             if time.monotonic() > deadline:
                 pytest.fail(f"compliance recorded {recorded}, expected {expected}:\n{log.read_text()[-3000:]}")
             time.sleep(0.2)
-            recorded = {(d.event_id,) for d in
-                        compliance_handlers.list_upstream_datasets(compliance_context.uow) if d.service == "payments"}
+            recorded = {
+                (d.event_id,)
+                for d in compliance_handlers.list_upstream_datasets(compliance_context.uow)
+                if d.service == "payments"
+            }
         assert {d.dataset for d in compliance_handlers.list_upstream_datasets(compliance_context.uow)} >= {
-            "iso4217_currencies", "ecb_reference_rates"}
+            "iso4217_currencies",
+            "ecb_reference_rates",
+        }
 
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=30) == 0, log.read_text()[-3000:]

@@ -50,7 +50,8 @@ def drain_queue(amqp_url: str, subscription: Subscription) -> list[dict[str, Any
 
 
 def test_events_wait_out_a_broker_outage_and_are_consumed_once(
-        amqp_url: str, postgres_settings: Settings, consumer_queue: Subscription) -> None:
+    amqp_url: str, postgres_settings: Settings, consumer_queue: Subscription
+) -> None:
     down = AmqpBus(UNREACHABLE, subscriptions=[consumer_queue], connect_timeout=2)
     up = AmqpBus(amqp_url, subscriptions=[consumer_queue])
     context = payments.bootstrap(postgres_settings, down)
@@ -79,17 +80,22 @@ def test_events_wait_out_a_broker_outage_and_are_consumed_once(
 
         delivered = drain_queue(amqp_url, consumer_queue)
         with context.engine.connect() as connection:
-            events = [json.loads(payload) for payload in
-                      connection.execute(sa.select(outbox.c.payload).order_by(outbox.c.id)).scalars()]
+            events = [
+                json.loads(payload)
+                for payload in connection.execute(sa.select(outbox.c.payload).order_by(outbox.c.id)).scalars()
+            ]
         assert delivered == [*events, events[0]]  # in commit order, then the copy
 
         outcomes = [compliance_handlers.record_upstream_dataset(compliance_context.uow, p) for p in delivered]
         assert outcomes == [True, True, False]  # the copy is recognised by its event id and skipped
-        recorded = {(d.service, d.dataset, d.version, d.event_id)
-                    for d in compliance_handlers.list_upstream_datasets(compliance_context.uow)}
+        recorded = {
+            (d.service, d.dataset, d.version, d.event_id)
+            for d in compliance_handlers.list_upstream_datasets(compliance_context.uow)
+        }
         assert recorded == {("payments", e["dataset"], e["version"], e["event_id"]) for e in events}
         assert {(v.dataset, v.version) for v in context.dataset_versions()} == {
-            (e["dataset"], e["version"]) for e in events}
+            (e["dataset"], e["version"]) for e in events
+        }
         with compliance_context.engine.connect() as connection:
             processed = connection.execute(sa.select(sa.func.count()).select_from(compliance_context.processed))
             assert processed.scalar_one() == 2

@@ -53,15 +53,15 @@ def test_currency_with_zero_minor_unit(payments: Running) -> None:
 
 def test_list_currencies_hides_withdrawn_codes_unless_asked(payments: Running) -> None:
     active = {c.code for c in payments.stub.ListCurrencies(pb.ListCurrenciesRequest()).currencies}
-    everything = {c.code for c in payments.stub.ListCurrencies(
-        pb.ListCurrenciesRequest(include_withdrawn=True)).currencies}
+    everything = {
+        c.code for c in payments.stub.ListCurrencies(pb.ListCurrenciesRequest(include_withdrawn=True)).currencies
+    }
     assert {"CNY", "USD", "EUR", "JPY"} <= active
     assert "DEM" not in active and "DEM" in everything
 
 
 def test_reference_rate_on_a_publication_day(payments: Running) -> None:
-    rate = payments.stub.GetReferenceRate(pb.GetReferenceRateRequest(base="USD", quote="CNY",
-                                                                      date="2024-03-15")).rate
+    rate = payments.stub.GetReferenceRate(pb.GetReferenceRateRequest(base="USD", quote="CNY", date="2024-03-15")).rate
     # ECB 2024-03-15: USD 1.0892 and CNY 7.838 per EUR; 7.838 / 1.0892 to 10 significant digits.
     assert rate.rate == "7.196107235"
     assert (rate.rate_date, rate.previous_day_applied, rate.derivation) == ("2024-03-15", False, "USD->EUR->CNY")
@@ -69,27 +69,46 @@ def test_reference_rate_on_a_publication_day(payments: Running) -> None:
 
 
 def test_weekend_rate_says_which_day_applied(payments: Running) -> None:
-    rate = payments.stub.GetReferenceRate(pb.GetReferenceRateRequest(base="USD", quote="CNY",
-                                                                      date="2024-03-16")).rate
+    rate = payments.stub.GetReferenceRate(pb.GetReferenceRateRequest(base="USD", quote="CNY", date="2024-03-16")).rate
     assert (rate.requested_date, rate.rate_date, rate.previous_day_applied) == ("2024-03-16", "2024-03-15", True)
     assert "Saturday" in rate.note
 
 
-@pytest.mark.parametrize(("request_fields", "code", "reason", "field"), [
-    ({"base": "USD", "quote": "CNY", "date": "1998-12-31"}, grpc.StatusCode.INVALID_ARGUMENT,
-     "VALIDATION_FAILED", "date"),
-    ({"base": "USD", "quote": "CNY", "date": "2999-01-01"}, grpc.StatusCode.INVALID_ARGUMENT,
-     "VALIDATION_FAILED", "date"),
-    ({"base": "USD", "quote": "CNY", "date": "15/03/2024"}, grpc.StatusCode.INVALID_ARGUMENT,
-     "VALIDATION_FAILED", "date"),
-    ({"base": "USD", "quote": "QQQ", "date": "2024-03-15"}, grpc.StatusCode.INVALID_ARGUMENT,
-     "UNKNOWN_CURRENCY", "quote"),
-    ({"base": "US", "quote": "CNY"}, grpc.StatusCode.INVALID_ARGUMENT, "VALIDATION_FAILED", "base"),
-    ({"base": "RUB", "quote": "EUR", "date": "2024-03-15"}, grpc.StatusCode.NOT_FOUND, "RATE_UNAVAILABLE", "base"),
-    ({"base": "USD", "quote": "CNY", "date": "2026-11-20"}, grpc.StatusCode.NOT_FOUND, "RATE_UNAVAILABLE", "date"),
-])
+@pytest.mark.parametrize(
+    ("request_fields", "code", "reason", "field"),
+    [
+        (
+            {"base": "USD", "quote": "CNY", "date": "1998-12-31"},
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "VALIDATION_FAILED",
+            "date",
+        ),
+        (
+            {"base": "USD", "quote": "CNY", "date": "2999-01-01"},
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "VALIDATION_FAILED",
+            "date",
+        ),
+        (
+            {"base": "USD", "quote": "CNY", "date": "15/03/2024"},
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "VALIDATION_FAILED",
+            "date",
+        ),
+        (
+            {"base": "USD", "quote": "QQQ", "date": "2024-03-15"},
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "UNKNOWN_CURRENCY",
+            "quote",
+        ),
+        ({"base": "US", "quote": "CNY"}, grpc.StatusCode.INVALID_ARGUMENT, "VALIDATION_FAILED", "base"),
+        ({"base": "RUB", "quote": "EUR", "date": "2024-03-15"}, grpc.StatusCode.NOT_FOUND, "RATE_UNAVAILABLE", "base"),
+        ({"base": "USD", "quote": "CNY", "date": "2026-11-20"}, grpc.StatusCode.NOT_FOUND, "RATE_UNAVAILABLE", "date"),
+    ],
+)
 def test_bad_rate_requests_name_the_field_and_change_nothing(
-        payments: Running, request_fields: dict[str, str], code: grpc.StatusCode, reason: str, field: str) -> None:
+    payments: Running, request_fields: dict[str, str], code: grpc.StatusCode, reason: str, field: str
+) -> None:
     before = _snapshot(payments.context)
     with pytest.raises(grpc.RpcError) as error:
         payments.stub.GetReferenceRate(pb.GetReferenceRateRequest(**request_fields))
@@ -116,6 +135,7 @@ def test_reimport_emits_nothing_new(payments: Running) -> None:
 
 def _snapshot(context: ServiceContext) -> tuple[int, int, int]:
     with context.engine.connect() as connection:
+
         def count(table: str) -> int:
             return int(connection.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())
 

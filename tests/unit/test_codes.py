@@ -25,7 +25,7 @@ def test_every_single_substitution_is_caught(body: str, position: int, replaceme
     code = with_check(body)
     if code[position] == replacement:
         return
-    mutated = code[:position] + replacement + code[position + 1:]
+    mutated = code[:position] + replacement + code[position + 1 :]
     assert codes.problems(mutated) is not None
 
 
@@ -35,12 +35,15 @@ def test_every_adjacent_transposition_is_caught(body: str, position: int) -> Non
     a, b = code[position], code[position + 1]
     if a == b:
         return
-    swapped = code[:position] + b + a + code[position + 2:]
+    swapped = code[:position] + b + a + code[position + 2 :]
     assert codes.problems(swapped) is not None
 
 
-@given(st.sampled_from(sorted(codes.ENTITY_TYPES)), st.sampled_from(sorted(codes.ZONES)),
-       st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2400, 1, 1), timezones=st.just(UTC)))
+@given(
+    st.sampled_from(sorted(codes.ENTITY_TYPES)),
+    st.sampled_from(sorted(codes.ZONES)),
+    st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2400, 1, 1), timezones=st.just(UTC)),
+)
 def test_generated_codes_parse_back(kind: str, zone: str, at: datetime) -> None:
     code = codes.generate(kind, zone, at=at)
     parsed = codes.parse(code)
@@ -82,13 +85,16 @@ def test_naive_time_is_refused() -> None:
         codes.generate("PD", at=datetime(2026, 1, 1))
 
 
-@pytest.mark.parametrize(("gtin", "valid"), [
-    ("4006381333931", True),   # GS1's own GTIN-13 example
-    ("4006381333932", False),
-    ("036000291452", True),    # UPC-A
-    ("96385074", True),        # GTIN-8
-    ("12345", False),
-    ("400638133393A", False),
-])
+@pytest.mark.parametrize(
+    ("gtin", "valid"),
+    [
+        ("4006381333931", True),  # GS1's own GTIN-13 example
+        ("4006381333932", False),
+        ("036000291452", True),  # UPC-A
+        ("96385074", True),  # GTIN-8
+        ("12345", False),
+        ("400638133393A", False),
+    ],
+)
 def test_gtin_check_digit(gtin: str, valid: bool) -> None:
     assert codes.gtin_is_valid(gtin) is valid

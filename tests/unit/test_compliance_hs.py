@@ -13,22 +13,34 @@ from services.compliance.domain import hs, paging
 from services.shared.settings import Settings
 
 
-@pytest.mark.parametrize(("raw", "code"), [("850760", "850760"), ("8507.60", "850760"), (" 8507 60 ", "850760"),
-                                           ("85", "85"), ("8507", "8507"), ("01.01", "0101")])
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("850760", "850760"),
+        ("8507.60", "850760"),
+        (" 8507 60 ", "850760"),
+        ("85", "85"),
+        ("8507", "8507"),
+        ("01.01", "0101"),
+    ],
+)
 def test_codes_are_read_without_dots_and_spaces(raw: str, code: str) -> None:
     assert hs.parse_code(raw) == code
 
 
-@pytest.mark.parametrize(("raw", "message"), [
-    ("85076", "must be 2, 4 or 6 digits"),
-    ("8", "must be 2, 4 or 6 digits"),
-    ("8507601", "must be 2, 4 or 6 digits"),
-    ("ABCDEF", "must contain only digits"),
-    ("\uff18\uff15\uff10\uff17", "must contain only digits"),  # full-width digits are not HS codes
-    ("", "is required"),
-    ("85076000", "look up its 6-digit subheading 850760"),
-    ("8507.60.00.10", "10-digit national tariff line"),
-])
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("85076", "must be 2, 4 or 6 digits"),
+        ("8", "must be 2, 4 or 6 digits"),
+        ("8507601", "must be 2, 4 or 6 digits"),
+        ("ABCDEF", "must contain only digits"),
+        ("\uff18\uff15\uff10\uff17", "must contain only digits"),  # full-width digits are not HS codes
+        ("", "is required"),
+        ("85076000", "look up its 6-digit subheading 850760"),
+        ("8507.60.00.10", "10-digit national tariff line"),
+    ],
+)
 def test_bad_codes_say_what_is_wrong(raw: str, message: str) -> None:
     with pytest.raises(hs.CodeProblem, match=message):
         hs.parse_code(raw)
@@ -51,10 +63,18 @@ def test_queries_are_words_or_code_prefixes() -> None:
     assert hs.parse_query("lithium 2836").words == ("lithium", "2836")
 
 
-@pytest.mark.parametrize(("raw", "message"), [
-    ("", "is required"), ("   ", "is required"), ("8", "2 to 6 digits"), ("8507600", "2 to 6 digits"),
-    ("85076000", "search its 6-digit subheading 850760"), ("--;", "letters or digits"), ("x" * 201, "at most 200"),
-])
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("", "is required"),
+        ("   ", "is required"),
+        ("8", "2 to 6 digits"),
+        ("8507600", "2 to 6 digits"),
+        ("85076000", "search its 6-digit subheading 850760"),
+        ("--;", "letters or digits"),
+        ("x" * 201, "at most 200"),
+    ],
+)
 def test_bad_queries_say_what_is_wrong(raw: str, message: str) -> None:
     with pytest.raises(hs.CodeProblem, match=message):
         hs.parse_query(raw)
@@ -93,8 +113,10 @@ def test_the_shipped_files_hold_the_wco_nomenclature_only() -> None:
     sections = read_sections(folder / "sections.csv")
     assert [s["numeral"] for s in sections][:3] == ["I", "II", "III"] and len(sections) == 21
     assert sections[0]["name"] == "Live animals; animal products"  # BOM stripped, title capitalised
-    codes = {row["code"]: row for row in read_codes(folder / "harmonized-system.csv", {"I", "XVI"} | {
-        str(s["numeral"]) for s in sections})}
+    codes = {
+        row["code"]: row
+        for row in read_codes(folder / "harmonized-system.csv", {"I", "XVI"} | {str(s["numeral"]) for s in sections})
+    }
     assert codes["850760"]["heading"] == "8507" and codes["850760"]["chapter"] == "85"
     assert codes["85"]["heading"] is None
     # UN Comtrade's chapter 99 and grand total are statistical codes, not HS: not loaded.

@@ -28,12 +28,26 @@ def compliance(settings: Settings) -> Iterator[ServiceContext]:
     context.close()
 
 
-def announcement(event_id: str, version: str, occurred_at: datetime, *, service: str = "payments",
-                 dataset: str = "iso4217_currencies", record_count: int = 180) -> dict[str, object]:
+def announcement(
+    event_id: str,
+    version: str,
+    occurred_at: datetime,
+    *,
+    service: str = "payments",
+    dataset: str = "iso4217_currencies",
+    record_count: int = 180,
+) -> dict[str, object]:
     """The JSON payload of xborder.common.v1.ReferenceDataImported, as the outbox publishes it."""
-    return {"event_id": event_id, "occurred_at": occurred_at.isoformat().replace("+00:00", "Z"),
-            "service": service, "dataset": dataset, "version": version, "record_count": str(record_count),
-            "source": "ISO 4217", "previous_version": ""}
+    return {
+        "event_id": event_id,
+        "occurred_at": occurred_at.isoformat().replace("+00:00", "Z"),
+        "service": service,
+        "dataset": dataset,
+        "version": version,
+        "record_count": str(record_count),
+        "source": "ISO 4217",
+        "previous_version": "",
+    }
 
 
 def test_a_redelivered_event_is_processed_once(compliance: ServiceContext) -> None:
@@ -42,16 +56,28 @@ def test_a_redelivered_event_is_processed_once(compliance: ServiceContext) -> No
     assert record_upstream_dataset(compliance.uow, payload) is False
     [stored] = list_upstream_datasets(compliance.uow)
     assert (stored.service, stored.dataset, stored.version, stored.record_count) == (
-        "payments", "iso4217_currencies", "a" * 64, 180)
+        "payments",
+        "iso4217_currencies",
+        "a" * 64,
+        180,
+    )
     assert stored.imported_at == T0 and stored.event_id == payload["event_id"]
     with compliance.engine.connect() as connection:
         assert connection.execute(sa.text("SELECT count(*) FROM processed_events")).scalar_one() == 1
 
 
 def test_the_payload_a_producer_publishes_is_understood(compliance: ServiceContext) -> None:
-    event = Event.from_message("logistics", events_pb2.ReferenceDataImported(
-        service="logistics", dataset="unece_rec24_status_codes", version="d" * 64, record_count=345,
-        source="UN/CEFACT Rec. 24", previous_version="e" * 64))
+    event = Event.from_message(
+        "logistics",
+        events_pb2.ReferenceDataImported(
+            service="logistics",
+            dataset="unece_rec24_status_codes",
+            version="d" * 64,
+            record_count=345,
+            source="UN/CEFACT Rec. 24",
+            previous_version="e" * 64,
+        ),
+    )
     assert record_upstream_dataset(compliance.uow, dict(event.payload)) is True
     [stored] = list_upstream_datasets(compliance.uow)
     assert (stored.dataset, stored.version, stored.record_count) == ("unece_rec24_status_codes", "d" * 64, 345)
@@ -74,20 +100,26 @@ def test_an_older_announcement_arriving_late_does_not_roll_back(compliance: Serv
 
 def test_each_service_and_dataset_is_kept_apart(compliance: ServiceContext) -> None:
     record_upstream_dataset(compliance.uow, announcement("e1", "a" * 64, T0))
-    record_upstream_dataset(compliance.uow, announcement("e2", "c" * 64, T0, service="logistics",
-                                                         dataset="iso3166_countries", record_count=249))
+    record_upstream_dataset(
+        compliance.uow,
+        announcement("e2", "c" * 64, T0, service="logistics", dataset="iso3166_countries", record_count=249),
+    )
     assert [(d.service, d.dataset) for d in list_upstream_datasets(compliance.uow)] == [
-        ("logistics", "iso3166_countries"), ("payments", "iso4217_currencies")]
+        ("logistics", "iso3166_countries"),
+        ("payments", "iso4217_currencies"),
+    ]
 
 
-@pytest.mark.parametrize("payload", [
-    {"service": "payments", "dataset": "x", "version": "v"},  # no event id: cannot be processed once
-    {"event_id": "e9", "service": "payments", "dataset": "x", "version": "v"},  # no occurred_at
-    {"event_id": "e9", "occurred_at": "yesterday", "service": "payments", "dataset": "x", "version": "v"},
-    "not json",
-])
-def test_an_unreadable_announcement_is_dropped_without_blocking(compliance: ServiceContext,
-                                                                 payload: object) -> None:
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"service": "payments", "dataset": "x", "version": "v"},  # no event id: cannot be processed once
+        {"event_id": "e9", "service": "payments", "dataset": "x", "version": "v"},  # no occurred_at
+        {"event_id": "e9", "occurred_at": "yesterday", "service": "payments", "dataset": "x", "version": "v"},
+        "not json",
+    ],
+)
+def test_an_unreadable_announcement_is_dropped_without_blocking(compliance: ServiceContext, payload: object) -> None:
     assert record_upstream_dataset(compliance.uow, payload) is False  # type: ignore[arg-type]
     assert list_upstream_datasets(compliance.uow) == []
 

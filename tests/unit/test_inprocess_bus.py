@@ -19,9 +19,13 @@ from services.shared.uow import UnitOfWork
 
 metadata = sa.MetaData()
 OUTBOX, PROCESSED, _ = kernel_tables(metadata)
-received = sa.Table("received", metadata, sa.Column("id", sa.Integer, primary_key=True),
-                    sa.Column("consumer", sa.String(40), nullable=False),
-                    sa.Column("dataset", sa.String(40), nullable=False))
+received = sa.Table(
+    "received",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("consumer", sa.String(40), nullable=False),
+    sa.Column("dataset", sa.String(40), nullable=False),
+)
 
 
 def event(source: str, event_type: str, **payload: Any) -> Event:
@@ -78,8 +82,11 @@ class Consumer:
 
     def datasets(self) -> list[str]:
         with self.engine.connect() as connection:
-            return list(connection.execute(sa.select(received.c.dataset).where(received.c.consumer == self.name)
-                                           .order_by(received.c.id)).scalars())
+            return list(
+                connection.execute(
+                    sa.select(received.c.dataset).where(received.c.consumer == self.name).order_by(received.c.id)
+                ).scalars()
+            )
 
 
 @pytest.fixture

@@ -14,19 +14,32 @@ from services.shared.settings import Settings
 DATA = Settings().data_dir
 
 
-@pytest.mark.parametrize(("raw", "kind", "value"), [
-    ("CN", countries.CodeKind.ALPHA2, "CN"), (" cn ", countries.CodeKind.ALPHA2, "CN"),
-    ("chn", countries.CodeKind.ALPHA3, "CHN"), ("156", countries.CodeKind.NUMERIC, "156"),
-    ("4", countries.CodeKind.NUMERIC, "004"), ("04", countries.CodeKind.NUMERIC, "004"),
-])
+@pytest.mark.parametrize(
+    ("raw", "kind", "value"),
+    [
+        ("CN", countries.CodeKind.ALPHA2, "CN"),
+        (" cn ", countries.CodeKind.ALPHA2, "CN"),
+        ("chn", countries.CodeKind.ALPHA3, "CHN"),
+        ("156", countries.CodeKind.NUMERIC, "156"),
+        ("4", countries.CodeKind.NUMERIC, "004"),
+        ("04", countries.CodeKind.NUMERIC, "004"),
+    ],
+)
 def test_country_codes_of_every_kind(raw: str, kind: countries.CodeKind, value: str) -> None:
     assert countries.parse_country_code(raw) == countries.CountryCode(kind, value)
 
 
-@pytest.mark.parametrize(("raw", "message"), [
-    ("", "is required"), ("C", "alpha-2"), ("CHINA", "alpha-2"), ("1560", "numeric"), ("C1", "alpha-2"),
-    ("ÇN", "alpha-2"),
-])
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("", "is required"),
+        ("C", "alpha-2"),
+        ("CHINA", "alpha-2"),
+        ("1560", "numeric"),
+        ("C1", "alpha-2"),
+        ("ÇN", "alpha-2"),
+    ],
+)
 def test_malformed_country_codes_are_refused(raw: str, message: str) -> None:
     with pytest.raises(countries.CodeProblem, match=message):
         countries.parse_country_code(raw)
@@ -46,7 +59,12 @@ def test_status_codes_and_queries() -> None:
 def test_china_reads_as_the_api_promises() -> None:
     china = next(row for row in read_countries(DATA / "countries/country-codes.csv") if row["alpha2"] == "CN")
     assert (china["name_en"], china["name_zh"], china["alpha3"], china["numeric"], china["currency_code"]) == (
-        "China", "中国", "CHN", "156", "CNY")
+        "China",
+        "中国",
+        "CHN",
+        "156",
+        "CNY",
+    )
     assert china["formal_name_en"] == "the People's Republic of China"
     assert china["formal_name_zh"] == "中华人民共和国"
     assert (china["region"], china["sub_region"], china["tld"]) == ("Asia", "Eastern Asia", ".cn")

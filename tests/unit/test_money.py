@@ -52,8 +52,11 @@ def test_google_money_round_trip(amount: Decimal) -> None:
     assert money.from_proto(proto) == value
 
 
-@given(st.integers(0, 10**12), st.lists(st.integers(0, 1000), min_size=1, max_size=12).filter(lambda w: sum(w) > 0),
-       st.sampled_from(["USD", "JPY", "KWD"]))
+@given(
+    st.integers(0, 10**12),
+    st.lists(st.integers(0, 1000), min_size=1, max_size=12).filter(lambda w: sum(w) > 0),
+    st.sampled_from(["USD", "JPY", "KWD"]),
+)
 def test_allocation_parts_sum_exactly_to_the_whole(minor: int, weights: list[int], currency: str) -> None:
     whole = Money.from_minor(minor, currency)
     parts = whole.allocate(weights)

@@ -18,8 +18,9 @@ from tests.fakes import RecordingBus
 
 metadata = sa.MetaData()
 OUTBOX, PROCESSED, _ = kernel_tables(metadata)
-notes = sa.Table("notes", metadata, sa.Column("id", sa.Integer, primary_key=True),
-                 sa.Column("text", sa.String(40), nullable=False))
+notes = sa.Table(
+    "notes", metadata, sa.Column("id", sa.Integer, primary_key=True), sa.Column("text", sa.String(40), nullable=False)
+)
 
 
 @dataclass

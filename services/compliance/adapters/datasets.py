@@ -54,9 +54,17 @@ def read_codes(path: Path, sections: set[str]) -> list[dict[str, object]]:
             raise ValueError(f"{path.name}: line {line}: section {section!r} is not in {SECTIONS_FILE}")
         if not description:
             raise ValueError(f"{path.name}: line {line}: code {code} has no description")
-        rows.append({"code": code, "level": len(code), "section": section, "chapter": hs.chapter_of(code),
-                     "heading": hs.heading_of(code), "description": description,
-                     "search_text": hs.search_text(description)})
+        rows.append(
+            {
+                "code": code,
+                "level": len(code),
+                "section": section,
+                "chapter": hs.chapter_of(code),
+                "heading": hs.heading_of(code),
+                "description": description,
+                "search_text": hs.search_text(description),
+            }
+        )
     return rows
 
 
@@ -72,7 +80,12 @@ def load_hs(connection: Connection, path: Path, progress: Progress) -> int:
 
 
 DATASETS = (
-    DatasetSpec("hs2022", "hs/harmonized-system.csv",
-                "WCO Harmonized System 2022 via GitHub datasets/harmonized-system (2024-10)", load_hs, 6940,
-                companions=(SECTIONS_FILE,)),
+    DatasetSpec(
+        "hs2022",
+        "hs/harmonized-system.csv",
+        "WCO Harmonized System 2022 via GitHub datasets/harmonized-system (2024-10)",
+        load_hs,
+        6940,
+        companions=(SECTIONS_FILE,),
+    ),
 )

@@ -21,21 +21,31 @@ class HsRepository:
     def _select() -> sa.Select:
         """An entry with its section, chapter and heading in one round trip."""
         c = hs_codes.c
-        return (
-            sa.select(c.code, c.description, c.section, hs_sections.c.name.label("section_name"), c.chapter,
-                      _chapters.c.description.label("chapter_description"), c.heading,
-                      _headings.c.description.label("heading_description"))
-            .select_from(hs_codes
-                         .join(hs_sections, hs_sections.c.numeral == c.section)
-                         .join(_chapters, _chapters.c.code == c.chapter)
-                         .outerjoin(_headings, _headings.c.code == c.heading))
+        return sa.select(
+            c.code,
+            c.description,
+            c.section,
+            hs_sections.c.name.label("section_name"),
+            c.chapter,
+            _chapters.c.description.label("chapter_description"),
+            c.heading,
+            _headings.c.description.label("heading_description"),
+        ).select_from(
+            hs_codes.join(hs_sections, hs_sections.c.numeral == c.section)
+            .join(_chapters, _chapters.c.code == c.chapter)
+            .outerjoin(_headings, _headings.c.code == c.heading)
         )
 
     @staticmethod
     def _to_domain(row: sa.Row) -> HsEntry:
         heading = Ref(row.heading, row.heading_description) if row.heading else None
-        return HsEntry(row.code, row.description, Section(row.section, row.section_name),
-                       Ref(row.chapter, row.chapter_description), heading)
+        return HsEntry(
+            row.code,
+            row.description,
+            Section(row.section, row.section_name),
+            Ref(row.chapter, row.chapter_description),
+            heading,
+        )
 
     def get(self, code: str) -> HsEntry | None:
         row = self.connection.execute(self._select().where(hs_codes.c.code == code)).first()
@@ -45,8 +55,11 @@ class HsRepository:
     def _matching(query: SearchQuery, level: int | None) -> list[sa.ColumnElement[bool]]:
         c = hs_codes.c
         # Words and prefixes hold only [0-9a-z] (domain.hs), so no LIKE wildcard can slip in.
-        conditions: list[sa.ColumnElement[bool]] = ([c.code.like(f"{query.code_prefix}%")] if query.code_prefix
-                      else [c.search_text.like(f"% {word}%") for word in query.words])
+        conditions: list[sa.ColumnElement[bool]] = (
+            [c.code.like(f"{query.code_prefix}%")]
+            if query.code_prefix
+            else [c.search_text.like(f"% {word}%") for word in query.words]
+        )
         if level is not None:
             conditions.append(c.level == level)
         return conditions
@@ -60,15 +73,25 @@ class HsRepository:
         c = hs_codes.c
         conditions = self._matching(query, level)
         page = self.connection.execute(
-            sa.select(c.code, sa.func.count().over().label("total")).where(*conditions)
-            .order_by(c.level.desc(), c.code).offset(offset).limit(limit)).all()
+            sa.select(c.code, sa.func.count().over().label("total"))
+            .where(*conditions)
+            .order_by(c.level.desc(), c.code)
+            .offset(offset)
+            .limit(limit)
+        ).all()
         if not page:
-            total = 0 if offset == 0 else self.connection.execute(
-                sa.select(sa.func.count()).select_from(hs_codes).where(*conditions)).scalar_one()
+            total = (
+                0
+                if offset == 0
+                else self.connection.execute(
+                    sa.select(sa.func.count()).select_from(hs_codes).where(*conditions)
+                ).scalar_one()
+            )
             return [], int(total)
         codes = [row.code for row in page]
-        found = {row.code: self._to_domain(row)
-                 for row in self.connection.execute(self._select().where(c.code.in_(codes)))}
+        found = {
+            row.code: self._to_domain(row) for row in self.connection.execute(self._select().where(c.code.in_(codes)))
+        }
         return [found[code] for code in codes], int(page[0].total)
 
 
@@ -78,8 +101,9 @@ class UpstreamDatasetRepository:
 
     @staticmethod
     def _to_domain(row: sa.Row) -> UpstreamDataset:
-        return UpstreamDataset(row.service, row.dataset, row.version, int(row.record_count), row.source,
-                               row.imported_at, row.event_id)
+        return UpstreamDataset(
+            row.service, row.dataset, row.version, int(row.record_count), row.source, row.imported_at, row.event_id
+        )
 
     def get(self, service: str, dataset: str) -> UpstreamDataset | None:
         t = upstream_datasets
@@ -91,11 +115,17 @@ class UpstreamDatasetRepository:
 
     def save(self, dataset: UpstreamDataset, *, exists: bool) -> None:
         t = upstream_datasets
-        values = {"version": dataset.version, "record_count": dataset.record_count, "source": dataset.source,
-                  "imported_at": dataset.imported_at, "event_id": dataset.event_id}
+        values = {
+            "version": dataset.version,
+            "record_count": dataset.record_count,
+            "source": dataset.source,
+            "imported_at": dataset.imported_at,
+            "event_id": dataset.event_id,
+        }
         if exists:
-            self.connection.execute(t.update().where(t.c.service == dataset.service, t.c.dataset == dataset.dataset)
-                                    .values(**values))
+            self.connection.execute(
+                t.update().where(t.c.service == dataset.service, t.c.dataset == dataset.dataset).values(**values)
+            )
         else:
             self.connection.execute(t.insert().values(service=dataset.service, dataset=dataset.dataset, **values))
 

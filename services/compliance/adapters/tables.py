@@ -11,7 +11,8 @@ metadata = sa.MetaData()
 OUTBOX, PROCESSED_EVENTS, DATASET_VERSIONS = kernel_tables(metadata)
 
 hs_sections = sa.Table(
-    "hs_sections", metadata,
+    "hs_sections",
+    metadata,
     sa.Column("numeral", sa.String(6), primary_key=True),
     sa.Column("position", sa.Integer, nullable=False),  # I..XXI as 1..21, for ordering
     sa.Column("name", sa.Text, nullable=False),
@@ -20,7 +21,8 @@ hs_sections = sa.Table(
 # `search_text` holds the description's lower-case words between spaces (domain.hs.search_text), so a word
 # prefix is `LIKE '% word%'` on SQLite and PostgreSQL alike, with no per-request Python scan.
 hs_codes = sa.Table(
-    "hs_codes", metadata,
+    "hs_codes",
+    metadata,
     sa.Column("code", sa.String(6), primary_key=True),
     sa.Column("level", sa.Integer, nullable=False),
     sa.Column("section", sa.String(6), nullable=False),
@@ -32,7 +34,8 @@ hs_codes = sa.Table(
 )
 
 upstream_datasets = sa.Table(
-    "upstream_datasets", metadata,
+    "upstream_datasets",
+    metadata,
     sa.Column("service", sa.String(40), primary_key=True),
     sa.Column("dataset", sa.String(60), primary_key=True),
     sa.Column("version", sa.String(64), nullable=False),

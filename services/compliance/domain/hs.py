@@ -55,7 +55,7 @@ class HsEntry:
 
 
 def strip_separators(value: str) -> str:
-    """"8507.60" and "8507 60" are 850760: the dotted form is how tariffs print codes."""
+    """ "8507.60" and "8507 60" are 850760: the dotted form is how tariffs print codes."""
     return _SEPARATORS.sub("", value)
 
 
@@ -69,7 +69,8 @@ def parse_code(value: str) -> str:
     if len(code) in NATIONAL_LENGTHS:
         raise CodeProblem(
             f"{code} is a {len(code)}-digit national tariff line; national lines are not in the WCO HS table, "
-            f"look up its 6-digit subheading {code[:6]}")
+            f"look up its 6-digit subheading {code[:6]}"
+        )
     if len(code) not in LEVELS:
         raise CodeProblem(f"must be 2, 4 or 6 digits, got {len(code)} ({value!r})")
     return code
@@ -118,7 +119,8 @@ def parse_query(value: str) -> SearchQuery:
         if len(compact) in NATIONAL_LENGTHS:
             raise CodeProblem(
                 f"{compact} is a {len(compact)}-digit national tariff line; national lines are not in the WCO "
-                f"HS table, search its 6-digit subheading {compact[:6]}")
+                f"HS table, search its 6-digit subheading {compact[:6]}"
+            )
         if not 2 <= len(compact) <= 6:
             raise CodeProblem(f"a code prefix must be 2 to 6 digits, got {len(compact)} ({value!r})")
         return SearchQuery(compact, ())

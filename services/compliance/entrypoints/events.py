@@ -86,13 +86,15 @@ class ComplianceEvents:
 
     handlers: dict[str, Callable[[dict[str, Any]], None]] = ComplianceHandlers()  # type: ignore[assignment]
 
-    @event_handler("payments", "reference_data_imported", handler_type=SERVICE_POOL, reliable_delivery=True,
-                   requeue_on_error=True)
+    @event_handler(
+        "payments", "reference_data_imported", handler_type=SERVICE_POOL, reliable_delivery=True, requeue_on_error=True
+    )
     def on_payments_reference_data_imported(self, payload: dict[str, Any]) -> None:
         self._handle("on_payments_reference_data_imported", payload)
 
-    @event_handler("logistics", "reference_data_imported", handler_type=SERVICE_POOL, reliable_delivery=True,
-                   requeue_on_error=True)
+    @event_handler(
+        "logistics", "reference_data_imported", handler_type=SERVICE_POOL, reliable_delivery=True, requeue_on_error=True
+    )
     def on_logistics_reference_data_imported(self, payload: dict[str, Any]) -> None:
         self._handle("on_logistics_reference_data_imported", payload)
 

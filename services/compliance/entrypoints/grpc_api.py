@@ -13,10 +13,14 @@ from services.shared.errors import Violations
 
 def hs_code_to_proto(entry: hs.HsEntry) -> pb.HsCode:
     message = pb.HsCode(
-        code=entry.code, description=entry.description, level=entry.level, section=entry.section.numeral,
-        section_name=entry.section.name, chapter=pb.HsCodeRef(code=entry.chapter.code,
-                                                              description=entry.chapter.description),
-        edition=hs.EDITION)
+        code=entry.code,
+        description=entry.description,
+        level=entry.level,
+        section=entry.section.numeral,
+        section_name=entry.section.name,
+        chapter=pb.HsCodeRef(code=entry.chapter.code, description=entry.chapter.description),
+        edition=hs.EDITION,
+    )
     if entry.heading is not None:
         message.heading.CopyFrom(pb.HsCodeRef(code=entry.heading.code, description=entry.heading.description))
     return message
@@ -68,14 +72,19 @@ class ComplianceServicer(pb_grpc.ComplianceServiceServicer):
         violations.raise_if_any()
         return pb.GetHsCodeResponse(hs_code=hs_code_to_proto(handlers.get_hs_code(self.uow_factory, code)))
 
-    def SearchHsCodes(self, request: pb.SearchHsCodesRequest,
-                      context: grpc.ServicerContext) -> pb.SearchHsCodesResponse:
+    def SearchHsCodes(
+        self, request: pb.SearchHsCodesRequest, context: grpc.ServicerContext
+    ) -> pb.SearchHsCodesResponse:
         violations = Violations()
         search = parse_search(request, violations)
         violations.raise_if_any()
         assert search is not None  # a missing query is a violation, raised above
         page = handlers.search_hs_codes(self.uow_factory, search)
-        token = "" if page.next_offset is None else paging.encode_token(page.next_offset,
-                                                                        search_key(search.query, search.level))
-        return pb.SearchHsCodesResponse(hs_codes=[hs_code_to_proto(e) for e in page.entries],
-                                        next_page_token=token, total_size=page.total)
+        token = (
+            ""
+            if page.next_offset is None
+            else paging.encode_token(page.next_offset, search_key(search.query, search.level))
+        )
+        return pb.SearchHsCodesResponse(
+            hs_codes=[hs_code_to_proto(e) for e in page.entries], next_page_token=token, total_size=page.total
+        )

@@ -56,8 +56,9 @@ def get_hs_code(uow_factory: UowFactory, code: str) -> hs.HsEntry:
 def search_hs_codes(uow_factory: UowFactory, search: HsSearch) -> HsPage:
     with uow_factory() as uow:
         DatasetVersions(uow.connection, DATASET_VERSIONS).require(HS_DATASET)
-        entries, total = HsRepository(uow.connection).search(search.query, search.level, search.offset,
-                                                              search.page_size)
+        entries, total = HsRepository(uow.connection).search(
+            search.query, search.level, search.offset, search.page_size
+        )
     following = search.offset + len(entries)
     return HsPage(entries, total, following if entries and following < total else None)
 
@@ -77,11 +78,19 @@ def record_upstream_dataset(uow_factory: UowFactory, payload: dict[str, Any]) ->
     if not message.HasField("occurred_at"):
         missing.append("occurred_at")
     if missing:
-        log.error("upstream_dataset_incomplete", consumer=RECORD_UPSTREAM_DATASET, event_id=message.event_id,
-                  missing=missing)
+        log.error(
+            "upstream_dataset_incomplete", consumer=RECORD_UPSTREAM_DATASET, event_id=message.event_id, missing=missing
+        )
         return False
-    announced = UpstreamDataset(message.service, message.dataset, message.version, message.record_count,
-                                message.source, message.occurred_at.ToDatetime(tzinfo=UTC), message.event_id)
+    announced = UpstreamDataset(
+        message.service,
+        message.dataset,
+        message.version,
+        message.record_count,
+        message.source,
+        message.occurred_at.ToDatetime(tzinfo=UTC),
+        message.event_id,
+    )
     with uow_factory() as uow:
         if not uow.claim_event(RECORD_UPSTREAM_DATASET, message.event_id):
             return False
@@ -90,8 +99,13 @@ def record_upstream_dataset(uow_factory: UowFactory, payload: dict[str, Any]) ->
         if supersedes(announced, stored):
             datasets.save(announced, exists=stored is not None)
         else:
-            log.info("upstream_dataset_out_of_order", service=announced.service, dataset=announced.dataset,
-                     event_id=announced.event_id, stored_version=stored.version if stored else "")
+            log.info(
+                "upstream_dataset_out_of_order",
+                service=announced.service,
+                dataset=announced.dataset,
+                event_id=announced.event_id,
+                stored_version=stored.version if stored else "",
+            )
         uow.commit()
     return True
 

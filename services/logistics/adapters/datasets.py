@@ -57,15 +57,23 @@ def read_countries(path: Path) -> list[dict[str, object]]:
         name_zh = _unterm(record, "UNTERM Chinese Short") or _cell(record, "official_name_cn")
         if not name_en:
             raise ValueError(f"{path.name}: line {line}: {alpha2} has no English name")
-        rows.append({
-            "alpha2": alpha2, "alpha3": alpha3, "numeric": numeric.zfill(3), "name_en": name_en, "name_zh": name_zh,
-            "formal_name_en": _unterm(record, "UNTERM English Formal"),
-            "formal_name_zh": _unterm(record, "UNTERM Chinese Formal"),
-            "currency_code": currencies[0] if currencies else "", "capital": _cell(record, "Capital"),
-            "region": _cell(record, "Region Name"), "sub_region": _cell(record, "Sub-region Name"),
-            "languages": json.dumps([t.strip() for t in _cell(record, "Languages").split(",") if t.strip()]),
-            "tld": _cell(record, "TLD"),
-        })
+        rows.append(
+            {
+                "alpha2": alpha2,
+                "alpha3": alpha3,
+                "numeric": numeric.zfill(3),
+                "name_en": name_en,
+                "name_zh": name_zh,
+                "formal_name_en": _unterm(record, "UNTERM English Formal"),
+                "formal_name_zh": _unterm(record, "UNTERM Chinese Formal"),
+                "currency_code": currencies[0] if currencies else "",
+                "capital": _cell(record, "Capital"),
+                "region": _cell(record, "Region Name"),
+                "sub_region": _cell(record, "Sub-region Name"),
+                "languages": json.dumps([t.strip() for t in _cell(record, "Languages").split(",") if t.strip()]),
+                "tld": _cell(record, "TLD"),
+            }
+        )
     return rows
 
 
@@ -85,8 +93,15 @@ def read_status_codes(path: Path) -> list[dict[str, object]]:
             raise ValueError(f"{path.name}: line {position + 1}: code {problem}") from None
         if not name:
             raise ValueError(f"{path.name}: line {position + 1}: code {code} has no name")
-        rows.append({"code": code, "position": position, "name": name, "description": description,
-                     "search_text": rec24.search_text(name, description)})
+        rows.append(
+            {
+                "code": code,
+                "position": position,
+                "name": name,
+                "description": description,
+                "search_text": rec24.search_text(name, description),
+            }
+        )
     return rows
 
 
@@ -95,10 +110,18 @@ def load_status_codes(connection: Connection, path: Path, progress: Progress) ->
 
 
 DATASETS = (
-    DatasetSpec("iso3166_countries", "countries/country-codes.csv",
-                "ISO 3166-1 with UN M49 and UNTERM names via GitHub datasets/country-codes (2026-05)",
-                load_countries, 249),
-    DatasetSpec("unece_rec24_status_codes", "tracking/unece-rec24-status-codes.csv",
-                "UN/CEFACT Recommendation 24 trade and transport status codes via GitHub edi3/edi3-codelists",
-                load_status_codes, 345),
+    DatasetSpec(
+        "iso3166_countries",
+        "countries/country-codes.csv",
+        "ISO 3166-1 with UN M49 and UNTERM names via GitHub datasets/country-codes (2026-05)",
+        load_countries,
+        249,
+    ),
+    DatasetSpec(
+        "unece_rec24_status_codes",
+        "tracking/unece-rec24-status-codes.csv",
+        "UN/CEFACT Recommendation 24 trade and transport status codes via GitHub edi3/edi3-codelists",
+        load_status_codes,
+        345,
+    ),
 )

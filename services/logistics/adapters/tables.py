@@ -10,7 +10,8 @@ metadata = sa.MetaData()
 OUTBOX, PROCESSED_EVENTS, DATASET_VERSIONS = kernel_tables(metadata)
 
 countries = sa.Table(
-    "countries", metadata,
+    "countries",
+    metadata,
     sa.Column("alpha2", sa.String(2), primary_key=True),
     sa.Column("alpha3", sa.String(3), nullable=False, unique=True),
     sa.Column("numeric", sa.String(3), nullable=False, unique=True),
@@ -29,7 +30,8 @@ countries = sa.Table(
 # `position` keeps the code list's own order; `search_text` is name + description as lower-case words
 # between spaces (domain.status_codes.search_text), for word-prefix matching with LIKE.
 status_codes = sa.Table(
-    "status_codes", metadata,
+    "status_codes",
+    metadata,
     sa.Column("code", sa.String(3), primary_key=True),
     sa.Column("position", sa.Integer, nullable=False),
     sa.Column("name", sa.Text, nullable=False),

@@ -15,10 +15,20 @@ MAX_REGION_CHARS = 100
 
 def country_to_proto(country: countries.Country) -> pb.Country:
     return pb.Country(
-        alpha2=country.alpha2, alpha3=country.alpha3, numeric=country.numeric, name_en=country.name_en,
-        name_zh=country.name_zh, formal_name_en=country.formal_name_en, formal_name_zh=country.formal_name_zh,
-        currency_code=country.currency_code, capital=country.capital, region=country.region,
-        sub_region=country.sub_region, languages=list(country.languages), tld=country.tld)
+        alpha2=country.alpha2,
+        alpha3=country.alpha3,
+        numeric=country.numeric,
+        name_en=country.name_en,
+        name_zh=country.name_zh,
+        formal_name_en=country.formal_name_en,
+        formal_name_zh=country.formal_name_zh,
+        currency_code=country.currency_code,
+        capital=country.capital,
+        region=country.region,
+        sub_region=country.sub_region,
+        languages=list(country.languages),
+        tld=country.tld,
+    )
 
 
 def status_code_to_proto(code: status_codes.StatusCode) -> pb.StatusCode:
@@ -51,16 +61,18 @@ class LogisticsServicer(pb_grpc.LogisticsServiceServicer):
         assert code is not None  # a malformed code is a violation, raised above
         return pb.GetCountryResponse(country=country_to_proto(handlers.get_country(self.uow_factory, code)))
 
-    def ListCountries(self, request: pb.ListCountriesRequest,
-                      context: grpc.ServicerContext) -> pb.ListCountriesResponse:
+    def ListCountries(
+        self, request: pb.ListCountriesRequest, context: grpc.ServicerContext
+    ) -> pb.ListCountriesResponse:
         violations = Violations()
         region = parse_region(request.region, violations)
         violations.raise_if_any()
         found = handlers.list_countries(self.uow_factory, region)
         return pb.ListCountriesResponse(countries=[country_to_proto(c) for c in found])
 
-    def GetStatusCode(self, request: pb.GetStatusCodeRequest,
-                      context: grpc.ServicerContext) -> pb.GetStatusCodeResponse:
+    def GetStatusCode(
+        self, request: pb.GetStatusCodeRequest, context: grpc.ServicerContext
+    ) -> pb.GetStatusCodeResponse:
         violations = Violations()
         code = ""
         try:
@@ -69,10 +81,12 @@ class LogisticsServicer(pb_grpc.LogisticsServiceServicer):
             violations.add("code", str(problem))
         violations.raise_if_any()
         return pb.GetStatusCodeResponse(
-            status_code=status_code_to_proto(handlers.get_status_code(self.uow_factory, code)))
+            status_code=status_code_to_proto(handlers.get_status_code(self.uow_factory, code))
+        )
 
-    def ListStatusCodes(self, request: pb.ListStatusCodesRequest,
-                        context: grpc.ServicerContext) -> pb.ListStatusCodesResponse:
+    def ListStatusCodes(
+        self, request: pb.ListStatusCodesRequest, context: grpc.ServicerContext
+    ) -> pb.ListStatusCodesResponse:
         violations = Violations()
         words: tuple[str, ...] = ()
         try:

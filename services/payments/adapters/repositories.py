@@ -19,13 +19,15 @@ class CurrencyRepository:
 
     @staticmethod
     def _to_domain(row: sa.Row) -> CurrencyInfo:
-        return CurrencyInfo(row.code, row.numeric_code, row.name, row.minor_unit, json.loads(row.entities),
-                            row.withdrawn)
+        return CurrencyInfo(
+            row.code, row.numeric_code, row.name, row.minor_unit, json.loads(row.entities), row.withdrawn
+        )
 
     def get(self, code: str) -> CurrencyInfo | None:
         column = currencies.c.numeric_code if code.isdigit() else currencies.c.code
-        row = self.connection.execute(sa.select(currencies).where(column == code)
-                                      .order_by(currencies.c.withdrawn)).first()
+        row = self.connection.execute(
+            sa.select(currencies).where(column == code).order_by(currencies.c.withdrawn)
+        ).first()
         return self._to_domain(row) if row else None
 
     def list(self, include_withdrawn: bool) -> list[CurrencyInfo]:
@@ -52,7 +54,8 @@ class ReferenceRateRepository:
 
     def rates_on(self, day: date, codes: set[str]) -> dict[str, Decimal]:
         rows = self.connection.execute(
-            sa.select(ecb_rates.c.currency, ecb_rates.c.units_per_eur)
-            .where(ecb_rates.c.rate_date == day, ecb_rates.c.currency.in_(sorted(codes)))
+            sa.select(ecb_rates.c.currency, ecb_rates.c.units_per_eur).where(
+                ecb_rates.c.rate_date == day, ecb_rates.c.currency.in_(sorted(codes))
+            )
         )
         return {row.currency: Decimal(row.units_per_eur) for row in rows}

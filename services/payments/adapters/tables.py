@@ -10,7 +10,8 @@ metadata = sa.MetaData()
 OUTBOX, PROCESSED_EVENTS, DATASET_VERSIONS = kernel_tables(metadata)
 
 currencies = sa.Table(
-    "currencies", metadata,
+    "currencies",
+    metadata,
     sa.Column("code", sa.String(3), primary_key=True),
     sa.Column("numeric_code", sa.String(3), nullable=False),
     sa.Column("name", sa.Text, nullable=False),
@@ -22,7 +23,8 @@ currencies = sa.Table(
 
 # Rates as decimal text: SQLite has no exact NUMERIC, and the ECB's own figures are short decimals.
 ecb_rates = sa.Table(
-    "ecb_rates", metadata,
+    "ecb_rates",
+    metadata,
     sa.Column("rate_date", sa.Date, primary_key=True),
     sa.Column("currency", sa.String(3), primary_key=True),
     sa.Column("units_per_eur", sa.String(24), nullable=False),

@@ -56,6 +56,8 @@ def describe(requested: date, published: date, base: str, quote: str) -> str:
     if requested == published:
         lead = f"ECB reference rate of {published.isoformat()}"
     else:
-        lead = (f"{requested.isoformat()} is not a TARGET publication day ({requested.strftime('%A')}); "
-                f"the ECB reference rate of {published.isoformat()} applies")
+        lead = (
+            f"{requested.isoformat()} is not a TARGET publication day ({requested.strftime('%A')}); "
+            f"the ECB reference rate of {published.isoformat()} applies"
+        )
     return f"{lead}, {base}/{quote} crossed through EUR where needed; for information only, not executable."

@@ -21,9 +21,14 @@ _NUMERIC = re.compile(r"^[0-9]{3}$")
 
 def currency_to_proto(currency: CurrencyInfo) -> pb.Currency:
     return pb.Currency(
-        code=currency.code, numeric_code=currency.numeric_code, name=currency.name,
-        minor_unit=-1 if currency.minor_unit is None else currency.minor_unit, entities=currency.entities,
-        withdrawn=currency.withdrawn, is_fund_or_metal=currency.is_fund_or_metal)
+        code=currency.code,
+        numeric_code=currency.numeric_code,
+        name=currency.name,
+        minor_unit=-1 if currency.minor_unit is None else currency.minor_unit,
+        entities=currency.entities,
+        withdrawn=currency.withdrawn,
+        is_fund_or_metal=currency.is_fund_or_metal,
+    )
 
 
 def parse_currency_code(value: str, field: str, violations: Violations, *, allow_numeric: bool = False) -> str:
@@ -63,21 +68,32 @@ class PaymentsServicer(pb_grpc.PaymentsServiceServicer):
         violations.raise_if_any()
         return pb.GetCurrencyResponse(currency=currency_to_proto(handlers.get_currency(self.uow_factory, code)))
 
-    def ListCurrencies(self, request: pb.ListCurrenciesRequest,
-                       context: grpc.ServicerContext) -> pb.ListCurrenciesResponse:
+    def ListCurrencies(
+        self, request: pb.ListCurrenciesRequest, context: grpc.ServicerContext
+    ) -> pb.ListCurrenciesResponse:
         found = handlers.list_currencies(self.uow_factory, request.include_withdrawn)
         return pb.ListCurrenciesResponse(currencies=[currency_to_proto(c) for c in found])
 
-    def GetReferenceRate(self, request: pb.GetReferenceRateRequest,
-                         context: grpc.ServicerContext) -> pb.GetReferenceRateResponse:
+    def GetReferenceRate(
+        self, request: pb.GetReferenceRateRequest, context: grpc.ServicerContext
+    ) -> pb.GetReferenceRateResponse:
         violations = Violations()
         base = parse_currency_code(request.base, "base", violations)
         quote = parse_currency_code(request.quote, "quote", violations)
         day = parse_rate_date(request.date, violations)
         violations.raise_if_any()
         rate = handlers.get_reference_rate(self.uow_factory, handlers.RateQuery(base, quote, day))
-        return pb.GetReferenceRateResponse(rate=pb.ReferenceRate(
-            base=rate.base, quote=rate.quote, rate=format(rate.rate, "f"),
-            requested_date=rate.requested_date.isoformat(), rate_date=rate.rate_date.isoformat(),
-            previous_day_applied=rate.previous_day_applied, derivation=rate.derivation, source=rate.source,
-            dataset_version=rate.dataset_version, note=rate.note))
+        return pb.GetReferenceRateResponse(
+            rate=pb.ReferenceRate(
+                base=rate.base,
+                quote=rate.quote,
+                rate=format(rate.rate, "f"),
+                requested_date=rate.requested_date.isoformat(),
+                rate_date=rate.rate_date.isoformat(),
+                previous_day_applied=rate.previous_day_applied,
+                derivation=rate.derivation,
+                source=rate.source,
+                dataset_version=rate.dataset_version,
+                note=rate.note,
+            )
+        )

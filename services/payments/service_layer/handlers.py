@@ -63,8 +63,11 @@ def get_reference_rate(uow_factory: UowFactory, query: RateQuery) -> ReferenceRa
         versions.require("iso4217_currencies")
         dataset = versions.require("ecb_reference_rates")
         known = CurrencyRepository(uow.connection)
-        unknown = [FieldViolation(f, f"{code!r} is not an ISO 4217 currency code")
-                   for f, code in (("base", query.base), ("quote", query.quote)) if known.get(code) is None]
+        unknown = [
+            FieldViolation(f, f"{code!r} is not an ISO 4217 currency code")
+            for f, code in (("base", query.base), ("quote", query.quote))
+            if known.get(code) is None
+        ]
         if unknown:
             raise UnknownCurrency(unknown)
         repo = ReferenceRateRepository(uow.connection)
@@ -77,15 +80,27 @@ def get_reference_rate(uow_factory: UowFactory, query: RateQuery) -> ReferenceRa
             raise RateUnavailable(
                 f"no ECB publication within {rates.MAX_LOOKBACK_DAYS} days before {requested.isoformat()}; the "
                 f"loaded rates run from {rates.FIRST_PUBLICATION.isoformat()} to "
-                f"{latest.isoformat() if latest else 'nothing'}", field="date",
-                metadata={"latest_publication": latest.isoformat() if latest else ""})
+                f"{latest.isoformat() if latest else 'nothing'}",
+                field="date",
+                metadata={"latest_publication": latest.isoformat() if latest else ""},
+            )
         per_eur = repo.rates_on(published, {query.base, query.quote} - {"EUR"})
     try:
         crossed = rates.cross_rate(query.base, query.quote, per_eur)
     except KeyError as missing:
         code = missing.args[0]
         field = "base" if code == query.base else "quote"
-        raise RateUnavailable(f"the ECB did not publish a {code} rate on {published.isoformat()}",
-                              field=field) from None
-    return ReferenceRate(query.base, query.quote, crossed.rate, requested, published, crossed.derivation,
-                         rates.SOURCE, dataset.version, rates.describe(requested, published, query.base, query.quote))
+        raise RateUnavailable(
+            f"the ECB did not publish a {code} rate on {published.isoformat()}", field=field
+        ) from None
+    return ReferenceRate(
+        query.base,
+        query.quote,
+        crossed.rate,
+        requested,
+        published,
+        crossed.derivation,
+        rates.SOURCE,
+        dataset.version,
+        rates.describe(requested, published, query.base, query.quote),
+    )

@@ -1,0 +1,305 @@
+"""The REST/JSON gateway: a Starlette app whose routes all come from the services' descriptors.
+
+`create_app(settings)` reads every service's `google.api.http` rules; there is no hand-written handler per
+route. Besides the transcoded routes it serves `/openapi.json`, `/healthz` and `/metrics`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import grpc
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route as StarletteRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway.backends import Backends
+from gateway.descriptors import ServiceInfo, discover, exposed_methods
+from gateway.openapi import build_document
+from gateway.problems import PROBLEM_CONTENT_TYPE, Problem, from_domain_error, from_rpc_error
+from gateway.transcoding import MethodNotAllowed, RouteNotFound, Router, build_routes
+from services.shared.errors import PayloadTooLarge, ValidationError, XborderError
+from services.shared.grpc_server import REQUEST_ID_HEADER
+from services.shared.logs import bind_request, get_logger, new_request_id
+from services.shared.metrics import HTTP_LATENCY
+from services.shared.settings import Settings
+
+log = get_logger(__name__)
+
+REQUEST_ID_RESPONSE_HEADER = "X-Request-Id"
+TIMEOUT_HEADER = "x-request-timeout"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+_SCOPE_KEY = "xborder.request"
+HEALTH_TIMEOUT_S = 2.0
+
+
+@dataclass
+class RequestInfo:
+    """Per-request facts shared between the middleware and the endpoint (via the ASGI scope)."""
+
+    request_id: str
+    route: str = "unmatched"
+
+
+def accepted_request_id(value: str | None) -> str:
+    """The caller's X-Request-Id when it is safe to log and forward, else a fresh one."""
+    if value and _REQUEST_ID.match(value):
+        return value
+    return new_request_id()
+
+
+def request_timeout(value: str | None, default: float) -> float:
+    """Seconds for the backend call: X-Request-Timeout (decimal seconds) clamped to the default deadline."""
+    if value is None:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ValidationError.single("X-Request-Timeout", f"must be a positive number of seconds, got {value!r}")
+    return min(seconds, default)
+
+
+class RequestContextMiddleware:
+    """Assigns the request id, echoes it in X-Request-Id and times each request by its route template."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        raw = next((v for k, v in scope["headers"] if k == b"x-request-id"), None)
+        info = RequestInfo(accepted_request_id(raw.decode("latin-1") if raw is not None else None))
+        scope[_SCOPE_KEY] = info
+        bind_request(info.request_id, http=f"{scope['method']} {scope['path']}")
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)[REQUEST_ID_RESPONSE_HEADER] = info.request_id
+            await send(message)
+
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            HTTP_LATENCY.labels(info.route, str(status)).observe(time.perf_counter() - started)
+
+
+def request_info(scope: Scope) -> RequestInfo:
+    info = scope.get(_SCOPE_KEY)
+    if isinstance(info, RequestInfo):
+        return info
+    info = RequestInfo(new_request_id())
+    scope[_SCOPE_KEY] = info
+    return info
+
+
+def problem_response(problem: Problem) -> Response:
+    if problem.status >= 500:
+        log.warning("http_problem", status=problem.status, reason=problem.reason, detail=problem.detail)
+    return Response(
+        problem.encode(), status_code=problem.status, media_type=PROBLEM_CONTENT_TYPE, headers=problem.headers
+    )
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    return Response(
+        json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(),
+        status_code=status,
+        media_type="application/json",
+    )
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused as soon as it is known to exceed `limit` (never read whole first)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"request body of {declared} bytes exceeds the limit of {limit} bytes")
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > limit:
+            raise PayloadTooLarge(f"request body exceeds the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media in ("", "application/json") or media.endswith("+json")
+
+
+class UnsupportedMediaType(XborderError):
+    reason = "UNSUPPORTED_MEDIA_TYPE"
+    status = grpc.StatusCode.INVALID_ARGUMENT
+
+
+class Transcoder:
+    """The one ASGI endpoint behind every http-annotated RPC: route, build the request, call, render."""
+
+    def __init__(
+        self, settings: Settings, router: Router, backends: Backends, fixed_paths: frozenset[str] = frozenset()
+    ) -> None:
+        self.settings = settings
+        self.router = router
+        self.backends = backends
+        # The GET-only endpoints (/healthz...): another method on them falls through to here.
+        self.fixed_paths = fixed_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        try:
+            response = await self.handle(request)
+        except Exception as error:  # a fault of ours: the caller gets a problem, the log gets the trace
+            response = await unexpected_error(request, error)
+        await response(scope, receive, send)
+
+    async def handle(self, request: Request) -> Response:
+        info = request_info(request.scope)
+        instance = request.url.path
+        raw_path = request.scope.get("raw_path")
+        path = raw_path.decode("latin-1") if raw_path else quote(request.scope["path"])
+        try:
+            if path in self.fixed_paths:
+                raise MethodNotAllowed(["GET"])
+            route, values = self.router.resolve(request.method, path)
+        except RouteNotFound:
+            return problem_response(
+                Problem(404, "NOT_FOUND", f"no route for {request.method} {instance}", instance, info.request_id)
+            )
+        except MethodNotAllowed as error:
+            problem = Problem(
+                405,
+                "METHOD_NOT_ALLOWED",
+                f"{request.method} is not allowed on {instance}; use {', '.join(error.allowed)}",
+                instance,
+                info.request_id,
+                headers={"Allow": ", ".join(error.allowed)},
+            )
+            return problem_response(problem)
+        info.route = route.template.template
+        try:
+            timeout = request_timeout(request.headers.get(TIMEOUT_HEADER), self.settings.default_deadline_s)
+            body = await read_body(request, self.settings.http_max_body_bytes)
+            if body.strip() and not _is_json(request.headers.get("content-type", "")):
+                raise UnsupportedMediaType("request bodies must be application/json")
+            message = route.build_request(values, request.query_params.multi_items(), body)
+        except XborderError as error:
+            return problem_response(from_domain_error(error, instance, info.request_id))
+        try:
+            reply = await self.backends.call(
+                route.method, message, timeout=timeout, metadata=((REQUEST_ID_HEADER, info.request_id),)
+            )
+        except grpc.RpcError as error:
+            if not (
+                hasattr(error, "code") and error.code() in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND)
+            ):
+                log.info(
+                    "backend_error",
+                    rpc=route.method.grpc_path,
+                    code=str(error.code()) if hasattr(error, "code") else "?",
+                    details=error.details() if hasattr(error, "details") else "",
+                )
+            return problem_response(from_rpc_error(error, route.method.service, instance, info.request_id))
+        return json_response(route.render(reply))
+
+
+async def http_exception(request: Request, exc: Exception) -> Response:
+    """Starlette's own 404/405 (for the fixed routes) as problems too."""
+    info = request_info(request.scope)
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    reason = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(status, "INTERNAL")
+    detail = exc.detail if isinstance(exc, HTTPException) else "internal error"
+    headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else {}
+    return problem_response(Problem(status, reason, str(detail), request.url.path, info.request_id, headers=headers))
+
+
+async def unexpected_error(request: Request, exc: Exception) -> Response:
+    """Whatever escaped: a problem with the request id, never a stack trace."""
+    info = request_info(request.scope)
+    log.error("http_unhandled", error=type(exc).__name__, exc_info=exc)
+    return problem_response(
+        Problem(
+            500,
+            "INTERNAL",
+            "internal error (the request id identifies it in the logs)",
+            request.url.path,
+            info.request_id,
+        )
+    )
+
+
+def create_app(settings: Settings) -> Starlette:
+    """The gateway for every service in the generated code."""
+    return build_app(settings, discover())
+
+
+def build_app(settings: Settings, services: Sequence[ServiceInfo]) -> Starlette:
+    """The gateway for the given services (tests pass services built from their own descriptors)."""
+    methods = exposed_methods(services)
+    backends = Backends(settings, {m.service for m in methods})
+    methods = [m for m in methods if m.service in backends]
+    routes = build_routes(methods)
+    router = Router(routes)
+    document = json.dumps(build_document(routes), ensure_ascii=False).encode()
+    transcoder = Transcoder(settings, router, backends, frozenset({"/openapi.json", "/healthz", "/metrics"}))
+    health_timeout = min(HEALTH_TIMEOUT_S, settings.default_deadline_s)
+
+    async def openapi(request: Request) -> Response:
+        request_info(request.scope).route = "/openapi.json"
+        return Response(document, media_type="application/json")
+
+    async def healthz(request: Request) -> Response:
+        request_info(request.scope).route = "/healthz"
+        statuses = await backends.health(health_timeout)
+        failing = sorted(name for name, status in statuses.items() if status != "SERVING")
+        body: dict[str, Any] = {"status": "NOT_SERVING" if failing else "SERVING", "services": statuses}
+        if failing:
+            body["not_serving"] = failing
+        return json_response(body, 503 if failing else 200)
+
+    async def metrics(request: Request) -> Response:
+        request_info(request.scope).route = "/metrics"
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        backends.close()
+
+    app = Starlette(
+        routes=[
+            StarletteRoute("/openapi.json", openapi, methods=["GET"]),
+            StarletteRoute("/healthz", healthz, methods=["GET"]),
+            StarletteRoute("/metrics", metrics, methods=["GET"]),
+            StarletteRoute("/{path:path}", transcoder),
+        ],
+        middleware=[Middleware(RequestContextMiddleware)],
+        exception_handlers={HTTPException: http_exception, Exception: unexpected_error},
+        lifespan=lifespan,
+    )
+    app.state.backends = backends
+    app.state.routes = routes
+    log.info("gateway_routes", routes=[f"{r.verb} {r.template.template}" for r in routes])
+    return app

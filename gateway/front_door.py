@@ -1,0 +1,123 @@
+"""The gRPC front door (port 50050): partners call one address, and each call is forwarded to its service.
+
+Messages pass through as raw bytes (nothing is decoded), with the caller's metadata, the request id and the
+remaining deadline (clamped to the default). The backend's status code, details and trailing metadata,
+including `grpc-status-details-bin`, come back unchanged. Only methods that declare a required scope are
+forwarded; the rest are refused with PERMISSION_DENIED. Health, reflection (listing the proxied services)
+and the observability interceptor come from the shared server bootstrap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import grpc
+
+from gateway.backends import Backends, Metadata
+from gateway.descriptors import MethodInfo, ServiceInfo, discover
+from services.shared.errors import PermissionDenied
+from services.shared.grpc_server import REQUEST_ID_HEADER, RunningServer, remaining_timeout, serve
+from services.shared.logs import current_request_id, get_logger, new_request_id
+from services.shared.settings import Settings
+
+log = get_logger(__name__)
+
+# Metadata that belongs to one hop and must not be copied onto the next.
+_HOP_METADATA = frozenset(
+    {
+        "user-agent",
+        "content-type",
+        "te",
+        "host",
+        "connection",
+        "grpc-accept-encoding",
+        "grpc-encoding",
+        "grpc-timeout",
+        "grpc-trace-bin",
+        REQUEST_ID_HEADER,
+    }
+)
+
+
+def forwarded_metadata(incoming: Sequence[tuple[str, Any]], request_id: str) -> Metadata:
+    """The caller's metadata minus per-hop keys, plus the request id this call is logged under."""
+    kept = [(key, value) for key, value in incoming if key not in _HOP_METADATA and not key.startswith(":")]
+    return (*kept, (REQUEST_ID_HEADER, request_id))
+
+
+class FrontDoor(grpc.GenericRpcHandler):
+    """Finds the backend for `/pkg.Service/Method` and answers with a bytes-in, bytes-out forwarder."""
+
+    def __init__(self, settings: Settings, services: Sequence[ServiceInfo], backends: Backends) -> None:
+        self.settings = settings
+        self.backends = backends
+        self.methods: dict[str, MethodInfo] = {
+            m.grpc_path: m for s in services for m in s.methods if s.service in backends
+        }
+        self._handlers: dict[str, grpc.RpcMethodHandler] = {}
+        for path, method in self.methods.items():
+            if method.required_scope is None:
+                log.warning("rpc_not_exposed", rpc=path, why="no (xborder.common.v1.required_scope)")
+                behaviour = self._refuse(path)
+            else:
+                behaviour = self._forwarder(method)
+            # None (de)serializers: the request and the reply stay the bytes that came off the wire.
+            self._handlers[path] = grpc.unary_unary_rpc_method_handler(behaviour)
+
+    def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
+        return self._handlers.get(handler_call_details.method)
+
+    @staticmethod
+    def _refuse(path: str) -> Callable[[bytes, grpc.ServicerContext], bytes]:
+        def refuse(request: bytes, context: grpc.ServicerContext) -> bytes:
+            raise PermissionDenied(f"{path} declares no required scope, so the gateway does not expose it")
+
+        return refuse
+
+    def _forwarder(self, method: MethodInfo) -> Callable[[bytes, grpc.ServicerContext], bytes]:
+        call = self.backends.raw_callable(method.service, method.grpc_path)
+        default_deadline = self.settings.default_deadline_s
+
+        def forward(request: bytes, context: grpc.ServicerContext) -> bytes:
+            request_id = current_request_id() or new_request_id()
+            metadata = forwarded_metadata(tuple(context.invocation_metadata() or ()), request_id)
+            try:
+                reply, outcome = call.with_call(request, timeout=remaining_timeout(default_deadline), metadata=metadata)
+            except grpc.RpcError as error:
+                code = error.code() if hasattr(error, "code") else grpc.StatusCode.UNKNOWN
+                trailing = error.trailing_metadata() if hasattr(error, "trailing_metadata") else None
+                context.set_trailing_metadata(_with_request_id(trailing, request_id))
+                context.abort(code, (error.details() if hasattr(error, "details") else None) or "")
+            context.set_trailing_metadata(_with_request_id(outcome.trailing_metadata(), request_id))
+            return reply
+
+        return forward
+
+
+def _with_request_id(trailing: Sequence[Any] | None, request_id: str) -> Metadata:
+    kept = [(k, v) for k, v in (trailing or ()) if k != REQUEST_ID_HEADER]
+    return (*kept, (REQUEST_ID_HEADER, request_id))
+
+
+def serve_front_door(
+    settings: Settings, port: int | None = None, *, services: Sequence[ServiceInfo] | None = None
+) -> RunningServer:
+    """Start the front door on `port` (default settings.gateway_grpc_port; 0 picks a free one)."""
+    found = discover() if services is None else services
+    backends = Backends(settings, {s.service for s in found})
+    handler = FrontDoor(settings, found, backends)
+
+    def register(server: grpc.Server) -> None:
+        server.add_generic_rpc_handlers((handler,))
+
+    names = sorted({m.service_full_name for m in handler.methods.values()})
+    running = serve(
+        settings,
+        [register],
+        names,
+        port=settings.gateway_grpc_port if port is None else port,
+        host=settings.bind_host,
+    )
+    running.on_stop.append(backends.close)
+    return running

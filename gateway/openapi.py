@@ -1,0 +1,244 @@
+"""The OpenAPI 3.1 document of the REST API, generated from the same routes the gateway serves.
+
+Schemas follow the proto3 JSON mapping: lowerCamelCase property names, 64-bit integers as strings, enums
+as their names, Timestamp as an RFC 3339 date-time string. Each operation carries `x-required-scope` and
+`x-grpc-method`; each property carries `x-data-class` from `(xborder.common.v1.data_class)`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
+
+from gateway.descriptors import data_class, is_map, is_repeated, resolve_path
+from gateway.problems import PROBLEM_CONTENT_TYPE
+from gateway.transcoding import Route
+from services.shared.logs import get_logger
+
+log = get_logger(__name__)
+
+OPENAPI_VERSION = "3.1.0"
+API_VERSION = "v1"
+_REF = "#/components/schemas/"
+
+_SCALARS: dict[int, dict[str, Any]] = {
+    FieldDescriptor.TYPE_DOUBLE: {"type": "number", "format": "double"},
+    FieldDescriptor.TYPE_FLOAT: {"type": "number", "format": "float"},
+    FieldDescriptor.TYPE_INT32: {"type": "integer", "format": "int32"},
+    FieldDescriptor.TYPE_SINT32: {"type": "integer", "format": "int32"},
+    FieldDescriptor.TYPE_SFIXED32: {"type": "integer", "format": "int32"},
+    FieldDescriptor.TYPE_UINT32: {"type": "integer", "format": "int64", "minimum": 0, "maximum": 4294967295},
+    FieldDescriptor.TYPE_FIXED32: {"type": "integer", "format": "int64", "minimum": 0, "maximum": 4294967295},
+    # proto3 JSON writes 64-bit integers as strings (JavaScript numbers lose precision past 2^53).
+    FieldDescriptor.TYPE_INT64: {"type": "string", "format": "int64", "pattern": "^-?[0-9]+$"},
+    FieldDescriptor.TYPE_SINT64: {"type": "string", "format": "int64", "pattern": "^-?[0-9]+$"},
+    FieldDescriptor.TYPE_SFIXED64: {"type": "string", "format": "int64", "pattern": "^-?[0-9]+$"},
+    FieldDescriptor.TYPE_UINT64: {"type": "string", "format": "uint64", "pattern": "^[0-9]+$"},
+    FieldDescriptor.TYPE_FIXED64: {"type": "string", "format": "uint64", "pattern": "^[0-9]+$"},
+    FieldDescriptor.TYPE_BOOL: {"type": "boolean"},
+    FieldDescriptor.TYPE_STRING: {"type": "string"},
+    FieldDescriptor.TYPE_BYTES: {"type": "string", "contentEncoding": "base64"},
+}
+
+_WRAPPERS = {
+    "google.protobuf.DoubleValue": FieldDescriptor.TYPE_DOUBLE,
+    "google.protobuf.FloatValue": FieldDescriptor.TYPE_FLOAT,
+    "google.protobuf.Int64Value": FieldDescriptor.TYPE_INT64,
+    "google.protobuf.UInt64Value": FieldDescriptor.TYPE_UINT64,
+    "google.protobuf.Int32Value": FieldDescriptor.TYPE_INT32,
+    "google.protobuf.UInt32Value": FieldDescriptor.TYPE_UINT32,
+    "google.protobuf.BoolValue": FieldDescriptor.TYPE_BOOL,
+    "google.protobuf.StringValue": FieldDescriptor.TYPE_STRING,
+    "google.protobuf.BytesValue": FieldDescriptor.TYPE_BYTES,
+}
+
+_WELL_KNOWN: dict[str, dict[str, Any]] = {
+    "google.protobuf.Timestamp": {"type": "string", "format": "date-time"},
+    "google.protobuf.Duration": {"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]{1,9})?s$"},
+    "google.protobuf.FieldMask": {"type": "string"},
+    "google.protobuf.Struct": {"type": "object"},
+    "google.protobuf.Value": {},
+    "google.protobuf.ListValue": {"type": "array"},
+    "google.protobuf.Empty": {"type": "object", "additionalProperties": False},
+    "google.protobuf.Any": {"type": "object", "properties": {"@type": {"type": "string"}}, "required": ["@type"]},
+}
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details.",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string", "format": "uri"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "reason": {"type": "string", "description": "google.rpc.ErrorInfo reason (errors.proto ErrorReason)."},
+        "request_id": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "detail"],
+                "properties": {"field": {"type": "string"}, "detail": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+class SchemaSet:
+    """components/schemas, filled on demand as messages and enums are referenced."""
+
+    def __init__(self) -> None:
+        self.schemas: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
+
+    def message(self, descriptor: Descriptor) -> dict[str, Any]:
+        """A schema for a message type: inline for well-known types, else a $ref into components."""
+        name = descriptor.full_name
+        if name in _WELL_KNOWN:
+            return dict(_WELL_KNOWN[name])
+        if name in _WRAPPERS:
+            inner = dict(_SCALARS[_WRAPPERS[name]])
+            inner["type"] = [inner["type"], "null"]
+            return inner
+        if name not in self.schemas:
+            self.schemas[name] = {}  # placeholder first, so recursive messages terminate
+            properties = {field.json_name: self.field(field) for field in descriptor.fields}
+            self.schemas[name] = {"type": "object", "properties": properties, "additionalProperties": False}
+        return {"$ref": _REF + name}
+
+    def enum(self, descriptor: EnumDescriptor) -> dict[str, Any]:
+        name = descriptor.full_name
+        if name not in self.schemas:
+            self.schemas[name] = {"type": "string", "enum": [value.name for value in descriptor.values]}
+        return {"$ref": _REF + name}
+
+    def value(self, field: FieldDescriptor) -> dict[str, Any]:
+        """The schema of one value of the field (an element, when the field is repeated)."""
+        if field.message_type is not None:
+            return self.message(field.message_type)
+        if field.enum_type is not None:
+            return self.enum(field.enum_type)
+        return dict(_SCALARS[field.type])
+
+    def field(self, field: FieldDescriptor) -> dict[str, Any]:
+        if is_map(field):
+            entry = field.message_type
+            assert entry is not None
+            schema: dict[str, Any] = {
+                "type": "object",
+                "additionalProperties": self.value(entry.fields_by_name["value"]),
+            }
+        elif is_repeated(field):
+            schema = {"type": "array", "items": self.value(field)}
+        else:
+            schema = self.value(field)
+        classification = data_class(field)
+        if classification is not None:
+            schema["x-data-class"] = classification
+        return schema
+
+
+def _template_pattern(sub_template: str) -> str:
+    parts = []
+    for piece in sub_template.split("/"):
+        if piece == "*":
+            parts.append("[^/]+")
+        elif piece == "**":
+            parts.append(".+")
+        else:
+            parts.append(re.escape(piece))
+    return "^" + "/".join(parts) + "$"
+
+
+def _json_path(request: Descriptor, dotted: str) -> str:
+    return ".".join(field.json_name for field in resolve_path(request, dotted))
+
+
+def _operation(route: Route, schemas: SchemaSet, operation_id: str) -> dict[str, Any]:
+    method = route.method
+    request = method.descriptor.input_type
+    parameters: list[dict[str, Any]] = []
+    for variable, pattern in zip(route.template.variables, route.template.variable_patterns, strict=True):
+        leaf = resolve_path(request, variable.field_path)[-1]
+        schema = schemas.field(leaf)
+        if pattern:
+            schema["pattern"] = _template_pattern(pattern)
+        parameters.append({"name": variable.field_path, "in": "path", "required": True, "schema": schema})
+    for dotted, leaf in route.query_fields:
+        parameters.append(
+            {"name": _json_path(request, dotted), "in": "query", "required": False, "schema": schemas.field(leaf)}
+        )
+    response_schema = (
+        schemas.message(method.descriptor.output_type)
+        if route.response_field is None
+        else schemas.field(route.response_field)
+    )
+    operation: dict[str, Any] = {
+        "operationId": operation_id,
+        "tags": [method.descriptor.containing_service.name],
+        "summary": f"{method.descriptor.containing_service.name}.{method.name}",
+        "parameters": parameters,
+        "responses": {
+            "200": {"description": "OK", "content": {"application/json": {"schema": response_schema}}},
+            "default": {"$ref": "#/components/responses/Problem"},
+        },
+        "x-grpc-method": method.grpc_path,
+        "x-required-scope": method.required_scope,
+    }
+    if route.binding.body:
+        body_schema = schemas.message(request) if route.body_field is None else schemas.field(route.body_field)
+        operation["requestBody"] = {
+            "required": route.body_field is None,
+            "content": {"application/json": {"schema": body_schema}},
+        }
+    return operation
+
+
+def build_document(routes: Sequence[Route], *, title: str = "xborder API") -> dict[str, Any]:
+    """An OpenAPI 3.1 document for the routes (as build_routes returned them)."""
+    schemas = SchemaSet()
+    paths: dict[str, dict[str, Any]] = {}
+    tags: dict[str, str] = {}
+    used_ids: set[str] = set()
+    for route in sorted(routes, key=lambda r: (r.template.openapi_path, r.binding.verb)):
+        item = paths.setdefault(route.template.openapi_path, {})
+        verb = route.binding.verb
+        if verb in item:
+            log.warning(
+                "openapi_duplicate_path", path=route.template.openapi_path, verb=verb, rpc=route.method.grpc_path
+            )
+            continue
+        operation_id = route.method.operation_id
+        suffix = 2
+        while operation_id in used_ids:
+            operation_id = f"{route.method.operation_id}_{suffix}"
+            suffix += 1
+        used_ids.add(operation_id)
+        item[verb] = _operation(route, schemas, operation_id)
+        service = route.method.descriptor.containing_service
+        tags[service.name] = f"gRPC service {service.full_name}"
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {
+            "title": title,
+            "version": API_VERSION,
+            "description": "REST/JSON mapping of the xborder gRPC services, generated from their "
+            "google.api.http rules. Errors are RFC 9457 problem details.",
+        },
+        "tags": [{"name": name, "description": description} for name, description in sorted(tags.items())],
+        "paths": paths,
+        "components": {
+            "schemas": dict(sorted(schemas.schemas.items())),
+            "responses": {
+                "Problem": {
+                    "description": "An error, as RFC 9457 problem details.",
+                    "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": _REF + "Problem"}}},
+                },
+            },
+        },
+    }

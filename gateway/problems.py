@@ -1,0 +1,117 @@
+"""RFC 9457 problem details (`application/problem+json`) from gRPC statuses and gateway-side errors.
+
+A problem carries `type`, `title`, `status`, `detail` and `instance`, plus the extension members `reason`
+(google.rpc.ErrorInfo.reason), `request_id` and `errors` (google.rpc.BadRequest field violations). Details a
+service did not write itself (transport errors, which name internal addresses) never reach the caller.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+
+from services.shared.errors import FieldViolation, XborderError
+from services.shared.grpc_errors import status_details
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://xborder.io/problems/"
+
+# google/rpc/code.proto gives each code its HTTP mapping.
+HTTP_STATUS: dict[grpc.StatusCode, int] = {
+    grpc.StatusCode.OK: 200,
+    grpc.StatusCode.CANCELLED: 499,
+    grpc.StatusCode.UNKNOWN: 500,
+    grpc.StatusCode.INVALID_ARGUMENT: 400,
+    grpc.StatusCode.DEADLINE_EXCEEDED: 504,
+    grpc.StatusCode.NOT_FOUND: 404,
+    grpc.StatusCode.ALREADY_EXISTS: 409,
+    grpc.StatusCode.PERMISSION_DENIED: 403,
+    grpc.StatusCode.UNAUTHENTICATED: 401,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
+    grpc.StatusCode.FAILED_PRECONDITION: 400,
+    grpc.StatusCode.ABORTED: 409,
+    grpc.StatusCode.OUT_OF_RANGE: 400,
+    grpc.StatusCode.UNIMPLEMENTED: 501,
+    grpc.StatusCode.INTERNAL: 500,
+    grpc.StatusCode.UNAVAILABLE: 503,
+    grpc.StatusCode.DATA_LOSS: 500,
+}
+
+# Reasons whose HTTP status is more precise than their gRPC code's mapping.
+REASON_STATUS: dict[str, int] = {"PAYLOAD_TOO_LARGE": 413}
+
+# What a caller is told when the service itself wrote no detail (the transport's text names internal hosts).
+_GENERIC_DETAIL: dict[grpc.StatusCode, str] = {
+    grpc.StatusCode.UNAVAILABLE: "the {service} service is not available right now; retry later",
+    grpc.StatusCode.DEADLINE_EXCEEDED: "the {service} service did not answer within the deadline",
+    grpc.StatusCode.CANCELLED: "the call was cancelled",
+    grpc.StatusCode.RESOURCE_EXHAUSTED: "the {service} service is overloaded or the message is too large",
+}
+
+
+@dataclass
+class Problem:
+    status: int
+    reason: str
+    detail: str
+    instance: str
+    request_id: str | None = None
+    errors: Sequence[FieldViolation] = ()
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def type(self) -> str:
+        return PROBLEM_TYPE_BASE + self.reason.lower().replace("_", "-")
+
+    @property
+    def title(self) -> str:
+        return self.reason.replace("_", " ").capitalize()
+
+    def body(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "type": self.type,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            "instance": self.instance,
+            "reason": self.reason,
+        }
+        if self.request_id:
+            out["request_id"] = self.request_id
+        if self.errors:
+            out["errors"] = [{"field": v.field, "detail": v.description} for v in self.errors]
+        return out
+
+    def encode(self) -> bytes:
+        return json.dumps(self.body(), ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def from_domain_error(error: XborderError, instance: str, request_id: str | None) -> Problem:
+    """A problem for an error the gateway itself raised (bad query parameter, body too large...)."""
+    status = REASON_STATUS.get(error.reason) or HTTP_STATUS.get(error.status, 500)
+    return Problem(status, error.reason, error.message, instance, request_id, error.violations)
+
+
+def from_rpc_error(error: grpc.RpcError, service: str, instance: str, request_id: str | None) -> Problem:
+    """A problem for a failed backend call, keeping the service's reason, detail and field violations."""
+    code = error.code() if hasattr(error, "code") else grpc.StatusCode.UNKNOWN
+    if not isinstance(code, grpc.StatusCode):
+        code = grpc.StatusCode.UNKNOWN
+    try:
+        reason, violations, _ = status_details(error)
+    except ValueError:  # grpc-status-details-bin disagreeing with the status: trust neither
+        reason, violations = None, []
+    if reason is not None:
+        detail = (error.details() if hasattr(error, "details") else None) or reason
+    else:
+        # No ErrorInfo: the status came from the transport or an unmapped fault, not from our services.
+        reason = code.name if code in _GENERIC_DETAIL else "INTERNAL"
+        detail = _GENERIC_DETAIL.get(code, "internal error (the request id identifies it in the logs)")
+        detail = detail.format(service=service)
+    status = REASON_STATUS.get(reason) or HTTP_STATUS.get(code, 500)
+    errors = [FieldViolation(f, d) for f, d in violations]
+    return Problem(status, reason, detail, instance, request_id, errors)

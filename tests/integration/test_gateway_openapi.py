@@ -1,0 +1,63 @@
+"""/openapi.json: a valid OpenAPI 3.1 document listing every scoped, http-annotated RPC."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from gateway.app import create_app
+from gateway.descriptors import discover, exposed_methods
+from services.shared.settings import Settings
+from tests.e2e.stack import AsgiClient
+
+
+@pytest.fixture(scope="module")
+def document(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    app = create_app(Settings(var_dir=tmp_path_factory.mktemp("var"), log_json=False))
+    client = AsgiClient(app)
+    response = client.get("/openapi.json")
+    client.close()
+    app.state.backends.close()
+    assert response.status_code == 200
+    yield response.json()
+
+
+def test_document_is_valid_openapi_3_1(document: dict) -> None:
+    from openapi_spec_validator import validate
+
+    assert document["openapi"] == "3.1.0"
+    validate(document)
+
+
+def test_every_annotated_rpc_is_an_operation(document: dict) -> None:
+    expected = {m.operation_id for m in exposed_methods(discover()) if m.bindings}
+    operations = {op["operationId"]: op for item in document["paths"].values() for op in item.values()}
+    assert expected and expected <= set(operations)
+    for method in exposed_methods(discover()):
+        operation = operations[method.operation_id]
+        assert operation["x-required-scope"] == method.required_scope
+        assert operation["x-grpc-method"] == method.grpc_path
+        assert operation["tags"] == [method.descriptor.containing_service.name]
+
+
+def test_currency_schema_uses_proto3_json_names_and_data_classes(document: dict) -> None:
+    get = document["paths"]["/v1/currencies/{code}"]["get"]
+    (code,) = get["parameters"]
+    assert (code["name"], code["in"], code["required"]) == ("code", "path", True)
+    schema = get["responses"]["200"]["content"]["application/json"]["schema"]
+    assert schema["$ref"] == "#/components/schemas/xborder.payments.v1.Currency"
+    currency = document["components"]["schemas"]["xborder.payments.v1.Currency"]
+    assert currency["properties"]["minorUnit"]["type"] == "integer"
+    assert currency["properties"]["entities"]["type"] == "array"
+    assert all(p["x-data-class"] == "PUBLIC" for p in currency["properties"].values())
+    assert currency["additionalProperties"] is False
+
+
+def test_rate_query_parameters_and_problem_responses(document: dict) -> None:
+    get = document["paths"]["/v1/fx/reference-rates"]["get"]
+    assert {p["name"] for p in get["parameters"] if p["in"] == "query"} == {"base", "quote", "date"}
+    assert get["responses"]["default"]["$ref"] == "#/components/responses/Problem"
+    problem = document["components"]["responses"]["Problem"]["content"]["application/problem+json"]["schema"]
+    assert problem["$ref"] == "#/components/schemas/Problem"
+    assert {"reason", "request_id", "errors"} <= set(document["components"]["schemas"]["Problem"]["properties"])
