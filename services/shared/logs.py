@@ -31,6 +31,8 @@ def configure(level: str = "INFO", *, json: bool = True) -> None:
         return
     _configured = True
     logging.basicConfig(format="%(message)s", stream=sys.stderr, level=getattr(logging, level.upper(), 20))
+    # Alembic narrates every migration step at INFO; its failures still surface as exceptions.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     structlog.configure(
         processors=[
