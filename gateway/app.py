@@ -32,7 +32,7 @@ from gateway.descriptors import ServiceInfo, discover, exposed_methods
 from gateway.openapi import build_document
 from gateway.problems import PROBLEM_CONTENT_TYPE, Problem, from_domain_error, from_rpc_error
 from gateway.transcoding import MethodNotAllowed, RouteNotFound, Router, build_routes
-from services.shared.errors import PayloadTooLarge, ValidationError, XborderError
+from services.shared.errors import PayloadTooLarge, UnsupportedMediaType, ValidationError, XborderError
 from services.shared.grpc_server import REQUEST_ID_HEADER
 from services.shared.logs import bind_request, get_logger, new_request_id
 from services.shared.metrics import HTTP_LATENCY
@@ -148,11 +148,6 @@ async def read_body(request: Request, limit: int) -> bytes:
 def _is_json(content_type: str) -> bool:
     media = content_type.split(";", 1)[0].strip().lower()
     return media in ("", "application/json") or media.endswith("+json")
-
-
-class UnsupportedMediaType(XborderError):
-    reason = "UNSUPPORTED_MEDIA_TYPE"
-    status = grpc.StatusCode.INVALID_ARGUMENT
 
 
 class Transcoder:

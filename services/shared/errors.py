@@ -103,6 +103,11 @@ class PayloadTooLarge(XborderError):
     status = grpc.StatusCode.RESOURCE_EXHAUSTED
 
 
+class UnsupportedMediaType(XborderError):
+    reason = "UNSUPPORTED_MEDIA_TYPE"
+    status = grpc.StatusCode.INVALID_ARGUMENT
+
+
 class PermissionDenied(XborderError):
     reason = "PERMISSION_DENIED"
     status = grpc.StatusCode.PERMISSION_DENIED
