@@ -6,7 +6,6 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PROTO_STAMP := protos/gen/.generated
 PROTO_SOURCES := $(shell find protos/xborder -name '*.proto' 2>/dev/null)
-SITE = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 
 .PHONY: help install protos protos-lint lint fmt typecheck test test-unit run up down bench clean
 
@@ -17,7 +16,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip 'setuptools<81' wheel
 	$(PY) -m pip install --quiet -e '.[dev]'
-	echo "$(CURDIR)/protos/gen" > "$(SITE)/xborder-protos.pth"
+	$(PY) -c 'import pathlib, sysconfig; pathlib.Path(sysconfig.get_paths()["purelib"], "xborder-protos.pth").write_text("$(CURDIR)/protos/gen\n")'
 	touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install xborder with its dev tools
