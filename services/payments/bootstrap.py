@@ -7,9 +7,11 @@ from pathlib import Path
 import grpc
 from xborder.payments.v1 import payments_service_pb2, payments_service_pb2_grpc
 
+from services.payments.adapters.catalog import load_currency_table, load_rate_calendar
 from services.payments.adapters.datasets import DATASETS
 from services.payments.adapters.tables import metadata
 from services.payments.entrypoints.grpc_api import PaymentsServicer
+from services.payments.service_layer.handlers import ReferenceData
 from services.shared.bus import EventBus
 from services.shared.context import ServiceContext, build_context
 from services.shared.settings import Settings
@@ -23,8 +25,16 @@ def bootstrap(settings: Settings, bus: EventBus) -> ServiceContext:
     return build_context(settings, NAME, metadata, MIGRATIONS, bus, DATASETS)
 
 
+def reference_data(context: ServiceContext) -> ReferenceData:
+    return ReferenceData(
+        context.uow,
+        context.cache("iso4217_currencies", load_currency_table).get,
+        context.cache("ecb_reference_rates", load_rate_calendar).get,
+    )
+
+
 def registrations(context: ServiceContext) -> list:
-    servicer = PaymentsServicer(context.uow)
+    servicer = PaymentsServicer(reference_data(context))
 
     def add(server: grpc.Server) -> None:
         payments_service_pb2_grpc.add_PaymentsServiceServicer_to_server(servicer, server)

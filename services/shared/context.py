@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -11,10 +12,13 @@ from sqlalchemy.engine import Engine
 from services.shared import db
 from services.shared.bus import EventBus
 from services.shared.outbox import OutboxRelay
+from services.shared.refcache import DatasetCache, Load
 from services.shared.refdata import DatasetSpec, DatasetVersions, ImportResult, Progress, import_dataset
 from services.shared.settings import Settings
 from services.shared.tables import kernel_tables
 from services.shared.uow import UnitOfWork
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -27,17 +31,27 @@ class ServiceContext:
     datasets: sa.Table
     relay: OutboxRelay
     dataset_specs: tuple[DatasetSpec, ...] = ()
+    _caches: list[DatasetCache[Any]] = field(default_factory=list, repr=False)
     _closed: bool = field(default=False, repr=False)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.engine, self.name, self.outbox, self.processed, on_commit=self.relay.wake)
 
     def import_reference_data(self, progress: Progress | None = None, only: str | None = None) -> list[ImportResult]:
-        return [
+        results = [
             import_dataset(self.uow(), self.datasets, spec, self.settings.data_dir, progress)
             for spec in self.dataset_specs
             if only in (None, spec.name)
         ]
+        for cache in self._caches:
+            cache.invalidate()
+        return results
+
+    def cache(self, dataset: str, load: Load[T], *, ttl: float = 1.0) -> DatasetCache[T]:
+        """An in-memory view of one of this service's datasets, refreshed after imports."""
+        cache = DatasetCache(self.engine, self.datasets, dataset, load, ttl=ttl)
+        self._caches.append(cache)
+        return cache
 
     def dataset_versions(self) -> list:
         with self.engine.connect() as connection:

@@ -36,6 +36,9 @@ def is_sqlite(engine: Engine) -> bool:
 def create_engine(settings: Settings, service: str, **kwargs: Any) -> Engine:
     url = database_url(settings, service)
     if url.startswith("sqlite"):
+        # One pooled connection per gRPC worker thread, so a busy server never opens and closes extras.
+        kwargs.setdefault("pool_size", settings.grpc_workers)
+        kwargs.setdefault("max_overflow", settings.grpc_workers)
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
 
         @sa.event.listens_for(engine, "connect")

@@ -15,6 +15,11 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVICE_PORTS: dict[str, int] = {"compliance": 50051, "payments": 50052, "logistics": 50053}
 """The gRPC port of each service that exists today (ARCHITECTURE.md: processes and transports)."""
 
+def default_grpc_workers() -> int:
+    """Two threads per core, 4 to 16: more threads than that only contend for the GIL (docs/benchmarks.md)."""
+    return max(4, min(16, 2 * (os.cpu_count() or 2)))
+
+
 SECRET_FIELDS = frozenset({"database_url", "broker_url"})
 
 
@@ -45,7 +50,7 @@ class Settings:
     service_ports: Mapping[str, int] = field(default_factory=lambda: dict(SERVICE_PORTS))
     service_hosts: Mapping[str, str] = field(default_factory=dict)
     grpc_max_message_bytes: int = 4 * 1024 * 1024
-    grpc_workers: int = 16
+    grpc_workers: int = field(default_factory=lambda: default_grpc_workers())
     default_deadline_s: float = 10.0
     http_max_body_bytes: int = 1024 * 1024
     metrics_port: int = 0

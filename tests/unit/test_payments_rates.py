@@ -67,7 +67,7 @@ def payments(settings: Settings, tmp_path: Path) -> ServiceContext:
 
 
 def ask(context: ServiceContext, base: str, quote: str, day: date | None) -> handlers.ReferenceRate:
-    return handlers.get_reference_rate(context.uow, handlers.RateQuery(base, quote, day))
+    return handlers.get_reference_rate(bootstrap.reference_data(context), handlers.RateQuery(base, quote, day))
 
 
 def test_published_day(payments: ServiceContext) -> None:

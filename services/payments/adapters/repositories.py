@@ -23,34 +23,23 @@ class CurrencyRepository:
             row.code, row.numeric_code, row.name, row.minor_unit, json.loads(row.entities), row.withdrawn
         )
 
-    def get(self, code: str) -> CurrencyInfo | None:
-        column = currencies.c.numeric_code if code.isdigit() else currencies.c.code
-        row = self.connection.execute(
-            sa.select(currencies).where(column == code).order_by(currencies.c.withdrawn)
-        ).first()
-        return self._to_domain(row) if row else None
-
     def list(self, include_withdrawn: bool) -> list[CurrencyInfo]:
         query = sa.select(currencies).order_by(currencies.c.code)
         if not include_withdrawn:
             query = query.where(currencies.c.withdrawn == "")
         return [self._to_domain(row) for row in self.connection.execute(query)]
 
-    def count(self) -> int:
-        return int(self.connection.execute(sa.select(sa.func.count()).select_from(currencies)).scalar_one())
-
 
 class ReferenceRateRepository:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
-    def publication_on_or_before(self, day: date) -> date | None:
-        return self.connection.execute(
-            sa.select(sa.func.max(ecb_rates.c.rate_date)).where(ecb_rates.c.rate_date <= day)
-        ).scalar_one_or_none()
-
-    def latest_publication(self) -> date | None:
-        return self.connection.execute(sa.select(sa.func.max(ecb_rates.c.rate_date))).scalar_one_or_none()
+    def publication_days(self) -> list[date]:
+        return list(
+            self.connection.execute(
+                sa.select(ecb_rates.c.rate_date).distinct().order_by(ecb_rates.c.rate_date)
+            ).scalars()
+        )
 
     def rates_on(self, day: date, codes: set[str]) -> dict[str, Decimal]:
         rows = self.connection.execute(

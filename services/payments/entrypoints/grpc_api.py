@@ -59,19 +59,19 @@ def parse_rate_date(value: str, violations: Violations) -> date | None:
 
 
 class PaymentsServicer(pb_grpc.PaymentsServiceServicer):
-    def __init__(self, uow_factory: handlers.UowFactory) -> None:
-        self.uow_factory = uow_factory
+    def __init__(self, refs: handlers.ReferenceData) -> None:
+        self.refs = refs
 
     def GetCurrency(self, request: pb.GetCurrencyRequest, context: grpc.ServicerContext) -> pb.GetCurrencyResponse:
         violations = Violations()
         code = parse_currency_code(request.code, "code", violations, allow_numeric=True)
         violations.raise_if_any()
-        return pb.GetCurrencyResponse(currency=currency_to_proto(handlers.get_currency(self.uow_factory, code)))
+        return pb.GetCurrencyResponse(currency=currency_to_proto(handlers.get_currency(self.refs, code)))
 
     def ListCurrencies(
         self, request: pb.ListCurrenciesRequest, context: grpc.ServicerContext
     ) -> pb.ListCurrenciesResponse:
-        found = handlers.list_currencies(self.uow_factory, request.include_withdrawn)
+        found = handlers.list_currencies(self.refs, request.include_withdrawn)
         return pb.ListCurrenciesResponse(currencies=[currency_to_proto(c) for c in found])
 
     def GetReferenceRate(
@@ -82,7 +82,7 @@ class PaymentsServicer(pb_grpc.PaymentsServiceServicer):
         quote = parse_currency_code(request.quote, "quote", violations)
         day = parse_rate_date(request.date, violations)
         violations.raise_if_any()
-        rate = handlers.get_reference_rate(self.uow_factory, handlers.RateQuery(base, quote, day))
+        rate = handlers.get_reference_rate(self.refs, handlers.RateQuery(base, quote, day))
         return pb.GetReferenceRateResponse(
             rate=pb.ReferenceRate(
                 base=rate.base,

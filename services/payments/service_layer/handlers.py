@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from services.payments.adapters.repositories import CurrencyRepository, ReferenceRateRepository
-from services.payments.adapters.tables import DATASET_VERSIONS
+from services.payments.adapters.catalog import CurrencyTable, RateCalendar
+from services.payments.adapters.repositories import ReferenceRateRepository
 from services.payments.domain import rates
 from services.shared.errors import FieldViolation, NotFound, RateUnavailable, UnknownCurrency
 from services.shared.iso4217 import CurrencyInfo
-from services.shared.refdata import DatasetVersions
 from services.shared.uow import UnitOfWork
 
 UowFactory = Callable[[], UnitOfWork]
@@ -42,49 +41,51 @@ class ReferenceRate:
         return self.rate_date < self.requested_date
 
 
-def get_currency(uow_factory: UowFactory, code: str) -> CurrencyInfo:
-    with uow_factory() as uow:
-        DatasetVersions(uow.connection, DATASET_VERSIONS).require("iso4217_currencies")
-        currency = CurrencyRepository(uow.connection).get(code)
+@dataclass(frozen=True)
+class ReferenceData:
+    """What the payments reads need: the in-memory tables and, for the rates themselves, the database."""
+
+    uow_factory: UowFactory
+    currencies: Callable[[], CurrencyTable]
+    calendar: Callable[[], RateCalendar]
+
+
+def get_currency(refs: ReferenceData, code: str) -> CurrencyInfo:
+    currency = refs.currencies().get(code)
     if currency is None:
         raise NotFound(f"no ISO 4217 currency {code!r}", field="code")
     return currency
 
 
-def list_currencies(uow_factory: UowFactory, include_withdrawn: bool) -> list[CurrencyInfo]:
-    with uow_factory() as uow:
-        DatasetVersions(uow.connection, DATASET_VERSIONS).require("iso4217_currencies")
-        return CurrencyRepository(uow.connection).list(include_withdrawn)
+def list_currencies(refs: ReferenceData, include_withdrawn: bool) -> list[CurrencyInfo]:
+    return refs.currencies().listed(include_withdrawn)
 
 
-def get_reference_rate(uow_factory: UowFactory, query: RateQuery) -> ReferenceRate:
-    with uow_factory() as uow:
-        versions = DatasetVersions(uow.connection, DATASET_VERSIONS)
-        versions.require("iso4217_currencies")
-        dataset = versions.require("ecb_reference_rates")
-        known = CurrencyRepository(uow.connection)
-        unknown = [
-            FieldViolation(f, f"{code!r} is not an ISO 4217 currency code")
-            for f, code in (("base", query.base), ("quote", query.quote))
-            if known.get(code) is None
-        ]
-        if unknown:
-            raise UnknownCurrency(unknown)
-        repo = ReferenceRateRepository(uow.connection)
-        requested = query.day or repo.latest_publication()
-        if requested is None:
-            raise RateUnavailable("no ECB reference rates are loaded", field="date")
-        published = repo.publication_on_or_before(requested)
-        if published is None or requested - published > timedelta(days=rates.MAX_LOOKBACK_DAYS):
-            latest = repo.latest_publication()
-            raise RateUnavailable(
-                f"no ECB publication within {rates.MAX_LOOKBACK_DAYS} days before {requested.isoformat()}; the "
-                f"loaded rates run from {rates.FIRST_PUBLICATION.isoformat()} to "
-                f"{latest.isoformat() if latest else 'nothing'}",
-                field="date",
-                metadata={"latest_publication": latest.isoformat() if latest else ""},
-            )
-        per_eur = repo.rates_on(published, {query.base, query.quote} - {"EUR"})
+def get_reference_rate(refs: ReferenceData, query: RateQuery) -> ReferenceRate:
+    currencies = refs.currencies()
+    unknown = [
+        FieldViolation(f, f"{code!r} is not an ISO 4217 currency code")
+        for f, code in (("base", query.base), ("quote", query.quote))
+        if currencies.by_code.get(code) is None
+    ]
+    if unknown:
+        raise UnknownCurrency(unknown)
+    calendar = refs.calendar()
+    requested = query.day or calendar.latest
+    if requested is None:
+        raise RateUnavailable("no ECB reference rates are loaded", field="date")
+    published = calendar.on_or_before(requested)
+    if published is None or requested - published > timedelta(days=rates.MAX_LOOKBACK_DAYS):
+        latest = calendar.latest
+        raise RateUnavailable(
+            f"no ECB publication within {rates.MAX_LOOKBACK_DAYS} days before {requested.isoformat()}; the "
+            f"loaded rates run from {rates.FIRST_PUBLICATION.isoformat()} to "
+            f"{latest.isoformat() if latest else 'nothing'}",
+            field="date",
+            metadata={"latest_publication": latest.isoformat() if latest else ""},
+        )
+    with refs.uow_factory() as uow:
+        per_eur = ReferenceRateRepository(uow.connection).rates_on(published, {query.base, query.quote} - {"EUR"})
     try:
         crossed = rates.cross_rate(query.base, query.quote, per_eur)
     except KeyError as missing:
@@ -101,6 +102,6 @@ def get_reference_rate(uow_factory: UowFactory, query: RateQuery) -> ReferenceRa
         published,
         crossed.derivation,
         rates.SOURCE,
-        dataset.version,
+        calendar.version,
         rates.describe(requested, published, query.base, query.quote),
     )

@@ -1,0 +1,244 @@
+"""The servers a benchmark measures, each startable in this process or in a child process.
+
+Roles:
+- `echo`: a bare grpcio server with one generic unary handler returning its request bytes (identity
+  serializers, no interceptor), the same thread-pool size as our servers: the floor of what grpcio costs.
+- `payments`: PaymentsService served by `services.shared.grpc_server.serve` on a real SQLite-backed context,
+  reference data imported once.
+- `gateway`: the gateway's gRPC front door and its REST app (uvicorn, in a thread, as the embedded platform
+  runs it) in front of a payments server whose port is given.
+- `embedded`: payments and the gateway in one process, the layout `xborder up` runs.
+
+A child process reports its ports over a pipe, then serves until the parent sends anything on it.
+Server logs go to a file: their cost is part of what is measured, their lines are not part of the output.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import socket
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from concurrent import futures
+from dataclasses import dataclass, field, replace
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from services.shared.grpc_server import channel_options
+from services.shared.settings import Settings
+
+ECHO_METHOD = "/xborder.bench.v1.EchoService/Echo"
+
+Ports = dict[str, Any]
+"""role output: port numbers by name, plus `gateway_error` when the gateway could not start."""
+
+
+def bench_settings(work_dir: Path) -> Settings:
+    """The environment's settings (XB_GRPC_WORKERS etc.), on SQLite under work_dir, every port free."""
+    base = Settings.from_env()
+    return replace(base, var_dir=work_dir / "var", database_url=None, broker_url=None, db_schema_prefix="",
+                   host="127.0.0.1", service_ports={"payments": 0}, service_hosts={}, gateway_grpc_port=0,
+                   gateway_http_port=0, metrics_port=0)
+
+
+def configure_logs(settings: Settings, log_file: Path) -> None:
+    """Send this process's structured logs to log_file (structlog and logging bind the stream at configure)."""
+    from services.shared.logs import configure
+
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    stream = log_file.open("a", buffering=1, encoding="utf-8")
+    saved, sys.stderr = sys.stderr, stream
+    try:
+        configure(settings.log_level, json=settings.log_json)
+    finally:
+        sys.stderr = saved
+
+
+@dataclass
+class Started:
+    ports: Ports = field(default_factory=dict)
+    stops: list[Callable[[], None]] = field(default_factory=list)
+
+    def stop(self) -> None:
+        for stop in reversed(self.stops):
+            try:
+                stop()
+            except Exception:  # shutting down a benchmark: report, keep stopping the rest
+                traceback.print_exc()
+
+
+def start_echo(settings: Settings, started: Started) -> None:
+    def echo(request: bytes, context: grpc.ServicerContext) -> bytes:
+        return request
+
+    handler = grpc.method_handlers_generic_handler(
+        "xborder.bench.v1.EchoService", {"Echo": grpc.unary_unary_rpc_method_handler(echo)})
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=settings.grpc_workers, thread_name_prefix="grpc"),
+                         handlers=[handler], options=[*channel_options(settings), ("grpc.so_reuseport", 0)],
+                         maximum_concurrent_rpcs=settings.grpc_workers * 16)
+    port = server.add_insecure_port(f"{settings.host}:0")
+    server.start()
+    started.ports["echo"] = port
+    def stop() -> None:
+        server.stop(1).wait(2)
+
+    started.stops.append(stop)
+
+
+def start_payments(settings: Settings, started: Started) -> None:
+    from services.payments import bootstrap
+    from services.shared.bus import InProcessBus
+    from services.shared.grpc_server import serve
+
+    bus = InProcessBus()
+    context = bootstrap.bootstrap(settings, bus)
+    context.import_reference_data()
+    context.relay.drain(timeout=5.0)
+    running = serve(settings, bootstrap.registrations(context), bootstrap.GRPC_SERVICES, port=0)
+    started.ports["payments"] = running.port
+    started.stops.append(context.close)
+    started.stops.append(lambda: running.stop(grace=1.0))
+
+
+def start_gateway(settings: Settings, payments_port: int, started: Started) -> None:
+    """Front door and REST app routed to payments_port; on failure, record why instead of raising."""
+    try:
+        from gateway.app import create_app
+        from gateway.front_door import serve_front_door
+    except Exception as error:
+        started.ports["gateway_error"] = f"gateway not importable: {type(error).__name__}: {error}"
+        return
+    settings = replace(settings, service_ports={"payments": payments_port})
+    try:
+        front = serve_front_door(settings, port=0)
+        started.stops.append(lambda: front.stop(grace=1.0))
+        started.ports["gateway_grpc"] = front.port
+        started.ports["gateway_http"] = start_uvicorn(create_app(settings), settings.host, started)
+    except Exception as error:
+        started.ports["gateway_error"] = f"gateway did not start: {type(error).__name__}: {error}"
+
+
+def start_uvicorn(app: Any, host: str, started: Started) -> int:
+    """uvicorn in a thread on a socket bound here (port 0 without a race); returns the port."""
+    import uvicorn
+
+    # proto must be IPPROTO_TCP, not the default 0: asyncio sets TCP_NODELAY on accepted connections only
+    # when the listening socket says TCP, and without it every keep-alive response waits ~40 ms for a
+    # delayed ACK (Nagle holds the body behind the headers).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, 0))
+    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="bench-http", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start (see the server log)")
+        time.sleep(0.02)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+    started.stops.append(stop)
+    port: int = sock.getsockname()[1]
+    return port
+
+
+def start_role(role: str, settings: Settings, options: dict[str, Any]) -> Started:
+    started = Started()
+    try:
+        if role == "echo":
+            start_echo(settings, started)
+        elif role == "payments":
+            start_payments(settings, started)
+        elif role == "gateway":
+            start_gateway(settings, int(options["payments_port"]), started)
+        elif role == "embedded":
+            start_payments(settings, started)
+            start_gateway(settings, started.ports["payments"], started)
+        else:
+            raise ValueError(f"unknown role {role!r}")
+    except BaseException:
+        started.stop()
+        raise
+    return started
+
+
+def _child(role: str, work_dir: str, options: dict[str, Any], conn: Connection) -> None:
+    try:
+        settings = bench_settings(Path(work_dir))
+        configure_logs(settings, Path(work_dir) / f"{role}.log")
+        started = start_role(role, settings, options)
+    except BaseException:
+        conn.send({"error": traceback.format_exc()})
+        return
+    conn.send(started.ports)
+    with contextlib.suppress(EOFError):  # EOF: the parent died, stop anyway
+        conn.recv()
+    started.stop()
+    with contextlib.suppress(OSError):
+        conn.send("stopped")
+
+
+@dataclass
+class ServerHandle:
+    role: str
+    ports: Ports
+    _stop: Callable[[], None]
+    pid: int | None = None
+
+    def stop(self) -> None:
+        self._stop()
+
+
+def spawn(role: str, work_dir: Path, options: dict[str, Any] | None = None, *, timeout: float = 120) -> ServerHandle:
+    """Start role in a fresh (spawned, not forked: grpcio does not survive fork) process."""
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe()
+    process = ctx.Process(target=_child, args=(role, str(work_dir), options or {}, child), name=f"bench-{role}",
+                          daemon=True)
+    process.start()
+    child.close()
+    if not parent.poll(timeout):
+        process.kill()
+        raise RuntimeError(f"{role} server did not report its ports within {timeout:.0f} s")
+    try:
+        ports = parent.recv()
+    except EOFError:
+        process.join(5)
+        raise RuntimeError(f"{role} server exited with code {process.exitcode} before reporting its ports") from None
+    if "error" in ports:
+        process.join(5)
+        raise RuntimeError(f"{role} server failed to start:\n{ports['error']}")
+
+    def stop() -> None:
+        try:
+            parent.send("stop")
+            parent.poll(15) and parent.recv()
+        except (BrokenPipeError, EOFError):
+            pass
+        process.join(5)
+        if process.is_alive():
+            process.kill()
+            process.join(5)
+
+    return ServerHandle(role, ports, stop, process.pid)
+
+
+def start_here(role: str, work_dir: Path, options: dict[str, Any] | None = None) -> ServerHandle:
+    """Start role inside this process (the load generator's): shows what sharing its GIL costs."""
+    settings = bench_settings(work_dir)
+    configure_logs(settings, work_dir / "bench.log")
+    started = start_role(role, settings, options or {})
+    return ServerHandle(role, started.ports, started.stop)
