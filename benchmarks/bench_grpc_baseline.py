@@ -73,8 +73,7 @@ def own_cpu_seconds() -> float:
 def measure(path: Target, concurrency: int, warmup: float, duration: float) -> Cell:
     server_before = sum(process_cpu_seconds(pid) for pid in path.pids)
     client_before, wall_before = own_cpu_seconds(), time.perf_counter()
-    result = run_closed_loop(path.name, path.make_call, concurrency=concurrency, warmup_s=warmup,
-                             duration_s=duration)
+    result = run_closed_loop(path.name, path.make_call, concurrency=concurrency, warmup_s=warmup, duration_s=duration)
     wall = time.perf_counter() - wall_before
     client = (own_cpu_seconds() - client_before) / wall
     server = (sum(process_cpu_seconds(pid) for pid in path.pids) - server_before) / wall if path.pids else None
@@ -85,8 +84,9 @@ def pids(*handles: ServerHandle) -> tuple[int, ...]:
     return tuple(sorted({h.pid for h in handles if h.pid is not None}))
 
 
-def grpc_paths(handles: dict[str, ServerHandle], metadata: Sequence[tuple[str, str]],
-               channels: list[grpc.Channel]) -> list[Target]:
+def grpc_paths(
+    handles: dict[str, ServerHandle], metadata: Sequence[tuple[str, str]], channels: list[grpc.Channel]
+) -> list[Target]:
     def channel(port: int) -> grpc.Channel:
         made = grpc.insecure_channel(f"127.0.0.1:{port}")
         channels.append(made)
@@ -149,8 +149,11 @@ def rest_path(gateway: ServerHandle, payments: ServerHandle, headers: Sequence[t
 
 
 def start_servers(args: argparse.Namespace, work_dir: Path) -> dict[str, ServerHandle]:
-    start = (lambda role, options=None: start_here(role, work_dir / role, options)) if args.same_process else (
-        lambda role, options=None: spawn(role, work_dir / role, options))
+    start = (
+        (lambda role, options=None: start_here(role, work_dir / role, options))
+        if args.same_process
+        else (lambda role, options=None: spawn(role, work_dir / role, options))
+    )
     handles: dict[str, ServerHandle] = {}
     try:
         handles["echo"] = start("echo")
@@ -185,25 +188,34 @@ def print_machine(args: argparse.Namespace) -> dict[str, Any]:
 
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     machine = {
-        "cpus": affinity, "python": platform.python_version(), "grpcio": grpc.__version__,
-        "uvicorn": uvicorn.__version__, "platform": platform.platform(),
+        "cpus": affinity,
+        "python": platform.python_version(),
+        "grpcio": grpc.__version__,
+        "uvicorn": uvicorn.__version__,
+        "platform": platform.platform(),
         "layout": "same process" if args.same_process else f"child processes ({args.layout})",
-        "http_client": args.http_client, "duration_s": args.duration, "warmup_s": args.warmup,
+        "http_client": args.http_client,
+        "duration_s": args.duration,
+        "warmup_s": args.warmup,
     }
     print("machine: " + ", ".join(f"{k}={v}" for k, v in machine.items()))
     load = os.getloadavg()[0]
     machine["loadavg_1m_before"] = round(load, 2)
     if affinity and load > affinity / 2:
-        print(f"warning: 1-minute load average is {load:.1f} on {affinity} cpus before the run: other processes "
-              "are competing for the CPU, so these figures understate what the code can do")
+        print(
+            f"warning: 1-minute load average is {load:.1f} on {affinity} cpus before the run: other processes "
+            "are competing for the CPU, so these figures understate what the code can do"
+        )
     return machine
 
 
 def print_table(cells: list[Cell]) -> None:
     echo = {c.result.concurrency: c.result for c in cells if c.result.label == "echo" and c.result.ok}
     service = {c.result.concurrency: c.result for c in cells if c.result.label == "service" and c.result.ok}
-    header = (f"{'path':<13} {'conc':>4} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'x echo':>7} {'x svc':>6} "
-              f"{'+p50 vs svc':>11} {'cli cpu':>7} {'srv cpu':>7} {'errors':>6}")
+    header = (
+        f"{'path':<13} {'conc':>4} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'x echo':>7} {'x svc':>6} "
+        f"{'+p50 vs svc':>11} {'cli cpu':>7} {'srv cpu':>7} {'errors':>6}"
+    )
     print(header)
     print("-" * len(header))
     for cell in cells:
@@ -214,14 +226,18 @@ def print_table(cells: list[Cell]) -> None:
         to_service = r.rps / svc.rps if svc and r.ok and gateway else None
         added = r.p50_ms - svc.p50_ms if svc and r.ok and gateway else None
         server_cpu = None if cell.server_cpu is None else cell.server_cpu * 100
-        print(f"{r.label:<13} {r.concurrency:>4} {fmt(r.rps if r.ok else None, ',.0f'):>8} "
-              f"{fmt(r.p50_ms, '.2f'):>7} {fmt(r.p99_ms, '.2f'):>7} {fmt(to_echo, '.2f'):>7} "
-              f"{fmt(to_service, '.2f'):>6} {fmt(added, '+.2f'):>11} {fmt(cell.client_cpu * 100, '.0f') + '%':>7} "
-              f"{fmt(server_cpu, '.0f') + '%':>7} {r.errors:>6}")
+        print(
+            f"{r.label:<13} {r.concurrency:>4} {fmt(r.rps if r.ok else None, ',.0f'):>8} "
+            f"{fmt(r.p50_ms, '.2f'):>7} {fmt(r.p99_ms, '.2f'):>7} {fmt(to_echo, '.2f'):>7} "
+            f"{fmt(to_service, '.2f'):>6} {fmt(added, '+.2f'):>11} {fmt(cell.client_cpu * 100, '.0f') + '%':>7} "
+            f"{fmt(server_cpu, '.0f') + '%':>7} {r.errors:>6}"
+        )
         if r.first_error:
             print(f"    first error: {r.first_error}")
-    print("x echo / x svc: throughput relative to the bare echo / the direct service RPC at the same concurrency;"
-          "\ncpu: % of one core, load generator (cli) and the server processes on the path (srv)")
+    print(
+        "x echo / x svc: throughput relative to the bare echo / the direct service RPC at the same concurrency;"
+        "\ncpu: % of one core, load generator (cli) and the server processes on the path (srv)"
+    )
 
 
 def print_targets(cells: list[Cell], concurrency: Sequence[int]) -> list[dict[str, Any]]:
@@ -233,12 +249,16 @@ def print_targets(cells: list[Cell], concurrency: Sequence[int]) -> list[dict[st
     if echo and front:
         ratio = front.rps / echo.rps
         verdict = "PASS" if ratio >= GRPC_TARGET_RATIO else "MISS"
-        print(f"  {verdict}  gateway gRPC keeps >= {GRPC_TARGET_RATIO:.0%} of bare echo throughput at {high} "
-              f"clients: {front.rps:,.0f} / {echo.rps:,.0f} req/s = {ratio:.0%}")
+        print(
+            f"  {verdict}  gateway gRPC keeps >= {GRPC_TARGET_RATIO:.0%} of bare echo throughput at {high} "
+            f"clients: {front.rps:,.0f} / {echo.rps:,.0f} req/s = {ratio:.0%}"
+        )
         checks.append({"target": "grpc_throughput_ratio", "concurrency": high, "value": ratio, "verdict": verdict})
         if service := by.get(("service", high)):
-            print(f"        (the direct service RPC itself makes {service.rps / echo.rps:.0%} of the echo; the front "
-                  f"door keeps {front.rps / service.rps:.0%} of the service's throughput)")
+            print(
+                f"        (the direct service RPC itself makes {service.rps / echo.rps:.0%} of the echo; the front "
+                f"door keeps {front.rps / service.rps:.0%} of the service's throughput)"
+            )
     else:
         print("  n/a   gateway gRPC throughput: not measured")
     svc, rest = by.get(("service", low)), by.get(("gateway-rest", low))
@@ -246,8 +266,10 @@ def print_targets(cells: list[Cell], concurrency: Sequence[int]) -> list[dict[st
         added = rest.p50_ms - svc.p50_ms
         verdict = "PASS" if added < REST_TARGET_ADDED_P50_MS else "MISS"
         clients = f"{low} client{'s' if low > 1 else ''}"
-        print(f"  {verdict}  gateway REST adds < {REST_TARGET_ADDED_P50_MS:g} ms p50 at {clients}: "
-              f"{rest.p50_ms:.2f} - {svc.p50_ms:.2f} = {added:+.2f} ms")
+        print(
+            f"  {verdict}  gateway REST adds < {REST_TARGET_ADDED_P50_MS:g} ms p50 at {clients}: "
+            f"{rest.p50_ms:.2f} - {svc.p50_ms:.2f} = {added:+.2f} ms"
+        )
         checks.append({"target": "rest_added_p50_ms", "concurrency": low, "value": added, "verdict": verdict})
     else:
         print("  n/a   gateway REST added p50: not measured")
@@ -260,17 +282,37 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=0.5, help="unrecorded seconds before each cell")
     parser.add_argument("--quick", action="store_true", help="1 s per cell, 0.3 s warm-up")
     parser.add_argument("--concurrency", default="1,16", help="comma-separated client counts (default 1,16)")
-    parser.add_argument("--layout", choices=("embedded", "split"), default="embedded",
-                        help="embedded: payments and gateway share a process (xborder up); split: one each")
-    parser.add_argument("--same-process", action="store_true",
-                        help="run the servers inside the load generator's process (to see its GIL's cost)")
-    parser.add_argument("--http-client", choices=("raw", "httpx"), default="raw",
-                        help="raw: minimal keep-alive socket client per thread (default); httpx: httpx.Client")
-    parser.add_argument("--header", action="append", default=[], metavar="NAME: VALUE",
-                        help="sent on gateway calls (HTTP header and gRPC metadata), e.g. credentials")
+    parser.add_argument(
+        "--layout",
+        choices=("embedded", "split"),
+        default="embedded",
+        help="embedded: payments and gateway share a process (xborder up); split: one each",
+    )
+    parser.add_argument(
+        "--same-process",
+        action="store_true",
+        help="run the servers inside the load generator's process (to see its GIL's cost)",
+    )
+    parser.add_argument(
+        "--http-client",
+        choices=("raw", "httpx"),
+        default="raw",
+        help="raw: minimal keep-alive socket client per thread (default); httpx: httpx.Client",
+    )
+    parser.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="NAME: VALUE",
+        help="sent on gateway calls (HTTP header and gRPC metadata), e.g. credentials",
+    )
     parser.add_argument("--no-gateway", action="store_true", help="measure only echo and the service")
-    parser.add_argument("--only", default="", metavar="PATH,...",
-                        help=f"measure only these paths ({', '.join(PATHS)}); e.g. to profile one under py-spy")
+    parser.add_argument(
+        "--only",
+        default="",
+        metavar="PATH,...",
+        help=f"measure only these paths ({', '.join(PATHS)}); e.g. to profile one under py-spy",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
     if args.quick:
@@ -312,9 +354,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             paths = [path for path in paths if path.name in args.only]
         pids = {name: h.pid for name, h in handles.items() if h.pid}
         print(f"server pids: {', '.join(f'{name}={pid}' for name, pid in pids.items()) or 'this process'}")
-        print(f"servers up in {time.perf_counter() - started:.1f} s; "
-              f"{len(paths)} paths x {len(args.concurrency)} concurrency levels x "
-              f"{args.warmup + args.duration:g} s\n")
+        print(
+            f"servers up in {time.perf_counter() - started:.1f} s; "
+            f"{len(paths)} paths x {len(args.concurrency)} concurrency levels x "
+            f"{args.warmup + args.duration:g} s\n"
+        )
         cells = [measure(path, n, args.warmup, args.duration) for n in args.concurrency for path in paths]
     finally:
         for channel in channels:
@@ -324,18 +368,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     checks = print_targets(cells, args.concurrency)
     logs = sorted(work_dir.rglob("*.log"))
     machine["loadavg_1m_after"] = round(os.getloadavg()[0], 2)
-    print(f"\nrun took {time.perf_counter() - started:.0f} s (load average {machine['loadavg_1m_after']:.1f}); "
-          "server logs: "
-          f"{', '.join(f'{p.name} ({sum(1 for _ in p.open())} lines)' for p in logs) or 'none'}")
+    print(
+        f"\nrun took {time.perf_counter() - started:.0f} s (load average {machine['loadavg_1m_after']:.1f}); "
+        "server logs: "
+        f"{', '.join(f'{p.name} ({sum(1 for _ in p.open())} lines)' for p in logs) or 'none'}"
+    )
     if args.json:
-        args.json.write_text(json.dumps({
-            "machine": machine,
-            "cells": [{"path": c.result.label, "concurrency": c.result.concurrency, "rps": c.result.rps,
-                       "p50_ms": c.result.p50_ms, "p99_ms": c.result.p99_ms, "requests": c.result.requests,
-                       "errors": c.result.errors, "client_cpu": c.client_cpu, "server_cpu": c.server_cpu,
-                       "first_error": c.result.first_error} for c in cells],
-            "targets": checks,
-        }, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "machine": machine,
+                    "cells": [
+                        {
+                            "path": c.result.label,
+                            "concurrency": c.result.concurrency,
+                            "rps": c.result.rps,
+                            "p50_ms": c.result.p50_ms,
+                            "p99_ms": c.result.p99_ms,
+                            "requests": c.result.requests,
+                            "errors": c.result.errors,
+                            "client_cpu": c.client_cpu,
+                            "server_cpu": c.server_cpu,
+                            "first_error": c.result.first_error,
+                        }
+                        for c in cells
+                    ],
+                    "targets": checks,
+                },
+                indent=2,
+            )
+        )
     shutil.rmtree(work_dir, ignore_errors=True)
     return 0
 

@@ -59,8 +59,15 @@ def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def run_closed_loop(label: str, make_call: Callable[[], Call], *, concurrency: int, warmup_s: float,
-                    duration_s: float, max_errors: int = 50) -> Result:
+def run_closed_loop(
+    label: str,
+    make_call: Callable[[], Call],
+    *,
+    concurrency: int,
+    warmup_s: float,
+    duration_s: float,
+    max_errors: int = 50,
+) -> Result:
     """Run `concurrency` workers for warmup_s + duration_s; stop early after max_errors failures."""
     calls = [make_call() for _ in range(concurrency)]
     # A broken path should say why once, not spend the whole duration failing.
@@ -109,5 +116,12 @@ def run_closed_loop(label: str, make_call: Callable[[], Call], *, concurrency: i
     # Requests in flight at the deadline finish after it; the measured window ends when the last one does.
     seconds = (time.perf_counter_ns() - window["from"]) / 1e9
     latencies = sorted(ns for worker in per_worker for ns in worker)
-    return Result(label, concurrency, len(latencies), sum(errors), max(seconds, 1e-9), tuple(latencies),
-                  first_error[0] if first_error else None)
+    return Result(
+        label,
+        concurrency,
+        len(latencies),
+        sum(errors),
+        max(seconds, 1e-9),
+        tuple(latencies),
+        first_error[0] if first_error else None,
+    )

@@ -57,7 +57,7 @@ class KeepAliveClient:
     def _read_until(self, marker: bytes) -> bytes:
         while (end := self._buffer.find(marker)) < 0:
             self._recv()
-        head, self._buffer = self._buffer[:end], self._buffer[end + len(marker):]
+        head, self._buffer = self._buffer[:end], self._buffer[end + len(marker) :]
         return head
 
     def _read_exactly(self, size: int) -> bytes:

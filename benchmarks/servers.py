@@ -43,9 +43,19 @@ Ports = dict[str, Any]
 def bench_settings(work_dir: Path) -> Settings:
     """The environment's settings (XB_GRPC_WORKERS etc.), on SQLite under work_dir, every port free."""
     base = Settings.from_env()
-    return replace(base, var_dir=work_dir / "var", database_url=None, broker_url=None, db_schema_prefix="",
-                   host="127.0.0.1", service_ports={"payments": 0}, service_hosts={}, gateway_grpc_port=0,
-                   gateway_http_port=0, metrics_port=0)
+    return replace(
+        base,
+        var_dir=work_dir / "var",
+        database_url=None,
+        broker_url=None,
+        db_schema_prefix="",
+        host="127.0.0.1",
+        service_ports={"payments": 0},
+        service_hosts={},
+        gateway_grpc_port=0,
+        gateway_http_port=0,
+        metrics_port=0,
+    )
 
 
 def configure_logs(settings: Settings, log_file: Path) -> None:
@@ -79,13 +89,18 @@ def start_echo(settings: Settings, started: Started) -> None:
         return request
 
     handler = grpc.method_handlers_generic_handler(
-        "xborder.bench.v1.EchoService", {"Echo": grpc.unary_unary_rpc_method_handler(echo)})
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=settings.grpc_workers, thread_name_prefix="grpc"),
-                         handlers=[handler], options=[*channel_options(settings), ("grpc.so_reuseport", 0)],
-                         maximum_concurrent_rpcs=settings.grpc_workers * 16)
+        "xborder.bench.v1.EchoService", {"Echo": grpc.unary_unary_rpc_method_handler(echo)}
+    )
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=settings.grpc_workers, thread_name_prefix="grpc"),
+        handlers=[handler],
+        options=[*channel_options(settings), ("grpc.so_reuseport", 0)],
+        maximum_concurrent_rpcs=settings.grpc_workers * 16,
+    )
     port = server.add_insecure_port(f"{settings.host}:0")
     server.start()
     started.ports["echo"] = port
+
     def stop() -> None:
         server.stop(1).wait(2)
 
@@ -206,8 +221,9 @@ def spawn(role: str, work_dir: Path, options: dict[str, Any] | None = None, *, t
     """Start role in a fresh (spawned, not forked: grpcio does not survive fork) process."""
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe()
-    process = ctx.Process(target=_child, args=(role, str(work_dir), options or {}, child), name=f"bench-{role}",
-                          daemon=True)
+    process = ctx.Process(
+        target=_child, args=(role, str(work_dir), options or {}, child), name=f"bench-{role}", daemon=True
+    )
     process.start()
     child.close()
     if not parent.poll(timeout):

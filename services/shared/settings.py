@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVICE_PORTS: dict[str, int] = {"compliance": 50051, "payments": 50052, "logistics": 50053}
 """The gRPC port of each service that exists today (ARCHITECTURE.md: processes and transports)."""
 
+
 def default_grpc_workers() -> int:
     """Two threads per core, 4 to 16: more threads than that only contend for the GIL (docs/benchmarks.md)."""
     return max(4, min(16, 2 * (os.cpu_count() or 2)))
