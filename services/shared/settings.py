@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from services.shared.errors import ConfigurationError
@@ -20,6 +21,8 @@ def default_grpc_workers() -> int:
     """Two threads per core, 4 to 16: more threads than that only contend for the GIL (docs/benchmarks.md)."""
     return max(4, min(16, 2 * (os.cpu_count() or 2)))
 
+
+_BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
 SECRET_FIELDS = frozenset({"database_url", "broker_url"})
 
@@ -70,37 +73,27 @@ class Settings:
             value = env.get(f"XB_{name.upper()}")
             return value if value not in (None, "") else None
 
-        def as_int(name: str, minimum: int = 0) -> None:
+        def parse(name: str, convert: Callable[[str], Any], what: str, valid: Callable[[Any], bool]) -> Any:
+            """The converted value of XB_<NAME>, or None when unset; names the variable when it is wrong."""
             raw = get(name)
             if raw is None:
-                return
+                return None
             try:
-                value = int(raw)
+                value = convert(raw)
             except ValueError:
-                raise ConfigurationError(f"XB_{name.upper()} must be an integer, got {raw!r}") from None
-            if value < minimum:
-                raise ConfigurationError(f"XB_{name.upper()} must be >= {minimum}, got {value}")
-            kw[name] = value
+                raise ConfigurationError(f"XB_{name.upper()} must be {what}, got {raw!r}") from None
+            if not valid(value):
+                raise ConfigurationError(f"XB_{name.upper()} must be {what}, got {raw!r}")
+            return value
 
-        def as_float(name: str) -> None:
-            raw = get(name)
-            if raw is None:
-                return
-            try:
-                value = float(raw)
-            except ValueError:
-                raise ConfigurationError(f"XB_{name.upper()} must be a number, got {raw!r}") from None
-            if value <= 0:
-                raise ConfigurationError(f"XB_{name.upper()} must be > 0, got {value}")
-            kw[name] = value
+        def number(name: str, convert: Callable[[str], Any], what: str, valid: Callable[[Any], bool]) -> None:
+            if (value := parse(name, convert, what, valid)) is not None:
+                kw[name] = value
 
-        def as_bool(name: str) -> None:
-            raw = get(name)
-            if raw is None:
-                return
-            if raw.lower() not in {"1", "0", "true", "false", "yes", "no"}:
-                raise ConfigurationError(f"XB_{name.upper()} must be true or false, got {raw!r}")
-            kw[name] = raw.lower() in {"1", "true", "yes"}
+        def boolean(raw: str) -> bool:
+            if raw.lower() not in _BOOLEANS:
+                raise ValueError(raw)
+            return _BOOLEANS[raw.lower()]
 
         for name in ("env", "database_url", "broker_url", "host", "log_level", "db_schema_prefix"):
             if (value := get(name)) is not None:
@@ -109,24 +102,22 @@ class Settings:
             if (value := get(name)) is not None:
                 kw[name] = Path(value).expanduser().resolve()
         for name in ("gateway_http_port", "gateway_grpc_port", "metrics_port"):
-            as_int(name)
-        as_int("grpc_workers", minimum=1)
-        as_int("grpc_max_message_bytes", minimum=1024)
-        as_int("http_max_body_bytes", minimum=1024)
-        as_float("default_deadline_s")
-        as_float("outbox_poll_s")
-        as_bool("log_json")
-        as_bool("seed_reference_data")
+            number(name, int, "a port number (0-65535)", lambda v: 0 <= v <= 65535)
+        number("grpc_workers", int, "an integer >= 1", lambda v: v >= 1)
+        number("grpc_max_message_bytes", int, "an integer >= 1024", lambda v: v >= 1024)
+        number("http_max_body_bytes", int, "an integer >= 1024", lambda v: v >= 1024)
+        number("default_deadline_s", float, "a number of seconds > 0", lambda v: 0 < v < float("inf"))
+        number("outbox_poll_s", float, "a number of seconds > 0", lambda v: 0 < v < float("inf"))
+        for name in ("log_json", "seed_reference_data"):
+            if (flag := parse(name, boolean, "true or false", lambda _: True)) is not None:
+                kw[name] = flag
 
         ports = dict(SERVICE_PORTS)
         hosts: dict[str, str] = {}
         for service in SERVICE_PORTS:
-            key = f"{service}_port"
-            raw = get(key)
-            if raw is not None:
-                if not raw.isdigit():
-                    raise ConfigurationError(f"XB_{key.upper()} must be an integer, got {raw!r}")
-                ports[service] = int(raw)
+            port = parse(f"{service}_port", int, "a port number (0-65535)", lambda v: 0 <= v <= 65535)
+            if port is not None:
+                ports[service] = port
             if (host := get(f"{service}_host")) is not None:
                 hosts[service] = host
         kw["service_ports"] = ports

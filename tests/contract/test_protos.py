@@ -14,9 +14,8 @@ from google.protobuf.descriptor import Descriptor, FileDescriptor
 
 from gateway.descriptors import data_class, discover, walk_fields
 from services.registry import SERVICES, bootstrap_module
-from services.shared.grpc_server import serve
 from services.shared.settings import Settings
-from tests.fakes import RecordingBus
+from tests.servers import running_service
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -86,28 +85,22 @@ def test_every_declared_service_is_served_by_a_registered_service() -> None:
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_rpc_is_implemented(service: str, settings: Settings) -> None:
     """Each RPC answers an empty request with something other than UNIMPLEMENTED (usually a field error)."""
-    module = bootstrap_module(service)
-    context = module.bootstrap(settings, RecordingBus())
-    server = serve(settings, module.registrations(context), module.GRPC_SERVICES, port=0)
-    try:
-        with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
-            for info in discover():
-                if info.full_name not in module.GRPC_SERVICES:
-                    continue
-                for method in info.methods:
-                    call = channel.unary_unary(
-                        method.grpc_path,
-                        request_serializer=lambda m: m.SerializeToString(),
-                        response_deserializer=method.output_class.FromString,
-                    )
-                    try:
-                        call(method.input_class(), timeout=10)
-                    except grpc.RpcError as error:
-                        assert error.code() not in (
-                            grpc.StatusCode.UNIMPLEMENTED,
-                            grpc.StatusCode.INTERNAL,
-                            grpc.StatusCode.UNKNOWN,
-                        ), (method.grpc_path, error.details())
-    finally:
-        server.stop(0)
-        context.close()
+    served = bootstrap_module(service).GRPC_SERVICES
+    with running_service(settings, service, lambda channel: channel, seed=False) as running:
+        for info in discover():
+            if info.full_name not in served:
+                continue
+            for method in info.methods:
+                call = running.stub.unary_unary(
+                    method.grpc_path,
+                    request_serializer=lambda m: m.SerializeToString(),
+                    response_deserializer=method.output_class.FromString,
+                )
+                try:
+                    call(method.input_class(), timeout=10)
+                except grpc.RpcError as error:
+                    assert error.code() not in (
+                        grpc.StatusCode.UNIMPLEMENTED,
+                        grpc.StatusCode.INTERNAL,
+                        grpc.StatusCode.UNKNOWN,
+                    ), (method.grpc_path, error.details())

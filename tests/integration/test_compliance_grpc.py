@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
@@ -12,36 +11,17 @@ import pytest
 from xborder.compliance.v1 import compliance_service_pb2 as pb
 from xborder.compliance.v1 import compliance_service_pb2_grpc as pb_grpc
 
-from services.compliance import bootstrap
 from services.compliance.adapters.datasets import DATASETS
-from services.shared.context import ServiceContext
 from services.shared.grpc_errors import status_details
-from services.shared.grpc_server import serve
 from services.shared.refdata import import_dataset
 from services.shared.settings import Settings
-from tests.fakes import RecordingBus
-
-
-@dataclass
-class Running:
-    context: ServiceContext
-    stub: pb_grpc.ComplianceServiceStub
-    bus: RecordingBus
-    settings: Settings
+from tests.servers import Running, running_service
 
 
 @pytest.fixture
 def compliance(any_settings: Settings) -> Iterator[Running]:
-    bus = RecordingBus()
-    context = bootstrap.bootstrap(any_settings, bus)
-    context.import_reference_data()
-    context.relay.drain()
-    server = serve(any_settings, bootstrap.registrations(context), bootstrap.GRPC_SERVICES, port=0)
-    channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
-    yield Running(context, pb_grpc.ComplianceServiceStub(channel), bus, any_settings)
-    channel.close()
-    server.stop(0)
-    context.close()
+    with running_service(any_settings, "compliance", pb_grpc.ComplianceServiceStub) as running:
+        yield running
 
 
 def rejected(call: grpc.RpcError) -> tuple[grpc.StatusCode, dict[str, str]]:

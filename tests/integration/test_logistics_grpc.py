@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
@@ -11,36 +10,17 @@ import pytest
 from xborder.logistics.v1 import logistics_service_pb2 as pb
 from xborder.logistics.v1 import logistics_service_pb2_grpc as pb_grpc
 
-from services.logistics import bootstrap
 from services.logistics.adapters.datasets import DATASETS
-from services.shared.context import ServiceContext
 from services.shared.grpc_errors import status_details
-from services.shared.grpc_server import serve
 from services.shared.refdata import import_dataset
 from services.shared.settings import Settings
-from tests.fakes import RecordingBus
-
-
-@dataclass
-class Running:
-    context: ServiceContext
-    stub: pb_grpc.LogisticsServiceStub
-    bus: RecordingBus
-    settings: Settings
+from tests.servers import Running, running_service
 
 
 @pytest.fixture
 def logistics(any_settings: Settings) -> Iterator[Running]:
-    bus = RecordingBus()
-    context = bootstrap.bootstrap(any_settings, bus)
-    context.import_reference_data()
-    context.relay.drain()
-    server = serve(any_settings, bootstrap.registrations(context), bootstrap.GRPC_SERVICES, port=0)
-    channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
-    yield Running(context, pb_grpc.LogisticsServiceStub(channel), bus, any_settings)
-    channel.close()
-    server.stop(0)
-    context.close()
+    with running_service(any_settings, "logistics", pb_grpc.LogisticsServiceStub) as running:
+        yield running
 
 
 def test_china_by_every_kind_of_code(logistics: Running) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import grpc
 import pytest
@@ -11,38 +10,15 @@ import sqlalchemy as sa
 from xborder.payments.v1 import payments_service_pb2 as pb
 from xborder.payments.v1 import payments_service_pb2_grpc as pb_grpc
 
-from services.payments import bootstrap
 from services.shared.context import ServiceContext
-from services.shared.grpc_errors import status_details
-from services.shared.grpc_server import serve
 from services.shared.settings import Settings
-from tests.fakes import RecordingBus
-
-
-@dataclass
-class Running:
-    context: ServiceContext
-    stub: pb_grpc.PaymentsServiceStub
-    bus: RecordingBus
+from tests.servers import Running, rejected, running_service
 
 
 @pytest.fixture(scope="module")
 def payments(module_any_settings: Settings) -> Iterator[Running]:
-    bus = RecordingBus()
-    context = bootstrap.bootstrap(module_any_settings, bus)
-    context.import_reference_data()
-    context.relay.drain()
-    server = serve(module_any_settings, bootstrap.registrations(context), bootstrap.GRPC_SERVICES, port=0)
-    channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
-    yield Running(context, pb_grpc.PaymentsServiceStub(channel), bus)
-    channel.close()
-    server.stop(0)
-    context.close()
-
-
-def rejected(call: grpc.RpcError) -> tuple[grpc.StatusCode, str | None, dict[str, str]]:
-    reason, violations, _ = status_details(call)
-    return call.code(), reason, dict(violations)
+    with running_service(module_any_settings, "payments", pb_grpc.PaymentsServiceStub) as running:
+        yield running
 
 
 def test_currency_with_zero_minor_unit(payments: Running) -> None:

@@ -37,13 +37,15 @@ def test_secrets_are_masked_when_printed() -> None:
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
-        ("XB_GRPC_WORKERS", "many", "XB_GRPC_WORKERS must be an integer"),
-        ("XB_GRPC_WORKERS", "0", "XB_GRPC_WORKERS must be >= 1"),
+        ("XB_GRPC_WORKERS", "many", "XB_GRPC_WORKERS must be an integer >= 1, got 'many'"),
+        ("XB_GRPC_WORKERS", "0", "XB_GRPC_WORKERS must be an integer >= 1, got '0'"),
+        ("XB_GATEWAY_HTTP_PORT", "70000", "XB_GATEWAY_HTTP_PORT must be a port number"),
         ("XB_DATABASE_URL", "mysql://x", "XB_DATABASE_URL must be"),
         ("XB_BROKER_URL", "redis://x", "XB_BROKER_URL must be"),
         ("XB_LOG_JSON", "maybe", "XB_LOG_JSON must be true or false"),
-        ("XB_PAYMENTS_PORT", "x1", "XB_PAYMENTS_PORT must be an integer"),
-        ("XB_DEFAULT_DEADLINE_S", "-1", "XB_DEFAULT_DEADLINE_S must be > 0"),
+        ("XB_PAYMENTS_PORT", "x1", "XB_PAYMENTS_PORT must be a port number"),
+        ("XB_DEFAULT_DEADLINE_S", "-1", "XB_DEFAULT_DEADLINE_S must be a number of seconds > 0"),
+        ("XB_OUTBOX_POLL_S", "nan", "XB_OUTBOX_POLL_S must be a number of seconds > 0"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str, message: str) -> None:
