@@ -16,8 +16,9 @@ PROBLEM = "application/problem+json"
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = start_stack(Settings(var_dir=tmp_path_factory.mktemp("var"), log_json=False))
+def stack(module_any_settings: Settings) -> Iterator[Stack]:
+    """Every service behind the gateway, on SQLite and again on PostgreSQL."""
+    running = start_stack(module_any_settings)
     yield running
     running.stop()
 
