@@ -87,27 +87,27 @@ def up(
 
 @app.command()
 def status() -> None:
-    """Show each service: address, health, database and datasets; and the broker."""
+    """Show each service: address, health, database, datasets, events waiting to publish; and the broker."""
     from cli.status import broker_status, database_status, grpc_health
 
     settings = _settings()
     table = Table(title="xborder status")
-    for column in ("service", "address", "health", "database", "datasets"):
+    for column in ("service", "address", "health", "database", "datasets", "outbox"):
         table.add_column(column)
     unhealthy = 0
     for name in SERVICES:
         address = settings.service_address(name)
         health = grpc_health(address)
         unhealthy += health != "SERVING"
-        where, datasets = database_status(settings, name)
+        where, datasets, waiting = database_status(settings, name)
         colour = "green" if health == "SERVING" else "red"
-        table.add_row(name, address, f"[{colour}]{health}[/{colour}]", where, datasets)
+        table.add_row(name, address, f"[{colour}]{health}[/{colour}]", where, datasets, waiting)
     gateway = f"{settings.host}:{settings.gateway_grpc_port}"
     health = grpc_health(gateway)
     unhealthy += health != "SERVING"
     colour = "green" if health == "SERVING" else "red"
     table.add_row(
-        "gateway", f"{gateway}, http :{settings.gateway_http_port}", f"[{colour}]{health}[/{colour}]", "-", "-"
+        "gateway", f"{gateway}, http :{settings.gateway_http_port}", f"[{colour}]{health}[/{colour}]", "-", "-", "-"
     )
     console.print(table)
     console.print(f"broker: {broker_status(settings)}")

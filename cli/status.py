@@ -36,21 +36,24 @@ def grpc_health(address: str, timeout: float = 1.0) -> str:
         channel.close()
 
 
-def database_status(settings: Settings, service: str) -> tuple[str, str]:
-    """(where and whether the database answers, the current dataset versions)."""
+def database_status(settings: Settings, service: str) -> tuple[str, str, str]:
+    """(where and whether the database answers, the current dataset versions, events waiting in the outbox)."""
     url = db.database_url(settings, service)
     where = url if url.startswith("sqlite") else f"{mask_url(url)} schema {db.schema_name(settings, service)}"
     engine = db.create_engine(settings, service)
     try:
         with engine.connect() as connection:
-            _, _, table = kernel_tables(sa.MetaData())
+            outbox, _, table = kernel_tables(sa.MetaData())
             if not sa.inspect(connection).has_table("dataset_versions"):
-                return f"{where} (not migrated)", "-"
+                return f"{where} (not migrated)", "-", "-"
             versions = DatasetVersions(connection, table).all_current()
+            waiting = connection.execute(
+                sa.select(sa.func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
+            ).scalar_one()
         datasets = ", ".join(f"{v.dataset}@{v.version[:8]} ({v.record_count})" for v in versions) or "none imported"
-        return f"{where} (ok)", datasets
+        return f"{where} (ok)", datasets, str(waiting)
     except sa.exc.SQLAlchemyError as error:
-        return f"{where} (error: {error.__class__.__name__})", "-"
+        return f"{where} (error: {error.__class__.__name__})", "-", "-"
     finally:
         engine.dispose()
 

@@ -60,6 +60,9 @@ def test_status_reports_unreachable_services_and_fails(env: dict[str, str]) -> N
     assert "UNREACHABLE" in result.output
     assert "iso4217_currencies@" in result.output  # the database is read even when the server is down
     assert "in-process bus" in result.output
+    # The import's event waits in the payments outbox: no platform is running to publish it.
+    payments_row = next(line for line in result.output.splitlines() if line.startswith("│ payments"))
+    assert payments_row.rstrip(" │").endswith("1")
 
 
 def test_bad_configuration_is_named(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
