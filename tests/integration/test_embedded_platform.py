@@ -56,3 +56,25 @@ def test_reference_data_events_reach_compliance(platform: Platform) -> None:
 def test_a_second_seed_changes_nothing(platform: Platform) -> None:
     results = platform.seed()
     assert results and not any(r.changed for r in results)
+
+
+def test_status_reports_every_component_serving(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    platform.start_gateway(http=False)
+    env = {f"XB_{name.upper()}_PORT": str(port) for name, port in platform.settings.service_ports.items()}
+    env |= {
+        "XB_GATEWAY_GRPC_PORT": str(platform.servers["gateway"].port),
+        "XB_VAR_DIR": str(platform.settings.var_dir),
+        "COLUMNS": "250",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("XB_BROKER_URL", raising=False)
+    monkeypatch.delenv("XB_DATABASE_URL", raising=False)
+    result = CliRunner().invoke(app, ["status"])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("SERVING") == 4
+    assert "hs2022@" in result.output and "ecb_reference_rates@" in result.output
