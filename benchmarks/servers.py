@@ -7,7 +7,8 @@ Roles:
   reference data imported once.
 - `gateway`: the gateway's gRPC front door and its REST app (uvicorn, in a thread, as the embedded platform
   runs it) in front of a payments server whose port is given.
-- `embedded`: payments and the gateway in one process, the layout `xborder up` runs.
+- `embedded`: payments and the gateway in one process, the layout `xborder up` runs (the front door calls
+  the payments servicer in-process, as `services/embedded.py` wires it).
 
 A child process reports its ports over a pipe, then serves until the parent sends anything on it.
 Server logs go to a file: their cost is part of what is measured, their lines are not part of the output.
@@ -75,6 +76,8 @@ def configure_logs(settings: Settings, log_file: Path) -> None:
 class Started:
     ports: Ports = field(default_factory=dict)
     stops: list[Callable[[], None]] = field(default_factory=list)
+    # Handlers of the services started in this process, which an embedded front door calls directly.
+    local: dict[str, grpc.RpcMethodHandler] = field(default_factory=dict)
 
     def stop(self) -> None:
         for stop in reversed(self.stops):
@@ -110,7 +113,7 @@ def start_echo(settings: Settings, started: Started) -> None:
 def start_payments(settings: Settings, started: Started) -> None:
     from services.payments import bootstrap
     from services.shared.bus import InProcessBus
-    from services.shared.grpc_server import serve
+    from services.shared.grpc_server import method_handlers, serve
 
     bus = InProcessBus()
     context = bootstrap.bootstrap(settings, bus)
@@ -118,6 +121,7 @@ def start_payments(settings: Settings, started: Started) -> None:
     context.relay.drain(timeout=5.0)
     running = serve(settings, bootstrap.registrations(context), bootstrap.GRPC_SERVICES, port=0)
     started.ports["payments"] = running.port
+    started.local.update(method_handlers(bootstrap.registrations(context)))
     started.stops.append(context.close)
     started.stops.append(lambda: running.stop(grace=1.0))
 
@@ -132,7 +136,7 @@ def start_gateway(settings: Settings, payments_port: int, started: Started) -> N
         return
     settings = replace(settings, service_ports={"payments": payments_port})
     try:
-        front = serve_front_door(settings, port=0)
+        front = serve_front_door(settings, port=0, local=started.local)
         started.stops.append(lambda: front.stop(grace=1.0))
         started.ports["gateway_grpc"] = front.port
         started.ports["gateway_http"] = start_uvicorn(create_app(settings), settings.host, started)

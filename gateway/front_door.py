@@ -9,7 +9,7 @@ and the observability interceptor come from the shared server bootstrap.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import grpc
@@ -47,23 +47,36 @@ def forwarded_metadata(incoming: Sequence[tuple[str, Any]], request_id: str) -> 
 
 
 class FrontDoor(grpc.GenericRpcHandler):
-    """Finds the backend for `/pkg.Service/Method` and answers with a bytes-in, bytes-out forwarder."""
+    """Finds the backend for `/pkg.Service/Method` and answers with a bytes-in, bytes-out forwarder.
 
-    def __init__(self, settings: Settings, services: Sequence[ServiceInfo], backends: Backends) -> None:
+    A method whose service runs in this very process (the embedded platform) is given `local` handlers
+    instead: the service's own servicer is called without a loopback gRPC hop, under the same interceptor,
+    so errors, request ids and deadlines behave exactly as when forwarded.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        services: Sequence[ServiceInfo],
+        backends: Backends,
+        local: Mapping[str, grpc.RpcMethodHandler] | None = None,
+    ) -> None:
         self.settings = settings
         self.backends = backends
+        local = local or {}
         self.methods: dict[str, MethodInfo] = {
-            m.grpc_path: m for s in services for m in s.methods if s.service in backends
+            m.grpc_path: m for s in services for m in s.methods if s.service in backends or m.grpc_path in local
         }
         self._handlers: dict[str, grpc.RpcMethodHandler] = {}
         for path, method in self.methods.items():
             if method.required_scope is None:
                 log.warning("rpc_not_exposed", rpc=path, why="no (xborder.common.v1.required_scope)")
-                behaviour = self._refuse(path)
+                # None (de)serializers: the request stays the bytes that came off the wire.
+                self._handlers[path] = grpc.unary_unary_rpc_method_handler(self._refuse(path))
+            elif path in local:
+                self._handlers[path] = local[path]
             else:
-                behaviour = self._forwarder(method)
-            # None (de)serializers: the request and the reply stay the bytes that came off the wire.
-            self._handlers[path] = grpc.unary_unary_rpc_method_handler(behaviour)
+                self._handlers[path] = grpc.unary_unary_rpc_method_handler(self._forwarder(method))
 
     def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
         return self._handlers.get(handler_call_details.method)
@@ -101,12 +114,21 @@ def _with_request_id(trailing: Sequence[Any] | None, request_id: str) -> Metadat
 
 
 def serve_front_door(
-    settings: Settings, port: int | None = None, *, services: Sequence[ServiceInfo] | None = None
+    settings: Settings,
+    port: int | None = None,
+    *,
+    services: Sequence[ServiceInfo] | None = None,
+    local: Mapping[str, grpc.RpcMethodHandler] | None = None,
 ) -> RunningServer:
-    """Start the front door on `port` (default settings.gateway_grpc_port; 0 picks a free one)."""
+    """Start the front door on `port` (default settings.gateway_grpc_port; 0 picks a free one).
+
+    `local`: handlers of services running in this process, by method path, served without forwarding.
+    """
     found = discover() if services is None else services
-    backends = Backends(settings, {s.service for s in found})
-    handler = FrontDoor(settings, found, backends)
+    local = local or {}
+    in_process = {m.service for s in found for m in s.methods if m.grpc_path in local}
+    backends = Backends(settings, {s.service for s in found} - in_process)
+    handler = FrontDoor(settings, found, backends, local)
 
     def register(server: grpc.Server) -> None:
         server.add_generic_rpc_handlers((handler,))

@@ -14,7 +14,7 @@ from typing import Any
 from services.registry import SERVICES, bootstrap_module
 from services.shared.bus import EventBus, InProcessBus
 from services.shared.context import ServiceContext
-from services.shared.grpc_server import RunningServer, serve
+from services.shared.grpc_server import RunningServer, method_handlers, serve
 from services.shared.logs import get_logger
 from services.shared.refdata import ImportResult, Progress
 from services.shared.settings import Settings
@@ -77,7 +77,13 @@ class Platform:
     def start_gateway(self, *, http: bool = True) -> None:
         from gateway.front_door import serve_front_door
 
-        self.servers["gateway"] = serve_front_door(self.settings, port=self.settings.gateway_grpc_port)
+        # The services run in this process: the front door calls their servicers without a loopback hop.
+        local = {
+            path: handler
+            for name, context in self.contexts.items()
+            for path, handler in method_handlers(bootstrap_module(name).registrations(context)).items()
+        }
+        self.servers["gateway"] = serve_front_door(self.settings, port=self.settings.gateway_grpc_port, local=local)
         if http:
             import uvicorn
 

@@ -98,6 +98,27 @@ class ObservabilityInterceptor(grpc.ServerInterceptor):
         )
 
 
+class _HandlerCollector:
+    """Stands in for a grpc.Server to capture what a generated `add_*Servicer_to_server` registers."""
+
+    def __init__(self) -> None:
+        self.handlers: dict[str, grpc.RpcMethodHandler] = {}
+
+    def add_generic_rpc_handlers(self, handlers: Iterable[grpc.GenericRpcHandler]) -> None:
+        pass  # the same handlers arrive, by method name, through add_registered_method_handlers
+
+    def add_registered_method_handlers(self, service: str, handlers: dict[str, grpc.RpcMethodHandler]) -> None:
+        self.handlers.update({f"/{service}/{method}": handler for method, handler in handlers.items()})
+
+
+def method_handlers(register: Iterable[Callable[[grpc.Server], None]]) -> dict[str, grpc.RpcMethodHandler]:
+    """The handlers that `register` would add to a server, by "/pkg.Service/Method" path."""
+    collector = _HandlerCollector()
+    for add in register:
+        add(collector)  # type: ignore[arg-type]
+    return collector.handlers
+
+
 def channel_options(settings: Settings) -> list[tuple[str, Any]]:
     return [
         ("grpc.max_receive_message_length", settings.grpc_max_message_bytes),

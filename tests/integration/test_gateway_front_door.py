@@ -13,7 +13,9 @@ from xborder.payments.v1 import payments_service_pb2 as pb
 from xborder.payments.v1 import payments_service_pb2_grpc as pb_grpc
 
 from gateway.front_door import serve_front_door
+from services.registry import bootstrap_module
 from services.shared.grpc_errors import status_details
+from services.shared.grpc_server import method_handlers
 from services.shared.settings import Settings
 from tests.e2e.stack import Stack, available_services, start_stack
 
@@ -25,9 +27,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     running.stop()
 
 
-@pytest.fixture(scope="module")
-def channel(stack: Stack) -> Iterator[grpc.Channel]:
-    front_door = serve_front_door(stack.settings, port=0)
+@pytest.fixture(scope="module", params=["forwarding", "in-process"])
+def channel(request: pytest.FixtureRequest, stack: Stack) -> Iterator[grpc.Channel]:
+    """The front door as deployed (forwarding over gRPC) and as embedded (calling the servicers in-process)."""
+    local = {}
+    if request.param == "in-process":
+        for name, context in stack.contexts.items():
+            local.update(method_handlers(bootstrap_module(name).registrations(context)))
+    front_door = serve_front_door(stack.settings, port=0, local=local)
     with grpc.insecure_channel(f"127.0.0.1:{front_door.port}") as opened:
         yield opened
     front_door.stop(grace=0)
