@@ -116,3 +116,28 @@ def test_before_import_the_service_says_what_is_missing(settings: Settings) -> N
     context = bootstrap.bootstrap(settings, RecordingBus())
     with pytest.raises(ReferenceDataMissing, match="xborder import"):
         ask(context, "USD", "CNY", None)
+
+
+def test_a_broken_file_changes_nothing(payments: ServiceContext, tmp_path: Path) -> None:
+    before = ask(payments, "USD", "CNY", date(2024, 3, 15))
+    broken = tmp_path / "broken.zip"
+    with zipfile.ZipFile(broken, "w") as handle:
+        handle.writestr("eurofxref-hist.csv", ECB_SAMPLE.replace("7.8343", "7,83"))
+    payments.relay.drain()
+    published = len(payments.relay.bus.published)  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match="line 4 has 7 cells where the header has 6"):
+        import_dataset(payments.uow(), payments.datasets, DATASETS[1], payments.settings.data_dir, path=broken)
+    payments.relay.drain()
+    assert ask(payments, "USD", "CNY", date(2024, 3, 15)) == before
+    assert len(payments.relay.bus.published) == published  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("cell", "message"), [("abc", "bad rate 'abc' for CNY"), ("-7.8", "bad rate '-7.8'")])
+def test_a_rate_that_is_not_a_positive_decimal_is_refused(cell: str, message: str, tmp_path: Path) -> None:
+    from services.payments.adapters.datasets import read_ecb_history
+
+    archive = tmp_path / "bad.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.writestr("eurofxref-hist.csv", ECB_SAMPLE.replace("7.8343", cell))
+    with pytest.raises(ValueError, match=message):
+        read_ecb_history(archive)

@@ -34,24 +34,41 @@ def load_currencies(connection: Connection, path: Path, progress: Progress) -> i
 
 
 def read_ecb_history(path: Path) -> list[dict[str, object]]:
-    """Rows of (date, currency, units per EUR) from the ECB history zip; "N/A" cells are skipped."""
+    """Rows of (date, currency, units per EUR) from the ECB history zip; "N/A" cells are skipped.
+
+    A row with more or fewer cells than the header would shift rates onto the wrong currencies, so it is
+    refused, as is a rate that is not a positive decimal: the import then changes nothing.
+    """
     with zipfile.ZipFile(path) as archive:
-        name = next(n for n in archive.namelist() if n.endswith(".csv"))
-        text = archive.read(name).decode("utf-8-sig")
+        names = [n for n in archive.namelist() if n.endswith(".csv")]
+        if not names:
+            raise ValueError(f"{path.name}: no CSV file inside the archive")
+        text = archive.read(names[0]).decode("utf-8-sig")
+    reader = csv.reader(io.StringIO(text))
+    header = [cell.strip() for cell in next(reader, [])]
+    if not header or header[0] != "Date":
+        raise ValueError(f"{path.name}: the first column must be Date, got {header[:1]}")
     rows: list[dict[str, object]] = []
-    for record in csv.DictReader(io.StringIO(text)):
-        day = date.fromisoformat(record["Date"].strip())
-        for currency, raw in record.items():
-            if not currency or currency == "Date" or raw is None:
-                continue
+    for line, cells in enumerate(reader, start=2):
+        if not cells:
+            continue
+        if len(cells) != len(header):
+            raise ValueError(f"{path.name}: line {line} has {len(cells)} cells where the header has {len(header)}")
+        try:
+            day = date.fromisoformat(cells[0].strip())
+        except ValueError:
+            raise ValueError(f"{path.name}: line {line}: {cells[0]!r} is not a date") from None
+        for currency, raw in zip(header[1:], cells[1:], strict=True):
             value = raw.strip()
-            if value in ("", "N/A"):
+            if not currency or value in ("", "N/A"):
                 continue
             try:
-                Decimal(value)
+                rate = Decimal(value)
             except InvalidOperation:
-                raise ValueError(f"{path.name}: bad rate {value!r} for {currency} on {day}") from None
-            rows.append({"rate_date": day, "currency": currency.strip(), "units_per_eur": value})
+                rate = Decimal(0)
+            if not rate.is_finite() or rate <= 0:
+                raise ValueError(f"{path.name}: line {line}: bad rate {value!r} for {currency} on {day}")
+            rows.append({"rate_date": day, "currency": currency, "units_per_eur": value})
     return rows
 
 
