@@ -5,12 +5,12 @@ One parser serves both the money kernel (minor units) and the payments importer 
 
 from __future__ import annotations
 
-import csv
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services.shared.csvfiles import read_records
 from services.shared.settings import Settings
 
 # ISO 4217 lists funds codes and precious metals beside legal tender; they carry "N.A." minor units or are
@@ -92,8 +92,7 @@ def parse_iso4217(rows: Iterable[dict[str, str]]) -> dict[str, CurrencyInfo]:
 
 
 def read_iso4217(path: Path) -> dict[str, CurrencyInfo]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        return parse_iso4217(csv.DictReader(handle))
+    return parse_iso4217(record for _, record in read_records(path, ("AlphabeticCode", "MinorUnit")))
 
 
 def iso4217_path(settings: Settings | None = None) -> Path:

@@ -6,13 +6,13 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from sqlalchemy.engine import Connection
 
 from services.compliance.adapters.tables import hs_codes, hs_sections
 from services.compliance.domain import hs
+from services.shared.csvfiles import read_records
 from services.shared.refdata import DatasetSpec, Progress, replace_rows
 
 SECTIONS_FILE = "sections.csv"
@@ -24,10 +24,8 @@ _NOT_NOMENCLATURE = "TOTAL"
 
 
 def read_sections(path: Path) -> list[dict[str, object]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        records = list(csv.DictReader(handle))
     rows: list[dict[str, object]] = []
-    for position, record in enumerate(records, start=1):
+    for position, (_, record) in enumerate(read_records(path, ("section", "name")), start=1):
         numeral = (record.get("section") or "").strip()
         name = (record.get("name") or "").strip()
         if not numeral or not name:
@@ -38,10 +36,8 @@ def read_sections(path: Path) -> list[dict[str, object]]:
 
 
 def read_codes(path: Path, sections: set[str]) -> list[dict[str, object]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        records = list(csv.DictReader(handle))
     rows: list[dict[str, object]] = []
-    for line, record in enumerate(records, start=2):
+    for line, record in read_records(path, ("section", "hscode", "description", "parent", "level")):
         section = (record.get("section") or "").strip()
         if section == _NOT_NOMENCLATURE:
             continue

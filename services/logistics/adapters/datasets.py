@@ -3,7 +3,6 @@ and UN/CEFACT Recommendation 24 status codes (edi3/edi3-codelists)."""
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from pathlib import Path
@@ -12,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from services.logistics.adapters.tables import countries, status_codes
 from services.logistics.domain import status_codes as rec24
+from services.shared.csvfiles import read_records
 from services.shared.refdata import DatasetSpec, Progress, replace_rows
 
 _ALPHA2 = re.compile(r"^[A-Z]{2}$")
@@ -22,19 +22,17 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _FOOTNOTE = re.compile(r"\s*\*+$")
 
 
-def _cell(record: dict[str, str | None], column: str) -> str:
+def _cell(record: dict[str, str], column: str) -> str:
     return (record.get(column) or "").strip()
 
 
-def _unterm(record: dict[str, str | None], column: str) -> str:
+def _unterm(record: dict[str, str], column: str) -> str:
     return _FOOTNOTE.sub("", _cell(record, column))
 
 
 def read_countries(path: Path) -> list[dict[str, object]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        records = list(csv.DictReader(handle))
     rows: list[dict[str, object]] = []
-    for line, record in enumerate(records, start=2):
+    for line, record in read_records(path, ("ISO3166-1-Alpha-2", "ISO3166-1-Alpha-3", "ISO3166-1-numeric")):
         alpha2 = _cell(record, "ISO3166-1-Alpha-2")
         # The table also lists a few non-ISO entities with no alpha-2 code (none in the 2026-05 snapshot,
         # which has 249 rows, all with one); they cannot be named through this API, so they are skipped.
@@ -82,10 +80,8 @@ def load_countries(connection: Connection, path: Path, progress: Progress) -> in
 
 
 def read_status_codes(path: Path) -> list[dict[str, object]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        records = list(csv.DictReader(handle))
     rows: list[dict[str, object]] = []
-    for position, record in enumerate(records, start=1):
+    for position, (_, record) in enumerate(read_records(path, ("Code", "Name", "Description")), start=1):
         name, description = _cell(record, "Name"), _cell(record, "Description")
         try:
             code = rec24.parse_status_code(_cell(record, "Code"))

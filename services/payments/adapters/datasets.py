@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import zipfile
 from datetime import date
@@ -13,6 +11,7 @@ from pathlib import Path
 from sqlalchemy.engine import Connection
 
 from services.payments.adapters.tables import currencies, ecb_rates
+from services.shared.csvfiles import read_records
 from services.shared.iso4217 import read_iso4217
 from services.shared.refdata import DatasetSpec, Progress, replace_rows
 
@@ -44,23 +43,15 @@ def read_ecb_history(path: Path) -> list[dict[str, object]]:
         if not names:
             raise ValueError(f"{path.name}: no CSV file inside the archive")
         text = archive.read(names[0]).decode("utf-8-sig")
-    reader = csv.reader(io.StringIO(text))
-    header = [cell.strip() for cell in next(reader, [])]
-    if not header or header[0] != "Date":
-        raise ValueError(f"{path.name}: the first column must be Date, got {header[:1]}")
     rows: list[dict[str, object]] = []
-    for line, cells in enumerate(reader, start=2):
-        if not cells:
-            continue
-        if len(cells) != len(header):
-            raise ValueError(f"{path.name}: line {line} has {len(cells)} cells where the header has {len(header)}")
+    for line, record in read_records(path, ("Date",), text=text):
         try:
-            day = date.fromisoformat(cells[0].strip())
+            day = date.fromisoformat(record["Date"].strip())
         except ValueError:
-            raise ValueError(f"{path.name}: line {line}: {cells[0]!r} is not a date") from None
-        for currency, raw in zip(header[1:], cells[1:], strict=True):
+            raise ValueError(f"{path.name}: line {line}: {record['Date']!r} is not a date") from None
+        for currency, raw in record.items():
             value = raw.strip()
-            if not currency or value in ("", "N/A"):
+            if currency in ("", "Date") or value in ("", "N/A"):
                 continue
             try:
                 rate = Decimal(value)
