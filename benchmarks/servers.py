@@ -8,7 +8,7 @@ Roles:
 - `gateway`: the gateway's gRPC front door and its REST app (uvicorn, in a thread, as the embedded platform
   runs it) in front of a payments server whose port is given.
 - `embedded`: payments and the gateway in one process, the layout `xborder up` runs (the front door calls
-  the payments servicer in-process, as `services/embedded.py` wires it).
+  the payments servicer in-process, and so does the REST app, as `services/embedded.py` wires them).
 
 A child process reports its ports over a pipe, then serves until the parent sends anything on it.
 Server logs go to a file: their cost is part of what is measured, their lines are not part of the output.
@@ -139,7 +139,7 @@ def start_gateway(settings: Settings, payments_port: int, started: Started) -> N
         front = serve_front_door(settings, port=0, local=started.local)
         started.stops.append(lambda: front.stop(grace=1.0))
         started.ports["gateway_grpc"] = front.port
-        started.ports["gateway_http"] = start_uvicorn(create_app(settings), settings.host, started)
+        started.ports["gateway_http"] = start_uvicorn(create_app(settings, started.local), settings.host, started)
     except Exception as error:
         started.ports["gateway_error"] = f"gateway did not start: {type(error).__name__}: {error}"
 

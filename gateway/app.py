@@ -10,7 +10,7 @@ import json
 import math
 import re
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -245,15 +245,20 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
     )
 
 
-def create_app(settings: Settings) -> Starlette:
-    """The gateway for every service in the generated code."""
-    return build_app(settings, discover())
+def create_app(settings: Settings, local: Mapping[str, grpc.RpcMethodHandler] | None = None) -> Starlette:
+    """The gateway for every service in the generated code.
+
+    `local`: handlers of services running in this process, by method path, called without a gRPC hop.
+    """
+    return build_app(settings, discover(), local)
 
 
-def build_app(settings: Settings, services: Sequence[ServiceInfo]) -> Starlette:
+def build_app(
+    settings: Settings, services: Sequence[ServiceInfo], local: Mapping[str, grpc.RpcMethodHandler] | None = None
+) -> Starlette:
     """The gateway for the given services (tests pass services built from their own descriptors)."""
     methods = exposed_methods(services)
-    backends = Backends(settings, {m.service for m in methods})
+    backends = Backends(settings, {m.service for m in methods}, local)
     methods = [m for m in methods if m.service in backends]
     routes = build_routes(methods)
     router = Router(routes)

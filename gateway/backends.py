@@ -9,7 +9,10 @@ would not.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+import contextvars
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import grpc
@@ -18,6 +21,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from gateway.descriptors import MethodInfo
 from services.shared.grpc_server import channel_options
+from services.shared.local_calls import invoke_local
 from services.shared.logs import get_logger
 from services.shared.settings import Settings
 
@@ -34,12 +38,26 @@ def backend_address(settings: Settings, service: str) -> str | None:
 
 
 class Backends:
-    """The shared channels and per-method callables; built once, closed on shutdown."""
+    """The shared channels and per-method callables; built once, closed on shutdown.
 
-    def __init__(self, settings: Settings, services: Iterable[str]) -> None:
+    `local` handlers (services running in this process, the embedded platform) are called in a thread of
+    this process under the servers' own interceptor instead of over loopback gRPC (ADR 0008); their
+    channels stay for the health checks.
+    """
+
+    def __init__(
+        self, settings: Settings, services: Iterable[str], local: Mapping[str, grpc.RpcMethodHandler] | None = None
+    ) -> None:
+        self.settings = settings
         self.addresses: dict[str, str] = {}
         self._channels: dict[str, grpc.Channel] = {}
         self._callables: dict[str, grpc.UnaryUnaryMultiCallable] = {}
+        self._local = dict(local or {})
+        self._pool = (
+            ThreadPoolExecutor(max_workers=settings.grpc_workers, thread_name_prefix="local-rpc")
+            if self._local
+            else None
+        )
         for service in sorted(set(services)):
             address = backend_address(settings, service)
             if address is None:
@@ -70,6 +88,19 @@ class Backends:
         return self.channel(service).unary_unary(grpc_path, request_serializer=None, response_deserializer=None)
 
     async def call(self, method: MethodInfo, request: Message, *, timeout: float, metadata: Metadata) -> Any:
+        handler = self._local.get(method.grpc_path)
+        if handler is not None and self._pool is not None:
+            invoke = partial(
+                invoke_local,
+                handler,
+                request,
+                method=method.grpc_path,
+                metadata=metadata,
+                timeout=timeout,
+                default_deadline_s=self.settings.default_deadline_s,
+            )
+            # A copy of the context: the interceptor binds the request id to its own, not the event loop's.
+            return await asyncio.get_running_loop().run_in_executor(self._pool, contextvars.copy_context().run, invoke)
         return await await_future(self.callable(method).future(request, timeout=timeout, metadata=metadata))
 
     async def health(self, timeout: float) -> dict[str, str]:
@@ -88,6 +119,8 @@ class Backends:
         return dict(results)
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
         for channel in self._channels.values():
             channel.close()
         self._channels.clear()

@@ -90,7 +90,7 @@ class Platform:
             from gateway.app import create_app
 
             config = uvicorn.Config(
-                create_app(self.settings),
+                create_app(self.settings, local),
                 host=self.settings.host,
                 port=self.settings.gateway_http_port,
                 log_config=None,

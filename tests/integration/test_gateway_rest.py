@@ -9,6 +9,8 @@ import pytest
 
 from gateway.app import build_app, create_app
 from gateway.descriptors import discover
+from services.registry import bootstrap_module
+from services.shared.grpc_server import method_handlers
 from services.shared.settings import Settings
 from tests.e2e.stack import AsgiClient, Stack, available_services, chunks, start_stack, unused_port
 
@@ -23,9 +25,14 @@ def stack(module_any_settings: Settings) -> Iterator[Stack]:
     running.stop()
 
 
-@pytest.fixture(scope="module")
-def rest(stack: Stack) -> Iterator[AsgiClient]:
-    app = create_app(stack.settings)
+@pytest.fixture(scope="module", params=["forwarding", "in-process"])
+def rest(request: pytest.FixtureRequest, stack: Stack) -> Iterator[AsgiClient]:
+    """The REST gateway as deployed (gRPC to the services) and as embedded (servicers called in-process)."""
+    local = {}
+    if request.param == "in-process":
+        for name, context in stack.contexts.items():
+            local.update(method_handlers(bootstrap_module(name).registrations(context)))
+    app = create_app(stack.settings, local)
     client = AsgiClient(app)
     yield client
     client.close()
