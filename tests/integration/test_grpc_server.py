@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import Any
 
 import grpc
 import pytest
@@ -13,6 +14,7 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoRe
 from services.shared.errors import ValidationError
 from services.shared.grpc_errors import status_details
 from services.shared.grpc_server import RunningServer, serve
+from services.shared.local_calls import LocalRpcError, invoke_local
 from services.shared.settings import Settings
 
 SERVICE = "test.v1.Probe"
@@ -105,3 +107,30 @@ def test_graceful_shutdown_reports_not_serving_first(settings: Settings) -> None
         status = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=SERVICE))
         assert status.status == health_pb2.HealthCheckResponse.NOT_SERVING
     server.stop(0)
+
+
+@pytest.mark.parametrize(
+    ("handler", "code", "reason"),
+    [(_invalid, grpc.StatusCode.INVALID_ARGUMENT, "VALIDATION_FAILED"), (_boom, grpc.StatusCode.INTERNAL, "INTERNAL")],
+)
+def test_in_process_calls_fail_like_real_ones(handler: Any, code: grpc.StatusCode, reason: str) -> None:
+    with pytest.raises(LocalRpcError) as error:
+        invoke_local(
+            grpc.unary_unary_rpc_method_handler(handler),
+            b"",
+            method=f"/{SERVICE}/X",
+            metadata=(("x-request-id", "req-7"),),
+            timeout=5,
+            default_deadline_s=10,
+        )
+    got_reason, _, metadata = status_details(error.value)
+    assert (error.value.code(), got_reason, metadata["request_id"]) == (code, reason, "req-7")
+    assert "hunter2" not in error.value.details()
+    assert dict(error.value.trailing_metadata())["x-request-id"] == "req-7"
+
+
+def test_in_process_calls_return_the_reply() -> None:
+    handler = grpc.unary_unary_rpc_method_handler(_echo)
+    assert invoke_local(handler, b"ping", method=f"/{SERVICE}/Echo", metadata=(), timeout=5, default_deadline_s=10) == (
+        b"ping"
+    )
