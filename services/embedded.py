@@ -6,7 +6,6 @@ handlers, servers and gateway run as in the distributed deployment; only the bus
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -45,7 +44,6 @@ class Platform:
     contexts: dict[str, ServiceContext] = field(default_factory=dict)
     servers: dict[str, RunningServer] = field(default_factory=dict)
     _http: Any = None
-    _http_thread: threading.Thread | None = None
 
     def boot(self) -> None:
         """Create engines, run migrations, wire consumers (nothing served yet)."""
@@ -104,22 +102,9 @@ class Platform:
             raise RuntimeError("start_gateway(http=True) first")
         self._http.run()
 
-    def start_http_thread(self) -> None:
-        if self._http is None:
-            raise RuntimeError("start_gateway(http=True) first")
-        self._http.config.install_signal_handlers = False  # not the main thread
-        self._http_thread = threading.Thread(target=self._http.run, name="gateway-http", daemon=True)
-        self._http_thread.start()
-
-    @property
-    def http_started(self) -> bool:
-        return bool(self._http is not None and self._http.started)
-
     def stop(self) -> None:
         if self._http is not None:
             self._http.should_exit = True
-            if self._http_thread is not None:
-                self._http_thread.join(10)
         for server in self.servers.values():
             server.stop(grace=2.0)
         for context in self.contexts.values():

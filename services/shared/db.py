@@ -76,10 +76,3 @@ def migrate(engine: Engine, settings: Settings, service: str, migrations: Path) 
             connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
-
-
-def drop_schema(engine: Engine, settings: Settings, service: str) -> None:
-    """Remove a service's PostgreSQL schema (tests and `xborder reset` only)."""
-    if not is_sqlite(engine):
-        with engine.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema_name(settings, service)}" CASCADE'))

@@ -141,9 +141,6 @@ class RunningServer:
         for callback in self.on_stop:
             callback()
 
-    def wait(self) -> None:
-        self.server.wait_for_termination()
-
 
 def serve(
     settings: Settings,

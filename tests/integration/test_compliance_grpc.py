@@ -12,21 +12,15 @@ from xborder.compliance.v1 import compliance_service_pb2 as pb
 from xborder.compliance.v1 import compliance_service_pb2_grpc as pb_grpc
 
 from services.compliance.adapters.datasets import DATASETS
-from services.shared.grpc_errors import status_details
 from services.shared.refdata import import_dataset
 from services.shared.settings import Settings
-from tests.servers import Running, running_service
+from tests.servers import Running, rejected, running_service
 
 
 @pytest.fixture
 def compliance(any_settings: Settings) -> Iterator[Running]:
     with running_service(any_settings, "compliance", pb_grpc.ComplianceServiceStub) as running:
         yield running
-
-
-def rejected(call: grpc.RpcError) -> tuple[grpc.StatusCode, dict[str, str]]:
-    _, violations, _ = status_details(call)
-    return call.code(), dict(violations)
 
 
 def search(running: Running, **fields: object) -> pb.SearchHsCodesResponse:
@@ -65,7 +59,7 @@ def test_bad_or_unknown_codes_name_the_field(
 ) -> None:
     with pytest.raises(grpc.RpcError) as error:
         compliance.stub.GetHsCode(pb.GetHsCodeRequest(code=code))
-    got, violations = rejected(error.value)
+    got, _, violations = rejected(error.value)
     assert got == status
     assert says in violations["code"]
 
@@ -125,7 +119,7 @@ def test_pages_cover_every_match_once(compliance: Running) -> None:
 def test_bad_searches_name_the_field(compliance: Running, fields: dict[str, object], field: str) -> None:
     with pytest.raises(grpc.RpcError) as error:
         search(compliance, **fields)
-    status, violations = rejected(error.value)
+    status, _, violations = rejected(error.value)
     assert status == grpc.StatusCode.INVALID_ARGUMENT
     assert field in violations
 
@@ -135,7 +129,8 @@ def test_a_page_token_only_continues_its_own_search(compliance: Running) -> None
     assert token
     with pytest.raises(grpc.RpcError) as error:
         search(compliance, query="copper", page_size=2, page_token=token)
-    assert rejected(error.value) == (
+    status, _, violations = rejected(error.value)
+    assert (status, violations) == (
         grpc.StatusCode.INVALID_ARGUMENT,
         {"page_token": "belongs to a different search (query or level changed); start again without it"},
     )
