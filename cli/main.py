@@ -67,6 +67,9 @@ def up(
     if settings.seed_reference_data:
         for result in _import_with_progress(platform.contexts, None):
             console.print(f"  {result.service}: {result.describe()}")
+        from services.embedded import seed_content
+
+        seed_content(platform.contexts)
     platform.serve()
     platform.start_gateway()
     s = platform.settings

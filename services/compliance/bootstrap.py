@@ -7,19 +7,29 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from xborder.compliance.v1 import compliance_service_pb2, compliance_service_pb2_grpc
+from xborder.compliance.v1 import (
+    compliance_service_pb2,
+    compliance_service_pb2_grpc,
+    product_compliance_service_pb2,
+    product_compliance_service_pb2_grpc,
+)
 
 from services.compliance.adapters.datasets import DATASETS
+from services.compliance.adapters.reference_views import check_views
 from services.compliance.adapters.tables import metadata
 from services.compliance.entrypoints.grpc_api import ComplianceServicer
-from services.compliance.service_layer import handlers
+from services.compliance.entrypoints.product_checks_api import ProductComplianceServicer
+from services.compliance.service_layer import handlers, rule_library
 from services.shared.bus import EventBus
 from services.shared.context import ServiceContext, build_context
 from services.shared.settings import Settings
 
 NAME = "compliance"
 MIGRATIONS = Path(__file__).parent / "migrations"
-GRPC_SERVICES = (compliance_service_pb2.DESCRIPTOR.services_by_name["ComplianceService"].full_name,)
+GRPC_SERVICES = (
+    compliance_service_pb2.DESCRIPTOR.services_by_name["ComplianceService"].full_name,
+    product_compliance_service_pb2.DESCRIPTOR.services_by_name["ProductComplianceService"].full_name,
+)
 
 
 def bootstrap(settings: Settings, bus: EventBus) -> ServiceContext:
@@ -32,7 +42,17 @@ def registrations(context: ServiceContext) -> list:
     def add(server: grpc.Server) -> None:
         compliance_service_pb2_grpc.add_ComplianceServiceServicer_to_server(servicer, server)
 
-    return [add]
+    product_checks = ProductComplianceServicer(context.uow, check_views(context))
+
+    def add_product_checks(server: grpc.Server) -> None:
+        product_compliance_service_pb2_grpc.add_ProductComplianceServiceServicer_to_server(product_checks, server)
+
+    return [add, add_product_checks]
+
+
+def seed(context: ServiceContext) -> None:
+    """After the reference data: publish the shipped rule packs as library version 1 if none exists."""
+    rule_library.seed_rule_library(context.uow, context.settings.data_dir)
 
 
 def event_handlers(context: ServiceContext) -> dict[str, Callable[[dict[str, Any]], None]]:

@@ -64,6 +64,9 @@ def read_codes(path: Path, sections: set[str]) -> list[dict[str, object]]:
     return rows
 
 
+from services.compliance.adapters.check_datasets import CHECK_DATASETS  # noqa: E402
+
+
 def load_hs(connection: Connection, path: Path, progress: Progress) -> int:
     """Load the codes file at `path` and the sections file beside it; returns the number of codes."""
     sections_path = path.with_name(SECTIONS_FILE)
@@ -84,4 +87,5 @@ DATASETS = (
         6940,
         companions=(SECTIONS_FILE,),
     ),
+    *CHECK_DATASETS,
 )
