@@ -170,5 +170,15 @@ def import_(
         bus.close()
 
 
+def _add_compliance_commands() -> None:
+    from cli import compliance, rules
+
+    app.add_typer(rules.app, name="rules")
+    app.add_typer(compliance.app, name="compliance")
+
+
+_add_compliance_commands()
+
+
 if __name__ == "__main__":
     app()
