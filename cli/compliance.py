@@ -25,7 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from services.compliance.domain import product as vocabulary
-from services.shared.errors import XborderError
+from services.shared.errors import NotFound, ValidationError, XborderError
 
 app = typer.Typer(help="Compliance checks from the command line.", no_args_is_help=True)
 console = Console()
@@ -187,10 +187,18 @@ def check_catalog(
                     out.write(
                         json.dumps({"row": number, "sku": sku, "errors": {problem.field: problem.message}}) + "\n"
                     )
-                except XborderError as error:
+                except (ValidationError, NotFound) as error:
+                    if not error.violations:  # no library, no dataset: no row can be checked
+                        progress.stop()
+                        console.print(f"[red]check-catalog stopped at row {number}:[/red] {error.message}")
+                        raise typer.Exit(1) from None
                     bad += 1
                     errors = {_field(v.field): v.description for v in error.violations} or {"row": error.message}
                     out.write(json.dumps({"row": number, "sku": sku, "errors": errors}, ensure_ascii=False) + "\n")
+                except XborderError as error:
+                    progress.stop()
+                    console.print(f"[red]check-catalog stopped at row {number}:[/red] {error.message}")
+                    raise typer.Exit(1) from None
                 else:
                     for report in response.reports:
                         verdict = VERDICTS[report.verdict - 1]
