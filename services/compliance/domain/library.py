@@ -163,11 +163,24 @@ def _content(rule: Rule) -> dict:
     return doc
 
 
+CORRECTABLE = frozenset({"effective_to", "verified", "note", "source", "title"})
+"""Keys a published code+version may still change: ending its validity when a successor arrives, and
+corrections of its citation. The record keeps both (the old row is superseded, not overwritten)."""
+
+
+def _meaning(rule: Rule) -> dict:
+    return {k: v for k, v in rule_to_document(rule).items() if k not in CORRECTABLE}
+
+
 def same_version_edited(published: Iterable[Rule], draft: Iterable[Rule]) -> list[tuple[Rule, Rule]]:
-    """Rules whose code+version is published with other content: a changed rule must take a new version."""
-    stored = {r.key: r for r in published}
+    """Rules whose code+version was published meaning something else: a changed rule takes a new version."""
+    stored: dict[tuple[str, int], list[Rule]] = {}
+    for rule in published:
+        stored.setdefault(rule.key, []).append(rule)
     return [
-        (stored[r.key], r) for r in draft if r.key in stored and rule_to_document(stored[r.key]) != rule_to_document(r)
+        (stored[r.key][-1], r)
+        for r in draft
+        if r.key in stored and all(_meaning(old) != _meaning(r) for old in stored[r.key])
     ]
 
 
