@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import csv
 import datetime as dt
+import functools
 import itertools
 import json
 import re
@@ -62,11 +63,13 @@ MIN_RULES = 60
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
+@functools.cache
 def _schema() -> dict[str, Any]:
     schema: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     return schema
 
 
+@functools.cache
 def _validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
 
@@ -76,6 +79,7 @@ def _load(path: Path) -> dict[str, Any]:
     return loaded
 
 
+@functools.cache
 def _packs() -> list[tuple[Path, dict[str, Any]]]:
     return [(path, _load(path)) for path in PACK_FILES]
 
@@ -258,7 +262,7 @@ def test_the_library_has_packs() -> None:
 
 @pytest.mark.parametrize("path", PACK_FILES, ids=lambda path: path.name)
 def test_pack_matches_schema(path: Path) -> None:
-    pack = _load(path)
+    pack = _load(path)  # a fresh copy: the validator must see exactly what the file holds
     problems = [
         f"{'/'.join(str(part) for part in error.absolute_path)}: {error.message}"
         for error in _validator().iter_errors(pack)
