@@ -9,6 +9,7 @@ from typing import Any
 from services.compliance.domain.rules import Rule, rule_from_pack
 
 FIXTURE_PACKS = Path(__file__).parent / "fixtures" / "rules"
+SHIPPED_SCHEMA = Path(__file__).parents[1] / "data" / "rules" / "schema.json"
 
 
 def entry(code: str = "XX-TEST-RULE", **fields: Any) -> dict[str, Any]:

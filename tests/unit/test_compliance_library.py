@@ -169,11 +169,10 @@ def test_changing_a_published_rule_without_a_new_version_is_refused(context: Ser
 
 
 def test_seeding_publishes_the_shipped_packs_once(context: ServiceContext, tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
-    shutil.copytree(FIXTURE_PACKS, data_dir / "rules")
-    first = rule_library.seed_rule_library(context.uow, data_dir)
+    first = rule_library.seed_rule_library(context.uow, context.settings.data_dir)
     assert first is not None and first.version == 1
-    assert rule_library.seed_rule_library(context.uow, data_dir) is None
+    assert first.rule_count >= 60 and {"eu-product-safety", "us-customs", "jp"} <= set(first.packs)
+    assert rule_library.seed_rule_library(context.uow, context.settings.data_dir) is None
     assert len(rule_library.list_versions(context.uow)) == 1
     assert rule_library.seed_rule_library(context.uow, tmp_path / "nowhere") is None
 
