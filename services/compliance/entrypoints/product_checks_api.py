@@ -61,7 +61,8 @@ def parse_product(message: pb.Product, violations: Violations, prefix: str) -> p
             continue
         if name not in product.ATTRIBUTES:
             violations.add(
-                f"{field}attributes[{name}]", f"is not a product attribute (known: {', '.join(product.ATTRIBUTES)})"
+                f"{field}attributes[{position}].name",
+                f"{name!r} is not a product attribute (known: {', '.join(product.ATTRIBUTES)})",
             )
             continue
         try:
