@@ -64,9 +64,14 @@ def compile_all(conditions: tuple[Condition, ...]) -> Predicate | None:
     predicates = tuple(compile_condition(c) for c in conditions)
     if not predicates:
         return None
-    if len(predicates) == 1:
-        return predicates[0]
-    return lambda facts: all(p(facts) for p in predicates)
+    combined = predicates[0]
+    for predicate in predicates[1:]:
+        combined = _both(combined, predicate)  # nested `and`: no generator per call
+    return combined
+
+
+def _both(first: Predicate, second: Predicate) -> Predicate:
+    return lambda facts: first(facts) and second(facts)
 
 
 def evaluate_condition(condition: Condition, facts: Facts) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from services.compliance.domain.conditions import Predicate, compile_all, evaluate_condition
 from services.compliance.domain.fx import NO_RATES, EcbRates
@@ -20,7 +21,7 @@ from services.compliance.domain.rules import SATISFIABLE_BY_CERTIFICATION, SEVER
 VERDICTS = ("ALLOWED", "ALLOWED_WITH_CONDITIONS", "RESTRICTED", "PROHIBITED")
 """Best first: a higher index is a worse verdict."""
 
-NEVER_SATISFIED_IN_ADVANCE = frozenset({"DOCUMENT", "SHIPPING_RESTRICTION", "PROHIBITION"})
+_WEIGHT = {severity: weight for weight, severity in enumerate(SEVERITIES)}
 
 # Official languages (ISO 639-1) a label may use where a rule asks for "official": national law of each
 # market, summarised in docs/compliance-rules.md. A label in any one of them satisfies "official".
@@ -52,13 +53,20 @@ class Outcome:
     tax_regimes: tuple[Rule, ...]
 
 
-def _threshold_holds(rule: Rule, product: Product, rates: EcbRates, day: date) -> bool:
+def _threshold_holds(
+    rule: Rule, product: Product, rates: EcbRates, day: date, converted: dict[str, Decimal] | None = None
+) -> bool:
     threshold = rule.value_threshold
     if threshold is None:
         return True
-    if product.declared_value is None:
+    declared = product.declared_value
+    if declared is None:
         return False  # an unstated value is an unstated attribute: the rule does not match
-    value = rates.convert(product.declared_value.amount, product.declared_value.currency, threshold.currency, day)
+    value = converted.get(threshold.currency) if converted is not None else None
+    if value is None:
+        value = rates.convert(declared.amount, declared.currency, threshold.currency, day)
+        if converted is not None:
+            converted[threshold.currency] = value
     bound = threshold.amount
     op = threshold.op
     return bool(
@@ -110,7 +118,7 @@ def _outcome(destination: str, day: date, matched: list[Rule], product: Product)
             taxes.append(rule)
         else:
             findings.append(Finding(rule, is_satisfied(rule, product, destination)))
-    findings.sort(key=lambda f: (-SEVERITIES.index(f.rule.severity), f.satisfied, f.rule.code))
+    findings.sort(key=lambda f: (-_WEIGHT[f.rule.severity], f.satisfied, f.rule.code))
     taxes.sort(key=lambda r: r.code)
     return Outcome(destination, day, verdict_of(findings), tuple(findings), tuple(taxes))
 
@@ -178,6 +186,7 @@ class CompiledLibrary:
         facts = product.facts()
         origin = product.origin_country
         matched: list[Rule] = []
+        converted: dict[str, Decimal] = {}  # the declared value per threshold currency, once per check
         for item in self.candidates(destination, product.hs_code):
             rule = item.rule
             if rule.effective_from > day or (rule.effective_to is not None and day >= rule.effective_to):
@@ -186,7 +195,7 @@ class CompiledLibrary:
                 continue
             if item.predicate is not None and not item.predicate(facts):
                 continue
-            if rule.value_threshold is not None and not _threshold_holds(rule, product, rates, day):
+            if rule.value_threshold is not None and not _threshold_holds(rule, product, rates, day, converted):
                 continue
             matched.append(rule)
         return _outcome(destination, day, matched, product)

@@ -116,8 +116,18 @@ class Product:
     label_languages: frozenset[str] = frozenset()
     attributes: Mapping[str, Any] = field(default_factory=dict)  # already coerced
 
-    def facts(self) -> dict[str, Any]:
-        """Every stated attribute by name: what conditions read. Unstated ones are absent, not empty."""
+    def facts(self) -> Mapping[str, Any]:
+        """Every stated attribute by name: what conditions read. Unstated ones are absent, not empty.
+
+        Built once per product (a check for 5 markets reads it 5 times); the product is immutable.
+        """
+        cached = self.__dict__.get("_facts")
+        if cached is None:
+            cached = self._facts_now()
+            object.__setattr__(self, "_facts", cached)
+        return cached
+
+    def _facts_now(self) -> dict[str, Any]:
         out: dict[str, Any] = dict(self.attributes)
         out["hs_code"] = self.hs_code
         if self.origin_country:
