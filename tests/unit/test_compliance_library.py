@@ -184,3 +184,47 @@ def test_check_with_an_unknown_library_version_names_the_field(context: ServiceC
     with pytest.raises(NotFound) as error:
         check(context, check_views(context), Product(hs_code="851762"), "DE", library_version=7)
     assert error.value.violations[0].field == "library_version"
+
+
+def test_a_publication_rechecks_the_stored_checks_it_affects(context: ServiceContext, tmp_path: Path) -> None:
+    from xborder.compliance.v1 import product_compliance_service_pb2 as pb
+
+    from services.compliance.entrypoints.product_checks_api import ProductComplianceServicer
+
+    context.import_reference_data(only="ecb_reference_rates")
+    rule_library.stage_draft(context.uow, FIXTURE_PACKS, context.settings.data_dir)
+    rule_library.publish_draft(context.uow)
+    views = check_views(context)
+    servicer = ProductComplianceServicer(context.uow, views)
+
+    def stored(hs_code: str, destination: str) -> str:
+        request = pb.CheckProductRequest(
+            request_id=f"{hs_code}-{destination}",
+            product=pb.Product(hs_code=hs_code, declared_value={"currency_code": "EUR", "units": 20}),
+            destinations=[destination],
+        )
+        return servicer.CheckProduct(request, None).reports[0].code  # type: ignore[arg-type]
+
+    speaker_de, shirt_de = stored("851822", "DE"), stored("610910", "DE")
+    directory = packs_copy(tmp_path)
+    ban = {
+        "code": "EU-TEST-BAN-SPEAKERS",
+        "version": 1,
+        "title": {"en": "Speaker ban (test)", "zh-CN": "禁止扬声器 测试"},
+        "destinations": ["DE"],
+        "hs_scope": ["8518"],
+        "severity": "PROHIBITED",
+        "requirement": {"kind": "PROHIBITION", "code": "BAN", "text": {"en": "No.", "zh-CN": "不。"}},
+        "source": {"title": "Test", "url": "https://example.org/ban"},
+        "effective_from": "2020-01-01",
+        "verified": True,
+    }
+    edit(directory, "eu-test-safety", lambda rules: rules.append(ban))
+    rule_library.stage_draft(context.uow, directory, context.settings.data_dir)
+    rule_library.publish_draft(context.uow)
+    event = published_events(context)[-1]
+    rechecks = product_checks.recheck_after_publication(context.uow, views, event)
+    assert [(r.check_code, r.old_verdict, r.new_verdict, r.worsened) for r in rechecks] == [
+        (speaker_de, "ALLOWED_WITH_CONDITIONS", "PROHIBITED", True)
+    ]
+    assert shirt_de not in {r.check_code for r in rechecks}  # outside the changed rule's HS scope

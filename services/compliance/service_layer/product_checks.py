@@ -11,9 +11,11 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from google.protobuf.message import Message
 from sqlalchemy.exc import IntegrityError
+from xborder.compliance.v1 import events_pb2
 
 from services.compliance.adapters.library_repository import CheckRepository, LibraryRepository
 from services.compliance.adapters.reference_views import CheckViews
@@ -27,6 +29,7 @@ from services.compliance.domain.vat import VatRate
 from services.shared import codes
 from services.shared.clock import utcnow
 from services.shared.errors import NotFound, RateUnavailable, Violations
+from services.shared.events import parse_payload
 from services.shared.idempotency import IdempotencyStore
 from services.shared.uow import UnitOfWork
 
@@ -241,3 +244,26 @@ def recheck_products(
                 checks.update_verdict(row.code, outcome.verdict, version, row.report)
         uow.commit()
     return out
+
+
+def affected_by(changes: Sequence[Any]) -> tuple[set[str], set[str] | None]:
+    """Destinations and HS prefixes (None: all goods) the changes of a `rules_published` event touch."""
+    destinations: set[str] = set()
+    prefixes: set[str] | None = set()
+    for change in changes:
+        destinations.update(change.destinations)
+        if not change.hs_scope:
+            prefixes = None
+        elif prefixes is not None:
+            prefixes.update(change.hs_scope)
+    return destinations, prefixes
+
+
+def recheck_after_publication(uow_factory: UowFactory, views: CheckViews, payload: dict[str, Any]) -> list[Recheck]:
+    """The re-check a `rules_published` event calls for (the hook for the risk-alert worker)."""
+    message = parse_payload(payload, events_pb2.RulesPublished)
+    assert isinstance(message, events_pb2.RulesPublished)
+    destinations, prefixes = affected_by(message.changes)
+    if not destinations:
+        return []
+    return recheck_products(uow_factory, views, message.version, destinations, prefixes)
