@@ -141,22 +141,31 @@ def naive_check(
     return _outcome(destination, day, matched, product)
 
 
-@dataclass(frozen=True)
-class _Compiled:
-    rule: Rule
-    origins: frozenset[str] | None
-    predicate: Predicate | None
+_MAX_DAY = date.max
+
+# One indexed rule as a flat tuple: (rule, effective_from, effective_to or date.max, origins or None,
+# predicate or None, has a value threshold). A check touches each candidate's fields once, by position.
+_Entry = tuple[Rule, date, date, "frozenset[str] | None", "Predicate | None", bool]
 
 
 class CompiledLibrary:
-    """One library version's rules indexed by destination and HS prefix, conditions precompiled."""
+    """One library version's rules indexed by destination and HS prefix, conditions precompiled.
+
+    The candidates of a (destination, 6-digit code) are the rules under its 4 prefixes ("", chapter,
+    heading, subheading); they are merged once and memoised (at most markets x 5,613 subheadings).
+    """
 
     def __init__(self, rules: Iterable[Rule]) -> None:
         self.rules = tuple(rules)
-        index: dict[str, dict[str, list[_Compiled]]] = {}
+        index: dict[str, dict[str, list[_Entry]]] = {}
         for rule in self.rules:
-            compiled = _Compiled(
-                rule, frozenset(rule.origins) if rule.origins is not None else None, compile_all(rule.conditions)
+            entry: _Entry = (
+                rule,
+                rule.effective_from,
+                rule.effective_to or _MAX_DAY,
+                frozenset(rule.origins) if rule.origins is not None else None,
+                compile_all(rule.conditions),
+                rule.value_threshold is not None,
             )
             # A rule whose scope lists both "85" and "8507" would be found twice under one code: keep the
             # shortest prefixes only, they already cover the longer ones.
@@ -165,37 +174,37 @@ class CompiledLibrary:
             for country in rule.countries:
                 by_prefix = index.setdefault(country, {})
                 for prefix in kept:
-                    by_prefix.setdefault(prefix, []).append(compiled)
-        self._index: dict[str, dict[str, tuple[_Compiled, ...]]] = {
+                    by_prefix.setdefault(prefix, []).append(entry)
+        self._index: dict[str, dict[str, tuple[_Entry, ...]]] = {
             country: {prefix: tuple(items) for prefix, items in by_prefix.items()}
             for country, by_prefix in index.items()
         }
+        self._memo: dict[tuple[str, str], tuple[_Entry, ...]] = {}
 
-    def candidates(self, destination: str, hs_code: str) -> list[_Compiled]:
-        by_prefix = self._index.get(destination)
-        if not by_prefix:
-            return []
-        out: list[_Compiled] = []
-        for prefix in ("", hs_code[:2], hs_code[:4], hs_code[:6]):
-            found = by_prefix.get(prefix)
-            if found:
-                out.extend(found)
-        return out
+    def candidates(self, destination: str, hs_code: str) -> tuple[_Entry, ...]:
+        key = (destination, hs_code)
+        found = self._memo.get(key)
+        if found is None:
+            by_prefix = self._index.get(destination) or {}
+            merged: list[_Entry] = []
+            for prefix in ("", hs_code[:2], hs_code[:4], hs_code[:6]):
+                merged.extend(by_prefix.get(prefix, ()))
+            found = self._memo[key] = tuple(merged)  # a race only computes the same tuple twice
+        return found
 
     def check(self, product: Product, destination: str, day: date, rates: EcbRates = NO_RATES) -> Outcome:
         facts = product.facts()
         origin = product.origin_country
         matched: list[Rule] = []
         converted: dict[str, Decimal] = {}  # the declared value per threshold currency, once per check
-        for item in self.candidates(destination, product.hs_code):
-            rule = item.rule
-            if rule.effective_from > day or (rule.effective_to is not None and day >= rule.effective_to):
+        for rule, starts, ends, origins, predicate, has_threshold in self.candidates(destination, product.hs_code):
+            if starts > day or day >= ends:
                 continue
-            if item.origins is not None and origin not in item.origins:
+            if origins is not None and origin not in origins:
                 continue
-            if item.predicate is not None and not item.predicate(facts):
+            if predicate is not None and not predicate(facts):
                 continue
-            if rule.value_threshold is not None and not _threshold_holds(rule, product, rates, day, converted):
+            if has_threshold and not _threshold_holds(rule, product, rates, day, converted):
                 continue
             matched.append(rule)
         return _outcome(destination, day, matched, product)
