@@ -51,6 +51,15 @@ def _split(value: Any) -> list[str]:
     return [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]
 
 
+def _attribute_text(name: str, value: Any) -> str:
+    """An attribute as the API's text form: lists comma-separated (the catalog may use ; or ,)."""
+    if vocabulary.ATTRIBUTES.get(name) == vocabulary.TEXT_LIST:
+        return ",".join(_split(value))
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(row number, record) for each row: CSV rows count from 2 (the header is row 1), JSONL lines from 1."""
     if path.suffix.lower() == ".jsonl":
@@ -109,13 +118,7 @@ def to_request(record: dict[str, Any], markets: list[str], as_of: date | None, l
         **{k: str(record[k]) for k in PRODUCT_COLUMNS if k in record},
         certifications=_split(record.get("certifications")),
         label_languages=_split(record.get("label_languages")),
-        attributes=[
-            pb.Attribute(
-                name=k,
-                value=",".join(_split(v)) if isinstance(v, list) else str(v).lower() if isinstance(v, bool) else str(v),
-            )
-            for k, v in sorted(attributes.items())
-        ],
+        attributes=[pb.Attribute(name=k, value=_attribute_text(k, v)) for k, v in sorted(attributes.items())],
     )
     value = _money(record)
     if value is not None:

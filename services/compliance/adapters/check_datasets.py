@@ -72,7 +72,19 @@ def read_ecb_history(path: Path) -> list[dict[str, object]]:
 
 
 def load_ecb_rates(connection: Connection, path: Path, progress: Progress) -> int:
-    return replace_rows(connection, ref_ecb_rates, read_ecb_history(path), progress)
+    """Store one row per day; returns the number of rates (the dataset's record count)."""
+    days: dict[date, dict[str, str]] = {}
+    for row in read_ecb_history(path):
+        day = row["rate_date"]
+        assert isinstance(day, date)
+        days.setdefault(day, {})[str(row["currency"])] = str(row["units_per_eur"])
+    rows: list[dict[str, object]] = [
+        {"rate_date": day, "rates": json.dumps(rates, sort_keys=True)} for day, rates in sorted(days.items())
+    ]
+    replace_rows(connection, ref_ecb_rates, rows, lambda n: None)
+    count = sum(len(r) for r in days.values())
+    progress(count)
+    return count
 
 
 def read_vat_rates(path: Path) -> list[dict[str, object]]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Connection
 
+from services.compliance.adapters.check_datasets import CHECK_DATASETS
 from services.compliance.adapters.tables import hs_codes, hs_sections
 from services.compliance.domain import hs
 from services.shared.csvfiles import read_records
@@ -62,9 +63,6 @@ def read_codes(path: Path, sections: set[str]) -> list[dict[str, object]]:
             }
         )
     return rows
-
-
-from services.compliance.adapters.check_datasets import CHECK_DATASETS  # noqa: E402
 
 
 def load_hs(connection: Connection, path: Path, progress: Progress) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,8 +49,11 @@ def _countries(connection: Connection, current: DatasetVersion) -> CountryView:
 
 def _rates(connection: Connection, current: DatasetVersion) -> EcbRates:
     t = ref_ecb_rates
-    rows = connection.execute(sa.select(t.c.rate_date, t.c.currency, t.c.units_per_eur))
-    return EcbRates.from_rows([(r.rate_date, r.currency, Decimal(r.units_per_eur)) for r in rows], current.version)
+    rows = connection.execute(sa.select(t.c.rate_date, t.c.rates))
+    return EcbRates.from_rows(
+        [(r.rate_date, currency, Decimal(rate)) for r in rows for currency, rate in json.loads(r.rates).items()],
+        current.version,
+    )
 
 
 def _vat(connection: Connection, current: DatasetVersion) -> VatTable:

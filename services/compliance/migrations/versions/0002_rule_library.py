@@ -24,8 +24,7 @@ def upgrade() -> None:
     op.create_table(
         "ref_ecb_rates",
         sa.Column("rate_date", sa.Date, primary_key=True),
-        sa.Column("currency", sa.String(3), primary_key=True),
-        sa.Column("units_per_eur", sa.String(24), nullable=False),
+        sa.Column("rates", sa.Text, nullable=False),
     )
     op.create_table(
         "ref_vat_rates",
