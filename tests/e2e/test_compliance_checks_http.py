@@ -93,7 +93,7 @@ def test_bad_input_is_problem_json_naming_the_fields(gateway: httpx.Client) -> N
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/problem+json"
     fields = {e["field"] for e in response.json()["errors"]}
-    assert {"product.gtin", "product.declared_value.currency_code"} <= fields
+    assert fields == {"product.hs_code", "product.gtin", "product.declared_value.currency_code", "destinations[0]"}
 
 
 def test_ops_read_the_published_library_over_rest(gateway: httpx.Client) -> None:

@@ -275,6 +275,7 @@ class ProductComplianceServicer(pb_grpc.ProductComplianceServiceServicer):
     def CheckProduct(self, request: pb.CheckProductRequest, context: grpc.ServicerContext) -> pb.CheckProductResponse:
         violations = Violations()
         command = parse_check(request, violations)
+        product_checks.reference_problems(command, self.views, violations)  # every mistake in one answer
         violations.raise_if_any()
 
         def respond(results: list[list[product_checks.CheckResult]]) -> Message:
@@ -307,6 +308,8 @@ class ProductComplianceServicer(pb_grpc.ProductComplianceServiceServicer):
         if len(request.checks) > MAX_BATCH:
             violations.add("checks", f"at most {MAX_BATCH} checks per batch, got {len(request.checks)}")
         commands = [parse_check(check, violations, f"checks[{i}].") for i, check in enumerate(request.checks)]
+        for command in commands:
+            product_checks.reference_problems(command, self.views, violations)
         violations.raise_if_any()
 
         def respond(results: list[list[product_checks.CheckResult]]) -> Message:

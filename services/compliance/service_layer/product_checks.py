@@ -66,19 +66,28 @@ ReportBytes = Callable[[Message], list[list[bytes]]]
 """The serialised report of each result of a response, in the same shape, to store with each check."""
 
 
-def validate_references(command: CheckCommand, views: CheckViews) -> None:
-    """HS code and countries against the loaded datasets, naming each bad field."""
-    violations = Violations()
+def reference_problems(command: CheckCommand, views: CheckViews, violations: Violations) -> None:
+    """Add a violation for each HS code or country the loaded datasets do not know.
+
+    Fields that are already malformed (empty HS code, a destination that is not two letters) are left to
+    the syntax checks, so one field gets one message.
+    """
     prefix = command.field_prefix
-    if command.product.hs_code not in views.hs.get().codes:
-        violations.add(f"{prefix}product.hs_code", f"{command.product.hs_code} is not an HS 2022 subheading")
+    hs_code = command.product.hs_code
+    if len(hs_code) == 6 and hs_code not in views.hs.get().codes:
+        violations.add(f"{prefix}product.hs_code", f"{hs_code} is not an HS 2022 subheading")
     countries = views.countries.get().names
     origin = command.product.origin_country
-    if origin and origin not in countries:
+    if len(origin) == 2 and origin.isupper() and origin not in countries:
         violations.add(f"{prefix}product.origin_country", f"{origin!r} is not an ISO 3166-1 alpha-2 country")
     for position, destination in enumerate(command.destinations):
-        if destination not in countries:
+        if len(destination) == 2 and destination.isupper() and destination not in countries:
             violations.add(f"{prefix}destinations[{position}]", f"{destination!r} is not an ISO 3166-1 alpha-2 country")
+
+
+def validate_references(command: CheckCommand, views: CheckViews) -> None:
+    violations = Violations()
+    reference_problems(command, views, violations)
     violations.raise_if_any()
 
 
