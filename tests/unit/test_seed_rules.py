@@ -10,6 +10,7 @@ import copy
 import csv
 import datetime as dt
 import functools
+import importlib.util
 import itertools
 import json
 import re
@@ -422,3 +423,12 @@ def test_every_required_market_has_its_own_rules_and_tax_regime() -> None:
         or not any(rule["requirement"]["kind"] == "TAX_REGIME" for rule in rules)
     }
     assert thin == {}, "markets with too few rules or no tax regime"
+
+
+def test_rule_sources_doc_is_generated_from_the_current_packs() -> None:
+    spec = importlib.util.spec_from_file_location("rule_sources", ROOT / "scripts" / "rule_sources.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    doc = ROOT / "docs" / "rule-sources.md"
+    assert doc.read_text(encoding="utf-8") == module.render(), "run scripts/rule_sources.py"
