@@ -10,17 +10,22 @@ import copy
 import csv
 import datetime as dt
 import functools
+import importlib.util
 import itertools
 import json
 import re
+import zipfile
 from collections import defaultdict
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES_DIR = ROOT / "data" / "rules"
@@ -347,6 +352,27 @@ def test_threshold_currencies_are_current_iso_4217() -> None:
     assert unknown == set()
 
 
+def _ecb_currencies() -> set[str]:
+    with (
+        zipfile.ZipFile(ROOT / "data" / "fx" / "eurofxref-hist.zip") as archive,
+        archive.open(archive.namelist()[0]) as f,
+    ):
+        header = f.readline().decode("ascii").strip().split(",")
+    return {code for code in header[1:] if code} | {"EUR"}
+
+
+def test_threshold_currencies_have_an_ecb_reference_rate() -> None:
+    # The engine converts the declared value at the ECB rate of the check date: a threshold in a currency
+    # the ECB does not quote (SAR, AED) could never be compared.
+    ecb = _ecb_currencies()
+    unquoted = {
+        (rule["code"], rule["value_threshold"]["currency"])
+        for _, rule in _rules()
+        if "value_threshold" in rule and rule["value_threshold"]["currency"] not in ecb
+    }
+    assert unquoted == set()
+
+
 def test_label_languages_are_real_languages() -> None:
     known = _languages() | {"official"}
     unknown = {
@@ -392,7 +418,6 @@ def _market_rules(market: str) -> list[dict[str, Any]]:
     return [rule for _, rule in _rules() if covers(rule)]
 
 
-@pytest.mark.xfail(strict=True, reason="the seed library is being written: packs land in the next commits")
 def test_every_required_market_has_its_own_rules_and_tax_regime() -> None:
     thin = {
         market: len(rules)
@@ -401,3 +426,79 @@ def test_every_required_market_has_its_own_rules_and_tax_regime() -> None:
         or not any(rule["requirement"]["kind"] == "TAX_REGIME" for rule in rules)
     }
     assert thin == {}, "markets with too few rules or no tax regime"
+
+
+def test_rule_sources_doc_is_generated_from_the_current_packs() -> None:
+    spec = importlib.util.spec_from_file_location("rule_sources", ROOT / "scripts" / "rule_sources.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    doc = ROOT / "docs" / "rule-sources.md"
+    assert doc.read_text(encoding="utf-8") == module.render(), "run scripts/rule_sources.py"
+
+
+# --- invariants the engine relies on ------------------------------------------------------------------------
+
+
+@given(day=st.dates(min_value=dt.date(1950, 1, 1), max_value=dt.date(2040, 12, 31)))
+@settings(max_examples=200, deadline=None)
+def test_at_most_one_version_of_a_code_is_in_force_on_any_day(day: dt.date) -> None:
+    in_force: dict[str, list[int]] = defaultdict(list)
+    for _, rule in _rules():
+        start, end = _period(rule)
+        if start <= day < end:
+            in_force[rule["code"]].append(rule["version"])
+    assert {code: versions for code, versions in in_force.items() if len(versions) > 1} == {}
+
+
+_THRESHOLD_OPS = {
+    "lt": lambda value, amount: value < amount,
+    "lte": lambda value, amount: value <= amount,
+    "gt": lambda value, amount: value > amount,
+    "gte": lambda value, amount: value >= amount,
+}
+
+
+def _origin_holds(rule: dict[str, Any], origin: str) -> bool | None:
+    """Whether a bare product of this origin satisfies the rule's origin scope; None if other conditions apply."""
+    if "origins" in rule and origin not in rule["origins"]:
+        return False
+    for condition in rule.get("conditions", []):
+        if condition["attribute"] != "origin_country" or condition["op"] not in {"in", "not_in", "eq", "ne"}:
+            return None
+        values = condition["value"] if isinstance(condition["value"], list) else [condition["value"]]
+        if (origin in values) != (condition["op"] in {"in", "eq"}):
+            return False
+    return True
+
+
+def _tax_rules(market: str) -> list[dict[str, Any]]:
+    return [rule for rule in _market_rules(market) if rule["requirement"]["kind"] == "TAX_REGIME"]
+
+
+def test_each_market_states_its_tax_thresholds_in_one_currency() -> None:
+    currencies = {
+        market: {rule["value_threshold"]["currency"] for rule in _tax_rules(market) if "value_threshold" in rule}
+        for market in REQUIRED_MARKETS
+    }
+    assert {market: found for market, found in currencies.items() if len(found) > 1} == {}
+
+
+@given(
+    market=st.sampled_from(REQUIRED_MARKETS),
+    day=st.dates(min_value=dt.date(2021, 7, 1), max_value=dt.date(2035, 12, 31)),
+    value=st.decimals(min_value=Decimal("0.01"), max_value=Decimal("100000"), places=2),
+    origin=st.sampled_from(["CN", "HK", "US", "MX", "DE", "JP", "GB", "VN", "IN", "TR"]),
+)
+@settings(max_examples=400, deadline=None)
+def test_every_market_has_a_tax_regime_for_any_value_origin_and_day(
+    market: str, day: dt.date, value: Decimal, origin: str
+) -> None:
+    # The duties/VAT section of a report must never be empty for a required market since the EU reform.
+    def applies(rule: dict[str, Any]) -> bool:
+        start, end = _period(rule)
+        threshold = rule.get("value_threshold")
+        within = threshold is None or _THRESHOLD_OPS[threshold["op"]](value, Decimal(threshold["amount"]))
+        return start <= day < end and within and _origin_holds(rule, origin) is True
+
+    assert any(applies(rule) for rule in _tax_rules(market)), f"{market} {day} {value} {origin}"
