@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
 MAX_STALE_DAYS = 7
+_MEMO_LIMIT = 50_000
 
 
 class RateMissing(LookupError):
@@ -30,6 +31,8 @@ class EcbRates:
     days: Mapping[str, tuple[date, ...]]
     rates: Mapping[str, tuple[Decimal, ...]]
     version: str = ""
+    # (currency, day) -> rate, filled as checks ask: most checks of a run share a handful of days.
+    _memo: dict[tuple[str, date], Decimal] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_rows(cls, rows: list[tuple[date, str, Decimal]], version: str = "") -> EcbRates:
@@ -47,13 +50,19 @@ class EcbRates:
     def per_eur(self, currency: str, day: date) -> Decimal:
         if currency == "EUR":
             return Decimal(1)
+        known = self._memo.get((currency, day))
+        if known is not None:
+            return known
         days = self.days.get(currency)
         if not days:
             raise RateMissing(currency, day)
         at = bisect.bisect_right(days, day) - 1
         if at < 0 or day - days[at] > timedelta(days=MAX_STALE_DAYS):
             raise RateMissing(currency, day)
-        return self.rates[currency][at]
+        if len(self._memo) >= _MEMO_LIMIT:  # callers choose the dates: keep the memo bounded
+            self._memo.clear()
+        rate = self._memo[(currency, day)] = self.rates[currency][at]
+        return rate
 
     def convert(self, amount: Decimal, source: str, target: str, day: date) -> Decimal:
         """`amount` of `source` in `target`, crossed through EUR; exact Decimal, not rounded (a comparison)."""
