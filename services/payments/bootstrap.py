@@ -2,23 +2,39 @@
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 
 import grpc
-from xborder.payments.v1 import payments_service_pb2, payments_service_pb2_grpc
+from xborder.payments.v1 import (
+    ledger_service_pb2,
+    ledger_service_pb2_grpc,
+    payments_service_pb2,
+    payments_service_pb2_grpc,
+)
 
 from services.payments.adapters.catalog import load_currency_table, load_rate_calendar
 from services.payments.adapters.datasets import DATASETS
-from services.payments.adapters.tables import metadata
+from services.payments.adapters.payees import UnwiredPayeeDirectory
+from services.payments.adapters.screening_grpc import GrpcScreeningGate
+from services.payments.adapters.tables import IDEMPOTENCY_KEYS, metadata
+from services.payments.domain.payouts import PayeeDirectory
 from services.payments.entrypoints.grpc_api import PaymentsServicer
+from services.payments.entrypoints.ledger_api import LedgerServicer
+from services.payments.entrypoints.ledger_timer import ExpirySweeper
 from services.payments.service_layer.handlers import ReferenceData
+from services.payments.service_layer.ledger_operations import LedgerOperations
 from services.shared.bus import EventBus
 from services.shared.context import ServiceContext, build_context
+from services.shared.idempotency import IdempotencyStore
 from services.shared.settings import Settings
 
 NAME = "payments"
 MIGRATIONS = Path(__file__).parent / "migrations"
-GRPC_SERVICES = (payments_service_pb2.DESCRIPTOR.services_by_name["PaymentsService"].full_name,)
+GRPC_SERVICES = (
+    payments_service_pb2.DESCRIPTOR.services_by_name["PaymentsService"].full_name,
+    ledger_service_pb2.DESCRIPTOR.services_by_name["LedgerService"].full_name,
+)
 
 
 def bootstrap(settings: Settings, bus: EventBus) -> ServiceContext:
@@ -33,10 +49,49 @@ def reference_data(context: ServiceContext) -> ReferenceData:
     )
 
 
+def payee_directory(context: ServiceContext) -> PayeeDirectory:
+    """The bank-account vault's payee view; wired to branch payments-crypto's vault at merge."""
+    return UnwiredPayeeDirectory()
+
+
+def ledger_operations(context: ServiceContext) -> LedgerOperations:
+    compliance = grpc.insecure_channel(context.settings.service_address("compliance"))
+    return LedgerOperations(
+        context.uow,
+        IdempotencyStore(IDEMPOTENCY_KEYS),
+        GrpcScreeningGate(compliance, timeout_s=context.settings.screening_timeout_s),
+        payee_directory(context),
+    )
+
+
+_sweepers: dict[int, tuple[weakref.ref[ServiceContext], ExpirySweeper]] = {}
+
+
+def start_ledger_timer(context: ServiceContext, ops: LedgerOperations) -> ExpirySweeper:
+    """One expiry sweeper per context (registrations may run twice); it ends when the context closes."""
+    entry = _sweepers.get(id(context))
+    if entry is not None and entry[0]() is context:
+        return entry[1]
+    ref = weakref.ref(context)
+
+    def alive() -> bool:
+        current = ref()
+        return current is not None and not current._closed
+
+    sweeper = ExpirySweeper(ops.expire, context.settings.ledger_sweep_s, alive=alive)
+    _sweepers[id(context)] = (ref, sweeper)
+    sweeper.start()
+    return sweeper
+
+
 def registrations(context: ServiceContext) -> list:
     servicer = PaymentsServicer(reference_data(context))
+    ops = ledger_operations(context)
+    ledger = LedgerServicer(ops)
 
     def add(server: grpc.Server) -> None:
         payments_service_pb2_grpc.add_PaymentsServiceServicer_to_server(servicer, server)
+        ledger_service_pb2_grpc.add_LedgerServiceServicer_to_server(ledger, server)
 
+    start_ledger_timer(context, ops)
     return [add]

@@ -326,7 +326,8 @@ class LedgerRepository:
 
     def list_transactions(
         self, *, account_id: int | None = None, owner: str | None = None, before_id: int | None = None, limit: int = 50
-    ) -> list[TransactionResult]:
+    ) -> list[tuple[int, TransactionResult]]:
+        """(id, transaction) newest first; `before_id` pages back."""
         query = sa.select(ledger_transactions).order_by(ledger_transactions.c.id.desc()).limit(limit)
         if before_id is not None:
             query = query.where(ledger_transactions.c.id < before_id)
@@ -339,14 +340,17 @@ class LedgerRepository:
         rows = self.connection.execute(query).all()
         transfers = self.transfers_of([row.id for row in rows])
         return [
-            TransactionResult(
-                code=row.code,
-                idempotency_key=row.idempotency_key,
-                kind=row.kind,
-                external_ref=row.external_ref,
-                metadata=json.loads(row.metadata),
-                transfers=tuple(transfers[row.id]),
-                created_at=row.created_at,
+            (
+                row.id,
+                TransactionResult(
+                    code=row.code,
+                    idempotency_key=row.idempotency_key,
+                    kind=row.kind,
+                    external_ref=row.external_ref,
+                    metadata=json.loads(row.metadata),
+                    transfers=tuple(transfers[row.id]),
+                    created_at=row.created_at,
+                ),
             )
             for row in rows
         ]

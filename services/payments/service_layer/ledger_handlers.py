@@ -269,7 +269,7 @@ def record_transaction(uow: UnitOfWork, command: PostTransaction, *, now: dateti
             t.amount.currency,
             t.amount.minor,
             t.code,
-            TransferState.POSTED if t.pending_timeout is None else TransferState.PENDING,
+            TransferState.PENDING if t.is_pending else TransferState.POSTED,
             expires_at=None if t.pending_timeout is None else now + t.pending_timeout,
         )
         for t in command.transfers
