@@ -31,7 +31,7 @@ from services.payments.service_layer import payout_handlers as ph
 from services.payments.service_layer import settlement_handlers as sh
 from services.payments.service_layer.ledger_operations import LedgerOperations, Request
 from services.shared import codes
-from services.shared.errors import ValidationError, Violations
+from services.shared.errors import UnknownCurrency, ValidationError, Violations
 from services.shared.idempotency import fingerprint
 from services.shared.money import Money, from_proto, to_proto
 
@@ -169,6 +169,17 @@ def _request(scope: str, message: Message) -> Request:
     return Request(scope, getattr(message, "request_id"), fingerprint(message))  # noqa: B009
 
 
+class Checks(Violations):
+    """Violations that remember the most specific error class seen (UnknownCurrency over ValidationError)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.error: type[ValidationError] = ValidationError
+
+    def raise_if_any(self, error: type[ValidationError] | None = None) -> None:
+        super().raise_if_any(error or self.error)
+
+
 def _request_id(message: Message, violations: Violations) -> None:
     key: str = getattr(message, "request_id")  # noqa: B009
     if not key.strip():
@@ -187,6 +198,8 @@ def _money(message: Message, field: str, violations: Violations, *, required: bo
     except ValidationError as error:
         for v in error.violations:
             violations.add(v.field, v.description)
+        if isinstance(violations, Checks) and isinstance(error, UnknownCurrency):
+            violations.error = UnknownCurrency
         return None
 
 
@@ -236,7 +249,7 @@ class LedgerServicer(pb_grpc.LedgerServiceServicer):
     # -- accounts ------------------------------------------------------------------------------------------
 
     def OpenAccount(self, request: pb.OpenAccountRequest, context: grpc.ServicerContext) -> pb.OpenAccountResponse:
-        violations = Violations()
+        violations = Checks()
         _request_id(request, violations)
         kind = _KINDS.get(request.kind)
         if kind is None:
@@ -256,13 +269,13 @@ class LedgerServicer(pb_grpc.LedgerServiceServicer):
         )
 
     def GetAccount(self, request: pb.GetAccountRequest, context: grpc.ServicerContext) -> pb.GetAccountResponse:
-        violations = Violations()
+        violations = Checks()
         code = _code(request.code, "code", "AC", violations)
         violations.raise_if_any()
         return pb.GetAccountResponse(account=account_to_proto(self.ops.get_account(code)))
 
     def ListAccounts(self, request: pb.ListAccountsRequest, context: grpc.ServicerContext) -> pb.ListAccountsResponse:
-        violations = Violations()
+        violations = Checks()
         currency = parse_currency_code(request.currency, "currency", violations) if request.currency else None
         size, after = _page(request.page_size, request.page_token, 100, 500, violations)
         kind = _KINDS.get(request.kind) if request.kind else None
@@ -274,7 +287,7 @@ class LedgerServicer(pb_grpc.LedgerServiceServicer):
         return pb.ListAccountsResponse(accounts=[account_to_proto(a) for a in accounts], next_page_token=token)
 
     def GetBalances(self, request: pb.GetBalancesRequest, context: grpc.ServicerContext) -> pb.GetBalancesResponse:
-        violations = Violations()
+        violations = Checks()
         merchant = _merchant(request.merchant_code, "merchant_code", violations)
         currency = parse_currency_code(request.currency, "currency", violations) if request.currency else None
         violations.raise_if_any()
@@ -294,7 +307,7 @@ class LedgerServicer(pb_grpc.LedgerServiceServicer):
     def ListTransactions(
         self, request: pb.ListTransactionsRequest, context: grpc.ServicerContext
     ) -> pb.ListTransactionsResponse:
-        violations = Violations()
+        violations = Checks()
         account = _code(request.account_code, "account_code", "AC", violations) if request.account_code else ""
         owner = request.owner.strip()
         if not account and not owner:
@@ -315,7 +328,7 @@ class LedgerServicer(pb_grpc.LedgerServiceServicer):
     def RecordCollection(
         self, request: pb.RecordCollectionRequest, context: grpc.ServicerContext
     ) -> pb.RecordCollectionResponse:
-        violations = Violations()
+        violations = Checks()
         _request_id(request, violations)
         merchant = _merchant(request.merchant_code, "merchant_code", violations)
         partner = request.partner.strip().upper()
@@ -348,7 +361,7 @@ class LedgerServicer(pb_grpc.LedgerServiceServicer):
     def GetCollection(
         self, request: pb.GetCollectionRequest, context: grpc.ServicerContext
     ) -> pb.GetCollectionResponse:
-        violations = Violations()
+        violations = Checks()
         code = _code(request.collection_code, "collection_code", "PY", violations)
         violations.raise_if_any()
         return pb.GetCollectionResponse(collection=collection_to_proto(self.ops.get_collection(code)))
@@ -356,7 +369,7 @@ class LedgerServicer(pb_grpc.LedgerServiceServicer):
     def ConfirmSettlement(
         self, request: pb.ConfirmSettlementRequest, context: grpc.ServicerContext
     ) -> pb.ConfirmSettlementResponse:
-        violations = Violations()
+        violations = Checks()
         _request_id(request, violations)
         code = _code(request.collection_code, "collection_code", "PY", violations)
         violations.raise_if_any()
@@ -370,7 +383,7 @@ class LedgerServicer(pb_grpc.LedgerServiceServicer):
     def RefundCollection(
         self, request: pb.RefundCollectionRequest, context: grpc.ServicerContext
     ) -> pb.RefundCollectionResponse:
-        violations = Violations()
+        violations = Checks()
         _request_id(request, violations)
         code = _code(request.collection_code, "collection_code", "PY", violations)
         amount = _money(request, "amount", violations)
@@ -393,7 +406,7 @@ class LedgerServicer(pb_grpc.LedgerServiceServicer):
     def SetMerchantTier(
         self, request: pb.SetMerchantTierRequest, context: grpc.ServicerContext
     ) -> pb.SetMerchantTierResponse:
-        violations = Violations()
+        violations = Checks()
         _request_id(request, violations)
         merchant = _merchant(request.merchant_code, "merchant_code", violations)
         tier = request.tier.strip().upper()
@@ -417,7 +430,7 @@ class LedgerServicer(pb_grpc.LedgerServiceServicer):
     # -- payouts ---------------------------------------------------------------------------------------------
 
     def CreatePayout(self, request: pb.CreatePayoutRequest, context: grpc.ServicerContext) -> pb.CreatePayoutResponse:
-        violations = Violations()
+        violations = Checks()
         _request_id(request, violations)
         merchant = _merchant(request.merchant_code, "merchant_code", violations)
         partner = request.partner.strip().upper()
@@ -444,13 +457,13 @@ class LedgerServicer(pb_grpc.LedgerServiceServicer):
         )
 
     def GetPayout(self, request: pb.GetPayoutRequest, context: grpc.ServicerContext) -> pb.GetPayoutResponse:
-        violations = Violations()
+        violations = Checks()
         code = _code(request.payout_code, "payout_code", "PY", violations)
         violations.raise_if_any()
         return pb.GetPayoutResponse(payout=payout_to_proto(self.ops.get_payout(code)))
 
     def PostPayout(self, request: pb.PostPayoutRequest, context: grpc.ServicerContext) -> pb.PostPayoutResponse:
-        violations = Violations()
+        violations = Checks()
         _request_id(request, violations)
         code = _code(request.payout_code, "payout_code", "PY", violations)
         violations.raise_if_any()
@@ -462,7 +475,7 @@ class LedgerServicer(pb_grpc.LedgerServiceServicer):
         )
 
     def VoidPayout(self, request: pb.VoidPayoutRequest, context: grpc.ServicerContext) -> pb.VoidPayoutResponse:
-        violations = Violations()
+        violations = Checks()
         _request_id(request, violations)
         code = _code(request.payout_code, "payout_code", "PY", violations)
         if len(request.reason) > 500:
@@ -479,7 +492,7 @@ class LedgerServicer(pb_grpc.LedgerServiceServicer):
     def ReleasePayout(
         self, request: pb.ReleasePayoutRequest, context: grpc.ServicerContext
     ) -> pb.ReleasePayoutResponse:
-        violations = Violations()
+        violations = Checks()
         _request_id(request, violations)
         code = _code(request.payout_code, "payout_code", "PY", violations)
         violations.raise_if_any()
