@@ -119,6 +119,26 @@ _CLAIM_TRANSACTION = {
     .returning(ledger_transactions.c.id)
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
+_TRANSFER_IDS = sa.select(_T.id).where(_T.transaction_id == sa.bindparam("transaction_id")).order_by(_T.id)
+_UNNEST_COLUMNS = (
+    "debit_account_id",
+    "credit_account_id",
+    "currency",
+    "amount_minor",
+    "code",
+    "state",
+    "pending_id",
+    "expires_at",
+)
+_PG_INSERT_TRANSFERS = sa.text(
+    "INSERT INTO ledger_transfers (transaction_id, debit_account_id, credit_account_id, currency, amount_minor,"
+    " code, state, pending_id, expires_at)"
+    " SELECT :transaction_id, t.d, t.c, t.cur, t.amt, t.code, t.st, t.pid, t.exp FROM unnest("
+    "CAST(:debit_account_id AS integer[]), CAST(:credit_account_id AS integer[]), CAST(:currency AS varchar[]),"
+    " CAST(:amount_minor AS bigint[]), CAST(:code AS varchar[]), CAST(:state AS varchar[]),"
+    " CAST(:pending_id AS integer[]), CAST(:expires_at AS timestamptz[])"
+    ") WITH ORDINALITY AS t(d, c, cur, amt, code, st, pid, exp, n) ORDER BY t.n RETURNING id"
+)
 _FIND_TRANSACTION = sa.select(ledger_transactions).where(ledger_transactions.c.idempotency_key == sa.bindparam("key"))
 
 
@@ -311,7 +331,7 @@ class LedgerRepository:
         return None if row is None else int(row.id)
 
     def insert_transfers(self, transaction_id: int, transfers: Sequence[NewTransfer]) -> list[int]:
-        """Insert in order and return the new ids: one multi-row INSERT ... RETURNING per batch."""
+        """Insert in order and return the new ids, in the same order."""
         rows = [
             {
                 "transaction_id": transaction_id,
@@ -328,8 +348,22 @@ class LedgerRepository:
         ]
         if len(rows) == 1:
             return [_new_id(self.connection.execute(ledger_transfers.insert(), rows[0]))]
-        result = self.connection.execute(ledger_transfers.insert().returning(_T.id, sort_by_parameter_order=True), rows)
-        return [int(row.id) for row in result]
+        if self.connection.dialect.name == "postgresql":
+            # One statement whatever the batch size: arrays unnested in order; ids come from the sequence in
+            # insertion order, so the sorted RETURNING ids are the transfers' ids in order.
+            columns = list(zip(*[[r[c] for c in _UNNEST_COLUMNS] for r in rows], strict=True))
+            params = {
+                "transaction_id": transaction_id,
+                **{c: list(v) for c, v in zip(_UNNEST_COLUMNS, columns, strict=True)},
+            }
+            ids = sorted(int(i) for i in self.connection.execute(_PG_INSERT_TRANSFERS, params).scalars())
+        else:
+            # SQLite: executemany in-process, then the ids (max(rowid) + 1 under the single writer: in order).
+            self.connection.execute(ledger_transfers.insert(), rows)
+            ids = [int(i) for i in self.connection.execute(_TRANSFER_IDS, {"transaction_id": transaction_id}).scalars()]
+        if len(ids) != len(rows):
+            raise RuntimeError(f"inserted {len(rows)} transfers, found {len(ids)}")
+        return ids
 
     def insert_pending(self, rows: Sequence[tuple[int, datetime | None]]) -> None:
         if rows:
