@@ -199,7 +199,9 @@ class Transcoder:
             body = await read_body(request, self.settings.http_max_body_bytes)
             if body.strip() and not _is_json(request.headers.get("content-type", "")):
                 raise UnsupportedMediaType("request bodies must be application/json")
-            message = route.build_request(values, request.query_params.multi_items(), body)
+            message = route.build_request(
+                values, request.query_params.multi_items(), body, request.headers.get("idempotency-key")
+            )
         except XborderError as error:
             return problem_response(from_domain_error(error, instance, info.request_id))
         try:

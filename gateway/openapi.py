@@ -15,7 +15,7 @@ from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescript
 
 from gateway.descriptors import data_class, is_map, is_repeated, resolve_path
 from gateway.problems import PROBLEM_CONTENT_TYPE
-from gateway.transcoding import Route
+from gateway.transcoding import IDEMPOTENCY_FIELD, Route
 from services.shared.logs import get_logger
 
 log = get_logger(__name__)
@@ -172,6 +172,17 @@ def _operation(route: Route, schemas: SchemaSet, operation_id: str) -> dict[str,
     for dotted, leaf in route.query_fields:
         parameters.append(
             {"name": _json_path(request, dotted), "in": "query", "required": False, "schema": schemas.field(leaf)}
+        )
+    if IDEMPOTENCY_FIELD in request.fields_by_name:
+        parameters.append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "description": f"Fills `{IDEMPOTENCY_FIELD}`: a replay returns the first result, a replay with a "
+                "different payload is refused (409 IDEMPOTENCY_CONFLICT).",
+                "schema": {"type": "string", "maxLength": 255},
+            }
         )
     response_schema = (
         schemas.message(method.descriptor.output_type)

@@ -32,6 +32,9 @@ from gateway.descriptors import (
 )
 from services.shared.errors import FieldViolation, ValidationError
 
+IDEMPOTENCY_FIELD = "request_id"
+"""The request field an HTTP `Idempotency-Key` header fills (ARCHITECTURE.md: idempotency)."""
+
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 # Well-known types whose JSON form is a string, so they may be set from a path or query parameter.
 _STRING_LIKE_WKT = frozenset(
@@ -232,8 +235,18 @@ class Route:
         query = _query_fields(request, binding, template, body_field)
         return cls(method, binding, template, body_field, response_field, query)
 
-    def build_request(self, path_values: dict[str, str], query: Sequence[tuple[str, str]], body: bytes) -> Message:
-        """The request message for an HTTP call; ValidationError naming every field at fault."""
+    def build_request(
+        self,
+        path_values: dict[str, str],
+        query: Sequence[tuple[str, str]],
+        body: bytes,
+        idempotency_key: str | None = None,
+    ) -> Message:
+        """The request message for an HTTP call; ValidationError naming every field at fault.
+
+        `idempotency_key` (the HTTP `Idempotency-Key` header) fills the request's `request_id`; a body that
+        names a different `request_id` is refused rather than silently picking one of the two.
+        """
         violations: list[FieldViolation] = []
         request_type = self.method.descriptor.input_type
         data: dict[str, Any] = {}
@@ -243,6 +256,8 @@ class Route:
             violations.append(FieldViolation("body", f"{self.verb} {self.binding.path} takes no request body"))
         if not violations:
             self._apply_query(data, query, violations)
+        if idempotency_key is not None and not violations:
+            self._apply_idempotency_key(data, idempotency_key, violations)
         for field_path, value in path_values.items():
             chain = resolve_path(request_type, field_path)
             converted = _check_leaf(chain, value, field_path, violations)
@@ -256,6 +271,22 @@ class Route:
         except json_format.ParseError as error:
             raise ValidationError([parse_error_violation(str(error))]) from None
         return message
+
+    def _apply_idempotency_key(self, data: dict[str, Any], key: str, violations: list[FieldViolation]) -> None:
+        field = self.method.descriptor.input_type.fields_by_name.get(IDEMPOTENCY_FIELD)
+        if field is None or field.type != FieldDescriptor.TYPE_STRING:
+            violations.append(
+                FieldViolation("Idempotency-Key", f"{self.verb} {self.binding.path} is not an idempotent request")
+            )
+            return
+        given = data.get(field.json_name, data.get(IDEMPOTENCY_FIELD))
+        if given not in (None, "", key):
+            violations.append(
+                FieldViolation(IDEMPOTENCY_FIELD, "differs from the Idempotency-Key header; send one of the two")
+            )
+            return
+        data.pop(IDEMPOTENCY_FIELD, None)
+        data[field.json_name] = key
 
     def _body_data(self, body: bytes, violations: list[FieldViolation]) -> dict[str, Any]:
         if not body.strip():

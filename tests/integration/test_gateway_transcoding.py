@@ -100,6 +100,7 @@ def thing_service() -> ServiceDescriptor:
         ("parent", T.TYPE_STRING, {}),
         ("thing", T.TYPE_MESSAGE, {"type_name": f".{PACKAGE}.Thing"}),
         ("validate_only", T.TYPE_BOOL, {}),
+        ("request_id", T.TYPE_STRING, {}),
     )
     _message(file, "UpdateThingRequest", ("thing", T.TYPE_MESSAGE, {"type_name": f".{PACKAGE}.Thing"}))
     _message(file, "Filter", ("min_count", T.TYPE_INT64, {}), ("kind", T.TYPE_ENUM, {"type_name": f".{PACKAGE}.Kind"}))
@@ -269,6 +270,36 @@ def test_proto_field_names_are_accepted_in_bodies(harness: Harness) -> None:
     response = harness.rest.post("/v1/shelves/s1/things", json={"display_name": "Lamp"})
     assert response.status_code == 200
     assert response.json()["displayName"] == "Lamp"
+
+
+def test_idempotency_key_header_becomes_the_request_id(harness: Harness) -> None:
+    response = harness.rest.post(
+        "/v1/shelves/s1/things", json={"displayName": "Lamp"}, headers={"Idempotency-Key": "order-42"}
+    )
+    assert response.status_code == 200, response.text
+    assert harness.backend.last.request.request_id == "order-42"
+
+
+def test_openapi_documents_the_idempotency_key_where_a_request_has_a_request_id(harness: Harness) -> None:
+    spec = harness.rest.get("/openapi.json").json()
+    create = spec["paths"]["/v1/{parent}/things"]["post"]["parameters"]
+    assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in create)
+    echo = spec["paths"]["/v1/things:echo"]["post"]["parameters"]
+    assert not any(p["name"] == "Idempotency-Key" for p in echo)
+
+
+def test_idempotency_key_and_a_different_request_id_are_refused(harness: Harness) -> None:
+    response = harness.rest.post(
+        "/v1/shelves/s1/things?requestId=order-1", json={"displayName": "Lamp"}, headers={"Idempotency-Key": "order-2"}
+    )
+    assert response.status_code == 400
+    assert "request_id" in fields(response)
+
+
+def test_idempotency_key_on_a_request_without_request_id_is_refused(harness: Harness) -> None:
+    response = harness.rest.post("/v1/things:echo", json={"name": "x"}, headers={"Idempotency-Key": "k"})
+    assert response.status_code == 400
+    assert "Idempotency-Key" in fields(response)
 
 
 def test_nested_path_variable_sets_the_nested_field(harness: Harness) -> None:

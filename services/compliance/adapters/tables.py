@@ -5,10 +5,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from services.shared.clock import UtcDateTime
+from services.shared.idempotency import idempotency_table
 from services.shared.tables import kernel_tables
 
 metadata = sa.MetaData()
 OUTBOX, PROCESSED_EVENTS, DATASET_VERSIONS = kernel_tables(metadata)
+IDEMPOTENCY_KEYS = idempotency_table(metadata)
 
 hs_sections = sa.Table(
     "hs_sections",
