@@ -5,20 +5,34 @@ from __future__ import annotations
 from pathlib import Path
 
 import grpc
-from xborder.payments.v1 import payments_service_pb2, payments_service_pb2_grpc
+from xborder.payments.v1 import (
+    bank_accounts_service_pb2,
+    bank_accounts_service_pb2_grpc,
+    payments_service_pb2,
+    payments_service_pb2_grpc,
+)
 
+from services.payments.adapters.bank_accounts import BankAccountVault
 from services.payments.adapters.catalog import load_currency_table, load_rate_calendar
 from services.payments.adapters.datasets import DATASETS
-from services.payments.adapters.tables import metadata
+from services.payments.adapters.tables import IDEMPOTENCY_KEYS, metadata
+from services.payments.entrypoints.bank_accounts_api import BankAccountServicer
 from services.payments.entrypoints.grpc_api import PaymentsServicer
+from services.payments.service_layer.bank_accounts import BankAccountDeps
 from services.payments.service_layer.handlers import ReferenceData
 from services.shared.bus import EventBus
 from services.shared.context import ServiceContext, build_context
+from services.shared.crypto import BlindIndex, EnvelopeCipher
+from services.shared.crypto.config import load_key_ring
+from services.shared.idempotency import IdempotencyStore
 from services.shared.settings import Settings
 
 NAME = "payments"
 MIGRATIONS = Path(__file__).parent / "migrations"
-GRPC_SERVICES = (payments_service_pb2.DESCRIPTOR.services_by_name["PaymentsService"].full_name,)
+GRPC_SERVICES = (
+    payments_service_pb2.DESCRIPTOR.services_by_name["PaymentsService"].full_name,
+    bank_accounts_service_pb2.DESCRIPTOR.services_by_name["BankAccountService"].full_name,
+)
 
 
 def bootstrap(settings: Settings, bus: EventBus) -> ServiceContext:
@@ -39,4 +53,20 @@ def registrations(context: ServiceContext) -> list:
     def add(server: grpc.Server) -> None:
         payments_service_pb2_grpc.add_PaymentsServiceServicer_to_server(servicer, server)
 
-    return [add]
+    currencies = context.cache("iso4217_currencies", load_currency_table).get
+    bank_servicer = BankAccountServicer(bank_account_deps(context), currencies)
+
+    def add_bank_accounts(server: grpc.Server) -> None:
+        bank_accounts_service_pb2_grpc.add_BankAccountServiceServicer_to_server(bank_servicer, server)
+
+    return [add, add_bank_accounts]
+
+
+def bank_account_vault(context: ServiceContext) -> BankAccountVault:
+    """The vault, keyed from XB_KEK_RING (docs/crypto.md); the ledger's payouts call reveal_for_payout."""
+    ring = load_key_ring(context.settings)
+    return BankAccountVault(EnvelopeCipher(ring), BlindIndex(ring.index_key))
+
+
+def bank_account_deps(context: ServiceContext) -> BankAccountDeps:
+    return BankAccountDeps(context.uow, bank_account_vault(context), IdempotencyStore(IDEMPOTENCY_KEYS))
