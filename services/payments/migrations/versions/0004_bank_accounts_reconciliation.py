@@ -1,7 +1,7 @@
 """Bank-account vault (envelope-encrypted numbers and holder names, blind index).
 
 Revision ID: payments_0004
-Revises: payments_0001b
+Revises: payments_0002
 Create Date: 2026-12-01
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "payments_0004"
-down_revision = "payments_0001b"
+down_revision = "payments_0002"
 branch_labels = None
 depends_on = None
 
