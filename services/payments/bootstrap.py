@@ -10,6 +10,8 @@ from xborder.payments.v1 import (
     bank_accounts_service_pb2_grpc,
     payments_service_pb2,
     payments_service_pb2_grpc,
+    reconciliation_service_pb2,
+    reconciliation_service_pb2_grpc,
 )
 
 from services.payments.adapters.bank_accounts import BankAccountVault
@@ -18,8 +20,10 @@ from services.payments.adapters.datasets import DATASETS
 from services.payments.adapters.tables import IDEMPOTENCY_KEYS, metadata
 from services.payments.entrypoints.bank_accounts_api import BankAccountServicer
 from services.payments.entrypoints.grpc_api import PaymentsServicer
+from services.payments.entrypoints.reconciliation_api import ReconciliationServicer
 from services.payments.service_layer.bank_accounts import BankAccountDeps
 from services.payments.service_layer.handlers import ReferenceData
+from services.payments.service_layer.reconciliation import ReconciliationDeps
 from services.shared.bus import EventBus
 from services.shared.context import ServiceContext, build_context
 from services.shared.crypto import BlindIndex, EnvelopeCipher
@@ -32,6 +36,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 GRPC_SERVICES = (
     payments_service_pb2.DESCRIPTOR.services_by_name["PaymentsService"].full_name,
     bank_accounts_service_pb2.DESCRIPTOR.services_by_name["BankAccountService"].full_name,
+    reconciliation_service_pb2.DESCRIPTOR.services_by_name["ReconciliationService"].full_name,
 )
 
 
@@ -59,7 +64,12 @@ def registrations(context: ServiceContext) -> list:
     def add_bank_accounts(server: grpc.Server) -> None:
         bank_accounts_service_pb2_grpc.add_BankAccountServiceServicer_to_server(bank_servicer, server)
 
-    return [add, add_bank_accounts]
+    reconciliation_servicer = ReconciliationServicer(reconciliation_deps(context))
+
+    def add_reconciliation(server: grpc.Server) -> None:
+        reconciliation_service_pb2_grpc.add_ReconciliationServiceServicer_to_server(reconciliation_servicer, server)
+
+    return [add, add_bank_accounts, add_reconciliation]
 
 
 def bank_account_vault(context: ServiceContext) -> BankAccountVault:
@@ -70,3 +80,7 @@ def bank_account_vault(context: ServiceContext) -> BankAccountVault:
 
 def bank_account_deps(context: ServiceContext) -> BankAccountDeps:
     return BankAccountDeps(context.uow, bank_account_vault(context), IdempotencyStore(IDEMPOTENCY_KEYS))
+
+
+def reconciliation_deps(context: ServiceContext) -> ReconciliationDeps:
+    return ReconciliationDeps(context.uow, IdempotencyStore(IDEMPOTENCY_KEYS))
