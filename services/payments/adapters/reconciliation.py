@@ -288,32 +288,41 @@ class MerchantStatementRepository:
     def lines(
         self, wallets: Sequence[sa.Row], start: datetime, end: datetime, after_transfer: int, limit: int
     ) -> tuple[list[MerchantLine], bool]:
-        """Lines of up to `limit` transfers after `after_transfer`, in transfer order; and whether more follow."""
+        """Lines of up to `limit` transfers after `after_transfer`, in posting order (time, then transfer id,
+        so a back-dated posting sits where its date puts it); and whether more follow."""
         if not wallets:
             return [], False
         by_id = {w.id: w for w in wallets}
         ids = list(by_id)
-        rows = list(
-            self.connection.execute(
-                sa.select(_TR.id, _TR.debit_account_id, _TR.credit_account_id, _TR.currency, _TR.amount_minor,
-                          _T.code, _T.kind, _T.external_ref, _T.created_at)
-                .join(ledger_transactions, _T.id == _TR.transaction_id)
-                .where(
-                    _TR.state == TransferState.POSTED.value,
-                    sa.or_(_TR.debit_account_id.in_(ids), _TR.credit_account_id.in_(ids)),
-                    _T.created_at >= start,
-                    _T.created_at < end,
-                    _TR.id > after_transfer,
-                )
-                .order_by(_TR.id)
-                .limit(limit + 1)
+        query = (
+            sa.select(_TR.id, _TR.debit_account_id, _TR.credit_account_id, _TR.currency, _TR.amount_minor,
+                      _T.code, _T.kind, _T.external_ref, _T.created_at)
+            .join(ledger_transactions, _T.id == _TR.transaction_id)
+            .where(
+                _TR.state == TransferState.POSTED.value,
+                sa.or_(_TR.debit_account_id.in_(ids), _TR.credit_account_id.in_(ids)),
+                _T.created_at >= start,
+                _T.created_at < end,
             )
+            .order_by(_T.created_at, _TR.id)
+            .limit(limit + 1)
         )  # fmt: skip
+        if after_transfer:
+            after_at = self.connection.execute(
+                sa.select(_T.created_at)
+                .join(ledger_transfers, _T.id == _TR.transaction_id)
+                .where(_TR.id == after_transfer)
+            ).scalar_one_or_none()
+            if after_at is None:
+                return [], False
+            query = query.where(_before(after_at, after_transfer, inverse=True))
+        rows = list(self.connection.execute(query))
         more = len(rows) > limit
         rows = rows[:limit]
         if not rows:
             return [], more
-        running = {w.id: self._balance(w.id, _TR.id < rows[0].id) for w in wallets}
+        first = rows[0]
+        running = {w.id: self._balance(w.id, _before(first.created_at, first.id)) for w in wallets}
         out: list[MerchantLine] = []
         for row in rows:
             for account_id, sign in ((row.credit_account_id, 1), (row.debit_account_id, -1)):
@@ -335,3 +344,10 @@ class MerchantStatementRepository:
                     )
                 )
         return out, more
+
+
+def _before(at: datetime, transfer_id: int, *, inverse: bool = False) -> sa.ColumnElement[bool]:
+    """Transfers strictly before (or, inverse, strictly after) the one at (at, transfer_id) in posting order."""
+    if inverse:
+        return sa.or_(_T.created_at > at, sa.and_(_T.created_at == at, _TR.id > transfer_id))
+    return sa.or_(_T.created_at < at, sa.and_(_T.created_at == at, _TR.id < transfer_id))
