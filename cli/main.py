@@ -9,12 +9,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from cli.payments import payments_app
 from services.registry import SERVICES
 from services.shared.errors import ConfigurationError
 from services.shared.settings import Settings
 
 app = typer.Typer(help="Operate the xborder platform.", no_args_is_help=True, add_completion=False)
 console = Console()
+app.add_typer(payments_app, name="payments")
 
 
 def _settings() -> Settings:
