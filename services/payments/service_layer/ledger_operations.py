@@ -17,7 +17,7 @@ from google.protobuf.message import Message
 from services.payments.adapters.ledger_repository import LedgerRepository
 from services.payments.adapters.settlement_repository import SettlementRepository
 from services.payments.domain.fees import FeeSchedule
-from services.payments.domain.ledger import InvariantReport, TransactionResult
+from services.payments.domain.ledger import AccountKind, InvariantReport, TransactionResult
 from services.payments.domain.payouts import PayeeDirectory, Payout, ScreeningGate
 from services.payments.domain.settlement import Collection
 from services.payments.service_layer import ledger_handlers as lh
@@ -80,8 +80,18 @@ class LedgerOperations:
     def get_account(self, code: str) -> lh.Account:
         return lh.get_account(self.uow_factory, code)
 
-    def list_accounts(self, **filters: object) -> list[lh.Account]:
-        return lh.list_accounts(self.uow_factory, **filters)  # type: ignore[arg-type]
+    def list_accounts(
+        self,
+        *,
+        owner: str | None = None,
+        kind: AccountKind | None = None,
+        currency: str | None = None,
+        after_id: int = 0,
+        limit: int = 100,
+    ) -> list[lh.Account]:
+        return lh.list_accounts(
+            self.uow_factory, owner=owner, kind=kind, currency=currency, after_id=after_id, limit=limit
+        )
 
     def balances(self, merchant: str, currency: str | None) -> list[lh.WalletBalance]:
         return lh.get_balances(self.uow_factory, merchant, currency)
