@@ -91,6 +91,15 @@ def test_importing_the_same_file_again_stores_nothing_and_answers_the_first_run(
     again = import_file(service, partner, EXAMPLE.read_bytes(), "second")
     assert again.already_imported and again.reconciliation == first.reconciliation
     assert stored(service, partner) == (1, 6)
+    # One event for the one run, through the outbox, with the counts.
+    service.context.relay.drain()
+    (event,) = [
+        e
+        for e in service.bus.published
+        if e.event_type == "settlement_statement_reconciled" and e.payload["partner"] == partner
+    ]
+    assert event.payload["reconciliation_code"] == first.reconciliation.code
+    assert (event.payload["matched"], event.payload["missing_in_ledger"]) == (2, 1)
 
 
 def test_same_request_id_with_another_file_is_refused(service: Running) -> None:
