@@ -66,6 +66,8 @@ class Settings:
     kek_ring: str | None = field(default=None, repr=False)  # file path or inline id:version:b64key,... (docs/crypto.md)
     kek_min_version: int = 1
     blind_index_key: str | None = field(default=None, repr=False)  # base64, with an inline XB_KEK_RING
+    ledger_sweep_s: float = 5.0  # how often expired pending ledger transfers (payouts) are voided
+    screening_timeout_s: float = 3.0  # compliance ScreenParty deadline before a payout is held
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -116,6 +118,8 @@ class Settings:
             if (value := get(name)) is not None:
                 kw[name] = value
         number("outbox_poll_s", float, "a number of seconds > 0", lambda v: 0 < v < float("inf"))
+        number("ledger_sweep_s", float, "a number of seconds > 0", lambda v: 0 < v < float("inf"))
+        number("screening_timeout_s", float, "a number of seconds > 0", lambda v: 0 < v < float("inf"))
         for name in ("log_json", "seed_reference_data"):
             if (flag := parse(name, boolean, "true or false", lambda _: True)) is not None:
                 kw[name] = flag
