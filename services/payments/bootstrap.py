@@ -20,9 +20,9 @@ from xborder.payments.v1 import (
 from services.payments.adapters.bank_accounts import BankAccountVault
 from services.payments.adapters.catalog import load_currency_table, load_rate_calendar
 from services.payments.adapters.datasets import DATASETS
+from services.payments.adapters.payees import VaultPayeeDirectory
 from services.payments.adapters.screening_grpc import GrpcScreeningGate
 from services.payments.adapters.tables import IDEMPOTENCY_KEYS, metadata
-from services.payments.adapters.vault_payees import VaultPayeeDirectory
 from services.payments.domain.payouts import PayeeDirectory
 from services.payments.entrypoints.bank_accounts_api import BankAccountServicer
 from services.payments.entrypoints.grpc_api import PaymentsServicer
@@ -63,8 +63,8 @@ def reference_data(context: ServiceContext) -> ReferenceData:
 
 
 def payee_directory(context: ServiceContext) -> PayeeDirectory:
-    """The bank-account vault's payee view (holder, country, currency of a merchant's account)."""
-    return VaultPayeeDirectory(bank_account_vault(context), context.uow)
+    """Payouts learn the bank account's holder and currency from the encrypted vault."""
+    return VaultPayeeDirectory(context.uow, bank_account_vault(context))
 
 
 def ledger_operations(context: ServiceContext) -> LedgerOperations:

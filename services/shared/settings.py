@@ -63,11 +63,11 @@ class Settings:
     log_json: bool = True
     outbox_poll_s: float = 0.5
     seed_reference_data: bool = True
+    ledger_sweep_s: float = 5.0  # how often expired pending ledger transfers (payouts) are voided
+    screening_timeout_s: float = 3.0  # compliance ScreenParty deadline before a payout is held
     kek_ring: str | None = field(default=None, repr=False)  # file path or inline id:version:b64key,... (docs/crypto.md)
     kek_min_version: int = 1
     blind_index_key: str | None = field(default=None, repr=False)  # base64, with an inline XB_KEK_RING
-    ledger_sweep_s: float = 5.0  # how often expired pending ledger transfers (payouts) are voided
-    screening_timeout_s: float = 3.0  # compliance ScreenParty deadline before a payout is held
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
