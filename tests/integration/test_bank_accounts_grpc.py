@@ -197,3 +197,24 @@ def test_no_clear_value_reaches_the_logs(service: Running) -> None:
     text = json.dumps(logs, default=str)
     for secret in (IBAN, "DE89370400440532013001", "0532013000", "Mustermann"):
         assert secret not in text
+
+
+def test_payouts_see_the_vault_through_the_payee_directory(service: Running) -> None:
+    merchant, other = codes.generate("MC", "E"), codes.generate("MC", "E")
+    account = register(service, merchant, "r-payee", currency="EUR")
+    directory = payments.payee_directory(service.context)
+    with capture_logs() as logs:
+        payee = directory.payee(merchant, account.code)
+    assert payee is not None
+    assert (payee.bank_account_code, payee.holder_name, payee.country, payee.currency) == (
+        account.code,
+        HOLDER,
+        "DE",
+        "EUR",
+    )
+    assert [e["purpose"] for e in logs if e["event"] == "bank_account_revealed"] == ["payout_screening"]
+    # Another merchant's account, or none at all, is not found (and nothing is decrypted for it).
+    with capture_logs() as logs:
+        assert directory.payee(other, account.code) is None
+        assert directory.payee(merchant, codes.generate("BA", "E")) is None
+    assert [e for e in logs if e["event"] == "bank_account_revealed"] == []

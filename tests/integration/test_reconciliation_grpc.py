@@ -91,6 +91,15 @@ def test_importing_the_same_file_again_stores_nothing_and_answers_the_first_run(
     again = import_file(service, partner, EXAMPLE.read_bytes(), "second")
     assert again.already_imported and again.reconciliation == first.reconciliation
     assert stored(service, partner) == (1, 6)
+    # One event for the one run, through the outbox, with the counts.
+    service.context.relay.drain()
+    (event,) = [
+        e
+        for e in service.bus.published
+        if e.event_type == "settlement_statement_reconciled" and e.payload["partner"] == partner
+    ]
+    assert event.payload["reconciliation_code"] == first.reconciliation.code
+    assert (event.payload["matched"], event.payload["missing_in_ledger"]) == (2, 1)
 
 
 def test_same_request_id_with_another_file_is_refused(service: Running) -> None:
@@ -214,3 +223,37 @@ def test_merchant_statement_lines_with_balances_and_pages(service: Running) -> N
             pb.ListStatementLinesRequest(merchant_code=merchant, from_date="2026-11-30", to_date="2026-11-01")
         )
     assert "to_date" in rejected(invalid.value)[2]
+
+
+def test_collections_recorded_by_the_ledger_match_by_the_partners_reference(service: Running) -> None:
+    """Collections post with their own code as external_ref; the partner knows them by partner_ref."""
+    from services.payments.domain.settlement import CollectionMethod
+    from services.payments.service_layer import settlement_handlers as sh
+    from services.shared.money import Money
+    from tests.ledger_support import in_uow
+
+    partner, merchant = unique_partner(), codes.generate("MC", "E")
+    at = lambda: datetime(2026, 11, 30, 9, tzinfo=UTC)  # noqa: E731
+
+    def collect(ref: str, gross: str, fee: str):  # type: ignore[no-untyped-def]
+        command = sh.RecordCollection(
+            merchant, partner, ref, CollectionMethod.CARD, Money.of(gross, "EUR"), Money.of(fee, "EUR")
+        )
+        return in_uow(service.context, lambda uow, now: sh.record_collection(uow, command, now), clock=at)
+
+    first = collect("CH-A", "100.00", "2.90")
+    collect("CH-B", "50.00", "1.45")
+    in_uow(service.context, lambda uow, now: sh.refund_collection(uow, first.code, Money.of("30.00", "EUR"), now), at)
+    header = b"line_id,value_date,reference,type,currency,amount,description\n"
+    statement = (
+        header
+        + b"1,2026-11-30,CH-A,COLLECTION,EUR,100.00,\n"
+        + b"2,2026-11-30,CH-A,FEE,EUR,-2.90,\n"
+        + b"3,2026-11-30,CH-A,REFUND,EUR,-30.00,\n"
+        + b"4,2026-11-30,CH-B,COLLECTION,EUR,48.55,net\n"
+    )
+    run = import_file(service, partner, statement, "real-collections").reconciliation
+    assert outcomes(run) == {"CH-A": "MATCHED", "CH-B": "MATCHED"}
+    by_ref = {i.reference: i for i in run.items}
+    assert str(from_proto(by_ref["CH-A"].ledger_amount)) == "67.10 EUR"  # 100 - 2.90 - 30 refunded
+    assert len(by_ref["CH-A"].transaction_codes) == 2  # the collection and its refund

@@ -65,6 +65,17 @@ def test_changing_any_byte_fails(data: st.DataObject) -> None:
         CIPHER.decrypt(bytes(blob), HERE)
 
 
+def test_every_byte_of_a_stored_value_is_covered() -> None:
+    # Exhaustive for one value: flipping any single bit of any byte (header, wrapped key, nonce, body, tag).
+    blob = CIPHER.encrypt(b"DE89370400440532013000", HERE)
+    for index in range(len(blob)):
+        for bit in range(8):
+            changed = bytearray(blob)
+            changed[index] ^= 1 << bit
+            with pytest.raises((DecryptionFailed, KeyUnavailable)):
+                CIPHER.decrypt(bytes(changed), HERE)
+
+
 def test_truncated_or_foreign_blobs_fail_cleanly() -> None:
     blob = CIPHER.encrypt(b"x", HERE)
     for cut in range(len(blob)):

@@ -101,3 +101,11 @@ def test_saved_ring_round_trips_with_rotation(tmp_path: Path) -> None:
     loaded = KeyRing.load_file(path, min_version=2)
     assert [k.version for k in loaded.keks] == [1, 2] and loaded.min_version == 2
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_the_deploy_placeholder_refuses_to_start(tmp_path: Path) -> None:
+    settings = Settings.from_env({"XB_ENV": "prod", "XB_KEK_RING": "CHANGE-ME", "XB_VAR_DIR": str(tmp_path)})
+    with pytest.raises(ConfigurationError, match="a placeholder"):
+        load_key_ring(settings)
+    with pytest.raises(ConfigurationError, match="no such file"):
+        load_key_ring(Settings(var_dir=tmp_path, kek_ring=str(tmp_path / "missing.json")))

@@ -11,7 +11,12 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from services.payments.adapters.ledger_tables import ledger_accounts, ledger_transactions, ledger_transfers
+from services.payments.adapters.ledger_tables import (
+    collections,
+    ledger_accounts,
+    ledger_transactions,
+    ledger_transfers,
+)
 from services.payments.adapters.reconciliation_tables import reconciliation_items, reconciliation_runs, settlement_lines
 from services.payments.domain.ledger import AccountKind, TransferState
 from services.payments.domain.reconciliation import Item, LedgerMovement, Outcome, StatementLine
@@ -53,7 +58,13 @@ class ReconciliationRepository:
         self, partner: str, references: Sequence[str], period: tuple[date, date]
     ) -> list[LedgerMovement]:
         """Net posted movement (debits - credits) on the partner's CLEARING accounts per transaction and
-        currency, for transactions with one of `references` or created in `period` (UTC days, inclusive)."""
+        currency, for transactions with one of `references` or created in `period` (UTC days, inclusive).
+
+        A movement's reference is the partner's own reference when the transaction belongs to one of the
+        partner's collections (their postings and refunds carry the collection code as external_ref,
+        docs/ledger.md; the partner's statement knows the collection by its partner_ref), else the
+        transaction's external_ref.
+        """
         clearing = set(
             self.connection.execute(
                 sa.select(_A.id).where(_A.owner == partner, _A.kind == AccountKind.CLEARING.value)
@@ -61,10 +72,15 @@ class ReconciliationRepository:
         )
         if not clearing:
             return []
+        partner_collections = (
+            sa.select(collections.c.code, collections.c.partner_ref).where(collections.c.partner == partner).subquery()
+        )
+        reference = sa.func.coalesce(partner_collections.c.partner_ref, _T.external_ref)
         base = (
             sa.select(_TR.id, _TR.debit_account_id, _TR.credit_account_id, _TR.currency, _TR.amount_minor, _T.code,
-                      _T.external_ref, _T.created_at)
+                      reference.label("reference"), _T.created_at)
             .join(ledger_transactions, _T.id == _TR.transaction_id)
+            .outerjoin(partner_collections, partner_collections.c.code == _T.external_ref)
             .where(
                 _TR.state == TransferState.POSTED.value,
                 sa.or_(_TR.debit_account_id.in_(clearing), _TR.credit_account_id.in_(clearing)),
@@ -75,14 +91,18 @@ class ReconciliationRepository:
         for row in self.connection.execute(base.where(_T.created_at >= low, _T.created_at < high)):
             rows[row.id] = row
         for chunk in _chunks(sorted(set(references))):
-            for row in self.connection.execute(base.where(_T.external_ref.in_(chunk))):
+            by_collection = sa.select(collections.c.code).where(
+                collections.c.partner == partner, collections.c.partner_ref.in_(chunk)
+            )
+            query = base.where(sa.or_(_T.external_ref.in_(chunk), _T.external_ref.in_(by_collection)))
+            for row in self.connection.execute(query):
                 rows[row.id] = row
         net: dict[tuple[str, str], int] = defaultdict(int)
         meta: dict[str, tuple[str, datetime]] = {}
         for row in rows.values():
             sign = (row.debit_account_id in clearing) - (row.credit_account_id in clearing)
             net[(row.code, row.currency)] += sign * row.amount_minor
-            meta[row.code] = (row.external_ref, row.created_at)
+            meta[row.code] = (row.reference, row.created_at)
         return [
             LedgerMovement(code, meta[code][0], Money.from_minor(minor, currency), meta[code][1])
             for (code, currency), minor in sorted(net.items())

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from google.protobuf.message import Message
+from xborder.payments.v1 import reconciliation_events_pb2 as events_pb2
 
 from services.payments.adapters.reconciliation import (
     MerchantLine,
@@ -88,6 +89,7 @@ def import_statement(
                     response = respond(run, True).SerializeToString()
                 else:
                     run = _reconcile_and_store(repo, command, lines, period, content_hash)
+                    uow.emit(_event(run))
                     response = respond(run, False).SerializeToString()
                 deps.idempotency.remember(uow.connection, scope, command.request_id, command.fingerprint, response)
                 uow.commit()
@@ -147,6 +149,25 @@ def _reconcile_and_store(
     )
     repo.insert_run(run, fresh)
     return run
+
+
+def _event(run: Run) -> events_pb2.SettlementStatementReconciled:
+    counts = {outcome: 0 for outcome in Outcome}
+    for item in run.items:
+        counts[item.outcome] += 1
+    message = events_pb2.SettlementStatementReconciled(
+        reconciliation_code=run.code,
+        partner=run.partner,
+        period_start=run.period_start.isoformat(),
+        period_end=run.period_end.isoformat(),
+        matched=counts[Outcome.MATCHED],
+        mismatched=counts[Outcome.MISMATCHED],
+        missing_in_ledger=counts[Outcome.MISSING_IN_LEDGER],
+        missing_in_statement=counts[Outcome.MISSING_IN_STATEMENT],
+        duplicate=counts[Outcome.DUPLICATE],
+    )
+    message.occurred_at.FromDatetime(run.created_at)
+    return message
 
 
 def get_reconciliation(deps: ReconciliationDeps, code: str) -> Run:

@@ -22,6 +22,12 @@ def load_key_ring(settings: Settings) -> KeyRing:
         if settings.env == "prod":
             raise ConfigurationError("XB_KEK_RING is required in production (a key ring file or inline keys)")
         return KeyRing.load_or_create(settings.var_dir / DEFAULT_RING_FILE, settings.kek_min_version)
-    if ":" in spec and not Path(spec).exists():
+    path = Path(spec).expanduser()
+    if ":" in spec and not path.exists():
         return KeyRing.parse_inline(spec, settings.blind_index_key, settings.kek_min_version)
-    return KeyRing.load_file(Path(spec).expanduser(), settings.kek_min_version)
+    if not path.exists():
+        raise ConfigurationError(
+            "XB_KEK_RING must be a key ring file that exists or inline keys id:version:base64key[,...] "
+            f"(got neither: {'a placeholder' if spec == 'CHANGE-ME' else 'no such file'})"
+        )
+    return KeyRing.load_file(path, settings.kek_min_version)
