@@ -9,14 +9,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cli.payments import payments_app
 from services.registry import SERVICES
 from services.shared.errors import ConfigurationError
 from services.shared.settings import Settings
 
 app = typer.Typer(help="Operate the xborder platform.", no_args_is_help=True, add_completion=False)
 console = Console()
-app.add_typer(payments_app, name="payments")
 
 
 def _settings() -> Settings:
@@ -176,10 +174,12 @@ def _add_subcommands() -> None:
     # Imported here: the sub-command modules import this one for its helpers.
     from cli import compliance, rules
     from cli.ledger import ledger_app
+    from cli.payments import payments_app
 
     app.add_typer(rules.app, name="rules")
     app.add_typer(compliance.app, name="compliance")
     app.add_typer(ledger_app, name="ledger")
+    app.add_typer(payments_app, name="payments")
 
 
 _add_subcommands()
