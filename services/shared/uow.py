@@ -8,14 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import sqlalchemy as sa
 from google.protobuf.message import Message
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from services.shared.clock import utcnow
 from services.shared.events import Event
+
+
+def _insert_for(dialect: str) -> Any:
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 class UnitOfWork:
@@ -75,19 +80,19 @@ class UnitOfWork:
     def claim_event(self, consumer: str, event_id: str) -> bool:
         """Mark an incoming event processed by `consumer`; False if it already was (skip it).
 
-        Runs in this transaction, so the mark commits with the consumer's state change or not at all.
+        Runs in this transaction, so the mark commits with the consumer's state change or not at all. A
+        broker delivers at least once, so two copies of one event may be handled at the same moment: the
+        insert does nothing on conflict, and on PostgreSQL the second copy waits for the first's
+        transaction and then finds the mark, instead of failing on the key.
         """
-        exists = self.connection.execute(
-            sa.select(self._processed.c.event_id).where(
-                self._processed.c.consumer == consumer, self._processed.c.event_id == event_id
-            )
-        ).first()
-        if exists:
-            return False
-        self.connection.execute(
-            self._processed.insert().values(consumer=consumer, event_id=event_id, processed_at=utcnow())
+        insert = _insert_for(self.connection.dialect.name)(self._processed).values(
+            consumer=consumer, event_id=event_id, processed_at=utcnow()
         )
-        return True
+        # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT under SQLAlchemy 2.1.
+        claimed = self.connection.execute(
+            insert.on_conflict_do_nothing(index_elements=["consumer", "event_id"]).returning(self._processed.c.event_id)
+        ).first()
+        return claimed is not None
 
     def commit(self) -> None:
         self.connection.commit()
