@@ -57,7 +57,6 @@ class LiveRateProvider:
         timeout_s: float,
         max_staleness: timedelta,
         max_in_flight: int = 4,
-        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.client = client
         self.timeout_s = timeout_s
@@ -65,7 +64,6 @@ class LiveRateProvider:
         self._slots = threading.BoundedSemaphore(max_in_flight)
         self._cache: dict[tuple[str, str], Rate] = {}
         self._lock = threading.Lock()
-        self._clock = clock or (lambda: datetime.now(UTC))
 
     def fetch(self, base: str, quote: str, now: datetime) -> Rate:
         with self._lock:
@@ -73,8 +71,8 @@ class LiveRateProvider:
         if cached is not None and cached.is_fresh(now):
             return cached
         value = self._call(base, quote)
-        fetched = self._clock()
-        rate = Rate(base, quote, value, self.name, fetched, fetched, self.max_staleness)
+        # Stamped with the time the call started: never younger than it is.
+        rate = Rate(base, quote, value, self.name, now, now, self.max_staleness)
         with self._lock:
             self._cache[(base, quote)] = rate
         return rate

@@ -1,0 +1,307 @@
+"""FxService over real gRPC (port 0) on SQLite and PostgreSQL: rates, quotes, errors, idempotency, offers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import grpc
+import pytest
+import sqlalchemy as sa
+from google.type import money_pb2
+from xborder.payments.v1 import fx_service_pb2 as pb
+from xborder.payments.v1 import fx_service_pb2_grpc as pb_grpc
+
+from services.payments import bootstrap
+from services.payments.domain.spreads import SpreadRule
+from services.payments.service_layer import fx_handlers as fx
+from services.shared import codes
+from services.shared.context import ServiceContext
+from services.shared.grpc_server import serve
+from services.shared.money import from_proto
+from services.shared.settings import Settings
+from tests.fakes import RecordingBus
+from tests.servers import rejected
+
+
+class FakeClock:
+    """Starts at a fixed moment: 2026-12-01, months after the last ECB publication in data/ (2026-04-13)."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@dataclass
+class Fx:
+    context: ServiceContext
+    desk: fx.FxDesk
+    stub: Any
+    clock: FakeClock
+
+
+@pytest.fixture(scope="module")
+def fx_service(module_any_settings: Settings) -> Iterator[Fx]:
+    context = bootstrap.bootstrap(module_any_settings, RecordingBus())
+    context.import_reference_data()
+    clock = FakeClock()
+    desk = bootstrap.fx_desk(context, clock=clock)
+    server = serve(module_any_settings, [bootstrap.fx_registration(desk)], bootstrap.GRPC_SERVICES, port=0)
+    channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
+    fx.set_ops_rate(desk, "USD", "CNY", Decimal("7.1234"), 24 * 60, "test")
+    fx.set_ops_rate(desk, "USD", "JPY", Decimal("149.505"), 24 * 60, "test")
+    fx.set_ops_rate(desk, "USD", "KWD", Decimal("0.30745"), 24 * 60, "test")
+    try:
+        yield Fx(context, desk, pb_grpc.FxServiceStub(channel), clock)
+    finally:
+        channel.close()
+        server.stop(0)
+        context.close()
+
+
+def money(currency: str, amount: str) -> money_pb2.Money:
+    value = Decimal(amount)
+    units = int(value)
+    return money_pb2.Money(currency_code=currency, units=units, nanos=int((value - units) * 10**9))
+
+
+def quote_request(merchant: str, **fields: Any) -> pb.CreateQuoteRequest:
+    defaults: dict[str, Any] = {
+        "request_id": codes.generate("QT"),
+        "merchant_code": merchant,
+        "sell_currency": "USD",
+        "buy_currency": "CNY",
+        "sell_amount": money("USD", "1000"),
+        "lock_seconds": 60,
+    }
+    defaults.update(fields)
+    return pb.CreateQuoteRequest(**defaults)
+
+
+def rows(context: ServiceContext, table: str) -> int:
+    with context.engine.connect() as connection:
+        return int(connection.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+
+def test_a_quote_locks_the_executable_rate_and_prices_both_sides(fx_service: Fx) -> None:
+    merchant = codes.generate("MC")
+    quote = fx_service.stub.CreateQuote(quote_request(merchant)).quote
+    assert codes.parse(quote.code, entity_type="QT")
+    assert (quote.rate.source, quote.rate.reference_rate, quote.rate.spread_bps) == ("ops", "7.1234", 60)
+    assert quote.rate.rate == "7.080659600"
+    assert from_proto(quote.buy).amount == Decimal("7080.66")
+    assert from_proto(quote.spread).amount == Decimal("42.74")
+    assert quote.status == pb.QUOTE_STATUS_OPEN and quote.fixed_side == pb.FIXED_SIDE_SELL
+    assert quote.expires_at.ToDatetime(tzinfo=UTC) - quote.created_at.ToDatetime(tzinfo=UTC) == timedelta(seconds=60)
+    assert fx_service.stub.GetQuote(pb.GetQuoteRequest(code=quote.code)).quote == quote
+
+
+def test_a_longer_lock_and_the_merchant_tier_change_the_spread(fx_service: Fx) -> None:
+    merchant = codes.generate("MC")
+    day = fx_service.stub.CreateQuote(quote_request(merchant, lock_seconds=86_400)).quote
+    assert (day.rate.spread_bps, day.rate.lock_premium_bps) == (100, 40)
+    fx.set_merchant_tier(fx_service.desk, merchant, "ENTERPRISE")
+    minute = fx_service.stub.CreateQuote(quote_request(merchant)).quote
+    assert (minute.rate.tier, minute.rate.spread_bps) == ("ENTERPRISE", 25)
+    assert from_proto(minute.buy).amount > from_proto(day.buy).amount
+
+
+def test_ops_can_change_a_spread(fx_service: Fx) -> None:
+    fx.set_spread(fx_service.desk, SpreadRule("USD", "KWD", "STANDARD", 80))
+    rate = fx_service.stub.GetExecutableRate(
+        pb.GetExecutableRateRequest(sell_currency="USD", buy_currency="KWD", merchant_code=codes.generate("MC"))
+    ).rate
+    assert (rate.spread_bps, rate.source, rate.derivation) == (80, "ops", "entered by test")
+
+
+def test_jpy_and_kwd_quotes_carry_their_minor_units(fx_service: Fx) -> None:
+    merchant = codes.generate("MC")
+    yen = fx_service.stub.CreateQuote(
+        quote_request(merchant, buy_currency="JPY", sell_amount=money("USD", "100"))
+    ).quote
+    # 149.505 * (1 - 0.01) = 148.00995 per USD; 100 USD -> 14800.995 -> 14801 JPY, no decimals.
+    assert (yen.buy.units, yen.buy.nanos) == (14801, 0)
+    dinar = fx_service.stub.CreateQuote(
+        quote_request(merchant, buy_currency="KWD", sell_amount=None, buy_amount=money("KWD", "100.125"))
+    ).quote
+    assert dinar.fixed_side == pb.FIXED_SIDE_BUY
+    assert from_proto(dinar.buy).amount == Decimal("100.125")
+    sell = from_proto(dinar.sell).amount
+    assert sell == sell.quantize(Decimal("0.01"))
+    assert abs(sell - Decimal("100.125") / Decimal(dinar.rate.rate)) <= Decimal("0.005")
+
+
+def test_a_replayed_request_returns_the_first_quote_and_a_changed_one_is_refused(fx_service: Fx) -> None:
+    merchant = codes.generate("MC")
+    request = quote_request(merchant)
+    first = fx_service.stub.CreateQuote(request)
+    before = rows(fx_service.context, "fx_quotes")
+    fx_service.clock.advance(5)
+    assert fx_service.stub.CreateQuote(request) == first
+    assert rows(fx_service.context, "fx_quotes") == before
+    changed = pb.CreateQuoteRequest()
+    changed.CopyFrom(request)
+    changed.lock_seconds = 120
+    with pytest.raises(grpc.RpcError) as refused:
+        fx_service.stub.CreateQuote(changed)
+    assert rejected(refused.value)[:2] == (grpc.StatusCode.ALREADY_EXISTS, "IDEMPOTENCY_CONFLICT")
+    assert "request_id" in rejected(refused.value)[2]
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason", "field"),
+    [
+        ({"sell_currency": "XYZ", "sell_amount": money("XYZ", "1")}, "UNKNOWN_CURRENCY", "sell_currency"),
+        ({"buy_currency": "USD"}, "VALIDATION_FAILED", "buy_currency"),
+        ({"sell_amount": money("USD", "-5")}, "VALIDATION_FAILED", "sell_amount"),
+        ({"sell_amount": money("USD", "0")}, "VALIDATION_FAILED", "sell_amount"),
+        ({"sell_amount": money("USD", "10.001")}, "VALIDATION_FAILED", "sell_amount"),
+        (
+            {"buy_currency": "JPY", "sell_amount": None, "buy_amount": money("JPY", "100.5")},
+            "VALIDATION_FAILED",
+            "buy_amount",
+        ),
+        ({"sell_amount": money("CNY", "10")}, "VALIDATION_FAILED", "sell_amount.currency_code"),
+        ({"sell_amount": None}, "VALIDATION_FAILED", "sell_amount"),
+        ({"buy_amount": money("CNY", "10")}, "VALIDATION_FAILED", "sell_amount"),
+        ({"lock_seconds": 59}, "VALIDATION_FAILED", "lock_seconds"),
+        ({"lock_seconds": 86_401}, "VALIDATION_FAILED", "lock_seconds"),
+        ({"merchant_code": "MC123"}, "VALIDATION_FAILED", "merchant_code"),
+        ({"request_id": ""}, "VALIDATION_FAILED", "request_id"),
+    ],
+)
+def test_bad_quote_requests_name_the_field_and_store_nothing(
+    fx_service: Fx, fields: dict, reason: str, field: str
+) -> None:
+    before = rows(fx_service.context, "fx_quotes"), rows(fx_service.context, "idempotency_keys")
+    with pytest.raises(grpc.RpcError) as refused:
+        fx_service.stub.CreateQuote(quote_request(codes.generate("MC"), **fields))
+    status, got, violations = rejected(refused.value)
+    assert (status, got) == (grpc.StatusCode.INVALID_ARGUMENT, reason)
+    assert field in violations
+    assert (rows(fx_service.context, "fx_quotes"), rows(fx_service.context, "idempotency_keys")) == before
+
+
+def test_a_pair_without_a_fresh_rate_is_refused_by_name(fx_service: Fx) -> None:
+    # EUR/GBP: no ops rate; the ECB file in data/ ends 2026-04-13, far beyond the ECB staleness limit.
+    with pytest.raises(grpc.RpcError) as stale:
+        fx_service.stub.CreateQuote(
+            quote_request(codes.generate("MC"), sell_currency="EUR", buy_currency="GBP", sell_amount=money("EUR", "10"))
+        )
+    assert rejected(stale.value)[:2] == (grpc.StatusCode.UNAVAILABLE, "RATE_STALE")
+    assert "EUR/GBP" in stale.value.details() and "ecb: stale" in stale.value.details()
+    # A currency the ECB never quotes and ops never entered: unavailable.
+    with pytest.raises(grpc.RpcError) as missing:
+        fx_service.stub.CreateQuote(
+            quote_request(codes.generate("MC"), sell_currency="USD", buy_currency="XOF", sell_amount=money("USD", "10"))
+        )
+    assert rejected(missing.value)[:2] == (grpc.StatusCode.NOT_FOUND, "RATE_UNAVAILABLE")
+    assert "USD/XOF" in missing.value.details()
+
+
+def test_an_expired_ops_rate_is_never_used(fx_service: Fx) -> None:
+    fx.set_ops_rate(fx_service.desk, "USD", "SGD", Decimal("1.35"), 1, "test")
+    request = pb.GetExecutableRateRequest(sell_currency="USD", buy_currency="SGD", merchant_code=codes.generate("MC"))
+    assert fx_service.stub.GetExecutableRate(request).rate.reference_rate == "1.35"
+    fx_service.clock.advance(61)
+    with pytest.raises(grpc.RpcError) as stale:
+        fx_service.stub.GetExecutableRate(request)
+    assert rejected(stale.value)[1] == "RATE_STALE"
+    assert "ops: stale" in stale.value.details()
+
+
+def test_an_insurance_offer_is_priced_from_the_table_and_accepted_once_before_expiry(fx_service: Fx) -> None:
+    merchant = codes.generate("MC")
+    request = pb.CreateInsuranceQuoteRequest(
+        request_id=codes.generate("QT"),
+        merchant_code=merchant,
+        declared_value=money("USD", "10000"),
+        origin_country="CN",
+        destination_country="de",
+        goods_class="electronics",
+        lock_seconds=3600,
+    )
+    offer = fx_service.stub.CreateInsuranceQuote(request).offer
+    assert offer.kind == pb.OFFER_KIND_CARGO_INSURANCE
+    assert from_proto(offer.amount).amount == Decimal("56.25")  # 10000 * 0.45 % * 1.25 (intercontinental)
+    assert fx_service.stub.CreateInsuranceQuote(request).offer == offer
+    accept = pb.AcceptOfferRequest(request_id=codes.generate("QT"), code=offer.code, merchant_code=merchant)
+    accepted = fx_service.stub.AcceptOffer(accept).offer
+    assert accepted.status == pb.QUOTE_STATUS_ACCEPTED
+    assert fx_service.stub.AcceptOffer(accept).offer == accepted  # replay
+    again = pb.AcceptOfferRequest(request_id=codes.generate("QT"), code=offer.code, merchant_code=merchant)
+    with pytest.raises(grpc.RpcError) as used:
+        fx_service.stub.AcceptOffer(again)
+    assert rejected(used.value)[:2] == (grpc.StatusCode.FAILED_PRECONDITION, "QUOTE_USED")
+
+
+def test_an_expired_offer_cannot_be_accepted(fx_service: Fx) -> None:
+    merchant = codes.generate("MC")
+    offer = fx_service.stub.CreateInsuranceQuote(
+        pb.CreateInsuranceQuoteRequest(
+            request_id=codes.generate("QT"),
+            merchant_code=merchant,
+            declared_value=money("JPY", "5000"),
+            origin_country="CN",
+            destination_country="JP",
+            goods_class="GENERAL",
+            lock_seconds=60,
+        )
+    ).offer
+    assert from_proto(offer.amount).amount == Decimal("700")  # the JPY minimum premium
+    fx_service.clock.advance(60)
+    assert fx_service.stub.GetOffer(pb.GetOfferRequest(code=offer.code)).offer.status == pb.QUOTE_STATUS_EXPIRED
+    with pytest.raises(grpc.RpcError) as expired:
+        fx_service.stub.AcceptOffer(
+            pb.AcceptOfferRequest(request_id=codes.generate("QT"), code=offer.code, merchant_code=merchant)
+        )
+    assert rejected(expired.value)[:2] == (grpc.StatusCode.FAILED_PRECONDITION, "QUOTE_EXPIRED")
+
+
+def test_bad_insurance_requests_name_every_field(fx_service: Fx) -> None:
+    with pytest.raises(grpc.RpcError) as refused:
+        fx_service.stub.CreateInsuranceQuote(
+            pb.CreateInsuranceQuoteRequest(
+                request_id="x",
+                merchant_code=codes.generate("MC"),
+                declared_value=money("USD", "-1"),
+                origin_country="CHN",
+                destination_country="QQ",
+                goods_class="LIVESTOCK",
+            )
+        )
+    assert {"declared_value", "origin_country", "goods_class"} <= set(rejected(refused.value)[2])
+    with pytest.raises(grpc.RpcError) as unknown_country:
+        fx_service.stub.CreateInsuranceQuote(
+            pb.CreateInsuranceQuoteRequest(
+                request_id="y",
+                merchant_code=codes.generate("MC"),
+                declared_value=money("USD", "10"),
+                origin_country="CN",
+                destination_country="QQ",
+                goods_class="GENERAL",
+            )
+        )
+    assert "destination_country" in rejected(unknown_country.value)[2]
+
+
+def test_the_refresh_records_fresh_rates_and_reports_the_rest(fx_service: Fx) -> None:
+    event = fx.refresh_rates(fx_service.desk, ("USD/CNY", "USD/XOF"))
+    assert [(r.base, r.quote, r.source) for r in event.rates] == [("USD", "CNY", "ops")]
+    assert len(event.failures) == 1 and event.failures[0].startswith("USD/XOF: ")
+    with fx_service.context.engine.connect() as connection:
+        outbox = connection.execute(
+            sa.text("SELECT event_type FROM outbox WHERE event_id = :id"), {"id": event.event_id}
+        ).scalar_one()
+        snapshot = connection.execute(
+            sa.text("SELECT rate FROM fx_rate_snapshots WHERE base='USD' AND quote='CNY'")
+        ).scalar_one()
+    assert (outbox, snapshot) == ("rates_updated", "7.1234")
