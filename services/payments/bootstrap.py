@@ -35,7 +35,7 @@ from services.payments.service_layer.handlers import ReferenceData
 from services.shared.bus import EventBus
 from services.shared.clock import utcnow
 from services.shared.context import ServiceContext, build_context
-from services.shared.errors import RateUnavailable, UnknownCurrency
+from services.shared.errors import RateUnavailable, ReferenceDataMissing, UnknownCurrency
 from services.shared.idempotency import IdempotencyStore
 from services.shared.settings import Settings
 
@@ -92,7 +92,7 @@ def rate_chain(context: ServiceContext, *, live_client: CurrencyRatesLike | None
     def ecb_latest(base: str, quote: str) -> tuple[Decimal, date, str]:
         try:
             found = handlers.get_reference_rate(refs, handlers.RateQuery(base, quote, None))
-        except (RateUnavailable, UnknownCurrency) as missing:
+        except (RateUnavailable, UnknownCurrency, ReferenceDataMissing) as missing:
             raise RateMissing(missing.message) from None
         return found.rate, found.rate_date, found.derivation
 
