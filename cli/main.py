@@ -9,12 +9,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from cli.rates import app as rates_app
 from services.registry import SERVICES
 from services.shared.errors import ConfigurationError
 from services.shared.settings import Settings
 
 app = typer.Typer(help="Operate the xborder platform.", no_args_is_help=True, add_completion=False)
 console = Console()
+app.add_typer(rates_app, name="rates")  # payments-fx: FX rates, spreads, tiers
 
 
 def _settings() -> Settings:

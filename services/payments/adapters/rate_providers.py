@@ -6,7 +6,7 @@
   Its `get_rate` does not return the publication date the API sends, so a live rate's `as_of` is the time we
   fetched it (flagged in docs/fx.md).
 - `ecb`: the ECB reference table already imported into payments (latest publication, 16:00 CET).
-- `ops`: rates entered by operations (`xborder fx rate set USD CNY 7.1234 --valid-minutes 60`).
+- `ops`: rates entered by operations (`xborder rates set USD CNY 7.1234 --valid-minutes 60`).
 
 The chain returns the first fresh rate. When none is fresh it says why for every provider: RATE_STALE when
 some provider had only a stale rate, RATE_UNAVAILABLE when none had any.

@@ -6,7 +6,7 @@ sells `base` for `quote` receives `reference * (1 - bps / 10_000)` units of quot
 A longer quote lock costs a wider spread (the platform carries the market risk until the lock ends), as
 Airwallex and Nium price their locked rates (DOMAIN.md: quote locks from 1 minute to 24 hours). The tier
 table and the lock ladder below are platform defaults set by the business, not figures from a source: ops
-change the table with `xborder fx spread set` (docs/fx.md).
+change the table with `xborder rates spread` (docs/fx.md).
 """
 
 from __future__ import annotations

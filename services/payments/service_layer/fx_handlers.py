@@ -147,7 +147,7 @@ def price_pair(desk: FxDesk, uow: UnitOfWork, sell: str, buy: str, merchant_code
         base_bps = spreads.base_spread_bps(repo.rules(), sell, buy, tier)
     except KeyError:
         raise RateUnavailable(
-            f"no spread is configured for {sell}/{buy} and tier {tier}; ops set one with `xborder fx spread set`",
+            f"no spread is configured for {sell}/{buy} and tier {tier}; ops set one with `xborder rates spread`",
             metadata={"pair": f"{sell}/{buy}", "tier": tier},
         ) from None
     premium = spreads.lock_premium_bps(lock_seconds)
@@ -161,7 +161,7 @@ def get_executable_rate(desk: FxDesk, sell: str, buy: str, merchant_code: str, l
 
 
 def set_ops_rate(desk: FxDesk, base: str, quote: str, rate: Decimal, valid_minutes: int, entered_by: str) -> Rate:
-    """Record an ops rate valid from now for `valid_minutes` (the CLI's `xborder fx rate set`)."""
+    """Record an ops rate valid from now for `valid_minutes` (the CLI's `xborder rates set`)."""
     now = desk.clock()
     with desk.uow_factory() as uow:
         repo = OpsRateRepository(uow.connection)
