@@ -109,7 +109,7 @@ def show(
 def set_spread(
     sell: str = typer.Argument(..., help="Currency sold, or * for any."),
     buy: str = typer.Argument(..., help="Currency bought, or * for any."),
-    tier: str = typer.Argument(..., help="Merchant tier: STANDARD, GROWTH or ENTERPRISE."),
+    tier: str = typer.Argument(..., help="Merchant tier: STANDARD, PLUS or ENTERPRISE."),
     bps: int = typer.Argument(..., help="Spread in basis points (before the lock premium)."),
 ) -> None:
     """Set the spread for a pair and tier (the most specific rule wins)."""
@@ -150,7 +150,7 @@ def list_spreads() -> None:
 @app.command("tier")
 def set_tier(
     merchant_code: str = typer.Argument(..., help="The merchant's unified code (type MC)."),
-    tier: str = typer.Argument(..., help="STANDARD, GROWTH or ENTERPRISE."),
+    tier: str = typer.Argument(..., help="STANDARD, PLUS or ENTERPRISE."),
 ) -> None:
     """Put a merchant in a spread tier."""
     from services.payments.domain import spreads

@@ -123,7 +123,7 @@ def fx_desk(
         chain or rate_chain(context),
         IdempotencyStore(IDEMPOTENCY_KEYS),
         clock,
-        ledger or LedgerConversions(),
+        ledger or LedgerConversions(clock),
         history or LedgerSettledHistory(),
         refresh_pairs=context.settings.fx_refresh_pairs,
     )

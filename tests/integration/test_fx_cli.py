@@ -54,7 +54,7 @@ def test_a_pair_without_a_rate_says_why(env: None) -> None:
         (("rates", "set", "USD", "CNY", "7", "--valid-minutes", "0"), "--valid-minutes"),
         (("rates", "spread", "USD", "CNY", "GOLD", "50"), "TIER"),
         (("rates", "spread", "USD", "CNY", "STANDARD", "3000"), "BPS"),
-        (("rates", "tier", "MC123", "GROWTH"), "MERCHANT_CODE"),
+        (("rates", "tier", "MC123", "PLUS"), "MERCHANT_CODE"),
     ],
 )
 def test_bad_input_names_the_argument(env: None, args: tuple[str, ...], named: str) -> None:
@@ -66,10 +66,10 @@ def test_bad_input_names_the_argument(env: None, args: tuple[str, ...], named: s
 def test_spreads_and_tiers_are_editable(env: None) -> None:
     code, out = run("rates", "spreads")
     assert code == 0 and "ENTERPRISE" in out and "lock premium" in out
-    code, out = run("rates", "spread", "USD", "JPY", "growth", "55")
+    code, out = run("rates", "spread", "USD", "JPY", "plus", "55")
     assert code == 0, out
     code, out = run("rates", "spreads")
-    assert "GROWTH" in out and "55" in out
+    assert "PLUS" in out and "55" in out
     merchant = codes.generate("MC")
     code, out = run("rates", "tier", merchant.lower(), "enterprise")
     assert code == 0 and f"{merchant}: tier ENTERPRISE" in out

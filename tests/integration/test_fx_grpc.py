@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,14 +17,18 @@ from xborder.payments.v1 import fx_service_pb2 as pb
 from xborder.payments.v1 import fx_service_pb2_grpc as pb_grpc
 
 from services.payments import bootstrap
+from services.payments.adapters.ledger_tables import collections
+from services.payments.domain.ledger import PLATFORM, AccountKind
 from services.payments.domain.spreads import SpreadRule
 from services.payments.service_layer import fx_handlers as fx
+from services.payments.service_layer import ledger_handlers as lh
 from services.shared import codes
 from services.shared.context import ServiceContext
 from services.shared.grpc_server import serve
 from services.shared.money import from_proto
 from services.shared.settings import Settings
 from tests.fakes import RecordingBus
+from tests.ledger_support import Wallets, balance, fund, transfer_count, wallets
 from tests.servers import rejected
 
 
@@ -305,3 +310,164 @@ def test_the_refresh_records_fresh_rates_and_reports_the_rest(fx_service: Fx) ->
             sa.text("SELECT rate FROM fx_rate_snapshots WHERE base='USD' AND quote='CNY'")
         ).scalar_one()
     assert (outbox, snapshot) == ("rates_updated", "7.1234")
+
+
+# ---- conversion through the ledger ----
+
+
+def funded_merchant(fx_service: Fx, currency: str, amount: str) -> tuple[str, Wallets]:
+    w = wallets(fx_service.context, currency)
+    fund(fx_service.context, w, amount)
+    return w.merchant, w
+
+
+def account_of(fx_service: Fx, owner: str, kind: AccountKind, currency: str):
+    found = lh.list_accounts(fx_service.context.uow, owner=owner, kind=kind, currency=currency)
+    return found[0] if found else None
+
+
+def test_converting_a_quote_posts_both_legs_and_the_spread_once(fx_service: Fx) -> None:
+    merchant, usd = funded_merchant(fx_service, "USD", "5000.00")
+    quote = fx_service.stub.CreateQuote(quote_request(merchant)).quote  # 1000 USD -> 7080.66 CNY, spread 42.74
+    liquidity_before = account_of(fx_service, PLATFORM, AccountKind.FX_LIQUIDITY, "CNY")
+    fees_before = account_of(fx_service, PLATFORM, AccountKind.FEES, "CNY")
+    request = pb.ConvertQuoteRequest(request_id=codes.generate("QT"), code=quote.code, merchant_code=merchant)
+    conversion = fx_service.stub.ConvertQuote(request).conversion
+    assert [p.purpose for p in conversion.postings] == ["fx_sell_leg", "fx_buy_leg", "fx_spread"]
+    assert [from_proto(p.amount).amount for p in conversion.postings] == [
+        Decimal("1000.00"),
+        Decimal("7080.66"),
+        Decimal("42.74"),
+    ]
+    assert balance(fx_service.context, usd.available.code).posted.amount == Decimal("4000.00")
+    cny_wallet = account_of(fx_service, merchant, AccountKind.MERCHANT_AVAILABLE, "CNY")
+    assert cny_wallet.posted.amount == Decimal("7080.66")
+    liquidity = account_of(fx_service, PLATFORM, AccountKind.FX_LIQUIDITY, "CNY")
+    fees = account_of(fx_service, PLATFORM, AccountKind.FEES, "CNY")
+    paid_out = liquidity.balances.debits_posted - (liquidity_before.balances.debits_posted if liquidity_before else 0)
+    earned = fees.balances.credits_posted - (fees_before.balances.credits_posted if fees_before else 0)
+    assert (paid_out, earned) == (708066 + 4274, 4274)
+    assert lh.verify_ledger(fx_service.context.uow).ok
+
+    # A replay returns the first conversion; another request for the same quote is refused; nothing moves.
+    assert fx_service.stub.ConvertQuote(request).conversion == conversion
+    again = pb.ConvertQuoteRequest(request_id=codes.generate("QT"), code=quote.code, merchant_code=merchant)
+    with pytest.raises(grpc.RpcError) as used:
+        fx_service.stub.ConvertQuote(again)
+    assert rejected(used.value)[:2] == (grpc.StatusCode.FAILED_PRECONDITION, "QUOTE_USED")
+    assert balance(fx_service.context, usd.available.code).posted.amount == Decimal("4000.00")
+    read = fx_service.stub.GetQuote(pb.GetQuoteRequest(code=quote.code)).quote
+    assert (read.status, read.conversion_code) == (pb.QUOTE_STATUS_CONVERTED, conversion.code)
+    with fx_service.context.engine.connect() as connection:
+        emitted = connection.execute(
+            sa.text("SELECT count(*) FROM outbox WHERE event_type = 'fx_conversion_completed' AND payload LIKE :c"),
+            {"c": f"%{conversion.code}%"},
+        ).scalar_one()
+    assert emitted == 1
+
+
+def test_an_expired_quote_cannot_be_converted_and_the_ledger_is_untouched(fx_service: Fx) -> None:
+    merchant, usd = funded_merchant(fx_service, "USD", "2000.00")
+    quote = fx_service.stub.CreateQuote(quote_request(merchant)).quote
+    fx_service.clock.advance(60)
+    transfers = transfer_count(fx_service.context)
+    with pytest.raises(grpc.RpcError) as expired:
+        fx_service.stub.ConvertQuote(
+            pb.ConvertQuoteRequest(request_id=codes.generate("QT"), code=quote.code, merchant_code=merchant)
+        )
+    assert rejected(expired.value)[:2] == (grpc.StatusCode.FAILED_PRECONDITION, "QUOTE_EXPIRED")
+    assert transfer_count(fx_service.context) == transfers
+    assert balance(fx_service.context, usd.available.code).posted.amount == Decimal("2000.00")
+    assert fx_service.stub.GetQuote(pb.GetQuoteRequest(code=quote.code)).quote.status == pb.QUOTE_STATUS_EXPIRED
+
+
+def test_insufficient_balance_is_refused_and_the_quote_stays_usable(fx_service: Fx) -> None:
+    merchant, usd = funded_merchant(fx_service, "USD", "999.99")
+    quote = fx_service.stub.CreateQuote(quote_request(merchant, lock_seconds=600)).quote
+    transfers = transfer_count(fx_service.context)
+    request = pb.ConvertQuoteRequest(request_id=codes.generate("QT"), code=quote.code, merchant_code=merchant)
+    with pytest.raises(grpc.RpcError) as poor:
+        fx_service.stub.ConvertQuote(request)
+    assert rejected(poor.value)[:2] == (grpc.StatusCode.FAILED_PRECONDITION, "INSUFFICIENT_FUNDS")
+    assert transfer_count(fx_service.context) == transfers
+    assert fx_service.stub.GetQuote(pb.GetQuoteRequest(code=quote.code)).quote.status == pb.QUOTE_STATUS_OPEN
+    fund(fx_service.context, usd, "0.01")
+    # The failed attempt stored no answer: the same request now succeeds.
+    assert fx_service.stub.ConvertQuote(request).conversion.quote_code == quote.code
+    assert balance(fx_service.context, usd.available.code).posted.amount == Decimal("0.00")
+
+
+def test_only_the_quotes_merchant_can_convert_it(fx_service: Fx) -> None:
+    merchant, _ = funded_merchant(fx_service, "USD", "2000.00")
+    quote = fx_service.stub.CreateQuote(quote_request(merchant)).quote
+    with pytest.raises(grpc.RpcError) as other:
+        fx_service.stub.ConvertQuote(
+            pb.ConvertQuoteRequest(request_id=codes.generate("QT"), code=quote.code, merchant_code=codes.generate("MC"))
+        )
+    assert rejected(other.value)[:2] == (grpc.StatusCode.NOT_FOUND, "NOT_FOUND")
+
+
+def test_concurrent_conversions_of_one_quote_post_once(fx_service: Fx) -> None:
+    merchant, usd = funded_merchant(fx_service, "USD", "10000.00")
+    quote = fx_service.stub.CreateQuote(quote_request(merchant, lock_seconds=600)).quote
+    outcomes: list[str] = []
+
+    def convert() -> None:
+        try:
+            fx_service.stub.ConvertQuote(
+                pb.ConvertQuoteRequest(request_id=codes.generate("QT"), code=quote.code, merchant_code=merchant),
+                timeout=30,
+            )
+            outcomes.append("converted")
+        except grpc.RpcError as error:
+            outcomes.append(rejected(error)[1] or "?")
+
+    threads = [threading.Thread(target=convert) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["QUOTE_USED"] * 5 + ["converted"]
+    assert balance(fx_service.context, usd.available.code).posted.amount == Decimal("9000.00")
+    assert lh.verify_ledger(fx_service.context.uow).ok
+
+
+def test_a_financing_offer_is_a_share_of_the_settled_volume(fx_service: Fx) -> None:
+    merchant = codes.generate("MC")
+    now = fx_service.clock.now
+    with fx_service.context.uow() as uow:
+        for days_ago, gross, refunded in ((5, 60_000_00, 0), (40, 50_000_00, 10_000_00), (120, 99_999_00, 0)):
+            uow.connection.execute(
+                collections.insert().values(
+                    code=codes.generate("PY"),
+                    merchant=merchant,
+                    partner="TESTPSP",
+                    partner_ref=codes.generate("PY"),
+                    method="CARD",
+                    currency="USD",
+                    gross_minor=gross,
+                    partner_fee_minor=0,
+                    pending_minor=0,
+                    refunded_minor=refunded,
+                    status="SETTLED",
+                    collected_txn=codes.generate("PY"),
+                    created_at=now - timedelta(days=days_ago + 1),
+                    settled_at=now - timedelta(days=days_ago),
+                )
+            )
+        uow.commit()
+    request = pb.CreateFinancingOfferRequest(request_id=codes.generate("QT"), merchant_code=merchant, currency="USD")
+    offer = fx_service.stub.CreateFinancingOffer(request).offer
+    # Trailing 90 days: 60,000 + (50,000 - 10,000) = 100,000 USD settled; 30 % of it. The 120-day-old one is out.
+    assert from_proto(offer.basis).amount == Decimal("100000.00")
+    assert from_proto(offer.amount).amount == Decimal("30000.00")
+    assert offer.kind == pb.OFFER_KIND_TRADE_FINANCING
+    assert fx_service.stub.CreateFinancingOffer(request).offer == offer
+    with pytest.raises(grpc.RpcError) as none:
+        fx_service.stub.CreateFinancingOffer(
+            pb.CreateFinancingOfferRequest(
+                request_id=codes.generate("QT"), merchant_code=codes.generate("MC"), currency="USD"
+            )
+        )
+    assert rejected(none.value)[0] == grpc.StatusCode.NOT_FOUND
+    assert "no settled collections" in none.value.details()

@@ -23,7 +23,7 @@ def test_the_most_specific_rule_for_the_tier_applies() -> None:
     assert base_spread_bps(DEFAULT_SPREADS, "USD", "CNY", "STANDARD") == 60
     assert base_spread_bps(DEFAULT_SPREADS, "USD", "CNY", "ENTERPRISE") == 25
     assert base_spread_bps(DEFAULT_SPREADS, "USD", "JPY", "STANDARD") == 100  # no corridor rule: any/any
-    assert base_spread_bps(DEFAULT_SPREADS, "USD", "JPY", "GROWTH") == 70
+    assert base_spread_bps(DEFAULT_SPREADS, "USD", "JPY", "PLUS") == 70
     one_sided = [*DEFAULT_SPREADS, SpreadRule("*", "KWD", "STANDARD", 150)]
     assert base_spread_bps(one_sided, "USD", "KWD", "STANDARD") == 150
     with pytest.raises(KeyError):

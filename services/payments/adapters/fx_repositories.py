@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from services.payments.adapters.fx_tables import (
-    merchant_tiers,
     ops_rates,
     quotes,
     rate_snapshots,
@@ -20,6 +19,7 @@ from services.payments.adapters.fx_tables import (
     vas_countries,
     vas_offers,
 )
+from services.payments.adapters.ledger_tables import merchant_tiers
 from services.payments.domain.fx_rates import Rate
 from services.payments.domain.spreads import SpreadRule
 from services.payments.domain.vas import Place
@@ -80,16 +80,18 @@ class SpreadRepository:
                 spreads.insert().values(sell=rule.sell, buy=rule.buy, tier=rule.tier, bps=rule.bps, updated_at=now)
             )
 
+    # One tier per merchant for the whole service: the ledger's fee schedules and these spreads read the
+    # same `merchant_tiers` table (payments_0002).
     def tier_of(self, merchant_code: str) -> str | None:
         return self.connection.execute(
-            sa.select(merchant_tiers.c.tier).where(merchant_tiers.c.merchant_code == merchant_code)
+            sa.select(merchant_tiers.c.tier).where(merchant_tiers.c.merchant == merchant_code)
         ).scalar()
 
     def set_tier(self, merchant_code: str, tier: str, now: datetime) -> None:
-        where = merchant_tiers.c.merchant_code == merchant_code
+        where = merchant_tiers.c.merchant == merchant_code
         if self.connection.execute(merchant_tiers.update().where(where).values(tier=tier, updated_at=now)).rowcount:
             return
-        self.connection.execute(merchant_tiers.insert().values(merchant_code=merchant_code, tier=tier, updated_at=now))
+        self.connection.execute(merchant_tiers.insert().values(merchant=merchant_code, tier=tier, updated_at=now))
 
 
 @dataclass(frozen=True)
@@ -142,16 +144,17 @@ class QuoteRepository:
         data["rate"] = Decimal(data["rate"])
         return QuoteRecord(**data)
 
-    def mark_converted(self, code: str, conversion_code: str, ledger_reference: str, now: datetime) -> bool:
+    def mark_converted(self, code: str, conversion_code: str, now: datetime) -> bool:
         """OPEN -> CONVERTED, once: False when another request got there first."""
         result = self.connection.execute(
             quotes.update()
             .where(quotes.c.code == code, quotes.c.status == "OPEN")
-            .values(
-                status="CONVERTED", conversion_code=conversion_code, ledger_reference=ledger_reference, converted_at=now
-            )
+            .values(status="CONVERTED", conversion_code=conversion_code, converted_at=now)
         )
         return result.rowcount == 1
+
+    def record_ledger_transaction(self, code: str, transaction: str) -> None:
+        self.connection.execute(quotes.update().where(quotes.c.code == code).values(ledger_reference=transaction))
 
 
 class SnapshotRepository:

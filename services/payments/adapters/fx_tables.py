@@ -34,14 +34,6 @@ spreads = sa.Table(
     sa.Column("updated_at", UtcDateTime, nullable=False),
 )
 
-merchant_tiers = sa.Table(
-    "fx_merchant_tiers",
-    metadata,
-    sa.Column("merchant_code", sa.String(18), primary_key=True),
-    sa.Column("tier", sa.String(20), nullable=False),
-    sa.Column("updated_at", UtcDateTime, nullable=False),
-)
-
 quotes = sa.Table(
     "fx_quotes",
     metadata,

@@ -21,7 +21,7 @@ BPS = Decimal(10_000)
 ANY = "*"
 MIN_LOCK_SECONDS = 60
 MAX_LOCK_SECONDS = 86_400
-TIERS = ("STANDARD", "GROWTH", "ENTERPRISE")
+TIERS = ("STANDARD", "PLUS", "ENTERPRISE")
 DEFAULT_TIER = "STANDARD"
 MAX_SPREAD_BPS = 2_000  # 20 %: anything wider is a typo, not a price
 
@@ -42,14 +42,14 @@ class SpreadRule:
 DEFAULT_SPREADS: tuple[SpreadRule, ...] = (
     # Any pair: the fallback every lookup ends on.
     SpreadRule(ANY, ANY, "STANDARD", 100),
-    SpreadRule(ANY, ANY, "GROWTH", 70),
+    SpreadRule(ANY, ANY, "PLUS", 70),
     SpreadRule(ANY, ANY, "ENTERPRISE", 40),
     # The corridors the platform's merchants convert most (CNY against the settlement majors): tighter.
     *(
         SpreadRule(sell, buy, tier, bps)
         for a, b in (("USD", "CNY"), ("EUR", "CNY"), ("GBP", "CNY"), ("HKD", "CNY"), ("EUR", "USD"))
         for sell, buy in ((a, b), (b, a))
-        for tier, bps in (("STANDARD", 60), ("GROWTH", 40), ("ENTERPRISE", 25))
+        for tier, bps in (("STANDARD", 60), ("PLUS", 40), ("ENTERPRISE", 25))
     ),
 )
 

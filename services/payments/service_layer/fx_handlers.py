@@ -8,7 +8,7 @@ another payload is refused. A concurrent duplicate loses on the key's primary ke
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -28,6 +28,7 @@ from services.payments.adapters.fx_repositories import (
     SnapshotRepository,
     SpreadRepository,
 )
+from services.payments.adapters.ledger_repository import LedgerRepository
 from services.payments.adapters.rate_providers import NoFreshRate, RateChain
 from services.payments.domain import quotes as q
 from services.payments.domain import spreads, vas
@@ -69,7 +70,15 @@ class ConversionLedger(Protocol):
     """Posts a conversion's linked transfers in the caller's unit of work (all of them or none)."""
 
     def post_conversion(
-        self, uow: UnitOfWork, *, reference: str, merchant_code: str, sell: Money, buy: Money, spread: Money
+        self,
+        uow: UnitOfWork,
+        *,
+        reference: str,
+        merchant_code: str,
+        sell: Money,
+        buy: Money,
+        spread: Money,
+        metadata: Mapping[str, str],
     ) -> PostedConversion: ...
 
 
@@ -315,6 +324,8 @@ def convert_quote(desk: FxDesk, command: ConvertCommand) -> pb.ConvertQuoteRespo
     """
 
     def work(uow: UnitOfWork) -> pb.ConvertQuoteResponse:
+        # SQLite: take the write lock before reading the quote, as the ledger does before reading balances.
+        LedgerRepository(uow.connection).begin_write()
         repo = QuoteRepository(uow.connection)
         record = repo.get(command.code, for_update=True)
         if record is None or record.merchant_code != command.merchant_code:
@@ -322,14 +333,26 @@ def convert_quote(desk: FxDesk, command: ConvertCommand) -> pb.ConvertQuoteRespo
         now = desk.clock()
         check_usable(record.code, record.status, record.expires_at, now)
         conversion_code = codes.generate("PY", desk.zone, at=now)
-        if not repo.mark_converted(record.code, conversion_code, conversion_code, now):
+        if not repo.mark_converted(record.code, conversion_code, now):
             raise QuoteUsed(f"{record.code} was already converted", metadata={"code": record.code})
         sell = Money.from_minor(record.sell_minor, record.sell_currency)
         buy = Money.from_minor(record.buy_minor, record.buy_currency)
         spread = Money.from_minor(record.spread_minor, record.buy_currency)
         posted = desk.ledger.post_conversion(
-            uow, reference=conversion_code, merchant_code=record.merchant_code, sell=sell, buy=buy, spread=spread
+            uow,
+            reference=conversion_code,
+            merchant_code=record.merchant_code,
+            sell=sell,
+            buy=buy,
+            spread=spread,
+            metadata={
+                "quote": record.code,
+                "reference_rate": format(record.reference_rate, "f"),
+                "rate": format(record.rate, "f"),
+                "spread_bps": str(record.spread_bps),
+            },
         )
+        repo.record_ledger_transaction(record.code, posted.transaction)
         conversion = pb.Conversion(
             code=conversion_code,
             quote_code=record.code,

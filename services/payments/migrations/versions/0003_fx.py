@@ -1,7 +1,7 @@
-"""FX: ops-entered rates, spreads and merchant tiers, locked quotes, rate snapshots, value-added offers.
+"""FX: ops-entered rates, spreads (by the merchant tiers of payments_0002), locked quotes, rate snapshots, value-added offers.
 
 Revision ID: payments_0003
-Revises: payments_0001b
+Revises: payments_0002
 Create Date: 2026-12-01
 """
 
@@ -11,17 +11,17 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "payments_0003"
-down_revision = "payments_0001b"
+down_revision = "payments_0002"
 branch_labels = None
 depends_on = None
 
 # The spread defaults of services/payments/domain/spreads.py at the time of this revision (frozen here:
 # a later change to the defaults is a migration of its own, or an ops edit).
-_DEFAULT_SPREADS = [("*", "*", "STANDARD", 100), ("*", "*", "GROWTH", 70), ("*", "*", "ENTERPRISE", 40)] + [
+_DEFAULT_SPREADS = [("*", "*", "STANDARD", 100), ("*", "*", "PLUS", 70), ("*", "*", "ENTERPRISE", 40)] + [
     (sell, buy, tier, bps)
     for a, b in (("USD", "CNY"), ("EUR", "CNY"), ("GBP", "CNY"), ("HKD", "CNY"), ("EUR", "USD"))
     for sell, buy in ((a, b), (b, a))
-    for tier, bps in (("STANDARD", 60), ("GROWTH", 40), ("ENTERPRISE", 25))
+    for tier, bps in (("STANDARD", 60), ("PLUS", 40), ("ENTERPRISE", 25))
 ]
 
 
@@ -50,12 +50,6 @@ def upgrade() -> None:
     op.bulk_insert(
         spreads,
         [{"sell": s, "buy": b, "tier": t, "bps": bps, "updated_at": now} for s, b, t, bps in _DEFAULT_SPREADS],
-    )
-    op.create_table(
-        "fx_merchant_tiers",
-        sa.Column("merchant_code", sa.String(18), primary_key=True),
-        sa.Column("tier", sa.String(20), nullable=False),
-        sa.Column("updated_at", tz, nullable=False),
     )
     op.create_table(
         "fx_quotes",
@@ -123,6 +117,5 @@ def downgrade() -> None:
     op.drop_table("vas_offers")
     op.drop_table("fx_rate_snapshots")
     op.drop_table("fx_quotes")
-    op.drop_table("fx_merchant_tiers")
     op.drop_table("fx_spreads")
     op.drop_table("fx_ops_rates")
