@@ -159,6 +159,11 @@ def test_a_replayed_request_returns_the_first_quote_and_a_changed_one_is_refused
         fx_service.stub.CreateQuote(changed)
     assert rejected(refused.value)[:2] == (grpc.StatusCode.ALREADY_EXISTS, "IDEMPOTENCY_CONFLICT")
     assert "request_id" in rejected(refused.value)[2]
+    # Keys are per merchant: another merchant's identical key is another request.
+    other = pb.CreateQuoteRequest()
+    other.CopyFrom(request)
+    other.merchant_code = codes.generate("MC")
+    assert fx_service.stub.CreateQuote(other).quote.code != first.quote.code
 
 
 @pytest.mark.parametrize(

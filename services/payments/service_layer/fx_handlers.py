@@ -107,7 +107,10 @@ class FxDesk:
 def idempotent(
     desk: FxDesk, scope: str, key: str, fp: str, response_type: type[R], work: Callable[[UnitOfWork], R]
 ) -> R:
-    """Run `work` once per (scope, key): replay the stored response, or do it and remember it in one commit."""
+    """Run `work` once per (scope, key): replay the stored response, or do it and remember it in one commit.
+
+    Scopes carry the merchant code, so each merchant has its own key space (as Stripe keys are per account).
+    """
     for attempt in (1, 2):
         try:
             with desk.uow_factory() as uow:
@@ -288,7 +291,14 @@ def create_quote(desk: FxDesk, command: QuoteCommand) -> pb.CreateQuoteResponse:
         QuoteRepository(uow.connection).add(record)
         return pb.CreateQuoteResponse(quote=views.quote(record, now))
 
-    return idempotent(desk, "fx.create_quote", command.request_id, command.fingerprint, pb.CreateQuoteResponse, work)
+    return idempotent(
+        desk,
+        f"fx.create_quote:{command.merchant_code}",
+        command.request_id,
+        command.fingerprint,
+        pb.CreateQuoteResponse,
+        work,
+    )
 
 
 def get_quote(desk: FxDesk, code: str) -> pb.Quote:
@@ -385,7 +395,14 @@ def convert_quote(desk: FxDesk, command: ConvertCommand) -> pb.ConvertQuoteRespo
         )
         return pb.ConvertQuoteResponse(conversion=conversion)
 
-    return idempotent(desk, "fx.convert_quote", command.request_id, command.fingerprint, pb.ConvertQuoteResponse, work)
+    return idempotent(
+        desk,
+        f"fx.convert_quote:{command.merchant_code}",
+        command.request_id,
+        command.fingerprint,
+        pb.ConvertQuoteResponse,
+        work,
+    )
 
 
 # ---- value-added offers ----
@@ -460,7 +477,7 @@ def create_insurance_quote(desk: FxDesk, command: InsuranceCommand) -> pb.Create
 
     return idempotent(
         desk,
-        "vas.create_insurance_quote",
+        f"vas.create_insurance_quote:{command.merchant_code}",
         command.request_id,
         command.fingerprint,
         pb.CreateInsuranceQuoteResponse,
@@ -506,7 +523,7 @@ def create_financing_offer(desk: FxDesk, command: FinancingCommand) -> pb.Create
 
     return idempotent(
         desk,
-        "vas.create_financing_offer",
+        f"vas.create_financing_offer:{command.merchant_code}",
         command.request_id,
         command.fingerprint,
         pb.CreateFinancingOfferResponse,
@@ -551,4 +568,11 @@ def accept_offer(desk: FxDesk, command: AcceptCommand) -> pb.AcceptOfferResponse
         )
         return pb.AcceptOfferResponse(offer=views.offer(accepted, now))
 
-    return idempotent(desk, "vas.accept_offer", command.request_id, command.fingerprint, pb.AcceptOfferResponse, work)
+    return idempotent(
+        desk,
+        f"vas.accept_offer:{command.merchant_code}",
+        command.request_id,
+        command.fingerprint,
+        pb.AcceptOfferResponse,
+        work,
+    )
