@@ -18,6 +18,7 @@ from services.payments.service_layer import fx_handlers as fx
 from services.shared import codes
 from services.shared.settings import Settings
 from tests.e2e.stack import Stack, start_stack, unused_port
+from tests.ledger_support import balance, fund, wallets
 
 
 @pytest.fixture(scope="module")
@@ -145,3 +146,54 @@ def test_an_insurance_offer_over_rest_is_accepted_once(gateway: httpx.Client) ->
         f"/v1/vas/offers/{code}:accept", json={"merchantCode": merchant}, headers={"Idempotency-Key": "acc-2"}
     )
     assert twice.status_code == 400 and twice.json()["reason"] == "QUOTE_USED"
+
+
+def test_a_client_converts_a_quote_over_rest_once(stack: Stack, gateway: httpx.Client) -> None:
+    usd = wallets(stack.contexts["payments"], "USD")
+    fund(stack.contexts["payments"], usd, "250.00")
+    quote = gateway.post(
+        "/v1/fx/quotes",
+        json=quote_body(usd.merchant, buyCurrency="CNY", sellAmount={"currencyCode": "USD", "units": "200"}),
+        headers={"Idempotency-Key": codes.generate("QT")},
+    ).json()
+    converted = gateway.post(
+        f"/v1/fx/quotes/{quote['code']}:convert",
+        json={"merchantCode": usd.merchant},
+        headers={"Idempotency-Key": "cv-1"},
+    )
+    assert converted.status_code == 200, converted.text
+    conversion = converted.json()
+    assert conversion["buy"] == quote["buy"] and conversion["quoteCode"] == quote["code"]
+    assert [p["purpose"] for p in conversion["postings"]] == ["fx_sell_leg", "fx_buy_leg", "fx_spread"]
+    replay = gateway.post(
+        f"/v1/fx/quotes/{quote['code']}:convert",
+        json={"merchantCode": usd.merchant},
+        headers={"Idempotency-Key": "cv-1"},
+    )
+    assert replay.json() == conversion
+    second = gateway.post(
+        f"/v1/fx/quotes/{quote['code']}:convert",
+        json={"merchantCode": usd.merchant},
+        headers={"Idempotency-Key": "cv-2"},
+    )
+    assert second.status_code == 400 and second.json()["reason"] == "QUOTE_USED"
+    assert balance(stack.contexts["payments"], usd.available.code).posted.amount == Decimal("50.00")
+    read = gateway.get(f"/v1/fx/quotes/{quote['code']}").json()
+    assert (read["status"], read["conversionCode"]) == ("QUOTE_STATUS_CONVERTED", conversion["code"])
+
+
+def test_a_conversion_beyond_the_balance_is_a_problem_and_moves_nothing(stack: Stack, gateway: httpx.Client) -> None:
+    usd = wallets(stack.contexts["payments"], "USD")
+    fund(stack.contexts["payments"], usd, "10.00")
+    quote = gateway.post(
+        "/v1/fx/quotes",
+        json=quote_body(usd.merchant, buyCurrency="CNY"),
+        headers={"Idempotency-Key": codes.generate("QT")},
+    ).json()
+    refused = gateway.post(
+        f"/v1/fx/quotes/{quote['code']}:convert",
+        json={"merchantCode": usd.merchant},
+        headers={"Idempotency-Key": "cv-3"},
+    )
+    assert refused.status_code == 400 and refused.json()["reason"] == "INSUFFICIENT_FUNDS"
+    assert balance(stack.contexts["payments"], usd.available.code).posted.amount == Decimal("10.00")
