@@ -197,3 +197,21 @@ def test_a_conversion_beyond_the_balance_is_a_problem_and_moves_nothing(stack: S
     )
     assert refused.status_code == 400 and refused.json()["reason"] == "INSUFFICIENT_FUNDS"
     assert balance(stack.contexts["payments"], usd.available.code).posted.amount == Decimal("10.00")
+
+
+def test_a_stale_rate_is_a_503_problem_saying_how_old_it_is(gateway: httpx.Client) -> None:
+    # EUR/GBP has no ops rate here, and the ECB file in data/ ends 2026-04-13: months beyond its 5-day limit.
+    response = gateway.post(
+        "/v1/fx/quotes",
+        json=quote_body(
+            codes.generate("MC"),
+            sellCurrency="EUR",
+            buyCurrency="GBP",
+            sellAmount={"currencyCode": "EUR", "units": "10"},
+        ),
+        headers={"Idempotency-Key": codes.generate("QT")},
+    )
+    assert response.status_code == 503, response.text
+    problem = response.json()
+    assert problem["reason"] == "RATE_STALE"
+    assert "EUR/GBP" in problem["detail"] and "ecb: stale" in problem["detail"] and "limit 5d" in problem["detail"]
