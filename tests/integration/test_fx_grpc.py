@@ -476,3 +476,35 @@ def test_a_financing_offer_is_a_share_of_the_settled_volume(fx_service: Fx) -> N
         )
     assert rejected(none.value)[0] == grpc.StatusCode.NOT_FOUND
     assert "no settled collections" in none.value.details()
+
+
+def test_concurrent_retries_of_one_quote_request_create_one_quote(fx_service: Fx) -> None:
+    request = quote_request(codes.generate("MC"), lock_seconds=600)
+    before = rows(fx_service.context, "fx_quotes")
+    answers: list[pb.CreateQuoteResponse] = []
+
+    def create() -> None:
+        answers.append(fx_service.stub.CreateQuote(request, timeout=30))
+
+    threads = [threading.Thread(target=create) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == 5 and all(a == answers[0] for a in answers)
+    assert rows(fx_service.context, "fx_quotes") == before + 1
+
+
+def test_the_configured_provider_order_is_the_chain_order(fx_service: Fx) -> None:
+    from dataclasses import replace
+
+    from tests.unit.test_fx_rate_chain import FakeCurrencyRates
+
+    live = FakeCurrencyRates({("USD", "CNY"): Decimal("7.3001")})
+    context = replace(fx_service.context, settings=replace(fx_service.context.settings, fx_providers=("live", "ops")))
+    chain = bootstrap.rate_chain(context, live_client=live)
+    assert chain.order == ("live", "ops")
+    assert chain.get("USD", "CNY", fx_service.clock.now).rate == Decimal("7.3001")
+    assert chain.get("USD", "JPY", fx_service.clock.now).source == "ops"  # live fails offline: ops answers
+    default = bootstrap.rate_chain(fx_service.context)
+    assert default.order == ("ops", "ecb")  # the live provider is off unless configured
