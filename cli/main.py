@@ -169,5 +169,9 @@ def import_(
         bus.close()
 
 
+from cli.ledger import ledger_app  # noqa: E402 - the sub-commands register after the main ones
+
+app.add_typer(ledger_app, name="ledger")
+
 if __name__ == "__main__":
     app()

@@ -105,3 +105,48 @@ def transfer_count(context: ServiceContext) -> int:
 def outbox_types(context: ServiceContext) -> list[str]:
     with context.engine.connect() as connection:
         return list(connection.execute(sa.select(context.outbox.c.event_type).order_by(context.outbox.c.id)).scalars())
+
+
+class FakeScreeningGate:
+    """A ScreeningGate that answers with a set decision, or fails like an unreachable compliance service."""
+
+    def __init__(self, decision: str = "CLEAR") -> None:
+        from services.payments.domain.payouts import ScreeningDecision
+
+        self.decision: ScreeningDecision | None = ScreeningDecision(decision)
+        self.calls: list[tuple[str, object]] = []
+
+    def screen(self, request_id: str, party: object) -> object:
+        from services.payments.domain.payouts import ScreeningOutcome, ScreeningUnavailable
+
+        self.calls.append((request_id, party))
+        if self.decision is None:
+            raise ScreeningUnavailable("connection refused")
+        return ScreeningOutcome(self.decision, f"SCR-{len(self.calls)}")
+
+
+class FakePayees:
+    """A PayeeDirectory over a dict: (merchant, bank account code) -> Payee."""
+
+    def __init__(self) -> None:
+        from services.payments.domain.payouts import Payee
+
+        self.accounts: dict[tuple[str, str], Payee] = {}
+
+    def add(self, merchant_code: str, code: str, holder: str, country: str, currency: str) -> None:
+        from services.payments.domain.payouts import Payee
+
+        self.accounts[(merchant_code, code)] = Payee(code, holder, country, currency)
+
+    def payee(self, merchant_code: str, bank_account_code: str) -> object:
+        return self.accounts.get((merchant_code, bank_account_code))
+
+
+def in_uow(context: ServiceContext, work, clock=None):  # type: ignore[no-untyped-def]
+    """Run `work(uow, now)` in one committed unit of work (what run_idempotent does for the RPCs)."""
+    from services.shared.clock import utcnow
+
+    with context.uow() as uow:
+        result = work(uow, (clock or utcnow)())
+        uow.commit()
+    return result

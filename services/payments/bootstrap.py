@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import grpc
-from xborder.payments.v1 import fx_service_pb2, fx_service_pb2_grpc, payments_service_pb2, payments_service_pb2_grpc
+from xborder.payments.v1 import (
+    fx_service_pb2,
+    fx_service_pb2_grpc,
+    ledger_service_pb2,
+    ledger_service_pb2_grpc,
+    payments_service_pb2,
+    payments_service_pb2_grpc,
+)
 
 from services.payments.adapters import fx_tables  # noqa: F401  (payments-fx: defines the FX tables)
 from services.payments.adapters.catalog import load_currency_table, load_rate_calendar
 from services.payments.adapters.datasets import DATASETS
 from services.payments.adapters.fx_ledger import LedgerConversions, LedgerSettledHistory
 from services.payments.adapters.fx_repositories import OpsRateRepository
+from services.payments.adapters.payees import UnwiredPayeeDirectory
 from services.payments.adapters.rate_providers import (
     CurrencyRatesLike,
     EcbRateProvider,
@@ -24,14 +33,19 @@ from services.payments.adapters.rate_providers import (
     RateProvider,
     forex_python_client,
 )
+from services.payments.adapters.screening_grpc import GrpcScreeningGate
 from services.payments.adapters.tables import IDEMPOTENCY_KEYS, metadata
 from services.payments.adapters.vas_datasets import COUNTRY_REGIONS
 from services.payments.domain.fx_rates import Rate, RateMissing
+from services.payments.domain.payouts import PayeeDirectory
 from services.payments.entrypoints.fx_grpc_api import FxServicer
 from services.payments.entrypoints.grpc_api import PaymentsServicer
+from services.payments.entrypoints.ledger_api import LedgerServicer
+from services.payments.entrypoints.ledger_timer import ExpirySweeper
 from services.payments.service_layer import fx_handlers, handlers
 from services.payments.service_layer.fx_handlers import ConversionLedger, FxDesk, SettledHistory
 from services.payments.service_layer.handlers import ReferenceData
+from services.payments.service_layer.ledger_operations import LedgerOperations
 from services.shared.bus import EventBus
 from services.shared.clock import utcnow
 from services.shared.context import ServiceContext, build_context
@@ -43,6 +57,7 @@ NAME = "payments"
 MIGRATIONS = Path(__file__).parent / "migrations"
 GRPC_SERVICES = (
     payments_service_pb2.DESCRIPTOR.services_by_name["PaymentsService"].full_name,
+    ledger_service_pb2.DESCRIPTOR.services_by_name["LedgerService"].full_name,
     fx_service_pb2.DESCRIPTOR.services_by_name["FxService"].full_name,  # payments-fx
 )
 
@@ -59,12 +74,51 @@ def reference_data(context: ServiceContext) -> ReferenceData:
     )
 
 
+def payee_directory(context: ServiceContext) -> PayeeDirectory:
+    """The bank-account vault's payee view; wired to branch payments-crypto's vault at merge."""
+    return UnwiredPayeeDirectory()
+
+
+def ledger_operations(context: ServiceContext) -> LedgerOperations:
+    compliance = grpc.insecure_channel(context.settings.service_address("compliance"))
+    return LedgerOperations(
+        context.uow,
+        IdempotencyStore(IDEMPOTENCY_KEYS),
+        GrpcScreeningGate(compliance, timeout_s=context.settings.screening_timeout_s),
+        payee_directory(context),
+    )
+
+
+_sweepers: dict[int, tuple[weakref.ref[ServiceContext], ExpirySweeper]] = {}
+
+
+def start_ledger_timer(context: ServiceContext, ops: LedgerOperations) -> ExpirySweeper:
+    """One expiry sweeper per context (registrations may run twice); it ends when the context closes."""
+    entry = _sweepers.get(id(context))
+    if entry is not None and entry[0]() is context:
+        return entry[1]
+    ref = weakref.ref(context)
+
+    def alive() -> bool:
+        current = ref()
+        return current is not None and not current._closed
+
+    sweeper = ExpirySweeper(ops.expire, context.settings.ledger_sweep_s, alive=alive)
+    _sweepers[id(context)] = (ref, sweeper)
+    sweeper.start()
+    return sweeper
+
+
 def registrations(context: ServiceContext) -> list:
     servicer = PaymentsServicer(reference_data(context))
+    ops = ledger_operations(context)
+    ledger = LedgerServicer(ops)
 
     def add(server: grpc.Server) -> None:
         payments_service_pb2_grpc.add_PaymentsServiceServicer_to_server(servicer, server)
+        ledger_service_pb2_grpc.add_LedgerServiceServicer_to_server(ledger, server)
 
+    start_ledger_timer(context, ops)
     return [add, fx_registration(fx_desk(context))]
 
 

@@ -86,6 +86,8 @@ class Settings:
     log_json: bool = True
     outbox_poll_s: float = 0.5
     seed_reference_data: bool = True
+    ledger_sweep_s: float = 5.0  # how often expired pending ledger transfers (payouts) are voided
+    screening_timeout_s: float = 3.0  # compliance ScreenParty deadline before a payout is held
     # FX (docs/fx.md). The live provider (forex-python, network) is off unless named in XB_FX_PROVIDERS.
     fx_providers: tuple[str, ...] = ("ops", "ecb")
     fx_live_timeout_s: float = 2.0
@@ -139,6 +141,8 @@ class Settings:
         number("http_max_body_bytes", int, "an integer >= 1024", lambda v: v >= 1024)
         number("default_deadline_s", float, "a number of seconds > 0", lambda v: 0 < v < float("inf"))
         number("outbox_poll_s", float, "a number of seconds > 0", lambda v: 0 < v < float("inf"))
+        number("ledger_sweep_s", float, "a number of seconds > 0", lambda v: 0 < v < float("inf"))
+        number("screening_timeout_s", float, "a number of seconds > 0", lambda v: 0 < v < float("inf"))
         for name in ("log_json", "seed_reference_data"):
             if (flag := parse(name, boolean, "true or false", lambda _: True)) is not None:
                 kw[name] = flag

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from services.payments.adapters.ledger_tables import (
@@ -77,19 +78,68 @@ def _new_id(result: sa.CursorResult[Any]) -> int:
     return int(key[0])
 
 
-def _limit_holds(limit: BalanceLimit, delta: Balances) -> sa.ColumnElement[bool] | None:
-    """The SQL form of Balances.within() on the row's totals after `delta`."""
-    if limit is BalanceLimit.DEBITS_MUST_NOT_EXCEED_CREDITS:
-        return (
-            _A.debits_pending + delta.debits_pending + _A.debits_posted + delta.debits_posted
-            <= _A.credits_posted + delta.credits_posted
+def _update_guarded() -> sa.Update:
+    """One UPDATE for every limit, so a transaction's accounts are updated by one batched statement."""
+    dp, dd, cp, cc = (sa.bindparam(n, type_=sa.BigInteger) for n in ("d_dp", "d_dd", "d_cp", "d_cc"))
+    debits_ok = _A.debits_pending + dp + _A.debits_posted + dd <= _A.credits_posted + cc
+    credits_ok = _A.credits_pending + cp + _A.credits_posted + cc <= _A.debits_posted + dd
+    return (
+        ledger_accounts.update()
+        .where(
+            _A.id == sa.bindparam("account_id"),
+            sa.or_(
+                sa.bindparam("check", type_=sa.Boolean) == sa.false(),
+                _A.balance_limit == BalanceLimit.NONE.value,
+                sa.and_(_A.balance_limit == BalanceLimit.DEBITS_MUST_NOT_EXCEED_CREDITS.value, debits_ok),
+                sa.and_(_A.balance_limit == BalanceLimit.CREDITS_MUST_NOT_EXCEED_DEBITS.value, credits_ok),
+            ),
         )
-    if limit is BalanceLimit.CREDITS_MUST_NOT_EXCEED_DEBITS:
-        return (
-            _A.credits_pending + delta.credits_pending + _A.credits_posted + delta.credits_posted
-            <= _A.debits_posted + delta.debits_posted
+        .values(
+            debits_pending=_A.debits_pending + dp,
+            debits_posted=_A.debits_posted + dd,
+            credits_pending=_A.credits_pending + cp,
+            credits_posted=_A.credits_posted + cc,
         )
-    return None
+    )
+
+
+_UPDATE_GUARDED = _update_guarded()
+_ACCOUNTS_BY_CODE = (
+    sa.select(ledger_accounts)
+    .where(_A.code.in_(sa.bindparam("codes", expanding=True)))
+    .order_by(_A.id)
+    .with_for_update()  # PostgreSQL: row locks in id order (SQLite renders no FOR UPDATE: BEGIN IMMEDIATE)
+)
+_ACCOUNTS_BY_ID = (
+    sa.select(ledger_accounts).where(_A.id.in_(sa.bindparam("ids", expanding=True))).order_by(_A.id).with_for_update()
+)
+_CLAIM_TRANSACTION = {
+    name: dialect.insert(ledger_transactions)
+    .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    .returning(ledger_transactions.c.id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+_TRANSFER_IDS = sa.select(_T.id).where(_T.transaction_id == sa.bindparam("transaction_id")).order_by(_T.id)
+_UNNEST_COLUMNS = (
+    "debit_account_id",
+    "credit_account_id",
+    "currency",
+    "amount_minor",
+    "code",
+    "state",
+    "pending_id",
+    "expires_at",
+)
+_PG_INSERT_TRANSFERS = sa.text(
+    "INSERT INTO ledger_transfers (transaction_id, debit_account_id, credit_account_id, currency, amount_minor,"
+    " code, state, pending_id, expires_at)"
+    " SELECT :transaction_id, t.d, t.c, t.cur, t.amt, t.code, t.st, t.pid, t.exp FROM unnest("
+    "CAST(:debit_account_id AS integer[]), CAST(:credit_account_id AS integer[]), CAST(:currency AS varchar[]),"
+    " CAST(:amount_minor AS bigint[]), CAST(:code AS varchar[]), CAST(:state AS varchar[]),"
+    " CAST(:pending_id AS integer[]), CAST(:expires_at AS timestamptz[])"
+    ") WITH ORDINALITY AS t(d, c, cur, amt, code, st, pid, exp, n) ORDER BY t.n RETURNING id"
+)
+_FIND_TRANSACTION = sa.select(ledger_transactions).where(ledger_transactions.c.idempotency_key == sa.bindparam("key"))
 
 
 def _only_tightens(limit: BalanceLimit, delta: Balances) -> bool:
@@ -164,12 +214,13 @@ class LedgerRepository:
         return self._account(row) if row else None
 
     def accounts_by_code(self, codes: Iterable[str]) -> dict[str, Account]:
-        wanted = sorted(set(codes))
-        rows = self.connection.execute(sa.select(ledger_accounts).where(_A.code.in_(wanted)))
+        """The accounts, locked for this transaction (in id order, so lockers queue instead of deadlocking)."""
+        rows = self.connection.execute(_ACCOUNTS_BY_CODE, {"codes": sorted(set(codes))})
         return {row.code: self._account(row) for row in rows}
 
     def accounts_by_id(self, ids: Iterable[int]) -> dict[int, Account]:
-        rows = self.connection.execute(sa.select(ledger_accounts).where(_A.id.in_(sorted(set(ids)))))
+        """Like accounts_by_code: locked, current."""
+        rows = self.connection.execute(_ACCOUNTS_BY_ID, {"ids": sorted(set(ids))})
         return {row.id: self._account(row) for row in rows}
 
     def list_accounts(
@@ -196,26 +247,34 @@ class LedgerRepository:
     def apply(self, deltas: Mapping[int, Balances], accounts: Mapping[int, Account], fields: Mapping[int, str]) -> None:
         """Add each delta to its account's totals, refusing the lot if any account would break its limit.
 
-        Ascending id order is the lock order (no deadlocks between transactions over the same accounts).
+        `accounts` must be the rows this transaction locked (accounts_by_code/by_id), so their totals are
+        current: the limits are checked here, then one batched UPDATE (pipelined by psycopg) applies every
+        delta, still guarded in SQL, in ascending id order.
         """
+        params = []
         for account_id in sorted(deltas):
             delta = deltas[account_id]
             account = accounts[account_id]
-            statement = (
-                ledger_accounts.update()
-                .where(_A.id == account_id)
-                .values(
-                    debits_pending=_A.debits_pending + delta.debits_pending,
-                    debits_posted=_A.debits_posted + delta.debits_posted,
-                    credits_pending=_A.credits_pending + delta.credits_pending,
-                    credits_posted=_A.credits_posted + delta.credits_posted,
-                )
-            )
-            condition = None if _only_tightens(account.limit, delta) else _limit_holds(account.limit, delta)
-            if condition is not None:
-                statement = statement.where(condition)
-            if self.connection.execute(statement).rowcount != 1:
+            if not _only_tightens(account.limit, delta) and not (account.balances + delta).within(account.limit):
                 raise InsufficientFunds(account.code, account.limit.value, field=fields.get(account_id))
+            params.append(
+                {
+                    "account_id": account_id,
+                    "d_dp": delta.debits_pending,
+                    "d_dd": delta.debits_posted,
+                    "d_cp": delta.credits_pending,
+                    "d_cc": delta.credits_posted,
+                    "check": not _only_tightens(account.limit, delta),
+                }
+            )
+        if not params:
+            return
+        updated = self.connection.execute(_UPDATE_GUARDED, params).rowcount
+        if updated != len(params):
+            # Only reachable if the rows were not locked by the caller: refuse rather than half-apply.
+            raise InsufficientFunds(
+                ",".join(accounts[p["account_id"]].code for p in params), "a balance limit (concurrent change)"
+            )
 
     # -- transactions and transfers ---------------------------------------------------------------------
 
@@ -230,36 +289,80 @@ class LedgerRepository:
         now: datetime,
     ) -> int:
         result = self.connection.execute(
-            ledger_transactions.insert().values(
-                code=code,
-                idempotency_key=idempotency_key,
-                fingerprint=fingerprint,
-                kind=kind,
-                external_ref=external_ref,
-                metadata=json.dumps(dict(metadata), sort_keys=True),
-                created_at=now,
-            )
+            ledger_transactions.insert(),
+            {
+                "code": code,
+                "idempotency_key": idempotency_key,
+                "fingerprint": fingerprint,
+                "kind": kind,
+                "external_ref": external_ref,
+                "metadata": json.dumps(dict(metadata), sort_keys=True),
+                "created_at": now,
+            },
         )
         return _new_id(result)
 
+    def claim_transaction(
+        self,
+        code: str,
+        idempotency_key: str,
+        fingerprint: str,
+        kind: str,
+        external_ref: str,
+        metadata: Mapping[str, str],
+        now: datetime,
+    ) -> int | None:
+        """Insert the transaction row unless its key exists (then None: a replay), in one round trip.
+
+        On PostgreSQL a concurrent insert of the same key waits for the first to commit or roll back.
+        """
+        row = self.connection.execute(
+            _CLAIM_TRANSACTION[self.connection.dialect.name],
+            {
+                "code": code,
+                "idempotency_key": idempotency_key,
+                "fingerprint": fingerprint,
+                "kind": kind,
+                "external_ref": external_ref,
+                "metadata": json.dumps(dict(metadata), sort_keys=True),
+                "created_at": now,
+            },
+        ).first()
+        return None if row is None else int(row.id)
+
     def insert_transfers(self, transaction_id: int, transfers: Sequence[NewTransfer]) -> list[int]:
-        """Insert in order and return the new ids (one round trip per transfer with RETURNING)."""
-        ids = []
-        for t in transfers:
-            result = self.connection.execute(
-                ledger_transfers.insert().values(
-                    transaction_id=transaction_id,
-                    debit_account_id=t.debit_account_id,
-                    credit_account_id=t.credit_account_id,
-                    currency=t.currency,
-                    amount_minor=t.amount_minor,
-                    code=t.code,
-                    state=t.state.value,
-                    pending_id=t.pending_id,
-                    expires_at=t.expires_at,
-                )
-            )
-            ids.append(_new_id(result))
+        """Insert in order and return the new ids, in the same order."""
+        rows = [
+            {
+                "transaction_id": transaction_id,
+                "debit_account_id": t.debit_account_id,
+                "credit_account_id": t.credit_account_id,
+                "currency": t.currency,
+                "amount_minor": t.amount_minor,
+                "code": t.code,
+                "state": t.state.value,
+                "pending_id": t.pending_id,
+                "expires_at": t.expires_at,
+            }
+            for t in transfers
+        ]
+        if len(rows) == 1:
+            return [_new_id(self.connection.execute(ledger_transfers.insert(), rows[0]))]
+        if self.connection.dialect.name == "postgresql":
+            # One statement whatever the batch size: arrays unnested in order; ids come from the sequence in
+            # insertion order, so the sorted RETURNING ids are the transfers' ids in order.
+            columns = list(zip(*[[r[c] for c in _UNNEST_COLUMNS] for r in rows], strict=True))
+            params = {
+                "transaction_id": transaction_id,
+                **{c: list(v) for c, v in zip(_UNNEST_COLUMNS, columns, strict=True)},
+            }
+            ids = sorted(int(i) for i in self.connection.execute(_PG_INSERT_TRANSFERS, params).scalars())
+        else:
+            # SQLite: executemany in-process, then the ids (max(rowid) + 1 under the single writer: in order).
+            self.connection.execute(ledger_transfers.insert(), rows)
+            ids = [int(i) for i in self.connection.execute(_TRANSFER_IDS, {"transaction_id": transaction_id}).scalars()]
+        if len(ids) != len(rows):
+            raise RuntimeError(f"inserted {len(rows)} transfers, found {len(ids)}")
         return ids
 
     def insert_pending(self, rows: Sequence[tuple[int, datetime | None]]) -> None:
@@ -270,9 +373,7 @@ class LedgerRepository:
             )
 
     def find_transaction(self, idempotency_key: str) -> StoredTransaction | None:
-        row = self.connection.execute(
-            sa.select(ledger_transactions).where(ledger_transactions.c.idempotency_key == idempotency_key)
-        ).first()
+        row = self.connection.execute(_FIND_TRANSACTION, {"key": idempotency_key}).first()
         return self._stored(row) if row else None
 
     def get_transaction(self, code: str) -> StoredTransaction | None:
@@ -326,7 +427,8 @@ class LedgerRepository:
 
     def list_transactions(
         self, *, account_id: int | None = None, owner: str | None = None, before_id: int | None = None, limit: int = 50
-    ) -> list[TransactionResult]:
+    ) -> list[tuple[int, TransactionResult]]:
+        """(id, transaction) newest first; `before_id` pages back."""
         query = sa.select(ledger_transactions).order_by(ledger_transactions.c.id.desc()).limit(limit)
         if before_id is not None:
             query = query.where(ledger_transactions.c.id < before_id)
@@ -339,14 +441,17 @@ class LedgerRepository:
         rows = self.connection.execute(query).all()
         transfers = self.transfers_of([row.id for row in rows])
         return [
-            TransactionResult(
-                code=row.code,
-                idempotency_key=row.idempotency_key,
-                kind=row.kind,
-                external_ref=row.external_ref,
-                metadata=json.loads(row.metadata),
-                transfers=tuple(transfers[row.id]),
-                created_at=row.created_at,
+            (
+                row.id,
+                TransactionResult(
+                    code=row.code,
+                    idempotency_key=row.idempotency_key,
+                    kind=row.kind,
+                    external_ref=row.external_ref,
+                    metadata=json.loads(row.metadata),
+                    transfers=tuple(transfers[row.id]),
+                    created_at=row.created_at,
+                ),
             )
             for row in rows
         ]

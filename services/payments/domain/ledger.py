@@ -154,7 +154,8 @@ class Transfer:
     """One movement of `amount` from `debit_account` to `credit_account` (account codes).
 
     With `pending_timeout` set it is a pending (two-phase) transfer: the amount is reserved on both accounts
-    until it is posted (in full or in part), voided, or the timeout passes (then it voids).
+    until it is posted (in full or in part), voided, or the timeout passes (then it voids). `pending=True`
+    without a timeout reserves until posted or voided (TigerBeetle's timeout 0), e.g. a payout on hold.
     """
 
     debit_account: str
@@ -162,6 +163,11 @@ class Transfer:
     amount: Money
     code: str = ""  # what the movement is for, e.g. "collection", "fee", "fx_leg"
     pending_timeout: timedelta | None = None
+    pending: bool = False
+
+    @property
+    def is_pending(self) -> bool:
+        return self.pending or self.pending_timeout is not None
 
 
 @dataclass(frozen=True)
@@ -188,6 +194,7 @@ class PostTransaction:
                     t.amount.currency,
                     t.code,
                     None if t.pending_timeout is None else t.pending_timeout.total_seconds(),
+                    t.is_pending,
                 ]
                 for t in self.transfers
             ],
@@ -275,7 +282,7 @@ def deltas(transfers: Iterable[Transfer]) -> dict[str, Balances]:
     out: dict[str, Balances] = defaultdict(Balances)
     for t in transfers:
         minor = t.amount.minor
-        if t.pending_timeout is None:
+        if not t.is_pending:
             out[t.debit_account] += Balances(debits_posted=minor)
             out[t.credit_account] += Balances(credits_posted=minor)
         else:

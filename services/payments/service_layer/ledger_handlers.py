@@ -232,8 +232,20 @@ def record_transaction(uow: UnitOfWork, command: PostTransaction, *, now: dateti
     fingerprint = command.fingerprint()
     repo = LedgerRepository(uow.connection)
     repo.begin_write()
-    stored = repo.find_transaction(command.idempotency_key)
-    if stored is not None:
+    # The transaction row first: it claims the key (a replay costs one round trip and writes nothing).
+    transaction_code = codes.generate("PY", at=now)
+    transaction_id = repo.claim_transaction(
+        transaction_code,
+        command.idempotency_key,
+        fingerprint,
+        command.kind,
+        command.external_ref,
+        command.metadata,
+        now,
+    )
+    if transaction_id is None:
+        stored = repo.find_transaction(command.idempotency_key)
+        assert stored is not None
         return _replay(stored.fingerprint, fingerprint, stored.result, command.idempotency_key)
     accounts = repo.accounts_by_code(c for t in command.transfers for c in (t.debit_account, t.credit_account))
     for i, t in enumerate(command.transfers):
@@ -252,16 +264,6 @@ def record_transaction(uow: UnitOfWork, command: PostTransaction, *, now: dateti
         {a.id: a for a in accounts.values()},
         fields,
     )
-    transaction_code = codes.generate("PY", at=now)
-    transaction_id = repo.insert_transaction(
-        transaction_code,
-        command.idempotency_key,
-        fingerprint,
-        command.kind,
-        command.external_ref,
-        command.metadata,
-        now,
-    )
     new = [
         NewTransfer(
             accounts[t.debit_account].id,
@@ -269,7 +271,7 @@ def record_transaction(uow: UnitOfWork, command: PostTransaction, *, now: dateti
             t.amount.currency,
             t.amount.minor,
             t.code,
-            TransferState.POSTED if t.pending_timeout is None else TransferState.PENDING,
+            TransferState.PENDING if t.is_pending else TransferState.POSTED,
             expires_at=None if t.pending_timeout is None else now + t.pending_timeout,
         )
         for t in command.transfers
@@ -468,7 +470,7 @@ def void_pending(uow_factory: UowFactory, command: ResolvePending, *, clock: Clo
 
 
 class ExpiryHook(Protocol):
-    """Called in the expiring transaction, so a payout's status changes with the release of its funds."""
+    """Called in the expiring transaction, before the release; both commit together or not at all."""
 
     def __call__(self, uow: UnitOfWork, pending_id: int, now: datetime) -> None: ...
 
@@ -489,10 +491,12 @@ def expire_pending(
         command = ResolvePending(f"expire:{pending_id}", pending_id)
         try:
             with uow_factory() as uow:
+                # Hooks first: they lock their own rows (a payout) before the pending row, the order a
+                # PostPayout takes them in, so a post racing the sweep queues instead of deadlocking.
+                LedgerRepository(uow.connection).begin_write()
+                for hook in hooks:
+                    hook(uow, pending_id, now)
                 result = record_resolution(uow, command, void=True, now=now, outcome=PendingStatus.EXPIRED)
-                if not result.replayed:
-                    for hook in hooks:
-                        hook(uow, pending_id, now)
                 uow.commit()
         except (PendingTransferResolved, IntegrityError):
             continue
