@@ -17,15 +17,16 @@ from xborder.payments.v1 import fx_service_pb2 as pb
 from xborder.payments.v1 import fx_service_pb2_grpc as pb_grpc
 
 from services.payments import bootstrap
-from services.payments.adapters.ledger_tables import collections
 from services.payments.domain.ledger import PLATFORM, AccountKind
+from services.payments.domain.settlement import CollectionMethod
 from services.payments.domain.spreads import SpreadRule
 from services.payments.service_layer import fx_handlers as fx
 from services.payments.service_layer import ledger_handlers as lh
+from services.payments.service_layer import settlement_handlers as sh
 from services.shared import codes
 from services.shared.context import ServiceContext
 from services.shared.grpc_server import serve
-from services.shared.money import from_proto
+from services.shared.money import Money, from_proto
 from services.shared.settings import Settings
 from tests.fakes import RecordingBus
 from tests.ledger_support import Wallets, balance, fund, transfer_count, wallets
@@ -440,27 +441,31 @@ def test_concurrent_conversions_of_one_quote_post_once(fx_service: Fx) -> None:
 def test_a_financing_offer_is_a_share_of_the_settled_volume(fx_service: Fx) -> None:
     merchant = codes.generate("MC")
     now = fx_service.clock.now
-    with fx_service.context.uow() as uow:
-        for days_ago, gross, refunded in ((5, 60_000_00, 0), (40, 50_000_00, 10_000_00), (120, 99_999_00, 0)):
-            uow.connection.execute(
-                collections.insert().values(
-                    code=codes.generate("PY"),
-                    merchant=merchant,
-                    partner="TESTPSP",
-                    partner_ref=codes.generate("PY"),
-                    method="CARD",
-                    currency="USD",
-                    gross_minor=gross,
-                    partner_fee_minor=0,
-                    pending_minor=0,
-                    refunded_minor=refunded,
-                    status="SETTLED",
-                    collected_txn=codes.generate("PY"),
-                    created_at=now - timedelta(days=days_ago + 1),
-                    settled_at=now - timedelta(days=days_ago),
-                )
+
+    def collect(gross: str, settled_days_ago: int | None, refund: str | None = None) -> None:
+        with fx_service.context.uow() as uow:
+            collection = sh.record_collection(
+                uow,
+                sh.RecordCollection(
+                    merchant,
+                    "TESTPSP",
+                    codes.generate("PY"),
+                    CollectionMethod.CARD,
+                    Money.of(gross, "USD"),
+                    Money.of("0", "USD"),
+                ),
+                now - timedelta(days=(settled_days_ago or 0) + 1),
             )
-        uow.commit()
+            if settled_days_ago is not None:
+                sh.confirm_settlement(uow, collection.code, now - timedelta(days=settled_days_ago))
+            if refund is not None:
+                sh.refund_collection(uow, collection.code, Money.of(refund, "USD"), now)
+            uow.commit()
+
+    collect("60000.00", 5)
+    collect("50000.00", 40, refund="10000.00")
+    collect("99999.00", 120)  # settled before the 90-day window
+    collect("7777.00", None)  # collected, never settled
     request = pb.CreateFinancingOfferRequest(request_id=codes.generate("QT"), merchant_code=merchant, currency="USD")
     offer = fx_service.stub.CreateFinancingOffer(request).offer
     # Trailing 90 days: 60,000 + (50,000 - 10,000) = 100,000 USD settled; 30 % of it. The 120-day-old one is out.

@@ -81,17 +81,11 @@ class SpreadRepository:
             )
 
     # One tier per merchant for the whole service: the ledger's fee schedules and these spreads read the
-    # same `merchant_tiers` table (payments_0002).
+    # same `merchant_tiers` table (payments_0002); settlement_handlers.set_merchant_tier writes it.
     def tier_of(self, merchant_code: str) -> str | None:
         return self.connection.execute(
             sa.select(merchant_tiers.c.tier).where(merchant_tiers.c.merchant == merchant_code)
         ).scalar()
-
-    def set_tier(self, merchant_code: str, tier: str, now: datetime) -> None:
-        where = merchant_tiers.c.merchant == merchant_code
-        if self.connection.execute(merchant_tiers.update().where(where).values(tier=tier, updated_at=now)).rowcount:
-            return
-        self.connection.execute(merchant_tiers.insert().values(merchant=merchant_code, tier=tier, updated_at=now))
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from services.payments.domain import quotes as q
 from services.payments.domain import spreads, vas
 from services.payments.domain.fx_rates import Rate
 from services.payments.service_layer import fx_views as views
+from services.payments.service_layer import settlement_handlers
 from services.shared import codes
 from services.shared.errors import (
     FieldViolation,
@@ -196,8 +197,9 @@ def list_spreads(desk: FxDesk) -> list[spreads.SpreadRule]:
 
 
 def set_merchant_tier(desk: FxDesk, merchant_code: str, tier: str) -> None:
+    """The merchant's one tier, for fee schedules and spreads alike (the ledger's own handler validates it)."""
     with desk.uow_factory() as uow:
-        SpreadRepository(uow.connection).set_tier(merchant_code, tier, desk.clock())
+        settlement_handlers.set_merchant_tier(uow, merchant_code, tier, desk.clock())
         uow.commit()
 
 
