@@ -28,6 +28,10 @@ from services.shared.uow import UnitOfWork
 class LedgerConversions:
     def __init__(self, clock: Callable[[], datetime]) -> None:
         self.clock = clock
+        # Codes of the platform's FX_LIQUIDITY and FEES accounts. An account's code never changes once its
+        # row is committed, so only accounts opened before this transaction (created_at < now) are kept:
+        # one opened here could still roll back.
+        self._platform: dict[tuple[AccountKind, str], str] = {}
 
     def post_conversion(
         self,
@@ -43,7 +47,12 @@ class LedgerConversions:
         now = self.clock()
 
         def account(owner: str, kind: AccountKind, currency: str) -> str:
-            return lh.ensure_account(uow, lh.OpenAccount(owner, kind, currency), now=now).code
+            if owner == PLATFORM and (kind, currency) in self._platform:
+                return self._platform[(kind, currency)]
+            opened = lh.ensure_account(uow, lh.OpenAccount(owner, kind, currency), now=now)
+            if owner == PLATFORM and opened.created_at is not None and opened.created_at < now:
+                self._platform[(kind, currency)] = opened.code
+            return opened.code
 
         merchant_sell = account(merchant_code, AccountKind.MERCHANT_AVAILABLE, sell.currency)
         liquidity_sell = account(PLATFORM, AccountKind.FX_LIQUIDITY, sell.currency)
