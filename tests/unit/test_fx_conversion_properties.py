@@ -108,3 +108,39 @@ def test_a_conversion_posts_exactly_the_quote_and_balances_per_currency(
     assert liquidity[0] - liquidity_before[0] == bought.minor + spread.minor
     assert fees[1] - fees_before[1] == spread.minor
     assert lh.verify_ledger(context.uow).ok
+
+
+def test_a_rolled_back_first_conversion_leaves_no_stale_platform_account(tmp_path: Path) -> None:
+    from services.shared.errors import XborderError
+
+    context = bootstrap.bootstrap(Settings(var_dir=tmp_path, log_json=False), RecordingBus())
+    clock = [NOW]
+    provider = FixedRates()
+    provider.rate = Decimal("0.30745")
+    desk = bootstrap.fx_desk(context, clock=lambda: clock[0], chain=RateChain([provider]))
+    try:
+        w = wallets(context, "USD")
+
+        def convert() -> None:
+            clock[0] += timedelta(seconds=1)
+            quote = fx.create_quote(
+                desk, fx.QuoteCommand(codes.generate("QT"), "f", w.merchant, "USD", "KWD", Decimal("100"), None, 60)
+            ).quote
+            fx.convert_quote(desk, fx.ConvertCommand(codes.generate("QT"), "g", quote.code, w.merchant))
+
+        # The first conversion opens FX_LIQUIDITY and FEES in KWD, then fails: all of it rolls back.
+        try:
+            convert()
+            raise AssertionError("an empty wallet converted")
+        except XborderError as error:
+            assert error.reason == "INSUFFICIENT_FUNDS"
+        assert lh.list_accounts(context.uow, owner=PLATFORM, currency="KWD") == []
+        fund(context, w, "100.00")
+        convert()
+        assert {a.kind for a in lh.list_accounts(context.uow, owner=PLATFORM, currency="KWD")} == {
+            AccountKind.FX_LIQUIDITY,
+            AccountKind.FEES,
+        }
+        assert lh.verify_ledger(context.uow).ok
+    finally:
+        context.close()
