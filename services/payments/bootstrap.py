@@ -22,7 +22,7 @@ from services.payments.adapters import fx_tables  # noqa: F401  (payments-fx: de
 from services.payments.adapters.catalog import load_currency_table, load_rate_calendar
 from services.payments.adapters.datasets import DATASETS
 from services.payments.adapters.fx_ledger import LedgerConversions, LedgerSettledHistory
-from services.payments.adapters.fx_repositories import OpsRateRepository
+from services.payments.adapters.fx_repositories import OpsRateRepository, SnapshotRepository
 from services.payments.adapters.payees import UnwiredPayeeDirectory
 from services.payments.adapters.rate_providers import (
     CurrencyRatesLike,
@@ -143,6 +143,10 @@ def rate_chain(context: ServiceContext, *, live_client: CurrencyRatesLike | None
         with context.uow() as uow:
             return OpsRateRepository(uow.connection).latest(base, quote)
 
+    def snapshot(base: str, quote: str) -> Rate | None:
+        with context.uow() as uow:
+            return SnapshotRepository(uow.connection).get(base, quote)
+
     def ecb_latest(base: str, quote: str) -> tuple[Decimal, date, str]:
         try:
             found = handlers.get_reference_rate(refs, handlers.RateQuery(base, quote, None))
@@ -159,6 +163,7 @@ def rate_chain(context: ServiceContext, *, live_client: CurrencyRatesLike | None
             live_client or forex_python_client(),
             timeout_s=settings.fx_live_timeout_s,
             max_staleness=timedelta(seconds=settings.fx_live_max_staleness_s),
+            snapshot=snapshot,
         )
 
     return RateChain([build(name) for name in settings.fx_providers])

@@ -17,6 +17,7 @@ from xborder.payments.v1 import fx_service_pb2 as pb
 from xborder.payments.v1 import fx_service_pb2_grpc as pb_grpc
 
 from services.payments import bootstrap
+from services.payments.adapters.rate_providers import NoFreshRate
 from services.payments.domain.ledger import PLATFORM, AccountKind
 from services.payments.domain.settlement import CollectionMethod
 from services.payments.domain.spreads import SpreadRule
@@ -513,3 +514,26 @@ def test_the_configured_provider_order_is_the_chain_order(fx_service: Fx) -> Non
     assert chain.get("USD", "JPY", fx_service.clock.now).source == "ops"  # live fails offline: ops answers
     default = bootstrap.rate_chain(fx_service.context)
     assert default.order == ("ops", "ecb")  # the live provider is off unless configured
+
+
+def test_the_refresh_feeds_live_rates_to_quoting_in_another_process(fx_service: Fx) -> None:
+    from dataclasses import replace
+
+    from tests.unit.test_fx_rate_chain import FakeCurrencyRates
+
+    live_only = replace(fx_service.context, settings=replace(fx_service.context.settings, fx_providers=("live",)))
+    # The worker's refresh reaches the live source...
+    worker = bootstrap.fx_desk(
+        live_only,
+        clock=fx_service.clock,
+        chain=bootstrap.rate_chain(live_only, live_client=FakeCurrencyRates({("EUR", "HKD"): Decimal("8.4321")})),
+    )
+    assert [r.source for r in fx.refresh_rates(worker, ("EUR/HKD",)).rates] == ["live"]
+    # ...and the gRPC process, whose own live calls fail (offline), quotes from the stored live snapshot.
+    offline = FakeCurrencyRates({})
+    server_chain = bootstrap.rate_chain(live_only, live_client=offline)
+    rate = server_chain.get("EUR", "HKD", fx_service.clock.now)
+    assert (rate.source, rate.rate, offline.calls) == ("live", Decimal("8.4321"), 0)
+    fx_service.clock.advance(301)  # past the live staleness limit: the snapshot no longer counts
+    with pytest.raises(NoFreshRate, match="no fresh EUR/HKD rate"):
+        server_chain.get("EUR", "HKD", fx_service.clock.now)

@@ -170,3 +170,22 @@ def test_a_rate_must_be_positive_and_timezone_aware() -> None:
         Rate("USD", "CNY", Decimal(0), "ops", NOW, NOW, timedelta(minutes=1))
     with pytest.raises(ValueError, match="timezone-aware"):
         Rate("USD", "CNY", Decimal(1), "ops", datetime(2026, 1, 1), NOW, timedelta(minutes=1))
+
+
+def test_a_fresh_live_snapshot_from_the_refresh_spares_the_network_call() -> None:
+    stored = Rate("USD", "CNY", Decimal("7.31"), "live", NOW - timedelta(minutes=1), NOW, timedelta(minutes=5))
+    offline = FakeCurrencyRates({})
+    provider = LiveRateProvider(
+        offline, timeout_s=0.5, max_staleness=timedelta(minutes=5), snapshot=lambda b, q: stored
+    )
+    assert provider.fetch("USD", "CNY", NOW) == stored and offline.calls == 0
+    # A stale snapshot, or one another provider answered, is not a live rate now: the network is asked.
+    for other in (
+        Rate("USD", "CNY", Decimal("7.31"), "live", NOW - timedelta(minutes=6), NOW, timedelta(minutes=5)),
+        Rate("USD", "CNY", Decimal("7.31"), "ops", NOW, NOW, timedelta(minutes=5)),
+    ):
+        client = FakeCurrencyRates({("USD", "CNY"): Decimal("7.4")})
+        fresh = LiveRateProvider(
+            client, timeout_s=0.5, max_staleness=timedelta(minutes=5), snapshot=lambda b, q, o=other: o
+        )
+        assert fresh.fetch("USD", "CNY", NOW).rate == Decimal("7.4") and client.calls == 1

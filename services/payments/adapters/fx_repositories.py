@@ -167,6 +167,23 @@ class SnapshotRepository:
         if self.connection.execute(rate_snapshots.update().where(*key).values(**values)).rowcount == 0:
             self.connection.execute(rate_snapshots.insert().values(base=rate.base, quote=rate.quote, **values))
 
+    def get(self, base: str, quote: str) -> Rate | None:
+        row = self.connection.execute(
+            sa.select(rate_snapshots).where(rate_snapshots.c.base == base, rate_snapshots.c.quote == quote)
+        ).first()
+        if row is None:
+            return None
+        return Rate(
+            base,
+            quote,
+            Decimal(row.rate),
+            row.source,
+            row.as_of,
+            row.fetched_at,
+            row.expires_at - row.as_of,
+            "snapshot",
+        )
+
     def all(self) -> list[sa.Row]:
         return list(
             self.connection.execute(sa.select(rate_snapshots).order_by(rate_snapshots.c.base, rate_snapshots.c.quote))

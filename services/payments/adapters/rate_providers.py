@@ -2,7 +2,8 @@
 
 - `live`: forex-python's `CurrencyRates(force_decimal=True)`. It calls a public HTTP API with no timeout
   (it blocked > 45 s against a silent server, ARCHITECTURE.md) and raises `requests` errors offline, so every
-  call runs in a daemon thread of its own and is abandoned at our deadline; answers are cached while fresh.
+  call runs in a daemon thread of its own and is abandoned at our deadline; answers are cached while fresh,
+  and a fresh live snapshot stored by the scheduled refresh (fx_rate_snapshots) is used before the network.
   Its `get_rate` does not return the publication date the API sends, so a live rate's `as_of` is the time we
   fetched it (flagged in docs/fx.md).
 - `ecb`: the ECB reference table already imported into payments (latest publication, 16:00 CET).
@@ -57,8 +58,10 @@ class LiveRateProvider:
         timeout_s: float,
         max_staleness: timedelta,
         max_in_flight: int = 4,
+        snapshot: Callable[[str, str], Rate | None] | None = None,
     ) -> None:
         self.client = client
+        self.snapshot = snapshot
         self.timeout_s = timeout_s
         self.max_staleness = max_staleness
         self._slots = threading.BoundedSemaphore(max_in_flight)
@@ -70,6 +73,13 @@ class LiveRateProvider:
             cached = self._cache.get((base, quote))
         if cached is not None and cached.is_fresh(now):
             return cached
+        # A live rate the scheduled refresh (any process: the nameko worker, the embedded timer) stored and
+        # that is still fresh serves quotes without a network call on the request path.
+        shared = self.snapshot(base, quote) if self.snapshot is not None else None
+        if shared is not None and shared.source == self.name and shared.is_fresh(now):
+            with self._lock:
+                self._cache[(base, quote)] = shared
+            return shared
         value = self._call(base, quote)
         # Stamped with the time the call started: never younger than it is.
         rate = Rate(base, quote, value, self.name, now, now, self.max_staleness)
