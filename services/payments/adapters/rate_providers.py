@@ -23,6 +23,9 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from services.payments.domain.fx_rates import Attempt, ProviderFailed, Rate, RateMissing, round_significant
+from services.shared.logs import get_logger
+
+log = get_logger(__name__)
 
 ECB_PUBLICATION_TIME = time(16, 0)
 ECB_TIMEZONE = ZoneInfo("Europe/Berlin")  # the ECB publishes "around 16:00 CET" (CEST in summer)
@@ -185,7 +188,12 @@ class RateChain:
         for provider in self.providers:
             try:
                 rate = provider.fetch(base, quote, now)
-            except (RateMissing, ProviderFailed) as problem:
+            except RateMissing as problem:
+                attempts.append(Attempt(provider.name, None, str(problem)))
+                continue
+            except ProviderFailed as problem:
+                # An outage (timeout, network) is worth a line in the logs; a pair a source lacks is not.
+                log.warning("fx_provider_failed", provider=provider.name, pair=f"{base}/{quote}", problem=str(problem))
                 attempts.append(Attempt(provider.name, None, str(problem)))
                 continue
             if rate.is_fresh(now):
