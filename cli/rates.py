@@ -20,7 +20,7 @@ MAX_VALID_MINUTES = 7 * 24 * 60
 
 
 @contextlib.contextmanager
-def _desk() -> Iterator:
+def _desk(*, refreshing: bool = False) -> Iterator:
     from services.payments import bootstrap
     from services.shared.bus import InProcessBus
 
@@ -33,7 +33,7 @@ def _desk() -> Iterator:
     # Without the platform running, events stay in the payments outbox; its relay publishes them later.
     context = bootstrap.bootstrap(settings, bus)
     try:
-        yield bootstrap.fx_desk(context)
+        yield bootstrap.fx_desk(context, refreshing=refreshing)
     finally:
         context.close()
         bus.close()
@@ -174,7 +174,7 @@ def refresh() -> None:
     """Refresh the configured pairs now (what the scheduled refresh does) and show the result."""
     from services.payments.service_layer import fx_handlers as fx
 
-    with _desk() as desk:
+    with _desk(refreshing=True) as desk:
         event = fx.refresh_rates(desk)
     table = Table(title="rates refreshed")
     for column in ("pair", "rate", "source", "as of", "fresh until"):

@@ -134,8 +134,11 @@ def fx_registration(desk: FxDesk) -> Callable[[grpc.Server], None]:
     return add
 
 
-def rate_chain(context: ServiceContext, *, live_client: CurrencyRatesLike | None = None) -> RateChain:
-    """The providers of XB_FX_PROVIDERS, in that order (docs/fx.md)."""
+def rate_chain(
+    context: ServiceContext, *, live_client: CurrencyRatesLike | None = None, refreshing: bool = False
+) -> RateChain:
+    """The providers of XB_FX_PROVIDERS, in that order (docs/fx.md); `refreshing`: the scheduled refresh's
+    chain, whose live provider always asks the source (no cache, no snapshot)."""
     settings = context.settings
     refs = reference_data(context)
 
@@ -164,6 +167,7 @@ def rate_chain(context: ServiceContext, *, live_client: CurrencyRatesLike | None
             timeout_s=settings.fx_live_timeout_s,
             max_staleness=timedelta(seconds=settings.fx_live_max_staleness_s),
             snapshot=snapshot,
+            reuse=not refreshing,
         )
 
     return RateChain([build(name) for name in settings.fx_providers])
@@ -176,10 +180,11 @@ def fx_desk(
     chain: RateChain | None = None,
     ledger: ConversionLedger | None = None,
     history: SettledHistory | None = None,
+    refreshing: bool = False,
 ) -> FxDesk:
     return FxDesk(
         context.uow,
-        chain or rate_chain(context),
+        chain or rate_chain(context, refreshing=refreshing),
         IdempotencyStore(IDEMPOTENCY_KEYS),
         clock,
         ledger or LedgerConversions(clock),
@@ -190,5 +195,5 @@ def fx_desk(
 
 def periodic_tasks(context: ServiceContext) -> list[tuple[str, float, Callable[[], object]]]:
     """(name, interval seconds, task) the embedded runtime runs on a timer, as the nameko worker's @timer does."""
-    desk = fx_desk(context)
+    desk = fx_desk(context, refreshing=True)
     return [("fx_refresh_rates", context.settings.fx_refresh_interval_s, lambda: fx_handlers.refresh_rates(desk))]

@@ -523,12 +523,16 @@ def test_the_refresh_feeds_live_rates_to_quoting_in_another_process(fx_service: 
 
     live_only = replace(fx_service.context, settings=replace(fx_service.context.settings, fx_providers=("live",)))
     # The worker's refresh reaches the live source...
+    source = FakeCurrencyRates({("EUR", "HKD"): Decimal("8.4300")})
     worker = bootstrap.fx_desk(
-        live_only,
-        clock=fx_service.clock,
-        chain=bootstrap.rate_chain(live_only, live_client=FakeCurrencyRates({("EUR", "HKD"): Decimal("8.4321")})),
+        live_only, clock=fx_service.clock, chain=bootstrap.rate_chain(live_only, live_client=source, refreshing=True)
     )
     assert [r.source for r in fx.refresh_rates(worker, ("EUR/HKD",)).rates] == ["live"]
+    # Each refresh asks the source again (never its own cache or snapshot), so the snapshot follows it.
+    source.rates[("EUR", "HKD")] = Decimal("8.4321")
+    fx_service.clock.advance(10)
+    assert [Decimal(r.rate) for r in fx.refresh_rates(worker, ("EUR/HKD",)).rates] == [Decimal("8.4321")]
+    assert source.calls == 2
     # ...and the gRPC process, whose own live calls fail (offline), quotes from the stored live snapshot.
     offline = FakeCurrencyRates({})
     server_chain = bootstrap.rate_chain(live_only, live_client=offline)

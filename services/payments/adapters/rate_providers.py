@@ -62,9 +62,12 @@ class LiveRateProvider:
         max_staleness: timedelta,
         max_in_flight: int = 4,
         snapshot: Callable[[str, str], Rate | None] | None = None,
+        reuse: bool = True,
     ) -> None:
         self.client = client
         self.snapshot = snapshot
+        # False for the scheduled refresh: it must ask the source, not get its own last answer back.
+        self.reuse = reuse
         self.timeout_s = timeout_s
         self.max_staleness = max_staleness
         self._slots = threading.BoundedSemaphore(max_in_flight)
@@ -74,11 +77,11 @@ class LiveRateProvider:
     def fetch(self, base: str, quote: str, now: datetime) -> Rate:
         with self._lock:
             cached = self._cache.get((base, quote))
-        if cached is not None and cached.is_fresh(now):
+        if self.reuse and cached is not None and cached.is_fresh(now):
             return cached
         # A live rate the scheduled refresh (any process: the nameko worker, the embedded timer) stored and
         # that is still fresh serves quotes without a network call on the request path.
-        shared = self.snapshot(base, quote) if self.snapshot is not None else None
+        shared = self.snapshot(base, quote) if self.reuse and self.snapshot is not None else None
         if shared is not None and shared.source == self.name and shared.is_fresh(now):
             with self._lock:
                 self._cache[(base, quote)] = shared

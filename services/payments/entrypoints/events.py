@@ -48,7 +48,7 @@ class RateRefresher(DependencyProvider):
         settings = Settings.from_env()
         # The relay of this context is never started: the bus is only a placeholder.
         self.context = bootstrap.bootstrap(settings, InProcessBus())
-        self.desk = bootstrap.fx_desk(self.context)
+        self.desk = bootstrap.fx_desk(self.context, refreshing=True)
         self.interval = settings.fx_refresh_interval_s
         self.next_due = 0.0
         log.info("fx_refresh_ready", interval_s=self.interval, providers=list(settings.fx_providers))
