@@ -10,20 +10,25 @@ from pathlib import Path
 
 import grpc
 from xborder.payments.v1 import (
+    bank_accounts_service_pb2,
+    bank_accounts_service_pb2_grpc,
     fx_service_pb2,
     fx_service_pb2_grpc,
     ledger_service_pb2,
     ledger_service_pb2_grpc,
     payments_service_pb2,
     payments_service_pb2_grpc,
+    reconciliation_service_pb2,
+    reconciliation_service_pb2_grpc,
 )
 
 from services.payments.adapters import fx_tables  # noqa: F401  (payments-fx: defines the FX tables)
+from services.payments.adapters.bank_accounts import BankAccountVault
 from services.payments.adapters.catalog import load_currency_table, load_rate_calendar
 from services.payments.adapters.datasets import DATASETS
 from services.payments.adapters.fx_ledger import LedgerConversions, LedgerSettledHistory
 from services.payments.adapters.fx_repositories import OpsRateRepository, SnapshotRepository
-from services.payments.adapters.payees import UnwiredPayeeDirectory
+from services.payments.adapters.payees import VaultPayeeDirectory
 from services.payments.adapters.rate_providers import (
     CurrencyRatesLike,
     EcbRateProvider,
@@ -38,17 +43,23 @@ from services.payments.adapters.tables import IDEMPOTENCY_KEYS, metadata
 from services.payments.adapters.vas_datasets import COUNTRY_REGIONS
 from services.payments.domain.fx_rates import Rate, RateMissing
 from services.payments.domain.payouts import PayeeDirectory
+from services.payments.entrypoints.bank_accounts_api import BankAccountServicer
 from services.payments.entrypoints.fx_grpc_api import FxServicer
 from services.payments.entrypoints.grpc_api import PaymentsServicer
 from services.payments.entrypoints.ledger_api import LedgerServicer
 from services.payments.entrypoints.ledger_timer import ExpirySweeper
+from services.payments.entrypoints.reconciliation_api import ReconciliationServicer
 from services.payments.service_layer import fx_handlers, handlers
+from services.payments.service_layer.bank_accounts import BankAccountDeps
 from services.payments.service_layer.fx_handlers import ConversionLedger, FxDesk, SettledHistory
 from services.payments.service_layer.handlers import ReferenceData
 from services.payments.service_layer.ledger_operations import LedgerOperations
+from services.payments.service_layer.reconciliation import ReconciliationDeps
 from services.shared.bus import EventBus
 from services.shared.clock import utcnow
 from services.shared.context import ServiceContext, build_context
+from services.shared.crypto import BlindIndex, EnvelopeCipher
+from services.shared.crypto.config import load_key_ring
 from services.shared.errors import RateUnavailable, ReferenceDataMissing, UnknownCurrency
 from services.shared.idempotency import IdempotencyStore
 from services.shared.settings import Settings
@@ -58,6 +69,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 GRPC_SERVICES = (
     payments_service_pb2.DESCRIPTOR.services_by_name["PaymentsService"].full_name,
     ledger_service_pb2.DESCRIPTOR.services_by_name["LedgerService"].full_name,
+    bank_accounts_service_pb2.DESCRIPTOR.services_by_name["BankAccountService"].full_name,
+    reconciliation_service_pb2.DESCRIPTOR.services_by_name["ReconciliationService"].full_name,
     fx_service_pb2.DESCRIPTOR.services_by_name["FxService"].full_name,  # payments-fx
 )
 
@@ -75,8 +88,8 @@ def reference_data(context: ServiceContext) -> ReferenceData:
 
 
 def payee_directory(context: ServiceContext) -> PayeeDirectory:
-    """The bank-account vault's payee view; wired to branch payments-crypto's vault at merge."""
-    return UnwiredPayeeDirectory()
+    """Payouts learn the bank account's holder and currency from the encrypted vault."""
+    return VaultPayeeDirectory(context.uow, bank_account_vault(context))
 
 
 def ledger_operations(context: ServiceContext) -> LedgerOperations:
@@ -118,8 +131,33 @@ def registrations(context: ServiceContext) -> list:
         payments_service_pb2_grpc.add_PaymentsServiceServicer_to_server(servicer, server)
         ledger_service_pb2_grpc.add_LedgerServiceServicer_to_server(ledger, server)
 
+    currencies = context.cache("iso4217_currencies", load_currency_table).get
+    bank_servicer = BankAccountServicer(bank_account_deps(context), currencies)
+
+    def add_bank_accounts(server: grpc.Server) -> None:
+        bank_accounts_service_pb2_grpc.add_BankAccountServiceServicer_to_server(bank_servicer, server)
+
+    reconciliation_servicer = ReconciliationServicer(reconciliation_deps(context))
+
+    def add_reconciliation(server: grpc.Server) -> None:
+        reconciliation_service_pb2_grpc.add_ReconciliationServiceServicer_to_server(reconciliation_servicer, server)
+
     start_ledger_timer(context, ops)
-    return [add, fx_registration(fx_desk(context))]
+    return [add, add_bank_accounts, add_reconciliation, fx_registration(fx_desk(context))]
+
+
+def bank_account_vault(context: ServiceContext) -> BankAccountVault:
+    """The vault, keyed from XB_KEK_RING (docs/crypto.md); the ledger's payouts call reveal_for_payout."""
+    ring = load_key_ring(context.settings)
+    return BankAccountVault(EnvelopeCipher(ring), BlindIndex(ring.index_key))
+
+
+def bank_account_deps(context: ServiceContext) -> BankAccountDeps:
+    return BankAccountDeps(context.uow, bank_account_vault(context), IdempotencyStore(IDEMPOTENCY_KEYS))
+
+
+def reconciliation_deps(context: ServiceContext) -> ReconciliationDeps:
+    return ReconciliationDeps(context.uow, IdempotencyStore(IDEMPOTENCY_KEYS))
 
 
 # ---- FX (branch payments-fx) ----

@@ -37,6 +37,8 @@ ENTITY_TYPES: dict[str, str] = {
     "PT": "party",
     "QT": "quote",
     "AC": "account",
+    "BA": "bank account",
+    "RC": "reconciliation run",
 }
 """Two-letter entity types (Chinese initials where they exist: DD dingdan, YD yundan, TH tuihuo, BG baoguan)."""
 

@@ -184,25 +184,6 @@ class LedgerRepository:
             created_at=row.created_at,
         )
 
-    def insert_account(
-        self, code: str, owner: str, kind: AccountKind, currency: str, limit: BalanceLimit, now: datetime
-    ) -> Account:
-        result = self.connection.execute(
-            ledger_accounts.insert().values(
-                code=code,
-                owner=owner,
-                kind=kind.value,
-                currency=currency,
-                balance_limit=limit.value,
-                debits_pending=0,
-                debits_posted=0,
-                credits_pending=0,
-                credits_posted=0,
-                created_at=now,
-            )
-        )
-        return Account(_new_id(result), code, owner, kind, currency, limit, Balances(), now)
-
     def find_account(self, owner: str, kind: AccountKind, currency: str) -> Account | None:
         row = self.connection.execute(
             sa.select(ledger_accounts).where(_A.owner == owner, _A.kind == kind.value, _A.currency == currency)
@@ -376,10 +357,6 @@ class LedgerRepository:
         row = self.connection.execute(_FIND_TRANSACTION, {"key": idempotency_key}).first()
         return self._stored(row) if row else None
 
-    def get_transaction(self, code: str) -> StoredTransaction | None:
-        row = self.connection.execute(sa.select(ledger_transactions).where(ledger_transactions.c.code == code)).first()
-        return self._stored(row) if row else None
-
     def _stored(self, row: Any) -> StoredTransaction:
         transfers = self.transfers_of([row.id])[row.id]
         result = TransactionResult(
@@ -455,13 +432,6 @@ class LedgerRepository:
             )
             for row in rows
         ]
-
-    def transaction_id_of(self, code: str) -> int | None:
-        return self.connection.execute(
-            sa.select(ledger_transactions.c.id).where(ledger_transactions.c.code == code)
-        ).scalar_one_or_none()
-
-    # -- pending transfers -----------------------------------------------------------------------------
 
     def pending(self, transfer_id: int) -> PendingRecord | None:
         debit = ledger_accounts.alias("debit")

@@ -77,12 +77,6 @@ class SettlementRepository:
         ).first()
         return self._collection(row) if row else None
 
-    def list_for_merchant(self, merchant: str, before_id: int | None, limit: int) -> list[Collection]:
-        query = sa.select(collections).where(_C.merchant == merchant).order_by(_C.id.desc()).limit(limit)
-        if before_id is not None:
-            query = query.where(_C.id < before_id)
-        return [self._collection(row) for row in self.connection.execute(query)]
-
     def mark_settled(self, code: str, fee_minor: int, settled_txn: str | None, at: datetime) -> bool:
         result = self.connection.execute(
             collections.update()

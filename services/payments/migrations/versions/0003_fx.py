@@ -1,7 +1,7 @@
 """FX: ops-entered rates, spreads (by the merchant tiers of payments_0002), locked quotes, rate snapshots, value-added offers.
 
 Revision ID: payments_0003
-Revises: payments_0002
+Revises: payments_0004
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "payments_0003"
-down_revision = "payments_0002"
+down_revision = "payments_0004"  # the lead re-chains on merge (brief: payments_0001)
 branch_labels = None
 depends_on = None
 
