@@ -130,3 +130,11 @@ def test_a_locked_offer_is_usable_once_and_only_before_it_expires() -> None:
         offer.check_usable(NOW + timedelta(seconds=60))
     with pytest.raises(q.QuoteUsedError):
         q.LockedOffer("QT1", q.CONVERTED, NOW + timedelta(seconds=60)).check_usable(NOW)
+
+
+def test_the_executable_rate_is_truncated_so_it_never_beats_the_reference() -> None:
+    # Half-even to 10 digits would give 17574.08450 > 17574.084495: a zero spread paying more than the reference.
+    rate = executable(Decimal("17574.084495"), 0)
+    assert rate.rate == Decimal("17574.08449") and rate.rate <= rate.reference
+    priced = q.price(rate, sell_places=0, buy_places=0, sell_amount=Decimal("81805"))
+    assert priced.buy_amount + priced.spread_amount <= Decimal("81805") * rate.reference + Decimal("0.5")

@@ -15,11 +15,11 @@ SIGNIFICANT_DIGITS = 10
 _CONTEXT = Context(prec=28, rounding=ROUND_HALF_EVEN)
 
 
-def round_significant(value: Decimal, digits: int = SIGNIFICANT_DIGITS) -> Decimal:
-    """Round to `digits` significant digits, half-even (the precision every stored rate keeps)."""
+def round_significant(value: Decimal, digits: int = SIGNIFICANT_DIGITS, rounding: str = ROUND_HALF_EVEN) -> Decimal:
+    """Round to `digits` significant digits (the precision every stored rate keeps), half-even unless told."""
     if value == 0:
         return Decimal(0)
-    return value.quantize(Decimal(1).scaleb(value.adjusted() - digits + 1), rounding=ROUND_HALF_EVEN)
+    return value.quantize(Decimal(1).scaleb(value.adjusted() - digits + 1), rounding=rounding)
 
 
 def invert(rate: Decimal) -> Decimal:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from services.payments.domain.fx_rates import round_significant
 
@@ -91,4 +91,7 @@ class ExecutableRate:
 def executable(reference: Decimal, spread_bps: int) -> ExecutableRate:
     if not 0 <= spread_bps < BPS:
         raise ValueError(f"spread must be 0..9999 bps, got {spread_bps}")
-    return ExecutableRate(reference, spread_bps, round_significant(reference * (1 - Decimal(spread_bps) / BPS)))
+    # Truncated, never rounded up: a rate rounded to 10 digits must not end up above reference * (1 - spread),
+    # or a zero spread would pay the merchant more than the reference rate (found by the hypothesis test).
+    exact = reference * (1 - Decimal(spread_bps) / BPS)
+    return ExecutableRate(reference, spread_bps, round_significant(exact, rounding=ROUND_DOWN))
