@@ -51,7 +51,9 @@ def bench_settings(work_dir: Path) -> Settings:
         broker_url=None,
         db_schema_prefix="",
         host="127.0.0.1",
-        service_ports={"payments": 0},
+        # Payments' registrations also resolve compliance's address (the ledger's screening gate); nothing
+        # listens there in a benchmark, and only payouts would call it.
+        service_ports={"payments": 0, "compliance": base.service_ports["compliance"]},
         service_hosts={},
         gateway_grpc_port=0,
         gateway_http_port=0,

@@ -175,11 +175,13 @@ def _add_subcommands() -> None:
     from cli import compliance, rules
     from cli.ledger import ledger_app
     from cli.payments import payments_app
+    from cli.rates import app as rates_app
 
     app.add_typer(rules.app, name="rules")
     app.add_typer(compliance.app, name="compliance")
     app.add_typer(ledger_app, name="ledger")
     app.add_typer(payments_app, name="payments")
+    app.add_typer(rates_app, name="rates")
 
 
 _add_subcommands()

@@ -15,6 +15,7 @@ from services.shared.bus import EventBus, InProcessBus
 from services.shared.context import ServiceContext
 from services.shared.grpc_server import RunningServer, method_handlers, serve
 from services.shared.logs import get_logger
+from services.shared.periodic import PeriodicTask
 from services.shared.refdata import ImportResult, Progress
 from services.shared.settings import Settings
 from services.shared.topology import SUBSCRIPTIONS
@@ -44,6 +45,7 @@ class Platform:
     contexts: dict[str, ServiceContext] = field(default_factory=dict)
     servers: dict[str, RunningServer] = field(default_factory=dict)
     _http: Any = None
+    timers: list[PeriodicTask] = field(default_factory=list)
 
     def boot(self) -> None:
         """Create engines, run migrations, wire consumers (nothing served yet)."""
@@ -72,6 +74,13 @@ class Platform:
             )
         # The gateway must reach the ports actually bound (they differ when 0 was asked for).
         self.settings = _with_ports(self.settings, {n: s.port for n, s in self.servers.items()})
+        # The nameko workers' @timer entrypoints, as threads (a service opts in with periodic_tasks()).
+        for name, context in self.contexts.items():
+            periodic = getattr(bootstrap_module(name), "periodic_tasks", None)
+            for task_name, interval, task in periodic(context) if periodic else ():
+                timer = PeriodicTask(f"{name}.{task_name}", interval, task)
+                timer.start()
+                self.timers.append(timer)
 
     def start_gateway(self, *, http: bool = True) -> None:
         from gateway.front_door import serve_front_door
@@ -106,6 +115,8 @@ class Platform:
     def stop(self) -> None:
         if self._http is not None:
             self._http.should_exit = True
+        for timer in self.timers:
+            timer.stop()
         for server in self.servers.values():
             server.stop(grace=2.0)
         for context in self.contexts.values():

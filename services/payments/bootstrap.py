@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import grpc
 from xborder.payments.v1 import (
     bank_accounts_service_pb2,
     bank_accounts_service_pb2_grpc,
+    fx_service_pb2,
+    fx_service_pb2_grpc,
     ledger_service_pb2,
     ledger_service_pb2_grpc,
     payments_service_pb2,
@@ -17,26 +22,45 @@ from xborder.payments.v1 import (
     reconciliation_service_pb2_grpc,
 )
 
+from services.payments.adapters import fx_tables  # noqa: F401  (payments-fx: defines the FX tables)
 from services.payments.adapters.bank_accounts import BankAccountVault
 from services.payments.adapters.catalog import load_currency_table, load_rate_calendar
 from services.payments.adapters.datasets import DATASETS
+from services.payments.adapters.fx_ledger import LedgerConversions, LedgerSettledHistory
+from services.payments.adapters.fx_repositories import OpsRateRepository, SnapshotRepository
 from services.payments.adapters.payees import VaultPayeeDirectory
+from services.payments.adapters.rate_providers import (
+    CurrencyRatesLike,
+    EcbRateProvider,
+    LiveRateProvider,
+    OpsRateProvider,
+    RateChain,
+    RateProvider,
+    forex_python_client,
+)
 from services.payments.adapters.screening_grpc import GrpcScreeningGate
 from services.payments.adapters.tables import IDEMPOTENCY_KEYS, metadata
+from services.payments.adapters.vas_datasets import COUNTRY_REGIONS
+from services.payments.domain.fx_rates import Rate, RateMissing
 from services.payments.domain.payouts import PayeeDirectory
 from services.payments.entrypoints.bank_accounts_api import BankAccountServicer
+from services.payments.entrypoints.fx_grpc_api import FxServicer
 from services.payments.entrypoints.grpc_api import PaymentsServicer
 from services.payments.entrypoints.ledger_api import LedgerServicer
 from services.payments.entrypoints.ledger_timer import ExpirySweeper
 from services.payments.entrypoints.reconciliation_api import ReconciliationServicer
+from services.payments.service_layer import fx_handlers, handlers
 from services.payments.service_layer.bank_accounts import BankAccountDeps
+from services.payments.service_layer.fx_handlers import ConversionLedger, FxDesk, SettledHistory
 from services.payments.service_layer.handlers import ReferenceData
 from services.payments.service_layer.ledger_operations import LedgerOperations
 from services.payments.service_layer.reconciliation import ReconciliationDeps
 from services.shared.bus import EventBus
+from services.shared.clock import utcnow
 from services.shared.context import ServiceContext, build_context
 from services.shared.crypto import BlindIndex, EnvelopeCipher
 from services.shared.crypto.config import load_key_ring
+from services.shared.errors import RateUnavailable, ReferenceDataMissing, UnknownCurrency
 from services.shared.idempotency import IdempotencyStore
 from services.shared.settings import Settings
 
@@ -47,11 +71,12 @@ GRPC_SERVICES = (
     ledger_service_pb2.DESCRIPTOR.services_by_name["LedgerService"].full_name,
     bank_accounts_service_pb2.DESCRIPTOR.services_by_name["BankAccountService"].full_name,
     reconciliation_service_pb2.DESCRIPTOR.services_by_name["ReconciliationService"].full_name,
+    fx_service_pb2.DESCRIPTOR.services_by_name["FxService"].full_name,  # payments-fx
 )
 
 
 def bootstrap(settings: Settings, bus: EventBus) -> ServiceContext:
-    return build_context(settings, NAME, metadata, MIGRATIONS, bus, DATASETS)
+    return build_context(settings, NAME, metadata, MIGRATIONS, bus, (*DATASETS, COUNTRY_REGIONS))
 
 
 def reference_data(context: ServiceContext) -> ReferenceData:
@@ -118,7 +143,7 @@ def registrations(context: ServiceContext) -> list:
         reconciliation_service_pb2_grpc.add_ReconciliationServiceServicer_to_server(reconciliation_servicer, server)
 
     start_ledger_timer(context, ops)
-    return [add, add_bank_accounts, add_reconciliation]
+    return [add, add_bank_accounts, add_reconciliation, fx_registration(fx_desk(context))]
 
 
 def bank_account_vault(context: ServiceContext) -> BankAccountVault:
@@ -133,3 +158,80 @@ def bank_account_deps(context: ServiceContext) -> BankAccountDeps:
 
 def reconciliation_deps(context: ServiceContext) -> ReconciliationDeps:
     return ReconciliationDeps(context.uow, IdempotencyStore(IDEMPOTENCY_KEYS))
+
+
+# ---- FX (branch payments-fx) ----
+
+
+def fx_registration(desk: FxDesk) -> Callable[[grpc.Server], None]:
+    servicer = FxServicer(desk)
+
+    def add(server: grpc.Server) -> None:
+        fx_service_pb2_grpc.add_FxServiceServicer_to_server(servicer, server)
+
+    return add
+
+
+def rate_chain(
+    context: ServiceContext, *, live_client: CurrencyRatesLike | None = None, refreshing: bool = False
+) -> RateChain:
+    """The providers of XB_FX_PROVIDERS, in that order (docs/fx.md); `refreshing`: the scheduled refresh's
+    chain, whose live provider always asks the source (no cache, no snapshot)."""
+    settings = context.settings
+    refs = reference_data(context)
+
+    def ops_latest(base: str, quote: str) -> Rate | None:
+        with context.uow() as uow:
+            return OpsRateRepository(uow.connection).latest(base, quote)
+
+    def snapshot(base: str, quote: str) -> Rate | None:
+        with context.uow() as uow:
+            return SnapshotRepository(uow.connection).get(base, quote)
+
+    def ecb_latest(base: str, quote: str) -> tuple[Decimal, date, str]:
+        try:
+            found = handlers.get_reference_rate(refs, handlers.RateQuery(base, quote, None))
+        except (RateUnavailable, UnknownCurrency, ReferenceDataMissing) as missing:
+            raise RateMissing(missing.message) from None
+        return found.rate, found.rate_date, found.derivation
+
+    def build(name: str) -> RateProvider:
+        if name == "ops":
+            return OpsRateProvider(ops_latest)
+        if name == "ecb":
+            return EcbRateProvider(ecb_latest, max_staleness=timedelta(seconds=settings.fx_ecb_max_staleness_s))
+        return LiveRateProvider(
+            live_client or forex_python_client(),
+            timeout_s=settings.fx_live_timeout_s,
+            max_staleness=timedelta(seconds=settings.fx_live_max_staleness_s),
+            snapshot=snapshot,
+            reuse=not refreshing,
+        )
+
+    return RateChain([build(name) for name in settings.fx_providers])
+
+
+def fx_desk(
+    context: ServiceContext,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    chain: RateChain | None = None,
+    ledger: ConversionLedger | None = None,
+    history: SettledHistory | None = None,
+    refreshing: bool = False,
+) -> FxDesk:
+    return FxDesk(
+        context.uow,
+        chain or rate_chain(context, refreshing=refreshing),
+        IdempotencyStore(IDEMPOTENCY_KEYS),
+        clock,
+        ledger or LedgerConversions(clock),
+        history or LedgerSettledHistory(),
+        refresh_pairs=context.settings.fx_refresh_pairs,
+    )
+
+
+def periodic_tasks(context: ServiceContext) -> list[tuple[str, float, Callable[[], object]]]:
+    """(name, interval seconds, task) the embedded runtime runs on a timer, as the nameko worker's @timer does."""
+    desk = fx_desk(context, refreshing=True)
+    return [("fx_refresh_rates", context.settings.fx_refresh_interval_s, lambda: fx_handlers.refresh_rates(desk))]

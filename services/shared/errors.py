@@ -128,6 +128,29 @@ class PermissionDenied(XborderError):
     status = grpc.StatusCode.PERMISSION_DENIED
 
 
+# ---- FX (branch payments-fx) ----
+
+
+class RateStale(XborderError):
+    """Every provider's rate for the pair is older than its limit: refused, never passed off as fresh."""
+
+    reason = "RATE_STALE"
+    status = grpc.StatusCode.UNAVAILABLE
+
+
+class QuoteExpired(XborderError):
+    reason = "QUOTE_EXPIRED"
+    status = grpc.StatusCode.FAILED_PRECONDITION
+
+
+class QuoteUsed(XborderError):
+    reason = "QUOTE_USED"
+    status = grpc.StatusCode.FAILED_PRECONDITION
+
+
+# ---- end FX ----
+
+
 class ConfigurationError(Exception):
     """A setting is missing or malformed; raised at start-up, before anything is served."""
 

@@ -1,0 +1,90 @@
+"""The payments nameko service: the scheduled FX rate refresh (`@timer`), run by `python -m services.worker payments`.
+
+It consumes no events (services/shared/topology.py lists none for payments), so the worker's topology check
+finds nothing to declare for it. The timer ticks every TICK_S seconds and refreshes when
+XB_FX_REFRESH_INTERVAL_S has passed since the last refresh: nameko fixes a timer's interval when the class
+is defined, and settings are read when the worker starts. The `rates_updated` event goes to the payments
+outbox, and the payments gRPC process's relay publishes it (one relay keeps one commit order).
+The embedded runtime runs the same refresh on a thread (bootstrap.periodic_tasks, services/embedded.py).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from nameko.extensions import DependencyProvider
+from nameko.timer import timer
+
+from services.payments import bootstrap
+from services.payments.service_layer import fx_handlers
+from services.shared.bus import InProcessBus
+from services.shared.context import ServiceContext
+from services.shared.logs import get_logger
+from services.shared.settings import Settings
+
+log = get_logger(__name__)
+
+TICK_S = 5.0
+
+
+def _cooperative_database_waits() -> None:
+    """psycopg's C wait would stall every green thread of the worker; select() is cooperative under eventlet."""
+    import eventlet.patcher
+    import psycopg.waiting
+
+    if eventlet.patcher.is_monkey_patched("select"):
+        psycopg.waiting.wait = psycopg.waiting.wait_select
+
+
+class RateRefresher(DependencyProvider):
+    """Boots payments (engine, migrations) when the worker starts and hands the timer a refresh callable."""
+
+    context: ServiceContext | None = None
+
+    def setup(self) -> None:
+        _cooperative_database_waits()
+        settings = Settings.from_env()
+        # The relay of this context is never started: the bus is only a placeholder.
+        self.context = bootstrap.bootstrap(settings, InProcessBus())
+        self.desk = bootstrap.fx_desk(self.context, refreshing=True)
+        self.interval = settings.fx_refresh_interval_s
+        self.next_due = 0.0
+        log.info("fx_refresh_ready", interval_s=self.interval, providers=list(settings.fx_providers))
+
+    def refresh_if_due(self) -> None:
+        now = time.monotonic()
+        if now < self.next_due:
+            return
+        self.next_due = now + self.interval
+        event = fx_handlers.refresh_rates(self.desk)
+        log.info("fx_rates_refreshed", fresh=len(event.rates), failures=len(event.failures))
+
+    def get_dependency(self, worker_ctx: Any) -> Callable[[], None]:
+        return self.refresh_if_due
+
+    def stop(self) -> None:
+        self._close()
+
+    def kill(self) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        if self.context is not None:
+            self.context.close()
+            self.context = None
+
+
+class PaymentsEvents:
+    name = "payments"
+
+    refresh: Callable[[], None] = RateRefresher()  # type: ignore[assignment]
+
+    @timer(interval=TICK_S)
+    def refresh_rates(self) -> None:
+        try:
+            self.refresh()
+        except Exception:
+            # The next tick retries once the interval has passed; a provider outage must not kill the timer.
+            log.exception("fx_refresh_failed")

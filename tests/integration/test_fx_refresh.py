@@ -1,0 +1,99 @@
+"""The scheduled FX refresh: a thread in the embedded platform, a nameko @timer in `python -m services.worker
+payments`; both record the snapshot and emit rates_updated through the payments outbox."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from services.embedded import Platform
+from services.payments import bootstrap as payments
+from services.payments.entrypoints.events import PaymentsEvents
+from services.payments.service_layer import fx_handlers as fx
+from services.registry import SERVICES
+from services.shared.settings import ROOT, Settings
+from services.worker.runner import check_topology, declared_subscriptions
+from tests.fakes import RecordingBus
+from tests.integration.test_nameko_worker import worker_env
+
+
+def rates_updated(engine: sa.Engine) -> list[dict]:
+    with engine.connect() as connection:
+        bodies = connection.execute(
+            sa.text("SELECT payload FROM outbox WHERE event_type = 'rates_updated' ORDER BY id")
+        ).scalars()
+        return [json.loads(body) for body in bodies]
+
+
+def wait_for(engine: sa.Engine, count: int, seconds: float) -> list[dict]:
+    deadline = time.monotonic() + seconds
+    found = rates_updated(engine)
+    while len(found) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+        found = rates_updated(engine)
+    return found
+
+
+def test_the_embedded_platform_refreshes_rates_on_a_timer(settings: Settings) -> None:
+    platform = Platform(
+        replace(
+            settings,
+            service_ports=dict.fromkeys(SERVICES, 0),
+            gateway_grpc_port=0,
+            fx_refresh_interval_s=0.3,
+            fx_refresh_pairs=("USD/CNY",),
+        )
+    )
+    platform.boot()
+    context = platform.contexts["payments"]
+    fx.set_ops_rate(payments.fx_desk(context), "USD", "CNY", Decimal("7.2"), 60, "test")
+    platform.serve()
+    try:
+        events = wait_for(context.engine, 2, 20)
+    finally:
+        platform.stop()
+    assert len(events) >= 2
+    assert events[0]["rates"][0]["rate"] == "7.2" and events[0]["rates"][0]["source"] == "ops"
+    assert all(timer.runs >= 2 for timer in platform.timers)
+
+
+def test_the_payments_worker_consumes_nothing_and_declares_only_its_timer() -> None:
+    check_topology(PaymentsEvents)
+    assert declared_subscriptions(PaymentsEvents) == set()
+
+
+@pytest.mark.rabbitmq
+@pytest.mark.postgres
+def test_the_nameko_timer_refreshes_rates_in_the_worker(
+    amqp_url: str, postgres_settings: Settings, tmp_path: Path
+) -> None:
+    context = payments.bootstrap(postgres_settings, RecordingBus())  # migrated before the worker starts
+    fx.set_ops_rate(payments.fx_desk(context), "USD", "CNY", Decimal("7.3"), 60, "test")
+    env = worker_env(postgres_settings, amqp_url)
+    env.update({"XB_FX_REFRESH_INTERVAL_S": "1", "XB_FX_REFRESH_PAIRS": "USD/CNY,USD/XOF"})
+    log = tmp_path / "worker.log"
+    with log.open("wb") as out:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "services.worker", "payments"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        events = wait_for(context.engine, 1, 45)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        context.close()
+    assert events, log.read_text()[-3000:]
+    assert [(r["base"], r["quote"], r["rate"]) for r in events[0]["rates"]] == [("USD", "CNY", "7.3")]
+    assert events[0]["failures"][0].startswith("USD/XOF: ")
