@@ -12,11 +12,11 @@ PROTO_SOURCES := $(shell find protos/xborder -name '*.proto' 2>/dev/null)
 help: ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip 'setuptools<81' wheel
 	$(PY) -m pip install --quiet -e '.[dev]'
-	$(PY) -c 'import pathlib, sysconfig; pathlib.Path(sysconfig.get_paths()["purelib"], "xborder-protos.pth").write_text("$(CURDIR)/protos/gen\n")'
+	$(PY) -c 'import pathlib, sysconfig; pathlib.Path(sysconfig.get_paths()["purelib"], "xborder-protos.pth").write_text("$(CURDIR)/protos/gen\n$(CURDIR)\n")'
 	touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install xborder with its dev tools
