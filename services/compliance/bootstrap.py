@@ -7,11 +7,20 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from xborder.compliance.v1 import compliance_service_pb2, compliance_service_pb2_grpc
+from xborder.compliance.v1 import (
+    compliance_service_pb2,
+    compliance_service_pb2_grpc,
+    screening_service_pb2,
+    screening_service_pb2_grpc,
+)
 
 from services.compliance.adapters.datasets import DATASETS
+from services.compliance.adapters.sanctions_index import SanctionsIndex
+from services.compliance.adapters.sanctions_store import SCREENING_DATASETS
 from services.compliance.adapters.tables import metadata
+from services.compliance.domain.screening import Thresholds
 from services.compliance.entrypoints.grpc_api import ComplianceServicer
+from services.compliance.entrypoints.screening_api import ScreeningServicer
 from services.compliance.service_layer import handlers
 from services.shared.bus import EventBus
 from services.shared.context import ServiceContext, build_context
@@ -19,11 +28,24 @@ from services.shared.settings import Settings
 
 NAME = "compliance"
 MIGRATIONS = Path(__file__).parent / "migrations"
-GRPC_SERVICES = (compliance_service_pb2.DESCRIPTOR.services_by_name["ComplianceService"].full_name,)
+GRPC_SERVICES = (
+    compliance_service_pb2.DESCRIPTOR.services_by_name["ComplianceService"].full_name,
+    screening_service_pb2.DESCRIPTOR.services_by_name["ScreeningService"].full_name,
+)
+SCREENING_SERVICE = GRPC_SERVICES[1]
+_screening_indexes: dict[int, SanctionsIndex] = {}
 
 
 def bootstrap(settings: Settings, bus: EventBus) -> ServiceContext:
-    return build_context(settings, NAME, metadata, MIGRATIONS, bus, DATASETS)
+    return build_context(settings, NAME, metadata, MIGRATIONS, bus, (*DATASETS, *SCREENING_DATASETS))
+
+
+def screening_index(context: ServiceContext) -> SanctionsIndex:
+    """The one sanctions index of a context (built lazily, shared by its servers and the gateway)."""
+    index = _screening_indexes.get(id(context))
+    if index is None or index.engine is not context.engine:
+        index = _screening_indexes[id(context)] = SanctionsIndex(context.engine)
+    return index
 
 
 def registrations(context: ServiceContext) -> list:
@@ -32,7 +54,17 @@ def registrations(context: ServiceContext) -> list:
     def add(server: grpc.Server) -> None:
         compliance_service_pb2_grpc.add_ComplianceServiceServicer_to_server(servicer, server)
 
-    return [add]
+    index = screening_index(context)
+    settings = context.settings
+    thresholds = Thresholds(settings.screening_block_threshold, settings.screening_review_threshold)
+    screening = ScreeningServicer(context.uow, index, thresholds)
+
+    def add_screening(server: grpc.Server) -> None:
+        screening_service_pb2_grpc.add_ScreeningServiceServicer_to_server(screening, server)
+
+    # Health of ScreeningService follows the lists' readiness (services/shared/grpc_server.py).
+    add_screening.bind_health = lambda health: index.watch_health(health, SCREENING_SERVICE)  # type: ignore[attr-defined]
+    return [add, add_screening]
 
 
 def event_handlers(context: ServiceContext) -> dict[str, Callable[[dict[str, Any]], None]]:

@@ -37,6 +37,7 @@ ENTITY_TYPES: dict[str, str] = {
     "PT": "party",
     "QT": "quote",
     "AC": "account",
+    "HC": "sanctions screening",  # hecha, 核查
 }
 """Two-letter entity types (Chinese initials where they exist: DD dingdan, YD yundan, TH tuihuo, BG baoguan)."""
 
