@@ -16,19 +16,19 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-from rapidfuzz import fuzz
-from rapidfuzz.distance import JaroWinkler
+from rapidfuzz import process
+from rapidfuzz.distance import OSA, Levenshtein
 
 from services.compliance.domain import names
 from services.compliance.domain.sanctions import Identifier, PartyType, SanctionsEntry
 
 TOKEN_MATCH_FLOOR = 0.80  # token pairs less similar than this count as unmatched
 COMMON_KEY_POSTINGS = 1500  # a key in more names than this is "common": used only as a last resort
-RARE_TOKEN_DF = 20  # a token in at most this many names weighs 1.0; more frequent ones weigh less
+RARE_TOKEN_DF = 5  # a token in at most this many names weighs 1.0; more frequent ones weigh less
 MIN_TOKEN_WEIGHT = 0.25
 MIN_IDENTIFIER_LENGTH = 5  # shorter "numbers" (a vessel's call sign "A") are too weak to short-circuit
 
@@ -57,6 +57,9 @@ class _Variant:
     entry: int  # index into NameIndex.entries
     name: int  # index into the entry's names
     tokens: tuple[str, ...]
+    weights: tuple[float, ...] = ()
+    total_weight: float = 0.0
+    letters: int = 0
 
 
 def _keys(tokens: Sequence[str]) -> set[str]:
@@ -81,7 +84,7 @@ def _years(value: str) -> str:
 class NameIndex:
     """Every name and alias of the loaded entries, indexed for candidate search. Immutable once built."""
 
-    def __init__(self, entries: Iterable[SanctionsEntry], *, max_candidates: int = 300) -> None:
+    def __init__(self, entries: Iterable[SanctionsEntry], *, max_candidates: int = 150) -> None:
         self.entries: list[SanctionsEntry] = list(entries)
         self.max_candidates = max_candidates
         self._variants: list[_Variant] = []
@@ -108,17 +111,31 @@ class NameIndex:
         total = max(len(self._variants), RARE_TOKEN_DF + 1)
         self._idf_ref = math.log(total / RARE_TOKEN_DF)
         self._total = total
+        self._weights = {token: self._weight(df) for token, df in self._token_df.items()}
+        self._variants = [
+            _Variant(
+                v.entry,
+                v.name,
+                v.tokens,
+                w := tuple(self._weights[t] for t in v.tokens),
+                sum(w),
+                sum(len(t) for t in v.tokens),
+            )
+            for v in self._variants
+        ]
 
     @property
     def name_count(self) -> int:
         return len(self._variants)
 
-    def weight(self, token: str) -> float:
-        """How much a token identifies: 1.0 when rare on the lists (or absent), down to MIN_TOKEN_WEIGHT."""
-        df = self._token_df.get(token, 0)
+    def _weight(self, df: int) -> float:
         if df <= RARE_TOKEN_DF:
             return 1.0
         return max(MIN_TOKEN_WEIGHT, min(1.0, math.log(self._total / df) / self._idf_ref))
+
+    def weight(self, token: str) -> float:
+        """How much a token identifies: 1.0 when rare on the lists (or absent), down to MIN_TOKEN_WEIGHT."""
+        return self._weights.get(token, 1.0)
 
     def candidates(self, tokens: Sequence[str]) -> list[int]:
         """Variant indexes worth scoring for these query tokens, most promising first."""
@@ -147,52 +164,57 @@ class NameIndex:
         return self._variants[v_index]
 
 
-def _token_similarities(query: Sequence[str], candidates: Sequence[str]) -> dict[tuple[str, str], float]:
-    """Similarity of every (query token, candidate token) pair (each candidate token scored once).
+def _allowed_edits(length: int) -> int:
+    """Typos tolerated in a token of this length (as search engines' "fuzziness AUTO"): none in 1-3
+    letters (Chinese syllables such as "shi"/"shu" are different names), one in 4-7, two from 8."""
+    return 0 if length <= 3 else 1 if length <= 7 else 2
 
-    Long tokens: the mean of Jaro-Winkler (forgiving typos late in a word) and the Indel ratio (strict on
-    length); short tokens (< 4 letters) the ratio alone, which keeps "ALI" away from "ALA". Tokens with
-    the same consonant skeleton (transliteration variants) score at least 0.85.
+
+def token_similarity(a: str, b: str) -> float:
+    """1.0 for equal tokens, 0.8 for an initial against a name it begins, else from the edit distance
+    when within the tolerated typos (one edit in an 8-letter token: 0.925), 0.0 otherwise.
+
+    A consonant-skeleton bonus for transliteration variants ("husayn"/"hussein") was tried and dropped:
+    pinyin syllables share skeletons ("huilan"/"hailun", "xiuying"/"xiaohong") and it made common
+    Chinese names false positives; the lists' own aliases carry most transliterations."""
+    if a == b:
+        return 1.0
+    if len(a) == 1 or len(b) == 1:
+        return 0.8 if a[0] == b[0] else 0.0
+    longest = max(len(a), len(b))
+    allowed = _allowed_edits(min(len(a), len(b)))
+    # OSA: a swap of two adjacent letters ("samiay"/"samiya") is one typo, not two.
+    distance = OSA.distance(a, b, score_cutoff=allowed) if allowed else allowed + 1
+    sim = 1.0 - 0.6 * distance / longest if distance <= allowed else 0.0
+    return sim
+
+
+def _token_similarities(query: Sequence[str], candidates: Sequence[str]) -> dict[tuple[str, str], float]:
+    """token_similarity of every (query token, candidate token) pair that is not 0 (absent pairs are 0).
+
+    One C++ pass per query token finds the candidate tokens within its edit budget (rapidfuzz
+    process.extract); only those, and initials, go through token_similarity's exact rule.
     """
-    if not query or not candidates:
-        return {}
-    ratio = fuzz.ratio
-    jaro = JaroWinkler.normalized_similarity
     sims: dict[tuple[str, str], float] = {}
+    initials = [b for b in candidates if len(b) == 1]
     for a in query:
-        skeleton_a = names.skeleton(a)
-        for b in candidates:
-            if a == b:
-                sim = 1.0
-            elif len(a) == 1 or len(b) == 1:  # an initial against a name it begins
-                sim = 0.8 if a[0] == b[0] else 0.0
-            elif min(len(a), len(b)) < 4:
-                sim = ratio(a, b) / 100.0
-            else:
-                sim = (ratio(a, b) / 100.0 + jaro(a, b)) / 2.0
-                if skeleton_a == names.skeleton(b) and len(skeleton_a) >= 2:
-                    sim = max(sim, 0.85)
-            sims[(a, b)] = sim
+        if len(a) == 1:
+            found = [b for b in candidates if b[0] == a]
+        else:
+            budget = _allowed_edits(len(a))
+            found = [
+                b for b, _, _ in process.extract(a, candidates, scorer=OSA.distance, score_cutoff=budget, limit=None)
+            ]
+            found += [b for b in initials if b == a[0]]
+        for b in found:
+            if (sim := token_similarity(a, b)) > 0:
+                sims[(a, b)] = sim
     return sims
 
 
-def token_alignment(
-    query: Sequence[str], name: Sequence[str], sims: dict[tuple[str, str], float], weight
-) -> tuple[float, float]:
-    """(weighted Dice over one-to-one token pairs, largest weight among the matched query tokens).
-
-    Pairs are taken best first, each token used once, so the score does not depend on word order and is
-    symmetric in its two arguments.
-    """
-    pairs = sorted(
-        (
-            (sims[(a, b)], i, j)
-            for i, a in enumerate(query)
-            for j, b in enumerate(name)
-            if sims[(a, b)] >= TOKEN_MATCH_FLOOR
-        ),
-        key=lambda p: (-p[0], p[1], p[2]),
-    )
+def _align(pairs: list[tuple[float, int, int]], qw: Sequence[float], nw: Sequence[float]) -> tuple[float, float]:
+    """Greedy one-to-one alignment of scored token pairs: (weighted matched mass, strongest pair weight)."""
+    pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
     used_q: set[int] = set()
     used_n: set[int] = set()
     matched = 0.0
@@ -202,41 +224,70 @@ def token_alignment(
             continue
         used_q.add(i)
         used_n.add(j)
-        wq, wn = weight(query[i]), weight(name[j])
-        matched += sim * (wq + wn)
-        strongest = max(strongest, min(wq, wn))
-    total = sum(weight(t) for t in query) + sum(weight(t) for t in name)
+        matched += sim * (qw[i] + nw[j])
+        pair_weight = qw[i] if qw[i] < nw[j] else nw[j]
+        if pair_weight > strongest:
+            strongest = pair_weight
+    return matched, strongest
+
+
+def token_alignment(
+    query: Sequence[str], name: Sequence[str], sims: dict[tuple[str, str], float], weight: Callable[[str], float]
+) -> tuple[float, float]:
+    """(weighted Dice over one-to-one token pairs, weight of the strongest matched pair).
+
+    Pairs are taken best first, each token used once, so the score does not depend on word order and is
+    symmetric in its two arguments.
+    """
+    qw = [weight(t) for t in query]
+    nw = [weight(t) for t in name]
+    pairs = [(sim, i, j) for i, a in enumerate(query) for j, b in enumerate(name) if (sim := sims.get((a, b), 0.0)) > 0]
+    matched, strongest = _align(pairs, qw, nw)
+    total = sum(qw) + sum(nw)
     return (matched / total if total else 0.0), strongest
 
 
 def compact_similarity(query: Sequence[str], name: Sequence[str]) -> float:
-    """Similarity of the names written without spaces, as given and in sorted order ("Xi Jinping" vs
-    "Xijinping", "AlQaida" vs "Al Qaida"): catches word boundaries that the token view misses."""
-    as_given = fuzz.ratio("".join(query), "".join(name))
-    in_order = fuzz.ratio("".join(sorted(query)), "".join(sorted(name)))
-    return max(as_given, in_order) / 100.0
+    """Similarity of the names written without spaces ("Xi Jinping" vs "Xijinping", "Bin Laden" vs
+    "Binladen"): catches word boundaries that the token view misses. At most two edits are tolerated."""
+    best = 0.0
+    for a, b in (("".join(query), "".join(name)), ("".join(sorted(query)), "".join(sorted(name)))):
+        if abs(len(a) - len(b)) > 2:
+            continue
+        distance = Levenshtein.distance(a, b, score_cutoff=2)
+        if distance <= 2:
+            best = max(best, 1.0 - distance / max(len(a), len(b)))
+    return best
 
 
-def name_score(query: Sequence[str], name: Sequence[str], sims: dict[tuple[str, str], float], weight) -> float:
+def _guarded(aligned: float, strongest: float, compact: float, letters: int, single: bool) -> float:
+    """The false-positive guards applied to the better of the token and compact views."""
+    score = max(aligned, compact * 0.97)
+    # Short names: "ALI", "LI WEI", "BNC" match too much to be trusted alone (users' main complaint).
+    if letters <= 4:
+        score *= 0.75
+    elif letters <= 6:
+        score *= 0.9
+    if single:
+        score *= 0.97
+    # Only common tokens matched ("TRADING", "GLOBAL", "MOHAMMED"): a coincidence more often than not.
+    if aligned >= compact * 0.97:
+        score *= 0.7 + 0.3 * strongest
+    return max(0.0, min(1.0, score))
+
+
+def name_score(
+    query: Sequence[str], name: Sequence[str], sims: dict[tuple[str, str], float], weight: Callable[[str], float]
+) -> float:
     """The name-only score with the false-positive guards (short names, common tokens)."""
     if not query or not name:
         return 0.0
     aligned, strongest = token_alignment(query, name, sims, weight)
     distinctive = max(weight(t) for t in query)
-    compact = compact_similarity(query, name) * (0.75 + 0.25 * distinctive)
-    score = max(aligned, compact * 0.97)
-    # Short names: "ALI", "LI WEI", "BNC" match too much to be trusted alone (users' main complaint).
+    # Only a different word count can mean a word boundary moved; otherwise the tokens decide.
+    compact = compact_similarity(query, name) * (0.75 + 0.25 * distinctive) if len(query) != len(name) else 0.0
     letters = min(len("".join(query)), len("".join(name)))
-    if letters <= 4:
-        score *= 0.75
-    elif letters <= 7:
-        score *= 0.9
-    if len(query) == 1 or len(name) == 1:
-        score *= 0.95
-    # Only common tokens matched ("TRADING", "GLOBAL", "MOHAMMED"): a coincidence more often than not.
-    if aligned >= compact * 0.97:
-        score *= 0.7 + 0.3 * strongest
-    return max(0.0, min(1.0, score))
+    return _guarded(aligned, strongest, compact, letters, len(query) == 1 or len(name) == 1)
 
 
 def _dob_adjustment(query_dob: str, listed: Sequence[str]) -> tuple[float, bool]:
@@ -285,9 +336,33 @@ class Matcher:
             variants = [self.index.variant(v) for v in chosen]
             vocabulary = sorted({t for v in variants for t in v.tokens})
             sims = _token_similarities(list(tokens), vocabulary)
+            # Which query positions each candidate token pairs with, so a variant costs a lookup per token.
+            by_token: dict[str, list[tuple[int, float]]] = defaultdict(list)
+            for (a, b), sim in sims.items():
+                by_token[b].extend((i, sim) for i, t in enumerate(tokens) if t == a)
+            weight = self.index.weight
+            qw = [weight(t) for t in tokens]
+            q_total = sum(qw)
+            q_letters = sum(len(t) for t in tokens)
+            q_compact = 0.75 + 0.25 * max(qw)
+            # Scores can rise by at most this much after the name (date of birth and country agree).
+            floor = min_score - 0.09
             per_entry: dict[int, tuple[float, _Variant]] = {}
             for variant in variants:
-                score = name_score(tokens, variant.tokens, sims, self.index.weight)
+                # The same computation as name_score(), on the weights computed once at index build.
+                vt = variant.tokens
+                pairs = [(sim, qi, j) for j, b in enumerate(vt) for qi, sim in by_token.get(b, ())]
+                compact = 0.0
+                if len(tokens) != len(vt):
+                    compact = compact_similarity(tokens, vt) * q_compact
+                if not pairs and compact * 0.97 < floor:
+                    continue
+                matched, strongest = _align(pairs, qw, variant.weights)
+                aligned = matched / (q_total + variant.total_weight)
+                letters = min(q_letters, variant.letters)
+                score = _guarded(aligned, strongest, compact, letters, len(tokens) == 1 or len(vt) == 1)
+                if score < floor:
+                    continue
                 entry = self.index.entries[variant.entry]
                 if entry.names[variant.name].weak:
                     score *= 0.92

@@ -26,8 +26,8 @@ HONORIFICS = frozenset(
     mr mrs ms miss mx dr prof professor sir dame lord lady madam madame mme mlle herr frau
     sheikh shaikh shaykh sheik cheikh haji hajji hadji hajj alhaj alhajj mullah mulla maulana mawlana
     maulvi mawlawi mawlavi molvi moulvi imam ayatollah hojatoleslam
-    general gen col colonel lt lieutenant maj major capt captain cmdr commander brig brigadier adm admiral
-    eng engr engineer hon honorable honourable excellency
+    general col colonel lt lieutenant maj major capt captain cmdr commander brig brigadier adm admiral
+    engr engineer honorable honourable excellency
     """.split()  # noqa: SIM905
 )
 
@@ -52,6 +52,7 @@ PARTICLES = frozenset({"al", "el", "ul", "the", "of", "and", "und", "et", "y", "
 _CJK_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "集团公司", "集团", "公司")
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
+_DOTTED = re.compile(r"\b(?:[a-z]\.){2,}(?:[a-z]\b)?")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _HANGUL = re.compile(r"[\uac00-\ud7af]+")
 
@@ -82,6 +83,8 @@ def fold(text: str) -> str:
     text = _HANGUL.sub(lambda m: _romanise_hangul(m.group()), text)
     # Apostrophes inside a word are transliteration marks ("Qur'an", "Sa'id"): join, do not split.
     text = anyascii(text).lower().replace("'", "").replace("`", "")
+    # Dotted abbreviations are one word: "S.A." is "sa", "L.L.C." is "llc" (the legal-form lists hold them so).
+    text = _DOTTED.sub(lambda m: m.group().replace(".", ""), text)
     return _NON_ALNUM.sub(" ", text).strip()
 
 
@@ -94,6 +97,9 @@ def _drop(tokens: list[str], words: frozenset[str]) -> list[str]:
 def tokens(text: str) -> tuple[str, ...]:
     """The identifying tokens of a name, in their original order."""
     folded = fold(text).split()
+    # The Arabic article written joined ("Alshairi", "Elsayed") is the split "al-Shairi" of the lists,
+    # whose "al" is dropped as a particle: strip it where enough of a name remains to stand alone.
+    folded = [w[2:] if w[:2] in ("al", "el") and len(w) >= 7 else w for w in folded]
     words = _drop(folded, HONORIFICS)
     words = _drop(words, COMPANY_SUFFIXES)
     words = _drop(words, PARTICLES)
