@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001, SIM905  (Cyrillic letters are the point of the table; word lists read best as text)
 """A labelled screening set derived from the loaded lists themselves (seeded, reproducible).
 
 Positives: a name or strong alias of a list entry, changed the way real queries differ from the list:
@@ -75,7 +76,9 @@ TRADES = (
     "Logistics", "Packaging", "Houseware", "Toys", "Garments",
 )  # fmt: skip
 COMPANY_FORMS = ("Co., Ltd.", "Co. Ltd", "Limited", "Trading Co.", "Industry Co., Ltd.")
-WESTERN_PREFIXES = "Acme Northwind Blue River Sunrise Alpine Harbor Green Leaf Silver Line Maple Bright Summit Oak".split()
+WESTERN_PREFIXES = (
+    "Acme Northwind Blue River Sunrise Alpine Harbor Green Leaf Silver Line Maple Bright Summit Oak".split()
+)
 WESTERN_SECTORS = (
     "Office Supplies", "Foods", "Home Goods", "Outdoor Gear", "Freight Partners", "Organics", "Logistics",
     "Furniture", "Kids Toys", "Pet Supplies", "Garden Centre", "Bakery", "Print Shop", "Auto Parts",
@@ -189,7 +192,11 @@ def negatives(entries: list[SanctionsEntry], count: int, seed: int = 11) -> list
             given = rng.choice(CHINESE_GIVEN) + (rng.choice(CHINESE_GIVEN).lower() if rng.random() < 0.6 else "")
             text, party, kind = f"{rng.choice(CHINESE_SURNAMES)} {given}", PartyType.PERSON, "chinese_person"
         elif roll == 1:
-            text, party, kind = f"{rng.choice(WESTERN_FIRST)} {rng.choice(WESTERN_LAST)}", PartyType.PERSON, "western_person"
+            text, party, kind = (
+                f"{rng.choice(WESTERN_FIRST)} {rng.choice(WESTERN_LAST)}",
+                PartyType.PERSON,
+                "western_person",
+            )
         elif roll == 2:
             text = f"{rng.choice(CITIES)} {rng.choice(BRANDS)} {rng.choice(TRADES)} {rng.choice(COMPANY_FORMS)}"
             party, kind = PartyType.COMPANY, "chinese_company"
