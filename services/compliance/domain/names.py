@@ -130,5 +130,7 @@ def skeleton(token: str) -> str:
 
 
 def normalise_identifier(value: str) -> str:
-    """Passport, IMO and national id numbers compared on letters and digits only, upper case."""
-    return re.sub(r"[^0-9A-Z]", "", anyascii(unicodedata.normalize("NFKC", value)).upper())
+    """Passport, IMO and national id numbers compared on letters and digits only, upper case; an IMO
+    number with or without its "IMO" prefix (OFAC writes "IMO 9187629", callers often just the digits)."""
+    plain = re.sub(r"[^0-9A-Z]", "", anyascii(unicodedata.normalize("NFKC", value)).upper())
+    return plain[3:] if re.fullmatch(r"IMO[0-9]{7}", plain) else plain
