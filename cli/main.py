@@ -167,5 +167,11 @@ def import_(
         bus.close()
 
 
+# Sanctions screening (branch compliance-screening).
+from cli.screen import screen as _screen  # noqa: E402
+
+app.command("screen")(_screen)
+
+
 if __name__ == "__main__":
     app()

@@ -86,6 +86,20 @@ def screen_party(
     return response
 
 
+@dataclass(frozen=True)
+class Preview:
+    decision: Decision
+    hits: tuple
+    lists: tuple
+
+
+def preview_screening(index: SanctionsIndex, thresholds: Thresholds, query: Query) -> Preview:
+    """Screen without storing anything (the operator's `xborder screen`); refuses like ScreenParty."""
+    loaded = index.get()
+    hits = loaded.matcher.screen(query, min_score=thresholds.review, limit=MAX_HITS)
+    return Preview(thresholds.decide(hits), tuple(hits), loaded.lists)
+
+
 def get_screening(uow_factory: UowFactory, code: str) -> bytes:
     with uow_factory() as uow:
         stored = ScreeningRepository(uow.connection).get(code)
