@@ -10,6 +10,7 @@ process shows within `ttl`.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Callable
@@ -87,8 +88,13 @@ class SanctionsIndex:
                         self._set(None, f"list rows do not match their recorded versions: {', '.join(stale) or 'some'}")
                         return
                     started = time.perf_counter()
+                    gc.unfreeze()  # let a replaced index be collected
                     index = NameIndex(repository.entries())
                     self._set(LoadedLists(Matcher(index), lists, versions), None)
+                    # The index is ~1M long-lived objects: frozen, the collector stops rescanning them,
+                    # which otherwise shows as 10-20 ms pauses in the p99 of unrelated requests.
+                    gc.collect()
+                    gc.freeze()
                     log.info(
                         "sanctions_index_built",
                         names=index.name_count,

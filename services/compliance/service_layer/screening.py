@@ -13,7 +13,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from services.compliance.adapters.sanctions_index import SanctionsIndex
+from services.compliance.adapters.sanctions_index import ListsNotReady, SanctionsIndex
 from services.compliance.adapters.screening_repository import ScreeningRepository, StoredScreening
 from services.compliance.adapters.tables import IDEMPOTENCY_KEYS
 from services.compliance.domain.matching import Matcher, NameIndex, Query
@@ -49,12 +49,21 @@ def screen_party(
     *,
     now: Callable[[], datetime] = utcnow,
 ) -> bytes:
-    """The serialised screening response: the first one stored for this request_id, or a new one."""
-    with uow_factory() as uow:
-        first = _store.replay(uow.connection, SCOPE, command.request_id, command.fingerprint)
-    if first is not None:
-        return first
-    loaded = index.get()  # refuses (FAILED_PRECONDITION) unless every list is loaded
+    """The serialised screening response: the first one stored for this request_id, or a new one.
+
+    A new request costs one transaction: the screening row and the idempotency key are inserted
+    together, and a key that exists already (a retry, or a duplicate that raced this one) refuses the
+    insert on its primary key; the stored answer is then replayed, or the request refused when its
+    payload differs. A retry thus pays for one match it does not need, in exchange for every first
+    request saving a read.
+    """
+    try:
+        loaded = index.get()  # refuses (FAILED_PRECONDITION) unless every list is loaded
+    except ListsNotReady:
+        first = _replay(uow_factory, command)
+        if first is not None:
+            return first  # answered before the lists went missing: the answer stands
+        raise
     hits = loaded.matcher.screen(command.query, min_score=thresholds.review, limit=MAX_HITS)
     screened_at = now()
     screening = Screening(
@@ -70,20 +79,20 @@ def screen_party(
     response = render(screening)
     try:
         with uow_factory() as uow:
-            first = _store.replay(uow.connection, SCOPE, command.request_id, command.fingerprint)
-            if first is not None:
-                return first
             ScreeningRepository(uow.connection).add(screening, command.query, response)
             _store.remember(uow.connection, SCOPE, command.request_id, command.fingerprint, response)
             uow.commit()
     except sa.exc.IntegrityError:
-        # A concurrent duplicate committed first: its answer is the answer.
-        with uow_factory() as uow:
-            first = _store.replay(uow.connection, SCOPE, command.request_id, command.fingerprint)
+        first = _replay(uow_factory, command)  # raises IdempotencyKeyReused for another payload
         if first is None:
             raise
         return first
     return response
+
+
+def _replay(uow_factory: UowFactory, command: ScreenCommand) -> bytes | None:
+    with uow_factory() as uow:
+        return _store.replay(uow.connection, SCOPE, command.request_id, command.fingerprint)
 
 
 @dataclass(frozen=True)
