@@ -33,7 +33,6 @@ GRPC_SERVICES = (
     screening_service_pb2.DESCRIPTOR.services_by_name["ScreeningService"].full_name,
 )
 SCREENING_SERVICE = GRPC_SERVICES[1]
-_screening_indexes: dict[int, SanctionsIndex] = {}
 
 
 def bootstrap(settings: Settings, bus: EventBus) -> ServiceContext:
@@ -42,9 +41,10 @@ def bootstrap(settings: Settings, bus: EventBus) -> ServiceContext:
 
 def screening_index(context: ServiceContext) -> SanctionsIndex:
     """The one sanctions index of a context (built lazily, shared by its servers and the gateway)."""
-    index = _screening_indexes.get(id(context))
-    if index is None or index.engine is not context.engine:
-        index = _screening_indexes[id(context)] = SanctionsIndex(context.engine)
+    index: SanctionsIndex | None = getattr(context, "_screening_index", None)
+    if index is None:
+        index = SanctionsIndex(context.engine)
+        context._screening_index = index  # type: ignore[attr-defined]  # dies with its context
     return index
 
 

@@ -47,12 +47,14 @@ class SanctionsIndex:
         self._lock = threading.Lock()
         self._loaded: LoadedLists | None = None
         self._problem: str | None = "not checked yet"
+        self._failed_versions: dict[str, str] | None = None
         self._checked_at = float("-inf")
 
     def get(self) -> LoadedLists:
-        """The current lists' matcher; ListsNotReady naming what is missing."""
-        if self._clock() - self._checked_at >= self.ttl:
-            self.refresh()
+        """The current lists' matcher (built on first use after a version change); ListsNotReady naming
+        what is missing."""
+        if self._clock() - self._checked_at >= self.ttl or self._loaded is None:
+            self.refresh(build=True)
         loaded, problem = self._loaded, self._problem
         if problem is not None or loaded is None:
             raise ListsNotReady(
@@ -65,11 +67,12 @@ class SanctionsIndex:
         self._checked_at = float("-inf")
 
     def ready(self) -> bool:
+        """Every list current and consistent (a cheap query; the index itself is built by get())."""
         if self._clock() - self._checked_at >= self.ttl:
-            self.refresh()
+            self.refresh(build=False)
         return self._problem is None
 
-    def refresh(self) -> None:
+    def refresh(self, *, build: bool = True) -> None:
         with self._lock:
             try:
                 with self.engine.connect() as connection:
@@ -82,10 +85,15 @@ class SanctionsIndex:
                     if self._loaded is not None and self._loaded.versions == versions:
                         self._set(self._loaded, None)
                         return
+                    if self._failed_versions == versions:
+                        return  # this set of versions failed to build: stay not ready until it changes
                     lists = tuple(i for i in repository.lists() if i.list_name in LIST_NAMES)
                     stale = [i.list_name for i in lists if versions.get(i.list_name) != i.version]
                     if stale or len(lists) != len(LIST_NAMES):
                         self._set(None, f"list rows do not match their recorded versions: {', '.join(stale) or 'some'}")
+                        return
+                    if not build:
+                        self._problem = None  # consistent; get() builds the index on first use
                         return
                     started = time.perf_counter()
                     gc.unfreeze()  # let a replaced index be collected
@@ -104,6 +112,8 @@ class SanctionsIndex:
             except Exception as error:  # a database outage or a bad row: not ready, and say why
                 log.exception("sanctions_index_failed")
                 self._set(None, f"the lists could not be read ({type(error).__name__}: {error})")
+                if build and "versions" in locals():
+                    self._failed_versions = versions
             finally:
                 self._checked_at = self._clock()
 
