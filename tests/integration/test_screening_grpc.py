@@ -253,3 +253,15 @@ def test_a_new_list_version_emits_list_updated_and_rescreens_affected_parties(
         assert removed  # the first row's party is gone from the list
     finally:
         context.close()
+
+
+def test_concurrent_duplicates_store_one_screening(screening: Running) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    merchant = codes.generate("MC")
+    request = pb.ScreenPartyRequest(request_id="dup-" + uuid.uuid4().hex, merchant_code=merchant, name="Eric Badege")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda _: screening.stub.ScreenParty(request).SerializeToString(), range(4)))
+    assert len(set(answers)) == 1
+    listed = screening.stub.ListScreenings(pb.ListScreeningsRequest(merchant_code=merchant))
+    assert len(listed.screenings) == 1
