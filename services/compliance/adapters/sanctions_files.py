@@ -89,6 +89,8 @@ class CountryNames:
 
     def __init__(self, mapping: dict[str, str]) -> None:
         self.mapping = mapping
+        self._codes = set(mapping.values())
+        self._seen: dict[str, str] = {}
 
     @classmethod
     def from_file(cls, path: Path) -> CountryNames:
@@ -107,10 +109,15 @@ class CountryNames:
         return cls(mapping)
 
     def code(self, name: str) -> str:
+        if name in self._seen:
+            return self._seen[name]
         key = names.fold(name)
-        if len(key) == 2 and key.upper() in self.mapping.values():
-            return key.upper()
-        return self.mapping.get(key) or self.mapping.get(key.removeprefix("the ")) or ""
+        if len(key) == 2 and key.upper() in self._codes:
+            code = key.upper()
+        else:
+            code = self.mapping.get(key) or self.mapping.get(key.removeprefix("the ")) or ""
+        self._seen[name] = code
+        return code
 
     def codes(self, values: list[str]) -> tuple[str, ...]:
         out: list[str] = []

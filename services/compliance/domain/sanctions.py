@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import Enum
 
 
@@ -48,9 +48,19 @@ class SanctionsEntry:
 
     def content_hash(self) -> str:
         """What changes when the list changes this entry (drives `list_updated`'s changed ids)."""
-        data = asdict(self)
-        data["party_type"] = self.party_type.value
-        return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+        data = [
+            self.list_name,
+            self.entry_id,
+            self.party_type.value,
+            [[n.name, n.is_alias, n.weak] for n in self.names],
+            list(self.programs),
+            list(self.countries),
+            list(self.dates_of_birth),
+            [[i.type, i.value] for i in self.identifiers],
+            self.remarks,
+            sorted(self.extra.items()),
+        ]
+        return hashlib.sha256(json.dumps(data, separators=(",", ":")).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
