@@ -265,3 +265,25 @@ def test_concurrent_duplicates_store_one_screening(screening: Running) -> None:
     assert len(set(answers)) == 1
     listed = screening.stub.ListScreenings(pb.ListScreeningsRequest(merchant_code=merchant))
     assert len(listed.screenings) == 1
+
+
+class MissingLists:
+    """A sanctions index whose lists went missing (a fake of SanctionsIndex.get)."""
+
+    def get(self) -> None:
+        from services.compliance.adapters.sanctions_index import ListsNotReady
+
+        raise ListsNotReady("sanctions screening is not ready: list(s) not loaded: bis_dpl")
+
+
+def test_an_answered_request_replays_even_when_the_lists_go_missing(screening: Running) -> None:
+    from services.compliance.adapters.sanctions_index import ListsNotReady
+    from services.compliance.entrypoints.screening_api import ScreeningServicer
+
+    request = pb.ScreenPartyRequest(request_id="gone-" + uuid.uuid4().hex, merchant_code=MERCHANT, name="Eric Badege")
+    first = screening.stub.ScreenParty(request)
+    servicer = ScreeningServicer(screening.context.uow, MissingLists(), Thresholds())  # type: ignore[arg-type]
+    assert servicer.ScreenParty(request, None).SerializeToString() == first.SerializeToString()  # type: ignore[arg-type]
+    fresh = pb.ScreenPartyRequest(request_id="gone-" + uuid.uuid4().hex, merchant_code=MERCHANT, name="Eric Badege")
+    with pytest.raises(ListsNotReady):
+        servicer.ScreenParty(fresh, None)  # type: ignore[arg-type]
