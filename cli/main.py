@@ -67,6 +67,9 @@ def up(
     if settings.seed_reference_data:
         for result in _import_with_progress(platform.contexts, None):
             console.print(f"  {result.service}: {result.describe()}")
+        from services.embedded import seed_content
+
+        seed_content(platform.contexts)
     platform.serve()
     platform.start_gateway()
     s = platform.settings
@@ -167,11 +170,23 @@ def import_(
         bus.close()
 
 
-# Sanctions screening (branch compliance-screening).
-from cli.screen import screen as _screen  # noqa: E402
+def _add_subcommands() -> None:
+    # Imported here: the sub-command modules import this one for its helpers.
+    from cli import compliance, rules
+    from cli.ledger import ledger_app
+    from cli.payments import payments_app
 
-app.command("screen")(_screen)
+    app.add_typer(rules.app, name="rules")
+    app.add_typer(compliance.app, name="compliance")
+    app.add_typer(ledger_app, name="ledger")
+    app.add_typer(payments_app, name="payments")
 
+    from cli.screen import screen  # sanctions screening (branch compliance-screening)
+
+    app.command("screen")(screen)
+
+
+_add_subcommands()
 
 if __name__ == "__main__":
     app()

@@ -56,6 +56,7 @@ class Platform:
         results: list[ImportResult] = []
         for context in self.contexts.values():
             results.extend(context.import_reference_data(progress))
+        seed_content(self.contexts)
         return results
 
     def serve(self, *, service_port_override: dict[str, int] | None = None) -> None:
@@ -111,6 +112,14 @@ class Platform:
             context.relay.drain(timeout=2.0)
             context.close()
         self.bus.close()
+
+
+def seed_content(contexts: dict[str, ServiceContext]) -> None:
+    """Content a service ships beyond reference data (compliance: the rule library), via its `seed()`."""
+    for name, context in contexts.items():
+        seed = getattr(bootstrap_module(name), "seed", None)
+        if seed is not None:
+            seed(context)
 
 
 def _with_ports(settings: Settings, ports: dict[str, int]) -> Settings:

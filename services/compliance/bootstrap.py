@@ -10,18 +10,22 @@ import grpc
 from xborder.compliance.v1 import (
     compliance_service_pb2,
     compliance_service_pb2_grpc,
+    product_compliance_service_pb2,
+    product_compliance_service_pb2_grpc,
     screening_service_pb2,
     screening_service_pb2_grpc,
 )
 
 from services.compliance.adapters.datasets import DATASETS
+from services.compliance.adapters.reference_views import check_views
 from services.compliance.adapters.sanctions_index import SanctionsIndex
 from services.compliance.adapters.sanctions_store import SCREENING_DATASETS
 from services.compliance.adapters.tables import metadata
 from services.compliance.domain.screening import Thresholds
 from services.compliance.entrypoints.grpc_api import ComplianceServicer
+from services.compliance.entrypoints.product_checks_api import ProductComplianceServicer
 from services.compliance.entrypoints.screening_api import ScreeningServicer
-from services.compliance.service_layer import handlers
+from services.compliance.service_layer import handlers, rule_library
 from services.shared.bus import EventBus
 from services.shared.context import ServiceContext, build_context
 from services.shared.settings import Settings
@@ -30,9 +34,10 @@ NAME = "compliance"
 MIGRATIONS = Path(__file__).parent / "migrations"
 GRPC_SERVICES = (
     compliance_service_pb2.DESCRIPTOR.services_by_name["ComplianceService"].full_name,
+    product_compliance_service_pb2.DESCRIPTOR.services_by_name["ProductComplianceService"].full_name,
     screening_service_pb2.DESCRIPTOR.services_by_name["ScreeningService"].full_name,
 )
-SCREENING_SERVICE = GRPC_SERVICES[1]
+SCREENING_SERVICE = screening_service_pb2.DESCRIPTOR.services_by_name["ScreeningService"].full_name
 
 
 def bootstrap(settings: Settings, bus: EventBus) -> ServiceContext:
@@ -54,6 +59,11 @@ def registrations(context: ServiceContext) -> list:
     def add(server: grpc.Server) -> None:
         compliance_service_pb2_grpc.add_ComplianceServiceServicer_to_server(servicer, server)
 
+    product_checks = ProductComplianceServicer(context.uow, check_views(context))
+
+    def add_product_checks(server: grpc.Server) -> None:
+        product_compliance_service_pb2_grpc.add_ProductComplianceServiceServicer_to_server(product_checks, server)
+
     index = screening_index(context)
     settings = context.settings
     thresholds = Thresholds(settings.screening_block_threshold, settings.screening_review_threshold)
@@ -62,9 +72,14 @@ def registrations(context: ServiceContext) -> list:
     def add_screening(server: grpc.Server) -> None:
         screening_service_pb2_grpc.add_ScreeningServiceServicer_to_server(screening, server)
 
-    # Health of ScreeningService follows the lists' readiness (services/shared/grpc_server.py).
+    # Health of ScreeningService follows the lists' readiness (services/shared/grpc_server.py, ADR 0011).
     add_screening.bind_health = lambda health: index.watch_health(health, SCREENING_SERVICE)  # type: ignore[attr-defined]
-    return [add, add_screening]
+    return [add, add_product_checks, add_screening]
+
+
+def seed(context: ServiceContext) -> None:
+    """After the reference data: publish the shipped rule packs as library version 1 if none exists."""
+    rule_library.seed_rule_library(context.uow, context.settings.data_dir)
 
 
 def event_handlers(context: ServiceContext) -> dict[str, Callable[[dict[str, Any]], None]]:

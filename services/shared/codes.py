@@ -38,6 +38,10 @@ ENTITY_TYPES: dict[str, str] = {
     "QT": "quote",
     "AC": "account",
     "HC": "sanctions screening",  # hecha, 核查
+    "RK": "rule library version",  # compliance: ku (库), a published version of the rule library
+    "HG": "compliance check report",  # compliance: hegui (合规)
+    "BA": "bank account",
+    "RC": "reconciliation run",
 }
 """Two-letter entity types (Chinese initials where they exist: DD dingdan, YD yundan, TH tuihuo, BG baoguan)."""
 

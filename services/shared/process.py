@@ -31,6 +31,9 @@ def run_service(name: str) -> None:
     if settings.seed_reference_data:
         for result in context.import_reference_data():
             log.info("reference_data", result=result.describe())
+        seed = getattr(module, "seed", None)  # content beyond reference data (compliance: the rule library)
+        if seed is not None:
+            seed(context)
     if settings.broker_url:
         context.relay.start()
     else:

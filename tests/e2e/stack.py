@@ -58,6 +58,9 @@ def start_stack(settings: Settings) -> Stack:
         context = module.bootstrap(settings, bus)
         stack.contexts[name] = context
         context.import_reference_data()
+        seed = getattr(module, "seed", None)  # content beyond reference data (compliance: the rule library)
+        if seed is not None:
+            seed(context)
         server = serve(settings, module.registrations(context), module.GRPC_SERVICES, port=0)
         stack.servers[name] = server
         ports[name] = server.port

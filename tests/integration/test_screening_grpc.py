@@ -152,8 +152,7 @@ def test_ready_when_every_list_is_loaded(screening: Running) -> None:
 
 def data_copy(tmp_path: Path) -> Path:
     target = tmp_path / "data"
-    for folder in ("hs", "sanctions", "countries"):
-        shutil.copytree(DATA / folder, target / folder)
+    shutil.copytree(DATA, target)
     return target
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Connection
 
+from services.compliance.adapters.check_datasets import CHECK_DATASETS
 from services.compliance.adapters.tables import hs_codes, hs_sections
 from services.compliance.domain import hs
 from services.shared.csvfiles import read_records
@@ -84,4 +85,5 @@ DATASETS = (
         6940,
         companions=(SECTIONS_FILE,),
     ),
+    *CHECK_DATASETS,
 )

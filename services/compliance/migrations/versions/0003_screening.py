@@ -1,7 +1,7 @@
 """Sanctions lists, their entries, and stored screenings.
 
 Revision ID: compliance_0003
-Revises: compliance_0001b
+Revises: compliance_0002
 Create Date: 2026-12-01
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "compliance_0003"
-down_revision = "compliance_0001b"
+down_revision = "compliance_0002"
 branch_labels = None
 depends_on = None
 

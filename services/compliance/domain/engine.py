@@ -1,0 +1,217 @@
+"""The product-check engine: which rules match a product in a market on a date, and the verdict (pure Python).
+
+A rule matches when destination, origin, HS scope, conditions, value threshold and effective dates all
+hold (the rule-pack format, docs/compliance-rules.md). `CompiledLibrary` indexes one library version's
+rules by destination country and HS prefix and precompiles their conditions; `naive_check` evaluates every
+rule with no index and is both the benchmark baseline and the property tests' oracle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from services.compliance.domain.conditions import Predicate, compile_all, evaluate_condition
+from services.compliance.domain.fx import NO_RATES, EcbRates
+from services.compliance.domain.product import Product
+from services.compliance.domain.rules import SATISFIABLE_BY_CERTIFICATION, SEVERITIES, Rule
+
+VERDICTS = ("ALLOWED", "ALLOWED_WITH_CONDITIONS", "RESTRICTED", "PROHIBITED")
+"""Best first: a higher index is a worse verdict."""
+
+_WEIGHT = {severity: weight for weight, severity in enumerate(SEVERITIES)}
+
+# Official languages (ISO 639-1) a label may use where a rule asks for "official": national law of each
+# market, summarised in docs/compliance-rules.md. A label in any one of them satisfies "official".
+OFFICIAL_LANGUAGES: Mapping[str, tuple[str, ...]] = {
+    "AT": ("de",), "BE": ("nl", "fr", "de"), "BG": ("bg",), "HR": ("hr",), "CY": ("el", "tr"),
+    "CZ": ("cs",), "DK": ("da",), "EE": ("et",), "FI": ("fi", "sv"), "FR": ("fr",), "DE": ("de",),
+    "GR": ("el",), "HU": ("hu",), "IE": ("en", "ga"), "IT": ("it",), "LV": ("lv",), "LT": ("lt",),
+    "LU": ("lb", "fr", "de"), "MT": ("mt", "en"), "NL": ("nl",), "PL": ("pl",), "PT": ("pt",),
+    "RO": ("ro",), "SK": ("sk",), "SI": ("sl",), "ES": ("es",), "SE": ("sv",),
+    "GB": ("en",), "US": ("en",), "JP": ("ja",), "AU": ("en",), "CA": ("en", "fr"), "SG": ("en", "zh", "ms", "ta"),
+    "SA": ("ar",), "AE": ("ar",), "BH": ("ar",), "KW": ("ar",), "OM": ("ar",), "QA": ("ar",),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: Rule
+    satisfied: bool
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The engine's answer for one product in one market (the report before rendering)."""
+
+    destination: str
+    as_of: date
+    verdict: str
+    findings: tuple[Finding, ...]  # worst first; TAX_REGIME rules are in tax_regimes, not here
+    tax_regimes: tuple[Rule, ...]
+
+
+def _threshold_holds(
+    rule: Rule, product: Product, rates: EcbRates, day: date, converted: dict[str, Decimal] | None = None
+) -> bool:
+    threshold = rule.value_threshold
+    if threshold is None:
+        return True
+    declared = product.declared_value
+    if declared is None:
+        return False  # an unstated value is an unstated attribute: the rule does not match
+    value = converted.get(threshold.currency) if converted is not None else None
+    if value is None:
+        value = rates.convert(declared.amount, declared.currency, threshold.currency, day)
+        if converted is not None:
+            converted[threshold.currency] = value
+    bound = threshold.amount
+    op = threshold.op
+    return bool(
+        value < bound
+        if op == "lt"
+        else value <= bound
+        if op == "lte"
+        else value > bound
+        if op == "gt"
+        else value >= bound
+    )
+
+
+def is_satisfied(rule: Rule, product: Product, destination: str) -> bool:
+    kind = rule.requirement.kind
+    if kind in SATISFIABLE_BY_CERTIFICATION:
+        return bool(rule.requirement.code) and rule.requirement.code in product.certifications
+    if kind == "LABEL_LANGUAGE":
+        for language in rule.requirement.languages:
+            if language == "official":
+                if product.label_languages.isdisjoint(OFFICIAL_LANGUAGES.get(destination, ())):
+                    return False
+            elif language not in product.label_languages:
+                return False
+        return bool(rule.requirement.languages)
+    return False  # DOCUMENT, SHIPPING_RESTRICTION, PROHIBITION: never met in advance; TAX_REGIME: not a requirement
+
+
+def verdict_of(findings: Iterable[Finding]) -> str:
+    worst = 0
+    for finding in findings:
+        severity = finding.rule.severity
+        if severity == "PROHIBITED":
+            return "PROHIBITED"
+        if finding.satisfied:
+            continue
+        if severity == "RESTRICTED":
+            worst = max(worst, 2)
+        elif severity == "CONDITION":
+            worst = max(worst, 1)
+    return VERDICTS[worst]
+
+
+def _outcome(destination: str, day: date, matched: list[Rule], product: Product) -> Outcome:
+    findings: list[Finding] = []
+    taxes: list[Rule] = []
+    for rule in matched:
+        if rule.requirement.kind == "TAX_REGIME":
+            taxes.append(rule)
+        else:
+            findings.append(Finding(rule, is_satisfied(rule, product, destination)))
+    findings.sort(key=lambda f: (-_WEIGHT[f.rule.severity], f.satisfied, f.rule.code))
+    taxes.sort(key=lambda r: r.code)
+    return Outcome(destination, day, verdict_of(findings), tuple(findings), tuple(taxes))
+
+
+def naive_check(
+    rules: Iterable[Rule], product: Product, destination: str, day: date, rates: EcbRates = NO_RATES
+) -> Outcome:
+    """Evaluate every rule of the library, interpreting each condition: the baseline."""
+    facts = product.facts()
+    matched = [
+        rule
+        for rule in rules
+        if destination in rule.countries
+        and rule.in_force(day)
+        and (rule.origins is None or product.origin_country in rule.origins)
+        and (not rule.hs_scope or any(product.hs_code.startswith(p) for p in rule.hs_scope))
+        and all(evaluate_condition(c, facts) for c in rule.conditions)
+        and _threshold_holds(rule, product, rates, day)
+    ]
+    return _outcome(destination, day, matched, product)
+
+
+_MAX_DAY = date.max
+
+# One indexed rule as a flat tuple: (rule, effective_from, effective_to or date.max, origins or None,
+# predicate or None, has a value threshold). A check touches each candidate's fields once, by position.
+_Entry = tuple[Rule, date, date, "frozenset[str] | None", "Predicate | None", bool]
+
+
+class CompiledLibrary:
+    """One library version's rules indexed by destination and HS prefix, conditions precompiled.
+
+    The candidates of a (destination, 6-digit code) are the rules under its 4 prefixes ("", chapter,
+    heading, subheading); they are merged once and memoised (at most markets x 5,613 subheadings).
+    """
+
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        self.rules = tuple(rules)
+        index: dict[str, dict[str, list[_Entry]]] = {}
+        for rule in self.rules:
+            entry: _Entry = (
+                rule,
+                rule.effective_from,
+                rule.effective_to or _MAX_DAY,
+                frozenset(rule.origins) if rule.origins is not None else None,
+                compile_all(rule.conditions),
+                rule.value_threshold is not None,
+            )
+            # A rule whose scope lists both "85" and "8507" would be found twice under one code: keep the
+            # shortest prefixes only, they already cover the longer ones.
+            prefixes = sorted(set(rule.hs_scope)) or [""]
+            kept = [p for p in prefixes if not any(p != q and p.startswith(q) for q in prefixes)]
+            for country in rule.countries:
+                by_prefix = index.setdefault(country, {})
+                for prefix in kept:
+                    by_prefix.setdefault(prefix, []).append(entry)
+        self._index: dict[str, dict[str, tuple[_Entry, ...]]] = {
+            country: {prefix: tuple(items) for prefix, items in by_prefix.items()}
+            for country, by_prefix in index.items()
+        }
+        self._memo: dict[tuple[str, str], tuple[_Entry, ...]] = {}
+
+    def candidates(self, destination: str, hs_code: str) -> tuple[_Entry, ...]:
+        key = (destination, hs_code)
+        found = self._memo.get(key)
+        if found is None:
+            by_prefix = self._index.get(destination) or {}
+            merged: list[_Entry] = []
+            for prefix in ("", hs_code[:2], hs_code[:4], hs_code[:6]):
+                merged.extend(by_prefix.get(prefix, ()))
+            found = self._memo[key] = tuple(merged)  # a race only computes the same tuple twice
+        return found
+
+    def check(self, product: Product, destination: str, day: date, rates: EcbRates = NO_RATES) -> Outcome:
+        facts = product.facts()
+        origin = product.origin_country
+        matched: list[Rule] = []
+        converted: dict[str, Decimal] = {}  # the declared value per threshold currency, once per check
+        for rule, starts, ends, origins, predicate, has_threshold in self.candidates(destination, product.hs_code):
+            if starts > day or day >= ends:
+                continue
+            if origins is not None and origin not in origins:
+                continue
+            if predicate is not None and not predicate(facts):
+                continue
+            if has_threshold and not _threshold_holds(rule, product, rates, day, converted):
+                continue
+            matched.append(rule)
+        return _outcome(destination, day, matched, product)
+
+    def destinations(self) -> frozenset[str]:
+        return frozenset(self._index)
+
+
+def worse(new: str, old: str) -> bool:
+    return VERDICTS.index(new) > VERDICTS.index(old)

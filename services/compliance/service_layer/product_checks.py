@@ -1,0 +1,278 @@
+"""Product-check use cases: check a product for its markets, store each report, re-check on a new library.
+
+Record time and valid time (docs/compliance-rules.md): `as_of` picks the rules in force on that date;
+`library_version` picks the library as recorded. By default the version is the one that was current at the
+end of `as_of`, so a check "as of" a past date reproduces the report given on that date.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from google.protobuf.message import Message
+from sqlalchemy.exc import IntegrityError
+from xborder.compliance.v1 import events_pb2
+
+from services.compliance.adapters.library_repository import CheckRepository, LibraryRepository
+from services.compliance.adapters.reference_views import CheckViews
+from services.compliance.adapters.tables import IDEMPOTENCY_KEYS
+from services.compliance.domain.engine import Outcome, worse
+from services.compliance.domain.fx import RateMissing
+from services.compliance.domain.library import LibraryVersion, end_of_day, version_current_at
+from services.compliance.domain.product import Product
+from services.compliance.domain.rules import EU_MEMBER_STATES
+from services.compliance.domain.vat import VatRate
+from services.shared import codes
+from services.shared.clock import utcnow
+from services.shared.errors import NotFound, RateUnavailable, Violations
+from services.shared.events import parse_payload
+from services.shared.idempotency import IdempotencyStore
+from services.shared.uow import UnitOfWork
+
+UowFactory = Callable[[], UnitOfWork]
+
+
+@dataclass(frozen=True)
+class CheckCommand:
+    product: Product
+    destinations: tuple[str, ...]
+    as_of: date | None  # None: today (UTC)
+    library_version: int  # 0: the version current at the end of as_of
+    language: str
+    merchant_code: str = ""
+    field_prefix: str = ""  # "checks[3]." inside a batch, so errors name the right field
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    code: str
+    outcome: Outcome
+    library: LibraryVersion
+    vat: VatRate | None
+    hs_dataset_version: str
+    checked_at: datetime
+    product: Product
+    language: str
+    destination_names: tuple[str, str] = ("", "")  # English, Chinese (for the report heading)
+
+
+Respond = Callable[[list[list[CheckResult]]], Message]
+"""Maps the results (one list per command) to the response proto that is returned and remembered."""
+ReportBytes = Callable[[Message], list[list[bytes]]]
+"""The serialised report of each result of a response, in the same shape, to store with each check."""
+
+
+def reference_problems(command: CheckCommand, views: CheckViews, violations: Violations) -> None:
+    """Add a violation for each HS code or country the loaded datasets do not know.
+
+    Fields that are already malformed (empty HS code, a destination that is not two letters) are left to
+    the syntax checks, so one field gets one message.
+    """
+    prefix = command.field_prefix
+    hs_code = command.product.hs_code
+    if len(hs_code) == 6 and hs_code not in views.hs.get().codes:
+        violations.add(f"{prefix}product.hs_code", f"{hs_code} is not an HS 2022 subheading")
+    countries = views.countries.get().names
+    origin = command.product.origin_country
+    if len(origin) == 2 and origin.isupper() and origin not in countries:
+        violations.add(f"{prefix}product.origin_country", f"{origin!r} is not an ISO 3166-1 alpha-2 country")
+    for position, destination in enumerate(command.destinations):
+        if len(destination) == 2 and destination.isupper() and destination not in countries:
+            violations.add(f"{prefix}destinations[{position}]", f"{destination!r} is not an ISO 3166-1 alpha-2 country")
+
+
+def validate_references(command: CheckCommand, views: CheckViews) -> None:
+    violations = Violations()
+    reference_problems(command, views, violations)
+    violations.raise_if_any()
+
+
+def _library_for(repository: LibraryRepository, command: CheckCommand, day: date) -> LibraryVersion:
+    if command.library_version:
+        found = repository.get(command.library_version)
+        if found is None:
+            raise NotFound(
+                f"no rule library version {command.library_version}", field=f"{command.field_prefix}library_version"
+            )
+        return found
+    versions = repository.versions()
+    if not versions:
+        raise NotFound("no rule library has been published yet; run `xborder rules publish`")
+    # Before the first publication there was no report to reproduce: the first version is the best record.
+    return version_current_at(versions, min(end_of_day(day, UTC), utcnow())) or versions[0]
+
+
+def _run(uow: UnitOfWork, command: CheckCommand, views: CheckViews, now: datetime) -> list[CheckResult]:
+    validate_references(command, views)
+    day = command.as_of or now.date()
+    repository = LibraryRepository(uow.connection)
+    library = _library_for(repository, command, day)
+    compiled = views.libraries.get(library.version, repository.rules)
+    covered = compiled.destinations()
+    violations = Violations()
+    for position, destination in enumerate(command.destinations):
+        if destination not in covered:
+            violations.add(
+                f"{command.field_prefix}destinations[{position}]",
+                f"library version {library.version} has no rules for {destination}; "
+                f"covered: {', '.join(sorted(covered))}",
+            )
+    violations.raise_if_any()
+    rates = views.rates.get()
+    vat = views.vat.get()
+    hs_version = views.hs.get().version
+    zone = command.merchant_code[2] if command.merchant_code else "G"
+    names = views.countries.get().names
+    results = []
+    for destination in command.destinations:
+        try:
+            outcome = compiled.check(command.product, destination, day, rates)
+        except RateMissing as missing:
+            raise RateUnavailable(
+                f"{missing}: a value threshold of a {destination} rule needs it; declare the value in the "
+                "threshold's currency or check on a date the ECB quotes it",
+                field=f"{command.field_prefix}product.declared_value.currency_code",
+            ) from None
+        results.append(
+            CheckResult(
+                codes.generate("HG", zone, at=now),
+                outcome,
+                library,
+                vat.standard(destination, day) if destination in EU_MEMBER_STATES else None,
+                hs_version,
+                now,
+                command.product,
+                command.language,
+                names.get(destination, (destination, destination)),
+            )
+        )
+    return results
+
+
+def check_products(
+    uow_factory: UowFactory,
+    views: CheckViews,
+    commands: Sequence[CheckCommand],
+    respond: Respond,
+    report_bytes: ReportBytes,
+    *,
+    request_id: str,
+    fingerprint: str,
+    scope: str,
+    response_type: type[Message],
+) -> Message:
+    """Check every command, store every report, remember the response under `request_id`; replay on retry."""
+    store = IdempotencyStore(IDEMPOTENCY_KEYS)
+    store.check_key(request_id)
+    try:
+        with uow_factory() as uow:
+            hit = store.replay(uow.connection, scope, request_id, fingerprint)
+            if hit is not None:
+                return response_type.FromString(hit)
+            now = utcnow()
+            results = [_run(uow, command, views, now) for command in commands]
+            response = respond(results)
+            checks = CheckRepository(uow.connection)
+            for command, group, reports in zip(commands, results, report_bytes(response), strict=True):
+                for result, report in zip(group, reports, strict=True):
+                    checks.add(
+                        code=result.code,
+                        merchant_code=command.merchant_code,
+                        destination=result.outcome.destination,
+                        hs_code=command.product.hs_code,
+                        verdict=result.outcome.verdict,
+                        as_of=result.outcome.as_of,
+                        library_version=result.library.version,
+                        language=command.language,
+                        product=command.product.to_document(),
+                        report=report,
+                        checked_at=now,
+                    )
+            store.remember(uow.connection, scope, request_id, fingerprint, response.SerializeToString())
+            uow.commit()
+            return response
+    except IntegrityError:
+        # A concurrent duplicate committed first: its response is the answer.
+        with uow_factory() as uow:
+            hit = store.replay(uow.connection, scope, request_id, fingerprint)
+        if hit is None:
+            raise
+        return response_type.FromString(hit)
+
+
+def evaluate(uow_factory: UowFactory, views: CheckViews, command: CheckCommand) -> list[CheckResult]:
+    """Check without storing anything (the bulk CLI's dry runs, the benchmark's end-to-end figure)."""
+    with uow_factory() as uow:
+        return _run(uow, command, views, utcnow())
+
+
+@dataclass(frozen=True)
+class Recheck:
+    check_code: str
+    merchant_code: str
+    destination: str
+    old_verdict: str
+    new_verdict: str
+
+    @property
+    def worsened(self) -> bool:
+        return worse(self.new_verdict, self.old_verdict)
+
+
+def recheck_products(
+    uow_factory: UowFactory,
+    views: CheckViews,
+    version: int,
+    destinations: set[str],
+    hs_prefixes: set[str] | None,
+) -> list[Recheck]:
+    """Re-check the stored checks a library change affects, against `version` as of today.
+
+    `hs_prefixes` None means a changed rule covers all goods. Each check's stored verdict and version
+    are updated; the list says which verdicts changed (the risk-alert worker raises alerts for `worsened`).
+    """
+    today = utcnow().date()
+    out: list[Recheck] = []
+    with uow_factory() as uow:
+        repository = LibraryRepository(uow.connection)
+        compiled = views.libraries.get(version, repository.rules)
+        checks = CheckRepository(uow.connection)
+        rates = views.rates.get()
+        for row in checks.affected(destinations, hs_prefixes):
+            product = Product.from_document(json.loads(row.product))
+            try:
+                outcome = compiled.check(product, row.destination, today, rates)
+            except RateMissing:
+                continue  # cannot judge without a rate: the stored verdict stands, nothing is guessed
+            out.append(Recheck(row.code, row.merchant_code, row.destination, row.verdict, outcome.verdict))
+            if outcome.verdict != row.verdict or row.library_version != version:
+                checks.update_verdict(row.code, outcome.verdict, version, row.report)
+        uow.commit()
+    return out
+
+
+def affected_by(changes: Sequence[Any]) -> tuple[set[str], set[str] | None]:
+    """Destinations and HS prefixes (None: all goods) the changes of a `rules_published` event touch."""
+    destinations: set[str] = set()
+    prefixes: set[str] | None = set()
+    for change in changes:
+        destinations.update(change.destinations)
+        if not change.hs_scope:
+            prefixes = None
+        elif prefixes is not None:
+            prefixes.update(change.hs_scope)
+    return destinations, prefixes
+
+
+def recheck_after_publication(uow_factory: UowFactory, views: CheckViews, payload: dict[str, Any]) -> list[Recheck]:
+    """The re-check a `rules_published` event calls for (the hook for the risk-alert worker)."""
+    message = parse_payload(payload, events_pb2.RulesPublished)
+    assert isinstance(message, events_pb2.RulesPublished)
+    destinations, prefixes = affected_by(message.changes)
+    if not destinations:
+        return []
+    return recheck_products(uow_factory, views, message.version, destinations, prefixes)

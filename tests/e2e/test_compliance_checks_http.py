@@ -1,0 +1,104 @@
+"""Product checks as a merchant's system sees them: REST/JSON through the gateway, the shipped rule library."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import uvicorn
+
+from gateway.app import create_app
+from services.shared.settings import Settings
+from tests.e2e.stack import start_stack, unused_port
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    stack = start_stack(Settings(var_dir=tmp_path_factory.mktemp("var"), log_json=False))
+    port = unused_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(stack.settings), host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
+        )
+    )
+    thread = threading.Thread(target=server.run, name="gateway-http", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started, "uvicorn did not start"
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=20) as client:
+        yield client
+    server.should_exit = True
+    thread.join(10)
+    stack.stop()
+
+
+SPEAKER = {
+    "title": "Bluetooth speaker with lithium-ion battery",
+    "hsCode": "851822",
+    "originCountry": "CN",
+    "declaredValue": {"currencyCode": "EUR", "units": "40"},
+    "attributes": [
+        {"name": "radio", "value": "true"},
+        {"name": "battery_type", "value": "lithium_ion"},
+        {"name": "battery_wh", "value": "18"},
+        {"name": "battery_packing", "value": "in_equipment"},
+    ],
+    "labelLanguages": ["en"],
+}
+
+
+def test_a_merchant_checks_a_product_for_two_markets_over_rest(gateway: httpx.Client) -> None:
+    body = {"product": SPEAKER, "destinations": ["DE", "US"], "asOf": {"year": 2026, "month": 3, "day": 2}}
+    response = gateway.post("/v1/compliance/checks", json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert response.status_code == 200, response.text
+    de, us = response.json()["reports"]
+    assert de["destination"] == "DE" and de["verdict"] != "VERDICT_ALLOWED"
+    assert "EU-GPSR-RESP-PERSON" in {f["ruleCode"] for f in de["findings"]}
+    assert [t["ruleCode"] for t in de["taxRegimes"]] == ["EU-VAT-IOSS-LOW-VALUE"]
+    assert de["vat"]["standardRatePercent"] == "19"
+    assert all(f["source"]["url"].startswith("https://") for f in de["findings"])
+    assert us["libraryVersion"] == 1
+    us_regimes = {t["ruleCode"] for t in us["taxRegimes"]}
+    assert "US-DE-MINIMIS-SUSPENDED" in us_regimes and "US-DE-MINIMIS-321" not in us_regimes  # since 2025-08-29
+
+
+def test_the_same_idempotency_key_replays_the_first_report(gateway: httpx.Client) -> None:
+    key = str(uuid.uuid4())
+    body = {
+        "product": SPEAKER,
+        "destinations": ["GB"],
+        "language": "zh-CN",
+        "asOf": {"year": 2026, "month": 3, "day": 2},
+    }
+    first = gateway.post("/v1/compliance/checks", json=body, headers={"Idempotency-Key": key})
+    second = gateway.post("/v1/compliance/checks", json=body, headers={"Idempotency-Key": key})
+    assert first.status_code == second.status_code == 200
+    assert first.json() == second.json()
+    assert first.json()["reports"][0]["heading"].endswith("合规报告")
+
+
+def test_bad_input_is_problem_json_naming_the_fields(gateway: httpx.Client) -> None:
+    product = dict(SPEAKER, hsCode="850799", gtin="4006381333932", declaredValue={"units": "40"})
+    response = gateway.post(
+        "/v1/compliance/checks",
+        json={"product": product, "destinations": ["QQ"]},
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    fields = {e["field"] for e in response.json()["errors"]}
+    assert fields == {"product.hs_code", "product.gtin", "product.declared_value.currency_code", "destinations[0]"}
+
+
+def test_ops_read_the_published_library_over_rest(gateway: httpx.Client) -> None:
+    library = gateway.get("/v1/compliance/rule-library").json()
+    assert library["version"] == 1 and library["current"] is True and library["ruleCount"] >= 60
+    rules = gateway.get("/v1/compliance/rules", params={"destination": "JP"}).json()["rules"]
+    assert rules and all(r["source"]["url"] for r in rules)
+    assert "EU-GPSR-RESP-PERSON" not in {r["code"] for r in rules}

@@ -1,0 +1,269 @@
+"""The product-check engine: matching, satisfaction, verdicts, value thresholds; index == naive (property)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from services.compliance.domain.engine import VERDICTS, CompiledLibrary, naive_check
+from services.compliance.domain.fx import EcbRates, RateMissing
+from services.compliance.domain.product import Product
+from services.compliance.domain.rules import Rule
+from services.shared.money import Money
+from tests.compliance_rules import rule
+
+DAY = date(2025, 6, 2)
+RATES = EcbRates.from_rows(
+    [(date(2025, 5, 30), "USD", Decimal("1.1357")), (date(2025, 5, 30), "CNY", Decimal("8.1716"))]
+)
+
+
+def speaker(**fields: object) -> Product:
+    base: dict[str, object] = {
+        "hs_code": "851822",
+        "origin_country": "CN",
+        "attributes": {"radio": True, "battery_type": "lithium_ion", "battery_wh": Decimal("12")},
+    }
+    base.update(fields)
+    return Product(**base)  # type: ignore[arg-type]
+
+
+def verdict(rules: list[Rule], product: Product, destination: str = "DE", day: date = DAY) -> str:
+    outcome = CompiledLibrary(rules).check(product, destination, day, RATES)
+    assert outcome == naive_check(rules, product, destination, day, RATES)
+    return outcome.verdict
+
+
+def test_no_matching_rule_is_allowed_with_no_findings() -> None:
+    outcome = CompiledLibrary([rule(hs_scope=["61"])]).check(speaker(), "DE", DAY)
+    assert (outcome.verdict, outcome.findings) == ("ALLOWED", ())
+
+
+def test_unmet_marking_is_allowed_with_conditions_and_a_held_one_is_satisfied() -> None:
+    ce = rule("EU-CE", destinations=["EU"], hs_scope=["85"])
+    assert verdict([ce], speaker()) == "ALLOWED_WITH_CONDITIONS"
+    held = CompiledLibrary([ce]).check(speaker(certifications=frozenset({"CE"})), "FR", DAY)
+    assert held.verdict == "ALLOWED"
+    assert [(f.rule.code, f.satisfied) for f in held.findings] == [("EU-CE", True)]
+
+
+def test_restricted_without_the_certificate_and_prohibited_regardless() -> None:
+    fcc = rule(
+        "US-FCC",
+        destinations=["US"],
+        severity="RESTRICTED",
+        requirement={"kind": "CERTIFICATE", "code": "FCC-ID", "text": {"en": "a", "zh-CN": "b"}},
+    )
+    assert verdict([fcc], speaker(), "US") == "RESTRICTED"
+    assert verdict([fcc], speaker(certifications=frozenset({"FCC-ID"})), "US") == "ALLOWED"
+    ivory = rule(
+        "GB-IVORY",
+        destinations=["GB"],
+        severity="PROHIBITED",
+        conditions=[{"attribute": "materials", "op": "contains", "value": "ivory"}],
+        requirement={"kind": "PROHIBITION", "text": {"en": "a", "zh-CN": "b"}},
+    )
+    comb = speaker(attributes={"materials": ("ivory", "wood")})
+    assert verdict([ivory], comb, "GB") == "PROHIBITED"
+    assert verdict([ivory], speaker(attributes={"materials": ("wood",)}), "GB") == "ALLOWED"
+
+
+def test_documents_and_shipping_restrictions_always_count_and_info_never_does() -> None:
+    ship = rule(
+        "US-LI",
+        destinations=["US"],
+        requirement={"kind": "SHIPPING_RESTRICTION", "code": "UN3480", "text": {"en": "a", "zh-CN": "b"}},
+    )
+    info = rule("US-INFO", destinations=["US"], severity="INFO")
+    held = speaker(certifications=frozenset({"UN3480"}))
+    assert verdict([ship], held, "US") == "ALLOWED_WITH_CONDITIONS"
+    assert verdict([info], speaker(), "US") == "ALLOWED"
+
+
+def test_label_languages_all_required_and_official_means_a_language_of_the_state() -> None:
+    german = rule(
+        "DE-LANG",
+        requirement={
+            "kind": "LABEL_LANGUAGE",
+            "code": "LANG",
+            "languages": ["de", "en"],
+            "text": {"en": "a", "zh-CN": "b"},
+        },
+    )
+    assert verdict([german], speaker(label_languages=frozenset({"de"}))) == "ALLOWED_WITH_CONDITIONS"
+    assert verdict([german], speaker(label_languages=frozenset({"de", "en"}))) == "ALLOWED"
+    official = rule(
+        "EU-LANG",
+        destinations=["EU"],
+        requirement={"kind": "LABEL_LANGUAGE", "languages": ["official"], "text": {"en": "a", "zh-CN": "b"}},
+    )
+    assert verdict([official], speaker(label_languages=frozenset({"fr"})), "BE") == "ALLOWED"
+    assert verdict([official], speaker(label_languages=frozenset({"fr"})), "DE") == "ALLOWED_WITH_CONDITIONS"
+
+
+def test_conditions_on_unstated_attributes_do_not_hold_except_absent() -> None:
+    big = rule("US-BIG", destinations=["US"], conditions=[{"attribute": "battery_wh", "op": "gt", "value": 100}])
+    not_lead = rule(
+        "US-NL", destinations=["US"], conditions=[{"attribute": "battery_type", "op": "ne", "value": "lead_acid"}]
+    )
+    no_radio = rule("US-NR", destinations=["US"], conditions=[{"attribute": "radio", "op": "absent"}])
+    bare = Product(hs_code="851822")
+    assert [f.rule.code for f in CompiledLibrary([big, not_lead, no_radio]).check(bare, "US", DAY).findings] == [
+        "US-NR"
+    ]
+    assert verdict([big], speaker(attributes={"battery_wh": Decimal("100.5")}), "US") == "ALLOWED_WITH_CONDITIONS"
+    assert verdict([big], speaker(attributes={"battery_wh": Decimal("100")}), "US") == "ALLOWED"
+
+
+def test_scope_origin_destination_union_and_effective_dates() -> None:
+    gcc = rule(
+        "GCC-X",
+        destinations=["GCC"],
+        origins=["CN"],
+        hs_scope=["8518"],
+        effective_from="2025-01-01",
+        effective_to="2025-07-01",
+    )
+    assert verdict([gcc], speaker(), "SA") == "ALLOWED_WITH_CONDITIONS"
+    assert verdict([gcc], speaker(), "DE") == "ALLOWED"  # not a GCC state
+    assert verdict([gcc], speaker(origin_country="VN"), "AE") == "ALLOWED"
+    assert verdict([gcc], speaker(hs_code="851830"), "AE") == "ALLOWED_WITH_CONDITIONS"
+    assert verdict([gcc], speaker(hs_code="850760"), "AE") == "ALLOWED"
+    assert verdict([gcc], speaker(), "SA", date(2025, 7, 1)) == "ALLOWED"  # effective_to is exclusive
+    assert verdict([gcc], speaker(), "SA", date(2024, 12, 31)) == "ALLOWED"
+
+
+def test_value_threshold_converts_at_the_ecb_rate_of_the_last_target_day() -> None:
+    ioss = rule(
+        "EU-IOSS",
+        destinations=["EU"],
+        severity="INFO",
+        value_threshold={"op": "lte", "amount": "150", "currency": "EUR"},
+        requirement={
+            "kind": "TAX_REGIME",
+            "code": "IOSS",
+            "text": {"en": "a", "zh-CN": "b"},
+            "tax": {"scheme": "IOSS"},
+        },
+    )
+    library = CompiledLibrary([ioss])
+    # 1225 CNY / 8.1716 = 149.91 EUR; 1226 CNY = 150.03 EUR (ECB 2025-05-30, a Friday, used on Monday 06-02)
+    under = library.check(speaker(declared_value=Money.of("1225", "CNY")), "DE", DAY, RATES)
+    over = library.check(speaker(declared_value=Money.of("1226", "CNY")), "DE", DAY, RATES)
+    assert [r.code for r in under.tax_regimes] == ["EU-IOSS"] and over.tax_regimes == ()
+    assert under.findings == ()  # a tax regime is its own section, not a finding
+    assert library.check(speaker(declared_value=Money.of("150", "EUR")), "DE", DAY).tax_regimes  # no rate needed
+    with pytest.raises(RateMissing, match="CNY"):
+        library.check(speaker(declared_value=Money.of("100", "CNY")), "DE", date(2025, 6, 20), RATES)  # stale
+    with pytest.raises(RateMissing, match="SAR"):
+        library.check(speaker(declared_value=Money.of("100", "SAR")), "DE", DAY, RATES)
+
+
+def test_findings_are_listed_worst_first() -> None:
+    rules = [
+        rule("A-INFO", severity="INFO"),
+        rule("B-COND"),
+        rule("C-RESTR", severity="RESTRICTED"),
+    ]
+    outcome = CompiledLibrary(rules).check(speaker(), "DE", DAY)
+    assert [f.rule.code for f in outcome.findings] == ["C-RESTR", "B-COND", "A-INFO"]
+
+
+# --- properties -----------------------------------------------------------------------------------------
+
+HS = ["851822", "851830", "850760", "950300", "610910", "330499"]
+COUNTRIES = ["DE", "FR", "US", "GB", "SA"]
+SEVERITY = ["INFO", "CONDITION", "RESTRICTED", "PROHIBITED"]
+KIND = ["CERTIFICATE", "MARKING", "DOCUMENT", "SHIPPING_RESTRICTION", "LABEL_LANGUAGE"]
+
+conditions = st.lists(
+    st.one_of(
+        st.builds(lambda v: {"attribute": "battery_wh", "op": "gt", "value": v}, st.integers(0, 200)),
+        st.builds(lambda v: {"attribute": "radio", "op": "eq", "value": v}, st.booleans()),
+        st.builds(
+            lambda v: {"attribute": "materials", "op": "contains_any", "value": v},
+            st.lists(st.sampled_from(["ivory", "wood", "cotton"]), min_size=1, max_size=2),
+        ),
+        st.just({"attribute": "battery_type", "op": "present"}),
+        st.just({"attribute": "target_age_group", "op": "absent"}),
+    ),
+    max_size=2,
+)
+
+
+@st.composite
+def rules_strategy(draw: st.DrawFn, prefix: str = "R") -> Rule:
+    kind = draw(st.sampled_from(KIND))
+    requirement: dict[str, object] = {
+        "kind": kind,
+        "code": draw(st.sampled_from(["CE", "FCC-ID", "UN3480"])),
+        "text": {"en": "a", "zh-CN": "b"},
+    }
+    if kind == "LABEL_LANGUAGE":
+        requirement["languages"] = draw(st.lists(st.sampled_from(["de", "en", "official"]), min_size=1, max_size=2))
+    fields: dict[str, object] = {
+        "destinations": draw(st.lists(st.sampled_from([*COUNTRIES, "EU", "GCC"]), min_size=1, max_size=2)),
+        "severity": draw(st.sampled_from(SEVERITY)),
+        "requirement": requirement,
+        "conditions": draw(conditions),
+        "effective_from": draw(st.sampled_from(["2020-01-01", "2025-01-01", "2026-01-01"])),
+    }
+    scope = draw(st.lists(st.sampled_from(["85", "8518", "851822", "95", "61"]), max_size=2))
+    if scope:
+        fields["hs_scope"] = scope
+    if draw(st.booleans()):
+        fields["origins"] = draw(st.lists(st.sampled_from(["CN", "VN"]), min_size=1, max_size=2))
+    if draw(st.booleans()):
+        fields["value_threshold"] = {
+            "op": draw(st.sampled_from(["lt", "lte", "gt", "gte"])),
+            "amount": str(draw(st.integers(1, 300))),
+            "currency": "EUR",
+        }
+    return rule(f"{prefix}-{draw(st.integers(0, 10_000))}", **fields)
+
+
+products = st.builds(
+    lambda hs, origin, wh, radio, materials, certs, langs, value: Product(
+        hs_code=hs,
+        origin_country=origin,
+        declared_value=Money.of(value, "EUR") if value is not None else None,
+        certifications=frozenset(certs),
+        label_languages=frozenset(langs),
+        attributes={
+            k: v for k, v in {"battery_wh": wh, "radio": radio, "materials": materials}.items() if v is not None
+        },
+    ),
+    st.sampled_from(HS),
+    st.sampled_from(["CN", "VN", ""]),
+    st.one_of(st.none(), st.decimals(0, 300, places=1)),
+    st.one_of(st.none(), st.booleans()),
+    st.one_of(st.none(), st.lists(st.sampled_from(["ivory", "wood", "cotton"]), max_size=2).map(tuple)),
+    st.lists(st.sampled_from(["CE", "FCC-ID", "UN3480"]), max_size=2),
+    st.lists(st.sampled_from(["de", "en", "fr"]), max_size=2),
+    st.one_of(st.none(), st.integers(0, 400)),
+)
+days = st.sampled_from([date(2019, 6, 1), date(2025, 6, 2), date(2026, 3, 1)])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(rules_strategy(), max_size=12), products, st.sampled_from(COUNTRIES), days)
+def test_the_index_finds_exactly_what_evaluating_every_rule_finds(
+    rules: list[Rule], product: Product, destination: str, day: date
+) -> None:
+    assert CompiledLibrary(rules).check(product, destination, day) == naive_check(rules, product, destination, day)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(rules_strategy(), max_size=8), rules_strategy(prefix="NEW"), products, st.sampled_from(COUNTRIES), days)
+def test_adding_a_rule_never_improves_a_verdict_and_a_matching_prohibition_decides_it(
+    rules: list[Rule], extra: Rule, product: Product, destination: str, day: date
+) -> None:
+    before = CompiledLibrary(rules).check(product, destination, day).verdict
+    after = CompiledLibrary([*rules, extra]).check(product, destination, day)
+    assert VERDICTS.index(after.verdict) >= VERDICTS.index(before)
+    if extra.severity == "PROHIBITED" and any(f.rule is extra for f in after.findings):
+        assert after.verdict == "PROHIBITED"
