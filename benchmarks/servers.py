@@ -176,6 +176,31 @@ def start_uvicorn(app: Any, host: str, started: Started) -> int:
     return port
 
 
+def start_compliance_embedded(settings: Settings, started: Started) -> None:
+    """Compliance (sanctions lists imported) and the gateway in one process, as `xborder up` runs them."""
+    from gateway.app import create_app
+    from gateway.front_door import serve_front_door
+    from services.compliance import bootstrap
+    from services.shared.bus import InProcessBus
+    from services.shared.grpc_server import method_handlers, serve
+
+    settings = replace(settings, service_ports={"compliance": 0})
+    context = bootstrap.bootstrap(settings, InProcessBus())
+    context.import_reference_data()
+    context.relay.drain(timeout=5.0)
+    bootstrap.screening_index(context).get()  # build the index before the first request is timed
+    running = serve(settings, bootstrap.registrations(context), bootstrap.GRPC_SERVICES, port=0)
+    started.stops.append(context.close)
+    started.stops.append(lambda: running.stop(grace=1.0))
+    started.ports["compliance"] = running.port
+    started.local.update(method_handlers(bootstrap.registrations(context)))
+    settings = replace(settings, service_ports={"compliance": running.port})
+    front = serve_front_door(settings, port=0, local=started.local)
+    started.stops.append(lambda: front.stop(grace=1.0))
+    started.ports["gateway_grpc"] = front.port
+    started.ports["gateway_http"] = start_uvicorn(create_app(settings, started.local), settings.host, started)
+
+
 def start_role(role: str, settings: Settings, options: dict[str, Any]) -> Started:
     started = Started()
     try:
@@ -188,6 +213,8 @@ def start_role(role: str, settings: Settings, options: dict[str, Any]) -> Starte
         elif role == "embedded":
             start_payments(settings, started)
             start_gateway(settings, started.ports["payments"], started)
+        elif role == "compliance_embedded":
+            start_compliance_embedded(settings, started)
         else:
             raise ValueError(f"unknown role {role!r}")
     except BaseException:

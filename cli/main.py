@@ -183,6 +183,10 @@ def _add_subcommands() -> None:
     app.add_typer(payments_app, name="payments")
     app.add_typer(rates_app, name="rates")
 
+    from cli.screen import screen  # sanctions screening (branch compliance-screening)
+
+    app.command("screen")(screen)
+
 
 _add_subcommands()
 

@@ -12,13 +12,19 @@ from xborder.compliance.v1 import (
     compliance_service_pb2_grpc,
     product_compliance_service_pb2,
     product_compliance_service_pb2_grpc,
+    screening_service_pb2,
+    screening_service_pb2_grpc,
 )
 
 from services.compliance.adapters.datasets import DATASETS
 from services.compliance.adapters.reference_views import check_views
+from services.compliance.adapters.sanctions_index import SanctionsIndex
+from services.compliance.adapters.sanctions_store import SCREENING_DATASETS
 from services.compliance.adapters.tables import metadata
+from services.compliance.domain.screening import Thresholds
 from services.compliance.entrypoints.grpc_api import ComplianceServicer
 from services.compliance.entrypoints.product_checks_api import ProductComplianceServicer
+from services.compliance.entrypoints.screening_api import ScreeningServicer
 from services.compliance.service_layer import handlers, rule_library
 from services.shared.bus import EventBus
 from services.shared.context import ServiceContext, build_context
@@ -29,11 +35,22 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 GRPC_SERVICES = (
     compliance_service_pb2.DESCRIPTOR.services_by_name["ComplianceService"].full_name,
     product_compliance_service_pb2.DESCRIPTOR.services_by_name["ProductComplianceService"].full_name,
+    screening_service_pb2.DESCRIPTOR.services_by_name["ScreeningService"].full_name,
 )
+SCREENING_SERVICE = screening_service_pb2.DESCRIPTOR.services_by_name["ScreeningService"].full_name
 
 
 def bootstrap(settings: Settings, bus: EventBus) -> ServiceContext:
-    return build_context(settings, NAME, metadata, MIGRATIONS, bus, DATASETS)
+    return build_context(settings, NAME, metadata, MIGRATIONS, bus, (*DATASETS, *SCREENING_DATASETS))
+
+
+def screening_index(context: ServiceContext) -> SanctionsIndex:
+    """The one sanctions index of a context (built lazily, shared by its servers and the gateway)."""
+    index: SanctionsIndex | None = getattr(context, "_screening_index", None)
+    if index is None:
+        index = SanctionsIndex(context.engine)
+        context._screening_index = index  # type: ignore[attr-defined]  # dies with its context
+    return index
 
 
 def registrations(context: ServiceContext) -> list:
@@ -47,7 +64,17 @@ def registrations(context: ServiceContext) -> list:
     def add_product_checks(server: grpc.Server) -> None:
         product_compliance_service_pb2_grpc.add_ProductComplianceServiceServicer_to_server(product_checks, server)
 
-    return [add, add_product_checks]
+    index = screening_index(context)
+    settings = context.settings
+    thresholds = Thresholds(settings.screening_block_threshold, settings.screening_review_threshold)
+    screening = ScreeningServicer(context.uow, index, thresholds)
+
+    def add_screening(server: grpc.Server) -> None:
+        screening_service_pb2_grpc.add_ScreeningServiceServicer_to_server(screening, server)
+
+    # Health of ScreeningService follows the lists' readiness (services/shared/grpc_server.py, ADR 0011).
+    add_screening.bind_health = lambda health: index.watch_health(health, SCREENING_SERVICE)  # type: ignore[attr-defined]
+    return [add, add_product_checks, add_screening]
 
 
 def seed(context: ServiceContext) -> None:

@@ -37,6 +37,7 @@ ENTITY_TYPES: dict[str, str] = {
     "PT": "party",
     "QT": "quote",
     "AC": "account",
+    "HC": "sanctions screening",  # hecha, 核查
     "RK": "rule library version",  # compliance: ku (库), a published version of the rule library
     "HG": "compliance check report",  # compliance: hegui (合规)
     "BA": "bank account",

@@ -170,5 +170,12 @@ def serve(
     server.start()
     for name in [*service_names, ""]:
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    running = RunningServer(server, bound, health_servicer, service_names)
+    # A registration may carry `bind_health(health) -> stop`: a service whose readiness depends on its
+    # data (screening without every sanctions list) reports NOT_SERVING for itself until it is ready.
+    for add in register:
+        bind = getattr(add, "bind_health", None)
+        if bind is not None:
+            running.on_stop.append(bind(health_servicer))
     log.info("grpc_serving", services=list(service_names), port=bound)
-    return RunningServer(server, bound, health_servicer, service_names)
+    return running

@@ -1,0 +1,389 @@
+"""The screening matcher: a candidate index over every loaded list name, and a scorer.
+
+Per query: the name's tokens (domain.names) pick candidates through an inverted index keyed by token,
+by a consonant skeleton of each token (transliteration variants), by a 4-letter prefix (typos at the end)
+and by adjacent tokens joined ("XI Jinping" is found for "Xijinping"). Keys that occur in thousands of
+names are only used when nothing rarer matched, so a query scores at most `max_candidates` names, not
+25k. Each candidate is scored by aligning tokens one to one (order does not matter), weighting each token
+by how rare it is across the lists (a shared "MOHAMMED" or "TRADING" proves little), then adjusted for
+short names, weak aliases, party type, date of birth and country. An identifier (passport, IMO number)
+equal to one on a list is a hit of score 1 whatever the name.
+
+Scores are in [0, 1]; the decision thresholds live in domain.screening.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA, Levenshtein
+
+from services.compliance.domain import names
+from services.compliance.domain.sanctions import Identifier, PartyType, SanctionsEntry
+
+TOKEN_MATCH_FLOOR = 0.80  # token pairs less similar than this count as unmatched
+COMMON_KEY_POSTINGS = 1500  # a key in more names than this is "common": used only as a last resort
+RARE_TOKEN_DF = 5  # a token in at most this many names weighs 1.0; more frequent ones weigh less
+MIN_TOKEN_WEIGHT = 0.25
+MIN_IDENTIFIER_LENGTH = 5  # shorter "numbers" (a vessel's call sign "A") are too weak to short-circuit
+
+
+@dataclass(frozen=True)
+class Query:
+    name: str
+    party_type: PartyType = PartyType.UNKNOWN
+    country: str = ""  # ISO 3166-1 alpha-2, upper case, "" when not given
+    date_of_birth: str = ""  # YYYY-MM-DD, "" when not given
+    identifiers: tuple[Identifier, ...] = ()
+
+
+@dataclass(frozen=True)
+class Hit:
+    entry: SanctionsEntry
+    matched_name: str
+    is_alias: bool
+    score: float
+    matched_fields: tuple[str, ...]  # among "name", "alias", "identifier", "date_of_birth", "country"
+    name_score: float  # before the date-of-birth and country adjustments
+
+
+@dataclass(frozen=True)
+class _Variant:
+    entry: int  # index into NameIndex.entries
+    name: int  # index into the entry's names
+    tokens: tuple[str, ...]
+    weights: tuple[float, ...] = ()
+    total_weight: float = 0.0
+    letters: int = 0
+
+
+def _keys(tokens: Sequence[str]) -> set[str]:
+    keys: set[str] = set()
+    for token in tokens:
+        keys.add("t:" + token)
+        if len(token) >= 3:
+            keys.add("s:" + names.skeleton(token))
+        if len(token) >= 5:
+            keys.add("p:" + token[:4])
+    for first, second in pairwise(tokens):
+        keys.add("t:" + first + second)
+    if len(tokens) > 2:
+        keys.add("t:" + "".join(tokens))
+    return keys
+
+
+def _years(value: str) -> str:
+    return value[:4]
+
+
+class NameIndex:
+    """Every name and alias of the loaded entries, indexed for candidate search. Immutable once built."""
+
+    def __init__(self, entries: Iterable[SanctionsEntry], *, max_candidates: int = 150) -> None:
+        self.entries: list[SanctionsEntry] = list(entries)
+        self.max_candidates = max_candidates
+        self._variants: list[_Variant] = []
+        postings: dict[str, list[int]] = defaultdict(list)
+        token_df: dict[str, int] = defaultdict(int)
+        self._identifiers: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        for e_index, entry in enumerate(self.entries):
+            for n_index, entry_name in enumerate(entry.names):
+                tokens = names.tokens(entry_name.name)
+                if not tokens:
+                    continue
+                v_index = len(self._variants)
+                self._variants.append(_Variant(e_index, n_index, tokens))
+                for key in _keys(tokens):
+                    postings[key].append(v_index)
+                for token in set(tokens):
+                    token_df[token] += 1
+            for identifier in entry.identifiers:
+                value = names.normalise_identifier(identifier.value)
+                if len(value) >= MIN_IDENTIFIER_LENGTH:
+                    self._identifiers[value].append((e_index, identifier.type))
+        self._postings = dict(postings)
+        self._token_df = dict(token_df)
+        total = max(len(self._variants), RARE_TOKEN_DF + 1)
+        self._idf_ref = math.log(total / RARE_TOKEN_DF)
+        self._total = total
+        self._weights = {token: self._weight(df) for token, df in self._token_df.items()}
+        self._variants = [
+            _Variant(
+                v.entry,
+                v.name,
+                v.tokens,
+                w := tuple(self._weights[t] for t in v.tokens),
+                sum(w),
+                sum(len(t) for t in v.tokens),
+            )
+            for v in self._variants
+        ]
+
+    @property
+    def name_count(self) -> int:
+        return len(self._variants)
+
+    def _weight(self, df: int) -> float:
+        if df <= RARE_TOKEN_DF:
+            return 1.0
+        return max(MIN_TOKEN_WEIGHT, min(1.0, math.log(self._total / df) / self._idf_ref))
+
+    def weight(self, token: str) -> float:
+        """How much a token identifies: 1.0 when rare on the lists (or absent), down to MIN_TOKEN_WEIGHT."""
+        return self._weights.get(token, 1.0)
+
+    def candidates(self, tokens: Sequence[str]) -> list[int]:
+        """Variant indexes worth scoring for these query tokens, most promising first."""
+        keys = _keys(tokens)
+        rare = [k for k in keys if 0 < len(self._postings.get(k, ())) <= COMMON_KEY_POSTINGS]
+        used = rare or [k for k in keys if k in self._postings]
+        votes: dict[int, float] = defaultdict(float)
+        for key in used:
+            posting = self._postings[key]
+            strength = 1.0 / math.log(2 + len(posting))  # a key shared by few names votes louder
+            for v_index in posting:
+                votes[v_index] += strength
+        ranked = sorted(votes, key=votes.__getitem__, reverse=True)
+        return ranked[: self.max_candidates]
+
+    def identifier_hits(self, identifiers: Iterable[Identifier]) -> list[tuple[int, Identifier]]:
+        found: list[tuple[int, Identifier]] = []
+        for identifier in identifiers:
+            value = names.normalise_identifier(identifier.value)
+            for e_index, listed_type in self._identifiers.get(value, ()):
+                if not identifier.type or not listed_type or identifier.type == listed_type:
+                    found.append((e_index, identifier))
+        return found
+
+    def variant(self, v_index: int) -> _Variant:
+        return self._variants[v_index]
+
+
+def _allowed_edits(length: int) -> int:
+    """Typos tolerated in a token of this length (as search engines' "fuzziness AUTO"): none in 1-3
+    letters (Chinese syllables such as "shi"/"shu" are different names), one in 4-7, two from 8."""
+    return 0 if length <= 3 else 1 if length <= 7 else 2
+
+
+def token_similarity(a: str, b: str) -> float:
+    """1.0 for equal tokens, 0.8 for an initial against a name it begins, else from the edit distance
+    when within the tolerated typos (one edit in an 8-letter token: 0.925), 0.0 otherwise.
+
+    A consonant-skeleton bonus for transliteration variants ("husayn"/"hussein") was tried and dropped:
+    pinyin syllables share skeletons ("huilan"/"hailun", "xiuying"/"xiaohong") and it made common
+    Chinese names false positives; the lists' own aliases carry most transliterations."""
+    if a == b:
+        return 1.0
+    if len(a) == 1 or len(b) == 1:
+        return 0.8 if a[0] == b[0] else 0.0
+    longest = max(len(a), len(b))
+    allowed = _allowed_edits(min(len(a), len(b)))
+    # OSA: a swap of two adjacent letters ("samiay"/"samiya") is one typo, not two.
+    distance = OSA.distance(a, b, score_cutoff=allowed) if allowed else allowed + 1
+    sim = 1.0 - 0.6 * distance / longest if distance <= allowed else 0.0
+    return sim
+
+
+def _token_similarities(query: Sequence[str], candidates: Sequence[str]) -> dict[tuple[str, str], float]:
+    """token_similarity of every (query token, candidate token) pair that is not 0 (absent pairs are 0).
+
+    One C++ pass per query token finds the candidate tokens within its edit budget (rapidfuzz
+    process.extract); only those, and initials, go through token_similarity's exact rule.
+    """
+    sims: dict[tuple[str, str], float] = {}
+    initials = [b for b in candidates if len(b) == 1]
+    for a in query:
+        if len(a) == 1:
+            found = [b for b in candidates if b[0] == a]
+        else:
+            budget = _allowed_edits(len(a))
+            found = [
+                b for b, _, _ in process.extract(a, candidates, scorer=OSA.distance, score_cutoff=budget, limit=None)
+            ]
+            found += [b for b in initials if b == a[0]]
+        for b in found:
+            if (sim := token_similarity(a, b)) > 0:
+                sims[(a, b)] = sim
+    return sims
+
+
+def _align(pairs: list[tuple[float, int, int]], qw: Sequence[float], nw: Sequence[float]) -> tuple[float, float]:
+    """Greedy one-to-one alignment of scored token pairs: (weighted matched mass, strongest pair weight)."""
+    pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
+    used_q: set[int] = set()
+    used_n: set[int] = set()
+    matched = 0.0
+    strongest = 0.0
+    for sim, i, j in pairs:
+        if i in used_q or j in used_n:
+            continue
+        used_q.add(i)
+        used_n.add(j)
+        matched += sim * (qw[i] + nw[j])
+        pair_weight = qw[i] if qw[i] < nw[j] else nw[j]
+        if pair_weight > strongest:
+            strongest = pair_weight
+    return matched, strongest
+
+
+def token_alignment(
+    query: Sequence[str], name: Sequence[str], sims: dict[tuple[str, str], float], weight: Callable[[str], float]
+) -> tuple[float, float]:
+    """(weighted Dice over one-to-one token pairs, weight of the strongest matched pair).
+
+    Pairs are taken best first, each token used once, so the score does not depend on word order and is
+    symmetric in its two arguments.
+    """
+    qw = [weight(t) for t in query]
+    nw = [weight(t) for t in name]
+    pairs = [(sim, i, j) for i, a in enumerate(query) for j, b in enumerate(name) if (sim := sims.get((a, b), 0.0)) > 0]
+    matched, strongest = _align(pairs, qw, nw)
+    total = sum(qw) + sum(nw)
+    return (matched / total if total else 0.0), strongest
+
+
+def compact_similarity(query: Sequence[str], name: Sequence[str]) -> float:
+    """Similarity of the names written without spaces ("Xi Jinping" vs "Xijinping", "Bin Laden" vs
+    "Binladen"): catches word boundaries that the token view misses. At most two edits are tolerated."""
+    best = 0.0
+    for a, b in (("".join(query), "".join(name)), ("".join(sorted(query)), "".join(sorted(name)))):
+        if abs(len(a) - len(b)) > 2:
+            continue
+        distance = Levenshtein.distance(a, b, score_cutoff=2)
+        if distance <= 2:
+            best = max(best, 1.0 - distance / max(len(a), len(b)))
+    return best
+
+
+def _guarded(aligned: float, strongest: float, compact: float, letters: int, single: bool) -> float:
+    """The false-positive guards applied to the better of the token and compact views."""
+    score = max(aligned, compact * 0.97)
+    # Short names: "ALI", "LI WEI", "BNC" match too much to be trusted alone (users' main complaint).
+    if letters <= 4:
+        score *= 0.75
+    elif letters <= 6:
+        score *= 0.9
+    if single:
+        score *= 0.97
+    # Only common tokens matched ("TRADING", "GLOBAL", "MOHAMMED"): a coincidence more often than not.
+    if aligned >= compact * 0.97:
+        score *= 0.7 + 0.3 * strongest
+    return max(0.0, min(1.0, score))
+
+
+def name_score(
+    query: Sequence[str], name: Sequence[str], sims: dict[tuple[str, str], float], weight: Callable[[str], float]
+) -> float:
+    """The name-only score with the false-positive guards (short names, common tokens)."""
+    if not query or not name:
+        return 0.0
+    aligned, strongest = token_alignment(query, name, sims, weight)
+    distinctive = max(weight(t) for t in query)
+    # Only a different word count can mean a word boundary moved; otherwise the tokens decide.
+    compact = compact_similarity(query, name) * (0.75 + 0.25 * distinctive) if len(query) != len(name) else 0.0
+    letters = min(len("".join(query)), len("".join(name)))
+    return _guarded(aligned, strongest, compact, letters, len(query) == 1 or len(name) == 1)
+
+
+def _dob_adjustment(query_dob: str, listed: Sequence[str]) -> tuple[float, bool]:
+    if not query_dob or not listed:
+        return 0.0, False
+    if any(d == query_dob for d in listed):
+        return 0.06, True
+    year = int(query_dob[:4])
+    listed_years = {int(_years(d)) for d in listed if _years(d).isdigit()}
+    if year in listed_years and any(len(d) == 4 for d in listed):
+        return 0.03, True  # the list gives only the year, and it agrees
+    if any(abs(year - y) <= 1 for y in listed_years):
+        return -0.02, False  # close: transcription of a full date can be off by one year
+    return -0.15, False
+
+
+def _country_adjustment(query_country: str, listed: Sequence[str]) -> tuple[float, bool]:
+    if not query_country or not listed:
+        return 0.0, False
+    if query_country in listed:
+        return 0.03, True
+    return -0.04, False
+
+
+def _type_factor(query: PartyType, listed: PartyType) -> float:
+    if PartyType.UNKNOWN in (query, listed) or query == listed:
+        return 1.0
+    if {query, listed} <= {PartyType.VESSEL, PartyType.AIRCRAFT, PartyType.COMPANY}:
+        return 0.95  # lists file some shipping companies as vessels and vice versa
+    return 0.85
+
+
+class Matcher:
+    def __init__(self, index: NameIndex) -> None:
+        self.index = index
+
+    def screen(self, query: Query, *, min_score: float, limit: int = 10) -> list[Hit]:
+        """Hits with a score of at least `min_score`, best first, one per entry."""
+        best: dict[int, Hit] = {}
+        for e_index, identifier in self.index.identifier_hits(query.identifiers):
+            entry = self.index.entries[e_index]
+            best[e_index] = Hit(entry, identifier.value, False, 1.0, ("identifier",), 1.0)
+        tokens = names.tokens(query.name)
+        if tokens:
+            chosen = self.index.candidates(tokens)
+            variants = [self.index.variant(v) for v in chosen]
+            vocabulary = sorted({t for v in variants for t in v.tokens})
+            sims = _token_similarities(list(tokens), vocabulary)
+            # Which query positions each candidate token pairs with, so a variant costs a lookup per token.
+            by_token: dict[str, list[tuple[int, float]]] = defaultdict(list)
+            for (a, b), sim in sims.items():
+                by_token[b].extend((i, sim) for i, t in enumerate(tokens) if t == a)
+            weight = self.index.weight
+            qw = [weight(t) for t in tokens]
+            q_total = sum(qw)
+            q_letters = sum(len(t) for t in tokens)
+            q_compact = 0.75 + 0.25 * max(qw)
+            # Scores can rise by at most this much after the name (date of birth and country agree).
+            floor = min_score - 0.09
+            per_entry: dict[int, tuple[float, _Variant]] = {}
+            for variant in variants:
+                # The same computation as name_score(), on the weights computed once at index build.
+                vt = variant.tokens
+                pairs = [(sim, qi, j) for j, b in enumerate(vt) for qi, sim in by_token.get(b, ())]
+                compact = 0.0
+                if len(tokens) != len(vt):
+                    compact = compact_similarity(tokens, vt) * q_compact
+                if not pairs and compact * 0.97 < floor:
+                    continue
+                matched, strongest = _align(pairs, qw, variant.weights)
+                aligned = matched / (q_total + variant.total_weight)
+                letters = min(q_letters, variant.letters)
+                score = _guarded(aligned, strongest, compact, letters, len(tokens) == 1 or len(vt) == 1)
+                if score < floor:
+                    continue
+                entry = self.index.entries[variant.entry]
+                if entry.names[variant.name].weak:
+                    score *= 0.92
+                score *= _type_factor(query.party_type, entry.party_type)
+                if variant.entry not in per_entry or score > per_entry[variant.entry][0]:
+                    per_entry[variant.entry] = (score, variant)
+            for e_index, (score, variant) in per_entry.items():
+                if e_index in best:
+                    continue
+                entry = self.index.entries[e_index]
+                dob_delta, dob_ok = _dob_adjustment(query.date_of_birth, entry.dates_of_birth)
+                country_delta, country_ok = _country_adjustment(query.country, entry.countries)
+                final = max(0.0, min(1.0, score + dob_delta + country_delta))
+                if final < min_score:
+                    continue
+                listed = entry.names[variant.name]
+                fields = ["alias" if listed.is_alias else "name"]
+                if dob_ok:
+                    fields.append("date_of_birth")
+                if country_ok:
+                    fields.append("country")
+                best[e_index] = Hit(entry, listed.name, listed.is_alias, round(final, 4), tuple(fields), score)
+        ranked = sorted(best.values(), key=lambda h: (-h.score, h.entry.list_name, h.entry.entry_id))
+        return ranked[:limit]

@@ -1,0 +1,136 @@
+"""Name normalisation for sanctions screening: the same function folds list names and queries.
+
+A name becomes a tuple of lower-case ASCII tokens: Unicode compatibility-folded (NFKC), transliterated to
+Latin (anyascii: Cyrillic, Arabic, Greek, Hangul, CJK -> pinyin without tones), stripped of punctuation,
+honorifics and titles ("Mr", "Dr", "Sheikh", "Haji"), legal-form suffixes ("LTD", "LLC", "GMBH", "OOO",
+"有限公司") and the Arabic article ("al-", "el-"). Because both sides go through the same function, a
+rule only needs to be right about what carries no identity, not about how any one list spells it.
+
+What it cannot do: Arabic script has no vowels, so "محمد" folds to "mhmd", which matches "Muhammad" only
+through the fuzzy comparison, weakly; Chinese characters fold to Mandarin pinyin, so a Cantonese or
+Wade-Giles romanisation on a list ("Cheung", "Hsu") is matched only by the typo tolerance.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from anyascii import anyascii
+
+# Titles, honorifics and ranks that sanctions lists and callers add or omit freely (OFAC writes some
+# into the name, UN keeps them in TITLE). Dropped on both sides; they never identify a party.
+HONORIFICS = frozenset(
+    """
+    mr mrs ms miss mx dr prof professor sir dame lord lady madam madame mme mlle herr frau
+    sheikh shaikh shaykh sheik cheikh haji hajji hadji hajj alhaj alhajj mullah mulla maulana mawlana
+    maulvi mawlawi mawlavi molvi moulvi imam ayatollah hojatoleslam
+    general col colonel lt lieutenant maj major capt captain cmdr commander brig brigadier adm admiral
+    engr engineer honorable honourable excellency
+    """.split()  # noqa: SIM905
+)
+
+# Legal-form words: what users complain match everything ("CORP", "LTD"). Multi-word forms are split
+# into tokens by the tokenizer, so "co ltd", "s a", "sp z o o" are covered token by token.
+COMPANY_SUFFIXES = frozenset(
+    """
+    ltd limited llc lllp llp lp plc inc incorporated corp corporation co company cos companies
+    gmbh mbh ag kg kgaa ohg ug ev sa sas sarl sprl srl spa sl sa de cv sab bv nv vof cvba bvba
+    ab oy oyj asa aps kk yk gk pte pty pvt bhd sdn tbk pt cv
+    jsc ojsc cjsc pjsc ao oao zao pao ooo tov pat prat ip chp fze fzco fzc fz llc
+    sae sal wll spc est establishment trust
+    youxiangongsi youxianzerengongsi gufenyouxiangongsi gongsi jituan
+    """.split()  # noqa: SIM905
+)
+
+# Articles and linking words that lists write inconsistently ("AL-QAIDA", "Qaida"; "BANK OF X").
+PARTICLES = frozenset({"al", "el", "ul", "the", "of", "and", "und", "et", "y", "de", "del", "la", "le", "les"})
+
+# CJK legal forms written in characters, removed before transliteration so they cannot fuse with the
+# name (anyascii writes "有限公司" as one camel-cased word).
+_CJK_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "集团公司", "集团", "公司")
+
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+_DOTTED = re.compile(r"\b(?:[a-z]\.){2,}(?:[a-z]\b)?")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+_HANGUL = re.compile(r"[\uac00-\ud7af]+")
+
+
+def _romanise_cjk(run: str) -> str:
+    """A run of Chinese characters as pinyin: a 2-3 character run is read as a personal name
+    (family name + given name, "习近平" -> "xi jinping", the form the lists use); longer runs as one word."""
+    syllables = [anyascii(ch) for ch in run]
+    if 2 <= len(syllables) <= 3:
+        return f" {syllables[0]} {''.join(syllables[1:])} "
+    return f" {''.join(syllables)} "
+
+
+def _romanise_hangul(run: str) -> str:
+    """Korean names: family name syllable, then the given name as one word ("김정은" -> "gim jeongeun")."""
+    syllables = [anyascii(ch) for ch in run]
+    if 2 <= len(syllables) <= 3:
+        return f" {syllables[0]} {''.join(syllables[1:])} "
+    return f" {''.join(syllables)} "
+
+
+def fold(text: str) -> str:
+    """Lower-case ASCII with single spaces, punctuation removed; no token is dropped."""
+    text = unicodedata.normalize("NFKC", text)
+    for suffix in _CJK_SUFFIXES:
+        text = text.replace(suffix, " ")
+    text = _CJK.sub(lambda m: _romanise_cjk(m.group()), text)
+    text = _HANGUL.sub(lambda m: _romanise_hangul(m.group()), text)
+    # Apostrophes inside a word are transliteration marks ("Qur'an", "Sa'id"): join, do not split.
+    text = anyascii(text).lower().replace("'", "").replace("`", "")
+    # Dotted abbreviations are one word: "S.A." is "sa", "L.L.C." is "llc" (the legal-form lists hold them so).
+    text = _DOTTED.sub(lambda m: m.group().replace(".", ""), text)
+    return _NON_ALNUM.sub(" ", text).strip()
+
+
+def _drop(tokens: list[str], words: frozenset[str]) -> list[str]:
+    kept = [t for t in tokens if t not in words]
+    return kept or tokens  # a name made only of such words keeps them rather than vanish
+
+
+@lru_cache(maxsize=65536)
+def tokens(text: str) -> tuple[str, ...]:
+    """The identifying tokens of a name, in their original order."""
+    folded = fold(text).split()
+    # The Arabic article written joined ("Alshairi", "Elsayed") is the split "al-Shairi" of the lists,
+    # whose "al" is dropped as a particle: strip it where enough of a name remains to stand alone.
+    folded = [w[2:] if w[:2] in ("al", "el") and len(w) >= 7 else w for w in folded]
+    words = _drop(folded, HONORIFICS)
+    words = _drop(words, COMPANY_SUFFIXES)
+    words = _drop(words, PARTICLES)
+    return tuple(words)
+
+
+def normalise(text: str) -> str:
+    """The name's tokens joined by single spaces (idempotent: normalise(normalise(x)) == normalise(x))."""
+    return " ".join(tokens(text))
+
+
+@lru_cache(maxsize=65536)
+def skeleton(token: str) -> str:
+    """A crude phonetic key for blocking: first letter, then consonants with repeats collapsed.
+
+    "hassan", "hasan", "hasen" -> "hsn"; "mohammed", "muhammad" -> "md". Transliterations differ mostly
+    in vowels and doubled consonants, so candidates that share a skeleton are worth scoring.
+    """
+    if not token:
+        return token
+    out = [token[0]]
+    for ch in token[1:]:
+        if ch in "aeiouyhw" and not ch.isdigit():
+            continue
+        if ch != out[-1]:
+            out.append(ch)
+    return "".join(out)
+
+
+def normalise_identifier(value: str) -> str:
+    """Passport, IMO and national id numbers compared on letters and digits only, upper case; an IMO
+    number with or without its "IMO" prefix (OFAC writes "IMO 9187629", callers often just the digits)."""
+    plain = re.sub(r"[^0-9A-Z]", "", anyascii(unicodedata.normalize("NFKC", value)).upper())
+    return plain[3:] if re.fullmatch(r"IMO[0-9]{7}", plain) else plain

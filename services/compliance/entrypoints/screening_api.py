@@ -1,0 +1,194 @@
+"""ScreeningService servicer: validate once (naming each bad field), call the handler, map to proto."""
+
+from __future__ import annotations
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+from xborder.compliance.v1 import screening_service_pb2 as pb
+from xborder.compliance.v1 import screening_service_pb2_grpc as pb_grpc
+
+from services.compliance.adapters.sanctions_index import SanctionsIndex
+from services.compliance.domain import names, paging
+from services.compliance.domain.matching import Hit, Query
+from services.compliance.domain.sanctions import Identifier, PartyType
+from services.compliance.domain.screening import (
+    MAX_IDENTIFIERS,
+    MAX_NAME_LENGTH,
+    Decision,
+    Screening,
+    Thresholds,
+    parse_country,
+    parse_date_of_birth,
+)
+from services.compliance.service_layer import screening as handlers
+from services.shared import codes
+from services.shared.clock import utcnow
+from services.shared.errors import ValidationError, Violations
+from services.shared.idempotency import IDEMPOTENCY_KEY_MAX, fingerprint
+
+PARTY_TYPES = {
+    pb.PARTY_TYPE_UNSPECIFIED: PartyType.UNKNOWN,
+    pb.PARTY_TYPE_PERSON: PartyType.PERSON,
+    pb.PARTY_TYPE_COMPANY: PartyType.COMPANY,
+    pb.PARTY_TYPE_VESSEL: PartyType.VESSEL,
+}
+_PARTY_TYPES_BACK = {v: k for k, v in PARTY_TYPES.items()}
+DECISIONS = {
+    Decision.CLEAR: pb.SCREENING_DECISION_CLEAR,
+    Decision.REVIEW: pb.SCREENING_DECISION_REVIEW,
+    Decision.BLOCK: pb.SCREENING_DECISION_BLOCK,
+}
+MAX_IDENTIFIER_LENGTH = 64
+
+
+def _code(value: str, field: str, violations: Violations, entity_type: str | None = None) -> str:
+    try:
+        return codes.parse(value, field=field, entity_type=entity_type).value
+    except ValidationError as error:
+        for v in error.violations:
+            violations.add(v.field, v.description)
+        return ""
+
+
+def parse_screen_request(request: pb.ScreenPartyRequest) -> handlers.ScreenCommand:
+    violations = Violations()
+    if not request.request_id.strip():
+        violations.add("request_id", "required: a client-chosen id that makes retries safe")
+    elif len(request.request_id) > IDEMPOTENCY_KEY_MAX:
+        violations.add("request_id", f"at most {IDEMPOTENCY_KEY_MAX} characters, got {len(request.request_id)}")
+    merchant = ""
+    if request.merchant_code:
+        merchant = _code(request.merchant_code, "merchant_code", violations, "MC")
+    else:
+        violations.add("merchant_code", "required: the merchant's code (MC...)")
+    name = request.name.strip()
+    if not name:
+        violations.add("name", "required: the party's name")
+    elif len(name) > MAX_NAME_LENGTH:
+        violations.add("name", f"at most {MAX_NAME_LENGTH} characters, got {len(name)}")
+    elif not names.tokens(name):
+        violations.add("name", "has no letters or digits to match")
+    if request.party_type not in PARTY_TYPES:
+        violations.add("party_type", f"unknown party type {request.party_type}")
+    country = ""
+    if request.country:
+        try:
+            country = parse_country(request.country)
+        except ValueError as problem:
+            violations.add("country", str(problem))
+    dob = ""
+    if request.date_of_birth:
+        try:
+            dob = parse_date_of_birth(request.date_of_birth, utcnow().date())
+        except ValueError as problem:
+            violations.add("date_of_birth", str(problem))
+        if request.party_type not in (pb.PARTY_TYPE_UNSPECIFIED, pb.PARTY_TYPE_PERSON):
+            violations.add("date_of_birth", "only a person has a date of birth")
+    if len(request.identifiers) > MAX_IDENTIFIERS:
+        violations.add("identifiers", f"at most {MAX_IDENTIFIERS}, got {len(request.identifiers)}")
+    identifiers: list[Identifier] = []
+    for i, identifier in enumerate(request.identifiers):
+        value = identifier.value.strip()
+        if not names.normalise_identifier(value):
+            violations.add(f"identifiers[{i}].value", "required: letters or digits of the document number")
+        elif len(value) > MAX_IDENTIFIER_LENGTH:
+            violations.add(f"identifiers[{i}].value", f"at most {MAX_IDENTIFIER_LENGTH} characters")
+        identifiers.append(Identifier(identifier.type.strip().lower(), value))
+    violations.raise_if_any()
+    query = Query(name, PARTY_TYPES[request.party_type], country, dob, tuple(identifiers))
+    return handlers.ScreenCommand(request.request_id, merchant, query, fingerprint(request))
+
+
+def hit_to_proto(hit: Hit) -> pb.ScreeningHit:
+    entry = hit.entry
+    return pb.ScreeningHit(
+        list_name=entry.list_name,
+        entry_id=entry.entry_id,
+        entry_name=entry.primary_name,
+        matched_name=hit.matched_name,
+        matched_alias=hit.is_alias,
+        score=hit.score,
+        matched_fields=list(hit.matched_fields),
+        programs=list(entry.programs),
+        countries=list(entry.countries),
+        dates_of_birth=list(entry.dates_of_birth),
+        entry_type=entry.party_type.value,
+    )
+
+
+def screening_to_proto(screening: Screening, query: Query) -> pb.Screening:
+    screened_at = Timestamp()
+    screened_at.FromDatetime(screening.screened_at)
+    return pb.Screening(
+        code=screening.code,
+        merchant_code=screening.merchant_code,
+        request_id=screening.request_id,
+        decision=DECISIONS[screening.decision],
+        hits=[hit_to_proto(h) for h in screening.hits],
+        lists=[
+            pb.ScreeningList(
+                list_name=i.list_name,
+                title=i.title,
+                dataset_version=i.version,
+                publication_date=i.published_on,
+                publication_date_basis=i.date_basis,
+                entry_count=i.entry_count,
+            )
+            for i in screening.lists
+        ],
+        thresholds=pb.ScreeningThresholds(block=screening.thresholds.block, review=screening.thresholds.review),
+        screened_at=screened_at,
+        party=pb.ScreenedParty(
+            name=query.name,
+            party_type=_PARTY_TYPES_BACK[query.party_type],
+            country=query.country,
+            date_of_birth=query.date_of_birth,
+            identifiers=[pb.PartyIdentifier(type=i.type, value=i.value) for i in query.identifiers],
+        ),
+    )
+
+
+class ScreeningServicer(pb_grpc.ScreeningServiceServicer):
+    def __init__(self, uow_factory: handlers.UowFactory, index: SanctionsIndex, thresholds: Thresholds) -> None:
+        self.uow_factory = uow_factory
+        self.index = index
+        self.thresholds = thresholds
+
+    def ScreenParty(self, request: pb.ScreenPartyRequest, context: grpc.ServicerContext) -> pb.ScreenPartyResponse:
+        command = parse_screen_request(request)
+
+        def render(screening: Screening) -> bytes:
+            response = pb.ScreenPartyResponse(screening=screening_to_proto(screening, command.query))
+            return response.SerializeToString()
+
+        raw = handlers.screen_party(self.uow_factory, self.index, self.thresholds, command, render)
+        return pb.ScreenPartyResponse.FromString(raw)
+
+    def GetScreening(self, request: pb.GetScreeningRequest, context: grpc.ServicerContext) -> pb.GetScreeningResponse:
+        violations = Violations()
+        code = _code(request.code, "code", violations, "HC")
+        violations.raise_if_any()
+        stored = pb.ScreenPartyResponse.FromString(handlers.get_screening(self.uow_factory, code))
+        return pb.GetScreeningResponse(screening=stored.screening)
+
+    def ListScreenings(
+        self, request: pb.ListScreeningsRequest, context: grpc.ServicerContext
+    ) -> pb.ListScreeningsResponse:
+        violations = Violations()
+        merchant = _code(request.merchant_code, "merchant_code", violations, "MC")
+        size = 0
+        try:
+            size = paging.page_size(request.page_size)
+        except paging.PagingProblem as problem:
+            violations.add("page_size", str(problem))
+        offset = 0
+        try:
+            offset = paging.decode_token(request.page_token, f"screenings:{merchant}")
+        except paging.PagingProblem as problem:
+            violations.add("page_token", str(problem))
+        violations.raise_if_any()
+        page, more = handlers.list_screenings(self.uow_factory, merchant, offset, size)
+        token = paging.encode_token(offset + len(page), f"screenings:{merchant}") if more else ""
+        return pb.ListScreeningsResponse(
+            screenings=[pb.ScreenPartyResponse.FromString(raw).screening for raw in page], next_page_token=token
+        )

@@ -1,0 +1,80 @@
+"""Screening as an HTTP client sees it: POST /v1/compliance/screenings through the gateway (real uvicorn)."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import uvicorn
+
+from gateway.app import create_app
+from services.shared import codes
+from services.shared.settings import Settings
+from tests.e2e.stack import start_stack, unused_port
+
+MERCHANT = codes.generate("MC")
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    stack = start_stack(Settings(var_dir=tmp_path_factory.mktemp("var"), log_json=False))
+    port = unused_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(stack.settings), host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
+        )
+    )
+    thread = threading.Thread(target=server.run, name="gateway-http", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started, "uvicorn did not start"
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+        yield client
+    server.should_exit = True
+    thread.join(10)
+    stack.stop()
+
+
+def test_screen_get_and_list_over_http(gateway: httpx.Client) -> None:
+    key = f"e2e-{uuid.uuid4()}"
+    body = {"merchantCode": MERCHANT, "name": "Banco Nacional de Cuba", "partyType": "PARTY_TYPE_COMPANY"}
+    first = gateway.post("/v1/compliance/screenings", json=body, headers={"Idempotency-Key": key})
+    assert first.status_code == 200, first.text
+    screening = first.json()["screening"]
+    assert screening["decision"] == "SCREENING_DECISION_BLOCK"
+    assert screening["hits"][0]["entryId"] == "306" and screening["requestId"] == key
+    assert {entry["listName"] for entry in screening["lists"]} == {"ofac_sdn", "un_consolidated", "bis_dpl"}
+
+    again = gateway.post("/v1/compliance/screenings", json=body, headers={"Idempotency-Key": key})
+    assert again.json() == first.json()
+    changed = gateway.post(
+        "/v1/compliance/screenings", json={**body, "name": "Someone Else"}, headers={"Idempotency-Key": key}
+    )
+    assert changed.status_code == 409 and changed.headers["content-type"] == "application/problem+json"
+
+    fetched = gateway.get(f"/v1/compliance/screenings/{screening['code']}")
+    assert fetched.status_code == 200 and fetched.json()["code"] == screening["code"]
+    listed = gateway.get(f"/v1/compliance/merchants/{MERCHANT}/screenings")
+    assert [s["code"] for s in listed.json()["screenings"]] == [screening["code"]]
+
+
+def test_bad_screening_input_is_a_problem_naming_the_fields(gateway: httpx.Client) -> None:
+    response = gateway.post(
+        "/v1/compliance/screenings",
+        json={"requestId": "bad-1", "merchantCode": MERCHANT, "name": "", "dateOfBirth": "31/12/1980"},
+    )
+    assert response.status_code == 400 and response.headers["content-type"] == "application/problem+json"
+    fields = {v["field"] for v in response.json()["errors"]}
+    assert fields == {"name", "date_of_birth"}
+
+
+def test_screening_is_in_openapi_with_its_scope(gateway: httpx.Client) -> None:
+    spec = gateway.get("/openapi.json").json()
+    operation = spec["paths"]["/v1/compliance/screenings"]["post"]
+    assert "compliance.screen" in str(operation)
