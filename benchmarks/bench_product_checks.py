@@ -21,12 +21,12 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from services.compliance.adapters.check_datasets import read_ecb_history
 from services.compliance.adapters.rule_packs import read_packs
 from services.compliance.domain.engine import CompiledLibrary, naive_check
 from services.compliance.domain.fx import EcbRates
 from services.compliance.domain.library import Reference
 from services.compliance.domain.product import AGE_GROUPS, BATTERY_PACKINGS, BATTERY_TYPES, Product
+from services.shared.ecb_file import read_ecb_history
 from services.shared.iso4217 import default_table
 from services.shared.money import Money
 

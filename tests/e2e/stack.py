@@ -7,14 +7,19 @@ port; a service that does not exist (yet) gets a port nobody listens on, so the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import socket
-from collections.abc import AsyncIterator
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
+import uvicorn
 
+from gateway.app import create_app
 from services.registry import SERVICES, bootstrap_module
 from services.shared.bus import InProcessBus
 from services.shared.context import ServiceContext
@@ -66,6 +71,40 @@ def start_stack(settings: Settings) -> Stack:
         ports[name] = server.port
     stack.settings = replace(settings, service_ports=ports, gateway_grpc_port=0, gateway_http_port=0)
     return stack
+
+
+@contextlib.contextmanager
+def http_gateway(stack: Stack) -> Iterator[httpx.Client]:
+    """The gateway app on a real uvicorn server on a free port, and an HTTP client for it."""
+    port = unused_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(stack.settings), host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
+        )
+    )
+    thread = threading.Thread(target=server.run, name="gateway-http", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started, "uvicorn did not start"
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            yield client
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@contextlib.contextmanager
+def stack_and_gateway(settings: Settings) -> Iterator[tuple[Stack, httpx.Client]]:
+    """Every service started and seeded, behind a real HTTP gateway; all stopped afterwards."""
+    stack = start_stack(settings)
+    try:
+        with http_gateway(stack) as client:
+            yield stack, client
+    finally:
+        stack.stop()
 
 
 class AsgiClient:

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from gateway.app import create_app
 from services.payments import bootstrap as payments
 from services.payments.service_layer import fx_handlers as fx
 from services.shared import codes
 from services.shared.settings import Settings
-from tests.e2e.stack import Stack, start_stack, unused_port
+from tests.e2e.stack import Stack, http_gateway, start_stack
 from tests.ledger_support import balance, fund, wallets
 
 
@@ -33,20 +29,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 @pytest.fixture(scope="module")
 def gateway(stack: Stack) -> Iterator[httpx.Client]:
-    port = unused_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(stack.settings), host="127.0.0.1", port=port, log_config=None, access_log=False)
-    )
-    thread = threading.Thread(target=server.run, name="gateway-http", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "uvicorn did not start"
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+    with http_gateway(stack) as client:
         yield client
-    server.should_exit = True
-    thread.join(10)
 
 
 def quote_body(merchant: str, **fields: Any) -> dict[str, Any]:

@@ -2,40 +2,20 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 
-from gateway.app import create_app
 from services.shared.settings import Settings
-from tests.e2e.stack import start_stack, unused_port
+from tests.e2e.stack import stack_and_gateway
 from tests.ledger_support import key, merchant
 
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    stack = start_stack(Settings(var_dir=tmp_path_factory.mktemp("var"), log_json=False))
-    port = unused_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(stack.settings), host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
-        )
-    )
-    thread = threading.Thread(target=server.run, name="gateway-http", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "uvicorn did not start"
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+    with stack_and_gateway(Settings(var_dir=tmp_path_factory.mktemp("var"), log_json=False)) as (_, client):
         yield client
-    server.should_exit = True
-    thread.join(10)
-    stack.stop()
 
 
 def test_collect_settle_refund_and_read_balances_over_http(gateway: httpx.Client) -> None:

@@ -134,7 +134,7 @@ def test_a_broken_file_changes_nothing(payments: ServiceContext, tmp_path: Path)
 
 @pytest.mark.parametrize(("cell", "message"), [("abc", "bad rate 'abc' for CNY"), ("-7.8", "bad rate '-7.8'")])
 def test_a_rate_that_is_not_a_positive_decimal_is_refused(cell: str, message: str, tmp_path: Path) -> None:
-    from services.payments.adapters.datasets import read_ecb_history
+    from services.shared.ecb_file import read_ecb_history
 
     archive = tmp_path / "bad.zip"
     with zipfile.ZipFile(archive, "w") as handle:

@@ -7,15 +7,15 @@ datasets; each report cites the versions it used.
 from __future__ import annotations
 
 import json
-import zipfile
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy.engine import Connection
 
 from services.compliance.adapters.tables import ref_countries, ref_ecb_rates, ref_vat_rates
 from services.shared.csvfiles import read_records
+from services.shared.ecb_file import read_ecb_history
 from services.shared.refdata import DatasetSpec, Progress, replace_rows
 
 COUNTRIES = "iso3166_countries"
@@ -42,33 +42,6 @@ def read_countries(path: Path) -> list[dict[str, object]]:
 
 def load_countries(connection: Connection, path: Path, progress: Progress) -> int:
     return replace_rows(connection, ref_countries, read_countries(path), progress)
-
-
-def read_ecb_history(path: Path) -> list[dict[str, object]]:
-    """(date, currency, units per EUR) rows; "N/A" cells skipped, a malformed row or rate refused."""
-    with zipfile.ZipFile(path) as archive:
-        names = [n for n in archive.namelist() if n.endswith(".csv")]
-        if not names:
-            raise ValueError(f"{path.name}: no CSV file inside the archive")
-        text = archive.read(names[0]).decode("utf-8-sig")
-    rows: list[dict[str, object]] = []
-    for line, record in read_records(path, ("Date",), text=text):
-        try:
-            day = date.fromisoformat(record["Date"].strip())
-        except ValueError:
-            raise ValueError(f"{path.name}: line {line}: {record['Date']!r} is not a date") from None
-        for currency, raw in record.items():
-            value = (raw or "").strip()
-            if currency in ("", "Date") or value in ("", "N/A"):
-                continue
-            try:
-                rate = Decimal(value)
-            except InvalidOperation:
-                rate = Decimal(0)
-            if not rate.is_finite() or rate <= 0:
-                raise ValueError(f"{path.name}: line {line}: bad rate {value!r} for {currency} on {day}")
-            rows.append({"rate_date": day, "currency": currency.strip(), "units_per_eur": value})
-    return rows
 
 
 def load_ecb_rates(connection: Connection, path: Path, progress: Progress) -> int:
