@@ -167,6 +167,10 @@ class Violations:
     def __bool__(self) -> bool:
         return bool(self._items)
 
+    def absorb(self, error: ValidationError) -> None:
+        """Keep a nested check's violations, so the caller still reports every field at once."""
+        self._items.extend(error.violations)
+
     def raise_if_any(self, error: type[ValidationError] = ValidationError) -> None:
         if self._items:
             raise error(self._items)

@@ -21,10 +21,10 @@ from services.compliance.domain.screening import (
     parse_date_of_birth,
 )
 from services.compliance.service_layer import screening as handlers
-from services.shared import codes
+from services.shared import request_fields as fields
 from services.shared.clock import utcnow
-from services.shared.errors import ValidationError, Violations
-from services.shared.idempotency import IDEMPOTENCY_KEY_MAX, fingerprint
+from services.shared.errors import Violations
+from services.shared.idempotency import fingerprint
 
 PARTY_TYPES = {
     pb.PARTY_TYPE_UNSPECIFIED: PartyType.UNKNOWN,
@@ -41,24 +41,12 @@ DECISIONS = {
 MAX_IDENTIFIER_LENGTH = 64
 
 
-def _code(value: str, field: str, violations: Violations, entity_type: str | None = None) -> str:
-    try:
-        return codes.parse(value, field=field, entity_type=entity_type).value
-    except ValidationError as error:
-        for v in error.violations:
-            violations.add(v.field, v.description)
-        return ""
-
-
 def parse_screen_request(request: pb.ScreenPartyRequest) -> handlers.ScreenCommand:
     violations = Violations()
-    if not request.request_id.strip():
-        violations.add("request_id", "required: a client-chosen id that makes retries safe")
-    elif len(request.request_id) > IDEMPOTENCY_KEY_MAX:
-        violations.add("request_id", f"at most {IDEMPOTENCY_KEY_MAX} characters, got {len(request.request_id)}")
+    fields.request_id(request.request_id, violations)
     merchant = ""
     if request.merchant_code:
-        merchant = _code(request.merchant_code, "merchant_code", violations, "MC")
+        merchant = fields.unified_code(request.merchant_code, "merchant_code", violations, "MC")
     else:
         violations.add("merchant_code", "required: the merchant's code (MC...)")
     name = request.name.strip()
@@ -166,7 +154,7 @@ class ScreeningServicer(pb_grpc.ScreeningServiceServicer):
 
     def GetScreening(self, request: pb.GetScreeningRequest, context: grpc.ServicerContext) -> pb.GetScreeningResponse:
         violations = Violations()
-        code = _code(request.code, "code", violations, "HC")
+        code = fields.unified_code(request.code, "code", violations, "HC")
         violations.raise_if_any()
         stored = pb.ScreenPartyResponse.FromString(handlers.get_screening(self.uow_factory, code))
         return pb.GetScreeningResponse(screening=stored.screening)
@@ -175,7 +163,7 @@ class ScreeningServicer(pb_grpc.ScreeningServiceServicer):
         self, request: pb.ListScreeningsRequest, context: grpc.ServicerContext
     ) -> pb.ListScreeningsResponse:
         violations = Violations()
-        merchant = _code(request.merchant_code, "merchant_code", violations, "MC")
+        merchant = fields.unified_code(request.merchant_code, "merchant_code", violations, "MC")
         size = 0
         try:
             size = paging.page_size(request.page_size)

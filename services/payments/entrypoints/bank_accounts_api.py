@@ -17,9 +17,9 @@ from services.payments.domain.bank_accounts import (
     validate_bank_account,
 )
 from services.payments.service_layer import bank_accounts as handlers
-from services.shared import codes
-from services.shared.errors import ValidationError, Violations
-from services.shared.idempotency import IdempotencyStore, fingerprint
+from services.shared import request_fields as fields
+from services.shared.errors import Violations
+from services.shared.idempotency import fingerprint
 
 
 def bank_account_to_proto(account: MaskedBankAccount) -> pb.BankAccount:
@@ -37,23 +37,6 @@ def bank_account_to_proto(account: MaskedBankAccount) -> pb.BankAccount:
     return message
 
 
-def parse_code(value: str, field: str, entity_type: str, violations: Violations) -> str:
-    try:
-        return codes.parse(value, field=field, entity_type=entity_type).value
-    except ValidationError as invalid:
-        for v in invalid.violations:
-            violations.add(v.field, v.description)
-        return ""
-
-
-def check_request_id(value: str, violations: Violations) -> None:
-    try:
-        IdempotencyStore.check_key(value)
-    except ValidationError as invalid:
-        for v in invalid.violations:
-            violations.add(v.field, v.description)
-
-
 class BankAccountServicer(pb_grpc.BankAccountServiceServicer):
     def __init__(self, deps: handlers.BankAccountDeps, currencies: Callable[[], CurrencyTable]) -> None:
         self.deps = deps
@@ -63,8 +46,8 @@ class BankAccountServicer(pb_grpc.BankAccountServiceServicer):
         self, request: pb.RegisterBankAccountRequest, context: grpc.ServicerContext
     ) -> pb.RegisterBankAccountResponse:
         violations = Violations()
-        check_request_id(request.request_id, violations)
-        merchant = parse_code(request.merchant_code, "merchant_code", "MC", violations)
+        fields.request_id(request.request_id, violations)
+        merchant = fields.unified_code(request.merchant_code, "merchant_code", violations, "MC")
         currency = request.currency.strip().upper()
         details = validate_bank_account(
             holder_name=request.holder_name,
@@ -90,7 +73,7 @@ class BankAccountServicer(pb_grpc.BankAccountServiceServicer):
         self, request: pb.GetBankAccountRequest, context: grpc.ServicerContext
     ) -> pb.GetBankAccountResponse:
         violations = Violations()
-        code = parse_code(request.code, "code", "BA", violations)
+        code = fields.unified_code(request.code, "code", violations, "BA")
         violations.raise_if_any()
         return pb.GetBankAccountResponse(bank_account=bank_account_to_proto(handlers.get_bank_account(self.deps, code)))
 
@@ -98,7 +81,7 @@ class BankAccountServicer(pb_grpc.BankAccountServiceServicer):
         self, request: pb.ListBankAccountsRequest, context: grpc.ServicerContext
     ) -> pb.ListBankAccountsResponse:
         violations = Violations()
-        merchant = parse_code(request.merchant_code, "merchant_code", "MC", violations)
+        merchant = fields.unified_code(request.merchant_code, "merchant_code", violations, "MC")
         violations.raise_if_any()
         found = handlers.list_bank_accounts(self.deps, merchant)
         return pb.ListBankAccountsResponse(bank_accounts=[bank_account_to_proto(a) for a in found])
@@ -107,7 +90,7 @@ class BankAccountServicer(pb_grpc.BankAccountServiceServicer):
         self, request: pb.FindBankAccountsRequest, context: grpc.ServicerContext
     ) -> pb.FindBankAccountsResponse:
         violations = Violations()
-        merchant = parse_code(request.merchant_code, "merchant_code", "MC", violations)
+        merchant = fields.unified_code(request.merchant_code, "merchant_code", violations, "MC")
         iban, number = normalise_iban(request.iban), normalise_account_number(request.account_number)
         if bool(iban) == bool(number):
             violations.add("iban", "give exactly one of iban or account_number")

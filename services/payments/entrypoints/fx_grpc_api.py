@@ -10,34 +10,10 @@ from xborder.payments.v1 import fx_service_pb2_grpc as pb_grpc
 from services.payments.domain import spreads, vas
 from services.payments.entrypoints.grpc_api import parse_currency_code
 from services.payments.service_layer import fx_handlers as fx
-from services.shared import codes
-from services.shared.errors import FieldViolation, UnknownCurrency, ValidationError, Violations, XborderError
-from services.shared.idempotency import IdempotencyStore, fingerprint
+from services.shared import request_fields as fields
+from services.shared.errors import FieldViolation, UnknownCurrency, ValidationError, Violations
+from services.shared.idempotency import fingerprint
 from services.shared.money import Money, from_proto, minor_unit
-
-
-def _merchant(value: str, violations: Violations, field: str = "merchant_code") -> str:
-    if not value.strip():
-        violations.add(field, "is required")
-        return ""
-    try:
-        return codes.parse(value, field=field, entity_type="MC").value
-    except ValidationError as invalid:
-        for v in invalid.violations:
-            violations.add(v.field, v.description)
-        return ""
-
-
-def _code(value: str, violations: Violations, field: str = "code") -> str:
-    if not value.strip():
-        violations.add(field, "is required")
-        return ""
-    try:
-        return codes.parse(value, field=field, entity_type="QT").value
-    except ValidationError as invalid:
-        for v in invalid.violations:
-            violations.add(v.field, v.description)
-        return ""
 
 
 def _currency(value: str, field: str, violations: Violations, unknown: list[FieldViolation]) -> str:
@@ -97,7 +73,7 @@ class FxServicer(pb_grpc.FxServiceServicer):
         violations, unknown = Violations(), list[FieldViolation]()
         sell = _currency(request.sell_currency, "sell_currency", violations, unknown)
         buy = _currency(request.buy_currency, "buy_currency", violations, unknown)
-        merchant = _merchant(request.merchant_code, violations)
+        merchant = fields.unified_code(request.merchant_code, "merchant_code", violations, "MC")
         lock = _lock(request.lock_seconds, violations, default=spreads.MIN_LOCK_SECONDS)
         if sell and sell == buy:
             violations.add("buy_currency", "must differ from sell_currency")
@@ -106,8 +82,8 @@ class FxServicer(pb_grpc.FxServiceServicer):
 
     def CreateQuote(self, request: pb.CreateQuoteRequest, context: grpc.ServicerContext) -> pb.CreateQuoteResponse:
         violations, unknown = Violations(), list[FieldViolation]()
-        key = _request_id(request.request_id, violations)
-        merchant = _merchant(request.merchant_code, violations)
+        key = fields.request_id(request.request_id, violations)
+        merchant = fields.unified_code(request.merchant_code, "merchant_code", violations, "MC")
         sell = _currency(request.sell_currency, "sell_currency", violations, unknown)
         buy = _currency(request.buy_currency, "buy_currency", violations, unknown)
         if sell and sell == buy:
@@ -136,15 +112,15 @@ class FxServicer(pb_grpc.FxServiceServicer):
 
     def GetQuote(self, request: pb.GetQuoteRequest, context: grpc.ServicerContext) -> pb.GetQuoteResponse:
         violations = Violations()
-        code = _code(request.code, violations)
+        code = fields.unified_code(request.code, "code", violations, "QT")
         violations.raise_if_any()
         return pb.GetQuoteResponse(quote=fx.get_quote(self.desk, code))
 
     def ConvertQuote(self, request: pb.ConvertQuoteRequest, context: grpc.ServicerContext) -> pb.ConvertQuoteResponse:
         violations = Violations()
-        key = _request_id(request.request_id, violations)
-        code = _code(request.code, violations)
-        merchant = _merchant(request.merchant_code, violations)
+        key = fields.request_id(request.request_id, violations)
+        code = fields.unified_code(request.code, "code", violations, "QT")
+        merchant = fields.unified_code(request.merchant_code, "merchant_code", violations, "MC")
         violations.raise_if_any()
         return fx.convert_quote(self.desk, fx.ConvertCommand(key, fingerprint(request), code, merchant))
 
@@ -152,8 +128,8 @@ class FxServicer(pb_grpc.FxServiceServicer):
         self, request: pb.CreateInsuranceQuoteRequest, context: grpc.ServicerContext
     ) -> pb.CreateInsuranceQuoteResponse:
         violations, unknown = Violations(), list[FieldViolation]()
-        key = _request_id(request.request_id, violations)
-        merchant = _merchant(request.merchant_code, violations)
+        key = fields.request_id(request.request_id, violations)
+        merchant = fields.unified_code(request.merchant_code, "merchant_code", violations, "MC")
         declared = None
         if not request.HasField("declared_value"):
             violations.add("declared_value", "is required")
@@ -189,8 +165,8 @@ class FxServicer(pb_grpc.FxServiceServicer):
         self, request: pb.CreateFinancingOfferRequest, context: grpc.ServicerContext
     ) -> pb.CreateFinancingOfferResponse:
         violations, unknown = Violations(), list[FieldViolation]()
-        key = _request_id(request.request_id, violations)
-        merchant = _merchant(request.merchant_code, violations)
+        key = fields.request_id(request.request_id, violations)
+        merchant = fields.unified_code(request.merchant_code, "merchant_code", violations, "MC")
         currency = _currency(request.currency, "currency", violations, unknown)
         lock = _lock(request.lock_seconds, violations, default=vas.DEFAULT_OFFER_LOCK_SECONDS)
         _raise(violations, unknown)
@@ -199,23 +175,14 @@ class FxServicer(pb_grpc.FxServiceServicer):
 
     def GetOffer(self, request: pb.GetOfferRequest, context: grpc.ServicerContext) -> pb.GetOfferResponse:
         violations = Violations()
-        code = _code(request.code, violations)
+        code = fields.unified_code(request.code, "code", violations, "QT")
         violations.raise_if_any()
         return pb.GetOfferResponse(offer=fx.get_offer(self.desk, code))
 
     def AcceptOffer(self, request: pb.AcceptOfferRequest, context: grpc.ServicerContext) -> pb.AcceptOfferResponse:
         violations = Violations()
-        key = _request_id(request.request_id, violations)
-        code = _code(request.code, violations)
-        merchant = _merchant(request.merchant_code, violations)
+        key = fields.request_id(request.request_id, violations)
+        code = fields.unified_code(request.code, "code", violations, "QT")
+        merchant = fields.unified_code(request.merchant_code, "merchant_code", violations, "MC")
         violations.raise_if_any()
         return fx.accept_offer(self.desk, fx.AcceptCommand(key, fingerprint(request), code, merchant))
-
-
-def _request_id(value: str, violations: Violations) -> str:
-    try:
-        IdempotencyStore.check_key(value)
-    except XborderError as invalid:
-        for v in invalid.violations:
-            violations.add(v.field, v.description)
-    return value

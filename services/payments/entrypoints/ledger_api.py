@@ -30,7 +30,7 @@ from services.payments.service_layer import ledger_handlers as lh
 from services.payments.service_layer import payout_handlers as ph
 from services.payments.service_layer import settlement_handlers as sh
 from services.payments.service_layer.ledger_operations import LedgerOperations, Request
-from services.shared import codes
+from services.shared import request_fields as fields
 from services.shared.errors import UnknownCurrency, ValidationError, Violations
 from services.shared.idempotency import fingerprint
 from services.shared.money import Money, from_proto, to_proto
@@ -181,11 +181,7 @@ class Checks(Violations):
 
 
 def _request_id(message: Message, violations: Violations) -> None:
-    key: str = getattr(message, "request_id")  # noqa: B009
-    if not key.strip():
-        violations.add("request_id", "required: a client-chosen id that makes retries safe")
-    elif len(key) > 255:
-        violations.add("request_id", f"at most 255 characters, got {len(key)}")
+    fields.request_id(getattr(message, "request_id"), violations)  # noqa: B009
 
 
 def _money(message: Message, field: str, violations: Violations, *, required: bool = True) -> Money | None:
@@ -213,16 +209,7 @@ def _merchant(value: str, field: str, violations: Violations) -> str:
 
 
 def _code(value: str, field: str, entity: str, violations: Violations) -> str:
-    code = value.strip().upper()
-    if not code:
-        violations.add(field, "is required")
-        return code
-    problem = codes.problems(code)
-    if problem is not None:
-        violations.add(field, problem)
-    elif not code.startswith(entity):
-        violations.add(field, f"must be a {codes.ENTITY_TYPES[entity]} code ({entity}...)")
-    return code
+    return fields.unified_code(value, field, violations, entity)
 
 
 def _page(size: int, token: str, default: int, maximum: int, violations: Violations) -> tuple[int, int | None]:

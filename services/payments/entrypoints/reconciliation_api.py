@@ -11,8 +11,8 @@ from xborder.payments.v1 import reconciliation_service_pb2_grpc as pb_grpc
 
 from services.payments.adapters.reconciliation import MerchantLine, Run, WalletTotals
 from services.payments.domain.reconciliation import Outcome
-from services.payments.entrypoints.bank_accounts_api import check_request_id, parse_code
 from services.payments.service_layer import reconciliation as handlers
+from services.shared import request_fields as fields
 from services.shared.errors import Violations
 from services.shared.idempotency import fingerprint
 from services.shared.money import to_proto
@@ -102,7 +102,7 @@ class ReconciliationServicer(pb_grpc.ReconciliationServiceServicer):
         self, request: pb.ImportSettlementStatementRequest, context: grpc.ServicerContext
     ) -> pb.ImportSettlementStatementResponse:
         violations = Violations()
-        check_request_id(request.request_id, violations)
+        fields.request_id(request.request_id, violations)
         partner = request.partner.strip().upper()
         if not PARTNER.match(partner):
             violations.add(
@@ -131,7 +131,7 @@ class ReconciliationServicer(pb_grpc.ReconciliationServiceServicer):
         self, request: pb.GetReconciliationRequest, context: grpc.ServicerContext
     ) -> pb.GetReconciliationResponse:
         violations = Violations()
-        code = parse_code(request.code, "code", "RC", violations)
+        code = fields.unified_code(request.code, "code", violations, "RC")
         violations.raise_if_any()
         return pb.GetReconciliationResponse(reconciliation=run_to_proto(handlers.get_reconciliation(self.deps, code)))
 
@@ -139,7 +139,7 @@ class ReconciliationServicer(pb_grpc.ReconciliationServiceServicer):
         self, request: pb.ListStatementLinesRequest, context: grpc.ServicerContext
     ) -> pb.ListStatementLinesResponse:
         violations = Violations()
-        merchant = parse_code(request.merchant_code, "merchant_code", "MC", violations)
+        merchant = fields.unified_code(request.merchant_code, "merchant_code", violations, "MC")
         first = parse_day(request.from_date, "from_date", violations, required=True)
         last = parse_day(request.to_date, "to_date", violations, required=True)
         if first and last and first > last:
