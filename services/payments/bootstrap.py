@@ -160,7 +160,7 @@ def reconciliation_deps(context: ServiceContext) -> ReconciliationDeps:
     return ReconciliationDeps(context.uow, IdempotencyStore(IDEMPOTENCY_KEYS))
 
 
-# ---- FX (branch payments-fx) ----
+# ---- FX ----
 
 
 def fx_registration(desk: FxDesk) -> Callable[[grpc.Server], None]:

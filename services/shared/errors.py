@@ -128,7 +128,7 @@ class PermissionDenied(XborderError):
     status = grpc.StatusCode.PERMISSION_DENIED
 
 
-# ---- FX (branch payments-fx) ----
+# ---- FX ----
 
 
 class RateStale(XborderError):

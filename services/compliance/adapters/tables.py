@@ -47,7 +47,7 @@ upstream_datasets = sa.Table(
     sa.Column("event_id", sa.String(36), nullable=False),
 )
 
-# --- rule library and product checks (branch compliance-rules; migration compliance_0002) ---
+# --- rule library and product checks (migration compliance_0002) ---
 
 # Reference copies compliance keeps for checks (ADR 0009): ISO 3166-1 countries, ECB rates, EU VAT rates.
 ref_countries = sa.Table(

@@ -75,7 +75,7 @@ class Payee:
 
 
 class PayeeDirectory(Protocol):
-    """Port onto the encrypted bank-account vault (branch payments-crypto)."""
+    """Port onto the encrypted bank-account vault (services/payments/adapters/bank_accounts.py)."""
 
     def payee(self, merchant_code: str, bank_account_code: str) -> Payee | None: ...
 
