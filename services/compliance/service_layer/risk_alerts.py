@@ -150,6 +150,13 @@ def on_list_updated(
     message = cast(events_pb2.ListUpdated | None, _readable(payload, events_pb2.ListUpdated, RESCREEN_ON_LIST))
     if message is None:
         return []
+    if not message.old_version:
+        # A list's first import: no stored screening can predate it (screening refuses until every list is
+        # loaded), so there is nothing to re-screen, and the lists may not all be loaded yet.
+        with uow_factory() as uow:
+            uow.claim_event(RESCREEN_ON_LIST, message.event_id)
+            uow.commit()
+        return []
     with uow_factory() as uow:  # a peek, rolled back: a redelivered event skips the costly re-screen
         if not uow.claim_event(RESCREEN_ON_LIST, message.event_id):
             return []
