@@ -187,6 +187,10 @@ def _add_subcommands() -> None:
 
     app.command("screen")(screen)
 
+    from cli.alerts import alerts  # risk alerts (branch compliance-alerts)
+
+    compliance.app.command("alerts")(alerts)
+
 
 _add_subcommands()
 

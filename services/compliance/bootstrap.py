@@ -12,6 +12,8 @@ from xborder.compliance.v1 import (
     compliance_service_pb2_grpc,
     product_compliance_service_pb2,
     product_compliance_service_pb2_grpc,
+    risk_alert_service_pb2,
+    risk_alert_service_pb2_grpc,
     screening_service_pb2,
     screening_service_pb2_grpc,
 )
@@ -24,8 +26,9 @@ from services.compliance.adapters.tables import metadata
 from services.compliance.domain.screening import Thresholds
 from services.compliance.entrypoints.grpc_api import ComplianceServicer
 from services.compliance.entrypoints.product_checks_api import ProductComplianceServicer
+from services.compliance.entrypoints.risk_alerts_api import RiskAlertServicer
 from services.compliance.entrypoints.screening_api import ScreeningServicer
-from services.compliance.service_layer import handlers, rule_library
+from services.compliance.service_layer import handlers, risk_alerts, rule_library
 from services.shared.bus import EventBus
 from services.shared.context import ServiceContext, build_context
 from services.shared.settings import Settings
@@ -36,6 +39,7 @@ GRPC_SERVICES = (
     compliance_service_pb2.DESCRIPTOR.services_by_name["ComplianceService"].full_name,
     product_compliance_service_pb2.DESCRIPTOR.services_by_name["ProductComplianceService"].full_name,
     screening_service_pb2.DESCRIPTOR.services_by_name["ScreeningService"].full_name,
+    risk_alert_service_pb2.DESCRIPTOR.services_by_name["RiskAlertService"].full_name,
 )
 SCREENING_SERVICE = screening_service_pb2.DESCRIPTOR.services_by_name["ScreeningService"].full_name
 
@@ -74,7 +78,12 @@ def registrations(context: ServiceContext) -> list:
 
     # Health of ScreeningService follows the lists' readiness (services/shared/grpc_server.py, ADR 0011).
     add_screening.bind_health = lambda health: index.watch_health(health, SCREENING_SERVICE)  # type: ignore[attr-defined]
-    return [add, add_product_checks, add_screening]
+    alerts = RiskAlertServicer(context.uow)
+
+    def add_risk_alerts(server: grpc.Server) -> None:
+        risk_alert_service_pb2_grpc.add_RiskAlertServiceServicer_to_server(alerts, server)
+
+    return [add, add_product_checks, add_screening, add_risk_alerts]
 
 
 def seed(context: ServiceContext) -> None:
@@ -91,7 +100,19 @@ def event_handlers(context: ServiceContext) -> dict[str, Callable[[dict[str, Any
     def record_upstream_dataset(payload: dict[str, Any]) -> None:
         handlers.record_upstream_dataset(context.uow, payload)
 
+    views = check_views(context)
+    settings = context.settings
+    thresholds = Thresholds(settings.screening_block_threshold, settings.screening_review_threshold)
+
+    def recheck_on_rules(payload: dict[str, Any]) -> None:
+        risk_alerts.on_rules_published(context.uow, views, payload)
+
+    def rescreen_on_list(payload: dict[str, Any]) -> None:
+        risk_alerts.on_list_updated(context.uow, screening_index(context), thresholds, payload)
+
     return {
         "on_payments_reference_data_imported": record_upstream_dataset,
         "on_logistics_reference_data_imported": record_upstream_dataset,
+        "on_rules_published": recheck_on_rules,
+        "on_list_updated": rescreen_on_list,
     }

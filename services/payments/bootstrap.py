@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import grpc
 from xborder.payments.v1 import (
@@ -235,3 +236,13 @@ def periodic_tasks(context: ServiceContext) -> list[tuple[str, float, Callable[[
     """(name, interval seconds, task) the embedded runtime runs on a timer, as the nameko worker's @timer does."""
     desk = fx_desk(context, refreshing=True)
     return [("fx_refresh_rates", context.settings.fx_refresh_interval_s, lambda: fx_handlers.refresh_rates(desk))]
+
+
+def event_handlers(context: ServiceContext) -> dict[str, Callable[[dict[str, Any]], None]]:
+    """Handler method name in services/shared/topology.py -> callable (embedded bus and nameko worker alike)."""
+    from services.payments.service_layer import payout_handlers
+
+    def hold_on_risk_alert(payload: dict[str, Any]) -> None:
+        payout_handlers.on_risk_alert_raised(context.uow, payload, utcnow())
+
+    return {"on_risk_alert_raised": hold_on_risk_alert}

@@ -42,6 +42,7 @@ ENTITY_TYPES: dict[str, str] = {
     "HG": "compliance check report",  # compliance: hegui (合规)
     "BA": "bank account",
     "RC": "reconciliation run",
+    "FX": "risk alert",  # compliance: fengxian (风险)
 }
 """Two-letter entity types (Chinese initials where they exist: DD dingdan, YD yundan, TH tuihuo, BG baoguan)."""
 

@@ -47,6 +47,7 @@ class OutboxRelay:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._failures = 0
+        self._publishing = threading.Lock()  # the relay thread and drain() never publish one batch twice
 
     def wake(self) -> None:
         self._wake.set()
@@ -61,8 +62,17 @@ class OutboxRelay:
 
     def publish_pending(self) -> int:
         """Publish one batch; returns how many were confirmed. Raises nothing: failures are recorded."""
+        with self._publishing:
+            return self._publish_batch()
+
+    def _publish_batch(self) -> int:
         published = 0
-        with self.engine.connect() as connection, connection.begin():
+        # SQLite: each mark commits before the next event is handed to the bus, so an in-process consumer
+        # writing the same database (compliance handles its own rules_published) never waits on the
+        # relay's write lock (docs/adr/0020-relay-commits-each-mark-on-sqlite.md).
+        per_row = is_sqlite(self.engine)
+        with self.engine.connect() as connection:  # closing it uncommitted rolls back
+            connection.begin()
             query = (
                 sa.select(self.outbox)
                 .where(self.outbox.c.published_at.is_(None))
@@ -102,10 +112,14 @@ class OutboxRelay:
                     .where(self.outbox.c.id == row["id"])
                     .values(published_at=utcnow(), attempts=row["attempts"] + 1, last_error=None)
                 )
+                if per_row:
+                    connection.commit()
+                    connection.begin()
                 EVENTS_PUBLISHED.labels(self.service, event.event_type).inc()
                 published += 1
             else:
                 self._failures = 0
+            connection.commit()
         return published
 
     def drain(self, timeout: float = 10.0) -> bool:

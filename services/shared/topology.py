@@ -56,6 +56,9 @@ class Subscription:
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("payments", "reference_data_imported", "compliance", "on_payments_reference_data_imported"),
     Subscription("logistics", "reference_data_imported", "compliance", "on_logistics_reference_data_imported"),
+    Subscription("compliance", "rules_published", "compliance", "on_rules_published"),
+    Subscription("compliance", "list_updated", "compliance", "on_list_updated"),
+    Subscription("compliance", "risk_alert_raised", "payments", "on_risk_alert_raised"),
 )
 """Every event subscription on the platform. A nameko service's @event_handler methods must match these."""
 

@@ -20,6 +20,7 @@ from services.payments.entrypoints.events import PaymentsEvents
 from services.payments.service_layer import fx_handlers as fx
 from services.registry import SERVICES
 from services.shared.settings import ROOT, Settings
+from services.shared.topology import Subscription
 from services.worker.runner import check_topology, declared_subscriptions
 from tests.fakes import RecordingBus
 from tests.integration.test_nameko_worker import worker_env
@@ -65,9 +66,12 @@ def test_the_embedded_platform_refreshes_rates_on_a_timer(settings: Settings) ->
     assert all(timer.runs >= 2 for timer in platform.timers)
 
 
-def test_the_payments_worker_consumes_nothing_and_declares_only_its_timer() -> None:
+def test_the_payments_worker_declares_its_timer_and_only_the_risk_alert_consumer() -> None:
     check_topology(PaymentsEvents)
-    assert declared_subscriptions(PaymentsEvents) == set()
+    # compliance-alerts: payments holds a merchant's payouts on compliance's risk_alert_raised.
+    assert declared_subscriptions(PaymentsEvents) == {
+        Subscription("compliance", "risk_alert_raised", "payments", "on_risk_alert_raised")
+    }
 
 
 @pytest.mark.rabbitmq

@@ -91,3 +91,12 @@ class ScreeningRepository:
     def all_parties(self) -> list[StoredScreening]:
         rows = self.connection.execute(sa.select(screenings).order_by(screenings.c.code))
         return [self._to_stored(row) for row in rows]
+
+    def update_decision(self, code: str, decision: Decision, hit_entries: list[str]) -> None:
+        """The decision and hits of a re-screening (the stored response stays the answer first given), so
+        the next list change compares against what the lists said last, not at the first screening."""
+        self.connection.execute(
+            screenings.update()
+            .where(screenings.c.code == code)
+            .values(decision=decision.value, hit_entries=hit_entries)
+        )

@@ -98,6 +98,18 @@ class ComplianceEvents:
     def on_logistics_reference_data_imported(self, payload: dict[str, Any]) -> None:
         self._handle("on_logistics_reference_data_imported", payload)
 
+    @event_handler(
+        "compliance", "rules_published", handler_type=SERVICE_POOL, reliable_delivery=True, requeue_on_error=True
+    )
+    def on_rules_published(self, payload: dict[str, Any]) -> None:
+        self._handle("on_rules_published", payload)
+
+    @event_handler(
+        "compliance", "list_updated", handler_type=SERVICE_POOL, reliable_delivery=True, requeue_on_error=True
+    )
+    def on_list_updated(self, payload: dict[str, Any]) -> None:
+        self._handle("on_list_updated", payload)
+
     def _handle(self, consumer: str, payload: dict[str, Any]) -> None:
         try:
             self.handlers[consumer](payload)

@@ -235,23 +235,46 @@ def recheck_products(
     `hs_prefixes` None means a changed rule covers all goods. Each check's stored verdict and version
     are updated; the list says which verdicts changed (the risk-alert worker raises alerts for `worsened`).
     """
+    with uow_factory() as uow:
+        out = recheck_in(uow, views, version, destinations, hs_prefixes)
+        uow.commit()
+    return out
+
+
+def product_key(merchant_code: str, destination: str, document: str) -> tuple[str, str, str]:
+    """What makes two stored checks the same product in the same market: its GTIN, else its title, else
+    everything stated about it. A later check of the same key supersedes the earlier one."""
+    data = json.loads(document)
+    identity = data.get("gtin") or data.get("title", "").strip().casefold() or document
+    return merchant_code, destination, identity
+
+
+def recheck_in(
+    uow: UnitOfWork, views: CheckViews, version: int, destinations: set[str], hs_prefixes: set[str] | None
+) -> list[Recheck]:
+    """`recheck_products` inside the caller's transaction (the alert handler commits alerts with it).
+
+    Only the latest check per (merchant, product, destination) is re-checked: an earlier one describes a
+    product state the merchant has since replaced (docs/risk-alerts.md).
+    """
     today = utcnow().date()
     out: list[Recheck] = []
-    with uow_factory() as uow:
-        repository = LibraryRepository(uow.connection)
-        compiled = views.libraries.get(version, repository.rules)
-        checks = CheckRepository(uow.connection)
-        rates = views.rates.get()
-        for row in checks.affected(destinations, hs_prefixes):
-            product = Product.from_document(json.loads(row.product))
-            try:
-                outcome = compiled.check(product, row.destination, today, rates)
-            except RateMissing:
-                continue  # cannot judge without a rate: the stored verdict stands, nothing is guessed
-            out.append(Recheck(row.code, row.merchant_code, row.destination, row.verdict, outcome.verdict))
-            if outcome.verdict != row.verdict or row.library_version != version:
-                checks.update_verdict(row.code, outcome.verdict, version, row.report)
-        uow.commit()
+    repository = LibraryRepository(uow.connection)
+    compiled = views.libraries.get(version, repository.rules)
+    checks = CheckRepository(uow.connection)
+    rates = views.rates.get()
+    latest: dict[tuple[str, str, str], Any] = {}
+    for row in checks.affected(destinations, hs_prefixes):  # oldest first: a later row replaces its key
+        latest[product_key(row.merchant_code, row.destination, row.product)] = row
+    for row in sorted(latest.values(), key=lambda r: (r.checked_at, r.code)):
+        product = Product.from_document(json.loads(row.product))
+        try:
+            outcome = compiled.check(product, row.destination, today, rates)
+        except RateMissing:
+            continue  # cannot judge without a rate: the stored verdict stands, nothing is guessed
+        out.append(Recheck(row.code, row.merchant_code, row.destination, row.verdict, outcome.verdict))
+        if outcome.verdict != row.verdict or row.library_version != version:
+            checks.update_verdict(row.code, outcome.verdict, version, row.report)
     return out
 
 

@@ -1,7 +1,8 @@
-"""The payments nameko service: the scheduled FX rate refresh (`@timer`), run by `python -m services.worker payments`.
+"""The payments nameko service: the scheduled FX rate refresh (`@timer`) and compliance's `risk_alert_raised`
+(hold the merchant's payouts), run by `python -m services.worker payments`.
 
-It consumes no events (services/shared/topology.py lists none for payments), so the worker's topology check
-finds nothing to declare for it. The timer ticks every TICK_S seconds and refreshes when
+Its @event_handler methods must match services/shared/topology.py (the worker checks at start).
+The timer ticks every TICK_S seconds and refreshes when
 XB_FX_REFRESH_INTERVAL_S has passed since the last refresh: nameko fixes a timer's interval when the class
 is defined, and settings are read when the worker starts. The `rates_updated` event goes to the payments
 outbox, and the payments gRPC process's relay publishes it (one relay keeps one commit order).
@@ -14,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from nameko.events import SERVICE_POOL, event_handler
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
@@ -76,10 +78,50 @@ class RateRefresher(DependencyProvider):
             self.context = None
 
 
+class PaymentsHandlers(DependencyProvider):
+    """Boots payments when the worker starts and injects bootstrap.event_handlers (the embedded bus's map)."""
+
+    context: ServiceContext | None = None
+    handlers: dict[str, Callable[[dict[str, Any]], None]]
+
+    def setup(self) -> None:
+        _cooperative_database_waits()
+        # The relay of this context is never started: events emitted stay in the outbox for the gRPC process.
+        self.context = bootstrap.bootstrap(Settings.from_env(), InProcessBus())
+        self.handlers = bootstrap.event_handlers(self.context)
+
+    def get_dependency(self, worker_ctx: Any) -> dict[str, Callable[[dict[str, Any]], None]]:
+        return self.handlers
+
+    def stop(self) -> None:
+        self._close()
+
+    def kill(self) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        if self.context is not None:
+            self.context.close()
+            self.context = None
+
+
 class PaymentsEvents:
     name = "payments"
 
     refresh: Callable[[], None] = RateRefresher()  # type: ignore[assignment]
+    handlers: dict[str, Callable[[dict[str, Any]], None]] = PaymentsHandlers()  # type: ignore[assignment]
+
+    @event_handler(
+        "compliance", "risk_alert_raised", handler_type=SERVICE_POOL, reliable_delivery=True, requeue_on_error=True
+    )
+    def on_risk_alert_raised(self, payload: dict[str, Any]) -> None:
+        try:
+            self.handlers["on_risk_alert_raised"](payload)
+        except Exception:
+            # Requeued: the handler claims the event id, so a redelivery after a commit is harmless.
+            log.exception("event_handler_failed", consumer="on_risk_alert_raised", event_id=payload.get("event_id"))
+            time.sleep(1.0)
+            raise
 
     @timer(interval=TICK_S)
     def refresh_rates(self) -> None:

@@ -270,10 +270,11 @@ def hold_payouts(uow: UnitOfWork, merchant: str, reason: str, now: datetime) -> 
 
 
 def on_risk_alert_raised(uow_factory: Any, payload: dict[str, Any], now: datetime) -> list[str]:
-    """Consumer of compliance's `risk_alert_raised` (not yet defined upstream; the fields read are documented).
+    """Consumer of compliance's `risk_alert_raised` (xborder.compliance.v1.RiskAlertRaised, docs/risk-alerts.md).
 
     Reads `event_id` and `merchant_code` (the party whose payouts to hold), and `alert_code`/`reason` for
-    the hold reason. Idempotent by event id. A payload without a merchant is logged and dropped: retrying
+    the hold reason (the reason names the subject, old -> new verdict and the library or list version).
+    Idempotent by event id. A payload without a merchant is logged and dropped: retrying
     cannot repair it, and raising would hold back the producer's later events.
     """
     event_id = str(payload.get("event_id") or "")
