@@ -25,19 +25,11 @@ from services.shared.bus import InProcessBus
 from services.shared.context import ServiceContext
 from services.shared.logs import get_logger
 from services.shared.settings import Settings
+from services.worker.dependencies import Handlers, ServiceEventHandlers, cooperative_database_waits, handle
 
 log = get_logger(__name__)
 
 TICK_S = 5.0
-
-
-def _cooperative_database_waits() -> None:
-    """psycopg's C wait would stall every green thread of the worker; select() is cooperative under eventlet."""
-    import eventlet.patcher
-    import psycopg.waiting
-
-    if eventlet.patcher.is_monkey_patched("select"):
-        psycopg.waiting.wait = psycopg.waiting.wait_select
 
 
 class RateRefresher(DependencyProvider):
@@ -46,7 +38,7 @@ class RateRefresher(DependencyProvider):
     context: ServiceContext | None = None
 
     def setup(self) -> None:
-        _cooperative_database_waits()
+        cooperative_database_waits()
         settings = Settings.from_env()
         # The relay of this context is never started: the bus is only a placeholder.
         self.context = bootstrap.bootstrap(settings, InProcessBus())
@@ -78,50 +70,17 @@ class RateRefresher(DependencyProvider):
             self.context = None
 
 
-class PaymentsHandlers(DependencyProvider):
-    """Boots payments when the worker starts and injects bootstrap.event_handlers (the embedded bus's map)."""
-
-    context: ServiceContext | None = None
-    handlers: dict[str, Callable[[dict[str, Any]], None]]
-
-    def setup(self) -> None:
-        _cooperative_database_waits()
-        # The relay of this context is never started: events emitted stay in the outbox for the gRPC process.
-        self.context = bootstrap.bootstrap(Settings.from_env(), InProcessBus())
-        self.handlers = bootstrap.event_handlers(self.context)
-
-    def get_dependency(self, worker_ctx: Any) -> dict[str, Callable[[dict[str, Any]], None]]:
-        return self.handlers
-
-    def stop(self) -> None:
-        self._close()
-
-    def kill(self) -> None:
-        self._close()
-
-    def _close(self) -> None:
-        if self.context is not None:
-            self.context.close()
-            self.context = None
-
-
 class PaymentsEvents:
     name = "payments"
 
     refresh: Callable[[], None] = RateRefresher()  # type: ignore[assignment]
-    handlers: dict[str, Callable[[dict[str, Any]], None]] = PaymentsHandlers()  # type: ignore[assignment]
+    handlers: Handlers = ServiceEventHandlers(bootstrap)  # type: ignore[assignment]
 
     @event_handler(
         "compliance", "risk_alert_raised", handler_type=SERVICE_POOL, reliable_delivery=True, requeue_on_error=True
     )
     def on_risk_alert_raised(self, payload: dict[str, Any]) -> None:
-        try:
-            self.handlers["on_risk_alert_raised"](payload)
-        except Exception:
-            # Requeued: the handler claims the event id, so a redelivery after a commit is harmless.
-            log.exception("event_handler_failed", consumer="on_risk_alert_raised", event_id=payload.get("event_id"))
-            time.sleep(1.0)
-            raise
+        handle(self.handlers, "on_risk_alert_raised", payload)
 
     @timer(interval=TICK_S)
     def refresh_rates(self) -> None:
