@@ -36,9 +36,17 @@ def test_a_rolled_back_claim_leaves_the_event_to_process(context) -> None:
         assert uow.claim_event("payments.on_thing", "e-2")
 
 
-def test_a_copy_handled_concurrently_waits_and_skips_instead_of_failing(context) -> None:
-    if context.engine.dialect.name == "sqlite":
-        pytest.skip("SQLite has one writer: a second transaction cannot hold the claim open concurrently")
+@pytest.mark.postgres
+def test_a_copy_handled_concurrently_waits_and_skips_instead_of_failing(postgres_settings: Settings) -> None:
+    # PostgreSQL only: SQLite has one writer, so a second transaction cannot hold a claim open concurrently.
+    context = payments.bootstrap(postgres_settings, RecordingBus())
+    try:
+        _second_copy_waits_then_skips(context)
+    finally:
+        context.close()
+
+
+def _second_copy_waits_then_skips(context) -> None:
     outcome: list[bool] = []
     with context.uow() as first:
         assert first.claim_event("payments.on_thing", "e-3")
