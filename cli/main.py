@@ -170,15 +170,19 @@ def import_(
         bus.close()
 
 
-def _add_compliance_commands() -> None:
+def _add_subcommands() -> None:
+    # Imported here: the sub-command modules import this one for its helpers.
     from cli import compliance, rules
+    from cli.ledger import ledger_app
+    from cli.payments import payments_app
 
     app.add_typer(rules.app, name="rules")
     app.add_typer(compliance.app, name="compliance")
+    app.add_typer(ledger_app, name="ledger")
+    app.add_typer(payments_app, name="payments")
 
 
-_add_compliance_commands()
-
+_add_subcommands()
 
 if __name__ == "__main__":
     app()

@@ -2,23 +2,52 @@
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 
 import grpc
-from xborder.payments.v1 import payments_service_pb2, payments_service_pb2_grpc
+from xborder.payments.v1 import (
+    bank_accounts_service_pb2,
+    bank_accounts_service_pb2_grpc,
+    ledger_service_pb2,
+    ledger_service_pb2_grpc,
+    payments_service_pb2,
+    payments_service_pb2_grpc,
+    reconciliation_service_pb2,
+    reconciliation_service_pb2_grpc,
+)
 
+from services.payments.adapters.bank_accounts import BankAccountVault
 from services.payments.adapters.catalog import load_currency_table, load_rate_calendar
 from services.payments.adapters.datasets import DATASETS
-from services.payments.adapters.tables import metadata
+from services.payments.adapters.payees import VaultPayeeDirectory
+from services.payments.adapters.screening_grpc import GrpcScreeningGate
+from services.payments.adapters.tables import IDEMPOTENCY_KEYS, metadata
+from services.payments.domain.payouts import PayeeDirectory
+from services.payments.entrypoints.bank_accounts_api import BankAccountServicer
 from services.payments.entrypoints.grpc_api import PaymentsServicer
+from services.payments.entrypoints.ledger_api import LedgerServicer
+from services.payments.entrypoints.ledger_timer import ExpirySweeper
+from services.payments.entrypoints.reconciliation_api import ReconciliationServicer
+from services.payments.service_layer.bank_accounts import BankAccountDeps
 from services.payments.service_layer.handlers import ReferenceData
+from services.payments.service_layer.ledger_operations import LedgerOperations
+from services.payments.service_layer.reconciliation import ReconciliationDeps
 from services.shared.bus import EventBus
 from services.shared.context import ServiceContext, build_context
+from services.shared.crypto import BlindIndex, EnvelopeCipher
+from services.shared.crypto.config import load_key_ring
+from services.shared.idempotency import IdempotencyStore
 from services.shared.settings import Settings
 
 NAME = "payments"
 MIGRATIONS = Path(__file__).parent / "migrations"
-GRPC_SERVICES = (payments_service_pb2.DESCRIPTOR.services_by_name["PaymentsService"].full_name,)
+GRPC_SERVICES = (
+    payments_service_pb2.DESCRIPTOR.services_by_name["PaymentsService"].full_name,
+    ledger_service_pb2.DESCRIPTOR.services_by_name["LedgerService"].full_name,
+    bank_accounts_service_pb2.DESCRIPTOR.services_by_name["BankAccountService"].full_name,
+    reconciliation_service_pb2.DESCRIPTOR.services_by_name["ReconciliationService"].full_name,
+)
 
 
 def bootstrap(settings: Settings, bus: EventBus) -> ServiceContext:
@@ -33,10 +62,74 @@ def reference_data(context: ServiceContext) -> ReferenceData:
     )
 
 
+def payee_directory(context: ServiceContext) -> PayeeDirectory:
+    """Payouts learn the bank account's holder and currency from the encrypted vault."""
+    return VaultPayeeDirectory(context.uow, bank_account_vault(context))
+
+
+def ledger_operations(context: ServiceContext) -> LedgerOperations:
+    compliance = grpc.insecure_channel(context.settings.service_address("compliance"))
+    return LedgerOperations(
+        context.uow,
+        IdempotencyStore(IDEMPOTENCY_KEYS),
+        GrpcScreeningGate(compliance, timeout_s=context.settings.screening_timeout_s),
+        payee_directory(context),
+    )
+
+
+_sweepers: dict[int, tuple[weakref.ref[ServiceContext], ExpirySweeper]] = {}
+
+
+def start_ledger_timer(context: ServiceContext, ops: LedgerOperations) -> ExpirySweeper:
+    """One expiry sweeper per context (registrations may run twice); it ends when the context closes."""
+    entry = _sweepers.get(id(context))
+    if entry is not None and entry[0]() is context:
+        return entry[1]
+    ref = weakref.ref(context)
+
+    def alive() -> bool:
+        current = ref()
+        return current is not None and not current._closed
+
+    sweeper = ExpirySweeper(ops.expire, context.settings.ledger_sweep_s, alive=alive)
+    _sweepers[id(context)] = (ref, sweeper)
+    sweeper.start()
+    return sweeper
+
+
 def registrations(context: ServiceContext) -> list:
     servicer = PaymentsServicer(reference_data(context))
+    ops = ledger_operations(context)
+    ledger = LedgerServicer(ops)
 
     def add(server: grpc.Server) -> None:
         payments_service_pb2_grpc.add_PaymentsServiceServicer_to_server(servicer, server)
+        ledger_service_pb2_grpc.add_LedgerServiceServicer_to_server(ledger, server)
 
-    return [add]
+    currencies = context.cache("iso4217_currencies", load_currency_table).get
+    bank_servicer = BankAccountServicer(bank_account_deps(context), currencies)
+
+    def add_bank_accounts(server: grpc.Server) -> None:
+        bank_accounts_service_pb2_grpc.add_BankAccountServiceServicer_to_server(bank_servicer, server)
+
+    reconciliation_servicer = ReconciliationServicer(reconciliation_deps(context))
+
+    def add_reconciliation(server: grpc.Server) -> None:
+        reconciliation_service_pb2_grpc.add_ReconciliationServiceServicer_to_server(reconciliation_servicer, server)
+
+    start_ledger_timer(context, ops)
+    return [add, add_bank_accounts, add_reconciliation]
+
+
+def bank_account_vault(context: ServiceContext) -> BankAccountVault:
+    """The vault, keyed from XB_KEK_RING (docs/crypto.md); the ledger's payouts call reveal_for_payout."""
+    ring = load_key_ring(context.settings)
+    return BankAccountVault(EnvelopeCipher(ring), BlindIndex(ring.index_key))
+
+
+def bank_account_deps(context: ServiceContext) -> BankAccountDeps:
+    return BankAccountDeps(context.uow, bank_account_vault(context), IdempotencyStore(IDEMPOTENCY_KEYS))
+
+
+def reconciliation_deps(context: ServiceContext) -> ReconciliationDeps:
+    return ReconciliationDeps(context.uow, IdempotencyStore(IDEMPOTENCY_KEYS))

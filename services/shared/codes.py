@@ -39,6 +39,8 @@ ENTITY_TYPES: dict[str, str] = {
     "AC": "account",
     "RK": "rule library version",  # compliance: ku (库), a published version of the rule library
     "HG": "compliance check report",  # compliance: hegui (合规)
+    "BA": "bank account",
+    "RC": "reconciliation run",
 }
 """Two-letter entity types (Chinese initials where they exist: DD dingdan, YD yundan, TH tuihuo, BG baoguan)."""
 

@@ -93,6 +93,21 @@ class IdempotencyConflict(XborderError):
     status = grpc.StatusCode.ALREADY_EXISTS
 
 
+class AlreadyExists(XborderError):
+    """The thing a request would create exists already; names the field that makes it the same."""
+
+    reason = "ALREADY_EXISTS"
+    status = grpc.StatusCode.ALREADY_EXISTS
+
+    def __init__(self, message: str, *, field: str | None = None, metadata: dict[str, str] | None = None):
+        super().__init__(message, metadata=metadata)
+        self.field = field
+
+    @property
+    def violations(self) -> tuple[FieldViolation, ...]:
+        return (FieldViolation(self.field, self.message),) if self.field else ()
+
+
 class Unavailable(XborderError):
     reason = "UNAVAILABLE"
     status = grpc.StatusCode.UNAVAILABLE

@@ -25,6 +25,7 @@ def default_grpc_workers() -> int:
 _BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
 SECRET_FIELDS = frozenset({"database_url", "broker_url"})
+KEY_FIELDS = frozenset({"kek_ring", "blind_index_key"})  # raw key material when given inline: never printed
 
 
 def mask_url(url: str | None) -> str | None:
@@ -62,6 +63,11 @@ class Settings:
     log_json: bool = True
     outbox_poll_s: float = 0.5
     seed_reference_data: bool = True
+    ledger_sweep_s: float = 5.0  # how often expired pending ledger transfers (payouts) are voided
+    screening_timeout_s: float = 3.0  # compliance ScreenParty deadline before a payout is held
+    kek_ring: str | None = field(default=None, repr=False)  # file path or inline id:version:b64key,... (docs/crypto.md)
+    kek_min_version: int = 1
+    blind_index_key: str | None = field(default=None, repr=False)  # base64, with an inline XB_KEK_RING
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -107,7 +113,13 @@ class Settings:
         number("grpc_max_message_bytes", int, "an integer >= 1024", lambda v: v >= 1024)
         number("http_max_body_bytes", int, "an integer >= 1024", lambda v: v >= 1024)
         number("default_deadline_s", float, "a number of seconds > 0", lambda v: 0 < v < float("inf"))
+        number("kek_min_version", int, "an integer >= 1", lambda v: v >= 1)
+        for name in ("kek_ring", "blind_index_key"):
+            if (value := get(name)) is not None:
+                kw[name] = value
         number("outbox_poll_s", float, "a number of seconds > 0", lambda v: 0 < v < float("inf"))
+        number("ledger_sweep_s", float, "a number of seconds > 0", lambda v: 0 < v < float("inf"))
+        number("screening_timeout_s", float, "a number of seconds > 0", lambda v: 0 < v < float("inf"))
         for name in ("log_json", "seed_reference_data"):
             if (flag := parse(name, boolean, "true or false", lambda _: True)) is not None:
                 kw[name] = flag
@@ -150,4 +162,6 @@ class Settings:
         for f in fields(self):
             value = getattr(self, f.name)
             out[f.name] = mask_url(value) if f.name in SECRET_FIELDS else value
+            if f.name in KEY_FIELDS and value and (f.name == "blind_index_key" or ":" in value):
+                out[f.name] = "***"
         return out
