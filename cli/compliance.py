@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from services.compliance import i18n
 from services.compliance.domain import product as vocabulary
 from services.shared.errors import NotFound, ValidationError, XborderError
 
@@ -225,8 +226,9 @@ def check_catalog(
                 progress.advance(task)
     table = Table(title=f"{file.name}: {total} rows, {bad} rejected")
     table.add_column("market")
+    translate = i18n.gettext_for(language) if language in i18n.LANGUAGES else i18n.gettext_for("en")
     for verdict in VERDICTS:
-        table.add_column(verdict.replace("_", " ").lower(), justify="right")
+        table.add_column(translate(i18n.VERDICT_NAMES[verdict]), justify="right")
     for m in markets:
         table.add_row(m, *(str(counts[(m, v)]) for v in VERDICTS))
     console.print(table)

@@ -55,6 +55,11 @@ def _fail(error: Exception, what: str) -> typer.Exit:
     return typer.Exit(1)
 
 
+def _countries(codes: tuple[str, ...] | list[str]) -> str:
+    """A destination list short enough for a table cell: rules for every market list ~250 countries."""
+    return ", ".join(codes) if len(codes) <= 12 else f"{len(codes)} countries ({', '.join(codes[:3])}, ...)"
+
+
 def _changes_table(changes: list, title: str) -> Table:
     table = Table(title=title)
     for column in ("change", "rule", "version", "HS scope", "destinations"):
@@ -62,13 +67,13 @@ def _changes_table(changes: list, title: str) -> Table:
     colours = {"added": "green", "changed": "yellow", "removed": "red"}
     for change in changes:
         colour = colours[change.change]
-        destinations = ", ".join(change.destinations)
+        destinations = _countries(change.destinations)
         table.add_row(
             f"[{colour}]{change.change}[/{colour}]",
             change.code,
             str(change.version or "-"),
             ", ".join(change.hs_scope) or "all goods",
-            destinations if len(destinations) <= 60 else destinations[:57] + "...",
+            destinations,
         )
     return table
 
@@ -174,7 +179,7 @@ def show(
             str(r.version),
             r.severity,
             f"{r.requirement.kind} {r.requirement.code}".strip(),
-            ", ".join(r.destinations),
+            _countries(r.destinations),
             ", ".join(r.hs_scope) or "all",
             f"{r.effective_from} .. {r.effective_to or ''}",
             f"v{stored.recorded_in}" + (f"-v{stored.superseded_in}" if stored.superseded_in else ""),

@@ -82,3 +82,26 @@ def test_ops_read_the_published_library_over_rest(gateway: httpx.Client) -> None
     rules = gateway.get("/v1/compliance/rules", params={"destination": "JP"}).json()["rules"]
     assert rules and all(r["source"]["url"] for r in rules)
     assert "EU-GPSR-RESP-PERSON" not in {r["code"] for r in rules}
+
+
+def test_a_batch_over_rest_answers_each_product_in_order(gateway: httpx.Client) -> None:
+    shirt = {
+        "title": "Cotton T-shirt",
+        "hsCode": "610910",
+        "originCountry": "CN",
+        "declaredValue": {"currencyCode": "EUR", "units": "8"},
+        "attributes": [{"name": "textile", "value": "true"}],
+    }
+    day = {"year": 2026, "month": 3, "day": 2}
+    body = {
+        "checks": [
+            {"product": SPEAKER, "destinations": ["JP"], "asOf": day},
+            {"product": shirt, "destinations": ["GB", "SG", "SA"], "asOf": day},
+        ]
+    }
+    response = gateway.post("/v1/compliance/checks:batch", json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert response.status_code == 200, response.text
+    first, second = response.json()["results"]
+    assert [r["destination"] for r in first["reports"]] == ["JP"]
+    assert [r["destination"] for r in second["reports"]] == ["GB", "SG", "SA"]
+    assert all(r["taxRegimes"] for r in second["reports"])  # every market states its regime at EUR 8

@@ -102,7 +102,7 @@ def test_check_catalog_checks_good_rows_and_reports_bad_ones(env: Path) -> None:
     args = ("compliance", "check-catalog", str(catalog), "-m", "DE", "-m", "US", "--as-of", "2026-03-02")
     code, out = run(*args, "--output", str(out_file))
     assert code == 0, out
-    assert "5 rows, 2 rejected" in out
+    assert "5 rows, 2 rejected" in out and "Allowed with conditions" in out
     lines = [json.loads(line) for line in out_file.read_text("utf-8").splitlines()]
     by_row: dict[int, list[dict]] = {}
     for line in lines:
@@ -116,6 +116,8 @@ def test_check_catalog_checks_good_rows_and_reports_bad_ones(env: Path) -> None:
     code, _ = run(*args, "--output", str(env / "again.jsonl"))
     again = [json.loads(line) for line in (env / "again.jsonl").read_text("utf-8").splitlines()]
     assert code == 0 and [r.get("report") for r in again] == [r.get("report") for r in lines]
+    code, out = run(*args, "--output", str(env / "zh.jsonl"), "--language", "zh-CN")
+    assert code == 0 and "有条件允许" in out
 
 
 def test_check_catalog_without_a_library_stops_with_one_message(env: Path) -> None:

@@ -210,3 +210,16 @@ def test_ops_read_the_library_and_its_rules(service: Running) -> None:
     with pytest.raises(grpc.RpcError) as error:
         service.stub.GetRuleLibrary(pb.GetRuleLibraryRequest(version=9))
     assert rejected(error.value)[0] == grpc.StatusCode.NOT_FOUND
+
+
+def test_concurrent_duplicates_store_the_check_once(service: Running) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    same = request(destinations=["DE", "US"])
+    with service.context.uow() as uow:
+        before = CheckRepository(uow.connection).count()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda _: service.stub.CheckProduct(same), range(4)))
+    assert len({a.SerializeToString() for a in answers}) == 1
+    with service.context.uow() as uow:
+        assert CheckRepository(uow.connection).count() == before + 2

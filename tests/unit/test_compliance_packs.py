@@ -10,9 +10,9 @@ import yaml
 
 from services.compliance.adapters.rule_packs import read_packs
 from services.compliance.domain.library import PackErrors, Reference
-from tests.compliance_rules import FIXTURE_PACKS, entry, pack_document
+from tests.compliance_rules import FIXTURE_PACKS, SHIPPED_SCHEMA, entry, pack_document
 
-SCHEMA = Path(__file__).parents[2] / "data" / "rules" / "schema.json"
+SCHEMA = SHIPPED_SCHEMA
 REFERENCE = Reference(
     hs_codes=frozenset({"85", "8517", "8518", "851822", "95", "61", "960321"}),
     countries=frozenset({"DE", "FR", "US", "GB", "CN", "SA", "AE"}),
