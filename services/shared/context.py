@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from services.shared import db
 from services.shared.bus import EventBus
+from services.shared.idempotency import idempotency_table
 from services.shared.outbox import OutboxRelay
 from services.shared.refcache import DatasetCache, Load
 from services.shared.refdata import DatasetSpec, DatasetVersions, ImportResult, Progress, import_dataset
@@ -30,12 +31,16 @@ class ServiceContext:
     processed: sa.Table
     datasets: sa.Table
     relay: OutboxRelay
+    idempotency_keys: sa.Table
+    uow_class: type[UnitOfWork] = UnitOfWork
     dataset_specs: tuple[DatasetSpec, ...] = ()
     _caches: list[DatasetCache[Any]] = field(default_factory=list, repr=False)
     _closed: bool = field(default=False, repr=False)
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.engine, self.name, self.outbox, self.processed, on_commit=self.relay.wake)
+        return self.uow_class(
+            self.engine, self.name, self.outbox, self.processed, self.idempotency_keys, on_commit=self.relay.wake
+        )
 
     def import_reference_data(self, progress: Progress | None = None, only: str | None = None) -> list[ImportResult]:
         results = [
@@ -71,10 +76,22 @@ def build_context(
     migrations: Path,
     bus: EventBus,
     dataset_specs: tuple[DatasetSpec, ...] = (),
+    uow_class: type[UnitOfWork] = UnitOfWork,
 ) -> ServiceContext:
     """Create the engine, migrate the schema, and prepare (not start) the relay."""
     outbox, processed, datasets = kernel_tables(metadata)
     engine = db.create_engine(settings, service)
     db.migrate(engine, settings, service, migrations)
     relay = OutboxRelay(engine, outbox, bus, service, poll_interval=settings.outbox_poll_s)
-    return ServiceContext(service, settings, engine, outbox, processed, datasets, relay, dataset_specs)
+    return ServiceContext(
+        service,
+        settings,
+        engine,
+        outbox,
+        processed,
+        datasets,
+        relay,
+        idempotency_table(metadata),
+        uow_class,
+        dataset_specs,
+    )

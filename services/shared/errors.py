@@ -151,6 +151,13 @@ class QuoteUsed(XborderError):
 # ---- end FX ----
 
 
+class ConflictingWrite(Exception):
+    """A write lost a unique-key race to a concurrent transaction (rolled back); never shown to a caller.
+
+    The unit of work raises it for whatever the driver raised, so use cases can retry or replay.
+    """
+
+
 class ConfigurationError(Exception):
     """A setting is missing or malformed; raised at start-up, before anything is served."""
 

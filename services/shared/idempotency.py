@@ -3,25 +3,26 @@
 Every mutating RPC takes a `request_id` (the gateway maps HTTP `Idempotency-Key` onto it). The first
 request with a key stores a fingerprint of its payload and the serialised response in the same
 transaction as its state change; a replay with the same payload gets that response back byte for byte,
-a replay with a different payload is refused (ARCHITECTURE.md: idempotency; Stripe keeps keys of up to
-255 characters and compares parameters on replay, DOMAIN.md: payments).
+a replay with a different payload is refused (Stripe keeps keys of up to 255 characters and compares
+parameters on replay).
 
-A concurrent duplicate loses the race on the primary key: the handler rolls back and replays, so the
-state change happens once.
+A concurrent duplicate loses the race on the primary key: `run_idempotent` rolls it back and replays, so
+the state change happens once. Every use case that takes a request id goes through `run_idempotent`.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from google.protobuf.message import Message
 from sqlalchemy.engine import Connection
 
 from services.shared.clock import UtcDateTime, utcnow
-from services.shared.errors import FieldViolation, IdempotencyConflict, ValidationError
+from services.shared.errors import ConflictingWrite, FieldViolation, IdempotencyConflict, ValidationError
 
 IDEMPOTENCY_KEY_MAX = 255
 TABLE_NAME = "idempotency_keys"
@@ -84,6 +85,119 @@ def fingerprint(message: Message, ignore: Iterable[str] = ("request_id",)) -> st
         elif name != "request_id":
             raise ValueError(f"{message.DESCRIPTOR.full_name} has no field {name!r}")
     return hashlib.sha256(copy.SerializeToString(deterministic=True)).hexdigest()
+
+
+class IdempotencyRepository:
+    """Looks up and records requests in one unit of work's transaction (`uow.idempotency`)."""
+
+    def __init__(self, connection: Connection, table: sa.Table) -> None:
+        self.connection = connection
+        self.table = table
+
+    def replay(self, scope: str, key: str, fingerprint: str) -> bytes | None:
+        """The first response for (scope, key), None for a new key; refuses a changed payload."""
+        row = self.connection.execute(
+            sa.select(self.table.c.fingerprint, self.table.c.response).where(
+                self.table.c.scope == scope, self.table.c.key == key
+            )
+        ).first()
+        if row is None:
+            return None
+        if row.fingerprint != fingerprint:
+            raise IdempotencyKeyReused(scope)
+        return bytes(row.response)
+
+    def remember(self, scope: str, key: str, fingerprint: str, response: bytes) -> None:
+        """Record the response; a concurrent duplicate fails on the primary key here or at commit."""
+        self.connection.execute(
+            self.table.insert().values(
+                scope=scope, key=key, fingerprint=fingerprint, response=response, created_at=utcnow()
+            )
+        )
+
+
+def check_key(key: str, field: str = "request_id") -> None:
+    """A usable client key: present and short enough to store. `field` is what the caller sent it as."""
+    if not key.strip():
+        raise ValidationError.single(field, "required: a client-chosen id that makes retries safe")
+    if len(key) > IDEMPOTENCY_KEY_MAX:
+        raise ValidationError.single(field, f"at most {IDEMPOTENCY_KEY_MAX} characters, got {len(key)}")
+
+
+class _IdempotentUnitOfWork(Protocol):
+    idempotency: IdempotencyRepository
+
+    def __enter__(self) -> Any: ...
+
+    def __exit__(self, *exc: object) -> Any: ...
+
+    def lock_for_write(self) -> None: ...
+
+    def commit(self) -> None: ...
+
+
+U = TypeVar("U", bound=_IdempotentUnitOfWork)
+M = TypeVar("M", bound=Message)
+
+
+def replayed(uow_factory: Callable[[], U], request: Request, response_type: type[M]) -> M | None:
+    """The stored answer to an earlier identical request, or None; reads only.
+
+    For use cases that do slow work outside any transaction (screening a name) and want to answer a
+    retry without redoing it.
+    """
+    check_key(request.key, request.field)
+    with uow_factory() as uow:
+        stored = uow.idempotency.replay(request.scope, request.key, request.fingerprint)
+    return None if stored is None else response_type.FromString(stored)
+
+
+@dataclass(frozen=True)
+class Request:
+    """Who asks for what, once: (scope, key) names the request, `fingerprint` its payload.
+
+    Scopes carry the merchant code where there is one, so each merchant has its own key space (as
+    Stripe's keys are per account). `field` is the name the caller sent the key under, for errors.
+    """
+
+    scope: str
+    key: str
+    fingerprint: str
+    field: str = "request_id"
+
+
+def run_idempotent(
+    uow_factory: Callable[[], U],
+    request: Request,
+    response_type: type[M],
+    work: Callable[[U], M],
+    *,
+    lock: bool = True,
+) -> M:
+    """Do `work` once per request: replay the stored answer, or do it and remember it in the same commit.
+
+    The answer is stored in its deterministic serialisation and every caller, the first included, gets
+    the message parsed back from those bytes, so every copy of a request reads byte for byte the same.
+    A concurrent duplicate loses on the store's primary key (here or at commit), its work rolls back,
+    and its second attempt replays the winner's answer. `lock` takes the write lock before the replay
+    read (SQLite), so a use case that reads balances reads them current.
+    """
+    check_key(request.key, request.field)
+    for attempt in (1, 2):
+        try:
+            with uow_factory() as uow:
+                if lock:
+                    uow.lock_for_write()
+                stored = uow.idempotency.replay(request.scope, request.key, request.fingerprint)
+                if stored is None:
+                    stored = work(uow).SerializeToString(deterministic=True)
+                    uow.idempotency.remember(request.scope, request.key, request.fingerprint, stored)
+                    uow.commit()
+                return response_type.FromString(stored)
+        except ConflictingWrite:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 class IdempotencyStore:

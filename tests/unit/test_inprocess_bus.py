@@ -13,12 +13,14 @@ from xborder.common.v1 import events_pb2
 
 from services.shared.bus import InProcessBus
 from services.shared.events import Event
+from services.shared.idempotency import idempotency_table
 from services.shared.outbox import OutboxRelay
 from services.shared.tables import kernel_tables
 from services.shared.uow import UnitOfWork
 
 metadata = sa.MetaData()
 OUTBOX, PROCESSED, _ = kernel_tables(metadata)
+KEYS = idempotency_table(metadata)
 received = sa.Table(
     "received",
     metadata,
@@ -70,7 +72,7 @@ class Consumer:
         self.skipped = 0
 
     def __call__(self, payload: dict[str, Any]) -> None:
-        with UnitOfWork(self.engine, self.name, OUTBOX, PROCESSED) as uow:
+        with UnitOfWork(self.engine, self.name, OUTBOX, PROCESSED, KEYS) as uow:
             if not uow.claim_event(self.name, payload["event_id"]):
                 self.skipped += 1
                 return
@@ -104,7 +106,7 @@ def test_a_redelivered_event_is_processed_once_by_each_consumer(engine: sa.Engin
     flaky = Consumer(engine, "flaky.record", failures=1)
     bus.subscribe("payments", "reference_data_imported", steady.name, steady)
     bus.subscribe("payments", "reference_data_imported", flaky.name, flaky)
-    with UnitOfWork(engine, "payments", OUTBOX, PROCESSED) as uow:
+    with UnitOfWork(engine, "payments", OUTBOX, PROCESSED, KEYS) as uow:
         uow.emit(events_pb2.ReferenceDataImported(service="payments", dataset="ecb_reference_rates"))
         uow.commit()
 

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from xborder.common.v1 import events_pb2
 
+from services.shared.idempotency import idempotency_table
 from services.shared.outbox import OutboxRelay
 from services.shared.tables import kernel_tables
 from services.shared.uow import UnitOfWork
@@ -18,6 +19,7 @@ from tests.fakes import RecordingBus
 
 metadata = sa.MetaData()
 OUTBOX, PROCESSED, _ = kernel_tables(metadata)
+KEYS = idempotency_table(metadata)
 notes = sa.Table(
     "notes", metadata, sa.Column("id", sa.Integer, primary_key=True), sa.Column("text", sa.String(40), nullable=False)
 )
@@ -32,7 +34,7 @@ class Notes:
     relay: OutboxRelay
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.engine, "notes", OUTBOX, PROCESSED, on_commit=self.relay.wake)
+        return UnitOfWork(self.engine, "notes", OUTBOX, PROCESSED, KEYS, on_commit=self.relay.wake)
 
     def add(self, *texts: str) -> None:
         """A handler: the rows and their events commit together."""
