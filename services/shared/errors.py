@@ -163,21 +163,30 @@ class ConfigurationError(Exception):
 
 
 class Violations:
-    """Collects every field violation of one message, so a caller learns all its mistakes at once."""
+    """Collects every field violation of one message, so a caller learns all its mistakes at once.
+
+    A check that found a more specific problem than a malformed field (a well-formed currency code that
+    ISO 4217 does not know) says so with `error`; the message is then refused with that reason.
+    """
 
     def __init__(self) -> None:
         self._items: list[FieldViolation] = []
+        self._error: type[ValidationError] = ValidationError
 
-    def add(self, field: str, description: str) -> None:
+    def add(self, field: str, description: str, *, error: type[ValidationError] | None = None) -> None:
         self._items.append(FieldViolation(field, description))
+        if error is not None and self._error is ValidationError:
+            self._error = error
 
     def __bool__(self) -> bool:
         return bool(self._items)
 
     def absorb(self, error: ValidationError) -> None:
-        """Keep a nested check's violations, so the caller still reports every field at once."""
+        """Keep a nested check's violations (and its reason), so the caller still reports every field."""
         self._items.extend(error.violations)
+        if type(error) is not ValidationError and self._error is ValidationError:
+            self._error = type(error)
 
-    def raise_if_any(self, error: type[ValidationError] = ValidationError) -> None:
+    def raise_if_any(self, error: type[ValidationError] | None = None) -> None:
         if self._items:
-            raise error(self._items)
+            raise (error or self._error)(self._items)
