@@ -102,7 +102,7 @@ class Shell:
             f"__xb_failed=0\n"
             f"set -E -o pipefail\n"
             f"trap '__xb_status=$?; __xb_failed=$((__xb_failed + 1)); "
-            f"echo \"exit $__xb_status at line $LINENO: $BASH_COMMAND\" >&2' ERR\n"
+            f'echo "exit $__xb_status at line $LINENO: $BASH_COMMAND" >&2\' ERR\n'
             f"source '{path}' > '{out}' 2> '{err}' < /dev/null\n"
             f"trap - ERR\n"
             f"echo {DONE} $__xb_failed\n"
