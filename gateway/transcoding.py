@@ -33,7 +33,7 @@ from gateway.descriptors import (
 from services.shared.errors import FieldViolation, ValidationError
 
 IDEMPOTENCY_FIELD = "request_id"
-"""The request field an HTTP `Idempotency-Key` header fills (ARCHITECTURE.md: idempotency)."""
+"""The request field an HTTP `Idempotency-Key` header fills (docs/kernel.md: idempotent requests)."""
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 # Well-known types whose JSON form is a string, so they may be set from a path or query parameter.

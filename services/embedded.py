@@ -1,6 +1,6 @@
 """The embedded platform: every service, the gateway and an in-process event bus in one process.
 
-SQLite files under var/, no broker, no database server (ARCHITECTURE.md: embedded default). The same
+SQLite files under var/, no broker, no database server (docs/architecture.md: process model). The same
 handlers, servers and gateway run as in the distributed deployment; only the bus and engine differ.
 """
 

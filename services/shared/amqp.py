@@ -1,6 +1,6 @@
 """The AMQP event bus: publishes outbox events to RabbitMQ in nameko's format, with kombu only.
 
-gRPC processes must not run eventlet (ARCHITECTURE.md), so this is a plain kombu producer used by the
+gRPC processes must not run eventlet (docs/architecture.md), so this is a plain kombu producer used by the
 outbox relay thread. `publish` returns only when the broker has confirmed the message (publisher
 confirms) and raises otherwise, so the relay keeps the event and retries it; after a failure the next
 publish opens a fresh connection. The first connection declares the consumer topology, so no event is

@@ -1,6 +1,6 @@
 """Engines and migrations: one SQLite file per service by default, one PostgreSQL schema per service.
 
-A service never reads another's tables (ARCHITECTURE.md: storage). On PostgreSQL every connection of a
+A service never reads another's tables (docs/architecture.md, ADR 0003). On PostgreSQL every connection of a
 service's engine has `search_path` set to the service's schema, so the same SQL and the same Alembic
 migrations run on both engines.
 """

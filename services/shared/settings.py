@@ -14,7 +14,7 @@ from services.shared.errors import ConfigurationError
 ROOT = Path(__file__).resolve().parents[2]
 
 SERVICE_PORTS: dict[str, int] = {"compliance": 50051, "payments": 50052, "logistics": 50053}
-"""The gRPC port of each service that exists today (ARCHITECTURE.md: processes and transports)."""
+"""The gRPC port of each service that exists today (docs/architecture.md: process model)."""
 
 
 def default_grpc_workers() -> int:

@@ -1,7 +1,7 @@
 """Which consumer listens to which event on AMQP: the one list every process declares at start-up.
 
-RabbitMQ drops an event published to an exchange that has no bound queue yet (ARCHITECTURE.md: facts
-established by trial). So the publishers and the nameko workers both declare every consumer queue from
+RabbitMQ drops an event published to an exchange that has no bound queue yet (docs/architecture.md:
+constraints found by trial). So the publishers and the nameko workers both declare every consumer queue from
 this list before anything is published. Names and flags are exactly those nameko 2.14.1's
 `@event_handler(source, event_type)` with `handler_type=SERVICE_POOL, reliable_delivery=True` declares
 (nameko/events.py, nameko/standalone/events.py): a different flag would make one of the two declarations

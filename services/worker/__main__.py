@@ -1,7 +1,7 @@
 """`python -m services.worker <service>` runs a service's nameko event consumers (deploy/ runs one per consumer).
 
 A separate process from the service's gRPC server: nameko needs eventlet's monkey patching, and a grpcio
-server in a patched process hangs (ARCHITECTURE.md). XB_BROKER_URL is required; the database settings are
+server in a patched process hangs (docs/architecture.md). XB_BROKER_URL is required; the database settings are
 the service's own (XB_DATABASE_URL, XB_DB_SCHEMA_PREFIX). At start the worker checks that the service's
 @event_handler methods are exactly the subscriptions services/shared/topology.py lists for it, declares the
 topology, and runs the nameko service until SIGTERM or SIGINT, which stop it gracefully (running handlers

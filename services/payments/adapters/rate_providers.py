@@ -1,7 +1,7 @@
 """Rate providers behind one interface, and the chain that asks them in the configured order.
 
 - `live`: forex-python's `CurrencyRates(force_decimal=True)`. It calls a public HTTP API with no timeout
-  (it blocked > 45 s against a silent server, ARCHITECTURE.md) and raises `requests` errors offline, so every
+  (it blocked > 45 s against a silent server, docs/architecture.md) and raises `requests` errors offline, so every
   call runs in a daemon thread of its own and is abandoned at our deadline; answers are cached while fresh,
   and a fresh live snapshot stored by the scheduled refresh (fx_rate_snapshots) is used before the network.
   Its `get_rate` does not return the publication date the API sends, so a live rate's `as_of` is the time we

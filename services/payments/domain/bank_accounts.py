@@ -3,7 +3,7 @@
 An account is either an IBAN (ISO 13616-1; check digits ISO 7064 MOD 97-10; per-country length and format
 from the SWIFT IBAN registry as shipped by python-stdnum) or a domestic account number with the bank's
 SWIFT/BIC (ISO 9362: 4-letter institution, ISO 3166-1 country, 2-character location, optional 3-character
-branch). A bank account is PIPL art. 28 sensitive personal information (DOMAIN.md): this module never
+branch). A bank account is PIPL art. 28 sensitive personal information (docs/data-classes.md): this module never
 logs, and its masked forms are what callers see.
 """
 

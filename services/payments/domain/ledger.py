@@ -1,4 +1,4 @@
-"""The double-entry ledger's model and its pure rules (TigerBeetle semantics, DOMAIN.md "Payments").
+"""The double-entry ledger's model and its pure rules (TigerBeetle semantics, docs/ledger.md).
 
 An account belongs to one owner (a merchant code, "PLATFORM", or a payment partner), has one kind and one
 currency, and keeps four running totals in minor units: debits/credits, pending/posted. A transaction is a

@@ -4,7 +4,7 @@ The spread is in basis points of the reference rate and always works against the
 sells `base` for `quote` receives `reference * (1 - bps / 10_000)` units of quote per unit of base.
 
 A longer quote lock costs a wider spread (the platform carries the market risk until the lock ends), as
-Airwallex and Nium price their locked rates (DOMAIN.md: quote locks from 1 minute to 24 hours). The tier
+Airwallex and Nium price their locked rates (quote locks from 1 minute to 24 hours, docs/fx.md). The tier
 table and the lock ladder below are platform defaults set by the business, not figures from a source: ops
 change the table with `xborder rates spread` (docs/fx.md).
 """

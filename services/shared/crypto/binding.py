@@ -1,7 +1,7 @@
 """Where a ciphertext belongs: the associated data that ties it to one tenant, record, field and data class.
 
 AES-GCM authenticates these bytes without storing them; decrypting with any other binding fails the tag, so
-a ciphertext copied to another row, field or tenant cannot be opened there (DOMAIN.md "Encryption").
+a ciphertext copied to another row, field or tenant cannot be opened there (docs/crypto.md).
 """
 
 from __future__ import annotations

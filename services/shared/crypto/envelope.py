@@ -1,6 +1,6 @@
 """Envelope encryption: a fresh AES-256-GCM data key per record, wrapped by a versioned KEK.
 
-Stored format (DOMAIN.md "Encryption"; the Tink / Vault transit / KMS pattern), all integers big-endian:
+Stored format (docs/crypto.md; the Tink / Vault transit / KMS pattern), all integers big-endian:
 
     version     1 byte    FORMAT_VERSION
     algorithm   1 byte    Algorithm (1 = AES-256-GCM; 2 reserved for SM4-GCM, GB/T 39786)
