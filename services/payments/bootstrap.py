@@ -240,9 +240,6 @@ def periodic_tasks(context: ServiceContext) -> list[tuple[str, float, Callable[[
 
 def event_handlers(context: ServiceContext) -> dict[str, Callable[[dict[str, Any]], None]]:
     """Handler method name in services/shared/topology.py -> callable (embedded bus and nameko worker alike)."""
-    from services.payments.service_layer import payout_handlers
+    from services.payments.entrypoints.risk_alerts import hold_on_risk_alert
 
-    def hold_on_risk_alert(payload: dict[str, Any]) -> None:
-        payout_handlers.on_risk_alert_raised(context.uow, payload, utcnow())
-
-    return {"on_risk_alert_raised": hold_on_risk_alert}
+    return {"on_risk_alert_raised": hold_on_risk_alert(context.uow, utcnow)}
