@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -48,7 +47,7 @@ from services.payments.entrypoints.bank_accounts_api import BankAccountServicer
 from services.payments.entrypoints.fx_grpc_api import FxServicer
 from services.payments.entrypoints.grpc_api import PaymentsServicer
 from services.payments.entrypoints.ledger_api import LedgerServicer
-from services.payments.entrypoints.ledger_timer import ExpirySweeper
+from services.payments.entrypoints.ledger_timer import expiry_sweep
 from services.payments.entrypoints.reconciliation_api import ReconciliationServicer
 from services.payments.service_layer import fx_handlers, handlers
 from services.payments.service_layer.bank_accounts import BankAccountDeps
@@ -103,26 +102,6 @@ def ledger_operations(context: ServiceContext) -> LedgerOperations:
     )
 
 
-_sweepers: dict[int, tuple[weakref.ref[ServiceContext], ExpirySweeper]] = {}
-
-
-def start_ledger_timer(context: ServiceContext, ops: LedgerOperations) -> ExpirySweeper:
-    """One expiry sweeper per context (registrations may run twice); it ends when the context closes."""
-    entry = _sweepers.get(id(context))
-    if entry is not None and entry[0]() is context:
-        return entry[1]
-    ref = weakref.ref(context)
-
-    def alive() -> bool:
-        current = ref()
-        return current is not None and not current._closed
-
-    sweeper = ExpirySweeper(ops.expire, context.settings.ledger_sweep_s, alive=alive)
-    _sweepers[id(context)] = (ref, sweeper)
-    sweeper.start()
-    return sweeper
-
-
 def registrations(context: ServiceContext) -> list:
     servicer = PaymentsServicer(reference_data(context))
     ops = ledger_operations(context)
@@ -143,7 +122,6 @@ def registrations(context: ServiceContext) -> list:
     def add_reconciliation(server: grpc.Server) -> None:
         reconciliation_service_pb2_grpc.add_ReconciliationServiceServicer_to_server(reconciliation_servicer, server)
 
-    start_ledger_timer(context, ops)
     return [add, add_bank_accounts, add_reconciliation, fx_registration(fx_desk(context))]
 
 
@@ -232,17 +210,19 @@ def fx_desk(
     )
 
 
-def periodic_tasks(context: ServiceContext) -> list[tuple[str, float, Callable[[], object]]]:
+def periodic_tasks(
+    context: ServiceContext, *, clock: Callable[[], datetime] = utcnow
+) -> list[tuple[str, float, Callable[[], object]]]:
     """(name, interval seconds, task) the embedded runtime runs on a timer, as the nameko worker's @timer does."""
-    desk = fx_desk(context, refreshing=True)
-    return [("fx_refresh_rates", context.settings.fx_refresh_interval_s, lambda: fx_handlers.refresh_rates(desk))]
+    desk = fx_desk(context, clock=clock, refreshing=True)
+    return [
+        ("fx_refresh_rates", context.settings.fx_refresh_interval_s, lambda: fx_handlers.refresh_rates(desk)),
+        ("ledger_expire_pending", context.settings.ledger_sweep_s, expiry_sweep(context.uow, clock)),
+    ]
 
 
 def event_handlers(context: ServiceContext) -> dict[str, Callable[[dict[str, Any]], None]]:
     """Handler method name in services/shared/topology.py -> callable (embedded bus and nameko worker alike)."""
-    from services.payments.service_layer import payout_handlers
+    from services.payments.entrypoints.risk_alerts import hold_on_risk_alert
 
-    def hold_on_risk_alert(payload: dict[str, Any]) -> None:
-        payout_handlers.on_risk_alert_raised(context.uow, payload, utcnow())
-
-    return {"on_risk_alert_raised": hold_on_risk_alert}
+    return {"on_risk_alert_raised": hold_on_risk_alert(context.uow, utcnow)}

@@ -26,6 +26,7 @@ from services.payments.service_layer import ledger_handlers as lh
 from services.payments.service_layer import settlement_handlers as sh
 from services.shared import codes
 from services.shared.context import ServiceContext
+from services.shared.grpc_errors import status_details
 from services.shared.grpc_server import serve
 from services.shared.money import Money, from_proto
 from services.shared.settings import Settings
@@ -396,12 +397,45 @@ def test_insufficient_balance_is_refused_and_the_quote_stays_usable(fx_service: 
     with pytest.raises(grpc.RpcError) as poor:
         fx_service.stub.ConvertQuote(request)
     assert rejected(poor.value)[:2] == (grpc.StatusCode.FAILED_PRECONDITION, "INSUFFICIENT_FUNDS")
+    # The wallet and the shortfall, on the field the caller sent; no ledger account code.
+    expected = (
+        f"converting quote {quote.code} needs 1000.00 USD; merchant {merchant}'s USD AVAILABLE wallet holds "
+        "999.99 USD: 0.01 USD missing"
+    )
+    assert poor.value.details() == expected
+    assert rejected(poor.value)[2] == {"code": expected}
+    assert status_details(poor.value)[2] | {"request_id": "-"} == {
+        "request_id": "-",
+        "merchant_code": merchant,
+        "currency": "USD",
+        "wallet": "AVAILABLE",
+        "needed": "1000.00 USD",
+        "available": "999.99 USD",
+        "missing": "0.01 USD",
+    }
     assert transfer_count(fx_service.context) == transfers
     assert fx_service.stub.GetQuote(pb.GetQuoteRequest(code=quote.code)).quote.status == pb.QUOTE_STATUS_OPEN
     fund(fx_service.context, usd, "0.01")
     # The failed attempt stored no answer: the same request now succeeds.
     assert fx_service.stub.ConvertQuote(request).conversion.quote_code == quote.code
     assert balance(fx_service.context, usd.available.code).posted.amount == Decimal("0.00")
+
+
+def test_a_merchant_without_a_sell_currency_wallet_is_told_the_whole_amount_is_missing(fx_service: Fx) -> None:
+    merchant = codes.generate("MC")
+    quote = fx_service.stub.CreateQuote(quote_request(merchant, buy_currency="JPY", sell_amount=money("USD", "50")))
+    request = pb.ConvertQuoteRequest(request_id=codes.generate("QT"), code=quote.quote.code, merchant_code=merchant)
+    with pytest.raises(grpc.RpcError) as poor:
+        fx_service.stub.ConvertQuote(request)
+    reason, violations, metadata = status_details(poor.value)
+    assert (poor.value.code(), reason, list(dict(violations))) == (
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "INSUFFICIENT_FUNDS",
+        ["code"],
+    )
+    assert (metadata["needed"], metadata["available"], metadata["missing"]) == ("50.00 USD", "0.00 USD", "50.00 USD")
+    assert "AC" not in poor.value.details().replace(merchant, "")  # the wallet it opened rolled back: no code
+    assert account_of(fx_service, merchant, AccountKind.MERCHANT_AVAILABLE, "USD") is None
 
 
 def test_only_the_quotes_merchant_can_convert_it(fx_service: Fx) -> None:

@@ -1,42 +1,71 @@
-"""The payments process's expiry timer voids a pending transfer once its timeout passes (real clock)."""
+"""The payments periodic tasks include the expiry sweep: it voids a pending transfer once its timeout passes
+and expires its payout (fake clock, one sweep per call, as the embedded thread and the nameko timer run it)."""
 
 from __future__ import annotations
 
-import time
+from dataclasses import replace
 from datetime import timedelta
 
+from services.embedded import Platform
 from services.payments import bootstrap
 from services.payments.domain.ledger import PostTransaction, Transfer
-from services.payments.entrypoints.ledger_timer import ExpirySweeper
+from services.payments.domain.payouts import PayoutStatus
 from services.payments.service_layer import ledger_handlers as lh
+from services.payments.service_layer import payout_handlers as ph
+from services.registry import SERVICES
 from services.shared.money import Money
 from services.shared.settings import Settings
 from tests.fakes import RecordingBus
-from tests.ledger_support import balance, fund, key, wallets
+from tests.ledger_support import FakeClock, FakePayees, FakeScreeningGate, balance, fund, in_uow, key, wallets
 
 
-def test_the_timer_releases_an_expired_reservation(settings: Settings) -> None:
-    context = bootstrap.bootstrap(settings, RecordingBus())
-    ops = bootstrap.ledger_operations(context)
-    sweeper = ExpirySweeper(ops.expire, 0.05, alive=lambda: True)
+def test_the_expiry_sweep_is_a_periodic_task_that_releases_expired_reservations(settings: Settings) -> None:
+    context = bootstrap.bootstrap(replace(settings, ledger_sweep_s=7.0), RecordingBus())
+    clock = FakeClock()
     try:
+        tasks = {name: (interval, task) for name, interval, task in bootstrap.periodic_tasks(context, clock=clock)}
+        interval, sweep = tasks["ledger_expire_pending"]
+        assert interval == 7.0
         w = wallets(context)
         fund(context, w, "10.00")
         lh.post_transaction(
             context.uow,
             PostTransaction(
                 key("t"),
-                (Transfer(w.available.code, w.in_flight.code, Money.of("4.00", "USD"), "", timedelta(seconds=0.3)),),
+                (Transfer(w.available.code, w.in_flight.code, Money.of("4.00", "USD"), "", timedelta(minutes=5)),),
                 "payout",
             ),
+            clock=clock,
         )
-        assert balance(context, w.available.code).available == Money.of("6.00", "USD")
-        sweeper.start()
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and balance(context, w.available.code).reserved.amount:
-            time.sleep(0.05)
+        payees = FakePayees()
+        payees.add(w.merchant, "BA1", "Acme Trading Ltd", "HK", "USD")
+        command = ph.CreatePayout(
+            key("p"), w.merchant, "BA1", Money.of("5.00", "USD"), "TESTPSP", timedelta(minutes=10)
+        )
+        screened = ph.screen_payee(payees, FakeScreeningGate("CLEAR"), command)
+        payout = in_uow(context, lambda uow, now: ph.create_payout(uow, command, screened, now), clock)
+        assert balance(context, w.available.code).available == Money.of("1.00", "USD")
+
+        clock.advance(minutes=6)
+        assert sweep() == 1  # the transfer's 5 minutes passed, not the payout's 10
+        assert balance(context, w.available.code).available == Money.of("5.00", "USD")
+        clock.advance(minutes=5)
+        assert sweep() == 1
+        assert sweep() == 0  # nothing voids twice
+        with context.uow() as uow:
+            assert ph.get_payout(uow, payout.code).status is PayoutStatus.EXPIRED
         assert balance(context, w.available.code).available == Money.of("10.00", "USD")
         assert lh.verify_ledger(context.uow).ok
     finally:
-        sweeper.stop()
         context.close()
+
+
+def test_the_embedded_platform_schedules_the_expiry_sweep(settings: Settings) -> None:
+    platform = Platform(replace(settings, service_ports=dict.fromkeys(SERVICES, 0), gateway_grpc_port=0))
+    platform.boot()
+    platform.serve()
+    try:
+        scheduled = {timer.name: timer.interval_s for timer in platform.timers}
+    finally:
+        platform.stop()
+    assert scheduled["payments.ledger_expire_pending"] == settings.ledger_sweep_s

@@ -57,10 +57,16 @@ def test_vault_payee_and_unreachable_compliance_hold_the_payout(settings: Settin
             ).payout
             assert payout.status == pb.PAYOUT_STATUS_ON_HOLD
             assert payout.screening_decision == "UNAVAILABLE" and "unavailable" in payout.hold_reason
-            assert payout.payee_name == "Müller Handels GmbH"
+            # The holder name is PERSONAL_SENSITIVE: every answer carries it masked, as the vault does.
+            assert payout.payee_name == "M***** H****** G***"
+            fetched = stub.GetPayout(pb.GetPayoutRequest(payout_code=payout.code)).payout
+            assert fetched.payee_name == "M***** H****** G***"
             with pytest.raises(grpc.RpcError) as error:
                 stub.PostPayout(pb.PostPayoutRequest(request_id=key("pp"), payout_code=payout.code))
             assert error.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+            voided = stub.VoidPayout(pb.VoidPayoutRequest(request_id=key("vp"), payout_code=payout.code)).payout
+            assert voided.payee_name == "M***** H****** G***"
+            assert "Müller" not in str(fetched) + str(voided)
     finally:
         if server is not None:
             server.stop(0)

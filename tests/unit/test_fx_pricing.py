@@ -114,6 +114,8 @@ def test_a_buy_fixed_quote_is_within_half_a_minor_unit_of_buy_over_rate(
     try:
         priced = q.price(rate, sell_places=sell_places, buy_places=buy_places, buy_amount=buy)
     except q.AmountTooSmall:
+        # Refused only when the buy amount costs less than half a minor unit of the sell currency.
+        assert buy / rate.rate <= Decimal("0.5").scaleb(-sell_places)
         return
     assert priced.buy_amount == buy
     assert abs(priced.sell_amount - buy / rate.rate) <= Decimal("0.5").scaleb(-sell_places)

@@ -6,7 +6,10 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from google.protobuf import json_format
+from xborder.compliance.v1.events_pb2 import RiskAlertRaised
 
+from services.payments import bootstrap
 from services.payments.domain.ledger_errors import CurrencyMismatch, InsufficientFunds, InvalidState
 from services.payments.domain.payouts import PayoutStatus
 from services.payments.service_layer import ledger_handlers as lh
@@ -138,7 +141,7 @@ def test_unknown_or_foreign_currency_bank_account_is_refused(context: ServiceCon
 def test_risk_alert_holds_pending_payouts_once(context: ServiceContext, funded: Wallets) -> None:
     clock = FakeClock()
     payout = create(context, funded, "20.00", FakeScreeningGate("CLEAR"), clock, timeout_min=10)
-    alert = {"event_id": "evt-risk-1", "merchant_code": funded.merchant, "alert_code": "RA1", "reason": "velocity"}
+    alert = RiskAlertRaised(event_id="evt-risk-1", merchant_code=funded.merchant, alert_code="RA1", reason="velocity")
     assert ph.on_risk_alert_raised(context.uow, alert, clock()) == [payout.code]
     assert ph.on_risk_alert_raised(context.uow, alert, clock()) == []  # the same event is processed once
     with context.uow() as uow:
@@ -146,4 +149,20 @@ def test_risk_alert_holds_pending_payouts_once(context: ServiceContext, funded: 
     assert held.status is PayoutStatus.ON_HOLD and "RA1" in held.hold_reason
     clock.advance(hours=1)
     assert lh.expire_pending(context.uow, clock=clock, hooks=[ph.expire_payout]) == 0  # held: no timeout
-    assert ph.on_risk_alert_raised(context.uow, {"event_id": "e2"}, clock()) == []  # unreadable: dropped
+    assert ph.on_risk_alert_raised(context.uow, RiskAlertRaised(event_id="e2"), clock()) == []  # no merchant: dropped
+
+
+def test_the_risk_alert_consumer_reads_the_event_as_the_message_compliance_publishes(
+    context: ServiceContext, funded: Wallets
+) -> None:
+    clock = FakeClock()
+    payout = create(context, funded, "20.00", FakeScreeningGate("CLEAR"), clock, timeout_min=10)
+    consume = bootstrap.event_handlers(context)["on_risk_alert_raised"]
+    consume({"eventId": "evt-risk-x", "merchant_code": [funded.merchant]})  # malformed: logged and dropped
+    alert = RiskAlertRaised(event_id="evt-risk-2", merchant_code=funded.merchant, alert_code="RA2", reason="list")
+    alert.occurred_at.FromDatetime(clock())
+    # The proto3 JSON form (lowerCamelCase names, RFC 3339 time) is the message too.
+    consume({**json_format.MessageToDict(alert), "fieldFromANewerProducer": 1})
+    with context.uow() as uow:
+        held = ph.get_payout(uow, payout.code)
+    assert held.status is PayoutStatus.ON_HOLD and held.hold_reason == "risk alert RA2: list"

@@ -17,8 +17,11 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from services.payments.adapters.ledger_repository import LedgerRepository
 from services.payments.adapters.ledger_tables import collections
 from services.payments.domain.ledger import PLATFORM, AccountKind, PostTransaction, Transfer
+from services.payments.domain.ledger_errors import InsufficientFunds
+from services.payments.domain.wallet_errors import WalletShortfall
 from services.payments.service_layer import ledger_handlers as lh
 from services.payments.service_layer.fx_handlers import LedgerLeg, PostedConversion
 from services.shared.money import Money
@@ -66,19 +69,31 @@ class LedgerConversions:
             legs.append(
                 LedgerLeg(liquidity_buy, account(PLATFORM, AccountKind.FEES, buy.currency), spread, "fx_spread")
             )
-        result = lh.record_transaction(
-            uow,
-            PostTransaction(
-                idempotency_key=f"fx:{reference}",
-                transfers=tuple(
-                    Transfer(leg.debit_account, leg.credit_account, leg.amount, leg.purpose) for leg in legs
+        try:
+            result = lh.record_transaction(
+                uow,
+                PostTransaction(
+                    idempotency_key=f"fx:{reference}",
+                    transfers=tuple(
+                        Transfer(leg.debit_account, leg.credit_account, leg.amount, leg.purpose) for leg in legs
+                    ),
+                    kind="fx_conversion",
+                    external_ref=reference,
+                    metadata=dict(metadata),
                 ),
-                kind="fx_conversion",
-                external_ref=reference,
-                metadata=dict(metadata),
-            ),
-            now=now,
-        )
+                now=now,
+            )
+        except InsufficientFunds as short:
+            wallet = LedgerRepository(uow.connection).get_account(merchant_sell)
+            if short.account != merchant_sell or wallet is None or wallet.available.amount >= sell.amount:
+                raise
+            raise WalletShortfall(
+                merchant_code,
+                sell,
+                wallet.available,
+                field="code",
+                action=f"converting quote {metadata.get('quote', '')}",
+            ) from None
         return PostedConversion(result.code, tuple(legs))
 
 

@@ -1,12 +1,13 @@
-"""The payments nameko service: the scheduled FX rate refresh (`@timer`) and compliance's `risk_alert_raised`
-(hold the merchant's payouts), run by `python -m services.worker payments`.
+"""The payments nameko service: the periodic tasks of bootstrap.periodic_tasks (FX rate refresh, expiry of
+pending ledger transfers) on a `@timer`, and compliance's `risk_alert_raised` (hold the merchant's payouts),
+run by `python -m services.worker payments`.
 
 Its @event_handler methods must match services/shared/topology.py (the worker checks at start).
-The timer ticks every TICK_S seconds and refreshes when
-XB_FX_REFRESH_INTERVAL_S has passed since the last refresh: nameko fixes a timer's interval when the class
-is defined, and settings are read when the worker starts. The `rates_updated` event goes to the payments
-outbox, and the payments gRPC process's relay publishes it (one relay keeps one commit order).
-The embedded runtime runs the same refresh on a thread (bootstrap.periodic_tasks, services/embedded.py).
+The timer ticks every TICK_S seconds and runs each task whose own interval (XB_FX_REFRESH_INTERVAL_S,
+XB_LEDGER_SWEEP_S) has passed since its last run: nameko fixes a timer's interval when the class is
+defined, and settings are read when the worker starts. Events the tasks emit go to the payments outbox, and
+the payments gRPC process's relay publishes them (one relay keeps one commit order).
+The embedded runtime runs the same tasks on threads (services/embedded.py).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
 from services.payments import bootstrap
-from services.payments.service_layer import fx_handlers
 from services.shared.bus import InProcessBus
 from services.shared.context import ServiceContext
 from services.shared.logs import get_logger
@@ -32,8 +32,8 @@ log = get_logger(__name__)
 TICK_S = 5.0
 
 
-class RateRefresher(DependencyProvider):
-    """Boots payments (engine, migrations) when the worker starts and hands the timer a refresh callable."""
+class PeriodicTasks(DependencyProvider):
+    """Boots payments (engine, migrations) when the worker starts and hands the timer a run-what-is-due callable."""
 
     context: ServiceContext | None = None
 
@@ -42,21 +42,24 @@ class RateRefresher(DependencyProvider):
         settings = Settings.from_env()
         # The relay of this context is never started: the bus is only a placeholder.
         self.context = bootstrap.bootstrap(settings, InProcessBus())
-        self.desk = bootstrap.fx_desk(self.context, refreshing=True)
-        self.interval = settings.fx_refresh_interval_s
-        self.next_due = 0.0
-        log.info("fx_refresh_ready", interval_s=self.interval, providers=list(settings.fx_providers))
+        self.tasks = bootstrap.periodic_tasks(self.context)
+        self.next_due = dict.fromkeys((name for name, _, _ in self.tasks), 0.0)
+        log.info("periodic_tasks_ready", tasks={name: interval for name, interval, _ in self.tasks})
 
-    def refresh_if_due(self) -> None:
-        now = time.monotonic()
-        if now < self.next_due:
-            return
-        self.next_due = now + self.interval
-        event = fx_handlers.refresh_rates(self.desk)
-        log.info("fx_rates_refreshed", fresh=len(event.rates), failures=len(event.failures))
+    def run_due(self) -> None:
+        for name, interval, task in self.tasks:
+            now = time.monotonic()
+            if now < self.next_due[name]:
+                continue
+            self.next_due[name] = now + interval
+            try:
+                task()
+            except Exception:
+                # The next tick retries once the interval has passed; one failing task must not stop the others.
+                log.exception("periodic_task_failed", task=name)
 
     def get_dependency(self, worker_ctx: Any) -> Callable[[], None]:
-        return self.refresh_if_due
+        return self.run_due
 
     def stop(self) -> None:
         self._close()
@@ -73,7 +76,7 @@ class RateRefresher(DependencyProvider):
 class PaymentsEvents:
     name = "payments"
 
-    refresh: Callable[[], None] = RateRefresher()  # type: ignore[assignment]
+    periodic: Callable[[], None] = PeriodicTasks()  # type: ignore[assignment]
     handlers: Handlers = ServiceEventHandlers(bootstrap)  # type: ignore[assignment]
 
     @event_handler(
@@ -83,9 +86,5 @@ class PaymentsEvents:
         handle(self.handlers, "on_risk_alert_raised", payload)
 
     @timer(interval=TICK_S)
-    def refresh_rates(self) -> None:
-        try:
-            self.refresh()
-        except Exception:
-            # The next tick retries once the interval has passed; a provider outage must not kill the timer.
-            log.exception("fx_refresh_failed")
+    def run_periodic_tasks(self) -> None:
+        self.periodic()

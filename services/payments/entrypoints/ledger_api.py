@@ -13,6 +13,7 @@ from xborder.payments.v1 import ledger_service_pb2 as pb
 from xborder.payments.v1 import ledger_service_pb2_grpc as pb_grpc
 
 from services.payments.domain import payouts as payout_domain
+from services.payments.domain.bank_accounts import mask_holder_name
 from services.payments.domain.fees import FeeSchedule
 from services.payments.domain.ledger import (
     Account,
@@ -123,7 +124,7 @@ def payout_to_proto(p: Payout) -> pb.Payout:
         amount=to_proto(p.amount),
         bank_account_code=p.bank_account_code,
         partner=p.partner,
-        payee_name=p.payee_name,
+        payee_name=mask_holder_name(p.payee_name),  # PERSONAL_SENSITIVE: answered as the vault answers it
         payee_country=p.payee_country,
         status=_PAYOUT_STATUS[p.status],
         hold_reason=p.hold_reason,

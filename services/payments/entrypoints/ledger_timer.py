@@ -1,48 +1,28 @@
-"""The timer that voids expired pending ledger transfers (payout timeouts) in the payments process.
+"""The periodic sweep that voids expired pending ledger transfers (payout timeouts).
 
-One thread per service context; each tick runs the same `expire` sweep tests call with a fake clock.
-Several replicas may sweep at once: each expiry is its own idempotent transaction, so nothing voids twice.
+bootstrap.periodic_tasks returns it, so the embedded platform runs it on a PeriodicTask thread and the
+payments nameko worker from its @timer (docs/adr/0017-scheduled-tasks-embedded-and-nameko.md). Several
+replicas may sweep at once: each expiry is its own idempotent transaction, so nothing voids twice.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
+from datetime import datetime
 
+from services.payments.service_layer import ledger_handlers, payout_handlers
 from services.shared.logs import get_logger
 
 log = get_logger(__name__)
 
 
-class ExpirySweeper:
-    def __init__(self, sweep: Callable[[], int], interval_s: float, *, alive: Callable[[], bool]) -> None:
-        self._sweep = sweep
-        self._interval = interval_s
-        self._alive = alive
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+def expiry_sweep(uow_factory: ledger_handlers.UowFactory, clock: Callable[[], datetime]) -> Callable[[], int]:
+    """One sweep per call: expired reservations void, their payouts become EXPIRED; how many expired."""
 
-    def tick(self) -> int:
-        try:
-            expired = self._sweep()
-        except Exception:  # a database hiccup must not kill the timer
-            log.exception("ledger_expiry_sweep_failed")
-            return 0
+    def sweep() -> int:
+        expired = ledger_handlers.expire_pending(uow_factory, clock=clock, hooks=[payout_handlers.expire_payout])
         if expired:
             log.info("ledger_pending_expired", count=expired)
         return expired
 
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval) and self._alive():
-            self.tick()
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="ledger-expiry", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
+    return sweep

@@ -169,12 +169,3 @@ class LedgerOperations:
         )
         screened = ph.screen_payee(self.payees, self.screening, command, request_id=f"release:{request.request_id}")
         return self._write(request, lambda uow, now: ph.release_payout(uow, code, screened, now), render, out)
-
-    # -- timers and events ---------------------------------------------------------------------------------
-
-    def expire(self, limit: int = 100) -> int:
-        """The sweep the timer calls: expired reservations void, their payouts become EXPIRED."""
-        return lh.expire_pending(self.uow_factory, clock=self.clock, limit=limit, hooks=[ph.expire_payout])
-
-    def on_risk_alert(self, payload: dict[str, object]) -> list[str]:
-        return ph.on_risk_alert_raised(self.uow_factory, dict(payload), self.clock())

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from xborder.compliance.v1.events_pb2 import RiskAlertRaised
 from xborder.payments.v1 import events_pb2
 
 from services.payments.adapters.ledger_repository import LedgerRepository
@@ -269,26 +270,24 @@ def hold_payouts(uow: UnitOfWork, merchant: str, reason: str, now: datetime) -> 
     return held
 
 
-def on_risk_alert_raised(uow_factory: Any, payload: dict[str, Any], now: datetime) -> list[str]:
-    """Consumer of compliance's `risk_alert_raised` (xborder.compliance.v1.RiskAlertRaised, docs/risk-alerts.md).
+def on_risk_alert_raised(uow_factory: Any, alert: RiskAlertRaised, now: datetime) -> list[str]:
+    """Consumer of compliance's `risk_alert_raised` (docs/risk-alerts.md): hold the merchant's PENDING payouts.
 
-    Reads `event_id` and `merchant_code` (the party whose payouts to hold), and `alert_code`/`reason` for
-    the hold reason (the reason names the subject, old -> new verdict and the library or list version).
-    Idempotent by event id. A payload without a merchant is logged and dropped: retrying
-    cannot repair it, and raising would hold back the producer's later events.
+    The hold reason names the alert and compliance's one-line reason (subject, old -> new verdict and the
+    library or list version). Idempotent by event id. An alert without a readable merchant is logged and
+    dropped: retrying cannot repair it, and raising would hold back the producer's later events.
     """
-    event_id = str(payload.get("event_id") or "")
-    merchant = str(payload.get("merchant_code") or "")
     violations = Violations()
-    check_merchant(merchant, "merchant_code", violations)
-    if not event_id or violations:
-        log.error("risk_alert_unreadable", consumer=HOLD_ON_RISK_ALERT, event_id=event_id, merchant=merchant)
+    check_merchant(alert.merchant_code, "merchant_code", violations)
+    if not alert.event_id or violations:
+        log.error(
+            "risk_alert_unreadable", consumer=HOLD_ON_RISK_ALERT, event_id=alert.event_id, merchant=alert.merchant_code
+        )
         return []
-    label = payload.get("alert_code") or payload.get("code") or event_id
-    reason = f"risk alert {label}: {payload.get('reason') or 'raised by compliance'}"
+    reason = f"risk alert {alert.alert_code or alert.event_id}: {alert.reason or 'raised by compliance'}"
     with uow_factory() as uow:
-        if not uow.claim_event(HOLD_ON_RISK_ALERT, event_id):
+        if not uow.claim_event(HOLD_ON_RISK_ALERT, alert.event_id):
             return []
-        held = hold_payouts(uow, merchant, reason, now)
+        held = hold_payouts(uow, alert.merchant_code, reason, now)
         uow.commit()
     return held

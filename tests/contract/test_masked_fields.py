@@ -1,0 +1,42 @@
+"""Every response field honours its data class: a PERSONAL_SENSITIVE value is answered only masked.
+
+A field reachable from an RPC's response that is classed PERSONAL_SENSITIVE must declare
+`(xborder.common.v1.masked) = true`, and its servicer masks it as the bank-account vault does (the payout's
+payee name: tests/integration/test_payout_vault.py). A message-typed field is checked through its own fields.
+"""
+
+from __future__ import annotations
+
+from xborder.common.v1 import options_pb2
+
+from gateway.descriptors import data_class, discover, walk_fields
+
+# The screening echoes the caller's date of birth and identifiers as given, unmasked.
+ECHOED_IN_CLEAR = {
+    "xborder.compliance.v1.ScreenedParty.date_of_birth",
+    "xborder.compliance.v1.PartyIdentifier.value",
+}
+
+
+def unmasked_sensitive_response_fields() -> set[str]:
+    found = set()
+    for service in discover():
+        for method in service.methods:
+            for _, field in walk_fields(method.descriptor.output_type):
+                if field.message_type is not None or data_class(field) != "PERSONAL_SENSITIVE":
+                    continue
+                if not field.GetOptions().Extensions[options_pb2.masked]:
+                    found.add(field.full_name)
+    return found
+
+
+def test_sensitive_response_fields_are_declared_masked() -> None:
+    assert unmasked_sensitive_response_fields() == ECHOED_IN_CLEAR
+
+
+def test_the_payout_payee_name_is_declared_masked() -> None:
+    from xborder.payments.v1 import ledger_service_pb2 as pb
+
+    payee_name = pb.Payout.DESCRIPTOR.fields_by_name["payee_name"]
+    assert data_class(payee_name) == "PERSONAL_SENSITIVE"
+    assert payee_name.GetOptions().Extensions[options_pb2.masked]
