@@ -140,9 +140,8 @@ def parse_check(
         violations.add(f"{prefix}as_of", "is not a calendar date")
     if request.library_version < 0:
         violations.add(f"{prefix}library_version", "must be a library version number (0 for the default)")
-    language = request.language or i18n.DEFAULT_LANGUAGE
     try:
-        i18n.locale_of(language)
+        language = i18n.canonical_language(request.language or i18n.DEFAULT_LANGUAGE)
     except i18n.UnknownLanguage as problem:
         violations.add(f"{prefix}language", str(problem))
         language = i18n.DEFAULT_LANGUAGE
