@@ -239,7 +239,7 @@ def periodic_tasks(context: ServiceContext) -> list[tuple[str, float, Callable[[
 
 
 def event_handlers(context: ServiceContext) -> dict[str, Callable[[dict[str, Any]], None]]:
-    """Handler method name in services/shared/topology.py -> callable (embedded bus and nameko worker alike)."""
+    """Handler method name in services/payments/subscriptions.py -> callable (embedded bus and nameko worker alike)."""
     from services.payments.service_layer import payout_handlers
 
     def hold_on_risk_alert(payload: dict[str, Any]) -> None:

@@ -1,7 +1,7 @@
 """The payments nameko service: the scheduled FX rate refresh (`@timer`) and compliance's `risk_alert_raised`
 (hold the merchant's payouts), run by `python -m services.worker payments`.
 
-Its @event_handler methods must match services/shared/topology.py (the worker checks at start).
+Its @event_handler methods must match services/payments/subscriptions.py (the worker checks at start).
 The timer ticks every TICK_S seconds and refreshes when
 XB_FX_REFRESH_INTERVAL_S has passed since the last refresh: nameko fixes a timer's interval when the class
 is defined, and settings are read when the worker starts. The `rates_updated` event goes to the payments
