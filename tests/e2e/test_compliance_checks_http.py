@@ -139,6 +139,13 @@ def test_language_tags_are_case_insensitive(gateway: httpx.Client) -> None:
     assert response.status_code == 200, response.text
     report = response.json()["reports"][0]
     assert report["language"] == "zh-CN" and report["heading"].endswith("合规报告")
+    shouted = dict(body, language="EN", product=dict(SPEAKER, labelLanguages=["EN"]))
+    again = gateway.post("/v1/compliance/checks", json=shouted, headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert again.status_code == 200, again.text
+    assert again.json()["reports"][0]["language"] == "en"
+    lower = dict(body, language="en")
+    same = gateway.post("/v1/compliance/checks", json=lower, headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert again.json()["reports"][0]["findings"] == same.json()["reports"][0]["findings"]
 
 
 def test_a_missing_idempotency_key_names_the_header_apart_from_the_correlation_id(gateway: httpx.Client) -> None:

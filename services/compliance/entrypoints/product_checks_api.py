@@ -90,7 +90,7 @@ def parse_product(message: pb.Product, violations: Violations, prefix: str) -> p
     if message.target_age_group and message.target_age_group not in product.AGE_GROUPS:
         violations.add(f"{field}target_age_group", f"must be one of {', '.join(product.AGE_GROUPS)}")
     for position, language in enumerate(message.label_languages):
-        if not _LANGUAGE.match(language):
+        if not _LANGUAGE.match(language.lower()):
             violations.add(
                 f"{field}label_languages[{position}]", f"must be an ISO 639-1 code such as de, got {language!r}"
             )
@@ -108,7 +108,7 @@ def parse_product(message: pb.Product, violations: Violations, prefix: str) -> p
         weight_kg=weight,
         target_age_group=message.target_age_group,
         certifications=frozenset(c.strip() for c in message.certifications),
-        label_languages=frozenset(message.label_languages),
+        label_languages=frozenset(language.lower() for language in message.label_languages),  # BCP 47: any case
         attributes=attributes,
     )
 
