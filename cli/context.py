@@ -32,18 +32,19 @@ def settings() -> Settings:
 
 
 @contextlib.contextmanager
-def service_context(name: str) -> Iterator[ServiceContext]:
+def service_context(name: str, *, publishes: bool = True) -> Iterator[ServiceContext]:
     """`name`'s context on the database the settings name, closed afterwards.
 
-    With XB_BROKER_URL its events are published before the command ends; without one they wait in the
-    outbox for a running platform's relay.
+    With XB_BROKER_URL the events a command wrote are published before it ends; without one they wait in
+    the outbox for a running platform's relay. A command that only reads (`publishes=False`) never
+    connects to the broker.
     """
     current = settings()
-    bus = make_bus(current) if current.broker_url else InProcessBus()
+    bus = make_bus(current) if current.broker_url and publishes else InProcessBus()
     context = bootstrap_module(name).bootstrap(current, bus)
     try:
         yield context
-        if current.broker_url and not context.relay.drain(timeout=10):
+        if current.broker_url and publishes and not context.relay.drain(timeout=10):
             console.print(f"[yellow]{name}: events wait in the outbox (broker not confirming)")
     finally:
         context.close()
