@@ -63,8 +63,7 @@ def test_every_reason_in_errors_proto_has_a_table_entry_and_back() -> None:
     assert ERROR_STATUSES.keys() - in_proto == NOT_IN_PROTO
 
 
-# What each reason answered before the table existed (the `status` each class carried, and the gateway's
-# code -> HTTP mapping with 413 for PAYLOAD_TOO_LARGE); UNSUPPORTED_MEDIA_TYPE is 415 over HTTP now.
+# The statuses callers rely on, written out so that a table edit that changes one fails here first.
 C = grpc.StatusCode
 ANSWERED = {
     "INTERNAL": (C.INTERNAL, 500),
