@@ -89,11 +89,6 @@ ERROR_STATUSES: dict[str, ErrorStatus] = {
 _FALLBACK = ERROR_STATUSES["INTERNAL"]
 
 
-def status_of_reason(reason: str) -> ErrorStatus | None:
-    """The table's entry for a reason, or None for one it does not know (a backend newer than this edge)."""
-    return ERROR_STATUSES.get(reason)
-
-
 def status_of(error: XborderError) -> ErrorStatus:
     """How `error` is answered: its reason's entry, else the nearest base class's, else INTERNAL.
 
