@@ -30,10 +30,11 @@ protos: $(PROTO_STAMP) ## Generate Python code from protos/ into protos/gen/
 protos-lint: $(STAMP) ## buf lint the protos (offline, on a protoc-built image)
 	$(PY) scripts/protos.py lint
 
-lint: protos ## ruff, mypy, buf lint, deploy manifests
+lint: protos ## ruff, mypy, import contracts (.importlinter), buf lint, deploy manifests
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-logo
 	$(PY) scripts/protos.py lint
 	$(PY) scripts/validate_deploy.py
 
@@ -64,4 +65,4 @@ bench: protos ## Run the benchmarks (figures go to docs/benchmarks.md by hand)
 	for script in benchmarks/bench_*.py; do $(PY) $$script || exit 1; done
 
 clean: ## Remove generated code, build output and local data (keeps .venv)
-	rm -rf protos/gen build var .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf protos/gen build var .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache

@@ -9,10 +9,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.context import service_context
 from services.compliance.domain.alerts import AlertStatus
 from services.shared import codes
-from services.shared.errors import ConfigurationError, ValidationError
-from services.shared.settings import Settings
+from services.shared.errors import ValidationError
 
 console = Console()
 STATUSES = {"open": AlertStatus.OPEN, "acknowledged": AlertStatus.ACKNOWLEDGED, "all": None}
@@ -24,9 +24,7 @@ def alerts(
     limit: int = typer.Option(50, min=1, max=1000, help="At most this many alerts."),
 ) -> None:
     """List a merchant's risk alerts (worsened check verdicts and screening decisions)."""
-    from services.compliance import bootstrap
     from services.compliance.service_layer.risk_alerts import list_alerts
-    from services.shared.bus import InProcessBus
 
     problems: list[str] = []
     try:
@@ -39,18 +37,8 @@ def alerts(
         for problem in problems:
             console.print(f"[red]{problem}[/red]")
         raise typer.Exit(2)
-    try:
-        settings = Settings.from_env()
-    except ConfigurationError as error:
-        console.print(f"[red]configuration error:[/red] {error}")
-        raise typer.Exit(2) from None
-    bus = InProcessBus()
-    context = bootstrap.bootstrap(settings, bus)
-    try:
+    with service_context("compliance", publishes=False) as context:
         page, more = list_alerts(context.uow, merchant, STATUSES[status], 0, limit)
-    finally:
-        context.close()
-        bus.close()
     table = Table(title=f"risk alerts of {merchant}")
     for column in ("alert", "raised (UTC)", "status", "subject", "code", "market / party", "was", "now", "cause"):
         table.add_column(column, no_wrap=column in ("alert", "code"))

@@ -148,7 +148,7 @@ def check_catalog(
     merchant: str = typer.Option("", help="Merchant unified code (MC...) stored with each check."),
 ) -> None:
     """Check every product of a catalog for each market; bad rows are reported and the others still checked."""
-    from cli.rules import compliance_context
+    from cli.context import service_context
     from services.compliance.adapters.reference_views import check_views
     from services.compliance.entrypoints.product_checks_api import ProductComplianceServicer
 
@@ -169,7 +169,7 @@ def check_catalog(
     total = sum(1 for _ in read_rows(file))
     counts: Counter[tuple[str, str]] = Counter()
     bad = 0
-    with compliance_context() as context, target.open("w", encoding="utf-8") as out:
+    with service_context("compliance") as context, target.open("w", encoding="utf-8") as out:
         servicer = ProductComplianceServicer(context.uow, check_views(context))
         with Progress(
             TextColumn("checking {task.description}"),

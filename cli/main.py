@@ -9,20 +9,17 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from cli import compliance, rules
+from cli.alerts import alerts
+from cli.context import settings as _settings
+from cli.ledger import ledger_app
+from cli.payments import payments_app
+from cli.rates import app as rates_app
+from cli.screen import screen
 from services.registry import SERVICES
-from services.shared.errors import ConfigurationError
-from services.shared.settings import Settings
 
 app = typer.Typer(help="Operate the xborder platform.", no_args_is_help=True, add_completion=False)
 console = Console()
-
-
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except ConfigurationError as error:
-        console.print(f"[red]configuration error:[/red] {error}")
-        raise typer.Exit(2) from None
 
 
 def _import_with_progress(contexts: dict, only_dataset: str | None) -> list:
@@ -170,29 +167,13 @@ def import_(
         bus.close()
 
 
-def _add_subcommands() -> None:
-    # Imported here: the sub-command modules import this one for its helpers.
-    from cli import compliance, rules
-    from cli.ledger import ledger_app
-    from cli.payments import payments_app
-    from cli.rates import app as rates_app
-
-    app.add_typer(rules.app, name="rules")
-    app.add_typer(compliance.app, name="compliance")
-    app.add_typer(ledger_app, name="ledger")
-    app.add_typer(payments_app, name="payments")
-    app.add_typer(rates_app, name="rates")
-
-    from cli.screen import screen  # sanctions screening (branch compliance-screening)
-
-    app.command("screen")(screen)
-
-    from cli.alerts import alerts  # risk alerts (branch compliance-alerts)
-
-    compliance.app.command("alerts")(alerts)
-
-
-_add_subcommands()
+app.add_typer(rules.app, name="rules")
+app.add_typer(compliance.app, name="compliance")
+app.add_typer(ledger_app, name="ledger")
+app.add_typer(payments_app, name="payments")
+app.add_typer(rates_app, name="rates")
+app.command("screen")(screen)
+compliance.app.command("alerts")(alerts)
 
 if __name__ == "__main__":
     app()

@@ -6,41 +6,19 @@ events a publication emits wait in compliance's outbox until a running platform'
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from services.shared.context import ServiceContext
+from cli.context import service_context
 from services.shared.errors import XborderError
-from services.shared.settings import Settings
 
 app = typer.Typer(
     help="Maintain the compliance rule library (import, diff, publish, list, show).", no_args_is_help=True
 )
 console = Console()
-
-
-@contextlib.contextmanager
-def compliance_context() -> Iterator[ServiceContext]:
-    from cli.main import _settings
-    from services.compliance import bootstrap
-    from services.shared.bus import InProcessBus
-    from services.shared.process import make_bus
-
-    settings: Settings = _settings()
-    bus = make_bus(settings) if settings.broker_url else InProcessBus()
-    context = bootstrap.bootstrap(settings, bus)
-    try:
-        yield context
-        if settings.broker_url and not context.relay.drain(timeout=10):
-            console.print("[yellow]compliance: events wait in the outbox (broker not confirming)")
-    finally:
-        context.close()
-        bus.close()
 
 
 def _fail(error: Exception, what: str) -> typer.Exit:
@@ -84,7 +62,7 @@ def import_(directory: Path = typer.Argument(..., help="Directory of rule packs 
     from services.compliance.domain.library import PackErrors
     from services.compliance.service_layer import rule_library
 
-    with compliance_context() as context:
+    with service_context("compliance") as context:
         try:
             staged = rule_library.stage_draft(context.uow, directory.resolve(), context.settings.data_dir)
         except (PackErrors, XborderError) as error:
@@ -102,7 +80,7 @@ def diff() -> None:
     """Show the staged draft against the published version: added, changed and removed rules."""
     from services.compliance.service_layer import rule_library
 
-    with compliance_context() as context:
+    with service_context("compliance") as context:
         try:
             staged = rule_library.diff_draft(context.uow)
         except XborderError as error:
@@ -118,7 +96,7 @@ def publish() -> None:
     """Publish the staged draft as a new library version (emits rules_published through the outbox)."""
     from services.compliance.service_layer import rule_library
 
-    with compliance_context() as context:
+    with service_context("compliance") as context:
         try:
             version, changes = rule_library.publish_draft(context.uow)
         except XborderError as error:
@@ -136,7 +114,7 @@ def list_() -> None:
     """List the published library versions."""
     from services.compliance.service_layer import rule_library
 
-    with compliance_context() as context:
+    with service_context("compliance") as context:
         versions = rule_library.list_versions(context.uow)
     if not versions:
         console.print("no rule library version has been published")
@@ -160,7 +138,7 @@ def show(
     """Show the rules of a library version."""
     from services.compliance.service_layer import rule_library
 
-    with compliance_context() as context:
+    with service_context("compliance") as context:
         try:
             listing = rule_library.list_rules(context.uow, version, destination.upper())
         except XborderError as error:

@@ -10,12 +10,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.context import service_context
 from services.compliance.domain.matching import Query
 from services.compliance.domain.sanctions import PartyType
 from services.compliance.domain.screening import Decision, Thresholds, parse_country, parse_date_of_birth
 from services.shared.clock import utcnow
-from services.shared.errors import ConfigurationError, ReferenceDataMissing
-from services.shared.settings import Settings
+from services.shared.errors import ReferenceDataMissing
 
 console = Console()
 
@@ -32,13 +32,7 @@ def screen(
     """Screen a party against the loaded sanctions lists and print the hits and the decision."""
     from services.compliance import bootstrap
     from services.compliance.service_layer.screening import preview_screening
-    from services.shared.bus import InProcessBus
 
-    try:
-        settings = Settings.from_env()
-    except ConfigurationError as error:
-        console.print(f"[red]configuration error:[/red] {error}")
-        raise typer.Exit(2) from None
     problems: list[str] = []
     if party_type not in TYPES:
         problems.append(f"--type: must be one of {', '.join(TYPES)}, got {party_type!r}")
@@ -56,9 +50,8 @@ def screen(
         for problem in problems:
             console.print(f"[red]{problem}[/red]")
         raise typer.Exit(2)
-    bus = InProcessBus()
-    context = bootstrap.bootstrap(settings, bus)
-    try:
+    with service_context("compliance", publishes=False) as context:
+        settings = context.settings
         thresholds = Thresholds(settings.screening_block_threshold, settings.screening_review_threshold)
         query = Query(name.strip(), TYPES[party_type], country or "", dob or "")
         try:
@@ -66,9 +59,6 @@ def screen(
         except ReferenceDataMissing as error:
             console.print(f"[red]not screened:[/red] {error.message}")
             raise typer.Exit(1) from None
-    finally:
-        context.close()
-        bus.close()
     table = Table(title=f"screening of {name!r}")
     for column in ("score", "list", "entry", "matched name", "fields", "programs", "countries", "dob"):
         table.add_column(column)

@@ -145,9 +145,13 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _is_json(content_type: str) -> bool:
-    media = content_type.split(";", 1)[0].strip().lower()
-    return media in ("", "application/json") or media.endswith("+json")
+def check_json_content_type(content_type: str | None) -> None:
+    """Refuse a request body not declared as JSON (415): a form or text body is never guessed at."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    if not media:
+        raise UnsupportedMediaType("a request body needs the header Content-Type: application/json")
+    if media != "application/json" and not media.endswith("+json"):
+        raise UnsupportedMediaType(f"request bodies must be application/json, got Content-Type {media}")
 
 
 class Transcoder:
@@ -197,11 +201,10 @@ class Transcoder:
         try:
             timeout = request_timeout(request.headers.get(TIMEOUT_HEADER), self.settings.default_deadline_s)
             body = await read_body(request, self.settings.http_max_body_bytes)
-            if body.strip() and not _is_json(request.headers.get("content-type", "")):
-                raise UnsupportedMediaType("request bodies must be application/json")
-            message = route.build_request(
-                values, request.query_params.multi_items(), body, request.headers.get("idempotency-key")
-            )
+            if route.binding.body and body.strip():
+                check_json_content_type(request.headers.get("content-type"))
+            idempotency_key = request.headers.get("idempotency-key")
+            message = route.build_request(values, request.query_params.multi_items(), body, idempotency_key)
         except XborderError as error:
             return problem_response(from_domain_error(error, instance, info.request_id))
         try:
@@ -218,7 +221,9 @@ class Transcoder:
                     code=str(error.code()) if hasattr(error, "code") else "?",
                     details=error.details() if hasattr(error, "details") else "",
                 )
-            return problem_response(from_rpc_error(error, route.method.service, instance, info.request_id))
+            problem = from_rpc_error(error, route.method.service, instance, info.request_id)
+            problem.errors = route.for_http_caller(problem.errors, message, idempotency_key)
+            return problem_response(problem)
         return json_response(route.render(reply))
 
 

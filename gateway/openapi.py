@@ -1,7 +1,8 @@
 """The OpenAPI 3.1 document of the REST API, generated from the same routes the gateway serves.
 
 Schemas follow the proto3 JSON mapping: lowerCamelCase property names, 64-bit integers as strings, enums
-as their names, Timestamp as an RFC 3339 date-time string. Each operation carries `x-required-scope` and
+as their names, Timestamp as an RFC 3339 date-time string, google.type.Date as a "YYYY-MM-DD" string or
+its {year, month, day} object (the gateway takes both). Each operation carries `x-required-scope` and
 `x-grpc-method`; each property carries `x-data-class` from `(xborder.common.v1.data_class)`.
 """
 
@@ -15,7 +16,7 @@ from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescript
 
 from gateway.descriptors import data_class, is_map, is_repeated, resolve_path
 from gateway.problems import PROBLEM_CONTENT_TYPE
-from gateway.transcoding import IDEMPOTENCY_FIELD, Route
+from gateway.transcoding import DATE, IDEMPOTENCY_FIELD, Route
 from services.shared.logs import get_logger
 
 log = get_logger(__name__)
@@ -77,7 +78,10 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "detail": {"type": "string"},
         "instance": {"type": "string"},
         "reason": {"type": "string", "description": "google.rpc.ErrorInfo reason (errors.proto ErrorReason)."},
-        "request_id": {"type": "string"},
+        "correlation_id": {
+            "type": "string",
+            "description": "The call's X-Request-Id, to find it in the logs (not the Idempotency-Key).",
+        },
         "errors": {
             "type": "array",
             "items": {
@@ -101,10 +105,16 @@ class SchemaSet:
         name = descriptor.full_name
         if name in _WELL_KNOWN:
             return dict(_WELL_KNOWN[name])
+        if name == DATE:
+            return {"oneOf": [{"type": "string", "format": "date"}, self._object(descriptor)]}
         if name in _WRAPPERS:
             inner = dict(_SCALARS[_WRAPPERS[name]])
             inner["type"] = [inner["type"], "null"]
             return inner
+        return self._object(descriptor)
+
+    def _object(self, descriptor: Descriptor) -> dict[str, Any]:
+        name = descriptor.full_name
         if name not in self.schemas:
             self.schemas[name] = {}  # placeholder first, so recursive messages terminate
             properties = {field.json_name: self.field(field) for field in descriptor.fields}

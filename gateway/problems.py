@@ -1,7 +1,9 @@
 """RFC 9457 problem details (`application/problem+json`) from gRPC statuses and gateway-side errors.
 
 A problem carries `type`, `title`, `status`, `detail` and `instance`, plus the extension members `reason`
-(google.rpc.ErrorInfo.reason), `request_id` and `errors` (google.rpc.BadRequest field violations). Details a
+(google.rpc.ErrorInfo.reason), `correlation_id` (the X-Request-Id of the call, to find it in the logs; not
+the request's idempotency key, which a caller sends as the Idempotency-Key header or `requestId`) and
+`errors` (google.rpc.BadRequest field violations). Details a
 service did not write itself (transport errors, which name internal addresses) never reach the caller.
 """
 
@@ -14,35 +16,12 @@ from typing import Any
 
 import grpc
 
+from services.shared.error_statuses import http_status, status_of
 from services.shared.errors import FieldViolation, XborderError
 from services.shared.grpc_errors import status_details
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://xborder.io/problems/"
-
-# google/rpc/code.proto gives each code its HTTP mapping.
-HTTP_STATUS: dict[grpc.StatusCode, int] = {
-    grpc.StatusCode.OK: 200,
-    grpc.StatusCode.CANCELLED: 499,
-    grpc.StatusCode.UNKNOWN: 500,
-    grpc.StatusCode.INVALID_ARGUMENT: 400,
-    grpc.StatusCode.DEADLINE_EXCEEDED: 504,
-    grpc.StatusCode.NOT_FOUND: 404,
-    grpc.StatusCode.ALREADY_EXISTS: 409,
-    grpc.StatusCode.PERMISSION_DENIED: 403,
-    grpc.StatusCode.UNAUTHENTICATED: 401,
-    grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
-    grpc.StatusCode.FAILED_PRECONDITION: 400,
-    grpc.StatusCode.ABORTED: 409,
-    grpc.StatusCode.OUT_OF_RANGE: 400,
-    grpc.StatusCode.UNIMPLEMENTED: 501,
-    grpc.StatusCode.INTERNAL: 500,
-    grpc.StatusCode.UNAVAILABLE: 503,
-    grpc.StatusCode.DATA_LOSS: 500,
-}
-
-# Reasons whose HTTP status is more precise than their gRPC code's mapping.
-REASON_STATUS: dict[str, int] = {"PAYLOAD_TOO_LARGE": 413}
 
 # What a caller is told when the service itself wrote no detail (the transport's text names internal hosts).
 _GENERIC_DETAIL: dict[grpc.StatusCode, str] = {
@@ -59,7 +38,7 @@ class Problem:
     reason: str
     detail: str
     instance: str
-    request_id: str | None = None
+    correlation_id: str | None = None
     errors: Sequence[FieldViolation] = ()
     headers: dict[str, str] = field(default_factory=dict)
 
@@ -80,8 +59,8 @@ class Problem:
             "instance": self.instance,
             "reason": self.reason,
         }
-        if self.request_id:
-            out["request_id"] = self.request_id
+        if self.correlation_id:
+            out["correlation_id"] = self.correlation_id
         if self.errors:
             out["errors"] = [{"field": v.field, "detail": v.description} for v in self.errors]
         return out
@@ -90,13 +69,12 @@ class Problem:
         return json.dumps(self.body(), ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def from_domain_error(error: XborderError, instance: str, request_id: str | None) -> Problem:
+def from_domain_error(error: XborderError, instance: str, correlation_id: str | None) -> Problem:
     """A problem for an error the gateway itself raised (bad query parameter, body too large...)."""
-    status = REASON_STATUS.get(error.reason) or HTTP_STATUS.get(error.status, 500)
-    return Problem(status, error.reason, error.message, instance, request_id, error.violations)
+    return Problem(status_of(error).http, error.reason, error.message, instance, correlation_id, error.violations)
 
 
-def from_rpc_error(error: grpc.RpcError, service: str, instance: str, request_id: str | None) -> Problem:
+def from_rpc_error(error: grpc.RpcError, service: str, instance: str, correlation_id: str | None) -> Problem:
     """A problem for a failed backend call, keeping the service's reason, detail and field violations."""
     code = error.code() if hasattr(error, "code") else grpc.StatusCode.UNKNOWN
     if not isinstance(code, grpc.StatusCode):
@@ -112,6 +90,6 @@ def from_rpc_error(error: grpc.RpcError, service: str, instance: str, request_id
         reason = code.name if code in _GENERIC_DETAIL else "INTERNAL"
         detail = _GENERIC_DETAIL.get(code, "internal error (the request id identifies it in the logs)")
         detail = detail.format(service=service)
-    status = REASON_STATUS.get(reason) or HTTP_STATUS.get(code, 500)
+    status = http_status(reason, code)
     errors = [FieldViolation(f, d) for f, d in violations]
-    return Problem(status, reason, detail, instance, request_id, errors)
+    return Problem(status, reason, detail, instance, correlation_id, errors)

@@ -5,7 +5,10 @@ A route is one http binding of one RPC. Its path template (`/v1/hs-codes/{code}`
 request, `body: "field"` onto one field, and the fields bound by neither are set from query parameters
 (dotted for nested fields, repeated for repeated fields). Bodies and responses use the proto3 JSON mapping
 (`json_format`), lowerCamelCase on output, either name on input. Unknown fields and parameters are refused,
-naming them, so a typo never silently does nothing.
+naming them, so a typo never silently does nothing. A `google.type.Date` is taken either as its JSON object
+(`{"year": 2026, "month": 3, "day": 2}`) or as a "YYYY-MM-DD" string, in a body, a path or a query
+parameter, like every other date the API takes. A body nested deeper than MAX_JSON_DEPTH is refused before
+it is parsed.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from services.shared.errors import FieldViolation, ValidationError
 
 IDEMPOTENCY_FIELD = "request_id"
 """The request field an HTTP `Idempotency-Key` header fills (docs/kernel.md: idempotent requests)."""
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 # Well-known types whose JSON form is a string, so they may be set from a path or query parameter.
@@ -54,6 +58,12 @@ _STRING_LIKE_WKT = frozenset(
     }
 )
 _BOOL_WRAPPER = "google.protobuf.BoolValue"
+DATE = "google.type.Date"
+_DATE_TEXT = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
+MAX_JSON_DEPTH = 64
+"""Deepest nesting of arrays and objects a request body may have (protobuf's JSON parser allows 100)."""
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(rb"[\[\]{}]")
 _TRUE = frozenset({"true", "1"})
 _FALSE = frozenset({"false", "0"})
 
@@ -216,7 +226,7 @@ class Route:
             chain = _checked_chain(request, variable.field_path, where)
             leaf = chain[-1]
             if is_repeated(leaf) or (
-                leaf.message_type is not None and leaf.message_type.full_name not in _STRING_LIKE_WKT
+                leaf.message_type is not None and leaf.message_type.full_name not in _STRING_LIKE_WKT | {DATE}
             ):
                 raise TemplateError(f"{where}: path variable {variable.field_path} must name a scalar field")
         body_field = None
@@ -252,6 +262,7 @@ class Route:
         data: dict[str, Any] = {}
         if self.binding.body:
             data = self._body_data(body, violations)
+            dates_from_text(data, request_type, "", violations)
         elif body.strip():
             violations.append(FieldViolation("body", f"{self.verb} {self.binding.path} takes no request body"))
         if not violations:
@@ -272,11 +283,36 @@ class Route:
             raise ValidationError([parse_error_violation(str(error))]) from None
         return message
 
+    def for_http_caller(
+        self, violations: Sequence[FieldViolation], request: Message, idempotency_key: str | None
+    ) -> list[FieldViolation]:
+        """A service's field violations, named the way an HTTP caller sets those fields.
+
+        A service names the idempotency key `request_id`; over HTTP it is the Idempotency-Key header (or
+        `requestId`), and `request_id` beside the problem's correlation id would read as the wrong id.
+        """
+        has_key_field = IDEMPOTENCY_FIELD in self.method.descriptor.input_type.fields_by_name
+        sent_in_message = bool(getattr(request, IDEMPOTENCY_FIELD, "")) and idempotency_key is None
+        out = []
+        for violation in violations:
+            if violation.field != IDEMPOTENCY_FIELD or not has_key_field or sent_in_message:
+                out.append(violation)
+            elif idempotency_key is not None:
+                out.append(FieldViolation(IDEMPOTENCY_HEADER, violation.description))
+            else:
+                out.append(
+                    FieldViolation(
+                        IDEMPOTENCY_HEADER,
+                        f"{violation.description}: send the {IDEMPOTENCY_HEADER} header (or requestId in the body)",
+                    )
+                )
+        return out
+
     def _apply_idempotency_key(self, data: dict[str, Any], key: str, violations: list[FieldViolation]) -> None:
         field = self.method.descriptor.input_type.fields_by_name.get(IDEMPOTENCY_FIELD)
         if field is None or field.type != FieldDescriptor.TYPE_STRING:
             violations.append(
-                FieldViolation("Idempotency-Key", f"{self.verb} {self.binding.path} is not an idempotent request")
+                FieldViolation(IDEMPOTENCY_HEADER, f"{self.verb} {self.binding.path} is not an idempotent request")
             )
             return
         given = data.get(field.json_name, data.get(IDEMPOTENCY_FIELD))
@@ -294,10 +330,16 @@ class Route:
                 return {}
             violations.append(FieldViolation(self.binding.body, "a JSON request body is required"))
             return {}
+        if nests_deeper_than(body, MAX_JSON_DEPTH):
+            violations.append(FieldViolation("body", f"nests arrays or objects deeper than {MAX_JSON_DEPTH} levels"))
+            return {}
         try:
             parsed = json.loads(body)
         except (UnicodeDecodeError, ValueError) as error:
             violations.append(FieldViolation("body", f"is not valid JSON: {error}"))
+            return {}
+        except RecursionError:  # deeper than this interpreter's stack allows, whatever MAX_JSON_DEPTH says
+            violations.append(FieldViolation("body", "nests arrays or objects too deeply"))
             return {}
         if self.body_field is None:
             if not isinstance(parsed, dict):
@@ -373,7 +415,10 @@ def _query_fields(
                 continue
             if field.message_type is None or field.message_type.full_name in _STRING_LIKE_WKT:
                 out.append((path, field))
-            elif not is_repeated(field) and field.message_type.full_name not in seen:
+                continue
+            if field.message_type.full_name == DATE and not is_repeated(field):
+                out.append((path, field))  # as_of=2026-03-02, besides as_of.year=2026...
+            if not is_repeated(field) and field.message_type.full_name not in seen:
                 walk(field.message_type, f"{path}.", seen | {field.message_type.full_name})
 
     walk(request, "", frozenset({request.full_name}))
@@ -398,6 +443,12 @@ def _checked_chain(message: Descriptor, dotted: str, where: str) -> list[FieldDe
 def _check_leaf(chain: list[FieldDescriptor], raw: str, name: str, violations: list[FieldViolation]) -> Any:
     """The JSON value for a path/query string, checked by json_format itself; _INVALID after a violation."""
     leaf = chain[-1]
+    if leaf.message_type is not None and leaf.message_type.full_name == DATE:
+        date = date_from_text(raw)
+        if date is None:
+            violations.append(FieldViolation(name, DATE_PROBLEM))
+            return _INVALID
+        return date
     if leaf.message_type is not None and leaf.message_type.full_name not in _STRING_LIKE_WKT:
         violations.append(FieldViolation(name, "is a message; set its fields with dotted parameter names"))
         return _INVALID
@@ -421,6 +472,73 @@ def _check_leaf(chain: list[FieldDescriptor], raw: str, name: str, violations: l
         violations.append(FieldViolation(name, _type_problem(leaf, raw, str(error))))
         return _INVALID
     return value
+
+
+DATE_PROBLEM = 'must be a date "YYYY-MM-DD" or an object {"year", "month", "day"}'
+
+
+def date_from_text(text: str) -> dict[str, int] | None:
+    """The google.type.Date JSON object for "YYYY-MM-DD", or None when the text is not of that form.
+
+    Only the form is checked here; whether the day exists is the service's to say, as for the object form.
+    """
+    found = _DATE_TEXT.match(text)
+    if found is None:
+        return None
+    year, month, day = (int(part) for part in found.groups())
+    return {"year": year, "month": month, "day": day}
+
+
+def dates_from_text(value: Any, message: Descriptor, prefix: str, violations: list[FieldViolation]) -> None:
+    """Replace, in place, every "YYYY-MM-DD" string at a google.type.Date field of a JSON body by its object."""
+    if not isinstance(value, dict):
+        return
+    for key, item in value.items():
+        field = field_by_name(message, key)
+        nested = field.message_type if field is not None else None
+        if field is None or nested is None or nested.full_name.startswith("google.protobuf."):
+            continue
+        where = f"{prefix}{field.name}"
+        if is_map(field):
+            value_field = nested.fields_by_name["value"]
+            if value_field.message_type is not None and isinstance(item, dict):
+                for map_key, map_value in item.items():
+                    dates_from_text(map_value, value_field.message_type, f"{where}.{map_key}.", violations)
+        elif nested.full_name == DATE:
+            if is_repeated(field) and isinstance(item, list):
+                for index, element in enumerate(item):
+                    item[index] = _date_value(element, f"{where}[{index}]", violations)
+            else:
+                value[key] = _date_value(item, where, violations)
+        elif is_repeated(field) and isinstance(item, list):
+            for index, element in enumerate(item):
+                dates_from_text(element, nested, f"{where}[{index}].", violations)
+        else:
+            dates_from_text(item, nested, f"{where}.", violations)
+
+
+def _date_value(value: Any, where: str, violations: list[FieldViolation]) -> Any:
+    if not isinstance(value, str):
+        return value  # the object form (or a wrong type, which the proto3 JSON parser names)
+    date = date_from_text(value)
+    if date is None:
+        violations.append(FieldViolation(where, f"{DATE_PROBLEM}, got {value!r}"))
+    return date if date is not None else value
+
+
+def nests_deeper_than(body: bytes, limit: int) -> bool:
+    """Whether a JSON text nests arrays/objects deeper than `limit` (strings skipped; malformed text too)."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False  # the common case, decided without a scan
+    depth = 0
+    for bracket in _JSON_BRACKET.finditer(_JSON_STRING.sub(b'""', body)):
+        if bracket.group() in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
 
 
 def _type_problem(field: FieldDescriptor, raw: str, error: str) -> str:

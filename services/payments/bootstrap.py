@@ -222,7 +222,7 @@ def periodic_tasks(
 
 
 def event_handlers(context: ServiceContext) -> dict[str, Callable[[dict[str, Any]], None]]:
-    """Handler method name in services/shared/topology.py -> callable (embedded bus and nameko worker alike)."""
+    """Handler method name in services/payments/subscriptions.py -> callable (embedded bus and nameko worker alike)."""
     from services.payments.entrypoints.risk_alerts import hold_on_risk_alert
 
     return {"on_risk_alert_raised": hold_on_risk_alert(context.uow, utcnow)}

@@ -1,15 +1,14 @@
 """Domain errors with stable reason codes (protos/xborder/common/v1/errors.proto) and field violations.
 
-Services raise these; one gRPC interceptor turns them into a status with google.rpc.ErrorInfo and
-BadRequest details, and the gateway turns those into RFC 9457 problem+json.
+Services raise these; they know nothing of transports. One gRPC interceptor turns them into a status with
+google.rpc.ErrorInfo and BadRequest details, and the gateway turns those into RFC 9457 problem+json; both
+take the status for a reason from the one table in services/shared/error_statuses.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-
-import grpc
 
 ERROR_DOMAIN = "xborder.io"
 
@@ -26,7 +25,6 @@ class XborderError(Exception):
     """Base of every error a caller may see. `reason` is an ErrorReason name without its prefix."""
 
     reason = "INTERNAL"
-    status = grpc.StatusCode.INTERNAL
 
     def __init__(self, message: str, *, metadata: dict[str, str] | None = None) -> None:
         super().__init__(message)
@@ -40,7 +38,6 @@ class XborderError(Exception):
 
 class ValidationError(XborderError):
     reason = "VALIDATION_FAILED"
-    status = grpc.StatusCode.INVALID_ARGUMENT
 
     def __init__(self, violations: Iterable[FieldViolation], message: str | None = None) -> None:
         self._violations = tuple(violations)
@@ -68,7 +65,6 @@ class UnknownCurrency(ValidationError):
 
 class NotFound(XborderError):
     reason = "NOT_FOUND"
-    status = grpc.StatusCode.NOT_FOUND
 
     def __init__(self, message: str, *, field: str | None = None, metadata: dict[str, str] | None = None):
         super().__init__(message, metadata=metadata)
@@ -85,19 +81,16 @@ class RateUnavailable(NotFound):
 
 class ReferenceDataMissing(XborderError):
     reason = "REFERENCE_DATA_MISSING"
-    status = grpc.StatusCode.FAILED_PRECONDITION
 
 
 class IdempotencyConflict(XborderError):
     reason = "IDEMPOTENCY_CONFLICT"
-    status = grpc.StatusCode.ALREADY_EXISTS
 
 
 class AlreadyExists(XborderError):
     """The thing a request would create exists already; names the field that makes it the same."""
 
     reason = "ALREADY_EXISTS"
-    status = grpc.StatusCode.ALREADY_EXISTS
 
     def __init__(self, message: str, *, field: str | None = None, metadata: dict[str, str] | None = None):
         super().__init__(message, metadata=metadata)
@@ -110,22 +103,18 @@ class AlreadyExists(XborderError):
 
 class Unavailable(XborderError):
     reason = "UNAVAILABLE"
-    status = grpc.StatusCode.UNAVAILABLE
 
 
 class PayloadTooLarge(XborderError):
     reason = "PAYLOAD_TOO_LARGE"
-    status = grpc.StatusCode.RESOURCE_EXHAUSTED
 
 
 class UnsupportedMediaType(XborderError):
     reason = "UNSUPPORTED_MEDIA_TYPE"
-    status = grpc.StatusCode.INVALID_ARGUMENT
 
 
 class PermissionDenied(XborderError):
     reason = "PERMISSION_DENIED"
-    status = grpc.StatusCode.PERMISSION_DENIED
 
 
 # ---- FX ----
@@ -135,17 +124,14 @@ class RateStale(XborderError):
     """Every provider's rate for the pair is older than its limit: refused, never passed off as fresh."""
 
     reason = "RATE_STALE"
-    status = grpc.StatusCode.UNAVAILABLE
 
 
 class QuoteExpired(XborderError):
     reason = "QUOTE_EXPIRED"
-    status = grpc.StatusCode.FAILED_PRECONDITION
 
 
 class QuoteUsed(XborderError):
     reason = "QUOTE_USED"
-    status = grpc.StatusCode.FAILED_PRECONDITION
 
 
 # ---- end FX ----

@@ -7,6 +7,7 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
+from services.shared.error_statuses import status_of
 from services.shared.errors import ERROR_DOMAIN, XborderError
 
 
@@ -30,7 +31,7 @@ def to_status(error: XborderError, request_id: str | None = None) -> grpc.Status
             )
         )
         details.append(bad)
-    status = status_pb2.Status(code=error.status.value[0], message=error.message, details=details)
+    status = status_pb2.Status(code=status_of(error).grpc.value[0], message=error.message, details=details)
     return rpc_status.to_status(status)
 
 

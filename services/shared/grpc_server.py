@@ -17,6 +17,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from services.shared.error_statuses import status_of
 from services.shared.errors import XborderError
 from services.shared.grpc_errors import internal_status, to_status
 from services.shared.logs import bind_request, get_logger, new_request_id
@@ -72,7 +73,7 @@ class ObservabilityInterceptor(grpc.ServerInterceptor):
             try:
                 return inner(request, context)
             except XborderError as error:
-                code = error.status.name
+                code = status_of(error).grpc.name
                 log.info("rpc_rejected", reason=error.reason, error=error.message)
                 context.abort_with_status(to_status(error, request_id))
             except grpc.RpcError as error:

@@ -9,12 +9,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from services.registry import GATEWAY_GRPC_PORT, GATEWAY_HTTP_PORT, SERVICE_PORTS
 from services.shared.errors import ConfigurationError
 
 ROOT = Path(__file__).resolve().parents[2]
-
-SERVICE_PORTS: dict[str, int] = {"compliance": 50051, "payments": 50052, "logistics": 50053}
-"""The gRPC port of each service that exists today (docs/architecture.md: process model)."""
 
 
 def default_grpc_workers() -> int:
@@ -74,8 +72,8 @@ class Settings:
     db_schema_prefix: str = ""
     broker_url: str | None = None
     host: str = "127.0.0.1"
-    gateway_http_port: int = 8080
-    gateway_grpc_port: int = 50050
+    gateway_http_port: int = GATEWAY_HTTP_PORT
+    gateway_grpc_port: int = GATEWAY_GRPC_PORT
     service_ports: Mapping[str, int] = field(default_factory=lambda: dict(SERVICE_PORTS))
     service_hosts: Mapping[str, str] = field(default_factory=dict)
     grpc_max_message_bytes: int = 4 * 1024 * 1024

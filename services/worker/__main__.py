@@ -3,7 +3,7 @@
 A separate process from the service's gRPC server: nameko needs eventlet's monkey patching, and a grpcio
 server in a patched process hangs (docs/architecture.md). XB_BROKER_URL is required; the database settings are
 the service's own (XB_DATABASE_URL, XB_DB_SCHEMA_PREFIX). At start the worker checks that the service's
-@event_handler methods are exactly the subscriptions services/shared/topology.py lists for it, declares the
+@event_handler methods are exactly the subscriptions services/<service>/subscriptions.py declares, declares the
 topology, and runs the nameko service until SIGTERM or SIGINT, which stop it gracefully (running handlers
 finish and acknowledge, the rest stay queued).
 """

@@ -19,11 +19,11 @@ from nameko.events import SERVICE_POOL, EventHandler
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from nameko.runners import ServiceRunner
 
-from services.registry import SERVICES
+from services.registry import SERVICES, subscriptions
 from services.shared.errors import ConfigurationError
 from services.shared.logs import configure, get_logger
 from services.shared.settings import Settings, mask_url
-from services.shared.topology import SUBSCRIPTIONS, Subscription, declare, for_consumer
+from services.shared.topology import Subscription, declare, for_consumer
 
 DEFAULT_MAX_WORKERS = 10
 TOPOLOGY_CONNECT_RETRIES = 10  # ~40 s with kombu's back-off: the broker may still be starting (compose, k8s)
@@ -64,7 +64,7 @@ def declared_subscriptions(service_cls: type) -> set[Subscription]:
             if entrypoint.handler_type != SERVICE_POOL or not entrypoint.reliable_delivery:
                 raise ConfigurationError(
                     f"{service_cls.__name__}.{method_name}: event handlers must use "
-                    "handler_type=SERVICE_POOL and reliable_delivery=True (topology.py)"
+                    "handler_type=SERVICE_POOL and reliable_delivery=True (services/shared/topology.py)"
                 )
             found.add(
                 Subscription(
@@ -77,16 +77,18 @@ def declared_subscriptions(service_cls: type) -> set[Subscription]:
     return found
 
 
-def check_topology(service_cls: type, subscriptions: Sequence[Subscription] = SUBSCRIPTIONS) -> None:
-    """Refuse to start when the handlers and topology.py disagree: a queue would fill up unread, or be missing."""
-    expected = set(for_consumer(service_cls.name, subscriptions))  # type: ignore[attr-defined]
+def check_topology(service_cls: type, declared: Sequence[Subscription] | None = None) -> None:
+    """Refuse to start when the handlers and the service's subscriptions.py disagree: a queue would fill up
+    unread, or be missing."""
+    platform = subscriptions() if declared is None else declared
+    expected = set(for_consumer(service_cls.name, platform))  # type: ignore[attr-defined]
     actual = declared_subscriptions(service_cls)
     if expected != actual:
         missing = ", ".join(sorted(s.queue_name for s in expected - actual)) or "none"
         extra = ", ".join(sorted(s.queue_name for s in actual - expected)) or "none"
         raise ConfigurationError(
-            f"{service_cls.__name__} does not match services/shared/topology.py: "
-            f"queues without a handler: {missing}; handlers not in topology.py: {extra}"
+            f"{service_cls.__name__} does not match services/{service_cls.name}/subscriptions.py: "  # type: ignore[attr-defined]
+            f"queues without a handler: {missing}; handlers not in subscriptions.py: {extra}"
         )
 
 
@@ -96,7 +98,7 @@ def declare_topology(broker_url: str) -> None:
         connection.ensure_connection(
             max_retries=TOPOLOGY_CONNECT_RETRIES, interval_start=1, interval_step=1, interval_max=5
         )
-        declare(connection, SUBSCRIPTIONS)
+        declare(connection, subscriptions())
 
 
 def run_worker(name: str, max_workers: int = DEFAULT_MAX_WORKERS) -> None:
@@ -124,7 +126,7 @@ def run_worker(name: str, max_workers: int = DEFAULT_MAX_WORKERS) -> None:
         service=name,
         broker=mask_url(config["AMQP_URI"]),
         max_workers=max_workers,
-        queues=[s.queue_name for s in for_consumer(name)],
+        queues=[s.queue_name for s in for_consumer(name, subscriptions())],
     )
     waiter = eventlet.spawn(runner.wait)
     while True:
@@ -143,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m services.worker", description="Run a service's nameko event consumers."
     )
     parser.add_argument(
-        "service", help="a service that consumes events (see services/shared/topology.py), e.g. compliance"
+        "service", help="a service that consumes events (see services/<service>/subscriptions.py), e.g. compliance"
     )
     parser.add_argument(
         "--max-workers",

@@ -14,16 +14,15 @@ from typing import Any
 import pytest
 import yaml
 
-from services.registry import SERVICES
-from services.shared.settings import SECRET_FIELDS, SERVICE_PORTS, Settings
-from services.shared.topology import SUBSCRIPTIONS
+from services.registry import SERVICE_PORTS, SERVICES, subscriptions
+from services.shared.settings import SECRET_FIELDS, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "k8s"
 XBORDER_COMMANDS = ("services.", "gateway")
 
-CONSUMERS = sorted({subscription.consumer_service for subscription in SUBSCRIPTIONS})
+CONSUMERS = sorted({subscription.consumer_service for subscription in subscriptions()})
 
 
 def _compose() -> dict[str, Any]:
@@ -222,3 +221,15 @@ def test_kustomization_lists_every_manifest() -> None:
     listed = set(yaml.safe_load((K8S / "kustomization.yaml").read_text())["resources"])
     present = {path.name for path in K8S.glob("*.yaml")} - {"kustomization.yaml"}
     assert listed == present
+
+
+def test_validate_deploy_checks_the_ports_against_the_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    import scripts.validate_deploy as validate
+    from services import registry
+
+    assert "registry" in validate.check_ports()
+    moved = tuple(registry.ServiceEntry(e.name, 50099) if e.name == "payments" else e for e in registry.SERVICE_TABLE)
+    monkeypatch.setattr(registry, "SERVICE_TABLE", moved)
+    with pytest.raises(validate.CheckFailed, match="payments") as failed:
+        validate.check_ports()
+    assert "50099" in str(failed.value)

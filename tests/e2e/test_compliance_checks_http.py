@@ -105,3 +105,62 @@ def test_a_batch_over_rest_answers_each_product_in_order(gateway: httpx.Client) 
     assert [r["destination"] for r in first["reports"]] == ["JP"]
     assert [r["destination"] for r in second["reports"]] == ["GB", "SG", "SA"]
     assert all(r["taxRegimes"] for r in second["reports"])  # every market states its regime at EUR 8
+
+
+def test_a_deeply_nested_body_is_a_400_problem_naming_the_body(gateway: httpx.Client) -> None:
+    depth = 100_000
+    response = gateway.post(
+        "/v1/compliance/checks",
+        content=b"[" * depth + b"]" * depth,
+        headers={"content-type": "application/json", "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert response.status_code == 400, response.text[:300]
+    assert response.headers["content-type"] == "application/problem+json"
+    assert [e["field"] for e in response.json()["errors"]] == ["body"]
+
+
+def test_as_of_is_taken_as_a_yyyy_mm_dd_string_like_every_other_date(gateway: httpx.Client) -> None:
+    as_object = {"product": SPEAKER, "destinations": ["DE"], "asOf": {"year": 2026, "month": 3, "day": 2}}
+    as_text = dict(as_object, asOf="2026-03-02")
+    by_object = gateway.post("/v1/compliance/checks", json=as_object, headers={"Idempotency-Key": str(uuid.uuid4())})
+    by_text = gateway.post("/v1/compliance/checks", json=as_text, headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert by_object.status_code == by_text.status_code == 200, by_text.text
+    assert by_text.json()["reports"][0]["asOf"] == by_object.json()["reports"][0]["asOf"]
+    garbled = dict(as_object, asOf="2 March 2026")
+    refused = gateway.post("/v1/compliance/checks", json=garbled, headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert refused.status_code == 400
+    (error,) = refused.json()["errors"]
+    assert error["field"] == "as_of" and "YYYY-MM-DD" in error["detail"]
+
+
+def test_language_tags_are_case_insensitive(gateway: httpx.Client) -> None:
+    body = {"product": SPEAKER, "destinations": ["GB"], "language": "zh-cn", "asOf": "2026-03-02"}
+    response = gateway.post("/v1/compliance/checks", json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert response.status_code == 200, response.text
+    report = response.json()["reports"][0]
+    assert report["language"] == "zh-CN" and report["heading"].endswith("合规报告")
+    shouted = dict(body, language="EN", product=dict(SPEAKER, labelLanguages=["EN"]))
+    again = gateway.post("/v1/compliance/checks", json=shouted, headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert again.status_code == 200, again.text
+    assert again.json()["reports"][0]["language"] == "en"
+    lower = dict(body, language="en")
+    same = gateway.post("/v1/compliance/checks", json=lower, headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert again.json()["reports"][0]["findings"] == same.json()["reports"][0]["findings"]
+
+
+def test_a_missing_idempotency_key_names_the_header_apart_from_the_correlation_id(gateway: httpx.Client) -> None:
+    body = {"product": SPEAKER, "destinations": ["GB"], "asOf": "2026-03-02"}
+    response = gateway.post("/v1/compliance/checks", json=body)
+    assert response.status_code == 400
+    problem = response.json()
+    (error,) = problem["errors"]
+    assert error["field"] == "Idempotency-Key" and "Idempotency-Key header" in error["detail"]
+    assert "request_id" not in problem and problem["correlation_id"] == response.headers["x-request-id"]
+
+
+def test_a_body_without_a_json_content_type_is_a_415(gateway: httpx.Client) -> None:
+    body = b'{"product": {}, "destinations": ["GB"]}'
+    for headers in ({}, {"content-type": "application/x-www-form-urlencoded"}):
+        response = gateway.post("/v1/compliance/checks", content=body, headers={**headers, "Idempotency-Key": "k-415"})
+        assert response.status_code == 415, response.text
+        assert response.json()["reason"] == "UNSUPPORTED_MEDIA_TYPE"

@@ -60,4 +60,11 @@ def test_rate_query_parameters_and_problem_responses(document: dict) -> None:
     assert get["responses"]["default"]["$ref"] == "#/components/responses/Problem"
     problem = document["components"]["responses"]["Problem"]["content"]["application/problem+json"]["schema"]
     assert problem["$ref"] == "#/components/schemas/Problem"
-    assert {"reason", "request_id", "errors"} <= set(document["components"]["schemas"]["Problem"]["properties"])
+    assert {"reason", "correlation_id", "errors"} <= set(document["components"]["schemas"]["Problem"]["properties"])
+
+
+def test_a_date_field_is_documented_as_a_date_string_or_its_object(document: dict) -> None:
+    request = document["paths"]["/v1/compliance/checks"]["post"]["requestBody"]["content"]["application/json"]
+    name = request["schema"]["$ref"].removeprefix("#/components/schemas/")
+    as_of = document["components"]["schemas"][name]["properties"]["asOf"]
+    assert as_of["oneOf"] == [{"type": "string", "format": "date"}, {"$ref": "#/components/schemas/google.type.Date"}]

@@ -45,7 +45,7 @@ def problem(response, status: int) -> dict:
     body = response.json()
     assert body["status"] == status
     assert body["type"].startswith("https://xborder.io/problems/")
-    assert body["request_id"] == response.headers["x-request-id"]
+    assert body["correlation_id"] == response.headers["x-request-id"]
     assert "Traceback" not in response.text
     return body
 
@@ -163,7 +163,7 @@ def test_request_id_round_trip(rest: AsgiClient) -> None:
     ok = rest.get("/v1/currencies/USD", headers={"X-Request-Id": "order-42.retry_1"})
     assert ok.headers["x-request-id"] == "order-42.retry_1"
     failed = rest.get("/v1/currencies/QQQ", headers={"X-Request-Id": "lookup-7"})
-    assert failed.headers["x-request-id"] == "lookup-7" == failed.json()["request_id"]
+    assert failed.headers["x-request-id"] == "lookup-7" == failed.json()["correlation_id"]
 
 
 def test_unsafe_or_missing_request_ids_are_replaced(rest: AsgiClient) -> None:

@@ -14,6 +14,7 @@ from google.api import annotations_pb2
 from google.protobuf import descriptor_pb2, descriptor_pool, timestamp_pb2
 from google.protobuf.descriptor import ServiceDescriptor
 from google.protobuf.message import Message
+from google.type import date_pb2
 from xborder.common.v1 import options_pb2
 
 from gateway.app import build_app
@@ -78,6 +79,7 @@ def thing_service() -> ServiceDescriptor:
         dependency=[
             "google/api/annotations.proto",
             "google/protobuf/timestamp.proto",
+            date_pb2.DESCRIPTOR.name,
             "xborder/common/v1/options.proto",
         ],
     )
@@ -93,6 +95,7 @@ def thing_service() -> ServiceDescriptor:
         ("kind", T.TYPE_ENUM, {"type_name": f".{PACKAGE}.Kind"}),
         ("tags", T.TYPE_STRING, {"repeated": True}),
         ("created", T.TYPE_MESSAGE, {"type_name": ".google.protobuf.Timestamp"}),
+        ("due", T.TYPE_MESSAGE, {"type_name": ".google.type.Date"}),
     )
     _message(
         file,
@@ -181,6 +184,10 @@ def fake_backend(settings: Settings, service: ServiceDescriptor) -> Fake:
         def handle(request: Any, context: grpc.ServicerContext) -> Message:
             fake.calls.append(Seen(method.name, request, dict(context.invocation_metadata()), context.time_remaining()))
             if method.name == "CreateThing":
+                if request.thing.display_name == "no-key" and not request.request_id:
+                    raise ValidationError.single("request_id", "required")
+                if request.thing.display_name == "bad-key" and len(request.request_id) > 255:
+                    raise ValidationError.single("request_id", "at most 255 characters")
                 if request.thing.display_name == "fail":
                     raise ValidationError.single("thing.display_name", "must not be 'fail'")
                 reply: Any = message_class(method.descriptor.output_type)()
@@ -327,10 +334,27 @@ def test_malformed_json_is_a_400(harness: Harness) -> None:
     assert "body" in fields(response)
 
 
-def test_non_json_body_is_refused(harness: Harness) -> None:
+def test_non_json_body_is_refused_as_unsupported_media_type(harness: Harness) -> None:
     response = harness.rest.post("/v1/things:echo", content=b"name=x", headers={"content-type": "text/plain"})
-    assert response.status_code == 400
+    assert response.status_code == 415
+    assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["reason"] == "UNSUPPORTED_MEDIA_TYPE"
+    assert "text/plain" in response.json()["detail"]
+
+
+def test_body_without_a_content_type_is_refused_as_unsupported_media_type(harness: Harness) -> None:
+    response = harness.rest.post("/v1/things:echo", content=b'{"name": "x"}')
+    assert response.status_code == 415
+    assert response.json()["reason"] == "UNSUPPORTED_MEDIA_TYPE"
+    assert "Content-Type: application/json" in response.json()["detail"]
+
+
+def test_json_with_a_charset_or_a_json_suffix_is_accepted(harness: Harness) -> None:
+    for content_type in ("application/json; charset=utf-8", "application/merge-patch+json"):
+        response = harness.rest.post(
+            "/v1/things:echo", content=b'{"name": "x"}', headers={"content-type": content_type}
+        )
+        assert response.status_code == 200, (content_type, response.text)
 
 
 def test_body_star_takes_no_query_parameters(harness: Harness) -> None:
@@ -492,3 +516,88 @@ def test_front_door_does_not_know_other_methods(front_door: grpc.Channel) -> Non
             "/xborder.gwtest.v1.ThingService/Nope", request_serializer=None, response_deserializer=None
         )(b"", timeout=5)
     assert failure.value.code() == grpc.StatusCode.UNIMPLEMENTED
+
+
+def test_a_date_is_taken_as_a_yyyy_mm_dd_string_in_a_body(harness: Harness) -> None:
+    response = harness.rest.post("/v1/things:echo", json={"name": "x", "due": "2026-03-02"})
+    assert response.status_code == 200, response.text
+    assert harness.backend.last.request.due == date_pb2.Date(year=2026, month=3, day=2)
+
+
+def test_a_date_in_a_body_field_route_is_taken_as_a_string_too(harness: Harness) -> None:
+    response = harness.rest.post("/v1/shelves/s1/things", json={"displayName": "Lamp", "due": "2026-12-31"})
+    assert response.status_code == 200, response.text
+    assert harness.backend.last.request.thing.due == date_pb2.Date(year=2026, month=12, day=31)
+
+
+def test_a_date_object_still_works(harness: Harness) -> None:
+    response = harness.rest.post("/v1/things:echo", json={"name": "x", "due": {"year": 2026, "month": 3, "day": 2}})
+    assert response.status_code == 200, response.text
+    assert response.json()["due"] == {"year": 2026, "month": 3, "day": 2}
+
+
+def test_a_date_string_in_a_query_parameter(harness: Harness) -> None:
+    response = harness.rest.get("/v1/things/abc:echo?due=2026-03-02")
+    assert response.status_code == 200, response.text
+    assert harness.backend.last.request.due == date_pb2.Date(year=2026, month=3, day=2)
+    parts = harness.rest.get("/v1/things/abc:echo?due.year=2026&due.month=3&due.day=2")
+    assert parts.status_code == 200, parts.text
+
+
+def test_a_malformed_date_string_names_the_field_and_both_forms(harness: Harness) -> None:
+    body = harness.rest.post("/v1/things:echo", json={"name": "x", "due": "02/03/2026"})
+    assert body.status_code == 400
+    assert "YYYY-MM-DD" in fields(body)["due"] and "02/03/2026" in fields(body)["due"]
+    query = harness.rest.get("/v1/things/abc:echo?due=tomorrow")
+    assert query.status_code == 400
+    assert "YYYY-MM-DD" in fields(query)["due"]
+
+
+def test_openapi_says_a_date_is_a_string_or_an_object(harness: Harness) -> None:
+    spec = harness.rest.get("/openapi.json").json()
+    due = spec["components"]["schemas"]["xborder.gwtest.v1.Thing"]["properties"]["due"]
+    assert {"type": "string", "format": "date"} in due["oneOf"]
+    assert {"$ref": "#/components/schemas/google.type.Date"} in due["oneOf"]
+
+
+@pytest.mark.parametrize(("opening", "depth"), [(b"[", 2000), (b'{"a":', 650)])
+def test_a_deeply_nested_body_is_a_400_naming_the_body(harness: Harness, opening: bytes, depth: int) -> None:
+    # Deeper than Python's recursion limit, within this harness's 4 KiB body limit.
+    closing = b"]" if opening == b"[" else b"}"
+    nested = opening * depth + b"1" + closing * depth
+    for path in ("/v1/things:echo", "/v1/shelves/s1/things"):
+        response = harness.rest.post(
+            path, content=b'{"tags": ' + nested + b"}", headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 400, response.text[:200]
+        assert "body" in fields(response)
+
+
+def test_nesting_inside_strings_does_not_count(harness: Harness) -> None:
+    response = harness.rest.post("/v1/things:echo", json={"name": "[" * 500 + "{" * 500})
+    assert response.status_code == 200, response.text
+
+
+def test_a_missing_request_id_is_named_as_the_idempotency_key_header(harness: Harness) -> None:
+    response = harness.rest.post("/v1/shelves/s1/things", json={"displayName": "no-key"})
+    assert response.status_code == 400
+    assert fields(response) == {
+        "Idempotency-Key": "required: send the Idempotency-Key header (or requestId in the body)"
+    }
+    problem = response.json()
+    assert "request_id" not in problem
+    assert problem["correlation_id"] == response.headers["x-request-id"]
+
+
+def test_a_refused_idempotency_key_is_named_as_the_header(harness: Harness) -> None:
+    response = harness.rest.post(
+        "/v1/shelves/s1/things", json={"displayName": "bad-key"}, headers={"Idempotency-Key": "k" * 300}
+    )
+    assert response.status_code == 400
+    assert list(fields(response)) == ["Idempotency-Key"]
+
+
+def test_a_refused_request_id_sent_in_the_body_keeps_its_name(harness: Harness) -> None:
+    response = harness.rest.post("/v1/shelves/s1/things?requestId=" + "k" * 300, json={"displayName": "bad-key"})
+    assert response.status_code == 400
+    assert list(fields(response)) == ["request_id"]

@@ -90,7 +90,7 @@ def parse_product(message: pb.Product, violations: Violations, prefix: str) -> p
     if message.target_age_group and message.target_age_group not in product.AGE_GROUPS:
         violations.add(f"{field}target_age_group", f"must be one of {', '.join(product.AGE_GROUPS)}")
     for position, language in enumerate(message.label_languages):
-        if not _LANGUAGE.match(language):
+        if not _LANGUAGE.match(language.lower()):
             violations.add(
                 f"{field}label_languages[{position}]", f"must be an ISO 639-1 code such as de, got {language!r}"
             )
@@ -108,7 +108,7 @@ def parse_product(message: pb.Product, violations: Violations, prefix: str) -> p
         weight_kg=weight,
         target_age_group=message.target_age_group,
         certifications=frozenset(c.strip() for c in message.certifications),
-        label_languages=frozenset(message.label_languages),
+        label_languages=frozenset(language.lower() for language in message.label_languages),  # BCP 47: any case
         attributes=attributes,
     )
 
@@ -140,9 +140,8 @@ def parse_check(
         violations.add(f"{prefix}as_of", "is not a calendar date")
     if request.library_version < 0:
         violations.add(f"{prefix}library_version", "must be a library version number (0 for the default)")
-    language = request.language or i18n.DEFAULT_LANGUAGE
     try:
-        i18n.locale_of(language)
+        language = i18n.canonical_language(request.language or i18n.DEFAULT_LANGUAGE)
     except i18n.UnknownLanguage as problem:
         violations.add(f"{prefix}language", str(problem))
         language = i18n.DEFAULT_LANGUAGE

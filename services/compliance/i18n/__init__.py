@@ -28,6 +28,15 @@ class UnknownLanguage(ValueError):
     pass
 
 
+def canonical_language(tag: str) -> str:
+    """The supported language a BCP 47 tag names, in its canonical case: tags are case-insensitive, so
+    "zh-cn" and "ZH-CN" are "zh-CN"."""
+    for language in LANGUAGES:
+        if language.lower() == tag.lower():
+            return language
+    raise UnknownLanguage(f"must be one of {', '.join(LANGUAGES)}, got {tag!r}")
+
+
 def locale_of(language: str) -> str:
     try:
         return _LOCALES[language]

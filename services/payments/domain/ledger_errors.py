@@ -6,8 +6,6 @@ ErrorInfo metadata; the ledger is untouched whenever one of these is raised.
 
 from __future__ import annotations
 
-import grpc
-
 from services.shared.errors import FieldViolation, ValidationError, XborderError
 
 
@@ -20,7 +18,6 @@ class CurrencyMismatch(ValidationError):
 class LedgerPreconditionFailed(XborderError):
     """The request is well formed but the ledger's state does not allow it."""
 
-    status = grpc.StatusCode.FAILED_PRECONDITION
     reason = "FAILED_PRECONDITION"
 
     def __init__(self, message: str, *, field: str | None = None, metadata: dict[str, str] | None = None):
@@ -68,4 +65,3 @@ class DuplicatePartnerReference(XborderError):
     """A partner reference is unique per partner; a different request already recorded this one."""
 
     reason = "DUPLICATE_PARTNER_REFERENCE"
-    status = grpc.StatusCode.ALREADY_EXISTS

@@ -2,7 +2,7 @@
 pending ledger transfers) on a `@timer`, and compliance's `risk_alert_raised` (hold the merchant's payouts),
 run by `python -m services.worker payments`.
 
-Its @event_handler methods must match services/shared/topology.py (the worker checks at start).
+Its @event_handler methods must match services/payments/subscriptions.py (the worker checks at start).
 The timer ticks every TICK_S seconds and runs each task whose own interval (XB_FX_REFRESH_INTERVAL_S,
 XB_LEDGER_SWEEP_S) has passed since its last run: nameko fixes a timer's interval when the class is
 defined, and settings are read when the worker starts. Events the tasks emit go to the payments outbox, and

@@ -1,0 +1,51 @@
+"""What every `xborder` command module shares: the settings, and a service's context run in this process.
+
+The command modules import this module, never cli.main or each other (an import-linter contract), so
+`xborder` mounts them without an import cycle.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import typer
+from rich.console import Console
+
+from services.registry import bootstrap_module
+from services.shared.bus import InProcessBus
+from services.shared.context import ServiceContext
+from services.shared.errors import ConfigurationError
+from services.shared.process import make_bus
+from services.shared.settings import Settings
+
+console = Console()
+
+
+def settings() -> Settings:
+    """The settings from XB_* variables; a malformed one ends the command with exit code 2, naming it."""
+    try:
+        return Settings.from_env()
+    except ConfigurationError as error:
+        console.print(f"[red]configuration error:[/red] {error}")
+        raise typer.Exit(2) from None
+
+
+@contextlib.contextmanager
+def service_context(name: str, *, publishes: bool = True) -> Iterator[ServiceContext]:
+    """`name`'s context on the database the settings name, closed afterwards.
+
+    With XB_BROKER_URL the events a command wrote are published before it ends; without one they wait in
+    the outbox for a running platform's relay. A command that only reads (`publishes=False`) never
+    connects to the broker.
+    """
+    current = settings()
+    bus = make_bus(current) if current.broker_url and publishes else InProcessBus()
+    context = bootstrap_module(name).bootstrap(current, bus)
+    try:
+        yield context
+        if current.broker_url and publishes and not context.relay.drain(timeout=10):
+            console.print(f"[yellow]{name}: events wait in the outbox (broker not confirming)")
+    finally:
+        context.close()
+        bus.close()

@@ -1,0 +1,9 @@
+"""The events payments consumes; its nameko @event_handler methods (entrypoints/events.py) match these."""
+
+from __future__ import annotations
+
+from services.shared.topology import Subscription
+
+SUBSCRIPTIONS: tuple[Subscription, ...] = (
+    Subscription("compliance", "risk_alert_raised", "payments", "on_risk_alert_raised"),
+)
