@@ -2,6 +2,10 @@
 
 `run_env` is each service's whole env.py. `create_kernel_tables` is frozen at its first shape: later
 changes to the kernel tables get migrations of their own, never an edit here.
+
+Migration files are numbered in chain order (`0001_...`, `0002_...`, following `down_revision`); a revision
+id is what a database records as applied, so an id keeps its first name even where it no longer matches
+its file's number (tests/unit/test_migrations.py checks that every chain is linear and its files follow it).
 """
 
 from __future__ import annotations
