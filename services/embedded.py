@@ -55,9 +55,10 @@ class Platform:
             subscribe_all(self.bus, self.contexts)
 
     def seed(self, progress: Progress | None = None) -> list[ImportResult]:
+        """What a start does: import the shipped files, never over a version ops imported; seed content."""
         results: list[ImportResult] = []
         for context in self.contexts.values():
-            results.extend(context.import_reference_data(progress))
+            results.extend(context.import_reference_data(progress, at_start=True))
         seed_content(self.contexts)
         return results
 

@@ -44,8 +44,11 @@ GRPC_SERVICES = (
 SCREENING_SERVICE = screening_service_pb2.DESCRIPTOR.services_by_name["ScreeningService"].full_name
 
 
+DATASET_SPECS = (*DATASETS, *SCREENING_DATASETS)
+
+
 def bootstrap(settings: Settings, bus: EventBus) -> ServiceContext:
-    return build_context(settings, NAME, metadata, MIGRATIONS, bus, (*DATASETS, *SCREENING_DATASETS))
+    return build_context(settings, NAME, metadata, MIGRATIONS, bus, DATASET_SPECS)
 
 
 def screening_index(context: ServiceContext) -> SanctionsIndex:

@@ -19,8 +19,11 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 GRPC_SERVICES = (logistics_service_pb2.DESCRIPTOR.services_by_name["LogisticsService"].full_name,)
 
 
+DATASET_SPECS = DATASETS
+
+
 def bootstrap(settings: Settings, bus: EventBus) -> ServiceContext:
-    return build_context(settings, NAME, metadata, MIGRATIONS, bus, DATASETS)
+    return build_context(settings, NAME, metadata, MIGRATIONS, bus, DATASET_SPECS)
 
 
 def registrations(context: ServiceContext) -> list:

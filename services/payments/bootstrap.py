@@ -76,8 +76,11 @@ GRPC_SERVICES = (
 )
 
 
+DATASET_SPECS = (*DATASETS, COUNTRY_REGIONS)
+
+
 def bootstrap(settings: Settings, bus: EventBus) -> ServiceContext:
-    return build_context(settings, NAME, metadata, MIGRATIONS, bus, (*DATASETS, COUNTRY_REGIONS))
+    return build_context(settings, NAME, metadata, MIGRATIONS, bus, DATASET_SPECS)
 
 
 def reference_data(context: ServiceContext) -> ReferenceData:

@@ -41,5 +41,9 @@ def kernel_tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table, sa.Table]:
         sa.Column("source", sa.Text, nullable=False),
         sa.Column("imported_at", UtcDateTime, nullable=False),
         sa.Column("is_current", sa.Boolean, nullable=False),
+        # Who asked for the version ("start": a start seeding the shipped files, "ops": `xborder import`) and the
+        # directory it came from; NULL for versions imported before this was recorded.
+        sa.Column("imported_by", sa.String(20), nullable=True),
+        sa.Column("imported_from", sa.Text, nullable=True),
     )
     return outbox, processed, datasets
