@@ -57,12 +57,17 @@ def up(
     """Run every service and the gateway in one process on SQLite and an in-process bus."""
     from dataclasses import replace
 
-    from services.embedded import Platform
+    from services.embedded import Platform, PortInUse, check_ports_free
     from services.shared.logs import configure
 
     settings = _settings()
     if http_port is not None:
         settings = replace(settings, gateway_http_port=http_port)
+    try:
+        check_ports_free(settings)  # before any data is migrated or seeded
+    except PortInUse as taken:
+        console.print(f"[red]cannot start:[/red] {taken}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
     configure(settings.log_level, json=settings.log_json)
     platform = Platform(settings)
     console.print(f"[bold]xborder[/bold] embedded platform, data in {settings.var_dir}")
