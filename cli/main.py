@@ -125,7 +125,7 @@ def status() -> None:
         health = grpc_health(addresses[name])
         unhealthy += health != "SERVING"
         databases[name], versions, waiting = database_status(settings, name)
-        datasets[name] = dataset_lines(settings, name, versions) if versions is not None else ["-"]
+        datasets[name] = dataset_lines(versions) if versions is not None else ["-"]
         colour = "green" if health == "SERVING" else "red"
         table.add_row(name, addresses[name], f"[{colour}]{health}[/{colour}]", waiting)
     health = grpc_health(gateway)

@@ -10,9 +10,8 @@ import grpc
 import sqlalchemy as sa
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from services.registry import bootstrap_module
 from services.shared import db
-from services.shared.refdata import STARTED, DatasetSpec, DatasetVersion, DatasetVersions, file_version
+from services.shared.refdata import DatasetVersion, DatasetVersions
 from services.shared.settings import Settings, mask_url
 from services.shared.tables import kernel_tables
 
@@ -48,7 +47,7 @@ def database_status(settings: Settings, service: str) -> tuple[str, list[Dataset
             inspector = sa.inspect(connection)
             if not inspector.has_table("dataset_versions"):
                 return f"{where} (not migrated)", None, "-"
-            if "imported_by" not in {c["name"] for c in inspector.get_columns("dataset_versions")}:
+            if "skipped_version" not in {c["name"] for c in inspector.get_columns("dataset_versions")}:
                 return f"{where} (migrations pending: start the service to apply them)", None, "-"
             versions = DatasetVersions(connection, table).all_current()
             waiting = connection.execute(
@@ -61,33 +60,18 @@ def database_status(settings: Settings, service: str) -> tuple[str, list[Dataset
         engine.dispose()
 
 
-def dataset_lines(settings: Settings, service: str, versions: list[DatasetVersion]) -> list[str]:
-    """One line per current dataset; a version the shipped file would not give says where it came from."""
-    specs = {spec.name: spec for spec in getattr(bootstrap_module(service), "DATASET_SPECS", ())}
+def dataset_lines(versions: list[DatasetVersion]) -> list[str]:
+    """One line per current dataset; one that a start kept instead of the shipped file says where it came from."""
     lines = []
     for v in versions:
-        line = f"{v.dataset}@{v.version[:8]} ({v.record_count})"
-        shipped = _shipped_version(settings, specs.get(v.dataset))
-        if shipped is not None and shipped != v.version:
-            if v.imported_by == STARTED:
-                line += f": the shipped file differs (version {shipped[:12]}); the next start imports it"
-            else:
-                line = (
-                    f"{v.dataset}: version {v.version[:12]} {v.provenance()}; shipped file differs, "
-                    "not applied — run `xborder import` to apply it"
-                )
-        lines.append(line)
+        if v.skipped_version is None:
+            lines.append(f"{v.dataset}@{v.version[:8]} ({v.record_count})")
+        else:
+            lines.append(
+                f"{v.dataset}: version {v.version[:12]} {v.provenance()}; shipped file differs, "
+                "not applied — run `xborder import` to apply it"
+            )
     return lines or ["none imported"]
-
-
-def _shipped_version(settings: Settings, spec: DatasetSpec | None) -> str | None:
-    if spec is None:
-        return None
-    path = settings.data_dir / spec.relative_path
-    companions = [path.with_name(c) for c in spec.companions]
-    if not path.is_file() or not all(c.is_file() for c in companions):
-        return None
-    return file_version(path, *companions)
 
 
 def broker_status(settings: Settings) -> str:

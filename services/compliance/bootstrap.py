@@ -44,11 +44,8 @@ GRPC_SERVICES = (
 SCREENING_SERVICE = screening_service_pb2.DESCRIPTOR.services_by_name["ScreeningService"].full_name
 
 
-DATASET_SPECS = (*DATASETS, *SCREENING_DATASETS)
-
-
 def bootstrap(settings: Settings, bus: EventBus) -> ServiceContext:
-    return build_context(settings, NAME, metadata, MIGRATIONS, bus, DATASET_SPECS)
+    return build_context(settings, NAME, metadata, MIGRATIONS, bus, (*DATASETS, *SCREENING_DATASETS))
 
 
 def screening_index(context: ServiceContext) -> SanctionsIndex:

@@ -19,11 +19,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 GRPC_SERVICES = (logistics_service_pb2.DESCRIPTOR.services_by_name["LogisticsService"].full_name,)
 
 
-DATASET_SPECS = DATASETS
-
-
 def bootstrap(settings: Settings, bus: EventBus) -> ServiceContext:
-    return build_context(settings, NAME, metadata, MIGRATIONS, bus, DATASET_SPECS)
+    return build_context(settings, NAME, metadata, MIGRATIONS, bus, DATASETS)
 
 
 def registrations(context: ServiceContext) -> list:

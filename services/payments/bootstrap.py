@@ -76,11 +76,8 @@ GRPC_SERVICES = (
 )
 
 
-DATASET_SPECS = (*DATASETS, COUNTRY_REGIONS)
-
-
 def bootstrap(settings: Settings, bus: EventBus) -> ServiceContext:
-    return build_context(settings, NAME, metadata, MIGRATIONS, bus, DATASET_SPECS)
+    return build_context(settings, NAME, metadata, MIGRATIONS, bus, (*DATASETS, COUNTRY_REGIONS))
 
 
 def reference_data(context: ServiceContext) -> ReferenceData:

@@ -57,13 +57,16 @@ def create_kernel_tables(op: Any) -> None:
 
 
 def add_dataset_provenance(op: Any) -> None:
-    """dataset_versions records who imported a version and from where (services/shared/refdata.py)."""
+    """dataset_versions records who imported a version and from where, and the file version a start skipped
+    (services/shared/refdata.py)."""
     with op.batch_alter_table("dataset_versions") as batch:
         batch.add_column(sa.Column("imported_by", sa.String(20), nullable=True))
         batch.add_column(sa.Column("imported_from", sa.Text, nullable=True))
+        batch.add_column(sa.Column("skipped_version", sa.String(64), nullable=True))
 
 
 def drop_dataset_provenance(op: Any) -> None:
     with op.batch_alter_table("dataset_versions") as batch:
+        batch.drop_column("skipped_version")
         batch.drop_column("imported_from")
         batch.drop_column("imported_by")

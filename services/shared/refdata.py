@@ -79,6 +79,8 @@ class DatasetVersion:
     imported_at: datetime
     imported_by: str | None = None
     imported_from: str | None = None
+    skipped_version: str | None = None
+    """The version of the file the last start was given and did not apply, keeping this one."""
 
     def provenance(self) -> str:
         """E.g. "imported by ops from /srv/data on 2026-12-06 02:31 UTC"."""
@@ -106,7 +108,14 @@ class DatasetVersions:
     def _select(self) -> sa.Select:
         t = self.table
         return sa.select(
-            t.c.dataset, t.c.version, t.c.record_count, t.c.source, t.c.imported_at, t.c.imported_by, t.c.imported_from
+            t.c.dataset,
+            t.c.version,
+            t.c.record_count,
+            t.c.source,
+            t.c.imported_at,
+            t.c.imported_by,
+            t.c.imported_from,
+            t.c.skipped_version,
         ).where(t.c.is_current.is_(True))
 
     def current(self, dataset: str) -> DatasetVersion | None:
@@ -145,11 +154,18 @@ class DatasetVersions:
             "is_current": True,
             "imported_by": imported_by,
             "imported_from": imported_from,
+            "skipped_version": None,
         }
         if existing:  # going back to a version imported before
             self.connection.execute(t.update().where(t.c.dataset == dataset, t.c.version == version).values(**values))
         else:
             self.connection.execute(t.insert().values(dataset=dataset, version=version, **values))
+
+    def note_skipped(self, dataset: str, skipped_version: str | None) -> None:
+        t = self.table
+        self.connection.execute(
+            t.update().where(t.c.dataset == dataset, t.c.is_current.is_(True)).values(skipped_version=skipped_version)
+        )
 
 
 def import_dataset(
@@ -180,8 +196,14 @@ def import_dataset(
         versions = DatasetVersions(uow.connection, versions_table)
         current = versions.current(spec.name)
         if current is not None and current.version == version:
+            if at_start and current.skipped_version is not None:  # the shipped file caught up with ops
+                versions.note_skipped(spec.name, None)
+                uow.commit()
             return ImportResult(uow.service, spec.name, version, current.record_count, False, version)
         if at_start and current is not None and current.imported_by != STARTED:
+            if current.skipped_version != version:
+                versions.note_skipped(spec.name, version)
+                uow.commit()
             return ImportResult(
                 uow.service,
                 spec.name,

@@ -45,5 +45,8 @@ def kernel_tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table, sa.Table]:
         # directory it came from; NULL for versions imported before this was recorded.
         sa.Column("imported_by", sa.String(20), nullable=True),
         sa.Column("imported_from", sa.Text, nullable=True),
+        # On the current version that a start kept: the version of the file that start was given and did not
+        # apply (`xborder status` reports it; the next version made current clears it).
+        sa.Column("skipped_version", sa.String(64), nullable=True),
     )
     return outbox, processed, datasets

@@ -93,11 +93,21 @@ def test_a_start_keeps_what_ops_imported_and_ops_can_still_apply_the_shipped_fil
     assert not kept.changed and kept.kept is not None
     assert kept.version == ops.version and kept.offered_version != ops.version
     assert data.lines() == ["a", "newer"] and data.current().version == ops.version
+    assert data.current().skipped_version == kept.offered_version  # what `xborder status` reports
     with data.engine.connect() as connection:  # nothing announced: consumers do not re-screen
         assert connection.execute(sa.select(sa.func.count()).select_from(OUTBOX)).scalar_one() == 2
 
     applied = data.run(shipped, at_start=False)
-    assert applied.changed and data.lines() == ["a"]
+    assert applied.changed and data.lines() == ["a"] and data.current().skipped_version is None
+
+
+def test_a_start_given_the_version_ops_imported_clears_the_skipped_note(data: Data) -> None:
+    data.run(data.directory("ops", "a", "newer"), at_start=False)
+    data.run(data.directory("old-shipped", "a"), at_start=True)
+    assert data.current().skipped_version is not None
+    result = data.run(data.directory("new-shipped", "a", "newer"), at_start=True)
+    assert not result.changed and result.kept is None
+    assert data.current().skipped_version is None and data.current().imported_by == OPS
 
 
 def test_a_version_of_unknown_origin_is_kept_by_a_start(data: Data) -> None:

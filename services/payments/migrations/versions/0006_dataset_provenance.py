@@ -1,4 +1,5 @@
-"""dataset_versions records who imported each version (a start or ops) and from which directory.
+"""dataset_versions records who imported each version (a start or ops), from which directory, and the file
+version a start skipped to keep a version ops imported.
 
 Revision ID: payments_0006
 Revises: payments_0003
