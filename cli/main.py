@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -22,7 +23,7 @@ app = typer.Typer(help="Operate the xborder platform.", no_args_is_help=True, ad
 console = Console()
 
 
-def _import_with_progress(contexts: dict, only_dataset: str | None) -> list:
+def _import_with_progress(contexts: dict, only_dataset: str | None, *, at_start: bool = False) -> list:
     results = []
     with Progress(
         TextColumn("{task.description}"),
@@ -37,7 +38,9 @@ def _import_with_progress(contexts: dict, only_dataset: str | None) -> list:
                 if only_dataset not in (None, spec.name):
                     continue
                 task = progress.add_task(f"{name}/{spec.name}", total=spec.expected_records)
-                result = context.import_reference_data(lambda n, t=task: progress.advance(t, n), only=spec.name)
+                result = context.import_reference_data(
+                    lambda n, t=task: progress.advance(t, n), only=spec.name, at_start=at_start
+                )
                 done = result[0].record_count if result else 0
                 progress.update(task, total=max(done, 1), completed=max(done, 1))
                 results.extend(result)
@@ -51,18 +54,23 @@ def up(
     """Run every service and the gateway in one process on SQLite and an in-process bus."""
     from dataclasses import replace
 
-    from services.embedded import Platform
+    from services.embedded import Platform, PortInUse, check_ports_free
     from services.shared.logs import configure
 
     settings = _settings()
     if http_port is not None:
         settings = replace(settings, gateway_http_port=http_port)
+    try:
+        check_ports_free(settings)  # before any data is migrated or seeded
+    except PortInUse as taken:
+        console.print(f"[red]cannot start:[/red] {taken}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
     configure(settings.log_level, json=settings.log_json)
     platform = Platform(settings)
     console.print(f"[bold]xborder[/bold] embedded platform, data in {settings.var_dir}")
     platform.boot()
     if settings.seed_reference_data:
-        for result in _import_with_progress(platform.contexts, None):
+        for result in _import_with_progress(platform.contexts, None, at_start=True):
             console.print(f"  {result.service}: {result.describe()}")
         from services.embedded import seed_content
 
@@ -85,31 +93,51 @@ def up(
         platform.stop()
 
 
+def _print_uncut(table: Table) -> None:
+    """Print at the table's natural width even on a narrower terminal: addresses are copied into other
+    commands, so the terminal may wrap a line but no cell is cut or wrapped by us."""
+    width = Measurement.get(console, console.options.update(width=10_000), table).maximum
+    if width <= console.width:
+        console.print(table)
+    else:
+        Console(width=width, force_terminal=console.is_terminal, no_color=console.no_color).print(table)
+
+
 @app.command()
 def status() -> None:
     """Show each service: address, health, database, datasets, events waiting to publish; and the broker."""
-    from cli.status import broker_status, database_status, grpc_health
+    from cli.status import broker_status, database_status, dataset_lines, grpc_health
 
     settings = _settings()
-    table = Table(title="xborder status")
-    for column in ("service", "address", "health", "database", "datasets", "outbox"):
-        table.add_column(column)
-    unhealthy = 0
-    for name in SERVICES:
-        address = settings.service_address(name)
-        health = grpc_health(address)
-        unhealthy += health != "SERVING"
-        where, datasets, waiting = database_status(settings, name)
-        colour = "green" if health == "SERVING" else "red"
-        table.add_row(name, address, f"[{colour}]{health}[/{colour}]", where, datasets, waiting)
     gateway = f"{settings.host}:{settings.gateway_grpc_port}"
+    addresses = {name: settings.service_address(name) for name in SERVICES}
+    addresses["gateway"] = f"{gateway}, http :{settings.gateway_http_port}"
+    table = Table(title="xborder status")
+    for column in ("service", "address", "health", "outbox"):
+        table.add_column(column, no_wrap=True)
+    unhealthy = 0
+    databases: dict[str, str] = {}
+    datasets: dict[str, list[str]] = {}
+    for name in SERVICES:
+        health = grpc_health(addresses[name])
+        unhealthy += health != "SERVING"
+        databases[name], versions, waiting = database_status(settings, name)
+        datasets[name] = dataset_lines(versions) if versions is not None else ["-"]
+        colour = "green" if health == "SERVING" else "red"
+        table.add_row(name, addresses[name], f"[{colour}]{health}[/{colour}]", waiting)
     health = grpc_health(gateway)
     unhealthy += health != "SERVING"
     colour = "green" if health == "SERVING" else "red"
-    table.add_row(
-        "gateway", f"{gateway}, http :{settings.gateway_http_port}", f"[{colour}]{health}[/{colour}]", "-", "-", "-"
-    )
-    console.print(table)
+    table.add_row("gateway", addresses["gateway"], f"[{colour}]{health}[/{colour}]", "-")
+    _print_uncut(table)
+    # Database URLs and dataset notes are long: one line each below the table rather than squeezed cells.
+    console.print("databases:")
+    for name, where in databases.items():
+        console.print(f"  {name}: {where}", highlight=False, overflow="fold")
+    console.print("datasets:")
+    for name, lines in datasets.items():
+        for line in lines:
+            console.print(f"  {name}: {line}", highlight=False)
     console.print(f"broker: {broker_status(settings)}")
     if unhealthy:
         raise typer.Exit(1)

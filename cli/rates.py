@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -169,26 +172,79 @@ def set_tier(
     console.print(f"{code}: tier {tier}")
 
 
+class _RecordedProvider:
+    """A chain provider that remembers what it answered for each pair, so the refresh can say what happened."""
+
+    def __init__(self, provider: Any, said: dict[str, list[tuple[str, str, bool]]]) -> None:
+        self.provider = provider
+        self.name = provider.name
+        self.said = said
+
+    def fetch(self, base: str, quote: str, now: datetime) -> Any:
+        from services.payments.domain.fx_rates import ProviderFailed
+
+        record = self.said.setdefault(f"{base}/{quote}", [])
+        try:
+            rate = self.provider.fetch(base, quote, now)
+        except ProviderFailed as failed:
+            record.append((self.name, str(failed), True))
+            raise
+        except Exception as missing:
+            record.append((self.name, str(missing), False))
+            raise
+        record.append((self.name, "fresh" if rate.is_fresh(now) else "stale", False))
+        return rate
+
+
 @app.command("refresh")
-def refresh() -> None:
-    """Refresh the configured pairs now (what the scheduled refresh does) and show the result."""
+def refresh(
+    require_all: bool = typer.Option(
+        False, "--require-all", help="Exit 1 when any pair is left without a fresh rate, whatever the reason."
+    ),
+) -> None:
+    """Refresh the configured pairs now (what the scheduled refresh does) and say, per pair, what happened.
+
+    Exits 0 when the chain ran as configured, including a pair that fell back to a later provider or that no
+    provider has a fresh rate for (stale or missing data: the report says which and what to do); exits 1 when
+    an outage of a provider left a pair without a rate, or with --require-all when any pair has none.
+    """
     from services.payments.service_layer import fx_handlers as fx
 
+    said: dict[str, list[tuple[str, str, bool]]] = {}
     with _desk(refreshing=True) as desk:
-        event = fx.refresh_rates(desk)
-    table = Table(title="rates refreshed")
-    for column in ("pair", "rate", "source", "as of", "fresh until"):
+        chain = type(desk.chain)([_RecordedProvider(p, said) for p in desk.chain.providers])
+        event = fx.refresh_rates(replace(desk, chain=chain))
+        order = ", ".join(desk.chain.order)
+    table = Table(title=f"rates refreshed (chain: {order})")
+    for column in ("pair", "rate", "source", "as of", "fresh until", "asked before it"):
         table.add_column(column)
     for rate in event.rates:
+        pair = f"{rate.base}/{rate.quote}"
+        skipped = [f"{name}: {what}" for name, what, _ in said.get(pair, []) if name != rate.source]
         table.add_row(
-            f"{rate.base}/{rate.quote}",
+            pair,
             rate.rate,
             rate.source,
             rate.as_of.ToJsonString(),
             rate.fresh_until.ToJsonString(),
+            "; ".join(skipped) or "-",
         )
-    console.print(table)
+    if event.rates:
+        console.print(table)
+    outage = False
     for failure in event.failures:
-        console.print(f"[yellow]{failure}")
+        pair = failure.split(":", 1)[0]
+        outage = outage or any(failed for _, _, failed in said.get(pair, []))
+        console.print(f"[yellow]not refreshed[/yellow] {failure}")
+    refreshed, total = len(event.rates), len(event.rates) + len(event.failures)
+    console.print(f"{refreshed} of {total} pairs refreshed.")
     if event.failures:
+        console.print(
+            "A pair not refreshed has no fresh rate to quote with until one is: enter an ops rate "
+            "(`xborder rates set BASE QUOTE RATE`) or import a current ECB file "
+            "(`xborder import --dataset ecb_reference_rates --data-dir DIR`)."
+        )
+    if outage:
+        console.print("[red]a provider failed (outage) and left pairs without a rate[/red]")
+    if outage or (require_all and event.failures):
         raise typer.Exit(1)

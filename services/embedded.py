@@ -6,6 +6,7 @@ handlers, servers and gateway run as in the distributed deployment; only the bus
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from services.registry import SERVICES, bootstrap_module, subscriptions
 from services.shared.bus import EventBus, InProcessBus
 from services.shared.context import ServiceContext
+from services.shared.errors import ConfigurationError
 from services.shared.grpc_server import RunningServer, method_handlers, serve
 from services.shared.logs import get_logger
 from services.shared.periodic import PeriodicTask
@@ -37,6 +39,41 @@ def subscribe_all(bus: InProcessBus, contexts: dict[str, ServiceContext]) -> Non
         )
 
 
+class PortInUse(ConfigurationError):
+    """A port the platform would listen on is taken (found before anything is migrated, seeded or served)."""
+
+
+def listening_ports(settings: Settings) -> list[tuple[str, int, str]]:
+    """(what listens, port, the variable that moves it) for every port the embedded platform binds."""
+    ports = [
+        ("gateway HTTP", settings.gateway_http_port, "XB_GATEWAY_HTTP_PORT"),
+        ("gateway gRPC", settings.gateway_grpc_port, "XB_GATEWAY_GRPC_PORT"),
+    ]
+    ports += [(f"{name} gRPC", settings.service_ports[name], f"XB_{name.upper()}_PORT") for name in SERVICES]
+    return ports
+
+
+def check_ports_free(settings: Settings) -> None:
+    """Raise PortInUse naming the first port that is configured twice or that another process holds."""
+    claimed: dict[int, str] = {}
+    for what, port, variable in listening_ports(settings):
+        if port == 0:  # the system picks a free one
+            continue
+        if port in claimed:
+            raise PortInUse(f"port {port} is set for both {claimed[port]} and {what}: set {variable} to another port")
+        claimed[port] = what
+        with socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET) as probe:
+            # As the servers bind: a port in TIME_WAIT is free, one with a listener is not.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((settings.host, port))
+            except OSError as error:
+                raise PortInUse(
+                    f"port {port} ({what}) on {settings.host} is not available ({error.strerror}); another "
+                    f"platform may be running: stop it or set {variable} to another port"
+                ) from None
+
+
 @dataclass
 class Platform:
     settings: Settings
@@ -54,9 +91,10 @@ class Platform:
             subscribe_all(self.bus, self.contexts)
 
     def seed(self, progress: Progress | None = None) -> list[ImportResult]:
+        """What a start does: import the shipped files, never over a version ops imported; seed content."""
         results: list[ImportResult] = []
         for context in self.contexts.values():
-            results.extend(context.import_reference_data(progress))
+            results.extend(context.import_reference_data(progress, at_start=True))
         seed_content(self.contexts)
         return results
 

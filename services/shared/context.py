@@ -14,7 +14,14 @@ from services.shared.bus import EventBus
 from services.shared.idempotency import idempotency_table
 from services.shared.outbox import OutboxRelay
 from services.shared.refcache import DatasetCache, Load
-from services.shared.refdata import DatasetSpec, DatasetVersions, ImportResult, Progress, import_dataset
+from services.shared.refdata import (
+    DatasetSpec,
+    DatasetVersion,
+    DatasetVersions,
+    ImportResult,
+    Progress,
+    import_dataset,
+)
 from services.shared.settings import Settings
 from services.shared.tables import kernel_tables
 from services.shared.uow import UnitOfWork
@@ -42,9 +49,12 @@ class ServiceContext:
             self.engine, self.name, self.outbox, self.processed, self.idempotency_keys, on_commit=self.relay.wake
         )
 
-    def import_reference_data(self, progress: Progress | None = None, only: str | None = None) -> list[ImportResult]:
+    def import_reference_data(
+        self, progress: Progress | None = None, only: str | None = None, *, at_start: bool = False
+    ) -> list[ImportResult]:
+        """Import the files under settings.data_dir; `at_start` keeps a version ops imported (refdata.py)."""
         results = [
-            import_dataset(self.uow(), self.datasets, spec, self.settings.data_dir, progress)
+            import_dataset(self.uow(), self.datasets, spec, self.settings.data_dir, progress, at_start=at_start)
             for spec in self.dataset_specs
             if only in (None, spec.name)
         ]
@@ -58,7 +68,7 @@ class ServiceContext:
         self._caches.append(cache)
         return cache
 
-    def dataset_versions(self) -> list:
+    def dataset_versions(self) -> list[DatasetVersion]:
         with self.engine.connect() as connection:
             return DatasetVersions(connection, self.datasets).all_current()
 

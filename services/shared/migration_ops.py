@@ -2,6 +2,10 @@
 
 `run_env` is each service's whole env.py. `create_kernel_tables` is frozen at its first shape: later
 changes to the kernel tables get migrations of their own, never an edit here.
+
+Migration files are numbered in chain order (`0001_...`, `0002_...`, following `down_revision`); a revision
+id is what a database records as applied, so an id keeps its first name even where it no longer matches
+its file's number (tests/unit/test_migrations.py checks that every chain is linear and its files follow it).
 """
 
 from __future__ import annotations
@@ -50,3 +54,19 @@ def create_kernel_tables(op: Any) -> None:
         sa.Column("imported_at", tz, nullable=False),
         sa.Column("is_current", sa.Boolean, nullable=False),
     )
+
+
+def add_dataset_provenance(op: Any) -> None:
+    """dataset_versions records who imported a version and from where, and the file version a start skipped
+    (services/shared/refdata.py)."""
+    with op.batch_alter_table("dataset_versions") as batch:
+        batch.add_column(sa.Column("imported_by", sa.String(20), nullable=True))
+        batch.add_column(sa.Column("imported_from", sa.Text, nullable=True))
+        batch.add_column(sa.Column("skipped_version", sa.String(64), nullable=True))
+
+
+def drop_dataset_provenance(op: Any) -> None:
+    with op.batch_alter_table("dataset_versions") as batch:
+        batch.drop_column("skipped_version")
+        batch.drop_column("imported_from")
+        batch.drop_column("imported_by")

@@ -29,7 +29,7 @@ def run_service(name: str) -> None:
     bus = make_bus(settings)
     context = module.bootstrap(settings, bus)
     if settings.seed_reference_data:
-        for result in context.import_reference_data():
+        for result in context.import_reference_data(at_start=True):
             log.info("reference_data", result=result.describe())
         seed = getattr(module, "seed", None)  # content beyond reference data (compliance: the rule library)
         if seed is not None:

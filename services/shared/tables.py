@@ -41,5 +41,12 @@ def kernel_tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table, sa.Table]:
         sa.Column("source", sa.Text, nullable=False),
         sa.Column("imported_at", UtcDateTime, nullable=False),
         sa.Column("is_current", sa.Boolean, nullable=False),
+        # Who asked for the version ("start": a start seeding the shipped files, "ops": `xborder import`) and the
+        # directory it came from; NULL for versions imported before this was recorded.
+        sa.Column("imported_by", sa.String(20), nullable=True),
+        sa.Column("imported_from", sa.Text, nullable=True),
+        # On the current version that a start kept: the version of the file that start was given and did not
+        # apply (`xborder status` reports it; the next version made current clears it).
+        sa.Column("skipped_version", sa.String(64), nullable=True),
     )
     return outbox, processed, datasets

@@ -1,14 +1,12 @@
 """The services behind the gateway, started in-process for tests that go through the gateway.
 
-Every service in the registry whose bootstrap module exists is booted on SQLite, seeded and served on a free
-port; a service that does not exist (yet) gets a port nobody listens on, so the gateway sees it as down.
+Every service in the registry is booted on SQLite, seeded and served on a free port.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import socket
 import threading
 import time
@@ -25,10 +23,6 @@ from services.shared.bus import InProcessBus
 from services.shared.context import ServiceContext
 from services.shared.grpc_server import RunningServer, serve
 from services.shared.settings import Settings
-
-
-def available_services() -> list[str]:
-    return [name for name in SERVICES if importlib.util.find_spec(f"services.{name}.bootstrap") is not None]
 
 
 def unused_port() -> int:
@@ -58,7 +52,7 @@ def start_stack(settings: Settings) -> Stack:
     bus = InProcessBus()
     stack = Stack(settings)
     ports = {name: unused_port() for name in settings.service_ports}
-    for name in available_services():
+    for name in SERVICES:
         module = bootstrap_module(name)
         context = module.bootstrap(settings, bus)
         stack.contexts[name] = context

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+import sqlalchemy as sa
 
 from services.payments import bootstrap as payments
 from services.shared.settings import Settings
@@ -47,19 +48,40 @@ def test_a_copy_handled_concurrently_waits_and_skips_instead_of_failing(postgres
 
 
 def _second_copy_waits_then_skips(context) -> None:
+    pid: list[int] = []
     outcome: list[bool] = []
+    began, finished = threading.Event(), threading.Event()
     with context.uow() as first:
         assert first.claim_event("payments.on_thing", "e-3")
 
         def second_copy() -> None:
-            with context.uow() as second:
-                outcome.append(second.claim_event("payments.on_thing", "e-3"))
-                second.commit()
+            try:
+                with context.uow() as second:
+                    pid.append(second.connection.execute(sa.text("SELECT pg_backend_pid()")).scalar_one())
+                    began.set()
+                    outcome.append(second.claim_event("payments.on_thing", "e-3"))
+                    second.commit()
+            finally:
+                finished.set()
 
         thread = threading.Thread(target=second_copy)
         thread.start()
-        thread.join(timeout=0.5)
-        assert thread.is_alive(), "the second copy should wait for the first copy's transaction"
+        assert began.wait(timeout=30)
+        # Whether the second copy waits is read from PostgreSQL's lock table, not inferred from elapsed time.
+        assert _blocked_by_another_transaction(context, pid[0], finished), "the second copy did not wait"
+        assert outcome == []
         first.commit()
-    thread.join(timeout=10)
+    thread.join()
     assert outcome == [False]
+
+
+def _blocked_by_another_transaction(context, backend_pid: int, finished: threading.Event) -> bool:
+    """Poll until the backend waits on a lock (True) or its thread ends without having waited (False)."""
+    query = sa.text("SELECT cardinality(pg_blocking_pids(:pid)) > 0")
+    with context.engine.connect() as observer:
+        while not finished.is_set():
+            if observer.execute(query, {"pid": backend_pid}).scalar_one():
+                return True
+            observer.rollback()
+            finished.wait(0.01)  # paces the polling only
+    return False

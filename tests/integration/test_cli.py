@@ -65,6 +65,26 @@ def test_status_reports_unreachable_services_and_fails(env: dict[str, str]) -> N
     assert payments_row.rstrip(" │").endswith("1")
 
 
+def test_status_shows_whole_addresses_on_an_80_column_terminal(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hosts = {
+        "compliance": "compliance.xborder.svc.cluster.local",
+        "payments": "payments.xborder.svc.cluster.local",
+        "logistics": "logistics-primary.eu-west-1.xborder.svc.cluster.local",
+    }
+    for service, host in hosts.items():
+        monkeypatch.setenv(f"XB_{service.upper()}_HOST", host)
+    result = CliRunner().invoke(app, ["status"], env={"COLUMNS": "80"})
+    assert result.exit_code == 1  # nothing listens there
+    lines = result.output.splitlines()
+    for service, host in hosts.items():
+        address = f"{host}:{env[f'XB_{service.upper()}_PORT']}"
+        row = next(line for line in lines if line.startswith(f"│ {service}"))
+        assert f"│ {address} " in row and "UNREACHABLE" in row
+    assert any("127.0.0.1:4, http :8080" in line for line in lines)
+
+
 def test_bad_configuration_is_named(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XB_GRPC_WORKERS", "lots")
     result = CliRunner().invoke(app, ["status"])

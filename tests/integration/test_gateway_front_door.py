@@ -17,7 +17,7 @@ from services.registry import bootstrap_module
 from services.shared.grpc_errors import status_details
 from services.shared.grpc_server import method_handlers
 from services.shared.settings import Settings
-from tests.e2e.stack import Stack, available_services, start_stack
+from tests.e2e.stack import Stack, start_stack
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +104,6 @@ def test_health_and_reflection_list_the_proxied_services(channel: grpc.Channel) 
     assert "GetReferenceRate" in described.methods_by_name
 
 
-@pytest.mark.skipif("compliance" not in available_services(), reason="the compliance service is not here yet")
 def test_hs_code_through_the_front_door(channel: grpc.Channel) -> None:
     from xborder.compliance.v1 import compliance_service_pb2 as cpb
     from xborder.compliance.v1 import compliance_service_pb2_grpc as cpb_grpc
@@ -113,7 +112,6 @@ def test_hs_code_through_the_front_door(channel: grpc.Channel) -> None:
     assert entry.hs_code.code == "850760"
 
 
-@pytest.mark.skipif("logistics" not in available_services(), reason="the logistics service is not here yet")
 def test_country_through_the_front_door(channel: grpc.Channel) -> None:
     from xborder.logistics.v1 import logistics_service_pb2 as lpb
     from xborder.logistics.v1 import logistics_service_pb2_grpc as lpb_grpc

@@ -12,7 +12,7 @@ from gateway.descriptors import discover
 from services.registry import bootstrap_module
 from services.shared.grpc_server import method_handlers
 from services.shared.settings import Settings
-from tests.e2e.stack import AsgiClient, Stack, available_services, chunks, start_stack, unused_port
+from tests.e2e.stack import AsgiClient, Stack, chunks, start_stack, unused_port
 
 PROBLEM = "application/problem+json"
 
@@ -52,14 +52,6 @@ def problem(response, status: int) -> dict:
 
 def fields(body: dict) -> dict[str, str]:
     return {e["field"]: e["detail"] for e in body.get("errors", [])}
-
-
-needs_compliance = pytest.mark.skipif(
-    "compliance" not in available_services(), reason="the compliance service is not in this checkout yet"
-)
-needs_logistics = pytest.mark.skipif(
-    "logistics" not in available_services(), reason="the logistics service is not in this checkout yet"
-)
 
 
 def test_currency_response_body_is_the_currency_with_every_field(rest: AsgiClient) -> None:
@@ -218,7 +210,6 @@ def test_healthz_names_the_backend_that_is_down(stack: Stack) -> None:
     assert "127.0.0.1" not in body["detail"]  # transport errors name internal addresses; callers never see them
 
 
-@needs_compliance
 def test_hs_code_search(rest: AsgiClient) -> None:
     found = rest.get("/v1/hs-codes?query=lithium").json()
     codes = {entry["code"] for entry in found["hsCodes"]}
@@ -226,7 +217,6 @@ def test_hs_code_search(rest: AsgiClient) -> None:
     assert found["totalSize"] >= len(found["hsCodes"])
 
 
-@needs_compliance
 def test_hs_code_by_code(rest: AsgiClient) -> None:
     entry = rest.get("/v1/hs-codes/850760").json()
     assert entry["code"] == "850760"
@@ -234,13 +224,11 @@ def test_hs_code_by_code(rest: AsgiClient) -> None:
     assert entry["heading"]["code"] == "8507"
 
 
-@needs_compliance
 def test_hs_code_bad_page_size_type_is_refused(rest: AsgiClient) -> None:
     body = problem(rest.get("/v1/hs-codes?query=lithium&pageSize=many"), 400)
     assert "pageSize" in fields(body)
 
 
-@needs_logistics
 def test_country_by_code(rest: AsgiClient) -> None:
     country = rest.get("/v1/countries/CN").json()
     assert (country["alpha2"], country["alpha3"], country["currencyCode"]) == ("CN", "CHN", "CNY")

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "payments_0003"
-down_revision = "payments_0004"  # written beside 0004 on another branch; chained after it on merge
+down_revision = "payments_0004"  # the id is older than its place in the chain; databases record ids
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,24 @@
+"""dataset_versions records who imported each version (a start or ops), from which directory, and the file
+version a start skipped to keep a version ops imported.
+
+Revision ID: logistics_0003
+Revises: logistics_0001b
+Create Date: 2026-12-06
+"""
+
+from alembic import op
+
+from services.shared.migration_ops import add_dataset_provenance, drop_dataset_provenance
+
+revision = "logistics_0003"
+down_revision = "logistics_0001b"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    add_dataset_provenance(op)
+
+
+def downgrade() -> None:
+    drop_dataset_provenance(op)
