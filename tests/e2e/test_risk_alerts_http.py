@@ -112,7 +112,7 @@ def test_bad_alert_requests_are_problems_naming_the_field(served: tuple[httpx.Cl
     response = client.get("/v1/compliance/merchants/MC123/risk-alerts", params={"pageSize": 1000})
     assert response.status_code == 400 and response.headers["content-type"] == "application/problem+json"
     assert {v["field"] for v in response.json()["errors"]} == {"merchant_code", "page_size"}
-    missing = client.get(f"/v1/compliance/risk-alerts/{codes.generate('FX')}")
+    missing = client.get(f"/v1/compliance/risk-alerts/{codes.generate('YJ')}")
     assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
     spec = client.get("/openapi.json").json()
     assert "compliance.alerts.write" in str(spec["paths"]["/v1/compliance/risk-alerts/{code}:acknowledge"]["post"])

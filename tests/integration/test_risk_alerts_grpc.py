@@ -102,7 +102,7 @@ def test_bad_requests_name_the_field(alerting: tuple[Running, list[str]]) -> Non
         status, _, violations = rejected(refused.value)
         assert status == grpc.StatusCode.INVALID_ARGUMENT and field in violations, field
     with pytest.raises(grpc.RpcError) as missing:
-        stub.GetRiskAlert(pb.GetRiskAlertRequest(code=codes.generate("FX")))
+        stub.GetRiskAlert(pb.GetRiskAlertRequest(code=codes.generate("YJ")))
     assert missing.value.code() == grpc.StatusCode.NOT_FOUND
     # The same request id with another alert is a different request: refused, not replayed.
     stub.AcknowledgeRiskAlert(pb.AcknowledgeRiskAlertRequest(request_id="k", code=raised[0]))
