@@ -12,7 +12,8 @@ from rich.table import Table
 
 from services.compliance.domain.matching import Query
 from services.compliance.domain.sanctions import PartyType
-from services.compliance.domain.screening import Decision, Thresholds, parse_country, parse_date_of_birth
+from services.compliance.domain.screening import Decision, parse_country, parse_date_of_birth
+from services.compliance.settings import ScreeningSettings
 from services.shared.clock import utcnow
 from services.shared.errors import ConfigurationError, ReferenceDataMissing
 from services.shared.settings import Settings
@@ -36,6 +37,7 @@ def screen(
 
     try:
         settings = Settings.from_env()
+        thresholds = ScreeningSettings.from_env().thresholds
     except ConfigurationError as error:
         console.print(f"[red]configuration error:[/red] {error}")
         raise typer.Exit(2) from None
@@ -59,7 +61,6 @@ def screen(
     bus = InProcessBus()
     context = bootstrap.bootstrap(settings, bus)
     try:
-        thresholds = Thresholds(settings.screening_block_threshold, settings.screening_review_threshold)
         query = Query(name.strip(), TYPES[party_type], country or "", dob or "")
         try:
             result = preview_screening(bootstrap.screening_index(context), thresholds, query)

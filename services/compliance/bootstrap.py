@@ -24,12 +24,12 @@ from services.compliance.adapters.sanctions_index import SanctionsIndex
 from services.compliance.adapters.sanctions_store import SCREENING_DATASETS
 from services.compliance.adapters.tables import metadata
 from services.compliance.adapters.unit_of_work import ComplianceUnitOfWork
-from services.compliance.domain.screening import Thresholds
 from services.compliance.entrypoints.grpc_api import ComplianceServicer
 from services.compliance.entrypoints.product_checks_api import ProductComplianceServicer
 from services.compliance.entrypoints.risk_alerts_api import RiskAlertServicer
 from services.compliance.entrypoints.screening_api import ScreeningServicer
 from services.compliance.service_layer import reference_data, risk_alerts, rule_library
+from services.compliance.settings import ScreeningSettings
 from services.shared.bus import EventBus
 from services.shared.context import ServiceContext, build_context
 from services.shared.settings import Settings
@@ -49,6 +49,7 @@ Context = ServiceContext[ComplianceUnitOfWork]
 
 
 def bootstrap(settings: Settings, bus: EventBus) -> Context:
+    ScreeningSettings.from_env()  # a wrong threshold stops the service before anything starts
     return build_context(
         settings, NAME, metadata, MIGRATIONS, bus, (*DATASETS, *SCREENING_DATASETS), uow_class=ComplianceUnitOfWork
     )
@@ -75,8 +76,7 @@ def registrations(context: Context) -> list:
         product_compliance_service_pb2_grpc.add_ProductComplianceServiceServicer_to_server(product_checks, server)
 
     index = screening_index(context)
-    settings = context.settings
-    thresholds = Thresholds(settings.screening_block_threshold, settings.screening_review_threshold)
+    thresholds = ScreeningSettings.from_env().thresholds
     screening = ScreeningServicer(context.uow, index, thresholds)
 
     def add_screening(server: grpc.Server) -> None:
@@ -107,8 +107,7 @@ def event_handlers(context: Context) -> dict[str, Callable[[dict[str, Any]], Non
         reference_data.record_upstream_dataset(context.uow, payload)
 
     views = check_views(context)
-    settings = context.settings
-    thresholds = Thresholds(settings.screening_block_threshold, settings.screening_review_threshold)
+    thresholds = ScreeningSettings.from_env().thresholds
 
     def recheck_on_rules(payload: dict[str, Any]) -> None:
         risk_alerts.on_rules_published(context.uow, views, payload)
