@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from services.registry import SERVICES, bootstrap_module
+from services.registry import SERVICES, bootstrap_module, subscriptions
 from services.shared.bus import EventBus, InProcessBus
 from services.shared.context import ServiceContext
 from services.shared.grpc_server import RunningServer, method_handlers, serve
@@ -18,7 +18,6 @@ from services.shared.logs import get_logger
 from services.shared.periodic import PeriodicTask
 from services.shared.refdata import ImportResult, Progress
 from services.shared.settings import Settings
-from services.shared.topology import SUBSCRIPTIONS
 
 log = get_logger(__name__)
 
@@ -26,7 +25,7 @@ log = get_logger(__name__)
 def subscribe_all(bus: InProcessBus, contexts: dict[str, ServiceContext]) -> None:
     """Wire the topology's subscriptions to the in-process bus, as the nameko workers do on AMQP."""
     handlers: dict[str, dict[str, Callable[[dict[str, Any]], None]]] = {}
-    for subscription in SUBSCRIPTIONS:
+    for subscription in subscriptions():
         consumer = subscription.consumer_service
         if consumer not in handlers:
             handlers[consumer] = bootstrap_module(consumer).event_handlers(contexts[consumer])

@@ -98,9 +98,9 @@ def seed(context: Context) -> None:
 
 
 def event_handlers(context: Context) -> dict[str, Callable[[dict[str, Any]], None]]:
-    """Handler method name in services/shared/topology.py -> the callable a transport hands each payload to.
+    """Handler method name in subscriptions.py -> the callable a transport hands each payload to.
 
-    The embedded bus and the nameko worker both subscribe through this map, from the same topology.
+    The embedded bus and the nameko worker both subscribe through this map, from the same subscriptions.
     """
 
     def record_upstream_dataset(payload: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ from kombu import Connection, Producer
 from services.shared.events import Event
 from services.shared.logs import get_logger
 from services.shared.settings import mask_url
-from services.shared.topology import PERSISTENT, SUBSCRIPTIONS, Subscription, declare, event_exchange, is_subscribed
+from services.shared.topology import PERSISTENT, Subscription, declare, event_exchange, is_subscribed
 
 log = get_logger(__name__)
 
@@ -34,7 +34,7 @@ class AmqpBus:
         self,
         url: str,
         *,
-        subscriptions: Iterable[Subscription] = SUBSCRIPTIONS,
+        subscriptions: Iterable[Subscription],
         connect_timeout: float = 3.0,
         confirm_timeout: float = 10.0,
     ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import threading
 
-from services.registry import bootstrap_module
+from services.registry import bootstrap_module, subscriptions
 from services.shared.bus import EventBus, InProcessBus
 from services.shared.grpc_server import serve
 from services.shared.logs import configure, get_logger
@@ -17,7 +17,7 @@ def make_bus(settings: Settings) -> EventBus:
     if settings.broker_url:
         from services.shared.amqp import AmqpBus
 
-        return AmqpBus(settings.broker_url)
+        return AmqpBus(settings.broker_url, subscriptions=subscriptions())
     return InProcessBus()
 
 

@@ -1,11 +1,13 @@
-"""Which consumer listens to which event on AMQP: the one list every process declares at start-up.
+"""Which consumer listens to which event on AMQP: the queues every process declares at start-up.
 
-RabbitMQ drops an event published to an exchange that has no bound queue yet (ARCHITECTURE.md: facts
-established by trial). So the publishers and the nameko workers both declare every consumer queue from
-this list before anything is published. Names and flags are exactly those nameko 2.14.1's
-`@event_handler(source, event_type)` with `handler_type=SERVICE_POOL, reliable_delivery=True` declares
-(nameko/events.py, nameko/standalone/events.py): a different flag would make one of the two declarations
-fail with PRECONDITION_FAILED, a different name would leave a queue that fills up and is never read.
+Each consuming service lists its own subscriptions (services/<name>/subscriptions.py); services/registry.py
+gathers them into the platform's list. RabbitMQ drops an event published to an exchange that has no bound
+queue yet (ARCHITECTURE.md: facts established by trial). So the publishers and the nameko workers both
+declare every consumer queue from that list before anything is published. Names and flags are exactly
+those nameko 2.14.1's `@event_handler(source, event_type)` with `handler_type=SERVICE_POOL,
+reliable_delivery=True` declares (nameko/events.py, nameko/standalone/events.py): a different flag would
+make one of the two declarations fail with PRECONDITION_FAILED, a different name would leave a queue that
+fills up and is never read.
 """
 
 from __future__ import annotations
@@ -53,25 +55,15 @@ class Subscription:
         )
 
 
-SUBSCRIPTIONS: tuple[Subscription, ...] = (
-    Subscription("payments", "reference_data_imported", "compliance", "on_payments_reference_data_imported"),
-    Subscription("logistics", "reference_data_imported", "compliance", "on_logistics_reference_data_imported"),
-    Subscription("compliance", "rules_published", "compliance", "on_rules_published"),
-    Subscription("compliance", "list_updated", "compliance", "on_list_updated"),
-    Subscription("compliance", "risk_alert_raised", "payments", "on_risk_alert_raised"),
-)
-"""Every event subscription on the platform. A nameko service's @event_handler methods must match these."""
-
-
-def for_consumer(service: str, subscriptions: Iterable[Subscription] = SUBSCRIPTIONS) -> tuple[Subscription, ...]:
+def for_consumer(service: str, subscriptions: Iterable[Subscription]) -> tuple[Subscription, ...]:
     return tuple(s for s in subscriptions if s.consumer_service == service)
 
 
-def is_subscribed(source_service: str, event_type: str, subscriptions: Iterable[Subscription] = SUBSCRIPTIONS) -> bool:
+def is_subscribed(source_service: str, event_type: str, subscriptions: Iterable[Subscription]) -> bool:
     return any(s.source_service == source_service and s.event_type == event_type for s in subscriptions)
 
 
-def declare(connection: Connection, subscriptions: Iterable[Subscription] = SUBSCRIPTIONS) -> None:
+def declare(connection: Connection, subscriptions: Iterable[Subscription]) -> None:
     """Declare every source exchange, consumer queue and binding (idempotent; raises if the broker refuses)."""
     channel = connection.channel()
     try:

@@ -19,11 +19,12 @@ from nameko.events import SERVICE_POOL, EventHandler
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from nameko.runners import ServiceRunner
 
+from services import registry
 from services.registry import SERVICES
 from services.shared.errors import ConfigurationError
 from services.shared.logs import configure, get_logger
 from services.shared.settings import Settings, mask_url
-from services.shared.topology import SUBSCRIPTIONS, Subscription, declare, for_consumer
+from services.shared.topology import Subscription, declare, for_consumer
 
 DEFAULT_MAX_WORKERS = 10
 TOPOLOGY_CONNECT_RETRIES = 10  # ~40 s with kombu's back-off: the broker may still be starting (compose, k8s)
@@ -77,16 +78,17 @@ def declared_subscriptions(service_cls: type) -> set[Subscription]:
     return found
 
 
-def check_topology(service_cls: type, subscriptions: Sequence[Subscription] = SUBSCRIPTIONS) -> None:
-    """Refuse to start when the handlers and topology.py disagree: a queue would fill up unread, or be missing."""
-    expected = set(for_consumer(service_cls.name, subscriptions))  # type: ignore[attr-defined]
+def check_topology(service_cls: type, subscriptions: Sequence[Subscription] | None = None) -> None:
+    """Refuse to start when handlers and subscriptions disagree: a queue would fill up unread, or be missing."""
+    listed = registry.subscriptions() if subscriptions is None else subscriptions
+    expected = set(for_consumer(service_cls.name, listed))  # type: ignore[attr-defined]
     actual = declared_subscriptions(service_cls)
     if expected != actual:
         missing = ", ".join(sorted(s.queue_name for s in expected - actual)) or "none"
         extra = ", ".join(sorted(s.queue_name for s in actual - expected)) or "none"
         raise ConfigurationError(
-            f"{service_cls.__name__} does not match services/shared/topology.py: "
-            f"queues without a handler: {missing}; handlers not in topology.py: {extra}"
+            f"{service_cls.__name__} does not match services/{service_cls.name}/subscriptions.py: "  # type: ignore[attr-defined]
+            f"queues without a handler: {missing}; handlers not in subscriptions.py: {extra}"
         )
 
 
@@ -96,7 +98,7 @@ def declare_topology(broker_url: str) -> None:
         connection.ensure_connection(
             max_retries=TOPOLOGY_CONNECT_RETRIES, interval_start=1, interval_step=1, interval_max=5
         )
-        declare(connection, SUBSCRIPTIONS)
+        declare(connection, registry.subscriptions())
 
 
 def run_worker(name: str, max_workers: int = DEFAULT_MAX_WORKERS) -> None:
@@ -124,7 +126,7 @@ def run_worker(name: str, max_workers: int = DEFAULT_MAX_WORKERS) -> None:
         service=name,
         broker=mask_url(config["AMQP_URI"]),
         max_workers=max_workers,
-        queues=[s.queue_name for s in for_consumer(name)],
+        queues=[s.queue_name for s in for_consumer(name, registry.subscriptions())],
     )
     waiter = eventlet.spawn(runner.wait)
     while True:

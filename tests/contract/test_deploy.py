@@ -14,16 +14,15 @@ from typing import Any
 import pytest
 import yaml
 
-from services.registry import SERVICES
+from services.registry import SERVICES, subscriptions
 from services.shared.settings import SECRET_FIELDS, SERVICE_PORTS, Settings
-from services.shared.topology import SUBSCRIPTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "k8s"
 XBORDER_COMMANDS = ("services.", "gateway")
 
-CONSUMERS = sorted({subscription.consumer_service for subscription in SUBSCRIPTIONS})
+CONSUMERS = sorted({subscription.consumer_service for subscription in subscriptions()})
 
 
 def _compose() -> dict[str, Any]:

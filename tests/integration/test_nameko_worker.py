@@ -21,6 +21,7 @@ from services.compliance import bootstrap as compliance
 from services.compliance.entrypoints.events import ComplianceEvents
 from services.compliance.service_layer import reference_data as compliance_handlers
 from services.payments import bootstrap as payments
+from services.registry import subscriptions
 from services.shared.amqp import AmqpBus
 from services.shared.settings import ROOT, Settings
 from services.shared.topology import for_consumer
@@ -30,7 +31,7 @@ from tests.fakes import RecordingBus
 
 def test_the_compliance_handlers_are_exactly_the_declared_topology() -> None:
     check_topology(ComplianceEvents)  # raises, naming the queues, on any difference
-    assert declared_subscriptions(ComplianceEvents) == set(for_consumer("compliance"))
+    assert declared_subscriptions(ComplianceEvents) == set(for_consumer("compliance", subscriptions()))
 
 
 def worker_env(settings: Settings, broker_url: str | None) -> dict[str, str]:
@@ -76,7 +77,7 @@ def test_an_event_from_the_payments_process_reaches_the_nameko_worker(
     amqp_url: str, postgres_settings: Settings, tmp_path: Path
 ) -> None:
     compliance_context = compliance.bootstrap(postgres_settings, RecordingBus())  # migrated before the worker
-    payments_bus = AmqpBus(amqp_url)
+    payments_bus = AmqpBus(amqp_url, subscriptions=subscriptions())
     payments_context = payments.bootstrap(postgres_settings, payments_bus)
     log = tmp_path / "worker.log"
     worker = start_worker(postgres_settings, amqp_url, log)

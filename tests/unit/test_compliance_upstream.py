@@ -12,6 +12,7 @@ from xborder.common.v1 import events_pb2
 from services.compliance import bootstrap
 from services.compliance.domain.upstream import UpstreamDataset, supersedes
 from services.compliance.service_layer.reference_data import list_upstream_datasets, record_upstream_dataset
+from services.registry import subscriptions
 from services.shared.context import ServiceContext
 from services.shared.events import Event
 from services.shared.settings import Settings
@@ -126,7 +127,7 @@ def test_an_unreadable_announcement_is_dropped_without_blocking(compliance: Serv
 
 def test_event_handlers_wire_every_subscription(compliance: ServiceContext) -> None:
     handlers = bootstrap.event_handlers(compliance)
-    assert {s.method_name for s in for_consumer("compliance")} == set(handlers)
+    assert {s.method_name for s in for_consumer("compliance", subscriptions())} == set(handlers)
     handlers["on_payments_reference_data_imported"](announcement("e1", "a" * 64, T0))
     assert len(list_upstream_datasets(compliance.uow)) == 1
 
