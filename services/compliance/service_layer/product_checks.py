@@ -277,7 +277,6 @@ def affected_by(changes: Sequence[Any]) -> tuple[set[str], set[str] | None]:
 def recheck_after_publication(uow_factory: UowFactory, views: CheckViews, payload: dict[str, Any]) -> list[Recheck]:
     """The re-check a `rules_published` event calls for (the hook for the risk-alert worker)."""
     message = parse_payload(payload, events_pb2.RulesPublished)
-    assert isinstance(message, events_pb2.RulesPublished)
     destinations, prefixes = affected_by(message.changes)
     if not destinations:
         return []

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
-from typing import Any, cast
+from typing import Any
 
 from google.protobuf import json_format
 from xborder.common.v1 import events_pb2
@@ -68,7 +68,7 @@ def record_upstream_dataset(uow_factory: UowFactory, payload: dict[str, Any]) ->
     repair it, and a raising consumer would hold back every later event of the producer's outbox.
     """
     try:
-        message = cast(events_pb2.ReferenceDataImported, parse_payload(payload, events_pb2.ReferenceDataImported))
+        message = parse_payload(payload, events_pb2.ReferenceDataImported)
     except (json_format.ParseError, ValueError) as error:
         log.error("upstream_dataset_unreadable", consumer=RECORD_UPSTREAM_DATASET, error=str(error))
         return False

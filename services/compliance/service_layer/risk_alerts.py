@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from google.protobuf import json_format
 from google.protobuf.message import Message
@@ -41,6 +41,7 @@ RESCREEN_ON_LIST = "compliance.rescreen_on_list_updated"
 ACKNOWLEDGE_SCOPE = "compliance.acknowledge_risk_alert"
 
 M = TypeVar("M", bound=Message)
+E = TypeVar("E", bound=Message)  # an incoming event's message type
 
 log = get_logger(__name__)
 
@@ -84,7 +85,8 @@ def _raise(uow: ComplianceUnitOfWork, alerts: list[RiskAlert], **event_fields: A
     return fresh
 
 
-def _readable(payload: dict[str, Any], message_type: type, consumer: str) -> Any:
+def _readable(payload: dict[str, Any], message_type: type[E], consumer: str) -> E | None:
+    """The event as the message it is, or None (logged) when it cannot be one."""
     try:
         message = parse_payload(payload, message_type)
     except (json_format.ParseError, ValueError) as error:
@@ -101,7 +103,7 @@ def on_rules_published(
     uow_factory: UowFactory, views: CheckViews, payload: dict[str, Any], *, now: Callable[[], datetime] = utcnow
 ) -> list[RiskAlert]:
     """Re-check the stored checks a new library version affects; alert on each verdict that got worse."""
-    message = cast(events_pb2.RulesPublished | None, _readable(payload, events_pb2.RulesPublished, RECHECK_ON_RULES))
+    message = _readable(payload, events_pb2.RulesPublished, RECHECK_ON_RULES)
     if message is None:
         return []
     destinations, prefixes = affected_by(message.changes)
@@ -144,7 +146,7 @@ def on_list_updated(
     now: Callable[[], datetime] = utcnow,
 ) -> list[RiskAlert]:
     """Re-screen the stored parties a list change affects; alert on each decision that got worse."""
-    message = cast(events_pb2.ListUpdated | None, _readable(payload, events_pb2.ListUpdated, RESCREEN_ON_LIST))
+    message = _readable(payload, events_pb2.ListUpdated, RESCREEN_ON_LIST)
     if message is None:
         return []
     if not message.old_version:
