@@ -13,9 +13,10 @@ from rich.table import Table
 from cli.context import service_context
 from services.compliance.domain.matching import Query
 from services.compliance.domain.sanctions import PartyType
-from services.compliance.domain.screening import Decision, Thresholds, parse_country, parse_date_of_birth
+from services.compliance.domain.screening import Decision, parse_country, parse_date_of_birth
+from services.compliance.settings import ScreeningSettings
 from services.shared.clock import utcnow
-from services.shared.errors import ReferenceDataMissing
+from services.shared.errors import ConfigurationError, ReferenceDataMissing
 
 console = Console()
 
@@ -33,6 +34,11 @@ def screen(
     from services.compliance import bootstrap
     from services.compliance.service_layer.screening import preview_screening
 
+    try:
+        thresholds = ScreeningSettings.from_env().thresholds
+    except ConfigurationError as error:
+        console.print(f"[red]configuration error:[/red] {error}")
+        raise typer.Exit(2) from None
     problems: list[str] = []
     if party_type not in TYPES:
         problems.append(f"--type: must be one of {', '.join(TYPES)}, got {party_type!r}")
@@ -51,8 +57,6 @@ def screen(
             console.print(f"[red]{problem}[/red]")
         raise typer.Exit(2)
     with service_context("compliance", publishes=False) as context:
-        settings = context.settings
-        thresholds = Thresholds(settings.screening_block_threshold, settings.screening_review_threshold)
         query = Query(name.strip(), TYPES[party_type], country or "", dob or "")
         try:
             result = preview_screening(bootstrap.screening_index(context), thresholds, query)

@@ -23,12 +23,13 @@ from services.compliance.adapters.reference_views import check_views
 from services.compliance.adapters.sanctions_index import SanctionsIndex
 from services.compliance.adapters.sanctions_store import SCREENING_DATASETS
 from services.compliance.adapters.tables import metadata
-from services.compliance.domain.screening import Thresholds
+from services.compliance.adapters.unit_of_work import ComplianceUnitOfWork
 from services.compliance.entrypoints.grpc_api import ComplianceServicer
 from services.compliance.entrypoints.product_checks_api import ProductComplianceServicer
 from services.compliance.entrypoints.risk_alerts_api import RiskAlertServicer
 from services.compliance.entrypoints.screening_api import ScreeningServicer
-from services.compliance.service_layer import handlers, risk_alerts, rule_library
+from services.compliance.service_layer import reference_data, risk_alerts, rule_library
+from services.compliance.settings import ScreeningSettings
 from services.shared.bus import EventBus
 from services.shared.context import ServiceContext, build_context
 from services.shared.settings import Settings
@@ -44,11 +45,17 @@ GRPC_SERVICES = (
 SCREENING_SERVICE = screening_service_pb2.DESCRIPTOR.services_by_name["ScreeningService"].full_name
 
 
-def bootstrap(settings: Settings, bus: EventBus) -> ServiceContext:
-    return build_context(settings, NAME, metadata, MIGRATIONS, bus, (*DATASETS, *SCREENING_DATASETS))
+Context = ServiceContext[ComplianceUnitOfWork]
 
 
-def screening_index(context: ServiceContext) -> SanctionsIndex:
+def bootstrap(settings: Settings, bus: EventBus) -> Context:
+    ScreeningSettings.from_env()  # a wrong threshold stops the service before anything starts
+    return build_context(
+        settings, NAME, metadata, MIGRATIONS, bus, (*DATASETS, *SCREENING_DATASETS), uow_class=ComplianceUnitOfWork
+    )
+
+
+def screening_index(context: Context) -> SanctionsIndex:
     """The one sanctions index of a context (built lazily, shared by its servers and the gateway)."""
     index: SanctionsIndex | None = getattr(context, "_screening_index", None)
     if index is None:
@@ -57,7 +64,7 @@ def screening_index(context: ServiceContext) -> SanctionsIndex:
     return index
 
 
-def registrations(context: ServiceContext) -> list:
+def registrations(context: Context) -> list:
     servicer = ComplianceServicer(context.uow)
 
     def add(server: grpc.Server) -> None:
@@ -69,8 +76,7 @@ def registrations(context: ServiceContext) -> list:
         product_compliance_service_pb2_grpc.add_ProductComplianceServiceServicer_to_server(product_checks, server)
 
     index = screening_index(context)
-    settings = context.settings
-    thresholds = Thresholds(settings.screening_block_threshold, settings.screening_review_threshold)
+    thresholds = ScreeningSettings.from_env().thresholds
     screening = ScreeningServicer(context.uow, index, thresholds)
 
     def add_screening(server: grpc.Server) -> None:
@@ -86,23 +92,22 @@ def registrations(context: ServiceContext) -> list:
     return [add, add_product_checks, add_screening, add_risk_alerts]
 
 
-def seed(context: ServiceContext) -> None:
+def seed(context: Context) -> None:
     """After the reference data: publish the shipped rule packs as library version 1 if none exists."""
     rule_library.seed_rule_library(context.uow, context.settings.data_dir)
 
 
-def event_handlers(context: ServiceContext) -> dict[str, Callable[[dict[str, Any]], None]]:
-    """Handler method name in services/compliance/subscriptions.py -> the callable a transport hands each payload to.
+def event_handlers(context: Context) -> dict[str, Callable[[dict[str, Any]], None]]:
+    """Handler method name in subscriptions.py -> the callable a transport hands each payload to.
 
     The embedded bus and the nameko worker both subscribe through this map, from the same subscriptions.
     """
 
     def record_upstream_dataset(payload: dict[str, Any]) -> None:
-        handlers.record_upstream_dataset(context.uow, payload)
+        reference_data.record_upstream_dataset(context.uow, payload)
 
     views = check_views(context)
-    settings = context.settings
-    thresholds = Thresholds(settings.screening_block_threshold, settings.screening_review_threshold)
+    thresholds = ScreeningSettings.from_env().thresholds
 
     def recheck_on_rules(payload: dict[str, Any]) -> None:
         risk_alerts.on_rules_published(context.uow, views, payload)

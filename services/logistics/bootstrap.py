@@ -9,6 +9,7 @@ from xborder.logistics.v1 import logistics_service_pb2, logistics_service_pb2_gr
 
 from services.logistics.adapters.datasets import DATASETS
 from services.logistics.adapters.tables import metadata
+from services.logistics.adapters.unit_of_work import LogisticsUnitOfWork
 from services.logistics.entrypoints.grpc_api import LogisticsServicer
 from services.shared.bus import EventBus
 from services.shared.context import ServiceContext, build_context
@@ -19,11 +20,11 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 GRPC_SERVICES = (logistics_service_pb2.DESCRIPTOR.services_by_name["LogisticsService"].full_name,)
 
 
-def bootstrap(settings: Settings, bus: EventBus) -> ServiceContext:
-    return build_context(settings, NAME, metadata, MIGRATIONS, bus, DATASETS)
+def bootstrap(settings: Settings, bus: EventBus) -> ServiceContext[LogisticsUnitOfWork]:
+    return build_context(settings, NAME, metadata, MIGRATIONS, bus, DATASETS, uow_class=LogisticsUnitOfWork)
 
 
-def registrations(context: ServiceContext) -> list:
+def registrations(context: ServiceContext[LogisticsUnitOfWork]) -> list:
     servicer = LogisticsServicer(context.uow)
 
     def add(server: grpc.Server) -> None:

@@ -42,7 +42,8 @@ ENTITY_TYPES: dict[str, str] = {
     "HG": "compliance check report",  # compliance: hegui (合规)
     "BA": "bank account",
     "RC": "reconciliation run",
-    "FX": "risk alert",  # compliance: fengxian (风险)
+    "YJ": "risk alert",  # compliance: yujing (预警)
+    "FX": "risk alert (issued before YJ)",  # still parsed: alerts stored with these codes keep them
 }
 """Two-letter entity types (Chinese initials where they exist: DD dingdan, YD yundan, TH tuihuo, BG baoguan)."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -27,10 +27,13 @@ from services.shared.tables import kernel_tables
 from services.shared.uow import UnitOfWork
 
 T = TypeVar("T")
+U = TypeVar("U", bound=UnitOfWork)
 
 
 @dataclass
-class ServiceContext:
+class ServiceContext(Generic[U]):
+    """`uow()` returns the service's own unit of work (`uow_class`), with its repositories."""
+
     name: str
     settings: Settings
     engine: Engine
@@ -39,12 +42,12 @@ class ServiceContext:
     datasets: sa.Table
     relay: OutboxRelay
     idempotency_keys: sa.Table
-    uow_class: type[UnitOfWork] = UnitOfWork
+    uow_class: type[U] = UnitOfWork  # type: ignore[assignment]
     dataset_specs: tuple[DatasetSpec, ...] = ()
     _caches: list[DatasetCache[Any]] = field(default_factory=list, repr=False)
     _closed: bool = field(default=False, repr=False)
 
-    def uow(self) -> UnitOfWork:
+    def uow(self) -> U:
         return self.uow_class(
             self.engine, self.name, self.outbox, self.processed, self.idempotency_keys, on_commit=self.relay.wake
         )
@@ -79,6 +82,7 @@ class ServiceContext:
             self.engine.dispose()
 
 
+@overload
 def build_context(
     settings: Settings,
     service: str,
@@ -86,8 +90,31 @@ def build_context(
     migrations: Path,
     bus: EventBus,
     dataset_specs: tuple[DatasetSpec, ...] = (),
-    uow_class: type[UnitOfWork] = UnitOfWork,
-) -> ServiceContext:
+) -> ServiceContext[UnitOfWork]: ...
+
+
+@overload
+def build_context(
+    settings: Settings,
+    service: str,
+    metadata: sa.MetaData,
+    migrations: Path,
+    bus: EventBus,
+    dataset_specs: tuple[DatasetSpec, ...] = (),
+    *,
+    uow_class: type[U],
+) -> ServiceContext[U]: ...
+
+
+def build_context(
+    settings: Settings,
+    service: str,
+    metadata: sa.MetaData,
+    migrations: Path,
+    bus: EventBus,
+    dataset_specs: tuple[DatasetSpec, ...] = (),
+    uow_class: type[Any] = UnitOfWork,
+) -> ServiceContext[Any]:
     """Create the engine, migrate the schema, and prepare (not start) the relay."""
     outbox, processed, datasets = kernel_tables(metadata)
     engine = db.create_engine(settings, service)

@@ -11,12 +11,14 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from services.shared.clock import utcnow
+
+M = TypeVar("M", bound=Message)
 
 
 def event_type_of(message: Message | type[Message]) -> str:
@@ -55,7 +57,9 @@ class Event:
         return json.dumps(self.payload, separators=(",", ":"), sort_keys=True)
 
 
-def parse_payload(payload: dict[str, Any] | str | bytes, message_type: type[Message]) -> Message:
+def parse_payload(payload: dict[str, Any] | str | bytes, message_type: type[M]) -> M:
     """A consumer's view of an event: the typed message (unknown fields from newer producers ignored)."""
     data = json.loads(payload) if isinstance(payload, str | bytes) else payload
-    return json_format.ParseDict(data, message_type(), ignore_unknown_fields=True)
+    message = message_type()
+    json_format.ParseDict(data, message, ignore_unknown_fields=True)
+    return message

@@ -85,9 +85,6 @@ class Settings:
     log_json: bool = True
     outbox_poll_s: float = 0.5
     seed_reference_data: bool = True
-    # Sanctions screening decision thresholds (scores 0..1): BLOCK at or above block, REVIEW from review.
-    screening_block_threshold: float = 0.92
-    screening_review_threshold: float = 0.80
     ledger_sweep_s: float = 5.0  # how often expired pending ledger transfers (payouts) are voided
     screening_timeout_s: float = 3.0  # compliance ScreenParty deadline before a payout is held
     kek_ring: str | None = field(default=None, repr=False)  # file path or inline id:version:b64key,... (docs/crypto.md)
@@ -155,15 +152,6 @@ class Settings:
         for name in ("log_json", "seed_reference_data"):
             if (flag := parse(name, boolean, "true or false", lambda _: True)) is not None:
                 kw[name] = flag
-
-        for name in ("screening_block_threshold", "screening_review_threshold"):
-            number(name, float, "a number between 0 and 1", lambda v: 0 < v <= 1)
-        block = kw.get("screening_block_threshold", cls.screening_block_threshold)
-        review = kw.get("screening_review_threshold", cls.screening_review_threshold)
-        if review > block:  # type: ignore[operator]
-            raise ConfigurationError(
-                f"XB_SCREENING_REVIEW_THRESHOLD ({review}) must not exceed XB_SCREENING_BLOCK_THRESHOLD ({block})"
-            )
 
         ports = dict(SERVICE_PORTS)
         hosts: dict[str, str] = {}

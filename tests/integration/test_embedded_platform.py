@@ -33,7 +33,7 @@ def test_every_service_answers_health_checks(platform: Platform) -> None:
 
 
 def test_reference_data_events_reach_compliance(platform: Platform) -> None:
-    from services.compliance.service_layer.handlers import list_upstream_datasets
+    from services.compliance.service_layer.reference_data import list_upstream_datasets
 
     compliance = platform.contexts["compliance"]
     expected = {

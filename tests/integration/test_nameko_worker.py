@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from services.compliance import bootstrap as compliance
 from services.compliance.entrypoints.events import ComplianceEvents
-from services.compliance.service_layer import handlers as compliance_handlers
+from services.compliance.service_layer import reference_data as compliance_handlers
 from services.payments import bootstrap as payments
 from services.registry import subscriptions
 from services.shared.amqp import AmqpBus

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from kombu import Connection
 
 from services.compliance import bootstrap as compliance
-from services.compliance.service_layer import handlers as compliance_handlers
+from services.compliance.service_layer import reference_data as compliance_handlers
 from services.payments import bootstrap as payments
 from services.shared.amqp import AmqpBus
 from services.shared.settings import Settings

@@ -10,7 +10,6 @@ import pytest
 from xborder.compliance.v1 import product_compliance_service_pb2 as pb
 from xborder.compliance.v1 import product_compliance_service_pb2_grpc as pb_grpc
 
-from services.compliance.adapters.library_repository import CheckRepository
 from services.compliance.service_layer import rule_library
 from services.shared import codes
 from services.shared.settings import Settings
@@ -154,11 +153,11 @@ def test_a_retry_replays_the_first_reports_and_stores_nothing_twice(service: Run
     first = request(merchant_code=codes.generate("MC", "C"))
     answer = service.stub.CheckProduct(first)
     with service.context.uow() as uow:
-        stored = CheckRepository(uow.connection).count()
+        stored = uow.checks.count()
     again = service.stub.CheckProduct(first)
     assert again.SerializeToString() == answer.SerializeToString()
     with service.context.uow() as uow:
-        assert CheckRepository(uow.connection).count() == stored
+        assert uow.checks.count() == stored
     changed = pb.CheckProductRequest()
     changed.CopyFrom(first)
     changed.destinations[:] = ["DE"]
@@ -174,7 +173,7 @@ def test_each_check_is_stored_with_product_merchant_destination_and_verdict(serv
     [de] = service.stub.CheckProduct(request(merchant_code=merchant, destinations=["DE"])).reports
     assert de.code[2] == "C"  # the report lives in the merchant's residency zone
     with service.context.uow() as uow:
-        [row] = [r for r in CheckRepository(uow.connection).affected({"DE"}, {"8518"}) if r.code == de.code]
+        [row] = [r for r in uow.checks.affected({"DE"}, {"8518"}) if r.code == de.code]
     assert (row.merchant_code, row.destination, row.hs_code, row.verdict) == (
         merchant,
         "DE",
@@ -217,9 +216,9 @@ def test_concurrent_duplicates_store_the_check_once(service: Running) -> None:
 
     same = request(destinations=["DE", "US"])
     with service.context.uow() as uow:
-        before = CheckRepository(uow.connection).count()
+        before = uow.checks.count()
     with ThreadPoolExecutor(max_workers=4) as pool:
         answers = list(pool.map(lambda _: service.stub.CheckProduct(same), range(4)))
     assert len({a.SerializeToString() for a in answers}) == 1
     with service.context.uow() as uow:
-        assert CheckRepository(uow.connection).count() == before + 2
+        assert uow.checks.count() == before + 2

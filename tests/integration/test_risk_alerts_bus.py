@@ -154,8 +154,7 @@ def test_a_list_version_that_lists_a_cleared_party_raises_an_alert(wired: Wired)
     assert (alert.old_verdict, alert.new_verdict) == ("CLEAR", "BLOCK") and alert.cause.startswith("list:bis_dpl:")
     assert payout_status(wired.payments, payout)[0] is PayoutStatus.ON_HOLD
     # The stored decision follows the re-screening: the next list change compares against BLOCK.
-    from services.compliance.adapters.screening_repository import ScreeningRepository
 
     with wired.compliance.uow() as uow:
-        stored = ScreeningRepository(uow.connection).get(screening.code)
+        stored = uow.screenings.get(screening.code)
     assert stored is not None and stored.decision.name == "BLOCK"

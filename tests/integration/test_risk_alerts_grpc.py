@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import grpc
@@ -102,7 +103,7 @@ def test_bad_requests_name_the_field(alerting: tuple[Running, list[str]]) -> Non
         status, _, violations = rejected(refused.value)
         assert status == grpc.StatusCode.INVALID_ARGUMENT and field in violations, field
     with pytest.raises(grpc.RpcError) as missing:
-        stub.GetRiskAlert(pb.GetRiskAlertRequest(code=codes.generate("FX")))
+        stub.GetRiskAlert(pb.GetRiskAlertRequest(code=codes.generate("YJ")))
     assert missing.value.code() == grpc.StatusCode.NOT_FOUND
     # The same request id with another alert is a different request: refused, not replayed.
     stub.AcknowledgeRiskAlert(pb.AcknowledgeRiskAlertRequest(request_id="k", code=raised[0]))
@@ -110,3 +111,18 @@ def test_bad_requests_name_the_field(alerting: tuple[Running, list[str]]) -> Non
         stub.AcknowledgeRiskAlert(pb.AcknowledgeRiskAlertRequest(request_id="k", code=raised[1]))
     status, reason, _ = rejected(reused.value)
     assert (status, reason) == (grpc.StatusCode.ALREADY_EXISTS, "IDEMPOTENCY_CONFLICT")
+
+
+def test_an_alert_raised_under_the_earlier_fx_type_is_still_read_and_acknowledged(
+    alerting: tuple[Running, list[str]],
+) -> None:
+    running, raised = alerting
+    assert all(code.startswith("YJ") for code in raised)
+    with running.context.uow() as uow:
+        alert = uow.alerts.get(raised[0])
+        legacy = replace(alert, code=codes.generate("FX", alert.code[2]), cause="rules:legacy")
+        uow.alerts.add_all([legacy])
+        uow.commit()
+    assert running.stub.GetRiskAlert(pb.GetRiskAlertRequest(code=legacy.code)).alert.code == legacy.code
+    request = pb.AcknowledgeRiskAlertRequest(request_id="legacy", code=legacy.code.lower())
+    assert running.stub.AcknowledgeRiskAlert(request).alert.status == pb.RISK_ALERT_STATUS_ACKNOWLEDGED

@@ -11,7 +11,7 @@ from xborder.common.v1 import events_pb2
 
 from services.compliance import bootstrap
 from services.compliance.domain.upstream import UpstreamDataset, supersedes
-from services.compliance.service_layer.handlers import list_upstream_datasets, record_upstream_dataset
+from services.compliance.service_layer.reference_data import list_upstream_datasets, record_upstream_dataset
 from services.registry import subscriptions
 from services.shared.context import ServiceContext
 from services.shared.events import Event

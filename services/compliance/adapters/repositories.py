@@ -1,13 +1,14 @@
-"""Access to the compliance tables: the HS nomenclature and the upstream dataset versions."""
+"""Access to the compliance tables: the HS nomenclature, reference codes and the upstream dataset versions."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from services.compliance.adapters.tables import hs_codes, hs_sections, upstream_datasets
+from services.compliance.adapters.tables import hs_codes, hs_sections, ref_countries, upstream_datasets
 from services.compliance.domain.hs import HsEntry, Ref, SearchQuery, Section
 from services.compliance.domain.upstream import UpstreamDataset
+from services.shared.uow import insert_for
 
 _chapters = hs_codes.alias("chapters")
 _headings = hs_codes.alias("headings")
@@ -95,6 +96,19 @@ class HsRepository:
         return [found[code] for code in codes], int(page[0].total)
 
 
+class ReferenceRepository:
+    """The codes a rule pack may name: every HS code (all levels) and every ISO 3166-1 alpha-2 country."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def hs_codes(self) -> frozenset[str]:
+        return frozenset(self.connection.execute(sa.select(hs_codes.c.code)).scalars())
+
+    def countries(self) -> frozenset[str]:
+        return frozenset(self.connection.execute(sa.select(ref_countries.c.alpha2)).scalars())
+
+
 class UpstreamDatasetRepository:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
@@ -105,29 +119,49 @@ class UpstreamDatasetRepository:
             row.service, row.dataset, row.version, int(row.record_count), row.source, row.imported_at, row.event_id
         )
 
-    def get(self, service: str, dataset: str) -> UpstreamDataset | None:
-        t = upstream_datasets
-        query = sa.select(t).where(t.c.service == service, t.c.dataset == dataset)
-        if self.connection.dialect.name != "sqlite":
-            query = query.with_for_update()  # two workers announcing the same dataset serialise here
-        row = self.connection.execute(query).first()
-        return self._to_domain(row) if row else None
-
-    def save(self, dataset: UpstreamDataset, *, exists: bool) -> None:
-        t = upstream_datasets
-        values = {
+    @staticmethod
+    def _values(dataset: UpstreamDataset) -> dict[str, object]:
+        return {
             "version": dataset.version,
             "record_count": dataset.record_count,
             "source": dataset.source,
             "imported_at": dataset.imported_at,
             "event_id": dataset.event_id,
         }
-        if exists:
-            self.connection.execute(
-                t.update().where(t.c.service == dataset.service, t.c.dataset == dataset.dataset).values(**values)
-            )
-        else:
-            self.connection.execute(t.insert().values(service=dataset.service, dataset=dataset.dataset, **values))
+
+    def add_if_absent(self, dataset: UpstreamDataset) -> bool:
+        """Store the first announcement of a dataset; False (nothing written) when a row exists already.
+
+        INSERT ... ON CONFLICT DO NOTHING: two workers announcing the same dataset at once cannot both
+        insert; on PostgreSQL the second waits for the first's commit and then finds its row, so neither
+        fails on the key.
+        """
+        t = upstream_datasets
+        insert = insert_for(self.connection)(t).values(
+            service=dataset.service, dataset=dataset.dataset, **self._values(dataset)
+        )
+        # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT under SQLAlchemy 2.1.
+        inserted = self.connection.execute(
+            insert.on_conflict_do_nothing(index_elements=["service", "dataset"]).returning(t.c.service)
+        ).first()
+        return inserted is not None
+
+    def get_for_update(self, service: str, dataset: str) -> UpstreamDataset | None:
+        """The stored row, locked until the commit on PostgreSQL (SQLite holds the database write lock)."""
+        t = upstream_datasets
+        query = sa.select(t).where(t.c.service == service, t.c.dataset == dataset)
+        if self.connection.dialect.name != "sqlite":
+            query = query.with_for_update()
+        row = self.connection.execute(query).first()
+        return self._to_domain(row) if row else None
+
+    def replace(self, dataset: UpstreamDataset) -> None:
+        t = upstream_datasets
+        self.connection.execute(
+            t.update()
+            .where(t.c.service == dataset.service, t.c.dataset == dataset.dataset)
+            .values(**self._values(dataset))
+        )
 
     def list(self) -> list[UpstreamDataset]:
         t = upstream_datasets

@@ -14,6 +14,10 @@ from services.compliance.domain.engine import VERDICTS
 from services.compliance.domain.screening import Decision
 
 DECISION_ORDER = (Decision.CLEAR, Decision.REVIEW, Decision.BLOCK)
+CODE_TYPE = "YJ"
+"""Entity type of a new alert's unified code (services/shared/codes.py)."""
+CODE_TYPES = (CODE_TYPE, "FX")
+"""Every type an alert code can have: alerts raised before YJ keep the FX codes they were given."""
 
 
 class SubjectKind(Enum):

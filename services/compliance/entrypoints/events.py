@@ -2,7 +2,7 @@
 
 Run it with `python -m services.worker compliance` (its own process: a grpcio server cannot share an
 eventlet-patched process). Queue names follow from the method names, which must match
-services/compliance/subscriptions.py: a test checks that they do.
+services/compliance/subscriptions.py: the worker checks at start, and a test checks that they do.
 
 The worker only consumes (services/worker/dependencies.py).
 """

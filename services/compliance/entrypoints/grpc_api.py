@@ -7,7 +7,7 @@ from xborder.compliance.v1 import compliance_service_pb2 as pb
 from xborder.compliance.v1 import compliance_service_pb2_grpc as pb_grpc
 
 from services.compliance.domain import hs, paging
-from services.compliance.service_layer import handlers
+from services.compliance.service_layer import reference_data as handlers
 from services.shared.errors import Violations
 
 

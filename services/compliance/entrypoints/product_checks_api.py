@@ -24,7 +24,7 @@ from services.compliance.domain.rules import Rule
 from services.compliance.service_layer import product_checks, rule_library
 from services.shared import codes, money
 from services.shared.errors import ValidationError, Violations
-from services.shared.idempotency import fingerprint
+from services.shared.idempotency import Request, fingerprint
 
 MAX_DESTINATIONS = 30
 MAX_BATCH = 100
@@ -284,19 +284,15 @@ class ProductComplianceServicer(pb_grpc.ProductComplianceServiceServicer):
             assert isinstance(response, pb.CheckProductResponse)
             return [[r.SerializeToString() for r in response.reports]]
 
-        answer = product_checks.check_products(
+        return product_checks.check_products(
             self.uow_factory,
             self.views,
             [command],
             respond,
             report_bytes,
-            request_id=request.request_id,
-            fingerprint=fingerprint(request),
-            scope="compliance.CheckProduct",
-            response_type=pb.CheckProductResponse,
+            Request("compliance.CheckProduct", request.request_id, fingerprint(request)),
+            pb.CheckProductResponse,
         )
-        assert isinstance(answer, pb.CheckProductResponse)
-        return answer
 
     def BatchCheckProducts(
         self, request: pb.BatchCheckProductsRequest, context: grpc.ServicerContext
@@ -318,19 +314,15 @@ class ProductComplianceServicer(pb_grpc.ProductComplianceServiceServicer):
             assert isinstance(response, pb.BatchCheckProductsResponse)
             return [[r.SerializeToString() for r in group.reports] for group in response.results]
 
-        answer = product_checks.check_products(
+        return product_checks.check_products(
             self.uow_factory,
             self.views,
             commands,
             respond,
             report_bytes,
-            request_id=request.request_id,
-            fingerprint=fingerprint(request),
-            scope="compliance.BatchCheckProducts",
-            response_type=pb.BatchCheckProductsResponse,
+            Request("compliance.BatchCheckProducts", request.request_id, fingerprint(request)),
+            pb.BatchCheckProductsResponse,
         )
-        assert isinstance(answer, pb.BatchCheckProductsResponse)
-        return answer
 
     def GetRuleLibrary(
         self, request: pb.GetRuleLibraryRequest, context: grpc.ServicerContext

@@ -8,23 +8,22 @@ from xborder.compliance.v1 import risk_alert_service_pb2 as pb
 from xborder.compliance.v1 import risk_alert_service_pb2_grpc as pb_grpc
 
 from services.compliance.domain import paging
-from services.compliance.domain.alerts import AlertStatus, RiskAlert
+from services.compliance.domain.alerts import CODE_TYPE, CODE_TYPES, AlertStatus, RiskAlert
 from services.compliance.service_layer import risk_alerts as handlers
-from services.shared import codes
-from services.shared.errors import ValidationError, Violations
-from services.shared.idempotency import IDEMPOTENCY_KEY_MAX, fingerprint
+from services.shared import request_fields as fields
+from services.shared.errors import Violations
+from services.shared.idempotency import fingerprint
 
 STATUSES = {AlertStatus.OPEN: pb.RISK_ALERT_STATUS_OPEN, AlertStatus.ACKNOWLEDGED: pb.RISK_ALERT_STATUS_ACKNOWLEDGED}
 _STATUS_FILTER = {v: k for k, v in STATUSES.items()} | {pb.RISK_ALERT_STATUS_UNSPECIFIED: None}
 
 
-def _code(value: str, field: str, violations: Violations, entity_type: str) -> str:
-    try:
-        return codes.parse(value, field=field, entity_type=entity_type).value
-    except ValidationError as error:
-        for v in error.violations:
-            violations.add(v.field, v.description)
+def _alert_code(value: str, violations: Violations) -> str:
+    code = fields.unified_code(value, "code", violations)
+    if code and code[:2] not in CODE_TYPES:
+        violations.add("code", f"expected a risk alert code ({CODE_TYPE}), got {code[:2]}")
         return ""
+    return code
 
 
 def alert_to_proto(alert: RiskAlert) -> pb.RiskAlert:
@@ -57,7 +56,7 @@ class RiskAlertServicer(pb_grpc.RiskAlertServiceServicer):
         self, request: pb.ListRiskAlertsRequest, context: grpc.ServicerContext
     ) -> pb.ListRiskAlertsResponse:
         violations = Violations()
-        merchant = _code(request.merchant_code, "merchant_code", violations, "MC")
+        merchant = fields.unified_code(request.merchant_code, "merchant_code", violations, "MC")
         if request.status not in _STATUS_FILTER:
             violations.add("status", f"unknown status {request.status}")
         size = 0
@@ -78,7 +77,7 @@ class RiskAlertServicer(pb_grpc.RiskAlertServiceServicer):
 
     def GetRiskAlert(self, request: pb.GetRiskAlertRequest, context: grpc.ServicerContext) -> pb.GetRiskAlertResponse:
         violations = Violations()
-        code = _code(request.code, "code", violations, "FX")
+        code = _alert_code(request.code, violations)
         violations.raise_if_any()
         return pb.GetRiskAlertResponse(alert=alert_to_proto(handlers.get_alert(self.uow_factory, code)))
 
@@ -86,15 +85,12 @@ class RiskAlertServicer(pb_grpc.RiskAlertServiceServicer):
         self, request: pb.AcknowledgeRiskAlertRequest, context: grpc.ServicerContext
     ) -> pb.AcknowledgeRiskAlertResponse:
         violations = Violations()
-        if not request.request_id.strip():
-            violations.add("request_id", "required: a client-chosen id that makes retries safe")
-        elif len(request.request_id) > IDEMPOTENCY_KEY_MAX:
-            violations.add("request_id", f"at most {IDEMPOTENCY_KEY_MAX} characters, got {len(request.request_id)}")
-        code = _code(request.code, "code", violations, "FX")
+        fields.request_id(request.request_id, violations)
+        code = _alert_code(request.code, violations)
         violations.raise_if_any()
         command = handlers.Acknowledge(request.request_id, code, fingerprint(request))
 
-        def render(alert: RiskAlert) -> bytes:
-            return pb.AcknowledgeRiskAlertResponse(alert=alert_to_proto(alert)).SerializeToString()
+        def render(alert: RiskAlert) -> pb.AcknowledgeRiskAlertResponse:
+            return pb.AcknowledgeRiskAlertResponse(alert=alert_to_proto(alert))
 
-        return pb.AcknowledgeRiskAlertResponse.FromString(handlers.acknowledge_alert(self.uow_factory, command, render))
+        return handlers.acknowledge_alert(self.uow_factory, command, render, pb.AcknowledgeRiskAlertResponse)

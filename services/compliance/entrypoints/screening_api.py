@@ -145,12 +145,12 @@ class ScreeningServicer(pb_grpc.ScreeningServiceServicer):
     def ScreenParty(self, request: pb.ScreenPartyRequest, context: grpc.ServicerContext) -> pb.ScreenPartyResponse:
         command = parse_screen_request(request)
 
-        def render(screening: Screening) -> bytes:
-            response = pb.ScreenPartyResponse(screening=screening_to_proto(screening, command.query))
-            return response.SerializeToString()
+        def render(screening: Screening) -> pb.ScreenPartyResponse:
+            return pb.ScreenPartyResponse(screening=screening_to_proto(screening, command.query))
 
-        raw = handlers.screen_party(self.uow_factory, self.index, self.thresholds, command, render)
-        return pb.ScreenPartyResponse.FromString(raw)
+        return handlers.screen_party(
+            self.uow_factory, self.index, self.thresholds, command, render, pb.ScreenPartyResponse
+        )
 
     def GetScreening(self, request: pb.GetScreeningRequest, context: grpc.ServicerContext) -> pb.GetScreeningResponse:
         violations = Violations()

@@ -11,15 +11,14 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy.exc import IntegrityError
 from xborder.compliance.v1 import events_pb2
 
-from services.compliance.adapters.library_repository import CheckRepository, LibraryRepository
+from services.compliance.adapters.library_repository import LibraryRepository
 from services.compliance.adapters.reference_views import CheckViews
-from services.compliance.adapters.tables import IDEMPOTENCY_KEYS
+from services.compliance.adapters.unit_of_work import ComplianceUnitOfWork
 from services.compliance.domain.engine import Outcome, worse
 from services.compliance.domain.fx import RateMissing
 from services.compliance.domain.library import LibraryVersion, end_of_day, version_current_at
@@ -30,10 +29,9 @@ from services.shared import codes
 from services.shared.clock import utcnow
 from services.shared.errors import NotFound, RateUnavailable, Violations
 from services.shared.events import parse_payload
-from services.shared.idempotency import IdempotencyStore
-from services.shared.uow import UnitOfWork
+from services.shared.idempotency import Request, run_idempotent
 
-UowFactory = Callable[[], UnitOfWork]
+UowFactory = Callable[[], ComplianceUnitOfWork]
 
 
 @dataclass(frozen=True)
@@ -59,6 +57,8 @@ class CheckResult:
     language: str
     destination_names: tuple[str, str] = ("", "")  # English, Chinese (for the report heading)
 
+
+M = TypeVar("M", bound=Message)
 
 Respond = Callable[[list[list[CheckResult]]], Message]
 """Maps the results (one list per command) to the response proto that is returned and remembered."""
@@ -106,12 +106,11 @@ def _library_for(repository: LibraryRepository, command: CheckCommand, day: date
     return version_current_at(versions, min(end_of_day(day, UTC), utcnow())) or versions[0]
 
 
-def _run(uow: UnitOfWork, command: CheckCommand, views: CheckViews, now: datetime) -> list[CheckResult]:
+def _run(uow: ComplianceUnitOfWork, command: CheckCommand, views: CheckViews, now: datetime) -> list[CheckResult]:
     validate_references(command, views)
     day = command.as_of or now.date()
-    repository = LibraryRepository(uow.connection)
-    library = _library_for(repository, command, day)
-    compiled = views.libraries.get(library.version, repository.rules)
+    library = _library_for(uow.library, command, day)
+    compiled = views.libraries.get(library.version, uow.library.rules)
     covered = compiled.destinations()
     violations = Violations()
     for position, destination in enumerate(command.destinations):
@@ -159,49 +158,34 @@ def check_products(
     commands: Sequence[CheckCommand],
     respond: Respond,
     report_bytes: ReportBytes,
-    *,
-    request_id: str,
-    fingerprint: str,
-    scope: str,
-    response_type: type[Message],
-) -> Message:
-    """Check every command, store every report, remember the response under `request_id`; replay on retry."""
-    store = IdempotencyStore(IDEMPOTENCY_KEYS)
-    store.check_key(request_id)
-    try:
-        with uow_factory() as uow:
-            hit = store.replay(uow.connection, scope, request_id, fingerprint)
-            if hit is not None:
-                return response_type.FromString(hit)
-            now = utcnow()
-            results = [_run(uow, command, views, now) for command in commands]
-            response = respond(results)
-            checks = CheckRepository(uow.connection)
-            for command, group, reports in zip(commands, results, report_bytes(response), strict=True):
-                for result, report in zip(group, reports, strict=True):
-                    checks.add(
-                        code=result.code,
-                        merchant_code=command.merchant_code,
-                        destination=result.outcome.destination,
-                        hs_code=command.product.hs_code,
-                        verdict=result.outcome.verdict,
-                        as_of=result.outcome.as_of,
-                        library_version=result.library.version,
-                        language=command.language,
-                        product=command.product.to_document(),
-                        report=report,
-                        checked_at=now,
-                    )
-            store.remember(uow.connection, scope, request_id, fingerprint, response.SerializeToString())
-            uow.commit()
-            return response
-    except IntegrityError:
-        # A concurrent duplicate committed first: its response is the answer.
-        with uow_factory() as uow:
-            hit = store.replay(uow.connection, scope, request_id, fingerprint)
-        if hit is None:
-            raise
-        return response_type.FromString(hit)
+    request: Request,
+    response_type: type[M],
+) -> M:
+    """Check every command, store every report, remember the response under the request; replay on retry."""
+
+    def work(uow: ComplianceUnitOfWork) -> M:
+        now = utcnow()
+        results = [_run(uow, command, views, now) for command in commands]
+        response = respond(results)
+        assert isinstance(response, response_type)
+        for command, group, reports in zip(commands, results, report_bytes(response), strict=True):
+            for result, report in zip(group, reports, strict=True):
+                uow.checks.add(
+                    code=result.code,
+                    merchant_code=command.merchant_code,
+                    destination=result.outcome.destination,
+                    hs_code=command.product.hs_code,
+                    verdict=result.outcome.verdict,
+                    as_of=result.outcome.as_of,
+                    library_version=result.library.version,
+                    language=command.language,
+                    product=command.product.to_document(),
+                    report=report,
+                    checked_at=now,
+                )
+        return response
+
+    return run_idempotent(uow_factory, request, response_type, work)
 
 
 def evaluate(uow_factory: UowFactory, views: CheckViews, command: CheckCommand) -> list[CheckResult]:
@@ -250,7 +234,7 @@ def product_key(merchant_code: str, destination: str, document: str) -> tuple[st
 
 
 def recheck_in(
-    uow: UnitOfWork, views: CheckViews, version: int, destinations: set[str], hs_prefixes: set[str] | None
+    uow: ComplianceUnitOfWork, views: CheckViews, version: int, destinations: set[str], hs_prefixes: set[str] | None
 ) -> list[Recheck]:
     """`recheck_products` inside the caller's transaction (the alert handler commits alerts with it).
 
@@ -259,9 +243,8 @@ def recheck_in(
     """
     today = utcnow().date()
     out: list[Recheck] = []
-    repository = LibraryRepository(uow.connection)
-    compiled = views.libraries.get(version, repository.rules)
-    checks = CheckRepository(uow.connection)
+    compiled = views.libraries.get(version, uow.library.rules)
+    checks = uow.checks
     rates = views.rates.get()
     latest: dict[tuple[str, str, str], Any] = {}
     for row in checks.affected(destinations, hs_prefixes):  # oldest first: a later row replaces its key
@@ -294,7 +277,6 @@ def affected_by(changes: Sequence[Any]) -> tuple[set[str], set[str] | None]:
 def recheck_after_publication(uow_factory: UowFactory, views: CheckViews, payload: dict[str, Any]) -> list[Recheck]:
     """The re-check a `rules_published` event calls for (the hook for the risk-alert worker)."""
     message = parse_payload(payload, events_pb2.RulesPublished)
-    assert isinstance(message, events_pb2.RulesPublished)
     destinations, prefixes = affected_by(message.changes)
     if not destinations:
         return []

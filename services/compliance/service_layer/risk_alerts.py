@@ -13,18 +13,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVar
 
 from google.protobuf import json_format
-from sqlalchemy.exc import IntegrityError
+from google.protobuf.message import Message
 from xborder.compliance.v1 import events_pb2
 
-from services.compliance.adapters.alert_repository import AlertRepository
 from services.compliance.adapters.reference_views import CheckViews
 from services.compliance.adapters.sanctions_index import SanctionsIndex
 from services.compliance.adapters.sanctions_store import list_change
-from services.compliance.adapters.screening_repository import ScreeningRepository
-from services.compliance.adapters.tables import IDEMPOTENCY_KEYS
+from services.compliance.adapters.unit_of_work import ComplianceUnitOfWork
 from services.compliance.domain import alerts as domain
 from services.compliance.domain.alerts import AlertStatus, RiskAlert, SubjectKind
 from services.compliance.domain.screening import Thresholds
@@ -34,17 +32,18 @@ from services.shared import codes
 from services.shared.clock import utcnow
 from services.shared.errors import NotFound
 from services.shared.events import parse_payload
-from services.shared.idempotency import IdempotencyStore
+from services.shared.idempotency import Request, run_idempotent
 from services.shared.logs import get_logger
-from services.shared.uow import UnitOfWork
 
-UowFactory = Callable[[], UnitOfWork]
+UowFactory = Callable[[], ComplianceUnitOfWork]
 RECHECK_ON_RULES = "compliance.recheck_on_rules_published"
 RESCREEN_ON_LIST = "compliance.rescreen_on_list_updated"
 ACKNOWLEDGE_SCOPE = "compliance.acknowledge_risk_alert"
 
+M = TypeVar("M", bound=Message)
+E = TypeVar("E", bound=Message)  # an incoming event's message type
+
 log = get_logger(__name__)
-_store = IdempotencyStore(IDEMPOTENCY_KEYS)
 
 
 def _zone(merchant_code: str) -> str:
@@ -74,20 +73,20 @@ def alert_event(
     return message
 
 
-def _raise(uow: UnitOfWork, alerts: list[RiskAlert], **event_fields: Any) -> list[RiskAlert]:
+def _raise(uow: ComplianceUnitOfWork, alerts: list[RiskAlert], **event_fields: Any) -> list[RiskAlert]:
     """Store the alerts not yet raised for their cause and put one event per alert in the outbox."""
-    repository = AlertRepository(uow.connection)
     if not alerts:
         return []
-    already = repository.raised_for(alerts[0].cause, [a.subject_code for a in alerts])
+    already = uow.alerts.raised_for(alerts[0].cause, [a.subject_code for a in alerts])
     fresh = [a for a in alerts if a.subject_code not in already]
-    repository.add_all(fresh)
+    uow.alerts.add_all(fresh)
     for alert in fresh:
         uow.emit(alert_event(alert, **event_fields))
     return fresh
 
 
-def _readable(payload: dict[str, Any], message_type: type, consumer: str) -> Any:
+def _readable(payload: dict[str, Any], message_type: type[E], consumer: str) -> E | None:
+    """The event as the message it is, or None (logged) when it cannot be one."""
     try:
         message = parse_payload(payload, message_type)
     except (json_format.ParseError, ValueError) as error:
@@ -104,7 +103,7 @@ def on_rules_published(
     uow_factory: UowFactory, views: CheckViews, payload: dict[str, Any], *, now: Callable[[], datetime] = utcnow
 ) -> list[RiskAlert]:
     """Re-check the stored checks a new library version affects; alert on each verdict that got worse."""
-    message = cast(events_pb2.RulesPublished | None, _readable(payload, events_pb2.RulesPublished, RECHECK_ON_RULES))
+    message = _readable(payload, events_pb2.RulesPublished, RECHECK_ON_RULES)
     if message is None:
         return []
     destinations, prefixes = affected_by(message.changes)
@@ -117,7 +116,7 @@ def on_rules_published(
             cause = domain.rules_cause(message.version)
             candidates = [
                 RiskAlert(
-                    code=codes.generate("FX", _zone(r.merchant_code), at=at),
+                    code=codes.generate(domain.CODE_TYPE, _zone(r.merchant_code), at=at),
                     merchant_code=r.merchant_code,
                     subject_kind=SubjectKind.PRODUCT_CHECK,
                     subject_code=r.check_code,
@@ -147,7 +146,7 @@ def on_list_updated(
     now: Callable[[], datetime] = utcnow,
 ) -> list[RiskAlert]:
     """Re-screen the stored parties a list change affects; alert on each decision that got worse."""
-    message = cast(events_pb2.ListUpdated | None, _readable(payload, events_pb2.ListUpdated, RESCREEN_ON_LIST))
+    message = _readable(payload, events_pb2.ListUpdated, RESCREEN_ON_LIST)
     if message is None:
         return []
     if not message.old_version:
@@ -169,7 +168,7 @@ def on_list_updated(
     with uow_factory() as uow:
         if not uow.claim_event(RESCREEN_ON_LIST, message.event_id):
             return []  # a concurrent copy of this event committed while we screened
-        screenings = ScreeningRepository(uow.connection)
+        screenings = uow.screenings
         candidates = []
         for r in rescreened:
             if r.new_decision != r.old_decision:
@@ -181,7 +180,7 @@ def on_list_updated(
             name = stored.query.name if stored is not None else ""
             candidates.append(
                 RiskAlert(
-                    code=codes.generate("FX", _zone(r.merchant_code), at=at),
+                    code=codes.generate(domain.CODE_TYPE, _zone(r.merchant_code), at=at),
                     merchant_code=r.merchant_code,
                     subject_kind=SubjectKind.SCREENING,
                     subject_code=r.code,
@@ -202,7 +201,7 @@ def on_list_updated(
 
 def get_alert(uow_factory: UowFactory, code: str) -> RiskAlert:
     with uow_factory() as uow:
-        alert = AlertRepository(uow.connection).get(code)
+        alert = uow.alerts.get(code)
     if alert is None:
         raise NotFound(f"no risk alert {code}", field="code")
     return alert
@@ -213,7 +212,7 @@ def list_alerts(
 ) -> tuple[list[RiskAlert], bool]:
     """One page of a merchant's alerts, newest first, and whether more follow."""
     with uow_factory() as uow:
-        page = AlertRepository(uow.connection).for_merchant(merchant_code, status, offset, size + 1)
+        page = uow.alerts.for_merchant(merchant_code, status, offset, size + 1)
     return page[:size], len(page) > size
 
 
@@ -227,38 +226,25 @@ class Acknowledge:
 def acknowledge_alert(
     uow_factory: UowFactory,
     command: Acknowledge,
-    render: Callable[[RiskAlert], bytes],
+    render: Callable[[RiskAlert], M],
+    response_type: type[M],
     *,
     now: Callable[[], datetime] = utcnow,
-) -> bytes:
-    """ACKNOWLEDGED (idempotent on request_id: a retry replays the first answer byte for byte)."""
-    _store.check_key(command.request_id)
-    try:
-        return _acknowledge(uow_factory, command, render, now())
-    except IntegrityError:
-        # A concurrent duplicate committed first: its response is the answer.
-        with uow_factory() as uow:
-            hit = _store.replay(uow.connection, ACKNOWLEDGE_SCOPE, command.request_id, command.fingerprint)
-        if hit is None:
-            raise
-        return hit
+) -> M:
+    """ACKNOWLEDGED (idempotent on request_id: a retry replays the first answer byte for byte).
 
+    `render` maps the acknowledged alert to the response that is remembered and returned.
+    """
+    at = now()
 
-def _acknowledge(
-    uow_factory: UowFactory, command: Acknowledge, render: Callable[[RiskAlert], bytes], at: datetime
-) -> bytes:
-    with uow_factory() as uow:
-        hit = _store.replay(uow.connection, ACKNOWLEDGE_SCOPE, command.request_id, command.fingerprint)
-        if hit is not None:
-            return hit
-        repository = AlertRepository(uow.connection)
-        alert = repository.get(command.code)
+    def work(uow: ComplianceUnitOfWork) -> M:
+        alert = uow.alerts.get(command.code)
         if alert is None:
             raise NotFound(f"no risk alert {command.code}", field="code")
         acknowledged = alert.acknowledged(at)
         if acknowledged is not alert:
-            repository.save_status(acknowledged)
-        response = render(acknowledged)
-        _store.remember(uow.connection, ACKNOWLEDGE_SCOPE, command.request_id, command.fingerprint, response)
-        uow.commit()
-        return response
+            uow.alerts.save_status(acknowledged)
+        return render(acknowledged)
+
+    request = Request(ACKNOWLEDGE_SCOPE, command.request_id, command.fingerprint)
+    return run_idempotent(uow_factory, request, response_type, work)

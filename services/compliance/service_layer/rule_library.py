@@ -10,13 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import sqlalchemy as sa
 from xborder.compliance.v1 import events_pb2
 
-from services.compliance.adapters.library_repository import LibraryRepository
 from services.compliance.adapters.reference_views import HS_DATASET
 from services.compliance.adapters.rule_packs import SCHEMA_FILE, read_packs
-from services.compliance.adapters.tables import DATASET_VERSIONS, hs_codes, ref_countries
+from services.compliance.adapters.unit_of_work import ComplianceUnitOfWork
 from services.compliance.domain.library import (
     Draft,
     LibraryVersion,
@@ -33,10 +31,8 @@ from services.shared.clock import utcnow
 from services.shared.errors import NotFound, ValidationError
 from services.shared.iso4217 import default_table
 from services.shared.logs import get_logger
-from services.shared.refdata import DatasetVersions
-from services.shared.uow import UnitOfWork
 
-UowFactory = Callable[[], UnitOfWork]
+UowFactory = Callable[[], ComplianceUnitOfWork]
 log = get_logger(__name__)
 
 RULES_DIR = "rules"
@@ -55,19 +51,18 @@ def schema_path(directory: Path, data_dir: Path) -> Path:
     return beside if beside.is_file() else data_dir / RULES_DIR / SCHEMA_FILE
 
 
-def _reference(uow: UnitOfWork) -> Reference:
-    versions = DatasetVersions(uow.connection, DATASET_VERSIONS)
-    versions.require(HS_DATASET)
-    versions.require(COUNTRIES_DATASET)
-    hs = frozenset(uow.connection.execute(sa.select(hs_codes.c.code)).scalars())
-    countries = frozenset(uow.connection.execute(sa.select(ref_countries.c.alpha2)).scalars())
+def _reference(uow: ComplianceUnitOfWork) -> Reference:
+    uow.datasets.require(HS_DATASET)
+    uow.datasets.require(COUNTRIES_DATASET)
+    hs = uow.reference.hs_codes()
+    countries = uow.reference.countries()
     currencies = frozenset(code for code, info in default_table().items() if not info.withdrawn)
     return Reference(hs, countries, currencies)
 
 
-def _read(uow: UnitOfWork, directory: Path, data_dir: Path) -> Draft:
+def _read(uow: ComplianceUnitOfWork, directory: Path, data_dir: Path) -> Draft:
     rules, packs, digest = read_packs(directory, _reference(uow), schema_path(directory, data_dir))
-    repository = LibraryRepository(uow.connection)
+    repository = uow.library
     everything: list[Rule] = []
     for version in repository.versions():
         everything.extend(repository.rules(version.version))
@@ -89,7 +84,7 @@ def stage_draft(uow_factory: UowFactory, directory: Path, data_dir: Path) -> Sta
     """Validate every pack in `directory` and stage it as the draft; PackErrors stage nothing."""
     with uow_factory() as uow:
         draft = _read(uow, directory, data_dir)
-        repository = LibraryRepository(uow.connection)
+        repository = uow.library
         latest = repository.latest()
         changes = diff(repository.rules(latest.version) if latest else [], draft.rules)
         repository.stage(draft, str(directory))
@@ -99,7 +94,7 @@ def stage_draft(uow_factory: UowFactory, directory: Path, data_dir: Path) -> Sta
 
 def diff_draft(uow_factory: UowFactory) -> Staged:
     with uow_factory() as uow:
-        repository = LibraryRepository(uow.connection)
+        repository = uow.library
         draft = repository.draft()
         if draft is None:
             raise NotFound("no draft is staged; run `xborder rules import <dir>` first")
@@ -107,8 +102,8 @@ def diff_draft(uow_factory: UowFactory) -> Staged:
         return Staged(draft, diff(repository.rules(latest.version) if latest else [], draft.rules))
 
 
-def _publish(uow: UnitOfWork, draft: Draft) -> tuple[LibraryVersion, list[RuleChange]] | None:
-    repository = LibraryRepository(uow.connection)
+def _publish(uow: ComplianceUnitOfWork, draft: Draft) -> tuple[LibraryVersion, list[RuleChange]] | None:
+    repository = uow.library
     repository.lock()
     latest = repository.latest()
     changes = diff(repository.rules(latest.version) if latest else [], draft.rules)
@@ -139,7 +134,7 @@ def _publish(uow: UnitOfWork, draft: Draft) -> tuple[LibraryVersion, list[RuleCh
 def publish_draft(uow_factory: UowFactory) -> tuple[LibraryVersion, list[RuleChange]]:
     """Publish the staged draft as the next version; refused when it changes nothing."""
     with uow_factory() as uow:
-        repository = LibraryRepository(uow.connection)
+        repository = uow.library
         draft = repository.draft()
         if draft is None:
             raise NotFound("no draft is staged; run `xborder rules import <dir>` first")
@@ -165,7 +160,7 @@ def seed_rule_library(uow_factory: UowFactory, data_dir: Path) -> LibraryVersion
         log.warning("rule_library_not_seeded", reason="no rule packs shipped", directory=str(directory))
         return None
     with uow_factory() as uow:
-        repository = LibraryRepository(uow.connection)
+        repository = uow.library
         repository.lock()
         if repository.latest() is not None:
             return None
@@ -179,12 +174,12 @@ def seed_rule_library(uow_factory: UowFactory, data_dir: Path) -> LibraryVersion
 
 def list_versions(uow_factory: UowFactory) -> list[LibraryVersion]:
     with uow_factory() as uow:
-        return LibraryRepository(uow.connection).versions()
+        return uow.library.versions()
 
 
 def get_library(uow_factory: UowFactory, version: int = 0, *, field: str = "version") -> LibraryVersion:
     with uow_factory() as uow:
-        repository = LibraryRepository(uow.connection)
+        repository = uow.library
         found = repository.get(version) if version else repository.latest()
     if found is None:
         if version:
@@ -202,7 +197,7 @@ class RuleListing:
 def list_rules(uow_factory: UowFactory, version: int = 0, destination: str = "") -> RuleListing:
     library = get_library(uow_factory, version, field="library_version")
     with uow_factory() as uow:
-        stored = LibraryRepository(uow.connection).stored_rules(library.version)
+        stored = uow.library.stored_rules(library.version)
     if destination:
         stored = [s for s in stored if destination in s.rule.countries]
     return RuleListing(library, stored)

@@ -1,8 +1,8 @@
 """Screening use cases: screen a party (idempotent on request_id), read stored screenings, re-screen.
 
 The matcher runs outside any transaction (it only reads the in-memory index); the screening row and the
-idempotency record then commit together, so a retried request either finds the first answer or stores
-the only one.
+idempotency record then commit together through the kernel's `run_idempotent`, so a retried or
+duplicated request either finds the first answer or stores the only one.
 """
 
 from __future__ import annotations
@@ -10,26 +10,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
-import sqlalchemy as sa
+from google.protobuf.message import Message
 
 from services.compliance.adapters.sanctions_index import ListsNotReady, SanctionsIndex
-from services.compliance.adapters.screening_repository import ScreeningRepository, StoredScreening
-from services.compliance.adapters.tables import IDEMPOTENCY_KEYS
+from services.compliance.adapters.screening_repository import StoredScreening
+from services.compliance.adapters.unit_of_work import ComplianceUnitOfWork
 from services.compliance.domain.matching import Matcher, NameIndex, Query
 from services.compliance.domain.sanctions import ListChange
 from services.compliance.domain.screening import Decision, Screening, Thresholds
 from services.shared import codes
 from services.shared.clock import utcnow
 from services.shared.errors import NotFound
-from services.shared.idempotency import IdempotencyStore
-from services.shared.uow import UnitOfWork
+from services.shared.idempotency import Request, replayed, run_idempotent
 
-UowFactory = Callable[[], UnitOfWork]
+UowFactory = Callable[[], ComplianceUnitOfWork]
+M = TypeVar("M", bound=Message)
 SCOPE = "compliance.screen_party"
 MAX_HITS = 10
-
-_store = IdempotencyStore(IDEMPOTENCY_KEYS)
 
 
 @dataclass(frozen=True)
@@ -45,22 +44,23 @@ def screen_party(
     index: SanctionsIndex,
     thresholds: Thresholds,
     command: ScreenCommand,
-    render: Callable[[Screening], bytes],
+    render: Callable[[Screening], M],
+    response_type: type[M],
     *,
     now: Callable[[], datetime] = utcnow,
-) -> bytes:
-    """The serialised screening response: the first one stored for this request_id, or a new one.
+) -> M:
+    """The screening response: the first one stored for this request_id, or a new one.
 
-    A new request costs one transaction: the screening row and the idempotency key are inserted
-    together, and a key that exists already (a retry, or a duplicate that raced this one) refuses the
-    insert on its primary key; the stored answer is then replayed, or the request refused when its
-    payload differs. A retry thus pays for one match it does not need, in exchange for every first
-    request saving a read.
+    The name is matched first, outside the transaction; the stored answer of an earlier copy (read in
+    the same transaction that would store this one) wins over the fresh match, and a concurrent copy
+    that stores first makes this one's insert fail and replay. A retry thus pays for one match it does
+    not need, in exchange for every first request holding the write lock only to store.
     """
+    request = Request(SCOPE, command.request_id, command.fingerprint)
     try:
         loaded = index.get()  # refuses (FAILED_PRECONDITION) unless every list is loaded
     except ListsNotReady:
-        first = _replay(uow_factory, command)
+        first = replayed(uow_factory, request, response_type)
         if first is not None:
             return first  # answered before the lists went missing: the answer stands
         raise
@@ -77,22 +77,12 @@ def screen_party(
         screened_at=screened_at,
     )
     response = render(screening)
-    try:
-        with uow_factory() as uow:
-            ScreeningRepository(uow.connection).add(screening, command.query, response)
-            _store.remember(uow.connection, SCOPE, command.request_id, command.fingerprint, response)
-            uow.commit()
-    except sa.exc.IntegrityError:
-        first = _replay(uow_factory, command)  # raises IdempotencyKeyReused for another payload
-        if first is None:
-            raise
-        return first
-    return response
 
+    def store(uow: ComplianceUnitOfWork) -> M:
+        uow.screenings.add(screening, command.query, response.SerializeToString(deterministic=True))
+        return response
 
-def _replay(uow_factory: UowFactory, command: ScreenCommand) -> bytes | None:
-    with uow_factory() as uow:
-        return _store.replay(uow.connection, SCOPE, command.request_id, command.fingerprint)
+    return run_idempotent(uow_factory, request, response_type, store)
 
 
 @dataclass(frozen=True)
@@ -111,7 +101,7 @@ def preview_screening(index: SanctionsIndex, thresholds: Thresholds, query: Quer
 
 def get_screening(uow_factory: UowFactory, code: str) -> bytes:
     with uow_factory() as uow:
-        stored = ScreeningRepository(uow.connection).get(code)
+        stored = uow.screenings.get(code)
     if stored is None:
         raise NotFound(f"no screening {code}", field="code")
     return stored.response
@@ -120,7 +110,7 @@ def get_screening(uow_factory: UowFactory, code: str) -> bytes:
 def list_screenings(uow_factory: UowFactory, merchant_code: str, offset: int, size: int) -> tuple[list[bytes], bool]:
     """One page of a merchant's screenings, newest first, and whether more follow."""
     with uow_factory() as uow:
-        page = ScreeningRepository(uow.connection).for_merchant(merchant_code, offset, size + 1)
+        page = uow.screenings.for_merchant(merchant_code, offset, size + 1)
     return [s.response for s in page[:size]], len(page) > size
 
 
@@ -146,7 +136,7 @@ def rescreen_parties(
     loaded = index.get()
     touched = {f"{change.list_name}:{entry_id}" for entry_id in change.touched}
     with uow_factory() as uow:
-        repository = ScreeningRepository(uow.connection)
+        repository = uow.screenings
         stored = repository.all_parties()
     fresh_ids = set(change.added) | set(change.changed)
     fresh_entries = [

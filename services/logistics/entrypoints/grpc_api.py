@@ -7,7 +7,7 @@ from xborder.logistics.v1 import logistics_service_pb2 as pb
 from xborder.logistics.v1 import logistics_service_pb2_grpc as pb_grpc
 
 from services.logistics.domain import countries, status_codes
-from services.logistics.service_layer import handlers
+from services.logistics.service_layer import reference_data as handlers
 from services.shared.errors import Violations
 
 MAX_REGION_CHARS = 100

@@ -1,26 +1,26 @@
-"""Compliance use cases. Handlers are the only place that commits; the HS reads commit nothing."""
+"""Reference-data use cases: HS 2022 reads, and the other services' dataset versions compliance records.
+
+Handlers are the only place that commits; the HS reads commit nothing.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
-from typing import Any, cast
+from typing import Any
 
 from google.protobuf import json_format
 from xborder.common.v1 import events_pb2
 
-from services.compliance.adapters.repositories import HsRepository, UpstreamDatasetRepository
-from services.compliance.adapters.tables import DATASET_VERSIONS
+from services.compliance.adapters.unit_of_work import ComplianceUnitOfWork
 from services.compliance.domain import hs
 from services.compliance.domain.upstream import UpstreamDataset, supersedes
 from services.shared.errors import NotFound
 from services.shared.events import parse_payload
 from services.shared.logs import get_logger
-from services.shared.refdata import DatasetVersions
-from services.shared.uow import UnitOfWork
 
-UowFactory = Callable[[], UnitOfWork]
+UowFactory = Callable[[], ComplianceUnitOfWork]
 HS_DATASET = "hs2022"
 RECORD_UPSTREAM_DATASET = "compliance.record_upstream_dataset"
 
@@ -44,8 +44,8 @@ class HsPage:
 
 def get_hs_code(uow_factory: UowFactory, code: str) -> hs.HsEntry:
     with uow_factory() as uow:
-        DatasetVersions(uow.connection, DATASET_VERSIONS).require(HS_DATASET)
-        entry = HsRepository(uow.connection).get(code)
+        uow.datasets.require(HS_DATASET)
+        entry = uow.hs.get(code)
     if entry is None:
         reserved = hs.RESERVED_CHAPTERS.get(hs.chapter_of(code))
         detail = f"; {reserved}" if reserved else ""
@@ -55,10 +55,8 @@ def get_hs_code(uow_factory: UowFactory, code: str) -> hs.HsEntry:
 
 def search_hs_codes(uow_factory: UowFactory, search: HsSearch) -> HsPage:
     with uow_factory() as uow:
-        DatasetVersions(uow.connection, DATASET_VERSIONS).require(HS_DATASET)
-        entries, total = HsRepository(uow.connection).search(
-            search.query, search.level, search.offset, search.page_size
-        )
+        uow.datasets.require(HS_DATASET)
+        entries, total = uow.hs.search(search.query, search.level, search.offset, search.page_size)
     following = search.offset + len(entries)
     return HsPage(entries, total, following if entries and following < total else None)
 
@@ -70,7 +68,7 @@ def record_upstream_dataset(uow_factory: UowFactory, payload: dict[str, Any]) ->
     repair it, and a raising consumer would hold back every later event of the producer's outbox.
     """
     try:
-        message = cast(events_pb2.ReferenceDataImported, parse_payload(payload, events_pb2.ReferenceDataImported))
+        message = parse_payload(payload, events_pb2.ReferenceDataImported)
     except (json_format.ParseError, ValueError) as error:
         log.error("upstream_dataset_unreadable", consumer=RECORD_UPSTREAM_DATASET, error=str(error))
         return False
@@ -94,22 +92,24 @@ def record_upstream_dataset(uow_factory: UowFactory, payload: dict[str, Any]) ->
     with uow_factory() as uow:
         if not uow.claim_event(RECORD_UPSTREAM_DATASET, message.event_id):
             return False
-        datasets = UpstreamDatasetRepository(uow.connection)
-        stored = datasets.get(announced.service, announced.dataset)
-        if supersedes(announced, stored):
-            datasets.save(announced, exists=stored is not None)
-        else:
-            log.info(
-                "upstream_dataset_out_of_order",
-                service=announced.service,
-                dataset=announced.dataset,
-                event_id=announced.event_id,
-                stored_version=stored.version if stored else "",
-            )
+        # Insert first, then compare: announcements of one dataset handled at the same moment (a start
+        # imports everything at once) must not both find no row and race on the key.
+        if not uow.upstream.add_if_absent(announced):
+            stored = uow.upstream.get_for_update(announced.service, announced.dataset)
+            if supersedes(announced, stored):
+                uow.upstream.replace(announced)
+            else:
+                log.info(
+                    "upstream_dataset_out_of_order",
+                    service=announced.service,
+                    dataset=announced.dataset,
+                    event_id=announced.event_id,
+                    stored_version=stored.version if stored else "",
+                )
         uow.commit()
     return True
 
 
 def list_upstream_datasets(uow_factory: UowFactory) -> list[UpstreamDataset]:
     with uow_factory() as uow:
-        return UpstreamDatasetRepository(uow.connection).list()
+        return uow.upstream.list()

@@ -4,23 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from services.logistics.adapters.repositories import CountryRepository, StatusCodeRepository
-from services.logistics.adapters.tables import DATASET_VERSIONS
+from services.logistics.adapters.unit_of_work import LogisticsUnitOfWork
 from services.logistics.domain.countries import Country, CountryCode
 from services.logistics.domain.status_codes import StatusCode
 from services.shared.errors import NotFound, ValidationError
-from services.shared.refdata import DatasetVersions
-from services.shared.uow import UnitOfWork
 
-UowFactory = Callable[[], UnitOfWork]
+UowFactory = Callable[[], LogisticsUnitOfWork]
 COUNTRIES = "iso3166_countries"
 STATUS_CODES = "unece_rec24_status_codes"
 
 
 def get_country(uow_factory: UowFactory, code: CountryCode) -> Country:
     with uow_factory() as uow:
-        DatasetVersions(uow.connection, DATASET_VERSIONS).require(COUNTRIES)
-        country = CountryRepository(uow.connection).get(code)
+        uow.datasets.require(COUNTRIES)
+        country = uow.countries.get(code)
     if country is None:
         raise NotFound(f"no ISO 3166-1 country with {code.kind.value} code {code.value!r}", field="code")
     return country
@@ -29,8 +26,8 @@ def get_country(uow_factory: UowFactory, code: CountryCode) -> Country:
 def list_countries(uow_factory: UowFactory, region: str | None) -> list[Country]:
     """Every country, or those of one UN M49 region (matched case-insensitively, e.g. "europe")."""
     with uow_factory() as uow:
-        DatasetVersions(uow.connection, DATASET_VERSIONS).require(COUNTRIES)
-        repository = CountryRepository(uow.connection)
+        uow.datasets.require(COUNTRIES)
+        repository = uow.countries
         if region is None:
             return repository.list(None)
         # The valid names come from the loaded table, so a new M49 region needs no code change.
@@ -43,8 +40,8 @@ def list_countries(uow_factory: UowFactory, region: str | None) -> list[Country]
 
 def get_status_code(uow_factory: UowFactory, code: str) -> StatusCode:
     with uow_factory() as uow:
-        DatasetVersions(uow.connection, DATASET_VERSIONS).require(STATUS_CODES)
-        found = StatusCodeRepository(uow.connection).get(code)
+        uow.datasets.require(STATUS_CODES)
+        found = uow.status_codes.get(code)
     if found is None:
         raise NotFound(f"no UN/CEFACT Rec. 24 status code {code!r}", field="code")
     return found
@@ -52,5 +49,5 @@ def get_status_code(uow_factory: UowFactory, code: str) -> StatusCode:
 
 def list_status_codes(uow_factory: UowFactory, words: tuple[str, ...]) -> list[StatusCode]:
     with uow_factory() as uow:
-        DatasetVersions(uow.connection, DATASET_VERSIONS).require(STATUS_CODES)
-        return StatusCodeRepository(uow.connection).list(words)
+        uow.datasets.require(STATUS_CODES)
+        return uow.status_codes.list(words)
