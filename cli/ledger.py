@@ -46,8 +46,8 @@ def balances(
     currency: str = typer.Option(None, help="Only this ISO 4217 currency."),
 ) -> None:
     """A merchant's wallets per currency: pending, available, reserved by payouts."""
-    from services.payments.service_layer import ledger_handlers as lh
-    from services.payments.service_layer.settlement_handlers import check_merchant
+    from services.payments.ledger import service_layer as lh
+    from services.payments.settlement.service_layer import check_merchant
     from services.shared.errors import Violations
 
     violations = Violations()
@@ -75,7 +75,7 @@ def balances(
 @ledger_app.command()
 def verify() -> None:
     """Check every ledger invariant over one snapshot; exit 1 if any is broken."""
-    from services.payments.service_layer import ledger_handlers as lh
+    from services.payments.ledger import service_layer as lh
     from services.shared.money import Money
 
     with _payments() as context:

@@ -23,14 +23,12 @@ from xborder.payments.v1 import (
     reconciliation_service_pb2_grpc,
 )
 
-from services.payments.adapters import fx_tables  # noqa: F401  (payments-fx: defines the FX tables)
-from services.payments.adapters.bank_accounts import BankAccountVault
-from services.payments.adapters.catalog import load_currency_table, load_rate_calendar
-from services.payments.adapters.datasets import DATASETS
-from services.payments.adapters.fx_ledger import LedgerConversions, LedgerSettledHistory
-from services.payments.adapters.fx_repositories import OpsRateRepository, SnapshotRepository
-from services.payments.adapters.payees import VaultPayeeDirectory
-from services.payments.adapters.rate_providers import (
+from services.payments.bank_accounts.adapters.vault import BankAccountVault
+from services.payments.bank_accounts.entrypoints import BankAccountServicer
+from services.payments.bank_accounts.service_layer import BankAccountDeps
+from services.payments.fx.adapters import tables as fx_tables  # noqa: F401  (payments-fx: defines the FX tables)
+from services.payments.fx.adapters.ledger import LedgerConversions, LedgerSettledHistory
+from services.payments.fx.adapters.rate_providers import (
     CurrencyRatesLike,
     EcbRateProvider,
     LiveRateProvider,
@@ -39,23 +37,26 @@ from services.payments.adapters.rate_providers import (
     RateProvider,
     forex_python_client,
 )
-from services.payments.adapters.screening_grpc import GrpcScreeningGate
-from services.payments.adapters.tables import IDEMPOTENCY_KEYS, metadata
-from services.payments.adapters.vas_datasets import COUNTRY_REGIONS
-from services.payments.domain.fx_rates import Rate, RateMissing
-from services.payments.domain.payouts import PayeeDirectory
-from services.payments.entrypoints.bank_accounts_api import BankAccountServicer
-from services.payments.entrypoints.fx_grpc_api import FxServicer
-from services.payments.entrypoints.grpc_api import PaymentsServicer
-from services.payments.entrypoints.ledger_api import LedgerServicer
-from services.payments.entrypoints.ledger_timer import ExpirySweeper
-from services.payments.entrypoints.reconciliation_api import ReconciliationServicer
-from services.payments.service_layer import fx_handlers, handlers
-from services.payments.service_layer.bank_accounts import BankAccountDeps
-from services.payments.service_layer.fx_handlers import ConversionLedger, FxDesk, SettledHistory
-from services.payments.service_layer.handlers import ReferenceData
-from services.payments.service_layer.ledger_operations import LedgerOperations
-from services.payments.service_layer.reconciliation import ReconciliationDeps
+from services.payments.fx.adapters.repositories import OpsRateRepository, SnapshotRepository
+from services.payments.fx.domain.rates import Rate, RateMissing
+from services.payments.fx.entrypoints import FxServicer
+from services.payments.fx.service_layer import desk as fx_handlers
+from services.payments.fx.service_layer.desk import ConversionLedger, FxDesk, SettledHistory
+from services.payments.ledger.entrypoints.expiry_timer import ExpirySweeper
+from services.payments.ledger.entrypoints.grpc_api import LedgerServicer
+from services.payments.ledger.operations import LedgerOperations
+from services.payments.payouts.adapters.payees import VaultPayeeDirectory
+from services.payments.payouts.adapters.screening_grpc import GrpcScreeningGate
+from services.payments.payouts.domain import PayeeDirectory
+from services.payments.reconciliation.entrypoints import ReconciliationServicer
+from services.payments.reconciliation.service_layer import ReconciliationDeps
+from services.payments.reference_data import service_layer as handlers
+from services.payments.reference_data.adapters.catalog import load_currency_table, load_rate_calendar
+from services.payments.reference_data.adapters.datasets import DATASETS
+from services.payments.reference_data.entrypoints import PaymentsServicer
+from services.payments.reference_data.service_layer import ReferenceData
+from services.payments.tables import IDEMPOTENCY_KEYS, metadata
+from services.payments.vas.adapters.datasets import COUNTRY_REGIONS
 from services.shared.bus import EventBus
 from services.shared.clock import utcnow
 from services.shared.context import ServiceContext, build_context
@@ -240,7 +241,7 @@ def periodic_tasks(context: ServiceContext) -> list[tuple[str, float, Callable[[
 
 def event_handlers(context: ServiceContext) -> dict[str, Callable[[dict[str, Any]], None]]:
     """Handler method name in services/shared/topology.py -> callable (embedded bus and nameko worker alike)."""
-    from services.payments.service_layer import payout_handlers
+    from services.payments.payouts import service_layer as payout_handlers
 
     def hold_on_risk_alert(payload: dict[str, Any]) -> None:
         payout_handlers.on_risk_alert_raised(context.uow, payload, utcnow())

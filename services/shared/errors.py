@@ -128,29 +128,6 @@ class PermissionDenied(XborderError):
     status = grpc.StatusCode.PERMISSION_DENIED
 
 
-# ---- FX ----
-
-
-class RateStale(XborderError):
-    """Every provider's rate for the pair is older than its limit: refused, never passed off as fresh."""
-
-    reason = "RATE_STALE"
-    status = grpc.StatusCode.UNAVAILABLE
-
-
-class QuoteExpired(XborderError):
-    reason = "QUOTE_EXPIRED"
-    status = grpc.StatusCode.FAILED_PRECONDITION
-
-
-class QuoteUsed(XborderError):
-    reason = "QUOTE_USED"
-    status = grpc.StatusCode.FAILED_PRECONDITION
-
-
-# ---- end FX ----
-
-
 class ConflictingWrite(Exception):
     """A write lost a unique-key race to a concurrent transaction (rolled back); never shown to a caller.
 

@@ -17,13 +17,13 @@ from xborder.payments.v1 import fx_service_pb2 as pb
 from xborder.payments.v1 import fx_service_pb2_grpc as pb_grpc
 
 from services.payments import bootstrap
-from services.payments.adapters.rate_providers import NoFreshRate
-from services.payments.domain.ledger import PLATFORM, AccountKind
-from services.payments.domain.settlement import CollectionMethod
-from services.payments.domain.spreads import SpreadRule
-from services.payments.service_layer import fx_handlers as fx
-from services.payments.service_layer import ledger_handlers as lh
-from services.payments.service_layer import settlement_handlers as sh
+from services.payments.fx.adapters.rate_providers import NoFreshRate
+from services.payments.fx.domain.spreads import SpreadRule
+from services.payments.fx.service_layer import desk as fx
+from services.payments.ledger import service_layer as lh
+from services.payments.ledger.domain import PLATFORM, AccountKind
+from services.payments.settlement import service_layer as sh
+from services.payments.settlement.domain.collections import CollectionMethod
 from services.shared import codes
 from services.shared.context import ServiceContext
 from services.shared.grpc_server import serve

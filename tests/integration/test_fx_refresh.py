@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from services.embedded import Platform
 from services.payments import bootstrap as payments
 from services.payments.entrypoints.events import PaymentsEvents
-from services.payments.service_layer import fx_handlers as fx
+from services.payments.fx.service_layer import desk as fx
 from services.registry import SERVICES
 from services.shared.settings import ROOT, Settings
 from services.shared.topology import Subscription

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from xborder.payments.v1 import payments_service_pb2 as pb
 
 from services.payments import bootstrap as payments
-from services.payments.adapters.tables import IDEMPOTENCY_KEYS
+from services.payments.tables import IDEMPOTENCY_KEYS
 from services.shared.errors import ValidationError
 from services.shared.idempotency import IdempotencyKeyReused, IdempotencyStore, fingerprint
 from services.shared.settings import Settings

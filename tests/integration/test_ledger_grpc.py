@@ -13,9 +13,9 @@ from xborder.payments.v1 import ledger_service_pb2 as pb
 from xborder.payments.v1 import ledger_service_pb2_grpc as pb_grpc
 
 from services.payments import bootstrap
-from services.payments.adapters.tables import IDEMPOTENCY_KEYS
-from services.payments.entrypoints.ledger_api import LedgerServicer
-from services.payments.service_layer.ledger_operations import LedgerOperations
+from services.payments.ledger.entrypoints.grpc_api import LedgerServicer
+from services.payments.ledger.operations import LedgerOperations
+from services.payments.tables import IDEMPOTENCY_KEYS
 from services.shared.context import ServiceContext
 from services.shared.grpc_errors import status_details
 from services.shared.grpc_server import serve

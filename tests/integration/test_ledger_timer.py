@@ -6,9 +6,9 @@ import time
 from datetime import timedelta
 
 from services.payments import bootstrap
-from services.payments.domain.ledger import PostTransaction, Transfer
-from services.payments.entrypoints.ledger_timer import ExpirySweeper
-from services.payments.service_layer import ledger_handlers as lh
+from services.payments.ledger import service_layer as lh
+from services.payments.ledger.domain import PostTransaction, Transfer
+from services.payments.ledger.entrypoints.expiry_timer import ExpirySweeper
 from services.shared.money import Money
 from services.shared.settings import Settings
 from tests.fakes import RecordingBus

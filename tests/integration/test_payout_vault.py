@@ -11,8 +11,8 @@ from xborder.payments.v1 import ledger_service_pb2 as pb
 from xborder.payments.v1 import ledger_service_pb2_grpc as pb_grpc
 
 from services.payments import bootstrap
-from services.payments.adapters.payees import VaultPayeeDirectory
-from services.payments.domain.bank_accounts import BankAccountDetails
+from services.payments.bank_accounts.domain import BankAccountDetails
+from services.payments.payouts.adapters.payees import VaultPayeeDirectory
 from services.shared.clock import utcnow
 from services.shared.grpc_server import serve
 from services.shared.settings import Settings

@@ -13,8 +13,8 @@ import grpc
 import pytest
 from google.protobuf import descriptor_pb2, descriptor_pool, json_format, message_factory
 
-from services.payments.adapters.screening_grpc import GrpcScreeningGate
-from services.payments.domain.payouts import Party, ScreeningDecision, ScreeningUnavailable, screen_safely
+from services.payments.payouts.adapters.screening_grpc import GrpcScreeningGate
+from services.payments.payouts.domain import Party, ScreeningDecision, ScreeningUnavailable, screen_safely
 from tests.e2e.stack import unused_port
 
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from services.payments.domain import vas
+from services.payments.vas import domain as vas
 from services.shared.errors import ConfigurationError
 from services.shared.settings import Settings
 

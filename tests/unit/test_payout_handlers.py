@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from services.payments.domain.ledger_errors import CurrencyMismatch, InsufficientFunds, InvalidState
-from services.payments.domain.payouts import PayoutStatus
-from services.payments.service_layer import ledger_handlers as lh
-from services.payments.service_layer import payout_handlers as ph
+from services.payments.ledger import service_layer as lh
+from services.payments.ledger.errors import CurrencyMismatch, InsufficientFunds, InvalidState
+from services.payments.payouts import service_layer as ph
+from services.payments.payouts.domain import PayoutStatus
 from services.shared.context import ServiceContext
 from services.shared.errors import NotFound
 from services.shared.money import Money

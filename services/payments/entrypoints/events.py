@@ -20,7 +20,7 @@ from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
 from services.payments import bootstrap
-from services.payments.service_layer import fx_handlers
+from services.payments.fx.service_layer import desk as fx_handlers
 from services.shared.bus import InProcessBus
 from services.shared.context import ServiceContext
 from services.shared.logs import get_logger

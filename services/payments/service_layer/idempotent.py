@@ -14,7 +14,7 @@ from typing import TypeVar
 from google.protobuf.message import Message
 from sqlalchemy.exc import IntegrityError
 
-from services.payments.adapters.ledger_repository import LedgerRepository
+from services.payments.ledger.adapters.repository import LedgerRepository
 from services.shared.idempotency import IdempotencyStore
 from services.shared.uow import UnitOfWork
 

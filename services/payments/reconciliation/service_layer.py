@@ -1,0 +1,203 @@
+"""Reconciliation use cases: import a settlement statement (commits here, once), read runs and statements."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from google.protobuf.message import Message
+from xborder.payments.v1 import reconciliation_events_pb2 as events_pb2
+
+from services.payments.reconciliation.adapters.repository import (
+    MerchantLine,
+    MerchantStatementRepository,
+    ReconciliationRepository,
+    Run,
+    WalletTotals,
+    day_start,
+)
+from services.payments.reconciliation.domain import (
+    Item,
+    Outcome,
+    parse_statement,
+    reconcile,
+    statement_period,
+)
+from services.shared import codes
+from services.shared.clock import utcnow
+from services.shared.errors import NotFound, ValidationError
+from services.shared.idempotency import IdempotencyStore
+from services.shared.logs import get_logger
+from services.shared.uow import UnitOfWork
+
+SCOPE = "payments.import_settlement_statement"
+MAX_ATTEMPTS = 3
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class ReconciliationDeps:
+    uow_factory: Callable[[], UnitOfWork]
+    idempotency: IdempotencyStore
+
+
+@dataclass(frozen=True)
+class ImportStatement:
+    request_id: str
+    fingerprint: str
+    partner: str
+    content: bytes
+    file_name: str
+    period_start: date | None
+    period_end: date | None
+
+
+def _scope(partner: str) -> str:
+    return f"{SCOPE}:{partner}"
+
+
+def import_statement(
+    deps: ReconciliationDeps, command: ImportStatement, respond: Callable[[Run, bool], Message]
+) -> bytes:
+    """Reconcile and store the run; the same file again answers the first run and stores nothing.
+
+    A bad file is refused before anything is read or written. Concurrent imports of one file (or of
+    overlapping files) collide on the unique (partner, content hash) / (partner, line_id) keys: the loser
+    rolls back and tries again, then finds the winner's run or its lines as duplicates.
+    """
+    lines = parse_statement(command.content)
+    first, last = statement_period(lines)
+    period = (command.period_start or first, command.period_end or last)
+    if period[0] > period[1]:
+        raise ValidationError.single("period_end", f"must be on or after period_start {period[0].isoformat()}")
+    content_hash = hashlib.sha256(command.content).hexdigest()
+    scope = _scope(command.partner)
+    for attempt in range(MAX_ATTEMPTS):
+        with deps.uow_factory() as uow:
+            hit = deps.idempotency.replay(uow.connection, scope, command.request_id, command.fingerprint)
+            if hit is not None:
+                return hit
+            repo = ReconciliationRepository(uow.connection)
+            try:
+                existing = repo.run_code_for(command.partner, content_hash)
+                if existing is not None:
+                    run = repo.get_run(existing)
+                    assert run is not None
+                    response = respond(run, True).SerializeToString()
+                else:
+                    run = _reconcile_and_store(repo, command, lines, period, content_hash)
+                    uow.emit(_event(run))
+                    response = respond(run, False).SerializeToString()
+                deps.idempotency.remember(uow.connection, scope, command.request_id, command.fingerprint, response)
+                uow.commit()
+            except sa.exc.IntegrityError:
+                uow.rollback()
+                log.info("statement_import_conflict", partner=command.partner, attempt=attempt + 1)
+                continue
+            log.info(
+                "settlement_statement_imported",
+                partner=command.partner,
+                reconciliation_code=run.code,
+                lines=len(lines),
+                already_imported=existing is not None,
+            )
+            return response
+    raise sa.exc.InvalidRequestError(f"statement import kept conflicting after {MAX_ATTEMPTS} attempts")
+
+
+def _reconcile_and_store(
+    repo: ReconciliationRepository,
+    command: ImportStatement,
+    lines: list,
+    period: tuple[date, date],
+    content_hash: str,
+) -> Run:
+    earlier = repo.imported_line_ids(command.partner, [line.line_id for line in lines])
+    fresh = [line for line in lines if line.line_id not in earlier]
+    duplicates = [
+        Item(
+            Outcome.DUPLICATE,
+            line.reference,
+            line.amount.currency,
+            line.amount,
+            None,
+            (line.line_id,),
+            (),
+            f"line_id already imported by reconciliation {earlier[line.line_id]}",
+        )
+        for line in lines
+        if line.line_id in earlier
+    ]
+    movements = repo.clearing_movements(command.partner, [line.reference for line in fresh], period)
+    fresh_refs = {line.reference for line in fresh}
+    seen_before = repo.references_seen(command.partner, {m.reference for m in movements} - fresh_refs)
+    items = reconcile(fresh, movements, period, references_seen_before=seen_before)
+    # The run code's zone: "G" (rest of world). A partner is no merchant; its residency is not modelled yet.
+    run = Run(
+        codes.generate("RC", "G"),
+        command.partner,
+        content_hash,
+        command.file_name,
+        period[0],
+        period[1],
+        len(lines),
+        utcnow(),
+        tuple(items + duplicates),
+    )
+    repo.insert_run(run, fresh)
+    return run
+
+
+def _event(run: Run) -> events_pb2.SettlementStatementReconciled:
+    counts = {outcome: 0 for outcome in Outcome}
+    for item in run.items:
+        counts[item.outcome] += 1
+    message = events_pb2.SettlementStatementReconciled(
+        reconciliation_code=run.code,
+        partner=run.partner,
+        period_start=run.period_start.isoformat(),
+        period_end=run.period_end.isoformat(),
+        matched=counts[Outcome.MATCHED],
+        mismatched=counts[Outcome.MISMATCHED],
+        missing_in_ledger=counts[Outcome.MISSING_IN_LEDGER],
+        missing_in_statement=counts[Outcome.MISSING_IN_STATEMENT],
+        duplicate=counts[Outcome.DUPLICATE],
+    )
+    message.occurred_at.FromDatetime(run.created_at)
+    return message
+
+
+def get_reconciliation(deps: ReconciliationDeps, code: str) -> Run:
+    with deps.uow_factory() as uow:
+        run = ReconciliationRepository(uow.connection).get_run(code)
+    if run is None:
+        raise NotFound(f"no reconciliation {code}", field="code")
+    return run
+
+
+@dataclass(frozen=True)
+class StatementPage:
+    lines: list[MerchantLine]
+    wallets: list[WalletTotals]
+    next_after: int | None
+
+
+def list_statement_lines(
+    deps: ReconciliationDeps,
+    merchant: str,
+    first_day: date,
+    last_day: date,
+    currency: str | None,
+    page_size: int,
+    after_transfer: int,
+) -> StatementPage:
+    start, end = day_start(first_day), day_start(last_day + timedelta(days=1))
+    with deps.uow_factory() as uow:
+        repo = MerchantStatementRepository(uow.connection)
+        wallets = repo.wallets(merchant, currency)
+        lines, more = repo.lines(wallets, start, end, after_transfer, page_size)
+        totals = repo.totals(wallets, start, end)
+    return StatementPage(lines, totals, lines[-1].transfer_id if more and lines else None)
