@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import grpc
 from xborder.payments.v1 import (
@@ -26,8 +26,7 @@ from xborder.payments.v1 import (
 from services.payments.bank_accounts.adapters.vault import BankAccountVault
 from services.payments.bank_accounts.entrypoints import BankAccountServicer
 from services.payments.bank_accounts.service_layer import BankAccountDeps
-from services.payments.fx.adapters import tables as fx_tables  # noqa: F401  (payments-fx: defines the FX tables)
-from services.payments.fx.adapters.ledger import LedgerConversions, LedgerSettledHistory
+from services.payments.fx.adapters.ledger import LedgerConversions
 from services.payments.fx.adapters.rate_providers import (
     CurrencyRatesLike,
     EcbRateProvider,
@@ -37,11 +36,10 @@ from services.payments.fx.adapters.rate_providers import (
     RateProvider,
     forex_python_client,
 )
-from services.payments.fx.adapters.repositories import OpsRateRepository, SnapshotRepository
 from services.payments.fx.domain.rates import Rate, RateMissing
 from services.payments.fx.entrypoints import FxServicer
 from services.payments.fx.service_layer import desk as fx_handlers
-from services.payments.fx.service_layer.desk import ConversionLedger, FxDesk, SettledHistory
+from services.payments.fx.service_layer.desk import ConversionLedger, FxDesk
 from services.payments.ledger.entrypoints.expiry_timer import ExpirySweeper
 from services.payments.ledger.entrypoints.grpc_api import LedgerServicer
 from services.payments.ledger.operations import LedgerOperations
@@ -55,7 +53,9 @@ from services.payments.reference_data.adapters.catalog import load_currency_tabl
 from services.payments.reference_data.adapters.datasets import DATASETS
 from services.payments.reference_data.entrypoints import PaymentsServicer
 from services.payments.reference_data.service_layer import ReferenceData
-from services.payments.tables import IDEMPOTENCY_KEYS, metadata
+from services.payments.tables import metadata
+from services.payments.unit_of_work import PaymentsUnitOfWork
+from services.payments.vas import service_layer as offers
 from services.payments.vas.adapters.datasets import COUNTRY_REGIONS
 from services.shared.bus import EventBus
 from services.shared.clock import utcnow
@@ -63,7 +63,6 @@ from services.shared.context import ServiceContext, build_context
 from services.shared.crypto import BlindIndex, EnvelopeCipher
 from services.shared.crypto.config import load_key_ring
 from services.shared.errors import RateUnavailable, ReferenceDataMissing, UnknownCurrency
-from services.shared.idempotency import IdempotencyStore
 from services.shared.settings import Settings
 
 NAME = "payments"
@@ -73,17 +72,24 @@ GRPC_SERVICES = (
     ledger_service_pb2.DESCRIPTOR.services_by_name["LedgerService"].full_name,
     bank_accounts_service_pb2.DESCRIPTOR.services_by_name["BankAccountService"].full_name,
     reconciliation_service_pb2.DESCRIPTOR.services_by_name["ReconciliationService"].full_name,
-    fx_service_pb2.DESCRIPTOR.services_by_name["FxService"].full_name,  # payments-fx
+    fx_service_pb2.DESCRIPTOR.services_by_name["FxService"].full_name,
 )
 
 
 def bootstrap(settings: Settings, bus: EventBus) -> ServiceContext:
-    return build_context(settings, NAME, metadata, MIGRATIONS, bus, (*DATASETS, COUNTRY_REGIONS))
+    return build_context(
+        settings, NAME, metadata, MIGRATIONS, bus, (*DATASETS, COUNTRY_REGIONS), uow_class=PaymentsUnitOfWork
+    )
+
+
+def unit_of_work(context: ServiceContext) -> Callable[[], PaymentsUnitOfWork]:
+    """The context's unit-of-work factory, typed as the payments unit of work it builds."""
+    return cast(Callable[[], PaymentsUnitOfWork], context.uow)
 
 
 def reference_data(context: ServiceContext) -> ReferenceData:
     return ReferenceData(
-        context.uow,
+        unit_of_work(context),
         context.cache("iso4217_currencies", load_currency_table).get,
         context.cache("ecb_reference_rates", load_rate_calendar).get,
     )
@@ -91,14 +97,13 @@ def reference_data(context: ServiceContext) -> ReferenceData:
 
 def payee_directory(context: ServiceContext) -> PayeeDirectory:
     """Payouts learn the bank account's holder and currency from the encrypted vault."""
-    return VaultPayeeDirectory(context.uow, bank_account_vault(context))
+    return VaultPayeeDirectory(unit_of_work(context), bank_account_vault(context))
 
 
 def ledger_operations(context: ServiceContext) -> LedgerOperations:
     compliance = grpc.insecure_channel(context.settings.service_address("compliance"))
     return LedgerOperations(
-        context.uow,
-        IdempotencyStore(IDEMPOTENCY_KEYS),
+        unit_of_work(context),
         GrpcScreeningGate(compliance, timeout_s=context.settings.screening_timeout_s),
         payee_directory(context),
     )
@@ -155,18 +160,24 @@ def bank_account_vault(context: ServiceContext) -> BankAccountVault:
 
 
 def bank_account_deps(context: ServiceContext) -> BankAccountDeps:
-    return BankAccountDeps(context.uow, bank_account_vault(context), IdempotencyStore(IDEMPOTENCY_KEYS))
+    return BankAccountDeps(unit_of_work(context), bank_account_vault(context))
 
 
 def reconciliation_deps(context: ServiceContext) -> ReconciliationDeps:
-    return ReconciliationDeps(context.uow, IdempotencyStore(IDEMPOTENCY_KEYS))
+    return ReconciliationDeps(unit_of_work(context))
 
 
-# ---- FX ----
+def offer_desk(desk: FxDesk) -> offers.OfferDesk:
+    """Value-added offers price their USD minimums and caps with the FX desk's reference rates."""
+
+    def usd_rate(currency: str) -> Decimal:
+        return fx_handlers.fresh_rate(desk, "USD", currency, desk.clock()).rate
+
+    return offers.OfferDesk(desk.uow_factory, usd_rate, desk.clock, desk.zone)
 
 
 def fx_registration(desk: FxDesk) -> Callable[[grpc.Server], None]:
-    servicer = FxServicer(desk)
+    servicer = FxServicer(desk, offer_desk(desk))
 
     def add(server: grpc.Server) -> None:
         fx_service_pb2_grpc.add_FxServiceServicer_to_server(servicer, server)
@@ -182,13 +193,15 @@ def rate_chain(
     settings = context.settings
     refs = reference_data(context)
 
+    uow_factory = unit_of_work(context)
+
     def ops_latest(base: str, quote: str) -> Rate | None:
-        with context.uow() as uow:
-            return OpsRateRepository(uow.connection).latest(base, quote)
+        with uow_factory() as uow:
+            return uow.fx_ops_rates.latest(base, quote)
 
     def snapshot(base: str, quote: str) -> Rate | None:
-        with context.uow() as uow:
-            return SnapshotRepository(uow.connection).get(base, quote)
+        with uow_factory() as uow:
+            return uow.fx_snapshots.get(base, quote)
 
     def ecb_latest(base: str, quote: str) -> tuple[Decimal, date, str]:
         try:
@@ -219,16 +232,13 @@ def fx_desk(
     clock: Callable[[], datetime] = utcnow,
     chain: RateChain | None = None,
     ledger: ConversionLedger | None = None,
-    history: SettledHistory | None = None,
     refreshing: bool = False,
 ) -> FxDesk:
     return FxDesk(
-        context.uow,
+        unit_of_work(context),
         chain or rate_chain(context, refreshing=refreshing),
-        IdempotencyStore(IDEMPOTENCY_KEYS),
         clock,
         ledger or LedgerConversions(clock),
-        history or LedgerSettledHistory(),
         refresh_pairs=context.settings.fx_refresh_pairs,
     )
 
@@ -244,6 +254,6 @@ def event_handlers(context: ServiceContext) -> dict[str, Callable[[dict[str, Any
     from services.payments.payouts import service_layer as payout_handlers
 
     def hold_on_risk_alert(payload: dict[str, Any]) -> None:
-        payout_handlers.on_risk_alert_raised(context.uow, payload, utcnow())
+        payout_handlers.on_risk_alert_raised(unit_of_work(context), payload, utcnow())
 
     return {"on_risk_alert_raised": hold_on_risk_alert}

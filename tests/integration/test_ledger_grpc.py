@@ -15,11 +15,9 @@ from xborder.payments.v1 import ledger_service_pb2_grpc as pb_grpc
 from services.payments import bootstrap
 from services.payments.ledger.entrypoints.grpc_api import LedgerServicer
 from services.payments.ledger.operations import LedgerOperations
-from services.payments.tables import IDEMPOTENCY_KEYS
 from services.shared.context import ServiceContext
 from services.shared.grpc_errors import status_details
 from services.shared.grpc_server import serve
-from services.shared.idempotency import IdempotencyStore
 from services.shared.settings import Settings
 from tests.fakes import RecordingBus
 from tests.ledger_support import FakePayees, FakeScreeningGate, key, merchant
@@ -40,7 +38,7 @@ def ledger(module_any_settings: Settings) -> Iterator[Ledger]:
     bus = RecordingBus()
     context = bootstrap.bootstrap(module_any_settings, bus)
     gate, payees = FakeScreeningGate("CLEAR"), FakePayees()
-    ops = LedgerOperations(context.uow, IdempotencyStore(IDEMPOTENCY_KEYS), gate, payees)
+    ops = LedgerOperations(bootstrap.unit_of_work(context), gate, payees)
     servicer = LedgerServicer(ops)
     server = serve(
         module_any_settings,

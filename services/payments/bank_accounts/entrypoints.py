@@ -62,12 +62,12 @@ class BankAccountServicer(pb_grpc.BankAccountServiceServicer):
         violations.raise_if_any()
         assert details is not None
         command = handlers.RegisterBankAccount(request.request_id, fingerprint(request), merchant, details)
-        raw = handlers.register_bank_account(
+        return handlers.register_bank_account(
             self.deps,
             command,
             lambda stored: pb.RegisterBankAccountResponse(bank_account=bank_account_to_proto(stored)),
+            pb.RegisterBankAccountResponse,
         )
-        return pb.RegisterBankAccountResponse.FromString(raw)
 
     def GetBankAccount(
         self, request: pb.GetBankAccountRequest, context: grpc.ServicerContext

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
-import sqlalchemy as sa
 from google.protobuf.message import Message
 
 from services.payments.bank_accounts.adapters.vault import BankAccountVault, MaskedBankAccount
 from services.payments.bank_accounts.domain import BankAccountDetails
+from services.payments.unit_of_work import PaymentsUnitOfWork
 from services.shared import codes
 from services.shared.clock import utcnow
 from services.shared.errors import AlreadyExists, NotFound
-from services.shared.idempotency import IdempotencyStore
+from services.shared.idempotency import Request, run_idempotent
 from services.shared.logs import get_logger
-from services.shared.uow import UnitOfWork
 
 SCOPE = "payments.register_bank_account"
 
@@ -26,13 +26,13 @@ def _scope(merchant_code: str) -> str:
 
 
 log = get_logger(__name__)
+M = TypeVar("M", bound=Message)
 
 
 @dataclass(frozen=True)
 class BankAccountDeps:
-    uow_factory: Callable[[], UnitOfWork]
+    uow_factory: Callable[[], PaymentsUnitOfWork]
     vault: BankAccountVault
-    idempotency: IdempotencyStore
 
 
 @dataclass(frozen=True)
@@ -46,72 +46,51 @@ class RegisterBankAccount:
         return f"RegisterBankAccount(request_id={self.request_id!r}, merchant_code={self.merchant_code!r})"
 
 
-def _refuse_duplicate(deps: BankAccountDeps, uow: UnitOfWork, command: RegisterBankAccount) -> bytes | None:
-    """None when the number is new; the first response when a twin of this very request stored it meanwhile
-    (it committed between our replay check and now); else AlreadyExists naming the account that holds it."""
+def _refuse_duplicate(deps: BankAccountDeps, uow: PaymentsUnitOfWork, command: RegisterBankAccount) -> None:
+    """AlreadyExists naming the account of this merchant that holds the number, if one does."""
     details = command.details
-    existing = deps.vault.find(uow.connection, command.merchant_code, details.number_field, details.number)
+    existing = deps.vault.find(uow.bank_accounts, command.merchant_code, details.number_field, details.number)
     if existing:
-        hit = deps.idempotency.replay(
-            uow.connection, _scope(command.merchant_code), command.request_id, command.fingerprint
-        )
-        if hit is not None:
-            return hit
         what = "IBAN" if details.iban else "account number"
         raise AlreadyExists(
             f"merchant {command.merchant_code} already has bank account {existing[0].code} with this {what}",
             field=details.number_field,
             metadata={"bank_account_code": existing[0].code},
         )
-    return None
 
 
 def register_bank_account(
-    deps: BankAccountDeps, command: RegisterBankAccount, respond: Callable[[MaskedBankAccount], Message]
-) -> bytes:
-    """Store the account once; the serialised response of the first request for a request_id is replayed."""
-    with deps.uow_factory() as uow:
-        hit = deps.idempotency.replay(
-            uow.connection, _scope(command.merchant_code), command.request_id, command.fingerprint
-        )
-        if hit is not None:
-            return hit
-        if (twin := _refuse_duplicate(deps, uow, command)) is not None:
-            return twin
+    deps: BankAccountDeps,
+    command: RegisterBankAccount,
+    respond: Callable[[MaskedBankAccount], M],
+    response_type: type[M],
+) -> M:
+    """Store the account once; the first response for a request_id is replayed.
+
+    A concurrent twin that committed first is found on the second attempt: the same request_id replays,
+    the same number is refused.
+    """
+
+    def work(uow: PaymentsUnitOfWork) -> M:
+        _refuse_duplicate(deps, uow, command)
         # The master record lives where the merchant's does: the code's residency zone follows the merchant.
         code = codes.generate("BA", command.merchant_code[2])
-        try:
-            stored = deps.vault.add(uow.connection, code, command.merchant_code, command.details, utcnow())
-            response = respond(stored).SerializeToString()
-            deps.idempotency.remember(
-                uow.connection, _scope(command.merchant_code), command.request_id, command.fingerprint, response
-            )
-            uow.commit()
-        except sa.exc.IntegrityError:
-            uow.rollback()
-        else:
-            log.info(
-                "bank_account_registered",
-                bank_account_code=code,
-                merchant_code=command.merchant_code,
-                number_masked=stored.number_masked,
-            )
-            return response
-    # A concurrent twin committed first: the same request_id (replay it) or the same number (refuse).
-    with deps.uow_factory() as uow:
-        hit = deps.idempotency.replay(
-            uow.connection, _scope(command.merchant_code), command.request_id, command.fingerprint
+        stored = deps.vault.add(uow.bank_accounts, code, command.merchant_code, command.details, utcnow())
+        log.info(
+            "bank_account_registered",
+            bank_account_code=code,
+            merchant_code=command.merchant_code,
+            number_masked=stored.number_masked,
         )
-        if hit is not None:
-            return hit
-        if (twin := _refuse_duplicate(deps, uow, command)) is not None:
-            return twin
-    raise RuntimeError("bank account insert conflicted but neither the key nor the number is stored")
+        return respond(stored)
+
+    request = Request(_scope(command.merchant_code), command.request_id, command.fingerprint)
+    return run_idempotent(deps.uow_factory, request, response_type, work, lock=False)
 
 
 def get_bank_account(deps: BankAccountDeps, code: str) -> MaskedBankAccount:
     with deps.uow_factory() as uow:
-        found = deps.vault.get(uow.connection, code)
+        found = deps.vault.get(uow.bank_accounts, code)
     if found is None:
         raise NotFound(f"no bank account {code}", field="code")
     return found
@@ -119,9 +98,9 @@ def get_bank_account(deps: BankAccountDeps, code: str) -> MaskedBankAccount:
 
 def list_bank_accounts(deps: BankAccountDeps, merchant_code: str) -> list[MaskedBankAccount]:
     with deps.uow_factory() as uow:
-        return deps.vault.for_merchant(uow.connection, merchant_code)
+        return deps.vault.for_merchant(uow.bank_accounts, merchant_code)
 
 
 def find_bank_accounts(deps: BankAccountDeps, merchant_code: str, field: str, number: str) -> list[MaskedBankAccount]:
     with deps.uow_factory() as uow:
-        return deps.vault.find(uow.connection, merchant_code, field, number)
+        return deps.vault.find(uow.bank_accounts, merchant_code, field, number)

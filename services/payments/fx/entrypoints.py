@@ -9,23 +9,12 @@ from xborder.payments.v1 import fx_service_pb2_grpc as pb_grpc
 
 from services.payments.fx.domain import spreads
 from services.payments.fx.service_layer import desk as fx
-from services.payments.reference_data.entrypoints import parse_currency_code
 from services.payments.vas import domain as vas
+from services.payments.vas import service_layer as offer_desk
 from services.shared import request_fields as fields
-from services.shared.errors import FieldViolation, UnknownCurrency, ValidationError, Violations
+from services.shared.errors import Violations
 from services.shared.idempotency import fingerprint
-from services.shared.money import Money, from_proto, minor_unit
-
-
-def _currency(value: str, field: str, violations: Violations, unknown: list[FieldViolation]) -> str:
-    """An active ISO 4217 code with a minor unit; malformed -> VALIDATION_FAILED, unknown -> UNKNOWN_CURRENCY."""
-    code = parse_currency_code(value, field, violations)
-    if len(code) == 3 and code.isalpha():
-        try:
-            minor_unit(code, field=field)
-        except UnknownCurrency as error:
-            unknown.extend(error.violations)
-    return code
+from services.shared.money import Money
 
 
 def _lock(value: int, violations: Violations, default: int | None = None) -> int:
@@ -39,16 +28,10 @@ def _lock(value: int, violations: Violations, default: int | None = None) -> int
 
 
 def _positive_amount(
-    message: money_pb2.Money, field: str, currency: str, violations: Violations, unknown: list[FieldViolation]
+    message: money_pb2.Money | None, field: str, currency: str, violations: Violations
 ) -> Money | None:
-    try:
-        money = from_proto(message, field=field)
-    except UnknownCurrency as error:
-        unknown.extend(error.violations)
-        return None
-    except ValidationError as invalid:
-        for v in invalid.violations:
-            violations.add(v.field, v.description)
+    money = fields.money(message, violations, field)
+    if money is None:
         return None
     if currency and money.currency != currency:
         violations.add(f"{field}.currency_code", f"must be {currency}, the request's currency, got {money.currency}")
@@ -57,36 +40,32 @@ def _positive_amount(
     return money
 
 
-def _raise(violations: Violations, unknown: list[FieldViolation]) -> None:
-    if violations:
-        violations.raise_if_any()
-    if unknown:
-        raise UnknownCurrency(unknown)
-
-
 class FxServicer(pb_grpc.FxServiceServicer):
-    def __init__(self, desk: fx.FxDesk) -> None:
+    """Rates, quotes and conversions (the FX desk) and value-added offers (the offer desk)."""
+
+    def __init__(self, desk: fx.FxDesk, offers: offer_desk.OfferDesk) -> None:
         self.desk = desk
+        self.offers = offers
 
     def GetExecutableRate(
         self, request: pb.GetExecutableRateRequest, context: grpc.ServicerContext
     ) -> pb.GetExecutableRateResponse:
-        violations, unknown = Violations(), list[FieldViolation]()
-        sell = _currency(request.sell_currency, "sell_currency", violations, unknown)
-        buy = _currency(request.buy_currency, "buy_currency", violations, unknown)
-        merchant = fields.unified_code(request.merchant_code, "merchant_code", violations, "MC")
+        violations = Violations()
+        sell = fields.currency(request.sell_currency, violations, "sell_currency")
+        buy = fields.currency(request.buy_currency, violations, "buy_currency")
+        merchant = fields.merchant_code(request.merchant_code, violations)
         lock = _lock(request.lock_seconds, violations, default=spreads.MIN_LOCK_SECONDS)
         if sell and sell == buy:
             violations.add("buy_currency", "must differ from sell_currency")
-        _raise(violations, unknown)
+        violations.raise_if_any()
         return pb.GetExecutableRateResponse(rate=fx.get_executable_rate(self.desk, sell, buy, merchant, lock))
 
     def CreateQuote(self, request: pb.CreateQuoteRequest, context: grpc.ServicerContext) -> pb.CreateQuoteResponse:
-        violations, unknown = Violations(), list[FieldViolation]()
+        violations = Violations()
         key = fields.request_id(request.request_id, violations)
-        merchant = fields.unified_code(request.merchant_code, "merchant_code", violations, "MC")
-        sell = _currency(request.sell_currency, "sell_currency", violations, unknown)
-        buy = _currency(request.buy_currency, "buy_currency", violations, unknown)
+        merchant = fields.merchant_code(request.merchant_code, violations)
+        sell = fields.currency(request.sell_currency, violations, "sell_currency")
+        buy = fields.currency(request.buy_currency, violations, "buy_currency")
         if sell and sell == buy:
             violations.add("buy_currency", "must differ from sell_currency")
         has_sell, has_buy = request.HasField("sell_amount"), request.HasField("buy_amount")
@@ -94,11 +73,11 @@ class FxServicer(pb_grpc.FxServiceServicer):
         if has_sell == has_buy:
             violations.add("sell_amount", "give exactly one of sell_amount and buy_amount")
         elif has_sell:
-            sell_amount = _positive_amount(request.sell_amount, "sell_amount", sell, violations, unknown)
+            sell_amount = _positive_amount(request.sell_amount, "sell_amount", sell, violations)
         else:
-            buy_amount = _positive_amount(request.buy_amount, "buy_amount", buy, violations, unknown)
+            buy_amount = _positive_amount(request.buy_amount, "buy_amount", buy, violations)
         lock = _lock(request.lock_seconds, violations)
-        _raise(violations, unknown)
+        violations.raise_if_any()
         command = fx.QuoteCommand(
             key,
             fingerprint(request),
@@ -121,21 +100,18 @@ class FxServicer(pb_grpc.FxServiceServicer):
         violations = Violations()
         key = fields.request_id(request.request_id, violations)
         code = fields.unified_code(request.code, "code", violations, "QT")
-        merchant = fields.unified_code(request.merchant_code, "merchant_code", violations, "MC")
+        merchant = fields.merchant_code(request.merchant_code, violations)
         violations.raise_if_any()
         return fx.convert_quote(self.desk, fx.ConvertCommand(key, fingerprint(request), code, merchant))
 
     def CreateInsuranceQuote(
         self, request: pb.CreateInsuranceQuoteRequest, context: grpc.ServicerContext
     ) -> pb.CreateInsuranceQuoteResponse:
-        violations, unknown = Violations(), list[FieldViolation]()
+        violations = Violations()
         key = fields.request_id(request.request_id, violations)
-        merchant = fields.unified_code(request.merchant_code, "merchant_code", violations, "MC")
-        declared = None
-        if not request.HasField("declared_value"):
-            violations.add("declared_value", "is required")
-        else:
-            declared = _positive_amount(request.declared_value, "declared_value", "", violations, unknown)
+        merchant = fields.merchant_code(request.merchant_code, violations)
+        declared_value = request.declared_value if request.HasField("declared_value") else None
+        declared = _positive_amount(declared_value, "declared_value", "", violations)
         places = {}
         for name in ("origin_country", "destination_country"):
             value = getattr(request, name).strip().upper()
@@ -148,9 +124,9 @@ class FxServicer(pb_grpc.FxServiceServicer):
                 "goods_class", f"must be one of {', '.join(vas.GOODS_CLASS_RATES)}, got {request.goods_class!r}"
             )
         lock = _lock(request.lock_seconds, violations, default=vas.DEFAULT_OFFER_LOCK_SECONDS)
-        _raise(violations, unknown)
+        violations.raise_if_any()
         assert declared is not None
-        command = fx.InsuranceCommand(
+        command = offer_desk.InsuranceCommand(
             key,
             fingerprint(request),
             merchant,
@@ -160,30 +136,30 @@ class FxServicer(pb_grpc.FxServiceServicer):
             goods,
             lock,
         )
-        return fx.create_insurance_quote(self.desk, command)
+        return offer_desk.create_insurance_quote(self.offers, command)
 
     def CreateFinancingOffer(
         self, request: pb.CreateFinancingOfferRequest, context: grpc.ServicerContext
     ) -> pb.CreateFinancingOfferResponse:
-        violations, unknown = Violations(), list[FieldViolation]()
+        violations = Violations()
         key = fields.request_id(request.request_id, violations)
-        merchant = fields.unified_code(request.merchant_code, "merchant_code", violations, "MC")
-        currency = _currency(request.currency, "currency", violations, unknown)
+        merchant = fields.merchant_code(request.merchant_code, violations)
+        currency = fields.currency(request.currency, violations, "currency")
         lock = _lock(request.lock_seconds, violations, default=vas.DEFAULT_OFFER_LOCK_SECONDS)
-        _raise(violations, unknown)
-        command = fx.FinancingCommand(key, fingerprint(request), merchant, currency, lock)
-        return fx.create_financing_offer(self.desk, command)
+        violations.raise_if_any()
+        command = offer_desk.FinancingCommand(key, fingerprint(request), merchant, currency, lock)
+        return offer_desk.create_financing_offer(self.offers, command)
 
     def GetOffer(self, request: pb.GetOfferRequest, context: grpc.ServicerContext) -> pb.GetOfferResponse:
         violations = Violations()
         code = fields.unified_code(request.code, "code", violations, "QT")
         violations.raise_if_any()
-        return pb.GetOfferResponse(offer=fx.get_offer(self.desk, code))
+        return pb.GetOfferResponse(offer=offer_desk.get_offer(self.offers, code))
 
     def AcceptOffer(self, request: pb.AcceptOfferRequest, context: grpc.ServicerContext) -> pb.AcceptOfferResponse:
         violations = Violations()
         key = fields.request_id(request.request_id, violations)
         code = fields.unified_code(request.code, "code", violations, "QT")
-        merchant = fields.unified_code(request.merchant_code, "merchant_code", violations, "MC")
+        merchant = fields.merchant_code(request.merchant_code, violations)
         violations.raise_if_any()
-        return fx.accept_offer(self.desk, fx.AcceptCommand(key, fingerprint(request), code, merchant))
+        return offer_desk.accept_offer(self.offers, offer_desk.AcceptCommand(key, fingerprint(request), code, merchant))

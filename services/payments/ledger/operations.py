@@ -1,7 +1,8 @@
 """The ledger's use cases as the RPCs call them: reads open a unit of work, writes run idempotently.
 
 Each mutating operation takes the request's id and fingerprint and a `render` function (domain result ->
-proto response) so the first response is stored with the state change and replayed byte for byte.
+proto response) and runs through the kernel's `run_idempotent`, so the first response is stored with the
+state change and replayed byte for byte.
 Screening (a network call) runs before a write's unit of work opens.
 """
 
@@ -15,20 +16,17 @@ from typing import TypeVar
 from google.protobuf.message import Message
 
 from services.payments.ledger import service_layer as lh
-from services.payments.ledger.adapters.repository import LedgerRepository
 from services.payments.ledger.domain import AccountKind, InvariantReport, TransactionResult
 from services.payments.payouts import service_layer as ph
 from services.payments.payouts.domain import PayeeDirectory, Payout, ScreeningGate
-from services.payments.service_layer.idempotent import replayed, run_idempotent
 from services.payments.settlement import service_layer as sh
-from services.payments.settlement.adapters.repository import SettlementRepository
 from services.payments.settlement.domain.collections import Collection
 from services.payments.settlement.domain.fees import FeeSchedule
+from services.payments.unit_of_work import PaymentsUnitOfWork
+from services.shared import idempotency
 from services.shared.clock import utcnow
 from services.shared.errors import NotFound
-from services.shared.idempotency import IdempotencyStore
 from services.shared.money import Money
-from services.shared.uow import UnitOfWork
 
 T = TypeVar("T")
 M = TypeVar("M", bound=Message)
@@ -42,32 +40,30 @@ class Request:
     request_id: str
     fingerprint: str
 
+    def kernel(self) -> idempotency.Request:
+        return idempotency.Request(self.scope, self.request_id, self.fingerprint)
+
 
 @dataclass(frozen=True)
 class LedgerOperations:
-    uow_factory: Callable[[], UnitOfWork]
-    idempotency: IdempotencyStore
+    uow_factory: Callable[[], PaymentsUnitOfWork]
     screening: ScreeningGate
     payees: PayeeDirectory
     clock: Callable[[], datetime] = utcnow
 
     def _write(
-        self, request: Request, work: Callable[[UnitOfWork, datetime], T], render: Callable[[T], M], out: type[M]
+        self,
+        request: Request,
+        work: Callable[[PaymentsUnitOfWork, datetime], T],
+        render: Callable[[T], M],
+        out: type[M],
     ) -> M:
-        return run_idempotent(
-            self.uow_factory,
-            self.idempotency,
-            self.clock,
-            request.scope,
-            request.request_id,
-            request.fingerprint,
-            work,
-            render,
-            out,
+        return idempotency.run_idempotent(
+            self.uow_factory, request.kernel(), out, lambda uow: render(work(uow, self.clock()))
         )
 
     def _replayed(self, request: Request, out: type[M]) -> M | None:
-        return replayed(self.uow_factory, self.idempotency, request.scope, request.request_id, request.fingerprint, out)
+        return idempotency.replayed(self.uow_factory, request.kernel(), out)
 
     # -- accounts --------------------------------------------------------------------------------------
 
@@ -100,7 +96,7 @@ class LedgerOperations:
         self, account_code: str, owner: str, before_id: int | None, limit: int
     ) -> list[tuple[int, TransactionResult]]:
         with self.uow_factory() as uow:
-            repo = LedgerRepository(uow.connection)
+            repo = uow.ledger
             account_id = None
             if account_code:
                 account = repo.get_account(account_code)
@@ -135,7 +131,7 @@ class LedgerOperations:
 
     def fee_schedules(self, tier: str | None) -> list[FeeSchedule]:
         with self.uow_factory() as uow:
-            return SettlementRepository(uow.connection).schedules(tier)
+            return uow.settlements.schedules(tier)
 
     # -- payouts -----------------------------------------------------------------------------------------
 

@@ -21,13 +21,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from xborder.payments.v1 import events_pb2
 
 from services.payments.ledger import domain as ledger
-from services.payments.ledger.adapters.repository import LedgerRepository, NewTransfer
-from services.payments.ledger.adapters.tables import ledger_accounts
+from services.payments.ledger.adapters.repository import NewTransfer
 from services.payments.ledger.domain import (
     Account,
     AccountKind,
@@ -43,14 +40,14 @@ from services.payments.ledger.errors import (
     PendingTransferExpired,
     PendingTransferResolved,
 )
+from services.payments.unit_of_work import PaymentsUnitOfWork
 from services.shared import codes
 from services.shared.clock import utcnow
-from services.shared.errors import NotFound, ValidationError, Violations
-from services.shared.idempotency import IdempotencyKeyReused, IdempotencyStore
+from services.shared.errors import ConflictingWrite, NotFound, ValidationError, Violations
+from services.shared.idempotency import IdempotencyKeyReused, check_key
 from services.shared.money import Money, currency_info, to_proto
-from services.shared.uow import UnitOfWork
 
-UowFactory = Callable[[], UnitOfWork]
+UowFactory = Callable[[], PaymentsUnitOfWork]
 Clock = Callable[[], datetime]
 OWNER_MAX = 64
 PLATFORM_KINDS = frozenset(
@@ -86,32 +83,16 @@ def validate_open(command: OpenAccount) -> BalanceLimit:
     return command.limit or ledger.DEFAULT_LIMITS[command.kind]
 
 
-def ensure_account(uow: UnitOfWork, command: OpenAccount, *, now: datetime) -> Account:
+def ensure_account(uow: PaymentsUnitOfWork, command: OpenAccount, *, now: datetime) -> Account:
     """The account for (owner, kind, currency), opened if it does not exist yet; inside the caller's uow.
 
-    INSERT ... ON CONFLICT DO NOTHING: two transactions opening the same account never fail each other.
+    Two transactions opening the same account never fail each other (the insert does nothing on conflict).
     """
     limit = validate_open(command)
-    repo = LedgerRepository(uow.connection)
+    repo = uow.ledger
     existing = repo.find_account(command.owner, command.kind, command.currency)
     if existing is None:
-        dialect = postgresql if uow.connection.dialect.name == "postgresql" else sqlite
-        uow.connection.execute(
-            dialect.insert(ledger_accounts)
-            .values(
-                code=codes.generate("AC"),
-                owner=command.owner,
-                kind=command.kind.value,
-                currency=command.currency,
-                balance_limit=limit.value,
-                debits_pending=0,
-                debits_posted=0,
-                credits_pending=0,
-                credits_posted=0,
-                created_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["owner", "kind", "currency"])
-        )
+        repo.add_account_if_absent(codes.generate("AC"), command.owner, command.kind, command.currency, limit, now)
         existing = repo.find_account(command.owner, command.kind, command.currency)
         assert existing is not None
     if command.limit is not None and existing.limit != command.limit:
@@ -131,7 +112,7 @@ def open_account(uow_factory: UowFactory, command: OpenAccount, *, clock: Clock 
 
 def get_account(uow_factory: UowFactory, code: str) -> Account:
     with uow_factory() as uow:
-        account = LedgerRepository(uow.connection).get_account(code)
+        account = uow.ledger.get_account(code)
     if account is None:
         raise NotFound(f"no ledger account {code!r}", field="code")
     return account
@@ -147,9 +128,7 @@ def list_accounts(
     limit: int = 100,
 ) -> list[Account]:
     with uow_factory() as uow:
-        return LedgerRepository(uow.connection).list_accounts(
-            owner=owner, kind=kind, currency=currency, after_id=after_id, limit=limit
-        )
+        return uow.ledger.list_accounts(owner=owner, kind=kind, currency=currency, after_id=after_id, limit=limit)
 
 
 @dataclass(frozen=True)
@@ -168,7 +147,7 @@ class WalletBalance:
 
 def get_balances(uow_factory: UowFactory, owner: str, currency: str | None = None) -> list[WalletBalance]:
     with uow_factory() as uow:
-        accounts = LedgerRepository(uow.connection).list_accounts(owner=owner, currency=currency, limit=10_000)
+        accounts = uow.ledger.list_accounts(owner=owner, currency=currency, limit=10_000)
     by_currency: dict[str, dict[AccountKind, Account]] = {}
     for account in accounts:
         if account.kind in ledger.MERCHANT_KINDS:
@@ -193,7 +172,7 @@ def get_balances(uow_factory: UowFactory, owner: str, currency: str | None = Non
 
 
 def check_idempotency_key(key: str, field_name: str = "idempotency_key") -> None:
-    IdempotencyStore.check_key(key, field_name)
+    check_key(key, field_name)
 
 
 def _replay(stored_fingerprint: str, fingerprint: str, result: TransactionResult, key: str) -> TransactionResult:
@@ -225,13 +204,13 @@ def _event(result: TransactionResult) -> events_pb2.LedgerTransactionPosted:
     return message
 
 
-def record_transaction(uow: UnitOfWork, command: PostTransaction, *, now: datetime) -> TransactionResult:
+def record_transaction(uow: PaymentsUnitOfWork, command: PostTransaction, *, now: datetime) -> TransactionResult:
     """Post a transaction inside the caller's unit of work (no commit). All transfers or none."""
     check_idempotency_key(command.idempotency_key)
     ledger.validate_shape(command)
     fingerprint = command.fingerprint()
-    repo = LedgerRepository(uow.connection)
-    repo.begin_write()
+    repo = uow.ledger
+    uow.lock_for_write()
     # The transaction row first: it claims the key (a replay costs one round trip and writes nothing).
     transaction_code = codes.generate("PY", at=now)
     transaction_id = repo.claim_transaction(
@@ -297,17 +276,17 @@ def record_transaction(uow: UnitOfWork, command: PostTransaction, *, now: dateti
 
 
 def _with_replay_on_conflict(
-    uow_factory: UowFactory, key: str, fingerprint: str, work: Callable[[UnitOfWork], TransactionResult]
+    uow_factory: UowFactory, key: str, fingerprint: str, work: Callable[[PaymentsUnitOfWork], TransactionResult]
 ) -> TransactionResult:
     try:
         with uow_factory() as uow:
             result = work(uow)
             uow.commit()
             return result
-    except IntegrityError:
+    except ConflictingWrite:
         # A concurrent request with the same key committed first: this one rolled back; answer with theirs.
         with uow_factory() as uow:
-            stored = LedgerRepository(uow.connection).find_transaction(key)
+            stored = uow.ledger.find_transaction(key)
         if stored is None:
             raise
         return _replay(stored.fingerprint, fingerprint, stored.result, key)
@@ -348,7 +327,7 @@ class ResolvePending:
 
 
 def record_resolution(
-    uow: UnitOfWork,
+    uow: PaymentsUnitOfWork,
     command: ResolvePending,
     *,
     void: bool,
@@ -364,8 +343,8 @@ def record_resolution(
     action = "void" if void else "post"
     status = outcome or (PendingStatus.VOIDED if void else PendingStatus.POSTED)
     fingerprint = command.fingerprint(action if outcome is not PendingStatus.EXPIRED else "expire")
-    repo = LedgerRepository(uow.connection)
-    repo.begin_write()
+    repo = uow.ledger
+    uow.lock_for_write()
     stored = repo.find_transaction(command.idempotency_key)
     if stored is not None:
         return _replay(stored.fingerprint, fingerprint, stored.result, command.idempotency_key)
@@ -472,7 +451,7 @@ def void_pending(uow_factory: UowFactory, command: ResolvePending, *, clock: Clo
 class ExpiryHook(Protocol):
     """Called in the expiring transaction, before the release; both commit together or not at all."""
 
-    def __call__(self, uow: UnitOfWork, pending_id: int, now: datetime) -> None: ...
+    def __call__(self, uow: PaymentsUnitOfWork, pending_id: int, now: datetime) -> None: ...
 
 
 def expire_pending(
@@ -485,7 +464,7 @@ def expire_pending(
     """
     now = clock()
     with uow_factory() as uow:
-        due = LedgerRepository(uow.connection).due_pending(now, limit)
+        due = uow.ledger.due_pending(now, limit)
     expired = 0
     for pending_id in due:
         command = ResolvePending(f"expire:{pending_id}", pending_id)
@@ -493,12 +472,12 @@ def expire_pending(
             with uow_factory() as uow:
                 # Hooks first: they lock their own rows (a payout) before the pending row, the order a
                 # PostPayout takes them in, so a post racing the sweep queues instead of deadlocking.
-                LedgerRepository(uow.connection).begin_write()
+                uow.lock_for_write()
                 for hook in hooks:
                     hook(uow, pending_id, now)
                 result = record_resolution(uow, command, void=True, now=now, outcome=PendingStatus.EXPIRED)
                 uow.commit()
-        except (PendingTransferResolved, IntegrityError):
+        except (PendingTransferResolved, ConflictingWrite):
             continue
         expired += 0 if result.replayed else 1
     return expired
@@ -509,21 +488,10 @@ def expire_pending(
 
 def verify_ledger(uow_factory: UowFactory) -> ledger.InvariantReport:
     """Run every ledger invariant over one consistent snapshot of the whole ledger."""
-    engine = uow_factory().engine
-    if engine.dialect.name == "postgresql":
-        connection = engine.connect().execution_options(isolation_level="REPEATABLE READ")
-    else:
-        connection = engine.connect()
-    with connection:
-        if engine.dialect.name == "sqlite":
-            connection.exec_driver_sql("BEGIN")  # one WAL snapshot for every read below
-        else:
-            connection.begin()
-        repo = LedgerRepository(connection)
-        accounts = repo.all_accounts()
-        totals = repo.transfer_totals()
-        count = repo.transfer_count()
-        connection.rollback()
+    with uow_factory().ledger_snapshot() as snapshot:
+        accounts = snapshot.all_accounts()
+        totals = snapshot.transfer_totals()
+        count = snapshot.transfer_count()
     return ledger.verify(accounts, totals, count)
 
 

@@ -13,7 +13,6 @@ from typing import Any
 
 from xborder.payments.v1 import events_pb2
 
-from services.payments.ledger.adapters.repository import LedgerRepository
 from services.payments.ledger.domain import PLATFORM, AccountKind, PostTransaction, Transfer
 from services.payments.ledger.errors import CurrencyMismatch, InsufficientFunds, InvalidState
 from services.payments.ledger.service_layer import (
@@ -24,7 +23,6 @@ from services.payments.ledger.service_layer import (
     record_transaction,
 )
 from services.payments.payouts import domain as payouts
-from services.payments.payouts.adapters.repository import PayoutRepository
 from services.payments.payouts.domain import (
     Party,
     Payee,
@@ -35,11 +33,11 @@ from services.payments.payouts.domain import (
     ScreeningOutcome,
 )
 from services.payments.settlement.service_layer import check_merchant, check_partner
+from services.payments.unit_of_work import PaymentsUnitOfWork
 from services.shared import codes
 from services.shared.errors import NotFound, Violations
 from services.shared.logs import get_logger
 from services.shared.money import Money, to_proto
-from services.shared.uow import UnitOfWork
 
 log = get_logger(__name__)
 HOLD_ON_RISK_ALERT = "payments.hold_payouts_on_risk_alert"
@@ -110,7 +108,7 @@ def _event(payout: Payout) -> events_pb2.PayoutStatusChanged:
     )
 
 
-def create_payout(uow: UnitOfWork, command: CreatePayout, screened: Screened, now: datetime) -> Payout:
+def create_payout(uow: PaymentsUnitOfWork, command: CreatePayout, screened: Screened, now: datetime) -> Payout:
     """Reserve the amount; PENDING with the timeout if screening cleared the payee, else ON_HOLD without one."""
     currency = command.amount.currency
     available = ensure_account(uow, OpenAccount(command.merchant, AccountKind.MERCHANT_AVAILABLE, currency), now=now)
@@ -145,21 +143,21 @@ def create_payout(uow: UnitOfWork, command: CreatePayout, screened: Screened, no
         created_at=now,
         updated_at=now,
     )
-    PayoutRepository(uow.connection).insert(payout)
+    uow.payouts.insert(payout)
     uow.emit(_event(payout))
     return payout
 
 
-def _locked(uow: UnitOfWork, code: str) -> Payout:
-    LedgerRepository(uow.connection).begin_write()
-    found = PayoutRepository(uow.connection).get(code, lock=True)
+def _locked(uow: PaymentsUnitOfWork, code: str) -> Payout:
+    uow.lock_for_write()
+    found = uow.payouts.get(code, lock=True)
     if found is None:
         raise NotFound(f"no payout {code!r}", field="payout_code")
     return found
 
 
-def get_payout(uow: UnitOfWork, code: str) -> Payout:
-    found = PayoutRepository(uow.connection).get(code)
+def get_payout(uow: PaymentsUnitOfWork, code: str) -> Payout:
+    found = uow.payouts.get(code)
     if found is None:
         raise NotFound(f"no payout {code!r}", field="payout_code")
     return found
@@ -174,7 +172,7 @@ def _refuse(payout: Payout, action: str, allowed: tuple[PayoutStatus, ...]) -> N
         )
 
 
-def post_payout(uow: UnitOfWork, code: str, now: datetime) -> Payout:
+def post_payout(uow: PaymentsUnitOfWork, code: str, now: datetime) -> Payout:
     """The bank/partner confirmed: post the reservation and move it out through the partner's CLEARING."""
     payout = _locked(uow, code)
     _refuse(payout, "posted", (PayoutStatus.PENDING,))
@@ -197,7 +195,7 @@ def post_payout(uow: UnitOfWork, code: str, now: datetime) -> Payout:
         ),
         now=now,
     )
-    PayoutRepository(uow.connection).transition(
+    uow.payouts.transition(
         code, (PayoutStatus.PENDING,), PayoutStatus.POSTED, now, posted_minor=posted.transfers[0].amount.minor
     )
     done = replace(payout, status=PayoutStatus.POSTED, posted=posted.transfers[0].amount, updated_at=now)
@@ -205,7 +203,7 @@ def post_payout(uow: UnitOfWork, code: str, now: datetime) -> Payout:
     return done
 
 
-def void_payout(uow: UnitOfWork, code: str, reason: str, now: datetime) -> Payout:
+def void_payout(uow: PaymentsUnitOfWork, code: str, reason: str, now: datetime) -> Payout:
     """Cancel a PENDING or ON_HOLD payout: its reservation goes back to AVAILABLE."""
     payout = _locked(uow, code)
     _refuse(payout, "voided", (PayoutStatus.PENDING, PayoutStatus.ON_HOLD))
@@ -216,7 +214,7 @@ def void_payout(uow: UnitOfWork, code: str, reason: str, now: datetime) -> Payou
         void=True,
         now=now,
     )
-    PayoutRepository(uow.connection).transition(
+    uow.payouts.transition(
         code, (PayoutStatus.PENDING, PayoutStatus.ON_HOLD), PayoutStatus.VOIDED, now, hold_reason=reason
     )
     done = replace(payout, status=PayoutStatus.VOIDED, hold_reason=reason, updated_at=now)
@@ -224,20 +222,20 @@ def void_payout(uow: UnitOfWork, code: str, reason: str, now: datetime) -> Payou
     return done
 
 
-def release_payout(uow: UnitOfWork, code: str, screened: Screened, now: datetime) -> Payout:
+def release_payout(uow: PaymentsUnitOfWork, code: str, screened: Screened, now: datetime) -> Payout:
     """A held payout re-screened: CLEAR makes it PENDING with a fresh timeout; anything else keeps it held."""
     payout = _locked(uow, code)
     _refuse(payout, "released", (PayoutStatus.ON_HOLD,))
     assert payout.pending_transfer_id is not None
     reason = screened.hold_reason
     decision = screened.outcome.decision.value if screened.outcome else "UNAVAILABLE"
-    repo = PayoutRepository(uow.connection)
+    repo = uow.payouts
     if reason:
         repo.transition(
             code, (PayoutStatus.ON_HOLD,), PayoutStatus.ON_HOLD, now, hold_reason=reason, screening_decision=decision
         )
         return replace(payout, hold_reason=reason, screening_decision=decision, updated_at=now)
-    LedgerRepository(uow.connection).set_pending_expiry(payout.pending_transfer_id, now + payout.timeout)
+    uow.ledger.set_pending_expiry(payout.pending_transfer_id, now + payout.timeout)
     repo.transition(
         code, (PayoutStatus.ON_HOLD,), PayoutStatus.PENDING, now, hold_reason="", screening_decision=decision
     )
@@ -246,24 +244,24 @@ def release_payout(uow: UnitOfWork, code: str, screened: Screened, now: datetime
     return done
 
 
-def expire_payout(uow: UnitOfWork, pending_id: int, now: datetime) -> None:
+def expire_payout(uow: PaymentsUnitOfWork, pending_id: int, now: datetime) -> None:
     """Ledger expiry hook: a payout whose reservation timed out is EXPIRED (same transaction as the release)."""
-    payout = PayoutRepository(uow.connection).by_pending_transfer(pending_id)
+    payout = uow.payouts.by_pending_transfer(pending_id)
     if payout is None:
         return
-    if PayoutRepository(uow.connection).transition(payout.code, (PayoutStatus.PENDING,), PayoutStatus.EXPIRED, now):
+    if uow.payouts.transition(payout.code, (PayoutStatus.PENDING,), PayoutStatus.EXPIRED, now):
         uow.emit(_event(replace(payout, status=PayoutStatus.EXPIRED, updated_at=now)))
 
 
-def hold_payouts(uow: UnitOfWork, merchant: str, reason: str, now: datetime) -> list[str]:
+def hold_payouts(uow: PaymentsUnitOfWork, merchant: str, reason: str, now: datetime) -> list[str]:
     """Put every PENDING payout of the merchant ON_HOLD; their reservations stop timing out."""
-    LedgerRepository(uow.connection).begin_write()
-    repo = PayoutRepository(uow.connection)
+    uow.lock_for_write()
+    repo = uow.payouts
     held = []
     for payout in repo.list_for_merchant(merchant, (PayoutStatus.PENDING,), limit=10_000):
         if repo.transition(payout.code, (PayoutStatus.PENDING,), PayoutStatus.ON_HOLD, now, hold_reason=reason):
             assert payout.pending_transfer_id is not None
-            LedgerRepository(uow.connection).set_pending_expiry(payout.pending_transfer_id, None)
+            uow.ledger.set_pending_expiry(payout.pending_transfer_id, None)
             uow.emit(_event(replace(payout, status=PayoutStatus.ON_HOLD, hold_reason=reason, updated_at=now)))
             held.append(payout.code)
     return held

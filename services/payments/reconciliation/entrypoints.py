@@ -118,14 +118,14 @@ class ReconciliationServicer(pb_grpc.ReconciliationServiceServicer):
         command = handlers.ImportStatement(
             request.request_id, fingerprint(request), partner, request.statement, request.file_name, start, end
         )
-        raw = handlers.import_statement(
+        return handlers.import_statement(
             self.deps,
             command,
             lambda run, again: pb.ImportSettlementStatementResponse(
                 reconciliation=run_to_proto(run), already_imported=again
             ),
+            pb.ImportSettlementStatementResponse,
         )
-        return pb.ImportSettlementStatementResponse.FromString(raw)
 
     def GetReconciliation(
         self, request: pb.GetReconciliationRequest, context: grpc.ServicerContext

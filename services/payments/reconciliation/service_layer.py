@@ -6,14 +6,13 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TypeVar
 
-import sqlalchemy as sa
 from google.protobuf.message import Message
 from xborder.payments.v1 import reconciliation_events_pb2 as events_pb2
 
 from services.payments.reconciliation.adapters.repository import (
     MerchantLine,
-    MerchantStatementRepository,
     ReconciliationRepository,
     Run,
     WalletTotals,
@@ -26,22 +25,21 @@ from services.payments.reconciliation.domain import (
     reconcile,
     statement_period,
 )
+from services.payments.unit_of_work import PaymentsUnitOfWork
 from services.shared import codes
 from services.shared.clock import utcnow
 from services.shared.errors import NotFound, ValidationError
-from services.shared.idempotency import IdempotencyStore
+from services.shared.idempotency import Request, run_idempotent
 from services.shared.logs import get_logger
-from services.shared.uow import UnitOfWork
 
 SCOPE = "payments.import_settlement_statement"
-MAX_ATTEMPTS = 3
 log = get_logger(__name__)
+M = TypeVar("M", bound=Message)
 
 
 @dataclass(frozen=True)
 class ReconciliationDeps:
-    uow_factory: Callable[[], UnitOfWork]
-    idempotency: IdempotencyStore
+    uow_factory: Callable[[], PaymentsUnitOfWork]
 
 
 @dataclass(frozen=True)
@@ -60,8 +58,8 @@ def _scope(partner: str) -> str:
 
 
 def import_statement(
-    deps: ReconciliationDeps, command: ImportStatement, respond: Callable[[Run, bool], Message]
-) -> bytes:
+    deps: ReconciliationDeps, command: ImportStatement, respond: Callable[[Run, bool], M], response_type: type[M]
+) -> M:
     """Reconcile and store the run; the same file again answers the first run and stores nothing.
 
     A bad file is refused before anything is read or written. Concurrent imports of one file (or of
@@ -74,38 +72,29 @@ def import_statement(
     if period[0] > period[1]:
         raise ValidationError.single("period_end", f"must be on or after period_start {period[0].isoformat()}")
     content_hash = hashlib.sha256(command.content).hexdigest()
-    scope = _scope(command.partner)
-    for attempt in range(MAX_ATTEMPTS):
-        with deps.uow_factory() as uow:
-            hit = deps.idempotency.replay(uow.connection, scope, command.request_id, command.fingerprint)
-            if hit is not None:
-                return hit
-            repo = ReconciliationRepository(uow.connection)
-            try:
-                existing = repo.run_code_for(command.partner, content_hash)
-                if existing is not None:
-                    run = repo.get_run(existing)
-                    assert run is not None
-                    response = respond(run, True).SerializeToString()
-                else:
-                    run = _reconcile_and_store(repo, command, lines, period, content_hash)
-                    uow.emit(_event(run))
-                    response = respond(run, False).SerializeToString()
-                deps.idempotency.remember(uow.connection, scope, command.request_id, command.fingerprint, response)
-                uow.commit()
-            except sa.exc.IntegrityError:
-                uow.rollback()
-                log.info("statement_import_conflict", partner=command.partner, attempt=attempt + 1)
-                continue
-            log.info(
-                "settlement_statement_imported",
-                partner=command.partner,
-                reconciliation_code=run.code,
-                lines=len(lines),
-                already_imported=existing is not None,
-            )
-            return response
-    raise sa.exc.InvalidRequestError(f"statement import kept conflicting after {MAX_ATTEMPTS} attempts")
+
+    def work(uow: PaymentsUnitOfWork) -> M:
+        repo = uow.reconciliation
+        existing = repo.run_code_for(command.partner, content_hash)
+        if existing is not None:
+            run = repo.get_run(existing)
+            assert run is not None
+            response = respond(run, True)
+        else:
+            run = _reconcile_and_store(repo, command, lines, period, content_hash)
+            uow.emit(_event(run))
+            response = respond(run, False)
+        log.info(
+            "settlement_statement_imported",
+            partner=command.partner,
+            reconciliation_code=run.code,
+            lines=len(lines),
+            already_imported=existing is not None,
+        )
+        return response
+
+    request = Request(_scope(command.partner), command.request_id, command.fingerprint)
+    return run_idempotent(deps.uow_factory, request, response_type, work, lock=False)
 
 
 def _reconcile_and_store(
@@ -172,7 +161,7 @@ def _event(run: Run) -> events_pb2.SettlementStatementReconciled:
 
 def get_reconciliation(deps: ReconciliationDeps, code: str) -> Run:
     with deps.uow_factory() as uow:
-        run = ReconciliationRepository(uow.connection).get_run(code)
+        run = uow.reconciliation.get_run(code)
     if run is None:
         raise NotFound(f"no reconciliation {code}", field="code")
     return run
@@ -196,7 +185,7 @@ def list_statement_lines(
 ) -> StatementPage:
     start, end = day_start(first_day), day_start(last_day + timedelta(days=1))
     with deps.uow_factory() as uow:
-        repo = MerchantStatementRepository(uow.connection)
+        repo = uow.merchant_statements
         wallets = repo.wallets(merchant, currency)
         lines, more = repo.lines(wallets, start, end, after_transfer, page_size)
         totals = repo.totals(wallets, start, end)

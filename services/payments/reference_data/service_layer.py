@@ -1,4 +1,4 @@
-"""Payments use cases. Handlers are the only place that commits; these reference reads commit nothing."""
+"""Reference-data reads: ISO 4217 currencies and ECB reference rates (crossed through EUR). Nothing commits."""
 
 from __future__ import annotations
 
@@ -9,12 +9,11 @@ from decimal import Decimal
 
 from services.payments.reference_data import domain as rates
 from services.payments.reference_data.adapters.catalog import CurrencyTable, RateCalendar
-from services.payments.reference_data.adapters.repositories import ReferenceRateRepository
+from services.payments.unit_of_work import PaymentsUnitOfWork
 from services.shared.errors import FieldViolation, NotFound, RateUnavailable, UnknownCurrency
 from services.shared.iso4217 import CurrencyInfo
-from services.shared.uow import UnitOfWork
 
-UowFactory = Callable[[], UnitOfWork]
+UowFactory = Callable[[], PaymentsUnitOfWork]
 
 
 @dataclass(frozen=True)
@@ -85,7 +84,7 @@ def get_reference_rate(refs: ReferenceData, query: RateQuery) -> ReferenceRate:
             metadata={"latest_publication": latest.isoformat() if latest else ""},
         )
     with refs.uow_factory() as uow:
-        per_eur = ReferenceRateRepository(uow.connection).rates_on(published, {query.base, query.quote} - {"EUR"})
+        per_eur = uow.reference_rates.rates_on(published, {query.base, query.quote} - {"EUR"})
     try:
         crossed = rates.cross_rate(query.base, query.quote, per_eur)
     except KeyError as missing:

@@ -10,7 +10,6 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from services.payments.ledger.adapters.repository import LedgerRepository
 from services.payments.ledger.domain import PLATFORM, AccountKind, PostTransaction, TransactionResult
 from services.payments.ledger.errors import (
     CurrencyMismatch,
@@ -19,14 +18,13 @@ from services.payments.ledger.errors import (
     RefundExceedsCollected,
 )
 from services.payments.ledger.service_layer import OpenAccount, ensure_account, record_transaction
-from services.payments.settlement.adapters.repository import SettlementRepository
 from services.payments.settlement.domain import collections as settlement
 from services.payments.settlement.domain import fees
 from services.payments.settlement.domain.collections import Collection, CollectionMethod, CollectionStatus, Wallet
+from services.payments.unit_of_work import PaymentsUnitOfWork
 from services.shared import codes
 from services.shared.errors import NotFound, ReferenceDataMissing, ValidationError, Violations
 from services.shared.money import Money
-from services.shared.uow import UnitOfWork
 
 PARTNER = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,63}$")
 TIER = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
@@ -46,7 +44,7 @@ def check_merchant(value: str, field: str, violations: Violations) -> None:
         violations.add(field, f"must be a merchant code (MC...), got {value[:2]}")
 
 
-def wallet(uow: UnitOfWork, merchant: str, partner: str, currency: str, now: datetime) -> Wallet:
+def wallet(uow: PaymentsUnitOfWork, merchant: str, partner: str, currency: str, now: datetime) -> Wallet:
     def open_(owner: str, kind: AccountKind) -> str:
         return ensure_account(uow, OpenAccount(owner, kind, currency), now=now).code
 
@@ -80,11 +78,11 @@ def validate_record(command: RecordCollection) -> None:
     violations.raise_if_any()
 
 
-def record_collection(uow: UnitOfWork, command: RecordCollection, now: datetime) -> Collection:
+def record_collection(uow: PaymentsUnitOfWork, command: RecordCollection, now: datetime) -> Collection:
     """Credit the gross to the merchant's PENDING wallet via the partner's CLEARING account, less its fee."""
     validate_record(command)
-    LedgerRepository(uow.connection).begin_write()
-    repo = SettlementRepository(uow.connection)
+    uow.lock_for_write()
+    repo = uow.settlements
     existing = repo.by_partner_ref(command.partner, command.partner_ref)
     if existing is not None:
         raise DuplicatePartnerReference(
@@ -125,23 +123,23 @@ def record_collection(uow: UnitOfWork, command: RecordCollection, now: datetime)
     return collection
 
 
-def _locked(uow: UnitOfWork, code: str) -> Collection:
-    LedgerRepository(uow.connection).begin_write()
-    found = SettlementRepository(uow.connection).get(code, lock=True)
+def _locked(uow: PaymentsUnitOfWork, code: str) -> Collection:
+    uow.lock_for_write()
+    found = uow.settlements.get(code, lock=True)
     if found is None:
         raise NotFound(f"no collection {code!r}", field="collection_code")
     return found
 
 
-def get_collection(uow: UnitOfWork, code: str) -> Collection:
-    found = SettlementRepository(uow.connection).get(code)
+def get_collection(uow: PaymentsUnitOfWork, code: str) -> Collection:
+    found = uow.settlements.get(code)
     if found is None:
         raise NotFound(f"no collection {code!r}", field="collection_code")
     return found
 
 
-def fee_schedule(uow: UnitOfWork, merchant: str, currency: str) -> fees.FeeSchedule:
-    repo = SettlementRepository(uow.connection)
+def fee_schedule(uow: PaymentsUnitOfWork, merchant: str, currency: str) -> fees.FeeSchedule:
+    repo = uow.settlements
     tier = repo.tier_of(merchant)
     schedule = repo.schedule(tier, currency)
     if schedule is None:
@@ -149,7 +147,7 @@ def fee_schedule(uow: UnitOfWork, merchant: str, currency: str) -> fees.FeeSched
     return schedule
 
 
-def confirm_settlement(uow: UnitOfWork, collection_code: str, now: datetime) -> Collection:
+def confirm_settlement(uow: PaymentsUnitOfWork, collection_code: str, now: datetime) -> Collection:
     """The partner settled: what is still pending becomes AVAILABLE, less the platform fee (to FEES)."""
     collection = _locked(uow, collection_code)
     if collection.status is not CollectionStatus.PENDING:
@@ -175,7 +173,7 @@ def confirm_settlement(uow: UnitOfWork, collection_code: str, now: datetime) -> 
             ),
             now=now,
         ).code
-    if not SettlementRepository(uow.connection).mark_settled(collection.code, fee.minor, settled_txn, now):
+    if not uow.settlements.mark_settled(collection.code, fee.minor, settled_txn, now):
         raise InvalidState(f"collection {collection.code} was settled meanwhile", field="collection_code")
     return replace(
         collection,
@@ -196,7 +194,7 @@ class Refund:
     transaction: TransactionResult
 
 
-def refund_collection(uow: UnitOfWork, collection_code: str, amount: Money, now: datetime) -> Refund:
+def refund_collection(uow: PaymentsUnitOfWork, collection_code: str, amount: Money, now: datetime) -> Refund:
     """Refund in the collection's currency, never beyond the gross minus earlier refunds (concurrent ones too)."""
     collection = _locked(uow, collection_code)
     if amount.currency != collection.gross.currency:
@@ -212,7 +210,7 @@ def refund_collection(uow: UnitOfWork, collection_code: str, amount: Money, now:
             metadata={"refundable": str(collection.refundable.amount), "collection_code": collection.code},
         )
     from_pending, from_available = settlement.refund_sources(collection, amount)
-    if not SettlementRepository(uow.connection).add_refund(collection.code, amount.minor, from_pending.minor):
+    if not uow.settlements.add_refund(collection.code, amount.minor, from_pending.minor):
         raise RefundExceedsCollected(f"a concurrent refund of {collection.code} got there first", field="amount")
     accounts = wallet(uow, collection.merchant, collection.partner, amount.currency, now)
     posted = record_transaction(
@@ -234,13 +232,13 @@ def refund_collection(uow: UnitOfWork, collection_code: str, amount: Money, now:
     return Refund(updated, amount, from_pending, from_available, posted)
 
 
-def set_merchant_tier(uow: UnitOfWork, merchant: str, tier: str, now: datetime) -> str:
+def set_merchant_tier(uow: PaymentsUnitOfWork, merchant: str, tier: str, now: datetime) -> str:
     violations = Violations()
     check_merchant(merchant, "merchant_code", violations)
     if not TIER.match(tier):
         violations.add("tier", f"must be an upper-case tier name, got {tier!r}")
     violations.raise_if_any()
-    repo = SettlementRepository(uow.connection)
+    repo = uow.settlements
     if tier not in repo.tiers():
         raise ValidationError.single("tier", f"unknown tier {tier!r}; known: {', '.join(repo.tiers())}")
     repo.set_tier(merchant, tier, now)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -19,7 +20,6 @@ from services.payments.bank_accounts.domain import BankAccount, BankAccountDetai
 from services.shared.crypto import Binding, BlindIndex, EnvelopeCipher
 from services.shared.errors import NotFound
 from services.shared.logs import get_logger
-from services.shared.uow import UnitOfWork
 
 ENTITY = "bank_account"
 SENSITIVE = "PERSONAL_SENSITIVE"
@@ -43,6 +43,37 @@ class MaskedBankAccount:
     created_at: datetime
 
 
+class BankAccountRows:
+    """The vault's rows in one unit of work (`uow.bank_accounts`): envelopes in, envelopes out."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def insert(self, **values: object) -> None:
+        self.connection.execute(bank_accounts.insert().values(**values))
+
+    def by_code(self, code: str) -> sa.Row | None:
+        return self.connection.execute(sa.select(bank_accounts).where(bank_accounts.c.code == code)).first()
+
+    def of_merchant(self, merchant_code: str) -> list[sa.Row]:
+        return list(
+            self.connection.execute(
+                sa.select(bank_accounts)
+                .where(bank_accounts.c.merchant_code == merchant_code)
+                .order_by(bank_accounts.c.created_at, bank_accounts.c.code)
+            )
+        )
+
+    def by_number_index(self, merchant_code: str, number_index: str) -> list[sa.Row]:
+        return list(
+            self.connection.execute(
+                sa.select(bank_accounts).where(
+                    bank_accounts.c.merchant_code == merchant_code, bank_accounts.c.number_index == number_index
+                )
+            )
+        )
+
+
 class BankAccountVault:
     def __init__(self, cipher: EnvelopeCipher, index: BlindIndex) -> None:
         self.cipher = cipher
@@ -56,7 +87,7 @@ class BankAccountVault:
         return self.index.compute(normalised, tenant=merchant_code, entity=ENTITY, field=field)
 
     def add(
-        self, connection: Connection, code: str, merchant_code: str, details: BankAccountDetails, created_at: datetime
+        self, rows: BankAccountRows, code: str, merchant_code: str, details: BankAccountDetails, created_at: datetime
     ) -> MaskedBankAccount:
         field = details.number_field
         masked = MaskedBankAccount(
@@ -70,23 +101,21 @@ class BankAccountVault:
             mask_holder_name(details.holder_name),
             created_at,
         )
-        connection.execute(
-            bank_accounts.insert().values(
-                code=code,
-                merchant_code=merchant_code,
-                country=details.country,
-                currency=details.currency,
-                bic=details.bic,
-                number_field=field,
-                number_enc=self.cipher.encrypt_text(details.number, self.binding(merchant_code, code, field)),
-                number_index=self.number_index(merchant_code, field, details.number),
-                number_masked=masked.number_masked,
-                holder_name_enc=self.cipher.encrypt_text(
-                    details.holder_name, self.binding(merchant_code, code, HOLDER_FIELD)
-                ),
-                holder_name_masked=masked.holder_name_masked,
-                created_at=created_at,
-            )
+        rows.insert(
+            code=code,
+            merchant_code=merchant_code,
+            country=details.country,
+            currency=details.currency,
+            bic=details.bic,
+            number_field=field,
+            number_enc=self.cipher.encrypt_text(details.number, self.binding(merchant_code, code, field)),
+            number_index=self.number_index(merchant_code, field, details.number),
+            number_masked=masked.number_masked,
+            holder_name_enc=self.cipher.encrypt_text(
+                details.holder_name, self.binding(merchant_code, code, HOLDER_FIELD)
+            ),
+            holder_name_masked=masked.holder_name_masked,
+            created_at=created_at,
         )
         return masked
 
@@ -104,31 +133,21 @@ class BankAccountVault:
             row.created_at,
         )
 
-    def get(self, connection: Connection, code: str) -> MaskedBankAccount | None:
-        row = connection.execute(sa.select(bank_accounts).where(bank_accounts.c.code == code)).first()
+    def get(self, rows: BankAccountRows, code: str) -> MaskedBankAccount | None:
+        row = rows.by_code(code)
         return None if row is None else self._masked(row)
 
-    def for_merchant(self, connection: Connection, merchant_code: str) -> list[MaskedBankAccount]:
-        rows = connection.execute(
-            sa.select(bank_accounts)
-            .where(bank_accounts.c.merchant_code == merchant_code)
-            .order_by(bank_accounts.c.created_at, bank_accounts.c.code)
-        )
-        return [self._masked(row) for row in rows]
+    def for_merchant(self, rows: BankAccountRows, merchant_code: str) -> list[MaskedBankAccount]:
+        return [self._masked(row) for row in rows.of_merchant(merchant_code)]
 
-    def find(self, connection: Connection, merchant_code: str, field: str, normalised: str) -> list[MaskedBankAccount]:
+    def find(self, rows: BankAccountRows, merchant_code: str, field: str, normalised: str) -> list[MaskedBankAccount]:
         """Accounts of this merchant whose number equals `normalised`, by blind index (nothing decrypted)."""
-        rows = connection.execute(
-            sa.select(bank_accounts).where(
-                bank_accounts.c.merchant_code == merchant_code,
-                bank_accounts.c.number_index == self.number_index(merchant_code, field, normalised),
-            )
-        )
-        return [self._masked(row) for row in rows]
+        index = self.number_index(merchant_code, field, normalised)
+        return [self._masked(row) for row in rows.by_number_index(merchant_code, index)]
 
-    def reveal(self, connection: Connection, code: str, *, purpose: str) -> BankAccount:
+    def reveal(self, rows: BankAccountRows, code: str, *, purpose: str) -> BankAccount:
         """Decrypt one account. Logged (code and purpose, never a value): every reveal leaves a trace."""
-        row = connection.execute(sa.select(bank_accounts).where(bank_accounts.c.code == code)).first()
+        row = rows.by_code(code)
         if row is None:
             raise NotFound(f"no bank account {code}", field="bank_account_code")
         number = self.cipher.decrypt_text(row.number_enc, self.binding(row.merchant_code, code, row.number_field))
@@ -145,6 +164,10 @@ class BankAccountVault:
         )
         return BankAccount(code, row.merchant_code, details)
 
-    def reveal_for_payout(self, uow: UnitOfWork, account_code: str) -> BankAccount:
+    def reveal_for_payout(self, uow: _WithBankAccounts, account_code: str) -> BankAccount:
         """The clear account a payout sends money to, read in the payout's own unit of work."""
-        return self.reveal(uow.connection, account_code, purpose="payout")
+        return self.reveal(uow.bank_accounts, account_code, purpose="payout")
+
+
+class _WithBankAccounts(Protocol):
+    bank_accounts: BankAccountRows

@@ -1,4 +1,4 @@
-"""The ledger as FX sees it: a conversion's linked postings, and a merchant's settled-collection history.
+"""The ledger as FX sees it: the linked postings of a conversion.
 
 Postings of one conversion (one ledger transaction, all or nothing; no posting crosses currencies):
   1. sell leg:  merchant AVAILABLE (sell ccy)  -> PLATFORM FX_LIQUIDITY (sell ccy)   the sell amount
@@ -13,16 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from decimal import Decimal
-
-import sqlalchemy as sa
 
 from services.payments.fx.service_layer.desk import LedgerLeg, PostedConversion
 from services.payments.ledger import service_layer as lh
 from services.payments.ledger.domain import PLATFORM, AccountKind, PostTransaction, Transfer
-from services.payments.settlement.adapters.tables import collections
+from services.payments.unit_of_work import PaymentsUnitOfWork
 from services.shared.money import Money
-from services.shared.uow import UnitOfWork
 
 
 class LedgerConversions:
@@ -35,7 +31,7 @@ class LedgerConversions:
 
     def post_conversion(
         self,
-        uow: UnitOfWork,
+        uow: PaymentsUnitOfWork,
         *,
         reference: str,
         merchant_code: str,
@@ -80,27 +76,3 @@ class LedgerConversions:
             now=now,
         )
         return PostedConversion(result.code, tuple(legs))
-
-
-class LedgerSettledHistory:
-    """Settled collections: rows of the ledger's `collections` table with a settlement time in the window.
-
-    Volume is gross collected minus refunded (what the merchant's sales were really worth).
-    """
-
-    def settled_volume(
-        self, uow: UnitOfWork, merchant_code: str, currency: str, since: datetime, until: datetime
-    ) -> tuple[Decimal, int]:
-        row = uow.connection.execute(
-            sa.select(
-                sa.func.coalesce(sa.func.sum(collections.c.gross_minor - collections.c.refunded_minor), 0),
-                sa.func.count(),
-            ).where(
-                collections.c.merchant == merchant_code,
-                collections.c.currency == currency,
-                collections.c.settled_at.is_not(None),
-                collections.c.settled_at >= since,
-                collections.c.settled_at < until,
-            )
-        ).one()
-        return Money.from_minor(int(row[0]), currency).amount, int(row[1])

@@ -1,53 +1,41 @@
-"""FX and value-added-offer use cases: the only FX code that commits and emits events.
+"""FX use cases (rates, spreads, quotes, conversions): the only FX code that commits and emits events.
 
-Every mutating use case is idempotent by its `request_id` (services/shared/idempotency.py): the serialised
-response is stored with the state change, so a retry gets the first answer byte for byte, and a retry with
-another payload is refused. A concurrent duplicate loses on the key's primary key and replays.
+Every mutating use case is idempotent by its `request_id` through the kernel's `run_idempotent`: the
+serialised response is stored with the state change, so a retry gets the first answer byte for byte, and a
+retry with another payload is refused. A concurrent duplicate loses on the key's primary key and replays.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Protocol, TypeVar
 
-import sqlalchemy as sa
 from google.protobuf.message import Message
 from xborder.payments.v1 import events_pb2 as events
 from xborder.payments.v1 import fx_service_pb2 as pb
 
 from services.payments.fx.adapters.rate_providers import NoFreshRate, RateChain
-from services.payments.fx.adapters.repositories import (
-    OpsRateRepository,
-    QuoteRecord,
-    QuoteRepository,
-    SnapshotRepository,
-    SpreadRepository,
-)
+from services.payments.fx.adapters.repositories import QuoteRecord
 from services.payments.fx.domain import quotes as q
 from services.payments.fx.domain import spreads
 from services.payments.fx.domain.rates import Rate
 from services.payments.fx.errors import QuoteExpired, QuoteUsed, RateStale
 from services.payments.fx.service_layer import views
-from services.payments.ledger.adapters.repository import LedgerRepository
 from services.payments.settlement import service_layer as settlement_handlers
-from services.payments.vas import domain as vas
-from services.payments.vas.adapters.repository import OfferRecord, OfferRepository
+from services.payments.unit_of_work import PaymentsUnitOfWork
 from services.shared import codes
 from services.shared.errors import (
-    FieldViolation,
     NotFound,
     RateUnavailable,
     ValidationError,
 )
-from services.shared.idempotency import IdempotencyStore
+from services.shared.idempotency import Request, run_idempotent
 from services.shared.money import Money, minor_unit, to_proto
-from services.shared.uow import UnitOfWork
 
-UowFactory = Callable[[], UnitOfWork]
+UowFactory = Callable[[], PaymentsUnitOfWork]
 R = TypeVar("R", bound=Message)
 
 
@@ -70,7 +58,7 @@ class ConversionLedger(Protocol):
 
     def post_conversion(
         self,
-        uow: UnitOfWork,
+        uow: PaymentsUnitOfWork,
         *,
         reference: str,
         merchant_code: str,
@@ -81,53 +69,16 @@ class ConversionLedger(Protocol):
     ) -> PostedConversion: ...
 
 
-class SettledHistory(Protocol):
-    """The merchant's settled collections in a currency over [since, until): (total, count)."""
-
-    def settled_volume(
-        self, uow: UnitOfWork, merchant_code: str, currency: str, since: datetime, until: datetime
-    ) -> tuple[Decimal, int]: ...
-
-
 @dataclass
 class FxDesk:
     """What the FX use cases need; bootstrap.py builds it."""
 
     uow_factory: UowFactory
     chain: RateChain
-    store: IdempotencyStore
     clock: Callable[[], datetime]
     ledger: ConversionLedger
-    history: SettledHistory
     zone: str = "G"
     refresh_pairs: tuple[str, ...] = field(default=())
-
-
-def idempotent(
-    desk: FxDesk, scope: str, key: str, fp: str, response_type: type[R], work: Callable[[UnitOfWork], R]
-) -> R:
-    """Run `work` once per (scope, key): replay the stored response, or do it and remember it in one commit.
-
-    Scopes carry the merchant code, so each merchant has its own key space (as Stripe keys are per account).
-    """
-    for attempt in (1, 2):
-        try:
-            with desk.uow_factory() as uow:
-                stored = desk.store.replay(uow.connection, scope, key, fp)
-                if stored is not None:
-                    return response_type.FromString(stored)
-                response = work(uow)
-                desk.store.remember(uow.connection, scope, key, fp, response.SerializeToString())
-                uow.commit()
-                return response
-        except sa.exc.IntegrityError:
-            # A concurrent request with the same key committed first: our work rolled back; replay theirs.
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
-
-
-# ---- rates ----
 
 
 def fresh_rate(desk: FxDesk, base: str, quote: str, now: datetime) -> Rate:
@@ -151,8 +102,10 @@ class Priced:
         return views.executable_rate(sell, buy, self.reference, self.tier, self.executable, self.lock_premium_bps)
 
 
-def price_pair(desk: FxDesk, uow: UnitOfWork, sell: str, buy: str, merchant_code: str, lock_seconds: int) -> Priced:
-    repo = SpreadRepository(uow.connection)
+def price_pair(
+    desk: FxDesk, uow: PaymentsUnitOfWork, sell: str, buy: str, merchant_code: str, lock_seconds: int
+) -> Priced:
+    repo = uow.fx_spreads
     tier = repo.tier_of(merchant_code) or spreads.DEFAULT_TIER
     try:
         base_bps = spreads.base_spread_bps(repo.rules(), sell, buy, tier)
@@ -175,7 +128,7 @@ def set_ops_rate(desk: FxDesk, base: str, quote: str, rate: Decimal, valid_minut
     """Record an ops rate valid from now for `valid_minutes` (the CLI's `xborder rates set`)."""
     now = desk.clock()
     with desk.uow_factory() as uow:
-        repo = OpsRateRepository(uow.connection)
+        repo = uow.fx_ops_rates
         repo.add(base, quote, rate, now, now + timedelta(minutes=valid_minutes), entered_by)
         uow.commit()
         stored = repo.latest(base, quote)
@@ -185,13 +138,13 @@ def set_ops_rate(desk: FxDesk, base: str, quote: str, rate: Decimal, valid_minut
 
 def set_spread(desk: FxDesk, rule: spreads.SpreadRule) -> None:
     with desk.uow_factory() as uow:
-        SpreadRepository(uow.connection).set(rule, desk.clock())
+        uow.fx_spreads.set(rule, desk.clock())
         uow.commit()
 
 
 def list_spreads(desk: FxDesk) -> list[spreads.SpreadRule]:
     with desk.uow_factory() as uow:
-        return sorted(SpreadRepository(uow.connection).rules(), key=lambda r: (r.tier, r.sell, r.buy))
+        return sorted(uow.fx_spreads.rules(), key=lambda r: (r.tier, r.sell, r.buy))
 
 
 def set_merchant_tier(desk: FxDesk, merchant_code: str, tier: str) -> None:
@@ -216,7 +169,7 @@ def refresh_rates(desk: FxDesk, pairs: tuple[str, ...] | None = None) -> events.
         except NoFreshRate as none:
             event.failures.append(f"{pair}: {none}")
     with desk.uow_factory() as uow:
-        snapshots = SnapshotRepository(uow.connection)
+        snapshots = uow.fx_snapshots
         for rate in fresh:
             snapshots.put(rate)
             event.rates.append(
@@ -234,9 +187,6 @@ def refresh_rates(desk: FxDesk, pairs: tuple[str, ...] | None = None) -> events.
     return event
 
 
-# ---- quotes ----
-
-
 @dataclass(frozen=True)
 class QuoteCommand:
     request_id: str
@@ -250,7 +200,7 @@ class QuoteCommand:
 
 
 def create_quote(desk: FxDesk, command: QuoteCommand) -> pb.CreateQuoteResponse:
-    def work(uow: UnitOfWork) -> pb.CreateQuoteResponse:
+    def work(uow: PaymentsUnitOfWork) -> pb.CreateQuoteResponse:
         priced = price_pair(desk, uow, command.sell, command.buy, command.merchant_code, command.lock_seconds)
         sell_places, buy_places = minor_unit(command.sell), minor_unit(command.buy)
         try:
@@ -288,22 +238,16 @@ def create_quote(desk: FxDesk, command: QuoteCommand) -> pb.CreateQuoteResponse:
             expires_at=now + timedelta(seconds=command.lock_seconds),
             status=q.OPEN,
         )
-        QuoteRepository(uow.connection).add(record)
+        uow.fx_quotes.add(record)
         return pb.CreateQuoteResponse(quote=views.quote(record, now))
 
-    return idempotent(
-        desk,
-        f"fx.create_quote:{command.merchant_code}",
-        command.request_id,
-        command.fingerprint,
-        pb.CreateQuoteResponse,
-        work,
-    )
+    request = Request(f"fx.create_quote:{command.merchant_code}", command.request_id, command.fingerprint)
+    return run_idempotent(desk.uow_factory, request, pb.CreateQuoteResponse, work, lock=False)
 
 
 def get_quote(desk: FxDesk, code: str) -> pb.Quote:
     with desk.uow_factory() as uow:
-        record = QuoteRepository(uow.connection).get(code)
+        record = uow.fx_quotes.get(code)
     if record is None:
         raise NotFound(f"no quote {code}", field="code")
     return views.quote(record, desk.clock())
@@ -333,10 +277,8 @@ def convert_quote(desk: FxDesk, command: ConvertCommand) -> pb.ConvertQuoteRespo
     anything; any failure (insufficient balance included) rolls back the mark and every posting together.
     """
 
-    def work(uow: UnitOfWork) -> pb.ConvertQuoteResponse:
-        # SQLite: take the write lock before reading the quote, as the ledger does before reading balances.
-        LedgerRepository(uow.connection).begin_write()
-        repo = QuoteRepository(uow.connection)
+    def work(uow: PaymentsUnitOfWork) -> pb.ConvertQuoteResponse:
+        repo = uow.fx_quotes
         record = repo.get(command.code, for_update=True)
         if record is None or record.merchant_code != command.merchant_code:
             raise NotFound(f"no quote {command.code} for merchant {command.merchant_code}", field="code")
@@ -395,184 +337,6 @@ def convert_quote(desk: FxDesk, command: ConvertCommand) -> pb.ConvertQuoteRespo
         )
         return pb.ConvertQuoteResponse(conversion=conversion)
 
-    return idempotent(
-        desk,
-        f"fx.convert_quote:{command.merchant_code}",
-        command.request_id,
-        command.fingerprint,
-        pb.ConvertQuoteResponse,
-        work,
-    )
-
-
-# ---- value-added offers ----
-
-
-@dataclass(frozen=True)
-class InsuranceCommand:
-    request_id: str
-    fingerprint: str
-    merchant_code: str
-    declared_value: Money
-    origin: str
-    destination: str
-    goods_class: str
-    lock_seconds: int
-
-
-def _minimum_premium(desk: FxDesk, currency: str) -> Decimal:
-    if currency in vas.MINIMUM_PREMIUM:
-        return vas.MINIMUM_PREMIUM[currency]
-    # The USD minimum at today's reference rate, rounded to the currency's minor unit.
-    rate = fresh_rate(desk, "USD", currency, desk.clock())
-    return q.to_minor_unit(vas.MINIMUM_PREMIUM_USD * rate.rate, minor_unit(currency))
-
-
-def _offer_response(record: OfferRecord, now: datetime) -> pb.Offer:
-    return views.offer(record, now)
-
-
-def _new_offer(
-    desk: FxDesk, kind: str, merchant_code: str, currency: str, priced: vas.PricedOffer, lock_seconds: int
-) -> OfferRecord:
-    now = desk.clock()
-    return OfferRecord(
-        code=codes.generate("QT", desk.zone, at=now),
-        kind=kind,
-        merchant_code=merchant_code,
-        currency=currency,
-        amount_minor=Money(priced.amount, currency).minor,
-        basis_minor=Money(priced.basis.quantize(Decimal(1).scaleb(-minor_unit(currency))), currency).minor,
-        details=json.dumps([[c.name, format(c.value, "f")] for c in priced.components]),
-        created_at=now,
-        expires_at=now + timedelta(seconds=lock_seconds),
-        status=q.OPEN,
-    )
-
-
-def create_insurance_quote(desk: FxDesk, command: InsuranceCommand) -> pb.CreateInsuranceQuoteResponse:
-    def work(uow: UnitOfWork) -> pb.CreateInsuranceQuoteResponse:
-        repo = OfferRepository(uow.connection)
-        unknown = [
-            FieldViolation(name, f"{value!r} is not an ISO 3166-1 country we know")
-            for name, value in (("origin_country", command.origin), ("destination_country", command.destination))
-            if repo.place(value) is None
-        ]
-        if unknown:
-            raise ValidationError(unknown)
-        origin, destination = repo.place(command.origin), repo.place(command.destination)
-        assert origin is not None and destination is not None
-        currency = command.declared_value.currency
-        priced = vas.insurance_premium(
-            command.declared_value.amount,
-            minor_unit(currency),
-            command.goods_class,
-            origin,
-            destination,
-            _minimum_premium(desk, currency),
-        )
-        record = _new_offer(desk, "CARGO_INSURANCE", command.merchant_code, currency, priced, command.lock_seconds)
-        repo.add(record)
-        return pb.CreateInsuranceQuoteResponse(offer=_offer_response(record, record.created_at))
-
-    return idempotent(
-        desk,
-        f"vas.create_insurance_quote:{command.merchant_code}",
-        command.request_id,
-        command.fingerprint,
-        pb.CreateInsuranceQuoteResponse,
-        work,
-    )
-
-
-@dataclass(frozen=True)
-class FinancingCommand:
-    request_id: str
-    fingerprint: str
-    merchant_code: str
-    currency: str
-    lock_seconds: int
-
-
-def _financing_cap(desk: FxDesk, currency: str) -> Decimal:
-    if currency == "USD":
-        return vas.FINANCING_CAP_USD
-    rate = fresh_rate(desk, "USD", currency, desk.clock())
-    return q.to_minor_unit(vas.FINANCING_CAP_USD * rate.rate, minor_unit(currency))
-
-
-def create_financing_offer(desk: FxDesk, command: FinancingCommand) -> pb.CreateFinancingOfferResponse:
-    def work(uow: UnitOfWork) -> pb.CreateFinancingOfferResponse:
-        now = desk.clock()
-        since = now - timedelta(days=vas.FINANCING_WINDOW_DAYS)
-        volume, count = desk.history.settled_volume(uow, command.merchant_code, command.currency, since, now)
-        try:
-            priced = vas.financing_limit(
-                volume, count, minor_unit(command.currency), _financing_cap(desk, command.currency)
-            )
-        except vas.NoSettledHistory as none:
-            raise NotFound(
-                f"{command.merchant_code}: {none} in {command.currency}; no financing limit can be offered",
-                field="merchant_code",
-            ) from None
-        record = _new_offer(
-            desk, "TRADE_FINANCING", command.merchant_code, command.currency, priced, command.lock_seconds
-        )
-        OfferRepository(uow.connection).add(record)
-        return pb.CreateFinancingOfferResponse(offer=views.offer(record, now))
-
-    return idempotent(
-        desk,
-        f"vas.create_financing_offer:{command.merchant_code}",
-        command.request_id,
-        command.fingerprint,
-        pb.CreateFinancingOfferResponse,
-        work,
-    )
-
-
-def get_offer(desk: FxDesk, code: str) -> pb.Offer:
-    with desk.uow_factory() as uow:
-        record = OfferRepository(uow.connection).get(code)
-    if record is None:
-        raise NotFound(f"no offer {code}", field="code")
-    return views.offer(record, desk.clock())
-
-
-@dataclass(frozen=True)
-class AcceptCommand:
-    request_id: str
-    fingerprint: str
-    code: str
-    merchant_code: str
-
-
-def accept_offer(desk: FxDesk, command: AcceptCommand) -> pb.AcceptOfferResponse:
-    def work(uow: UnitOfWork) -> pb.AcceptOfferResponse:
-        repo = OfferRepository(uow.connection)
-        record = repo.get(command.code)
-        if record is None or record.merchant_code != command.merchant_code:
-            raise NotFound(f"no offer {command.code} for merchant {command.merchant_code}", field="code")
-        now = desk.clock()
-        check_usable(record.code, record.status, record.expires_at, now)
-        if not repo.mark_accepted(record.code, now):
-            raise QuoteUsed(f"{record.code} was already accepted", metadata={"code": record.code})
-        accepted = OfferRecord(**{**record.__dict__, "status": q.ACCEPTED, "accepted_at": now})
-        uow.emit(
-            events.VasOfferAccepted(
-                offer_code=record.code,
-                kind=record.kind,
-                merchant_code=record.merchant_code,
-                amount=to_proto(Money.from_minor(record.amount_minor, record.currency)),
-            )
-        )
-        return pb.AcceptOfferResponse(offer=views.offer(accepted, now))
-
-    return idempotent(
-        desk,
-        f"vas.accept_offer:{command.merchant_code}",
-        command.request_id,
-        command.fingerprint,
-        pb.AcceptOfferResponse,
-        work,
-    )
+    # The write lock is taken before the quote is read, as the ledger takes it before reading balances.
+    request = Request(f"fx.convert_quote:{command.merchant_code}", command.request_id, command.fingerprint)
+    return run_idempotent(desk.uow_factory, request, pb.ConvertQuoteResponse, work)

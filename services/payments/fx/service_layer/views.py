@@ -11,7 +11,6 @@ from services.payments.fx.adapters.repositories import QuoteRecord
 from services.payments.fx.domain import quotes as q
 from services.payments.fx.domain.rates import Rate
 from services.payments.fx.domain.spreads import ExecutableRate
-from services.payments.vas.adapters.repository import OfferRecord
 from services.shared.money import Money, to_proto
 
 _STATUS = {
@@ -19,7 +18,6 @@ _STATUS = {
     q.CONVERTED: pb.QUOTE_STATUS_CONVERTED,
     q.ACCEPTED: pb.QUOTE_STATUS_ACCEPTED,
 }
-_KIND = {"CARGO_INSURANCE": pb.OFFER_KIND_CARGO_INSURANCE, "TRADE_FINANCING": pb.OFFER_KIND_TRADE_FINANCING}
 
 
 def timestamp(moment: datetime) -> Timestamp:
@@ -83,18 +81,4 @@ def stored_rate(record: QuoteRecord) -> pb.ExecutableRate:
         spread_bps=record.spread_bps,
         lock_premium_bps=record.lock_premium_bps,
         rate=format(record.rate, "f"),
-    )
-
-
-def offer(record: OfferRecord, now: datetime) -> pb.Offer:
-    return pb.Offer(
-        code=record.code,
-        kind=_KIND[record.kind],  # type: ignore[arg-type]
-        merchant_code=record.merchant_code,
-        amount=to_proto(Money.from_minor(record.amount_minor, record.currency)),
-        basis=to_proto(Money.from_minor(record.basis_minor, record.currency)),
-        components=[pb.PriceComponent(name=name, value=value) for name, value in record.components()],
-        created_at=timestamp(record.created_at),
-        expires_at=timestamp(record.expires_at),
-        status=status_at(record.status, record.expires_at, now),  # type: ignore[arg-type]
     )

@@ -157,18 +157,6 @@ class LedgerRepository:
 
     # -- transactions on SQLite ------------------------------------------------------------------------
 
-    def begin_write(self) -> None:
-        """On SQLite, take the write lock now (BEGIN IMMEDIATE), before anything is read.
-
-        pysqlite opens its transaction lazily at the first INSERT/UPDATE; reads before that would see a
-        snapshot another writer can change before this one writes. Idempotent within a transaction.
-        """
-        if self.connection.dialect.name != "sqlite":
-            return
-        dbapi = self.connection.connection.dbapi_connection
-        if dbapi is not None and not dbapi.in_transaction:  # type: ignore[attr-defined]
-            self.connection.exec_driver_sql("BEGIN IMMEDIATE")
-
     # -- accounts --------------------------------------------------------------------------------------
 
     @staticmethod
@@ -182,6 +170,28 @@ class LedgerRepository:
             limit=BalanceLimit(row.balance_limit),
             balances=Balances(row.debits_pending, row.debits_posted, row.credits_pending, row.credits_posted),
             created_at=row.created_at,
+        )
+
+    def add_account_if_absent(
+        self, code: str, owner: str, kind: AccountKind, currency: str, limit: BalanceLimit, now: datetime
+    ) -> None:
+        """INSERT ... ON CONFLICT DO NOTHING: two transactions opening the same account never fail each other."""
+        dialect = postgresql if self.connection.dialect.name == "postgresql" else sqlite
+        self.connection.execute(
+            dialect.insert(ledger_accounts)
+            .values(
+                code=code,
+                owner=owner,
+                kind=kind.value,
+                currency=currency,
+                balance_limit=limit.value,
+                debits_pending=0,
+                debits_posted=0,
+                credits_pending=0,
+                credits_posted=0,
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["owner", "kind", "currency"])
         )
 
     def find_account(self, owner: str, kind: AccountKind, currency: str) -> Account | None:

@@ -11,22 +11,22 @@ from collections.abc import Callable
 
 from services.payments.bank_accounts.adapters.vault import BankAccountVault
 from services.payments.payouts.domain import Payee
+from services.payments.unit_of_work import PaymentsUnitOfWork
 from services.shared.errors import NotFound
-from services.shared.uow import UnitOfWork
 
 
 class VaultPayeeDirectory:
-    def __init__(self, uow_factory: Callable[[], UnitOfWork], vault: BankAccountVault) -> None:
+    def __init__(self, uow_factory: Callable[[], PaymentsUnitOfWork], vault: BankAccountVault) -> None:
         self.uow_factory = uow_factory
         self.vault = vault
 
     def payee(self, merchant_code: str, bank_account_code: str) -> Payee | None:
         with self.uow_factory() as uow:
-            masked = self.vault.get(uow.connection, bank_account_code)
+            masked = self.vault.get(uow.bank_accounts, bank_account_code)
             if masked is None or masked.merchant_code != merchant_code:
                 return None  # another merchant's account is as good as unknown to this one (and not decrypted)
             try:
-                account = self.vault.reveal(uow.connection, bank_account_code, purpose="payout_screening")
+                account = self.vault.reveal(uow.bank_accounts, bank_account_code, purpose="payout_screening")
             except NotFound:
                 return None
         details = account.details

@@ -145,3 +145,30 @@ class SettlementRepository:
             FeeSchedule(r.tier, r.currency, Decimal(r.percent), int(r.fixed_minor))
             for r in self.connection.execute(query)
         ]
+
+
+class SettledHistoryRepository:
+    """Settled collections with a settlement time in a window (`uow.settled_history`).
+
+    Volume is gross collected minus refunded (what the merchant's sales were really worth).
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def settled_volume(
+        self, merchant_code: str, currency: str, since: datetime, until: datetime
+    ) -> tuple[Decimal, int]:
+        row = self.connection.execute(
+            sa.select(
+                sa.func.coalesce(sa.func.sum(collections.c.gross_minor - collections.c.refunded_minor), 0),
+                sa.func.count(),
+            ).where(
+                collections.c.merchant == merchant_code,
+                collections.c.currency == currency,
+                collections.c.settled_at.is_not(None),
+                collections.c.settled_at >= since,
+                collections.c.settled_at < until,
+            )
+        ).one()
+        return Money.from_minor(int(row[0]), currency).amount, int(row[1])
