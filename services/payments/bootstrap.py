@@ -138,8 +138,7 @@ def registrations(context: ServiceContext) -> list:
         payments_service_pb2_grpc.add_PaymentsServiceServicer_to_server(servicer, server)
         ledger_service_pb2_grpc.add_LedgerServiceServicer_to_server(ledger, server)
 
-    currencies = context.cache("iso4217_currencies", load_currency_table).get
-    bank_servicer = BankAccountServicer(bank_account_deps(context), currencies)
+    bank_servicer = BankAccountServicer(bank_account_deps(context))
 
     def add_bank_accounts(server: grpc.Server) -> None:
         bank_accounts_service_pb2_grpc.add_BankAccountServiceServicer_to_server(bank_servicer, server)

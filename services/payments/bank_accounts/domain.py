@@ -17,7 +17,7 @@ from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
 
-from services.shared.errors import Violations
+from services.shared.errors import UnknownCurrency, Violations
 
 HOLDER_NAME_MAX = 140  # ISO 20022 Max140Text (pain.001 Cdtr/Nm)
 ACCOUNT_NUMBER_MIN, ACCOUNT_NUMBER_MAX = 4, 34  # 34: the longest IBAN, an upper bound for BBANs too
@@ -149,8 +149,8 @@ def validate_bank_account(
 ) -> BankAccountDetails | None:
     """Check every field and collect every problem; the details when there is none.
 
-    `known_currency` is whether the (already upper-cased) currency is in the ISO 4217 table, which the
-    caller has and this pure module does not.
+    `known_currency` is whether the currency is one ISO 4217 lists with a minor unit (the kernel's
+    `request_fields.currency` knows); an unknown one is refused as UNKNOWN_CURRENCY, as in every service.
     """
     name = normalise_holder_name(holder_name)
     if not name:
@@ -165,7 +165,7 @@ def validate_bank_account(
     elif not _CURRENCY.match(currency_code):
         violations.add("currency", f"must be three letters (ISO 4217 alphabetic), got {currency!r}")
     elif not known_currency:
-        violations.add("currency", f"{currency_code!r} is not an ISO 4217 currency code")
+        violations.add("currency", f"{currency_code!r} is not an ISO 4217 currency code", error=UnknownCurrency)
 
     bic_code = stdnum_bic.compact(bic) if bic.strip() else None
     if bic_code is not None and (problem := bic_problem(bic_code)):

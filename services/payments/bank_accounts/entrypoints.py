@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import grpc
 from xborder.payments.v1 import bank_accounts_service_pb2 as pb
 from xborder.payments.v1 import bank_accounts_service_pb2_grpc as pb_grpc
@@ -16,7 +14,6 @@ from services.payments.bank_accounts.domain import (
     normalise_iban,
     validate_bank_account,
 )
-from services.payments.reference_data.adapters.catalog import CurrencyTable
 from services.shared import request_fields as fields
 from services.shared.errors import Violations
 from services.shared.idempotency import fingerprint
@@ -38,17 +35,17 @@ def bank_account_to_proto(account: MaskedBankAccount) -> pb.BankAccount:
 
 
 class BankAccountServicer(pb_grpc.BankAccountServiceServicer):
-    def __init__(self, deps: handlers.BankAccountDeps, currencies: Callable[[], CurrencyTable]) -> None:
+    def __init__(self, deps: handlers.BankAccountDeps) -> None:
         self.deps = deps
-        self.currencies = currencies
 
     def RegisterBankAccount(
         self, request: pb.RegisterBankAccountRequest, context: grpc.ServicerContext
     ) -> pb.RegisterBankAccountResponse:
         violations = Violations()
         fields.request_id(request.request_id, violations)
-        merchant = fields.unified_code(request.merchant_code, "merchant_code", violations, "MC")
-        currency = request.currency.strip().upper()
+        merchant = fields.merchant_code(request.merchant_code, violations)
+        currency_checks = Violations()
+        fields.currency(request.currency, currency_checks)
         details = validate_bank_account(
             holder_name=request.holder_name,
             country=request.country,
@@ -57,7 +54,7 @@ class BankAccountServicer(pb_grpc.BankAccountServiceServicer):
             account_number=request.account_number,
             bic=request.bic,
             violations=violations,
-            known_currency=self.currencies().get(currency) is not None if currency.isalpha() else True,
+            known_currency=not currency_checks,
         )
         violations.raise_if_any()
         assert details is not None
@@ -81,7 +78,7 @@ class BankAccountServicer(pb_grpc.BankAccountServiceServicer):
         self, request: pb.ListBankAccountsRequest, context: grpc.ServicerContext
     ) -> pb.ListBankAccountsResponse:
         violations = Violations()
-        merchant = fields.unified_code(request.merchant_code, "merchant_code", violations, "MC")
+        merchant = fields.merchant_code(request.merchant_code, violations)
         violations.raise_if_any()
         found = handlers.list_bank_accounts(self.deps, merchant)
         return pb.ListBankAccountsResponse(bank_accounts=[bank_account_to_proto(a) for a in found])
@@ -90,7 +87,7 @@ class BankAccountServicer(pb_grpc.BankAccountServiceServicer):
         self, request: pb.FindBankAccountsRequest, context: grpc.ServicerContext
     ) -> pb.FindBankAccountsResponse:
         violations = Violations()
-        merchant = fields.unified_code(request.merchant_code, "merchant_code", violations, "MC")
+        merchant = fields.merchant_code(request.merchant_code, violations)
         iban, number = normalise_iban(request.iban), normalise_account_number(request.account_number)
         if bool(iban) == bool(number):
             violations.add("iban", "give exactly one of iban or account_number")

@@ -13,7 +13,7 @@ from services.payments.bank_accounts.domain import BankAccountDetails
 from services.payments.unit_of_work import PaymentsUnitOfWork
 from services.shared import codes
 from services.shared.clock import utcnow
-from services.shared.errors import AlreadyExists, NotFound
+from services.shared.errors import AlreadyExists, ConflictingWrite, NotFound
 from services.shared.idempotency import Request, run_idempotent
 from services.shared.logs import get_logger
 
@@ -46,11 +46,19 @@ class RegisterBankAccount:
         return f"RegisterBankAccount(request_id={self.request_id!r}, merchant_code={self.merchant_code!r})"
 
 
-def _refuse_duplicate(deps: BankAccountDeps, uow: PaymentsUnitOfWork, command: RegisterBankAccount) -> None:
-    """AlreadyExists naming the account of this merchant that holds the number, if one does."""
+def _refuse_duplicate(
+    deps: BankAccountDeps, uow: PaymentsUnitOfWork, request: Request, command: RegisterBankAccount
+) -> None:
+    """AlreadyExists naming the account of this merchant that holds the number, if one does.
+
+    A twin of this very request may have stored it after our replay check read nothing: that is a lost
+    race, which the runner answers by replaying the twin's response.
+    """
     details = command.details
     existing = deps.vault.find(uow.bank_accounts, command.merchant_code, details.number_field, details.number)
     if existing:
+        if uow.idempotency.replay(request.scope, request.key, request.fingerprint) is not None:
+            raise ConflictingWrite(f"a twin of request {request.key!r} stored the account first")
         what = "IBAN" if details.iban else "account number"
         raise AlreadyExists(
             f"merchant {command.merchant_code} already has bank account {existing[0].code} with this {what}",
@@ -71,8 +79,10 @@ def register_bank_account(
     the same number is refused.
     """
 
+    request = Request(_scope(command.merchant_code), command.request_id, command.fingerprint)
+
     def work(uow: PaymentsUnitOfWork) -> M:
-        _refuse_duplicate(deps, uow, command)
+        _refuse_duplicate(deps, uow, request, command)
         # The master record lives where the merchant's does: the code's residency zone follows the merchant.
         code = codes.generate("BA", command.merchant_code[2])
         stored = deps.vault.add(uow.bank_accounts, code, command.merchant_code, command.details, utcnow())
@@ -84,7 +94,6 @@ def register_bank_account(
         )
         return respond(stored)
 
-    request = Request(_scope(command.merchant_code), command.request_id, command.fingerprint)
     return run_idempotent(deps.uow_factory, request, response_type, work, lock=False)
 
 

@@ -139,23 +139,19 @@ class ReconciliationServicer(pb_grpc.ReconciliationServiceServicer):
         self, request: pb.ListStatementLinesRequest, context: grpc.ServicerContext
     ) -> pb.ListStatementLinesResponse:
         violations = Violations()
-        merchant = fields.unified_code(request.merchant_code, "merchant_code", violations, "MC")
+        merchant = fields.merchant_code(request.merchant_code, violations)
         first = parse_day(request.from_date, "from_date", violations, required=True)
         last = parse_day(request.to_date, "to_date", violations, required=True)
         if first and last and first > last:
             violations.add("to_date", f"must be on or after from_date {first.isoformat()}")
-        currency = request.currency.strip().upper()
-        if currency and not re.fullmatch(r"[A-Z]{3}", currency):
-            violations.add("currency", f"must be three letters (ISO 4217 alphabetic), got {request.currency!r}")
-        size = request.page_size or DEFAULT_PAGE
-        if not 1 <= size <= MAX_PAGE:
-            violations.add("page_size", f"must be 1-{MAX_PAGE}, got {request.page_size}")
-        after = 0
-        if request.page_token:
-            if not request.page_token.startswith("t") or not request.page_token[1:].isdigit():
-                violations.add("page_token", "is not a token this service issued")
-            else:
-                after = int(request.page_token[1:])
+        currency = fields.currency(request.currency, violations) if request.currency else ""
+        # Tokens this service issued are "t" and a transfer id.
+        token = request.page_token
+        if token and not token.startswith("t"):
+            violations.add("page_token", "is not a token this service issued")
+            token = ""
+        size, cursor = fields.page(request.page_size, token[1:], violations, default=DEFAULT_PAGE, maximum=MAX_PAGE)
+        after = cursor or 0
         violations.raise_if_any()
         assert first is not None and last is not None
         page = handlers.list_statement_lines(self.deps, merchant, first, last, currency or None, size, after)

@@ -28,7 +28,7 @@ from services.payments.reconciliation.domain import (
 from services.payments.unit_of_work import PaymentsUnitOfWork
 from services.shared import codes
 from services.shared.clock import utcnow
-from services.shared.errors import NotFound, ValidationError
+from services.shared.errors import ConflictingWrite, NotFound, ValidationError
 from services.shared.idempotency import Request, run_idempotent
 from services.shared.logs import get_logger
 
@@ -73,9 +73,14 @@ def import_statement(
         raise ValidationError.single("period_end", f"must be on or after period_start {period[0].isoformat()}")
     content_hash = hashlib.sha256(command.content).hexdigest()
 
+    request = Request(_scope(command.partner), command.request_id, command.fingerprint)
+
     def work(uow: PaymentsUnitOfWork) -> M:
         repo = uow.reconciliation
         existing = repo.run_code_for(command.partner, content_hash)
+        if existing is not None and uow.idempotency.replay(request.scope, request.key, request.fingerprint):
+            # A twin of this request stored the run after our replay check read nothing: replay its answer.
+            raise ConflictingWrite(f"a twin of request {request.key!r} imported the statement first")
         if existing is not None:
             run = repo.get_run(existing)
             assert run is not None
@@ -93,7 +98,6 @@ def import_statement(
         )
         return response
 
-    request = Request(_scope(command.partner), command.request_id, command.fingerprint)
     return run_idempotent(deps.uow_factory, request, response_type, work, lock=False)
 
 

@@ -11,6 +11,7 @@ from xborder.payments.v1 import payments_service_pb2_grpc as pb_grpc
 
 from services.payments.reference_data import service_layer as handlers
 from services.payments.reference_data.domain import FIRST_PUBLICATION
+from services.shared import request_fields as fields
 from services.shared.clock import utcnow
 from services.shared.errors import Violations
 from services.shared.iso4217 import CurrencyInfo
@@ -31,13 +32,13 @@ def currency_to_proto(currency: CurrencyInfo) -> pb.Currency:
     )
 
 
-def parse_currency_code(value: str, field: str, violations: Violations, *, allow_numeric: bool = False) -> str:
+def catalog_code(value: str, violations: Violations) -> str:
+    """A code to look up in the ISO 4217 catalogue: alphabetic or numeric, withdrawn ones included."""
     code = value.strip().upper()
     if not code:
-        violations.add(field, "is required")
-    elif not (_ALPHA.match(code) or (allow_numeric and _NUMERIC.match(code))):
-        expected = "three letters (ISO 4217 alphabetic)" + (" or three digits" if allow_numeric else "")
-        violations.add(field, f"must be {expected}, got {value!r}")
+        violations.add("code", "is required")
+    elif not (_ALPHA.match(code) or _NUMERIC.match(code)):
+        violations.add("code", f"must be three letters (ISO 4217 alphabetic) or three digits, got {value!r}")
     return code
 
 
@@ -64,7 +65,7 @@ class PaymentsServicer(pb_grpc.PaymentsServiceServicer):
 
     def GetCurrency(self, request: pb.GetCurrencyRequest, context: grpc.ServicerContext) -> pb.GetCurrencyResponse:
         violations = Violations()
-        code = parse_currency_code(request.code, "code", violations, allow_numeric=True)
+        code = catalog_code(request.code, violations)
         violations.raise_if_any()
         return pb.GetCurrencyResponse(currency=currency_to_proto(handlers.get_currency(self.refs, code)))
 
@@ -78,8 +79,8 @@ class PaymentsServicer(pb_grpc.PaymentsServiceServicer):
         self, request: pb.GetReferenceRateRequest, context: grpc.ServicerContext
     ) -> pb.GetReferenceRateResponse:
         violations = Violations()
-        base = parse_currency_code(request.base, "base", violations)
-        quote = parse_currency_code(request.quote, "quote", violations)
+        base = fields.currency(request.base, violations, "base")
+        quote = fields.currency(request.quote, violations, "quote")
         day = parse_rate_date(request.date, violations)
         violations.raise_if_any()
         rate = handlers.get_reference_rate(self.refs, handlers.RateQuery(base, quote, day))

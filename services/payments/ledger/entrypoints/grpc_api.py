@@ -26,14 +26,13 @@ from services.payments.ledger.operations import LedgerOperations, Request
 from services.payments.payouts import domain as payout_domain
 from services.payments.payouts import service_layer as ph
 from services.payments.payouts.domain import Payout, PayoutStatus
-from services.payments.reference_data.entrypoints import parse_currency_code
 from services.payments.settlement import service_layer as sh
 from services.payments.settlement.domain.collections import Collection, CollectionMethod
 from services.payments.settlement.domain.fees import FeeSchedule
 from services.shared import request_fields as fields
-from services.shared.errors import UnknownCurrency, ValidationError, Violations
+from services.shared.errors import Violations
 from services.shared.idempotency import fingerprint
-from services.shared.money import Money, from_proto, to_proto
+from services.shared.money import Money, to_proto
 
 _KINDS = {pb.AccountKind.Value(f"ACCOUNT_KIND_{k.value}"): k for k in AccountKind}
 _KIND_NUMBERS = {k: cast(pb.AccountKind, n) for n, k in _KINDS.items()}
@@ -169,59 +168,9 @@ def _request(scope: str, message: Message) -> Request:
     return Request(scope, getattr(message, "request_id"), fingerprint(message))  # noqa: B009
 
 
-class Checks(Violations):
-    """Violations that remember the most specific error class seen (UnknownCurrency over ValidationError)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.error: type[ValidationError] = ValidationError
-
-    def raise_if_any(self, error: type[ValidationError] | None = None) -> None:
-        super().raise_if_any(error or self.error)
-
-
-def _request_id(message: Message, violations: Violations) -> None:
-    fields.request_id(getattr(message, "request_id"), violations)  # noqa: B009
-
-
-def _money(message: Message, field: str, violations: Violations, *, required: bool = True) -> Money | None:
-    if not message.HasField(field):
-        if required:
-            violations.add(field, "is required")
-        return None
-    try:
-        return from_proto(getattr(message, field), field=field)
-    except ValidationError as error:
-        for v in error.violations:
-            violations.add(v.field, v.description)
-        if isinstance(violations, Checks) and isinstance(error, UnknownCurrency):
-            violations.error = UnknownCurrency
-        return None
-
-
-def _merchant(value: str, field: str, violations: Violations) -> str:
-    code = value.strip().upper()
-    if not code:
-        violations.add(field, "is required")
-    else:
-        sh.check_merchant(code, field, violations)
-    return code
-
-
-def _code(value: str, field: str, entity: str, violations: Violations) -> str:
-    return fields.unified_code(value, field, violations, entity)
-
-
-def _page(size: int, token: str, default: int, maximum: int, violations: Violations) -> tuple[int, int | None]:
-    if size < 0 or size > maximum:
-        violations.add("page_size", f"must be between 1 and {maximum} (0 for {default})")
-    cursor = None
-    if token:
-        if not token.isdigit():
-            violations.add("page_token", "is not a token this service issued")
-        else:
-            cursor = int(token)
-    return size or default, cursor
+def _present(message: Message, field: str) -> money_pb2.Money | None:
+    """The wire money in `field`, None when the caller left it out."""
+    return getattr(message, field) if message.HasField(field) else None
 
 
 def _amount_positive(amount: Money | None, field: str, violations: Violations) -> None:
@@ -236,15 +185,15 @@ class LedgerServicer(pb_grpc.LedgerServiceServicer):
     # -- accounts ------------------------------------------------------------------------------------------
 
     def OpenAccount(self, request: pb.OpenAccountRequest, context: grpc.ServicerContext) -> pb.OpenAccountResponse:
-        violations = Checks()
-        _request_id(request, violations)
+        violations = Violations()
+        fields.request_id(request.request_id, violations)
         kind = _KINDS.get(request.kind)
         if kind is None:
             violations.add("kind", "is required (ACCOUNT_KIND_...)")
         owner = request.owner.strip()
         if kind in (AccountKind.MERCHANT_PENDING, AccountKind.MERCHANT_AVAILABLE):
             owner = owner.upper()
-        currency = parse_currency_code(request.currency, "currency", violations)
+        currency = fields.currency(request.currency, violations)
         limit = _LIMITS.get(request.limit) if request.limit else None
         violations.raise_if_any()
         assert kind is not None
@@ -256,15 +205,15 @@ class LedgerServicer(pb_grpc.LedgerServiceServicer):
         )
 
     def GetAccount(self, request: pb.GetAccountRequest, context: grpc.ServicerContext) -> pb.GetAccountResponse:
-        violations = Checks()
-        code = _code(request.code, "code", "AC", violations)
+        violations = Violations()
+        code = fields.unified_code(request.code, "code", violations, "AC")
         violations.raise_if_any()
         return pb.GetAccountResponse(account=account_to_proto(self.ops.get_account(code)))
 
     def ListAccounts(self, request: pb.ListAccountsRequest, context: grpc.ServicerContext) -> pb.ListAccountsResponse:
-        violations = Checks()
-        currency = parse_currency_code(request.currency, "currency", violations) if request.currency else None
-        size, after = _page(request.page_size, request.page_token, 100, 500, violations)
+        violations = Violations()
+        currency = fields.currency(request.currency, violations) if request.currency else None
+        size, after = fields.page(request.page_size, request.page_token, violations, default=100, maximum=500)
         kind = _KINDS.get(request.kind) if request.kind else None
         violations.raise_if_any()
         accounts = self.ops.list_accounts(
@@ -274,9 +223,9 @@ class LedgerServicer(pb_grpc.LedgerServiceServicer):
         return pb.ListAccountsResponse(accounts=[account_to_proto(a) for a in accounts], next_page_token=token)
 
     def GetBalances(self, request: pb.GetBalancesRequest, context: grpc.ServicerContext) -> pb.GetBalancesResponse:
-        violations = Checks()
-        merchant = _merchant(request.merchant_code, "merchant_code", violations)
-        currency = parse_currency_code(request.currency, "currency", violations) if request.currency else None
+        violations = Violations()
+        merchant = fields.merchant_code(request.merchant_code, violations)
+        currency = fields.currency(request.currency, violations) if request.currency else None
         violations.raise_if_any()
         return pb.GetBalancesResponse(
             merchant_code=merchant,
@@ -294,12 +243,14 @@ class LedgerServicer(pb_grpc.LedgerServiceServicer):
     def ListTransactions(
         self, request: pb.ListTransactionsRequest, context: grpc.ServicerContext
     ) -> pb.ListTransactionsResponse:
-        violations = Checks()
-        account = _code(request.account_code, "account_code", "AC", violations) if request.account_code else ""
+        violations = Violations()
+        account = (
+            fields.unified_code(request.account_code, "account_code", violations, "AC") if request.account_code else ""
+        )
         owner = request.owner.strip()
         if not account and not owner:
             violations.add("account_code", "give an account_code or an owner")
-        size, before = _page(request.page_size, request.page_token, 50, 200, violations)
+        size, before = fields.page(request.page_size, request.page_token, violations, default=50, maximum=200)
         violations.raise_if_any()
         rows = self.ops.transactions(account, owner, before, size)
         token = str(rows[-1][0]) if len(rows) == size else ""
@@ -315,9 +266,9 @@ class LedgerServicer(pb_grpc.LedgerServiceServicer):
     def RecordCollection(
         self, request: pb.RecordCollectionRequest, context: grpc.ServicerContext
     ) -> pb.RecordCollectionResponse:
-        violations = Checks()
-        _request_id(request, violations)
-        merchant = _merchant(request.merchant_code, "merchant_code", violations)
+        violations = Violations()
+        fields.request_id(request.request_id, violations)
+        merchant = fields.merchant_code(request.merchant_code, violations)
         partner = request.partner.strip().upper()
         sh.check_partner(partner, "partner", violations)
         if not request.partner_ref.strip():
@@ -325,9 +276,9 @@ class LedgerServicer(pb_grpc.LedgerServiceServicer):
         method = _METHODS.get(request.method)
         if method is None:
             violations.add("method", "is required (COLLECTION_METHOD_CARD, _WALLET or _BANK)")
-        gross = _money(request, "gross", violations)
+        gross = fields.money(_present(request, "gross"), violations, "gross")
         _amount_positive(gross, "gross", violations)
-        fee = _money(request, "partner_fee", violations, required=False)
+        fee = fields.money(request.partner_fee, violations, "partner_fee") if request.HasField("partner_fee") else None
         violations.raise_if_any()
         assert gross is not None and method is not None
         command = sh.RecordCollection(
@@ -348,17 +299,17 @@ class LedgerServicer(pb_grpc.LedgerServiceServicer):
     def GetCollection(
         self, request: pb.GetCollectionRequest, context: grpc.ServicerContext
     ) -> pb.GetCollectionResponse:
-        violations = Checks()
-        code = _code(request.collection_code, "collection_code", "PY", violations)
+        violations = Violations()
+        code = fields.unified_code(request.collection_code, "collection_code", violations, "PY")
         violations.raise_if_any()
         return pb.GetCollectionResponse(collection=collection_to_proto(self.ops.get_collection(code)))
 
     def ConfirmSettlement(
         self, request: pb.ConfirmSettlementRequest, context: grpc.ServicerContext
     ) -> pb.ConfirmSettlementResponse:
-        violations = Checks()
-        _request_id(request, violations)
-        code = _code(request.collection_code, "collection_code", "PY", violations)
+        violations = Violations()
+        fields.request_id(request.request_id, violations)
+        code = fields.unified_code(request.collection_code, "collection_code", violations, "PY")
         violations.raise_if_any()
         return self.ops.confirm_settlement(
             _request("ledger.confirm_settlement", request),
@@ -370,10 +321,10 @@ class LedgerServicer(pb_grpc.LedgerServiceServicer):
     def RefundCollection(
         self, request: pb.RefundCollectionRequest, context: grpc.ServicerContext
     ) -> pb.RefundCollectionResponse:
-        violations = Checks()
-        _request_id(request, violations)
-        code = _code(request.collection_code, "collection_code", "PY", violations)
-        amount = _money(request, "amount", violations)
+        violations = Violations()
+        fields.request_id(request.request_id, violations)
+        code = fields.unified_code(request.collection_code, "collection_code", violations, "PY")
+        amount = fields.money(_present(request, "amount"), violations, "amount")
         _amount_positive(amount, "amount", violations)
         violations.raise_if_any()
         assert amount is not None
@@ -393,9 +344,9 @@ class LedgerServicer(pb_grpc.LedgerServiceServicer):
     def SetMerchantTier(
         self, request: pb.SetMerchantTierRequest, context: grpc.ServicerContext
     ) -> pb.SetMerchantTierResponse:
-        violations = Checks()
-        _request_id(request, violations)
-        merchant = _merchant(request.merchant_code, "merchant_code", violations)
+        violations = Violations()
+        fields.request_id(request.request_id, violations)
+        merchant = fields.merchant_code(request.merchant_code, violations)
         tier = request.tier.strip().upper()
         if not tier:
             violations.add("tier", "is required")
@@ -417,14 +368,14 @@ class LedgerServicer(pb_grpc.LedgerServiceServicer):
     # -- payouts ---------------------------------------------------------------------------------------------
 
     def CreatePayout(self, request: pb.CreatePayoutRequest, context: grpc.ServicerContext) -> pb.CreatePayoutResponse:
-        violations = Checks()
-        _request_id(request, violations)
-        merchant = _merchant(request.merchant_code, "merchant_code", violations)
+        violations = Violations()
+        fields.request_id(request.request_id, violations)
+        merchant = fields.merchant_code(request.merchant_code, violations)
         partner = request.partner.strip().upper()
         sh.check_partner(partner, "partner", violations)
         if not request.bank_account_code.strip():
             violations.add("bank_account_code", "is required")
-        amount = _money(request, "amount", violations)
+        amount = fields.money(_present(request, "amount"), violations, "amount")
         _amount_positive(amount, "amount", violations)
         seconds = request.timeout_seconds or int(payout_domain.DEFAULT_TIMEOUT.total_seconds())
         if not 60 <= seconds <= int(payout_domain.MAX_TIMEOUT.total_seconds()):
@@ -444,15 +395,15 @@ class LedgerServicer(pb_grpc.LedgerServiceServicer):
         )
 
     def GetPayout(self, request: pb.GetPayoutRequest, context: grpc.ServicerContext) -> pb.GetPayoutResponse:
-        violations = Checks()
-        code = _code(request.payout_code, "payout_code", "PY", violations)
+        violations = Violations()
+        code = fields.unified_code(request.payout_code, "payout_code", violations, "PY")
         violations.raise_if_any()
         return pb.GetPayoutResponse(payout=payout_to_proto(self.ops.get_payout(code)))
 
     def PostPayout(self, request: pb.PostPayoutRequest, context: grpc.ServicerContext) -> pb.PostPayoutResponse:
-        violations = Checks()
-        _request_id(request, violations)
-        code = _code(request.payout_code, "payout_code", "PY", violations)
+        violations = Violations()
+        fields.request_id(request.request_id, violations)
+        code = fields.unified_code(request.payout_code, "payout_code", violations, "PY")
         violations.raise_if_any()
         return self.ops.post_payout(
             _request("ledger.post_payout", request),
@@ -462,9 +413,9 @@ class LedgerServicer(pb_grpc.LedgerServiceServicer):
         )
 
     def VoidPayout(self, request: pb.VoidPayoutRequest, context: grpc.ServicerContext) -> pb.VoidPayoutResponse:
-        violations = Checks()
-        _request_id(request, violations)
-        code = _code(request.payout_code, "payout_code", "PY", violations)
+        violations = Violations()
+        fields.request_id(request.request_id, violations)
+        code = fields.unified_code(request.payout_code, "payout_code", violations, "PY")
         if len(request.reason) > 500:
             violations.add("reason", "at most 500 characters")
         violations.raise_if_any()
@@ -479,9 +430,9 @@ class LedgerServicer(pb_grpc.LedgerServiceServicer):
     def ReleasePayout(
         self, request: pb.ReleasePayoutRequest, context: grpc.ServicerContext
     ) -> pb.ReleasePayoutResponse:
-        violations = Checks()
-        _request_id(request, violations)
-        code = _code(request.payout_code, "payout_code", "PY", violations)
+        violations = Violations()
+        fields.request_id(request.request_id, violations)
+        code = fields.unified_code(request.payout_code, "payout_code", violations, "PY")
         violations.raise_if_any()
         return self.ops.release_payout(
             _request("ledger.release_payout", request),
