@@ -40,9 +40,11 @@ from services.payments.fx.domain.rates import Rate, RateMissing
 from services.payments.fx.entrypoints import FxServicer
 from services.payments.fx.service_layer import desk as fx_handlers
 from services.payments.fx.service_layer.desk import ConversionLedger, FxDesk
+from services.payments.fx.settings import FxSettings
 from services.payments.ledger.entrypoints.expiry_timer import ExpirySweeper
 from services.payments.ledger.entrypoints.grpc_api import LedgerServicer
 from services.payments.ledger.operations import LedgerOperations
+from services.payments.ledger.settings import LedgerSettings
 from services.payments.payouts.adapters.payees import VaultPayeeDirectory
 from services.payments.payouts.adapters.screening_grpc import GrpcScreeningGate
 from services.payments.payouts.domain import PayeeDirectory
@@ -123,7 +125,7 @@ def start_ledger_timer(context: ServiceContext, ops: LedgerOperations) -> Expiry
         current = ref()
         return current is not None and not current._closed
 
-    sweeper = ExpirySweeper(ops.expire, context.settings.ledger_sweep_s, alive=alive)
+    sweeper = ExpirySweeper(ops.expire, LedgerSettings.from_env().sweep_s, alive=alive)
     _sweepers[id(context)] = (ref, sweeper)
     sweeper.start()
     return sweeper
@@ -185,11 +187,15 @@ def fx_registration(desk: FxDesk) -> Callable[[grpc.Server], None]:
 
 
 def rate_chain(
-    context: ServiceContext, *, live_client: CurrencyRatesLike | None = None, refreshing: bool = False
+    context: ServiceContext,
+    settings: FxSettings | None = None,
+    *,
+    live_client: CurrencyRatesLike | None = None,
+    refreshing: bool = False,
 ) -> RateChain:
     """The providers of XB_FX_PROVIDERS, in that order (docs/fx.md); `refreshing`: the scheduled refresh's
     chain, whose live provider always asks the source (no cache, no snapshot)."""
-    settings = context.settings
+    settings = settings or FxSettings.from_env()
     refs = reference_data(context)
 
     uow_factory = unit_of_work(context)
@@ -213,16 +219,16 @@ def rate_chain(
         if name == "ops":
             return OpsRateProvider(ops_latest)
         if name == "ecb":
-            return EcbRateProvider(ecb_latest, max_staleness=timedelta(seconds=settings.fx_ecb_max_staleness_s))
+            return EcbRateProvider(ecb_latest, max_staleness=timedelta(seconds=settings.ecb_max_staleness_s))
         return LiveRateProvider(
             live_client or forex_python_client(),
-            timeout_s=settings.fx_live_timeout_s,
-            max_staleness=timedelta(seconds=settings.fx_live_max_staleness_s),
+            timeout_s=settings.live_timeout_s,
+            max_staleness=timedelta(seconds=settings.live_max_staleness_s),
             snapshot=snapshot,
             reuse=not refreshing,
         )
 
-    return RateChain([build(name) for name in settings.fx_providers])
+    return RateChain([build(name) for name in settings.providers])
 
 
 def fx_desk(
@@ -238,14 +244,15 @@ def fx_desk(
         chain or rate_chain(context, refreshing=refreshing),
         clock,
         ledger or LedgerConversions(clock),
-        refresh_pairs=context.settings.fx_refresh_pairs,
+        refresh_pairs=FxSettings.from_env().refresh_pairs,
     )
 
 
 def periodic_tasks(context: ServiceContext) -> list[tuple[str, float, Callable[[], object]]]:
     """(name, interval seconds, task) the embedded runtime runs on a timer, as the nameko worker's @timer does."""
     desk = fx_desk(context, refreshing=True)
-    return [("fx_refresh_rates", context.settings.fx_refresh_interval_s, lambda: fx_handlers.refresh_rates(desk))]
+    interval = FxSettings.from_env().refresh_interval_s
+    return [("fx_refresh_rates", interval, lambda: fx_handlers.refresh_rates(desk))]
 
 
 def event_handlers(context: ServiceContext) -> dict[str, Callable[[dict[str, Any]], None]]:

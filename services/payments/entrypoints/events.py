@@ -21,6 +21,7 @@ from nameko.timer import timer
 
 from services.payments import bootstrap
 from services.payments.fx.service_layer import desk as fx_handlers
+from services.payments.fx.settings import FxSettings
 from services.shared.bus import InProcessBus
 from services.shared.context import ServiceContext
 from services.shared.logs import get_logger
@@ -43,9 +44,10 @@ class RateRefresher(DependencyProvider):
         # The relay of this context is never started: the bus is only a placeholder.
         self.context = bootstrap.bootstrap(settings, InProcessBus())
         self.desk = bootstrap.fx_desk(self.context, refreshing=True)
-        self.interval = settings.fx_refresh_interval_s
+        fx_settings = FxSettings.from_env()
+        self.interval = fx_settings.refresh_interval_s
         self.next_due = 0.0
-        log.info("fx_refresh_ready", interval_s=self.interval, providers=list(settings.fx_providers))
+        log.info("fx_refresh_ready", interval_s=self.interval, providers=list(fx_settings.providers))
 
     def refresh_if_due(self) -> None:
         now = time.monotonic()
