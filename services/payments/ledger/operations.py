@@ -26,22 +26,11 @@ from services.payments.unit_of_work import PaymentsUnitOfWork
 from services.shared import idempotency
 from services.shared.clock import utcnow
 from services.shared.errors import NotFound
+from services.shared.idempotency import Request
 from services.shared.money import Money
 
 T = TypeVar("T")
 M = TypeVar("M", bound=Message)
-
-
-@dataclass(frozen=True)
-class Request:
-    """The idempotency facts of one mutating request."""
-
-    scope: str
-    request_id: str
-    fingerprint: str
-
-    def kernel(self) -> idempotency.Request:
-        return idempotency.Request(self.scope, self.request_id, self.fingerprint)
 
 
 @dataclass(frozen=True)
@@ -58,12 +47,10 @@ class LedgerOperations:
         render: Callable[[T], M],
         out: type[M],
     ) -> M:
-        return idempotency.run_idempotent(
-            self.uow_factory, request.kernel(), out, lambda uow: render(work(uow, self.clock()))
-        )
+        return idempotency.run_idempotent(self.uow_factory, request, out, lambda uow: render(work(uow, self.clock())))
 
     def _replayed(self, request: Request, out: type[M]) -> M | None:
-        return idempotency.replayed(self.uow_factory, request.kernel(), out)
+        return idempotency.replayed(self.uow_factory, request, out)
 
     # -- accounts --------------------------------------------------------------------------------------
 
@@ -161,9 +148,9 @@ class LedgerOperations:
             return earlier
         payout = self.get_payout(code)
         command = ph.CreatePayout(
-            request.request_id, payout.merchant, payout.bank_account_code, payout.amount, payout.partner
+            request.key, payout.merchant, payout.bank_account_code, payout.amount, payout.partner
         )
-        screened = ph.screen_payee(self.payees, self.screening, command, request_id=f"release:{request.request_id}")
+        screened = ph.screen_payee(self.payees, self.screening, command, request_id=f"release:{request.key}")
         return self._write(request, lambda uow, now: ph.release_payout(uow, code, screened, now), render, out)
 
     # -- timers and events ---------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from services.payments.ledger.domain import (
     PostedTransfer,
     TransactionResult,
 )
-from services.payments.ledger.operations import LedgerOperations, Request
+from services.payments.ledger.operations import LedgerOperations
 from services.payments.payouts import domain as payout_domain
 from services.payments.payouts import service_layer as ph
 from services.payments.payouts.domain import Payout, PayoutStatus
@@ -31,7 +31,7 @@ from services.payments.settlement.domain.collections import Collection, Collecti
 from services.payments.settlement.domain.fees import FeeSchedule
 from services.shared import request_fields as fields
 from services.shared.errors import Violations
-from services.shared.idempotency import fingerprint
+from services.shared.idempotency import Request, fingerprint
 from services.shared.money import Money, to_proto
 
 _KINDS = {pb.AccountKind.Value(f"ACCOUNT_KIND_{k.value}"): k for k in AccountKind}
