@@ -147,9 +147,7 @@ class LedgerOperations:
         if earlier is not None:
             return earlier
         payout = self.get_payout(code)
-        command = ph.CreatePayout(
-            request.key, payout.merchant, payout.bank_account_code, payout.amount, payout.partner
-        )
+        command = ph.CreatePayout(request.key, payout.merchant, payout.bank_account_code, payout.amount, payout.partner)
         screened = ph.screen_payee(self.payees, self.screening, command, request_id=f"release:{request.key}")
         return self._write(request, lambda uow, now: ph.release_payout(uow, code, screened, now), render, out)
 

@@ -11,9 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Protocol, TypeVar
+from typing import Protocol
 
-from google.protobuf.message import Message
 from xborder.payments.v1 import events_pb2 as events
 from xborder.payments.v1 import fx_service_pb2 as pb
 
@@ -36,7 +35,6 @@ from services.shared.idempotency import Request, run_idempotent
 from services.shared.money import Money, minor_unit, to_proto
 
 UowFactory = Callable[[], PaymentsUnitOfWork]
-R = TypeVar("R", bound=Message)
 
 
 @dataclass(frozen=True)
