@@ -26,6 +26,7 @@ from xborder.payments.v1 import (
 from services.payments.bank_accounts.adapters.vault import BankAccountVault
 from services.payments.bank_accounts.entrypoints import BankAccountServicer
 from services.payments.bank_accounts.service_layer import BankAccountDeps
+from services.payments.entrypoints.ledger_service import LedgerServicer
 from services.payments.fx.adapters.ledger import LedgerConversions
 from services.payments.fx.adapters.rate_providers import (
     CurrencyRatesLike,
@@ -42,12 +43,13 @@ from services.payments.fx.service_layer import desk as fx_handlers
 from services.payments.fx.service_layer.desk import ConversionLedger, FxDesk
 from services.payments.fx.settings import FxSettings
 from services.payments.ledger.entrypoints.expiry_timer import ExpirySweeper
-from services.payments.ledger.entrypoints.grpc_api import LedgerServicer
 from services.payments.ledger.operations import LedgerOperations
 from services.payments.ledger.settings import LedgerSettings
+from services.payments.payouts import service_layer as payout_handlers
 from services.payments.payouts.adapters.payees import VaultPayeeDirectory
 from services.payments.payouts.adapters.screening_grpc import GrpcScreeningGate
-from services.payments.payouts.domain import PayeeDirectory
+from services.payments.payouts.domain import PayeeDirectory, ScreeningGate
+from services.payments.payouts.operations import PayoutOperations
 from services.payments.reconciliation.entrypoints import ReconciliationServicer
 from services.payments.reconciliation.service_layer import ReconciliationDeps
 from services.payments.reference_data import service_layer as handlers
@@ -55,6 +57,7 @@ from services.payments.reference_data.adapters.catalog import load_currency_tabl
 from services.payments.reference_data.adapters.datasets import DATASETS
 from services.payments.reference_data.entrypoints import PaymentsServicer
 from services.payments.reference_data.service_layer import ReferenceData
+from services.payments.settlement.operations import SettlementOperations
 from services.payments.tables import metadata
 from services.payments.unit_of_work import PaymentsUnitOfWork
 from services.payments.vas import service_layer as offers
@@ -103,11 +106,27 @@ def payee_directory(context: ServiceContext) -> PayeeDirectory:
 
 
 def ledger_operations(context: ServiceContext) -> LedgerOperations:
-    compliance = grpc.insecure_channel(context.settings.service_address("compliance"))
-    return LedgerOperations(
-        unit_of_work(context),
-        GrpcScreeningGate(compliance, timeout_s=context.settings.screening_timeout_s),
-        payee_directory(context),
+    """The ledger's operations; an expiring reservation of a payout expires the payout with it."""
+    return LedgerOperations(unit_of_work(context), expiry_hooks=(payout_handlers.expire_payout,))
+
+
+def payout_operations(
+    context: ServiceContext, screening: ScreeningGate | None = None, payees: PayeeDirectory | None = None
+) -> PayoutOperations:
+    """Payouts screened by compliance's ScreenParty, to accounts of the vault (unless given others)."""
+    if screening is None:
+        compliance = grpc.insecure_channel(context.settings.service_address("compliance"))
+        screening = GrpcScreeningGate(compliance, timeout_s=context.settings.screening_timeout_s)
+    return PayoutOperations(unit_of_work(context), screening, payees or payee_directory(context))
+
+
+def ledger_servicer(
+    context: ServiceContext, screening: ScreeningGate | None = None, payees: PayeeDirectory | None = None
+) -> LedgerServicer:
+    return LedgerServicer(
+        ledger_operations(context),
+        SettlementOperations(unit_of_work(context)),
+        payout_operations(context, screening, payees),
     )
 
 
@@ -133,8 +152,7 @@ def start_ledger_timer(context: ServiceContext, ops: LedgerOperations) -> Expiry
 
 def registrations(context: ServiceContext) -> list:
     servicer = PaymentsServicer(reference_data(context))
-    ops = ledger_operations(context)
-    ledger = LedgerServicer(ops)
+    ledger = ledger_servicer(context)
 
     def add(server: grpc.Server) -> None:
         payments_service_pb2_grpc.add_PaymentsServiceServicer_to_server(servicer, server)
@@ -150,7 +168,7 @@ def registrations(context: ServiceContext) -> list:
     def add_reconciliation(server: grpc.Server) -> None:
         reconciliation_service_pb2_grpc.add_ReconciliationServiceServicer_to_server(reconciliation_servicer, server)
 
-    start_ledger_timer(context, ops)
+    start_ledger_timer(context, ledger.ledger)
     return [add, add_bank_accounts, add_reconciliation, fx_registration(fx_desk(context))]
 
 
@@ -257,7 +275,6 @@ def periodic_tasks(context: ServiceContext) -> list[tuple[str, float, Callable[[
 
 def event_handlers(context: ServiceContext) -> dict[str, Callable[[dict[str, Any]], None]]:
     """Handler method name in services/shared/topology.py -> callable (embedded bus and nameko worker alike)."""
-    from services.payments.payouts import service_layer as payout_handlers
 
     def hold_on_risk_alert(payload: dict[str, Any]) -> None:
         payout_handlers.on_risk_alert_raised(unit_of_work(context), payload, utcnow())

@@ -13,8 +13,6 @@ from xborder.payments.v1 import ledger_service_pb2 as pb
 from xborder.payments.v1 import ledger_service_pb2_grpc as pb_grpc
 
 from services.payments import bootstrap
-from services.payments.ledger.entrypoints.grpc_api import LedgerServicer
-from services.payments.ledger.operations import LedgerOperations
 from services.shared.context import ServiceContext
 from services.shared.grpc_errors import status_details
 from services.shared.grpc_server import serve
@@ -38,8 +36,7 @@ def ledger(module_any_settings: Settings) -> Iterator[Ledger]:
     bus = RecordingBus()
     context = bootstrap.bootstrap(module_any_settings, bus)
     gate, payees = FakeScreeningGate("CLEAR"), FakePayees()
-    ops = LedgerOperations(bootstrap.unit_of_work(context), gate, payees)
-    servicer = LedgerServicer(ops)
+    servicer = bootstrap.ledger_servicer(context, gate, payees)
     server = serve(
         module_any_settings,
         [lambda s: pb_grpc.add_LedgerServiceServicer_to_server(servicer, s)],
