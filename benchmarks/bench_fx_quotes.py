@@ -32,9 +32,9 @@ _ids = itertools.count()
 def prepare(work_dir: Path, merchants: int) -> list[str]:
     """An ops USD/CNY rate for the whole run and `merchants` USD wallets with plenty in them."""
     from services.payments import bootstrap
-    from services.payments.domain.ledger import AccountKind, PostTransaction, Transfer
-    from services.payments.service_layer import fx_handlers as fx
-    from services.payments.service_layer import ledger_handlers as lh
+    from services.payments.fx.service_layer import desk as fx
+    from services.payments.ledger import service_layer as lh
+    from services.payments.ledger.domain import AccountKind, PostTransaction, Transfer
     from services.shared import codes
     from services.shared.bus import InProcessBus
     from services.shared.money import Money

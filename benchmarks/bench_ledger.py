@@ -30,8 +30,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from services.payments import bootstrap
-from services.payments.domain.ledger import AccountKind, PostTransaction, Transfer
-from services.payments.service_layer import ledger_handlers as lh
+from services.payments.ledger import service_layer as lh
+from services.payments.ledger.domain import AccountKind, PostTransaction, Transfer
 from services.shared import codes
 from services.shared.bus import InProcessBus
 from services.shared.context import ServiceContext

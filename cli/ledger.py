@@ -46,8 +46,9 @@ def balances(
     currency: str = typer.Option(None, help="Only this ISO 4217 currency."),
 ) -> None:
     """A merchant's wallets per currency: pending, available, reserved by payouts."""
-    from services.payments.service_layer import ledger_handlers as lh
-    from services.payments.service_layer.settlement_handlers import check_merchant
+    from services.payments import bootstrap
+    from services.payments.ledger import service_layer as lh
+    from services.payments.settlement.service_layer import check_merchant
     from services.shared.errors import Violations
 
     violations = Violations()
@@ -58,7 +59,9 @@ def balances(
         console.print(f"[red]{error.message}[/red]")
         raise typer.Exit(2) from None
     with _payments() as context:
-        wallets = lh.get_balances(context.uow, merchant.strip().upper(), currency.upper() if currency else None)
+        wallets = lh.get_balances(
+            bootstrap.unit_of_work(context), merchant.strip().upper(), currency.upper() if currency else None
+        )
     if not wallets:
         console.print(f"{merchant}: no wallets")
         return
@@ -75,11 +78,12 @@ def balances(
 @ledger_app.command()
 def verify() -> None:
     """Check every ledger invariant over one snapshot; exit 1 if any is broken."""
-    from services.payments.service_layer import ledger_handlers as lh
+    from services.payments import bootstrap
+    from services.payments.ledger import service_layer as lh
     from services.shared.money import Money
 
     with _payments() as context:
-        report = lh.verify_ledger(context.uow)
+        report = lh.verify_ledger(bootstrap.unit_of_work(context))
     table = Table(title=f"ledger: {report.accounts} accounts, {report.transfers} transfers")
     for column in ("currency", "posted debits", "posted credits", "pending debits", "pending credits"):
         table.add_column(column, justify="right" if column != "currency" else "left")

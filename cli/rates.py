@@ -67,7 +67,7 @@ def set_rate(
     entered_by: str = typer.Option("ops", help="Who entered it (kept with the rate)."),
 ) -> None:
     """Enter an ops rate; the chain uses it (and its inverse) while it is valid, never after."""
-    from services.payments.service_layer import fx_handlers as fx
+    from services.payments.fx.service_layer import desk as fx
 
     base, quote = _currency(base, "BASE"), _currency(quote, "QUOTE")
     if base == quote:
@@ -93,7 +93,7 @@ def show(
     quote: str = typer.Argument(..., help="ISO 4217 code it is priced in."),
 ) -> None:
     """Ask the provider chain for a pair: the first fresh rate, or why there is none."""
-    from services.payments.service_layer import fx_handlers as fx
+    from services.payments.fx.service_layer import desk as fx
 
     base, quote = _currency(base, "BASE"), _currency(quote, "QUOTE")
     with _desk() as desk:
@@ -116,8 +116,8 @@ def set_spread(
     bps: int = typer.Argument(..., help="Spread in basis points (before the lock premium)."),
 ) -> None:
     """Set the spread for a pair and tier (the most specific rule wins)."""
-    from services.payments.domain import spreads
-    from services.payments.service_layer import fx_handlers as fx
+    from services.payments.fx.domain import spreads
+    from services.payments.fx.service_layer import desk as fx
 
     sell_code = "*" if sell == "*" else _currency(sell, "SELL")
     buy_code = "*" if buy == "*" else _currency(buy, "BUY")
@@ -136,8 +136,8 @@ def set_spread(
 @app.command("spreads")
 def list_spreads() -> None:
     """List the spread table and the lock premiums."""
-    from services.payments.domain import spreads
-    from services.payments.service_layer import fx_handlers as fx
+    from services.payments.fx.domain import spreads
+    from services.payments.fx.service_layer import desk as fx
 
     with _desk() as desk:
         rules = fx.list_spreads(desk)
@@ -156,8 +156,8 @@ def set_tier(
     tier: str = typer.Argument(..., help="STANDARD, PLUS or ENTERPRISE."),
 ) -> None:
     """Put a merchant in a spread tier."""
-    from services.payments.domain import spreads
-    from services.payments.service_layer import fx_handlers as fx
+    from services.payments.fx.domain import spreads
+    from services.payments.fx.service_layer import desk as fx
     from services.shared import codes
 
     try:
@@ -181,7 +181,7 @@ class _RecordedProvider:
         self.said = said
 
     def fetch(self, base: str, quote: str, now: datetime) -> Any:
-        from services.payments.domain.fx_rates import ProviderFailed
+        from services.payments.fx.domain.rates import ProviderFailed
 
         record = self.said.setdefault(f"{base}/{quote}", [])
         try:
@@ -208,7 +208,7 @@ def refresh(
     provider has a fresh rate for (stale or missing data: the report says which and what to do); exits 1 when
     an outage of a provider left a pair without a rate, or with --require-all when any pair has none.
     """
-    from services.payments.service_layer import fx_handlers as fx
+    from services.payments.fx.service_layer import desk as fx
 
     said: dict[str, list[tuple[str, str, bool]]] = {}
     with _desk(refreshing=True) as desk:

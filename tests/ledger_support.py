@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from services.payments import bootstrap
-from services.payments.adapters.ledger_tables import ledger_transfers
-from services.payments.domain.ledger import PLATFORM, Account, AccountKind, PostTransaction, Transfer
-from services.payments.service_layer import ledger_handlers as lh
+from services.payments.ledger import service_layer as lh
+from services.payments.ledger.adapters.tables import ledger_transfers
+from services.payments.ledger.domain import PLATFORM, Account, AccountKind, PostTransaction, Transfer
 from services.shared import codes
 from services.shared.context import ServiceContext
 from services.shared.money import Money
@@ -111,13 +111,13 @@ class FakeScreeningGate:
     """A ScreeningGate that answers with a set decision, or fails like an unreachable compliance service."""
 
     def __init__(self, decision: str = "CLEAR") -> None:
-        from services.payments.domain.payouts import ScreeningDecision
+        from services.payments.payouts.domain import ScreeningDecision
 
         self.decision: ScreeningDecision | None = ScreeningDecision(decision)
         self.calls: list[tuple[str, object]] = []
 
     def screen(self, request_id: str, party: object) -> object:
-        from services.payments.domain.payouts import ScreeningOutcome, ScreeningUnavailable
+        from services.payments.payouts.domain import ScreeningOutcome, ScreeningUnavailable
 
         self.calls.append((request_id, party))
         if self.decision is None:
@@ -129,12 +129,12 @@ class FakePayees:
     """A PayeeDirectory over a dict: (merchant, bank account code) -> Payee."""
 
     def __init__(self) -> None:
-        from services.payments.domain.payouts import Payee
+        from services.payments.payouts.domain import Payee
 
         self.accounts: dict[tuple[str, str], Payee] = {}
 
     def add(self, merchant_code: str, code: str, holder: str, country: str, currency: str) -> None:
-        from services.payments.domain.payouts import Payee
+        from services.payments.payouts.domain import Payee
 
         self.accounts[(merchant_code, code)] = Payee(code, holder, country, currency)
 

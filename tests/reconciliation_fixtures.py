@@ -6,8 +6,8 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from services.payments.domain.ledger import AccountKind, PostTransaction, Transfer
-from services.payments.service_layer import ledger_handlers as lh
+from services.payments.ledger import service_layer as lh
+from services.payments.ledger.domain import AccountKind, PostTransaction, Transfer
 from services.shared import codes
 from services.shared.context import ServiceContext
 from services.shared.money import Money

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import grpc
 from xborder.payments.v1 import (
@@ -22,14 +22,12 @@ from xborder.payments.v1 import (
     reconciliation_service_pb2_grpc,
 )
 
-from services.payments.adapters import fx_tables  # noqa: F401  (payments-fx: defines the FX tables)
-from services.payments.adapters.bank_accounts import BankAccountVault
-from services.payments.adapters.catalog import load_currency_table, load_rate_calendar
-from services.payments.adapters.datasets import DATASETS
-from services.payments.adapters.fx_ledger import LedgerConversions, LedgerSettledHistory
-from services.payments.adapters.fx_repositories import OpsRateRepository, SnapshotRepository
-from services.payments.adapters.payees import VaultPayeeDirectory
-from services.payments.adapters.rate_providers import (
+from services.payments.bank_accounts.adapters.vault import BankAccountVault
+from services.payments.bank_accounts.entrypoints import BankAccountServicer
+from services.payments.bank_accounts.service_layer import BankAccountDeps
+from services.payments.entrypoints.ledger_service import LedgerServicer
+from services.payments.fx.adapters.ledger import LedgerConversions
+from services.payments.fx.adapters.rate_providers import (
     CurrencyRatesLike,
     EcbRateProvider,
     LiveRateProvider,
@@ -38,30 +36,36 @@ from services.payments.adapters.rate_providers import (
     RateProvider,
     forex_python_client,
 )
-from services.payments.adapters.screening_grpc import GrpcScreeningGate
-from services.payments.adapters.tables import IDEMPOTENCY_KEYS, metadata
-from services.payments.adapters.vas_datasets import COUNTRY_REGIONS
-from services.payments.domain.fx_rates import Rate, RateMissing
-from services.payments.domain.payouts import PayeeDirectory
-from services.payments.entrypoints.bank_accounts_api import BankAccountServicer
-from services.payments.entrypoints.fx_grpc_api import FxServicer
-from services.payments.entrypoints.grpc_api import PaymentsServicer
-from services.payments.entrypoints.ledger_api import LedgerServicer
-from services.payments.entrypoints.ledger_timer import expiry_sweep
-from services.payments.entrypoints.reconciliation_api import ReconciliationServicer
-from services.payments.service_layer import fx_handlers, handlers
-from services.payments.service_layer.bank_accounts import BankAccountDeps
-from services.payments.service_layer.fx_handlers import ConversionLedger, FxDesk, SettledHistory
-from services.payments.service_layer.handlers import ReferenceData
-from services.payments.service_layer.ledger_operations import LedgerOperations
-from services.payments.service_layer.reconciliation import ReconciliationDeps
+from services.payments.fx.domain.rates import Rate, RateMissing
+from services.payments.fx.entrypoints import FxServicer
+from services.payments.fx.service_layer import desk as fx_handlers
+from services.payments.fx.service_layer.desk import ConversionLedger, FxDesk
+from services.payments.fx.settings import FxSettings
+from services.payments.ledger.entrypoints.expiry_timer import expiry_sweep
+from services.payments.ledger.operations import LedgerOperations
+from services.payments.ledger.settings import LedgerSettings
+from services.payments.payouts.adapters.payees import VaultPayeeDirectory
+from services.payments.payouts.adapters.screening_grpc import GrpcScreeningGate
+from services.payments.payouts.domain import PayeeDirectory, ScreeningGate
+from services.payments.payouts.operations import PayoutOperations
+from services.payments.reconciliation.entrypoints import ReconciliationServicer
+from services.payments.reconciliation.service_layer import ReconciliationDeps
+from services.payments.reference_data import service_layer as handlers
+from services.payments.reference_data.adapters.catalog import load_currency_table, load_rate_calendar
+from services.payments.reference_data.adapters.datasets import DATASETS
+from services.payments.reference_data.entrypoints import PaymentsServicer
+from services.payments.reference_data.service_layer import ReferenceData
+from services.payments.settlement.operations import SettlementOperations
+from services.payments.tables import metadata
+from services.payments.unit_of_work import PaymentsUnitOfWork
+from services.payments.vas import service_layer as offers
+from services.payments.vas.adapters.datasets import COUNTRY_REGIONS
 from services.shared.bus import EventBus
 from services.shared.clock import utcnow
 from services.shared.context import ServiceContext, build_context
 from services.shared.crypto import BlindIndex, EnvelopeCipher
 from services.shared.crypto.config import load_key_ring
 from services.shared.errors import RateUnavailable, ReferenceDataMissing, UnknownCurrency
-from services.shared.idempotency import IdempotencyStore
 from services.shared.settings import Settings
 
 NAME = "payments"
@@ -71,17 +75,24 @@ GRPC_SERVICES = (
     ledger_service_pb2.DESCRIPTOR.services_by_name["LedgerService"].full_name,
     bank_accounts_service_pb2.DESCRIPTOR.services_by_name["BankAccountService"].full_name,
     reconciliation_service_pb2.DESCRIPTOR.services_by_name["ReconciliationService"].full_name,
-    fx_service_pb2.DESCRIPTOR.services_by_name["FxService"].full_name,  # payments-fx
+    fx_service_pb2.DESCRIPTOR.services_by_name["FxService"].full_name,
 )
 
 
 def bootstrap(settings: Settings, bus: EventBus) -> ServiceContext:
-    return build_context(settings, NAME, metadata, MIGRATIONS, bus, (*DATASETS, COUNTRY_REGIONS))
+    return build_context(
+        settings, NAME, metadata, MIGRATIONS, bus, (*DATASETS, COUNTRY_REGIONS), uow_class=PaymentsUnitOfWork
+    )
+
+
+def unit_of_work(context: ServiceContext) -> Callable[[], PaymentsUnitOfWork]:
+    """The context's unit-of-work factory, typed as the payments unit of work it builds."""
+    return cast(Callable[[], PaymentsUnitOfWork], context.uow)
 
 
 def reference_data(context: ServiceContext) -> ReferenceData:
     return ReferenceData(
-        context.uow,
+        unit_of_work(context),
         context.cache("iso4217_currencies", load_currency_table).get,
         context.cache("ecb_reference_rates", load_rate_calendar).get,
     )
@@ -89,30 +100,43 @@ def reference_data(context: ServiceContext) -> ReferenceData:
 
 def payee_directory(context: ServiceContext) -> PayeeDirectory:
     """Payouts learn the bank account's holder and currency from the encrypted vault."""
-    return VaultPayeeDirectory(context.uow, bank_account_vault(context))
+    return VaultPayeeDirectory(unit_of_work(context), bank_account_vault(context))
 
 
 def ledger_operations(context: ServiceContext) -> LedgerOperations:
-    compliance = grpc.insecure_channel(context.settings.service_address("compliance"))
-    return LedgerOperations(
-        context.uow,
-        IdempotencyStore(IDEMPOTENCY_KEYS),
-        GrpcScreeningGate(compliance, timeout_s=context.settings.screening_timeout_s),
-        payee_directory(context),
+    """The ledger's operations; an expiring reservation of a payout expires the payout with it."""
+    return LedgerOperations(unit_of_work(context))
+
+
+def payout_operations(
+    context: ServiceContext, screening: ScreeningGate | None = None, payees: PayeeDirectory | None = None
+) -> PayoutOperations:
+    """Payouts screened by compliance's ScreenParty, to accounts of the vault (unless given others)."""
+    if screening is None:
+        compliance = grpc.insecure_channel(context.settings.service_address("compliance"))
+        screening = GrpcScreeningGate(compliance, timeout_s=context.settings.screening_timeout_s)
+    return PayoutOperations(unit_of_work(context), screening, payees or payee_directory(context))
+
+
+def ledger_servicer(
+    context: ServiceContext, screening: ScreeningGate | None = None, payees: PayeeDirectory | None = None
+) -> LedgerServicer:
+    return LedgerServicer(
+        ledger_operations(context),
+        SettlementOperations(unit_of_work(context)),
+        payout_operations(context, screening, payees),
     )
 
 
 def registrations(context: ServiceContext) -> list:
     servicer = PaymentsServicer(reference_data(context))
-    ops = ledger_operations(context)
-    ledger = LedgerServicer(ops)
+    ledger = ledger_servicer(context)
 
     def add(server: grpc.Server) -> None:
         payments_service_pb2_grpc.add_PaymentsServiceServicer_to_server(servicer, server)
         ledger_service_pb2_grpc.add_LedgerServiceServicer_to_server(ledger, server)
 
-    currencies = context.cache("iso4217_currencies", load_currency_table).get
-    bank_servicer = BankAccountServicer(bank_account_deps(context), currencies)
+    bank_servicer = BankAccountServicer(bank_account_deps(context))
 
     def add_bank_accounts(server: grpc.Server) -> None:
         bank_accounts_service_pb2_grpc.add_BankAccountServiceServicer_to_server(bank_servicer, server)
@@ -132,18 +156,24 @@ def bank_account_vault(context: ServiceContext) -> BankAccountVault:
 
 
 def bank_account_deps(context: ServiceContext) -> BankAccountDeps:
-    return BankAccountDeps(context.uow, bank_account_vault(context), IdempotencyStore(IDEMPOTENCY_KEYS))
+    return BankAccountDeps(unit_of_work(context), bank_account_vault(context))
 
 
 def reconciliation_deps(context: ServiceContext) -> ReconciliationDeps:
-    return ReconciliationDeps(context.uow, IdempotencyStore(IDEMPOTENCY_KEYS))
+    return ReconciliationDeps(unit_of_work(context))
 
 
-# ---- FX ----
+def offer_desk(desk: FxDesk) -> offers.OfferDesk:
+    """Value-added offers price their USD minimums and caps with the FX desk's reference rates."""
+
+    def usd_rate(currency: str) -> Decimal:
+        return fx_handlers.fresh_rate(desk, "USD", currency, desk.clock()).rate
+
+    return offers.OfferDesk(desk.uow_factory, usd_rate, desk.clock, desk.zone)
 
 
 def fx_registration(desk: FxDesk) -> Callable[[grpc.Server], None]:
-    servicer = FxServicer(desk)
+    servicer = FxServicer(desk, offer_desk(desk))
 
     def add(server: grpc.Server) -> None:
         fx_service_pb2_grpc.add_FxServiceServicer_to_server(servicer, server)
@@ -152,20 +182,26 @@ def fx_registration(desk: FxDesk) -> Callable[[grpc.Server], None]:
 
 
 def rate_chain(
-    context: ServiceContext, *, live_client: CurrencyRatesLike | None = None, refreshing: bool = False
+    context: ServiceContext,
+    settings: FxSettings | None = None,
+    *,
+    live_client: CurrencyRatesLike | None = None,
+    refreshing: bool = False,
 ) -> RateChain:
     """The providers of XB_FX_PROVIDERS, in that order (docs/fx.md); `refreshing`: the scheduled refresh's
     chain, whose live provider always asks the source (no cache, no snapshot)."""
-    settings = context.settings
+    settings = settings or FxSettings.from_env()
     refs = reference_data(context)
 
+    uow_factory = unit_of_work(context)
+
     def ops_latest(base: str, quote: str) -> Rate | None:
-        with context.uow() as uow:
-            return OpsRateRepository(uow.connection).latest(base, quote)
+        with uow_factory() as uow:
+            return uow.fx_ops_rates.latest(base, quote)
 
     def snapshot(base: str, quote: str) -> Rate | None:
-        with context.uow() as uow:
-            return SnapshotRepository(uow.connection).get(base, quote)
+        with uow_factory() as uow:
+            return uow.fx_snapshots.get(base, quote)
 
     def ecb_latest(base: str, quote: str) -> tuple[Decimal, date, str]:
         try:
@@ -178,16 +214,16 @@ def rate_chain(
         if name == "ops":
             return OpsRateProvider(ops_latest)
         if name == "ecb":
-            return EcbRateProvider(ecb_latest, max_staleness=timedelta(seconds=settings.fx_ecb_max_staleness_s))
+            return EcbRateProvider(ecb_latest, max_staleness=timedelta(seconds=settings.ecb_max_staleness_s))
         return LiveRateProvider(
             live_client or forex_python_client(),
-            timeout_s=settings.fx_live_timeout_s,
-            max_staleness=timedelta(seconds=settings.fx_live_max_staleness_s),
+            timeout_s=settings.live_timeout_s,
+            max_staleness=timedelta(seconds=settings.live_max_staleness_s),
             snapshot=snapshot,
             reuse=not refreshing,
         )
 
-    return RateChain([build(name) for name in settings.fx_providers])
+    return RateChain([build(name) for name in settings.providers])
 
 
 def fx_desk(
@@ -196,17 +232,14 @@ def fx_desk(
     clock: Callable[[], datetime] = utcnow,
     chain: RateChain | None = None,
     ledger: ConversionLedger | None = None,
-    history: SettledHistory | None = None,
     refreshing: bool = False,
 ) -> FxDesk:
     return FxDesk(
-        context.uow,
+        unit_of_work(context),
         chain or rate_chain(context, refreshing=refreshing),
-        IdempotencyStore(IDEMPOTENCY_KEYS),
         clock,
         ledger or LedgerConversions(clock),
-        history or LedgerSettledHistory(),
-        refresh_pairs=context.settings.fx_refresh_pairs,
+        refresh_pairs=FxSettings.from_env().refresh_pairs,
     )
 
 
@@ -216,8 +249,8 @@ def periodic_tasks(
     """(name, interval seconds, task) the embedded runtime runs on a timer, as the nameko worker's @timer does."""
     desk = fx_desk(context, clock=clock, refreshing=True)
     return [
-        ("fx_refresh_rates", context.settings.fx_refresh_interval_s, lambda: fx_handlers.refresh_rates(desk)),
-        ("ledger_expire_pending", context.settings.ledger_sweep_s, expiry_sweep(context.uow, clock)),
+        ("fx_refresh_rates", FxSettings.from_env().refresh_interval_s, lambda: fx_handlers.refresh_rates(desk)),
+        ("ledger_expire_pending", LedgerSettings.from_env().sweep_s, expiry_sweep(unit_of_work(context), clock)),
     ]
 
 
@@ -225,4 +258,4 @@ def event_handlers(context: ServiceContext) -> dict[str, Callable[[dict[str, Any
     """Handler method name in services/payments/subscriptions.py -> callable (embedded bus and nameko worker alike)."""
     from services.payments.entrypoints.risk_alerts import hold_on_risk_alert
 
-    return {"on_risk_alert_raised": hold_on_risk_alert(context.uow, utcnow)}
+    return {"on_risk_alert_raised": hold_on_risk_alert(unit_of_work(context), utcnow)}

@@ -117,26 +117,6 @@ class PermissionDenied(XborderError):
     reason = "PERMISSION_DENIED"
 
 
-# ---- FX ----
-
-
-class RateStale(XborderError):
-    """Every provider's rate for the pair is older than its limit: refused, never passed off as fresh."""
-
-    reason = "RATE_STALE"
-
-
-class QuoteExpired(XborderError):
-    reason = "QUOTE_EXPIRED"
-
-
-class QuoteUsed(XborderError):
-    reason = "QUOTE_USED"
-
-
-# ---- end FX ----
-
-
 class ConflictingWrite(Exception):
     """A write lost a unique-key race to a concurrent transaction (rolled back); never shown to a caller.
 

@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from services.registry import GATEWAY_GRPC_PORT, GATEWAY_HTTP_PORT, SERVICE_PORTS
@@ -37,28 +37,31 @@ def mask_url(url: str | None) -> str | None:
     return urlunsplit((parts.scheme, f"{user}{secret}@{host}{port}", parts.path, parts.query, parts.fragment))
 
 
-FX_PROVIDERS = ("ops", "live", "ecb")
+T = TypeVar("T")
 
 
-def _fx_settings(get: Callable[[str], str | None], number: Callable[..., None], kw: dict[str, object]) -> None:
-    """XB_FX_* variables (docs/fx.md); each error names its variable."""
-    positive = ("a number of seconds > 0", lambda v: 0 < v < float("inf"))
-    for name in ("fx_live_timeout_s", "fx_live_max_staleness_s", "fx_ecb_max_staleness_s", "fx_refresh_interval_s"):
-        number(name, float, *positive)
-    if (raw := get("fx_providers")) is not None:
-        names = tuple(part.strip().lower() for part in raw.split(","))
-        unknown = [n for n in names if n not in FX_PROVIDERS]
-        if unknown or not names or len(set(names)) != len(names):
-            raise ConfigurationError(
-                f"XB_FX_PROVIDERS must list distinct providers from {', '.join(FX_PROVIDERS)}, got {raw!r}"
-            )
-        kw["fx_providers"] = names
-    if (raw := get("fx_refresh_pairs")) is not None:
-        pairs = tuple(part.strip().upper() for part in raw.split(",") if part.strip())
-        bad = [p for p in pairs if len(p) != 7 or p[3] != "/" or not (p[:3] + p[4:]).isalpha() or p[:3] == p[4:]]
-        if bad:
-            raise ConfigurationError(f"XB_FX_REFRESH_PAIRS must be pairs like USD/CNY,EUR/CNY; got {bad[0]!r}")
-        kw["fx_refresh_pairs"] = pairs
+def env_setting(
+    environ: Mapping[str, str] | None,
+    name: str,
+    convert: Callable[[str], T],
+    what: str,
+    valid: Callable[[T], bool] = lambda _: True,
+) -> T | None:
+    """The converted value of XB_<NAME> (None when unset or empty), for a service's own settings.
+
+    A value `convert` rejects (ValueError) or `valid` refuses is a ConfigurationError naming the variable.
+    """
+    variable = f"XB_{name.upper()}"
+    raw = (os.environ if environ is None else environ).get(variable)
+    if raw in (None, ""):
+        return None
+    try:
+        value = convert(raw)
+    except ValueError:
+        raise ConfigurationError(f"{variable} must be {what}, got {raw!r}") from None
+    if not valid(value):
+        raise ConfigurationError(f"{variable} must be {what}, got {raw!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -85,18 +88,10 @@ class Settings:
     log_json: bool = True
     outbox_poll_s: float = 0.5
     seed_reference_data: bool = True
-    ledger_sweep_s: float = 5.0  # how often expired pending ledger transfers (payouts) are voided
     screening_timeout_s: float = 3.0  # compliance ScreenParty deadline before a payout is held
     kek_ring: str | None = field(default=None, repr=False)  # file path or inline id:version:b64key,... (docs/crypto.md)
     kek_min_version: int = 1
     blind_index_key: str | None = field(default=None, repr=False)  # base64, with an inline XB_KEK_RING
-    # FX (docs/fx.md). The live provider (forex-python, network) is off unless named in XB_FX_PROVIDERS.
-    fx_providers: tuple[str, ...] = ("ops", "ecb")
-    fx_live_timeout_s: float = 2.0
-    fx_live_max_staleness_s: float = 300.0
-    fx_ecb_max_staleness_s: float = 5 * 86_400 + 7_200  # Maundy Thursday 16:00 CET to Easter Tuesday, +2 h
-    fx_refresh_interval_s: float = 300.0
-    fx_refresh_pairs: tuple[str, ...] = ("USD/CNY", "EUR/CNY", "GBP/CNY", "HKD/CNY", "EUR/USD")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -147,7 +142,6 @@ class Settings:
             if (value := get(name)) is not None:
                 kw[name] = value
         number("outbox_poll_s", float, "a number of seconds > 0", lambda v: 0 < v < float("inf"))
-        number("ledger_sweep_s", float, "a number of seconds > 0", lambda v: 0 < v < float("inf"))
         number("screening_timeout_s", float, "a number of seconds > 0", lambda v: 0 < v < float("inf"))
         for name in ("log_json", "seed_reference_data"):
             if (flag := parse(name, boolean, "true or false", lambda _: True)) is not None:
@@ -163,8 +157,6 @@ class Settings:
                 hosts[service] = host
         kw["service_ports"] = ports
         kw["service_hosts"] = hosts
-
-        _fx_settings(get, number, kw)
 
         url = kw.get("database_url")
         if isinstance(url, str) and not url.startswith(("sqlite", "postgresql")):

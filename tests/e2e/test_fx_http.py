@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from services.payments import bootstrap as payments
-from services.payments.service_layer import fx_handlers as fx
+from services.payments.fx.service_layer import desk as fx
 from services.shared import codes
 from services.shared.settings import Settings
 from tests.e2e.stack import Stack, http_gateway, start_stack

@@ -14,7 +14,7 @@ from xborder.payments.v1 import bank_accounts_service_pb2 as pb
 from xborder.payments.v1 import bank_accounts_service_pb2_grpc as pb_grpc
 
 from services.payments import bootstrap as payments
-from services.payments.adapters.tables import bank_accounts
+from services.payments.bank_accounts.adapters.tables import bank_accounts
 from services.shared import codes
 from services.shared.crypto import DecryptionFailed, Envelope
 from services.shared.settings import Settings

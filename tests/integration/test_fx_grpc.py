@@ -17,13 +17,14 @@ from xborder.payments.v1 import fx_service_pb2 as pb
 from xborder.payments.v1 import fx_service_pb2_grpc as pb_grpc
 
 from services.payments import bootstrap
-from services.payments.adapters.rate_providers import NoFreshRate
-from services.payments.domain.ledger import PLATFORM, AccountKind
-from services.payments.domain.settlement import CollectionMethod
-from services.payments.domain.spreads import SpreadRule
-from services.payments.service_layer import fx_handlers as fx
-from services.payments.service_layer import ledger_handlers as lh
-from services.payments.service_layer import settlement_handlers as sh
+from services.payments.fx.adapters.rate_providers import NoFreshRate
+from services.payments.fx.domain.spreads import SpreadRule
+from services.payments.fx.service_layer import desk as fx
+from services.payments.fx.settings import FxSettings
+from services.payments.ledger import service_layer as lh
+from services.payments.ledger.domain import PLATFORM, AccountKind
+from services.payments.settlement import service_layer as sh
+from services.payments.settlement.domain.collections import CollectionMethod
 from services.shared import codes
 from services.shared.context import ServiceContext
 from services.shared.grpc_errors import status_details
@@ -536,13 +537,10 @@ def test_concurrent_retries_of_one_quote_request_create_one_quote(fx_service: Fx
 
 
 def test_the_configured_provider_order_is_the_chain_order(fx_service: Fx) -> None:
-    from dataclasses import replace
-
     from tests.unit.test_fx_rate_chain import FakeCurrencyRates
 
     live = FakeCurrencyRates({("USD", "CNY"): Decimal("7.3001")})
-    context = replace(fx_service.context, settings=replace(fx_service.context.settings, fx_providers=("live", "ops")))
-    chain = bootstrap.rate_chain(context, live_client=live)
+    chain = bootstrap.rate_chain(fx_service.context, FxSettings(providers=("live", "ops")), live_client=live)
     assert chain.order == ("live", "ops")
     assert chain.get("USD", "CNY", fx_service.clock.now).rate == Decimal("7.3001")
     assert chain.get("USD", "JPY", fx_service.clock.now).source == "ops"  # live fails offline: ops answers
@@ -551,16 +549,13 @@ def test_the_configured_provider_order_is_the_chain_order(fx_service: Fx) -> Non
 
 
 def test_the_refresh_feeds_live_rates_to_quoting_in_another_process(fx_service: Fx) -> None:
-    from dataclasses import replace
-
     from tests.unit.test_fx_rate_chain import FakeCurrencyRates
 
-    live_only = replace(fx_service.context, settings=replace(fx_service.context.settings, fx_providers=("live",)))
+    live_only = FxSettings(providers=("live",))
     # The worker's refresh reaches the live source...
     source = FakeCurrencyRates({("EUR", "HKD"): Decimal("8.4300")})
-    worker = bootstrap.fx_desk(
-        live_only, clock=fx_service.clock, chain=bootstrap.rate_chain(live_only, live_client=source, refreshing=True)
-    )
+    chain = bootstrap.rate_chain(fx_service.context, live_only, live_client=source, refreshing=True)
+    worker = bootstrap.fx_desk(fx_service.context, clock=fx_service.clock, chain=chain)
     assert [r.source for r in fx.refresh_rates(worker, ("EUR/HKD",)).rates] == ["live"]
     # Each refresh asks the source again (never its own cache or snapshot), so the snapshot follows it.
     source.rates[("EUR", "HKD")] = Decimal("8.4321")
@@ -569,7 +564,7 @@ def test_the_refresh_feeds_live_rates_to_quoting_in_another_process(fx_service: 
     assert source.calls == 2
     # ...and the gRPC process, whose own live calls fail (offline), quotes from the stored live snapshot.
     offline = FakeCurrencyRates({})
-    server_chain = bootstrap.rate_chain(live_only, live_client=offline)
+    server_chain = bootstrap.rate_chain(fx_service.context, live_only, live_client=offline)
     rate = server_chain.get("EUR", "HKD", fx_service.clock.now)
     assert (rate.source, rate.rate, offline.calls) == ("live", Decimal("8.4321"), 0)
     fx_service.clock.advance(301)  # past the live staleness limit: the snapshot no longer counts

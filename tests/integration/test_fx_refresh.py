@@ -18,10 +18,10 @@ import sqlalchemy as sa
 
 from services.embedded import Platform
 from services.payments import bootstrap as payments
-from services.payments.domain.ledger import PostTransaction, Transfer
 from services.payments.entrypoints.events import PaymentsEvents
-from services.payments.service_layer import fx_handlers as fx
-from services.payments.service_layer import ledger_handlers as lh
+from services.payments.fx.service_layer import desk as fx
+from services.payments.ledger import service_layer as lh
+from services.payments.ledger.domain import PostTransaction, Transfer
 from services.registry import SERVICES
 from services.shared.money import Money
 from services.shared.settings import ROOT, Settings
@@ -49,16 +49,10 @@ def wait_for(engine: sa.Engine, count: int, seconds: float) -> list[dict]:
     return found
 
 
-def test_the_embedded_platform_refreshes_rates_on_a_timer(settings: Settings) -> None:
-    platform = Platform(
-        replace(
-            settings,
-            service_ports=dict.fromkeys(SERVICES, 0),
-            gateway_grpc_port=0,
-            fx_refresh_interval_s=0.3,
-            fx_refresh_pairs=("USD/CNY",),
-        )
-    )
+def test_the_embedded_platform_refreshes_rates_on_a_timer(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XB_FX_REFRESH_INTERVAL_S", "0.3")
+    monkeypatch.setenv("XB_FX_REFRESH_PAIRS", "USD/CNY")
+    platform = Platform(replace(settings, service_ports=dict.fromkeys(SERVICES, 0), gateway_grpc_port=0))
     platform.boot()
     context = platform.contexts["payments"]
     fx.set_ops_rate(payments.fx_desk(context), "USD", "CNY", Decimal("7.2"), 60, "test")

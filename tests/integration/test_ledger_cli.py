@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
-from services.payments.adapters.ledger_tables import ledger_accounts
+from services.payments.ledger.adapters.tables import ledger_accounts
 from services.shared.settings import Settings
 from tests.ledger_support import fund, payments_context, wallets
 

@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from services.payments.domain.ledger import PostTransaction, TransactionResult, Transfer
-from services.payments.domain.ledger_errors import InsufficientFunds
-from services.payments.service_layer import ledger_handlers as lh
+from services.payments.ledger import service_layer as lh
+from services.payments.ledger.domain import PostTransaction, TransactionResult, Transfer
+from services.payments.ledger.errors import InsufficientFunds
 from services.shared.context import ServiceContext
 from services.shared.money import Money
 from services.shared.settings import Settings

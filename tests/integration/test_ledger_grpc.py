@@ -13,13 +13,9 @@ from xborder.payments.v1 import ledger_service_pb2 as pb
 from xborder.payments.v1 import ledger_service_pb2_grpc as pb_grpc
 
 from services.payments import bootstrap
-from services.payments.adapters.tables import IDEMPOTENCY_KEYS
-from services.payments.entrypoints.ledger_api import LedgerServicer
-from services.payments.service_layer.ledger_operations import LedgerOperations
 from services.shared.context import ServiceContext
 from services.shared.grpc_errors import status_details
 from services.shared.grpc_server import serve
-from services.shared.idempotency import IdempotencyStore
 from services.shared.settings import Settings
 from tests.fakes import RecordingBus
 from tests.ledger_support import FakePayees, FakeScreeningGate, key, merchant
@@ -40,8 +36,7 @@ def ledger(module_any_settings: Settings) -> Iterator[Ledger]:
     bus = RecordingBus()
     context = bootstrap.bootstrap(module_any_settings, bus)
     gate, payees = FakeScreeningGate("CLEAR"), FakePayees()
-    ops = LedgerOperations(context.uow, IdempotencyStore(IDEMPOTENCY_KEYS), gate, payees)
-    servicer = LedgerServicer(ops)
+    servicer = bootstrap.ledger_servicer(context, gate, payees)
     server = serve(
         module_any_settings,
         [lambda s: pb_grpc.add_LedgerServiceServicer_to_server(servicer, s)],

@@ -7,8 +7,8 @@ import json
 import sqlalchemy as sa
 
 from services.payments import bootstrap
-from services.payments.domain.ledger import PostTransaction, Transfer
-from services.payments.service_layer import ledger_handlers as lh
+from services.payments.ledger import service_layer as lh
+from services.payments.ledger.domain import PostTransaction, Transfer
 from services.shared.money import Money
 from services.shared.settings import Settings
 from tests.fakes import RecordingBus

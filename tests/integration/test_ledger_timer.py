@@ -8,10 +8,10 @@ from datetime import timedelta
 
 from services.embedded import Platform
 from services.payments import bootstrap
-from services.payments.domain.ledger import PostTransaction, Transfer
-from services.payments.domain.payouts import PayoutStatus
-from services.payments.service_layer import ledger_handlers as lh
-from services.payments.service_layer import payout_handlers as ph
+from services.payments.ledger import service_layer as lh
+from services.payments.ledger.domain import PostTransaction, Transfer
+from services.payments.payouts import service_layer as ph
+from services.payments.payouts.domain import PayoutStatus
 from services.registry import SERVICES
 from services.shared.money import Money
 from services.shared.settings import Settings

@@ -11,8 +11,8 @@ from xborder.payments.v1 import ledger_service_pb2 as pb
 from xborder.payments.v1 import ledger_service_pb2_grpc as pb_grpc
 
 from services.payments import bootstrap
-from services.payments.adapters.payees import VaultPayeeDirectory
-from services.payments.domain.bank_accounts import BankAccountDetails
+from services.payments.bank_accounts.domain import BankAccountDetails
+from services.payments.payouts.adapters.payees import VaultPayeeDirectory
 from services.shared.clock import utcnow
 from services.shared.grpc_server import serve
 from services.shared.settings import Settings
@@ -31,10 +31,10 @@ def test_vault_payee_and_unreachable_compliance_hold_the_payout(settings: Settin
         fund(context, w, "80.00")
         vault = bootstrap.bank_account_vault(context)
         details = BankAccountDetails("Müller Handels GmbH", "DE", "EUR", "DE89370400440532013000", None, "COBADEFFXXX")
-        with context.uow() as uow:
-            vault.add(uow.connection, "BA-DE-1", w.merchant, details, utcnow())
+        with bootstrap.unit_of_work(context)() as uow:
+            vault.add(uow.bank_accounts, "BA-DE-1", w.merchant, details, utcnow())
             uow.commit()
-        payees = VaultPayeeDirectory(context.uow, vault)
+        payees = VaultPayeeDirectory(bootstrap.unit_of_work(context), vault)
         payee = payees.payee(w.merchant, "BA-DE-1")
         assert payee is not None and (payee.holder_name, payee.country, payee.currency) == (
             "Müller Handels GmbH",

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from xborder.payments.v1 import reconciliation_service_pb2 as pb
 from xborder.payments.v1 import reconciliation_service_pb2_grpc as pb_grpc
 
-from services.payments.adapters.reconciliation_tables import reconciliation_runs, settlement_lines
+from services.payments.reconciliation.adapters.tables import reconciliation_runs, settlement_lines
 from services.shared import codes
 from services.shared.money import from_proto
 from services.shared.settings import Settings
@@ -227,8 +227,8 @@ def test_merchant_statement_lines_with_balances_and_pages(service: Running) -> N
 
 def test_collections_recorded_by_the_ledger_match_by_the_partners_reference(service: Running) -> None:
     """Collections post with their own code as external_ref; the partner knows them by partner_ref."""
-    from services.payments.domain.settlement import CollectionMethod
-    from services.payments.service_layer import settlement_handlers as sh
+    from services.payments.settlement import service_layer as sh
+    from services.payments.settlement.domain.collections import CollectionMethod
     from services.shared.money import Money
     from tests.ledger_support import in_uow
 

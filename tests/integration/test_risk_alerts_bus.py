@@ -23,8 +23,8 @@ from services.compliance.entrypoints.screening_api import ScreeningServicer
 from services.compliance.service_layer import risk_alerts, rule_library
 from services.embedded import subscribe_all
 from services.payments import bootstrap as payments_bootstrap
-from services.payments.domain.payouts import PayoutStatus
-from services.payments.service_layer import payout_handlers as ph
+from services.payments.payouts import service_layer as ph
+from services.payments.payouts.domain import PayoutStatus
 from services.shared.bus import InProcessBus
 from services.shared.context import ServiceContext
 from services.shared.money import Money

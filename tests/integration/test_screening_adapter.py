@@ -16,9 +16,9 @@ from xborder.payments.v1 import ledger_service_pb2 as pb
 from xborder.payments.v1 import ledger_service_pb2_grpc as pb_grpc
 
 from services.payments import bootstrap
-from services.payments.adapters.screening_grpc import GrpcScreeningGate
-from services.payments.domain.bank_accounts import BankAccountDetails
-from services.payments.domain.payouts import Party, ScreeningDecision, ScreeningUnavailable, screen_safely
+from services.payments.bank_accounts.domain import BankAccountDetails
+from services.payments.payouts.adapters.screening_grpc import GrpcScreeningGate
+from services.payments.payouts.domain import Party, ScreeningDecision, ScreeningUnavailable, screen_safely
 from services.shared import codes
 from services.shared.clock import utcnow
 from services.shared.context import ServiceContext

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.payments.domain.bank_accounts import (
+from services.payments.bank_accounts.domain import (
     BankAccount,
     iban_problem,
     mask_holder_name,

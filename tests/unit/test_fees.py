@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.payments.domain.fees import FeeSchedule, platform_fee
+from services.payments.settlement.domain.fees import FeeSchedule, platform_fee
 from services.shared.money import Money
 
 

@@ -16,11 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.payments import bootstrap
-from services.payments.adapters.rate_providers import RateChain
-from services.payments.domain.fx_rates import Rate
-from services.payments.domain.ledger import PLATFORM, AccountKind
-from services.payments.service_layer import fx_handlers as fx
-from services.payments.service_layer import ledger_handlers as lh
+from services.payments.fx.adapters.rate_providers import RateChain
+from services.payments.fx.domain.rates import Rate
+from services.payments.fx.service_layer import desk as fx
+from services.payments.ledger import service_layer as lh
+from services.payments.ledger.domain import PLATFORM, AccountKind
 from services.shared import codes
 from services.shared.context import ServiceContext
 from services.shared.errors import ValidationError

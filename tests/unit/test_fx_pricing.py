@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.payments.domain import quotes as q
-from services.payments.domain.spreads import (
+from services.payments.fx.domain import quotes as q
+from services.payments.fx.domain.spreads import (
     DEFAULT_SPREADS,
     SpreadRule,
     base_spread_bps,

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 import requests
 
-from services.payments.adapters.rate_providers import (
+from services.payments.fx.adapters.rate_providers import (
     EcbRateProvider,
     LiveRateProvider,
     NoFreshRate,
@@ -18,7 +18,7 @@ from services.payments.adapters.rate_providers import (
     RateChain,
     ecb_publication_moment,
 )
-from services.payments.domain.fx_rates import Rate, RateMissing
+from services.payments.fx.domain.rates import Rate, RateMissing
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 

@@ -6,9 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from services.payments.domain import vas
+from services.payments.fx.settings import FxSettings
+from services.payments.ledger.settings import LedgerSettings
+from services.payments.vas import domain as vas
 from services.shared.errors import ConfigurationError
-from services.shared.settings import Settings
 
 SHANGHAI = vas.Place("CN", "Asia", "Eastern Asia")
 TOKYO = vas.Place("JP", "Asia", "Eastern Asia")
@@ -59,10 +60,10 @@ def test_financing_limit_is_a_share_of_settled_volume_capped_and_needs_history()
 
 
 def test_fx_settings_default_to_no_network_and_are_validated() -> None:
-    assert Settings.from_env({}).fx_providers == ("ops", "ecb")
-    assert Settings.from_env({"XB_FX_PROVIDERS": "ops, LIVE ,ecb"}).fx_providers == ("ops", "live", "ecb")
-    assert Settings.from_env({"XB_FX_LIVE_TIMEOUT_S": "0.5"}).fx_live_timeout_s == 0.5
-    assert Settings.from_env({"XB_FX_REFRESH_PAIRS": "usd/cny,EUR/JPY"}).fx_refresh_pairs == ("USD/CNY", "EUR/JPY")
+    assert FxSettings.from_env({}).providers == ("ops", "ecb")
+    assert FxSettings.from_env({"XB_FX_PROVIDERS": "ops, LIVE ,ecb"}).providers == ("ops", "live", "ecb")
+    assert FxSettings.from_env({"XB_FX_LIVE_TIMEOUT_S": "0.5"}).live_timeout_s == 0.5
+    assert FxSettings.from_env({"XB_FX_REFRESH_PAIRS": "usd/cny,EUR/JPY"}).refresh_pairs == ("USD/CNY", "EUR/JPY")
     for env, variable in (
         ({"XB_FX_PROVIDERS": "ops,bloomberg"}, "XB_FX_PROVIDERS"),
         ({"XB_FX_PROVIDERS": "ops,ops"}, "XB_FX_PROVIDERS"),
@@ -72,4 +73,12 @@ def test_fx_settings_default_to_no_network_and_are_validated() -> None:
         ({"XB_FX_REFRESH_PAIRS": "USD/USD"}, "XB_FX_REFRESH_PAIRS"),
     ):
         with pytest.raises(ConfigurationError, match=variable):
-            Settings.from_env(env)
+            FxSettings.from_env(env)
+
+
+def test_ledger_sweep_interval_defaults_to_five_seconds_and_is_validated() -> None:
+    assert LedgerSettings.from_env({}).sweep_s == 5.0
+    assert LedgerSettings.from_env({"XB_LEDGER_SWEEP_S": "0.5"}).sweep_s == 0.5
+    for raw in ("0", "-1", "soon"):
+        with pytest.raises(ConfigurationError, match="XB_LEDGER_SWEEP_S"):
+            LedgerSettings.from_env({"XB_LEDGER_SWEEP_S": raw})

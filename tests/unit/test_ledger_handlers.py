@@ -10,8 +10,9 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from services.payments.adapters.ledger_tables import ledger_accounts
-from services.payments.domain.ledger import (
+from services.payments.ledger import service_layer as lh
+from services.payments.ledger.adapters.tables import ledger_accounts
+from services.payments.ledger.domain import (
     PLATFORM,
     AccountKind,
     BalanceLimit,
@@ -20,13 +21,12 @@ from services.payments.domain.ledger import (
     Transfer,
     TransferState,
 )
-from services.payments.domain.ledger_errors import (
+from services.payments.ledger.errors import (
     CurrencyMismatch,
     InsufficientFunds,
     PendingTransferExpired,
     PendingTransferResolved,
 )
-from services.payments.service_layer import ledger_handlers as lh
 from services.shared.context import ServiceContext
 from services.shared.errors import IdempotencyConflict, NotFound, UnknownCurrency, ValidationError
 from services.shared.money import Money

@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from services.payments.domain.ledger import PLATFORM, AccountKind, PostTransaction, Transfer
-from services.payments.domain.ledger_errors import InsufficientFunds, PendingTransferResolved
-from services.payments.service_layer import ledger_handlers as lh
+from services.payments.ledger import service_layer as lh
+from services.payments.ledger.domain import PLATFORM, AccountKind, PostTransaction, Transfer
+from services.payments.ledger.errors import InsufficientFunds, PendingTransferResolved
 from services.shared.money import Money
 from services.shared.settings import Settings
 from tests.ledger_support import FakeClock, key, merchant, payments_context
@@ -95,7 +95,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 lh.void_pending(self.context.uow, lh.ResolvePending(key("void"), pending_id), clock=self.clock)
             else:
                 with self.context.uow() as uow:
-                    from services.payments.adapters.ledger_repository import LedgerRepository
+                    from services.payments.ledger.adapters.repository import LedgerRepository
 
                     record = LedgerRepository(uow.connection).pending(pending_id)
                 assert record is not None

@@ -12,9 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.payments import bootstrap
-from services.payments.adapters.datasets import DATASETS
-from services.payments.domain.rates import cross_rate, round_significant
-from services.payments.service_layer import handlers
+from services.payments.reference_data import service_layer as handlers
+from services.payments.reference_data.adapters.datasets import DATASETS
+from services.payments.reference_data.domain import cross_rate, round_significant
 from services.shared.context import ServiceContext
 from services.shared.errors import RateUnavailable, ReferenceDataMissing, UnknownCurrency
 from services.shared.refdata import import_dataset

@@ -10,10 +10,10 @@ from google.protobuf import json_format
 from xborder.compliance.v1.events_pb2 import RiskAlertRaised
 
 from services.payments import bootstrap
-from services.payments.domain.ledger_errors import CurrencyMismatch, InsufficientFunds, InvalidState
-from services.payments.domain.payouts import PayoutStatus
-from services.payments.service_layer import ledger_handlers as lh
-from services.payments.service_layer import payout_handlers as ph
+from services.payments.ledger import service_layer as lh
+from services.payments.ledger.errors import CurrencyMismatch, InsufficientFunds, InvalidState
+from services.payments.payouts import service_layer as ph
+from services.payments.payouts.domain import PayoutStatus
 from services.shared.context import ServiceContext
 from services.shared.errors import NotFound
 from services.shared.money import Money

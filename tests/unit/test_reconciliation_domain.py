@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.payments.domain.reconciliation import (
+from services.payments.reconciliation.domain import (
     LedgerMovement,
     LineType,
     Outcome,

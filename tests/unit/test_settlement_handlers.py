@@ -6,17 +6,17 @@ from collections.abc import Iterator
 
 import pytest
 
-from services.payments.domain.ledger import PLATFORM, AccountKind
-from services.payments.domain.ledger_errors import (
+from services.payments.ledger import service_layer as lh
+from services.payments.ledger.domain import PLATFORM, AccountKind
+from services.payments.ledger.errors import (
     CurrencyMismatch,
     DuplicatePartnerReference,
     InsufficientFunds,
     InvalidState,
     RefundExceedsCollected,
 )
-from services.payments.domain.settlement import CollectionMethod, CollectionStatus
-from services.payments.service_layer import ledger_handlers as lh
-from services.payments.service_layer import settlement_handlers as sh
+from services.payments.settlement import service_layer as sh
+from services.payments.settlement.domain.collections import CollectionMethod, CollectionStatus
 from services.shared.context import ServiceContext
 from services.shared.errors import ValidationError
 from services.shared.money import Money

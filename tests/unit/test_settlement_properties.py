@@ -12,12 +12,12 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from services.payments.domain.ledger_errors import InsufficientFunds, InvalidState, RefundExceedsCollected
-from services.payments.domain.payouts import PayoutStatus, ScreeningDecision
-from services.payments.domain.settlement import CollectionMethod
-from services.payments.service_layer import ledger_handlers as lh
-from services.payments.service_layer import payout_handlers as ph
-from services.payments.service_layer import settlement_handlers as sh
+from services.payments.ledger import service_layer as lh
+from services.payments.ledger.errors import InsufficientFunds, InvalidState, RefundExceedsCollected
+from services.payments.payouts import service_layer as ph
+from services.payments.payouts.domain import PayoutStatus, ScreeningDecision
+from services.payments.settlement import service_layer as sh
+from services.payments.settlement.domain.collections import CollectionMethod
 from services.shared.money import Money
 from services.shared.settings import Settings
 from tests.ledger_support import FakeClock, FakePayees, FakeScreeningGate, in_uow, key, merchant, payments_context

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from google.protobuf import json_format
 from xborder.compliance.v1 import events_pb2
 
-from services.payments.service_layer import payout_handlers
+from services.payments.payouts import service_layer as payout_handlers
 from services.shared.events import parse_payload
 from services.shared.logs import get_logger
 
@@ -23,7 +23,7 @@ log = get_logger(__name__)
 def hold_on_risk_alert(uow_factory: Any, clock: Callable[[], datetime]) -> Callable[[dict[str, Any]], None]:
     def consume(payload: dict[str, Any]) -> None:
         try:
-            alert = cast(events_pb2.RiskAlertRaised, parse_payload(payload, events_pb2.RiskAlertRaised))
+            alert = parse_payload(payload, events_pb2.RiskAlertRaised)
         except json_format.ParseError as error:
             # Redelivery cannot repair a malformed event, and raising would hold back the producer's later ones.
             log.error("risk_alert_unreadable", consumer=payout_handlers.HOLD_ON_RISK_ALERT, error=str(error))

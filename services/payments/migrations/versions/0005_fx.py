@@ -15,7 +15,7 @@ down_revision = "payments_0004"  # the id is older than its place in the chain; 
 branch_labels = None
 depends_on = None
 
-# The spread defaults of services/payments/domain/spreads.py at the time of this revision (frozen here:
+# The spread defaults of services/payments/fx/domain/spreads.py at the time of this revision (frozen here:
 # a later change to the defaults is a migration of its own, or an ops edit).
 _DEFAULT_SPREADS = [("*", "*", "STANDARD", 100), ("*", "*", "PLUS", 70), ("*", "*", "ENTERPRISE", 40)] + [
     (sell, buy, tier, bps)

@@ -1,0 +1,1 @@
+"""The bank-account vault: merchants' payout accounts, encrypted, masked and blind-indexed."""

@@ -1,0 +1,1 @@
+"""FX: reference rates from a provider chain, spreads, locked quotes and their conversion."""

@@ -1,0 +1,1 @@
+"""Payouts: screened, reserved as ledger pending transfers, posted, voided or expired."""

@@ -1,0 +1,1 @@
+"""Partner settlement statements reconciled against the ledger, and merchant statements."""

@@ -1,0 +1,1 @@
+"""Collections from payment partners, their settlement (platform fees) and refunds."""

@@ -1,0 +1,1 @@
+"""Value-added services: cargo insurance quotes and trade financing offers."""
