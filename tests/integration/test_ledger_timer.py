@@ -6,10 +6,13 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
+
 from services.embedded import Platform
 from services.payments import bootstrap
 from services.payments.ledger import service_layer as lh
 from services.payments.ledger.domain import PostTransaction, Transfer
+from services.payments.ledger.settings import LedgerSettings
 from services.payments.payouts import service_layer as ph
 from services.payments.payouts.domain import PayoutStatus
 from services.registry import SERVICES
@@ -19,8 +22,11 @@ from tests.fakes import RecordingBus
 from tests.ledger_support import FakeClock, FakePayees, FakeScreeningGate, balance, fund, in_uow, key, wallets
 
 
-def test_the_expiry_sweep_is_a_periodic_task_that_releases_expired_reservations(settings: Settings) -> None:
-    context = bootstrap.bootstrap(replace(settings, ledger_sweep_s=7.0), RecordingBus())
+def test_the_expiry_sweep_is_a_periodic_task_that_releases_expired_reservations(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XB_LEDGER_SWEEP_S", "7")
+    context = bootstrap.bootstrap(settings, RecordingBus())
     clock = FakeClock()
     try:
         tasks = {name: (interval, task) for name, interval, task in bootstrap.periodic_tasks(context, clock=clock)}
@@ -68,4 +74,4 @@ def test_the_embedded_platform_schedules_the_expiry_sweep(settings: Settings) ->
         scheduled = {timer.name: timer.interval_s for timer in platform.timers}
     finally:
         platform.stop()
-    assert scheduled["payments.ledger_expire_pending"] == settings.ledger_sweep_s
+    assert scheduled["payments.ledger_expire_pending"] == LedgerSettings.from_env().sweep_s

@@ -67,7 +67,7 @@ def payout_to(wired: Wired, holder: str) -> pb.Payout:
     account = codes.generate("BA")
     details = BankAccountDetails(holder, "DE", "EUR", "DE89370400440532013000", None, "COBADEFFXXX")
     with wired.payments.uow() as uow:
-        vault.add(uow.connection, account, w.merchant, details, utcnow())
+        vault.add(uow.bank_accounts, account, w.merchant, details, utcnow())
         uow.commit()
     return wired.ledger.CreatePayout(
         pb.CreatePayoutRequest(
