@@ -24,6 +24,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA, Levenshtein
 
 from services.compliance.domain import names
+from services.compliance.domain.name_variants import NO_VARIANTS, NameVariants
 from services.compliance.domain.sanctions import Identifier, PartyType, SanctionsEntry
 
 TOKEN_MATCH_FLOOR = 0.80  # token pairs less similar than this count as unmatched
@@ -31,6 +32,14 @@ COMMON_KEY_POSTINGS = 1500  # a key in more names than this is "common": used on
 RARE_TOKEN_DF = 5  # a token in at most this many names weighs 1.0; more frequent ones weigh less
 MIN_TOKEN_WEIGHT = 0.25
 MIN_IDENTIFIER_LENGTH = 5  # shorter "numbers" (a vessel's call sign "A") are too weak to short-circuit
+VARIANT_SIMILARITY = 0.95  # two spellings of one name part in the variant table
+INITIAL_SIMILARITY = 0.8
+PHONETIC_SIMILARITY = 0.85
+PHONETIC_MIN_LENGTH = 4
+PHONETIC_MAX_EDITS = 2
+
+# How a query part matched an entry part (the hit's explanation)
+EXACT, VARIANT, PHONETIC, TYPO, INITIAL, UNMATCHED = "exact", "variant", "phonetic", "typo", "initial", "unmatched"
 
 
 @dataclass(frozen=True)
@@ -62,12 +71,16 @@ class _Variant:
     letters: int = 0
 
 
-def _keys(tokens: Sequence[str]) -> set[str]:
+def _keys(tokens: Sequence[str], variants: NameVariants) -> set[str]:
     keys: set[str] = set()
     for token in tokens:
-        keys.add("t:" + token)
+        # Every spelling of a variant group posts under the group's first spelling, so "Mohamed" finds
+        # names that hold only "Muhammad".
+        keys.add("t:" + variants.spellings(token)[0])
         if len(token) >= 3:
             keys.add("s:" + names.skeleton(token))
+        if len(token) >= PHONETIC_MIN_LENGTH:
+            keys.add("m:" + names.phonetic(token))
         if len(token) >= 5:
             keys.add("p:" + token[:4])
     for first, second in pairwise(tokens):
@@ -84,7 +97,14 @@ def _years(value: str) -> str:
 class NameIndex:
     """Every name and alias of the loaded entries, indexed for candidate search. Immutable once built."""
 
-    def __init__(self, entries: Iterable[SanctionsEntry], *, max_candidates: int = 150) -> None:
+    def __init__(
+        self,
+        entries: Iterable[SanctionsEntry],
+        *,
+        variants: NameVariants = NO_VARIANTS,
+        max_candidates: int = 150,
+    ) -> None:
+        self.variants = variants
         self.entries: list[SanctionsEntry] = list(entries)
         self.max_candidates = max_candidates
         self._variants: list[_Variant] = []
@@ -98,9 +118,10 @@ class NameIndex:
                     continue
                 v_index = len(self._variants)
                 self._variants.append(_Variant(e_index, n_index, tokens))
-                for key in _keys(tokens):
+                for key in _keys(tokens, variants):
                     postings[key].append(v_index)
-                for token in set(tokens):
+                # A name part's spellings count as one token: "Mohamed" is as common as "Muhammad".
+                for token in {variants.spellings(t)[0] for t in tokens}:
                     token_df[token] += 1
             for identifier in entry.identifiers:
                 value = names.normalise_identifier(identifier.value)
@@ -112,12 +133,13 @@ class NameIndex:
         self._idf_ref = math.log(total / RARE_TOKEN_DF)
         self._total = total
         self._weights = {token: self._weight(df) for token, df in self._token_df.items()}
+        self._phonetic = {t: names.phonetic(t) for v in self._variants for t in v.tokens if len(t) >= PHONETIC_MIN_LENGTH}
         self._variants = [
             _Variant(
                 v.entry,
                 v.name,
                 v.tokens,
-                w := tuple(self._weights[t] for t in v.tokens),
+                w := tuple(self.weight(t) for t in v.tokens),
                 sum(w),
                 sum(len(t) for t in v.tokens),
             )
@@ -135,11 +157,16 @@ class NameIndex:
 
     def weight(self, token: str) -> float:
         """How much a token identifies: 1.0 when rare on the lists (or absent), down to MIN_TOKEN_WEIGHT."""
-        return self._weights.get(token, 1.0)
+        return self._weights.get(self.variants.spellings(token)[0], 1.0)
+
+    def phonetic(self, token: str) -> str:
+        """names.phonetic, precomputed for the listed tokens."""
+        key = self._phonetic.get(token)
+        return names.phonetic(token) if key is None else key
 
     def candidates(self, tokens: Sequence[str]) -> list[int]:
         """Variant indexes worth scoring for these query tokens, most promising first."""
-        keys = _keys(tokens)
+        keys = _keys(tokens, self.variants)
         rare = [k for k in keys if 0 < len(self._postings.get(k, ())) <= COMMON_KEY_POSTINGS]
         used = rare or [k for k in keys if k in self._postings]
         votes: dict[int, float] = defaultdict(float)
@@ -164,50 +191,87 @@ class NameIndex:
         return self._variants[v_index]
 
 
-def _allowed_edits(length: int) -> int:
-    """Typos tolerated in a token of this length (as search engines' "fuzziness AUTO"): none in 1-3
-    letters (Chinese syllables such as "shi"/"shu" are different names), one in 4-7, two from 8."""
-    return 0 if length <= 3 else 1 if length <= 7 else 2
+def _allowed_edits(shorter: int, longer: int) -> int:
+    """Typos tolerated between tokens of these lengths, scaling with length (as search engines' "fuzziness
+    AUTO"): none within 1-3 letters (Chinese syllables such as "shi"/"shu" are different names), one letter
+    dropped from a 4-letter token ("ISIL"/"ISL"), one edit in 4-7 letters, two from 8."""
+    if longer <= 3 or shorter <= 2:
+        return 0
+    if shorter == 3:
+        return 1 if longer == 4 else 0
+    return 1 if shorter <= 7 else 2
 
 
-def token_similarity(a: str, b: str) -> float:
-    """1.0 for equal tokens, 0.8 for an initial against a name it begins, else from the edit distance
-    when within the tolerated typos (one edit in an 8-letter token: 0.925), 0.0 otherwise.
+def compare_parts(a: str, b: str, variants: NameVariants = NO_VARIANTS) -> tuple[float, str]:
+    """How two name parts match: (similarity, how), how one of EXACT, VARIANT, INITIAL, TYPO, PHONETIC or
+    UNMATCHED (similarity 0).
 
-    A consonant-skeleton bonus for transliteration variants ("husayn"/"hussein") was tried and dropped:
-    pinyin syllables share skeletons ("huilan"/"hailun", "xiuying"/"xiaohong") and it made common
-    Chinese names false positives; the lists' own aliases carry most transliterations."""
+    1.0 for equal parts; 0.95 for two spellings of one variant-table group ("hussein"/"husayn"); 0.8 for an
+    initial against a name it begins; from the edit distance within the tolerated typos (one edit in an
+    8-letter part: 0.925); 0.85 for parts of at least PHONETIC_MIN_LENGTH letters with the same first
+    letter and phonetic key that are at most PHONETIC_MAX_EDITS apart ("shakil"/"shakeel"). The edit
+    bound keeps pinyin syllables, which share consonants, apart ("xiuying"/"xiaohong").
+    """
     if a == b:
-        return 1.0
+        return 1.0, EXACT
+    if variants.equivalent(a, b):
+        return VARIANT_SIMILARITY, VARIANT
     if len(a) == 1 or len(b) == 1:
-        return 0.8 if a[0] == b[0] else 0.0
-    longest = max(len(a), len(b))
-    allowed = _allowed_edits(min(len(a), len(b)))
+        return (INITIAL_SIMILARITY, INITIAL) if a[0] == b[0] else (0.0, UNMATCHED)
+    shorter, longer = sorted((len(a), len(b)))
+    allowed = _allowed_edits(shorter, longer)
     # OSA: a swap of two adjacent letters ("samiay"/"samiya") is one typo, not two.
-    distance = OSA.distance(a, b, score_cutoff=allowed) if allowed else allowed + 1
-    sim = 1.0 - 0.6 * distance / longest if distance <= allowed else 0.0
-    return sim
+    distance = OSA.distance(a, b, score_cutoff=max(allowed, PHONETIC_MAX_EDITS))
+    typo = 1.0 - 0.6 * distance / longer if distance <= allowed else 0.0
+    if (
+        typo < PHONETIC_SIMILARITY
+        and shorter >= PHONETIC_MIN_LENGTH
+        and distance <= PHONETIC_MAX_EDITS
+        and a[0] == b[0]
+        and names.phonetic(a) == names.phonetic(b)
+    ):
+        return PHONETIC_SIMILARITY, PHONETIC
+    return (typo, TYPO) if typo > 0 else (0.0, UNMATCHED)
 
 
-def _token_similarities(query: Sequence[str], candidates: Sequence[str]) -> dict[tuple[str, str], float]:
+def token_similarity(a: str, b: str, variants: NameVariants = NO_VARIANTS) -> float:
+    """compare_parts' similarity alone."""
+    return compare_parts(a, b, variants)[0]
+
+
+def _token_similarities(
+    query: Sequence[str],
+    candidates: Sequence[str],
+    variants: NameVariants = NO_VARIANTS,
+    phonetic: Callable[[str], str] = names.phonetic,
+) -> dict[tuple[str, str], float]:
     """token_similarity of every (query token, candidate token) pair that is not 0 (absent pairs are 0).
 
     One C++ pass per query token finds the candidate tokens within its edit budget (rapidfuzz
-    process.extract); only those, and initials, go through token_similarity's exact rule.
+    process.extract); those, the token's variant spellings, the tokens sharing its phonetic key and
+    initials go through compare_parts' exact rule.
     """
     sims: dict[tuple[str, str], float] = {}
     initials = [b for b in candidates if len(b) == 1]
+    present = set(candidates)
+    by_key: dict[str, list[str]] = defaultdict(list)
+    for b in candidates:
+        if len(b) >= PHONETIC_MIN_LENGTH:
+            by_key[phonetic(b)].append(b)
     for a in query:
         if len(a) == 1:
             found = [b for b in candidates if b[0] == a]
         else:
-            budget = _allowed_edits(len(a))
+            budget = max(_allowed_edits(len(a), len(a) + 1), _allowed_edits(len(a) - 1, len(a)))
             found = [
                 b for b, _, _ in process.extract(a, candidates, scorer=OSA.distance, score_cutoff=budget, limit=None)
             ]
             found += [b for b in initials if b == a[0]]
+            found += [b for b in variants.spellings(a) if b in present]
+            if len(a) >= PHONETIC_MIN_LENGTH:
+                found += by_key.get(phonetic(a), ())
         for b in found:
-            if (sim := token_similarity(a, b)) > 0:
+            if (sim := token_similarity(a, b, variants)) > 0:
                 sims[(a, b)] = sim
     return sims
 
@@ -335,7 +399,7 @@ class Matcher:
             chosen = self.index.candidates(tokens)
             variants = [self.index.variant(v) for v in chosen]
             vocabulary = sorted({t for v in variants for t in v.tokens})
-            sims = _token_similarities(list(tokens), vocabulary)
+            sims = _token_similarities(list(tokens), vocabulary, self.index.variants, self.index.phonetic)
             # Which query positions each candidate token pairs with, so a variant costs a lookup per token.
             by_token: dict[str, list[tuple[int, float]]] = defaultdict(list)
             for (a, b), sim in sims.items():

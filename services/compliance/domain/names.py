@@ -17,7 +17,9 @@ import re
 import unicodedata
 from functools import lru_cache
 
+import jellyfish
 from anyascii import anyascii
+from rapidfuzz.distance import OSA
 
 # Titles, honorifics and ranks that sanctions lists and callers add or omit freely (OFAC writes some
 # into the name, UN keeps them in TITLE). Dropped on both sides; they never identify a party.
@@ -39,10 +41,32 @@ COMPANY_SUFFIXES = frozenset(
     gmbh mbh ag kg kgaa ohg ug ev sa sas sarl sprl srl spa sl sa de cv sab bv nv vof cvba bvba
     ab oy oyj asa aps kk yk gk pte pty pvt bhd sdn tbk pt cv
     jsc ojsc cjsc pjsc ao oao zao pao ooo tov pat prat ip chp fze fzco fzc fz llc
-    sae sal wll spc est establishment trust
+    sae sal wll spc est establishment trust ltda limitada lda sac saa eirl sapi aktiengesellschaft
     youxiangongsi youxianzerengongsi gufenyouxiangongsi gongsi jituan
     """.split()  # noqa: SIM905
 )
+
+# Legal forms written out, as folded token runs: removed as a whole (only if something else is left), so
+# "Limited Liability Company" is "LLC" is nothing. Their single words stay, since "Sociedad" or "Company"
+# alone can be part of a name.
+LEGAL_FORM_PHRASES = tuple(
+    tuple(phrase.split())
+    for phrase in """
+    limited liability company|limited liability partnership|public limited company|private limited company
+    company limited|joint stock company|closed joint stock company|open joint stock company
+    public joint stock company|sociedad anonima|sociedad anonima de capital variable
+    sociedad de responsabilidad limitada|sociedade anonima|sociedade limitada|societe anonyme
+    societe a responsabilite limitee|societa a responsabilita limitata|societa per azioni
+    gesellschaft mit beschrankter haftung|gesellschaft mit beschraenkter haftung
+    obshchestvo s ogranichennoy otvetstvennostyu|obshchestvo s ogranichennoi otvetstvennostiu
+    obshchestvo s ogranichennoy otvetstvennostiu|otkrytoe aktsionernoe obshchestvo
+    zakrytoe aktsionernoe obshchestvo|publichnoe aktsionernoe obshchestvo|aktsionernoe obshchestvo
+    tovarystvo z obmezhenoyu vidpovidalnistyu|sociedad anonima cerrada|empresa individual
+    """.replace("\n", "|").split("|")
+    if phrase.strip()
+)
+# Long legal-form words that a typo must not turn into a name part ("LIMTIED", "COMPAYN").
+_LONG_FORMS = ("limited", "company", "corporation", "incorporated", "limitada")
 
 # Articles and linking words that lists write inconsistently ("AL-QAIDA", "Qaida"; "BANK OF X").
 PARTICLES = frozenset({"al", "el", "ul", "the", "of", "and", "und", "et", "y", "de", "del", "la", "le", "les"})
@@ -88,6 +112,23 @@ def fold(text: str) -> str:
     return _NON_ALNUM.sub(" ", text).strip()
 
 
+def _drop_phrases(tokens: list[str]) -> list[str]:
+    kept = tokens
+    for phrase in sorted(LEGAL_FORM_PHRASES, key=len, reverse=True):
+        size = len(phrase)
+        i = 0
+        while i + size <= len(kept):
+            if tuple(kept[i : i + size]) == phrase and len(kept) > size:
+                kept = kept[:i] + kept[i + size :]
+            else:
+                i += 1
+    return kept
+
+
+def _misspelt_form(token: str) -> bool:
+    return len(token) >= 6 and any(OSA.distance(token, form, score_cutoff=1) <= 1 for form in _LONG_FORMS)
+
+
 def _drop(tokens: list[str], words: frozenset[str]) -> list[str]:
     kept = [t for t in tokens if t not in words]
     return kept or tokens  # a name made only of such words keeps them rather than vanish
@@ -100,10 +141,27 @@ def tokens(text: str) -> tuple[str, ...]:
     # The Arabic article written joined ("Alshairi", "Elsayed") is the split "al-Shairi" of the lists,
     # whose "al" is dropped as a particle: strip it where enough of a name remains to stand alone.
     folded = [w[2:] if w[:2] in ("al", "el") and len(w) >= 7 else w for w in folded]
+    folded = _split_abd(folded)
     words = _drop(folded, HONORIFICS)
+    words = _drop_phrases(words)
     words = _drop(words, COMPANY_SUFFIXES)
+    if len(words) > 1 and any(_misspelt_form(w) for w in words[1:]):
+        words = [words[0], *(w for w in words[1:] if not _misspelt_form(w))]
     words = _drop(words, PARTICLES)
     return tuple(words)
+
+
+_ABD = ("abdul", "abdel", "abdal", "abdol", "abdur", "abdus", "abdoul")
+
+
+def _split_abd(words: list[str]) -> list[str]:
+    """"Abdulrahman" is "Abd al-Rahman" written as one word: split the "Abd" compound off when a name of
+    at least four letters follows, so both spellings have the same parts."""
+    out: list[str] = []
+    for word in words:
+        prefix = next((p for p in _ABD if word.startswith(p) and len(word) - len(p) >= 4), None)
+        out.extend((prefix, word[len(prefix) :]) if prefix else (word,))
+    return out
 
 
 def normalise(text: str) -> str:
@@ -134,3 +192,10 @@ def normalise_identifier(value: str) -> str:
     number with or without its "IMO" prefix (OFAC writes "IMO 9187629", callers often just the digits)."""
     plain = re.sub(r"[^0-9A-Z]", "", anyascii(unicodedata.normalize("NFKC", value)).upper())
     return plain[3:] if re.fullmatch(r"IMO[0-9]{7}", plain) else plain
+
+
+@lru_cache(maxsize=65536)
+def phonetic(token: str) -> str:
+    """The Metaphone key of a token ("shakil", "shakeel" -> "XKL"): transliterations that differ in vowels
+    and spelled consonants share it. Used for candidate retrieval and, bounded by edit distance, scoring."""
+    return jellyfish.metaphone(token)
