@@ -34,12 +34,16 @@ MIN_TOKEN_WEIGHT = 0.25
 MIN_IDENTIFIER_LENGTH = 5  # shorter "numbers" (a vessel's call sign "A") are too weak to short-circuit
 VARIANT_SIMILARITY = 0.95  # two spellings of one name part in the variant table
 INITIAL_SIMILARITY = 0.8
-PHONETIC_SIMILARITY = 0.85
+PHONETIC_SIMILARITY = 0.85  # same Metaphone key, at most PHONETIC_MAX_EDITS apart
+ROMANISATION_SIMILARITY = 0.92  # same spelling once romanisation alternations are folded (names.romanisation_key)
+PATRONYMIC_FACTOR = 0.5
+FUZZY_PAIR_FACTOR = 0.93  # each fuzzy (typo, phonetic, initial) pair after the first
 PHONETIC_MIN_LENGTH = 4
 PHONETIC_MAX_EDITS = 2
 
 # How a query part matched an entry part (the hit's explanation)
-EXACT, VARIANT, PHONETIC, TYPO, INITIAL, UNMATCHED = "exact", "variant", "phonetic", "typo", "initial", "unmatched"
+EXACT, VARIANT, PHONETIC, TYPO, INITIAL = "exact", "variant", "phonetic", "typo", "initial"
+JOINED, UNMATCHED = "joined", "unmatched"
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,18 @@ class Query:
 
 
 @dataclass(frozen=True)
+class PartMatch:
+    """One line of a hit's explanation: a query name part against an entry name part, and how they
+    matched. A part that matched nothing has the other side empty and `how` UNMATCHED; a name matched only
+    written without spaces ("Xijinping") is one JOINED line with both names' parts joined."""
+
+    query_part: str
+    entry_part: str
+    how: str  # EXACT, VARIANT, PHONETIC, TYPO, INITIAL, JOINED or UNMATCHED
+    similarity: float
+
+
+@dataclass(frozen=True)
 class Hit:
     entry: SanctionsEntry
     matched_name: str
@@ -59,6 +75,7 @@ class Hit:
     score: float
     matched_fields: tuple[str, ...]  # among "name", "alias", "identifier", "date_of_birth", "country"
     name_score: float  # before the date-of-birth and country adjustments
+    parts: tuple[PartMatch, ...] = ()  # how the name matched, part by part (empty for an identifier hit)
 
 
 @dataclass(frozen=True)
@@ -81,6 +98,13 @@ def _keys(tokens: Sequence[str], variants: NameVariants) -> set[str]:
             keys.add("s:" + names.skeleton(token))
         if len(token) >= PHONETIC_MIN_LENGTH:
             keys.add("m:" + names.phonetic(token))
+            keys.add("r:" + names.romanisation_key(token))
+        # One letter dropped from either side (SymSpell-style deletion keys): finds a typo anywhere in a
+        # short token, where the prefix key cannot help ("ISL" for "ISIL", "Navr" for "Nasr").
+        if 3 <= len(token) <= 7:
+            keys.add("d:" + token)
+            if len(token) >= 4:
+                keys.update("d:" + token[:i] + token[i + 1 :] for i in range(len(token)))
         if len(token) >= 5:
             keys.add("p:" + token[:4])
     for first, second in pairwise(tokens):
@@ -157,7 +181,9 @@ class NameIndex:
 
     def weight(self, token: str) -> float:
         """How much a token identifies: 1.0 when rare on the lists (or absent), down to MIN_TOKEN_WEIGHT."""
-        return self._weights.get(self.variants.spellings(token)[0], 1.0)
+        weight = self._weights.get(self.variants.spellings(token)[0], 1.0)
+        # A patronymic is often left out by callers (and by some lists): it counts for less either way.
+        return weight * PATRONYMIC_FACTOR if names.is_patronymic(token) else weight
 
     def phonetic(self, token: str) -> str:
         """names.phonetic, precomputed for the listed tokens."""
@@ -207,7 +233,8 @@ def compare_parts(a: str, b: str, variants: NameVariants = NO_VARIANTS) -> tuple
     UNMATCHED (similarity 0).
 
     1.0 for equal parts; 0.95 for two spellings of one variant-table group ("hussein"/"husayn"); 0.8 for an
-    initial against a name it begins; from the edit distance within the tolerated typos (one edit in an
+    initial against a name it begins; 0.92 for parts equal once romanisation alternations are folded
+    ("yadher"/"yazer", "qasim"/"kassim"); from the edit distance within the tolerated typos (one edit in an
     8-letter part: 0.925); 0.85 for parts of at least PHONETIC_MIN_LENGTH letters with the same first
     letter and phonetic key that are at most PHONETIC_MAX_EDITS apart ("shakil"/"shakeel"). The edit
     bound keeps pinyin syllables, which share consonants, apart ("xiuying"/"xiaohong").
@@ -219,7 +246,10 @@ def compare_parts(a: str, b: str, variants: NameVariants = NO_VARIANTS) -> tuple
     if len(a) == 1 or len(b) == 1:
         return (INITIAL_SIMILARITY, INITIAL) if a[0] == b[0] else (0.0, UNMATCHED)
     shorter, longer = sorted((len(a), len(b)))
-    allowed = _allowed_edits(shorter, longer)
+    if shorter >= PHONETIC_MIN_LENGTH and names.romanisation_key(a) == names.romanisation_key(b):
+        return ROMANISATION_SIMILARITY, PHONETIC
+    # A typo in the first letter of a short part is rarer than a different name ("Fang"/"Wang").
+    allowed = _allowed_edits(shorter, longer) if a[0] == b[0] or shorter > 6 else 0
     # OSA: a swap of two adjacent letters ("samiay"/"samiya") is one typo, not two.
     distance = OSA.distance(a, b, score_cutoff=max(allowed, PHONETIC_MAX_EDITS))
     typo = 1.0 - 0.6 * distance / longer if distance <= allowed else 0.0
@@ -258,6 +288,7 @@ def _token_similarities(
     for b in candidates:
         if len(b) >= PHONETIC_MIN_LENGTH:
             by_key[phonetic(b)].append(b)
+            by_key["r:" + names.romanisation_key(b)].append(b)
     for a in query:
         if len(a) == 1:
             found = [b for b in candidates if b[0] == a]
@@ -270,19 +301,25 @@ def _token_similarities(
             found += [b for b in variants.spellings(a) if b in present]
             if len(a) >= PHONETIC_MIN_LENGTH:
                 found += by_key.get(phonetic(a), ())
+                found += by_key.get("r:" + names.romanisation_key(a), ())
         for b in found:
             if (sim := token_similarity(a, b, variants)) > 0:
                 sims[(a, b)] = sim
     return sims
 
 
-def _align(pairs: list[tuple[float, int, int]], qw: Sequence[float], nw: Sequence[float]) -> tuple[float, float]:
-    """Greedy one-to-one alignment of scored token pairs: (weighted matched mass, strongest pair weight)."""
+def _align(
+    pairs: list[tuple[float, int, int]], qw: Sequence[float], nw: Sequence[float]
+) -> tuple[float, float, int]:
+    """Greedy one-to-one alignment of scored token pairs: (weighted matched mass, strongest pair weight,
+    number of fuzzy pairs). A fuzzy pair (below a variant spelling) proves less: its weight counts x0.8
+    towards the strongest pair."""
     pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
     used_q: set[int] = set()
     used_n: set[int] = set()
     matched = 0.0
     strongest = 0.0
+    fuzzy = 0
     for sim, i, j in pairs:
         if i in used_q or j in used_n:
             continue
@@ -290,15 +327,18 @@ def _align(pairs: list[tuple[float, int, int]], qw: Sequence[float], nw: Sequenc
         used_n.add(j)
         matched += sim * (qw[i] + nw[j])
         pair_weight = qw[i] if qw[i] < nw[j] else nw[j]
+        if sim < VARIANT_SIMILARITY:
+            fuzzy += 1
+            pair_weight *= 0.8
         if pair_weight > strongest:
             strongest = pair_weight
-    return matched, strongest
+    return matched, strongest, fuzzy
 
 
 def token_alignment(
     query: Sequence[str], name: Sequence[str], sims: dict[tuple[str, str], float], weight: Callable[[str], float]
-) -> tuple[float, float]:
-    """(weighted Dice over one-to-one token pairs, weight of the strongest matched pair).
+) -> tuple[float, float, int]:
+    """(weighted Dice over one-to-one token pairs, weight of the strongest matched pair, fuzzy pairs).
 
     Pairs are taken best first, each token used once, so the score does not depend on word order and is
     symmetric in its two arguments.
@@ -306,9 +346,9 @@ def token_alignment(
     qw = [weight(t) for t in query]
     nw = [weight(t) for t in name]
     pairs = [(sim, i, j) for i, a in enumerate(query) for j, b in enumerate(name) if (sim := sims.get((a, b), 0.0)) > 0]
-    matched, strongest = _align(pairs, qw, nw)
+    matched, strongest, fuzzy = _align(pairs, qw, nw)
     total = sum(qw) + sum(nw)
-    return (matched / total if total else 0.0), strongest
+    return (matched / total if total else 0.0), strongest, fuzzy
 
 
 def compact_similarity(query: Sequence[str], name: Sequence[str]) -> float:
@@ -324,9 +364,12 @@ def compact_similarity(query: Sequence[str], name: Sequence[str]) -> float:
     return best
 
 
-def _guarded(aligned: float, strongest: float, compact: float, letters: int, single: bool) -> float:
+def _guarded(aligned: float, strongest: float, compact: float, letters: int, single: bool, fuzzy: int = 0) -> float:
     """The false-positive guards applied to the better of the token and compact views."""
     score = max(aligned, compact * 0.97)
+    # Two names that agree only approximately in several parts are more often two different names.
+    if fuzzy > 1 and aligned >= compact * 0.97:
+        score *= FUZZY_PAIR_FACTOR ** (fuzzy - 1)
     # Short names: "ALI", "LI WEI", "BNC" match too much to be trusted alone (users' main complaint).
     if letters <= 4:
         score *= 0.75
@@ -346,12 +389,39 @@ def name_score(
     """The name-only score with the false-positive guards (short names, common tokens)."""
     if not query or not name:
         return 0.0
-    aligned, strongest = token_alignment(query, name, sims, weight)
+    aligned, strongest, fuzzy = token_alignment(query, name, sims, weight)
     distinctive = max(weight(t) for t in query)
     # Only a different word count can mean a word boundary moved; otherwise the tokens decide.
     compact = compact_similarity(query, name) * (0.75 + 0.25 * distinctive) if len(query) != len(name) else 0.0
     letters = min(len("".join(query)), len("".join(name)))
-    return _guarded(aligned, strongest, compact, letters, len(query) == 1 or len(name) == 1)
+    return _guarded(aligned, strongest, compact, letters, len(query) == 1 or len(name) == 1, fuzzy)
+
+
+def explain(
+    query: Sequence[str], name: Sequence[str], variants: NameVariants = NO_VARIANTS
+) -> tuple[PartMatch, ...]:
+    """Which query parts matched which name parts and how, in the one-to-one alignment the score uses
+    (best pairs first), then the parts of either side left unmatched; JOINED when only the names written
+    without spaces are alike."""
+    pairs = []
+    for i, a in enumerate(query):
+        for j, b in enumerate(name):
+            sim, how = compare_parts(a, b, variants)
+            if sim > 0:
+                pairs.append((sim, i, j, how))
+    pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
+    used_q: dict[int, PartMatch] = {}
+    used_n: set[int] = set()
+    for sim, i, j, how in pairs:
+        if i in used_q or j in used_n:
+            continue
+        used_q[i] = PartMatch(query[i], name[j], how, round(sim, 4))
+        used_n.add(j)
+    if not used_q and len(query) != len(name) and compact_similarity(query, name) > 0:
+        return (PartMatch(" ".join(query), " ".join(name), JOINED, round(compact_similarity(query, name), 4)),)
+    lines = [used_q.get(i) or PartMatch(a, "", UNMATCHED, 0.0) for i, a in enumerate(query)]
+    lines += [PartMatch("", b, UNMATCHED, 0.0) for j, b in enumerate(name) if j not in used_n]
+    return tuple(lines)
 
 
 def _dob_adjustment(query_dob: str, listed: Sequence[str]) -> tuple[float, bool]:
@@ -421,10 +491,10 @@ class Matcher:
                     compact = compact_similarity(tokens, vt) * q_compact
                 if not pairs and compact * 0.97 < floor:
                     continue
-                matched, strongest = _align(pairs, qw, variant.weights)
+                matched, strongest, fuzzy = _align(pairs, qw, variant.weights)
                 aligned = matched / (q_total + variant.total_weight)
                 letters = min(q_letters, variant.letters)
-                score = _guarded(aligned, strongest, compact, letters, len(tokens) == 1 or len(vt) == 1)
+                score = _guarded(aligned, strongest, compact, letters, len(tokens) == 1 or len(vt) == 1, fuzzy)
                 if score < floor:
                     continue
                 entry = self.index.entries[variant.entry]
@@ -448,6 +518,9 @@ class Matcher:
                     fields.append("date_of_birth")
                 if country_ok:
                     fields.append("country")
-                best[e_index] = Hit(entry, listed.name, listed.is_alias, round(final, 4), tuple(fields), score)
+                parts = explain(tokens, variant.tokens, self.index.variants)
+                best[e_index] = Hit(
+                    entry, listed.name, listed.is_alias, round(final, 4), tuple(fields), score, parts
+                )
         ranked = sorted(best.values(), key=lambda h: (-h.score, h.entry.list_name, h.entry.entry_id))
         return ranked[:limit]
