@@ -253,7 +253,9 @@ def positives(
     def short_typo(entry: SanctionsEntry) -> str | None:
         name = rng.choice([n for n in _strong_names(entry) if 2 <= len(names.tokens(n)) <= 3])
         words = name.split()
-        spots = [i for i, w in enumerate(words) if len(re.sub(r"\W", "", w)) >= 4]
+        parts = set(names.tokens(name))
+        # a typo in a name part, not in a legal form or title, which the normaliser drops anyway
+        spots = [i for i, w in enumerate(words) if len(re.sub(r"\W", "", w)) >= 4 and set(names.tokens(w)) & parts]
         if not spots:
             return None
         i = rng.choice(spots)

@@ -34,12 +34,10 @@ MIN_TOKEN_WEIGHT = 0.25
 MIN_IDENTIFIER_LENGTH = 5  # shorter "numbers" (a vessel's call sign "A") are too weak to short-circuit
 VARIANT_SIMILARITY = 0.95  # two spellings of one name part in the variant table
 INITIAL_SIMILARITY = 0.8
-PHONETIC_SIMILARITY = 0.85  # same Metaphone key, at most PHONETIC_MAX_EDITS apart
 ROMANISATION_SIMILARITY = 0.92  # same spelling once romanisation alternations are folded (names.romanisation_key)
 PATRONYMIC_FACTOR = 0.5
 FUZZY_PAIR_FACTOR = 0.93  # each fuzzy (typo, phonetic, initial) pair after the first
 PHONETIC_MIN_LENGTH = 4
-PHONETIC_MAX_EDITS = 2
 
 # How a query part matched an entry part (the hit's explanation)
 EXACT, VARIANT, PHONETIC, TYPO, INITIAL = "exact", "variant", "phonetic", "typo", "initial"
@@ -157,7 +155,6 @@ class NameIndex:
         self._idf_ref = math.log(total / RARE_TOKEN_DF)
         self._total = total
         self._weights = {token: self._weight(df) for token, df in self._token_df.items()}
-        self._phonetic = {t: names.phonetic(t) for v in self._variants for t in v.tokens if len(t) >= PHONETIC_MIN_LENGTH}
         self._variants = [
             _Variant(
                 v.entry,
@@ -184,11 +181,6 @@ class NameIndex:
         weight = self._weights.get(self.variants.spellings(token)[0], 1.0)
         # A patronymic is often left out by callers (and by some lists): it counts for less either way.
         return weight * PATRONYMIC_FACTOR if names.is_patronymic(token) else weight
-
-    def phonetic(self, token: str) -> str:
-        """names.phonetic, precomputed for the listed tokens."""
-        key = self._phonetic.get(token)
-        return names.phonetic(token) if key is None else key
 
     def candidates(self, tokens: Sequence[str]) -> list[int]:
         """Variant indexes worth scoring for these query tokens, most promising first."""
@@ -234,10 +226,11 @@ def compare_parts(a: str, b: str, variants: NameVariants = NO_VARIANTS) -> tuple
 
     1.0 for equal parts; 0.95 for two spellings of one variant-table group ("hussein"/"husayn"); 0.8 for an
     initial against a name it begins; 0.92 for parts equal once romanisation alternations are folded
-    ("yadher"/"yazer", "qasim"/"kassim"); from the edit distance within the tolerated typos (one edit in an
-    8-letter part: 0.925); 0.85 for parts of at least PHONETIC_MIN_LENGTH letters with the same first
-    letter and phonetic key that are at most PHONETIC_MAX_EDITS apart ("shakil"/"shakeel"). The edit
-    bound keeps pinyin syllables, which share consonants, apart ("xiuying"/"xiaohong").
+    ("yadher"/"yazer", "shakil"/"shakeel", "qasim"/"kassim"); from the edit distance within the tolerated
+    typos (one edit in an 8-letter part: 0.925).
+
+    Metaphone keys find candidates (NameIndex) but do not score: they drop vowels, and pinyin syllables
+    that differ only in vowels are different names ("huilan"/"hailun"); the romanisation key keeps them.
     """
     if a == b:
         return 1.0, EXACT
@@ -251,16 +244,8 @@ def compare_parts(a: str, b: str, variants: NameVariants = NO_VARIANTS) -> tuple
     # A typo in the first letter of a short part is rarer than a different name ("Fang"/"Wang").
     allowed = _allowed_edits(shorter, longer) if a[0] == b[0] or shorter > 6 else 0
     # OSA: a swap of two adjacent letters ("samiay"/"samiya") is one typo, not two.
-    distance = OSA.distance(a, b, score_cutoff=max(allowed, PHONETIC_MAX_EDITS))
+    distance = OSA.distance(a, b, score_cutoff=allowed)
     typo = 1.0 - 0.6 * distance / longer if distance <= allowed else 0.0
-    if (
-        typo < PHONETIC_SIMILARITY
-        and shorter >= PHONETIC_MIN_LENGTH
-        and distance <= PHONETIC_MAX_EDITS
-        and a[0] == b[0]
-        and names.phonetic(a) == names.phonetic(b)
-    ):
-        return PHONETIC_SIMILARITY, PHONETIC
     return (typo, TYPO) if typo > 0 else (0.0, UNMATCHED)
 
 
@@ -273,12 +258,11 @@ def _token_similarities(
     query: Sequence[str],
     candidates: Sequence[str],
     variants: NameVariants = NO_VARIANTS,
-    phonetic: Callable[[str], str] = names.phonetic,
 ) -> dict[tuple[str, str], float]:
     """token_similarity of every (query token, candidate token) pair that is not 0 (absent pairs are 0).
 
     One C++ pass per query token finds the candidate tokens within its edit budget (rapidfuzz
-    process.extract); those, the token's variant spellings, the tokens sharing its phonetic key and
+    process.extract); those, the token's variant spellings, the tokens sharing its romanisation key and
     initials go through compare_parts' exact rule.
     """
     sims: dict[tuple[str, str], float] = {}
@@ -287,8 +271,7 @@ def _token_similarities(
     by_key: dict[str, list[str]] = defaultdict(list)
     for b in candidates:
         if len(b) >= PHONETIC_MIN_LENGTH:
-            by_key[phonetic(b)].append(b)
-            by_key["r:" + names.romanisation_key(b)].append(b)
+            by_key[names.romanisation_key(b)].append(b)
     for a in query:
         if len(a) == 1:
             found = [b for b in candidates if b[0] == a]
@@ -300,8 +283,7 @@ def _token_similarities(
             found += [b for b in initials if b == a[0]]
             found += [b for b in variants.spellings(a) if b in present]
             if len(a) >= PHONETIC_MIN_LENGTH:
-                found += by_key.get(phonetic(a), ())
-                found += by_key.get("r:" + names.romanisation_key(a), ())
+                found += by_key.get(names.romanisation_key(a), ())
         for b in found:
             if (sim := token_similarity(a, b, variants)) > 0:
                 sims[(a, b)] = sim
@@ -469,7 +451,7 @@ class Matcher:
             chosen = self.index.candidates(tokens)
             variants = [self.index.variant(v) for v in chosen]
             vocabulary = sorted({t for v in variants for t in v.tokens})
-            sims = _token_similarities(list(tokens), vocabulary, self.index.variants, self.index.phonetic)
+            sims = _token_similarities(list(tokens), vocabulary, self.index.variants)
             # Which query positions each candidate token pairs with, so a variant costs a lookup per token.
             by_token: dict[str, list[tuple[int, float]]] = defaultdict(list)
             for (a, b), sim in sims.items():

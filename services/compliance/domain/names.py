@@ -68,12 +68,18 @@ LEGAL_FORM_PHRASES = tuple(
     """.replace("\n", "|").split("|")
     if phrase.strip()
 )
-# "Joint Stock Co." is "Joint Stock Company"
+# "Joint Stock Co." is "Joint Stock Company", "Ltd Liability Company" is "Limited Liability Company"
 LEGAL_FORM_PHRASES += tuple(
-    tuple("co" if word == "company" else word for word in phrase) for phrase in LEGAL_FORM_PHRASES if "company" in phrase
+    tuple({"company": "co", "limited": "ltd"}.get(word, word) for word in phrase)
+    for phrase in LEGAL_FORM_PHRASES
+    if "company" in phrase or "limited" in phrase
 )
-# Long legal-form words that a typo must not turn into a name part ("LIMTIED", "COMPAYN").
-_LONG_FORMS = ("limited", "company", "corporation", "incorporated", "limitada")
+# Long legal-form and title words that a typo must not turn into a name part ("LIMTIED", "COMPAYN",
+# "PROFESSSOR"): a word one letter from one of them is read as it.
+_LONG_FORMS = (
+    "limited", "company", "corporation", "incorporated", "limitada", "public", "general", "professor",
+    "colonel", "lieutenant", "commander", "brigadier", "admiral", "engineer",
+)  # fmt: skip
 
 # Articles and linking words that lists write inconsistently ("AL-QAIDA", "Qaida"; "BANK OF X").
 PARTICLES = frozenset({"al", "el", "ul", "the", "of", "and", "und", "et", "y", "de", "del", "la", "le", "les"})
@@ -153,12 +159,15 @@ def tokens(text: str) -> tuple[str, ...]:
     # The Arabic article written joined ("Alshairi", "Elsayed") is the split "al-Shairi" of the lists,
     # whose "al" is dropped as a particle: strip it where enough of a name remains to stand alone.
     # Only before a consonant: "Alexei", "Aliaksandr", "Alireza" are names, not an article and a name.
-    folded = [w[2:] if w[:2] in ("al", "el") and len(w) >= 7 and w[2] not in "aeiouy" else w for w in folded]
+    folded = [
+        w[2:] if w[:2] in ("al", "el") and len(w) >= 7 and w[2] not in "aeiouy" and not is_patronymic(w) else w
+        for w in folded
+    ]
     folded = _split_abd(folded)
     words = _drop(folded, HONORIFICS)
     words = _drop_phrases(words)
     if len(words) > 1:
-        words = _drop_phrases([words[0], *(_spelt_form(w) for w in words[1:])])
+        words = _drop(_drop_phrases([_spelt_form(w) for w in words]), HONORIFICS)
     words = _drop(words, COMPANY_SUFFIXES)
     words = _drop(words, PARTICLES)
     return tuple(words)
