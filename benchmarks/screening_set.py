@@ -235,9 +235,7 @@ def _legal_form(rng: random.Random, name: str) -> str | None:
     return f"{name.rstrip(' .,')} {rng.choice((short, long))}"
 
 
-def positives(
-    entries: Sequence[SanctionsEntry], variants: NameVariants, per_class: int, seed: int = 7
-) -> list[Case]:
+def positives(entries: Sequence[SanctionsEntry], variants: NameVariants, per_class: int, seed: int = 7) -> list[Case]:
     rng = random.Random(seed)
     people = [e for e in entries if e.party_type == PartyType.PERSON and _strong_names(e)]
     companies = [e for e in entries if e.party_type == PartyType.COMPANY and _strong_names(e)]
@@ -303,9 +301,7 @@ def positives(
     return cases
 
 
-def original_script_for(
-    entry: SanctionsEntry, slavic: set[int], originals: set[int], rng: random.Random
-) -> str | None:
+def original_script_for(entry: SanctionsEntry, slavic: set[int], originals: set[int], rng: random.Random) -> str | None:
     """An Arabic or Cyrillic original-script name the list gives, or a Slavic Latin name in Cyrillic."""
     if id(entry) in slavic and (id(entry) not in originals or rng.random() < 0.5):
         candidates = [n for n in _strong_names(entry) if any(w.lower().endswith(_SLAVIC_ENDINGS) for w in n.split())]
@@ -343,7 +339,9 @@ class ListedNames:
                 listed = self.sets[i]
                 if query <= listed or (len(listed) >= 2 and listed <= query):
                     return True
-        found = process.extractOne(" ".join(names.tokens(text)), self.texts, scorer=fuzz.token_sort_ratio, score_cutoff=92)
+        found = process.extractOne(
+            " ".join(names.tokens(text)), self.texts, scorer=fuzz.token_sort_ratio, score_cutoff=92
+        )
         return found is not None
 
 

@@ -290,9 +290,7 @@ def _token_similarities(
     return sims
 
 
-def _align(
-    pairs: list[tuple[float, int, int]], qw: Sequence[float], nw: Sequence[float]
-) -> tuple[float, float, int]:
+def _align(pairs: list[tuple[float, int, int]], qw: Sequence[float], nw: Sequence[float]) -> tuple[float, float, int]:
     """Greedy one-to-one alignment of scored token pairs: (weighted matched mass, strongest pair weight,
     number of fuzzy pairs). A fuzzy pair (below a variant spelling) proves less: its weight counts x0.8
     towards the strongest pair."""
@@ -379,9 +377,7 @@ def name_score(
     return _guarded(aligned, strongest, compact, letters, len(query) == 1 or len(name) == 1, fuzzy)
 
 
-def explain(
-    query: Sequence[str], name: Sequence[str], variants: NameVariants = NO_VARIANTS
-) -> tuple[PartMatch, ...]:
+def explain(query: Sequence[str], name: Sequence[str], variants: NameVariants = NO_VARIANTS) -> tuple[PartMatch, ...]:
     """Which query parts matched which name parts and how, in the one-to-one alignment the score uses
     (best pairs first), then the parts of either side left unmatched; JOINED when only the names written
     without spaces are alike."""
@@ -501,8 +497,6 @@ class Matcher:
                 if country_ok:
                     fields.append("country")
                 parts = explain(tokens, variant.tokens, self.index.variants)
-                best[e_index] = Hit(
-                    entry, listed.name, listed.is_alias, round(final, 4), tuple(fields), score, parts
-                )
+                best[e_index] = Hit(entry, listed.name, listed.is_alias, round(final, 4), tuple(fields), score, parts)
         ranked = sorted(best.values(), key=lambda h: (-h.score, h.entry.list_name, h.entry.entry_id))
         return ranked[:limit]

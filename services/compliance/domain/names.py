@@ -57,7 +57,8 @@ LEGAL_FORM_PHRASES = tuple(
     for phrase in """
     limited liability company|limited liability partnership|public limited company|private limited company
     company limited|joint stock company|closed joint stock company|open joint stock company
-    public joint stock company|public joint stock|open joint stock|joint stock|sociedad anonima|sociedad anonima de capital variable
+    public joint stock company|public joint stock|open joint stock|joint stock|sociedad anonima
+    sociedad anonima de capital variable
     sociedad de responsabilidad limitada|sociedade anonima|sociedade limitada|societe anonyme
     societe a responsabilite limitee|societa a responsabilita limitata|societa per azioni
     gesellschaft mit beschrankter haftung|gesellschaft mit beschraenkter haftung
@@ -177,7 +178,7 @@ _ABD = ("abdul", "abdel", "abdal", "abdol", "abdur", "abdus", "abdoul")
 
 
 def _split_abd(words: list[str]) -> list[str]:
-    """"Abdulrahman" is "Abd al-Rahman" written as one word: split the "Abd" compound off when a name of
+    """ "Abdulrahman" is "Abd al-Rahman" written as one word: split the "Abd" compound off when a name of
     at least four letters follows, so both spellings have the same parts."""
     out: list[str] = []
     for word in words:
@@ -246,7 +247,7 @@ def romanisation_key(token: str) -> str:
             out.append(ch)
     if len(out) > 2 and out[-1] == "h" and out[-2] in "aeiou":
         out.pop()
-    if out[:2] == ["i", "e"]:  # Cyrillic initial "Е": "Yelena", "Elena"
+    if out[:2] == ["i", "e"]:  # a Cyrillic initial E (U+0415) is written "Ye" or "E": "Yelena", "Elena"
         out.pop(0)
     return "".join(out)
 
