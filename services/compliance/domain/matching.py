@@ -29,6 +29,7 @@ from services.compliance.domain.sanctions import Identifier, PartyType, Sanction
 
 TOKEN_MATCH_FLOOR = 0.80  # token pairs less similar than this count as unmatched
 COMMON_KEY_POSTINGS = 1500  # a key in more names than this is "common": used only as a last resort
+COMMON_DELETION_POSTINGS = 300  # the same for one-letter-deleted keys, which are many per token
 RARE_TOKEN_DF = 5  # a token in at most this many names weighs 1.0; more frequent ones weigh less
 MIN_TOKEN_WEIGHT = 0.25
 MIN_IDENTIFIER_LENGTH = 5  # shorter "numbers" (a vessel's call sign "A") are too weak to short-circuit
@@ -155,6 +156,12 @@ class NameIndex:
         self._idf_ref = math.log(total / RARE_TOKEN_DF)
         self._total = total
         self._weights = {token: self._weight(df) for token, df in self._token_df.items()}
+        by_romanisation: dict[str, set[str]] = defaultdict(set)
+        for v in self._variants:
+            for token in v.tokens:
+                if len(token) >= PHONETIC_MIN_LENGTH:
+                    by_romanisation[names.romanisation_key(token)].add(token)
+        self._by_romanisation = {key: tuple(sorted(found)) for key, found in by_romanisation.items()}
         self._variants = [
             _Variant(
                 v.entry,
@@ -182,10 +189,19 @@ class NameIndex:
         # A patronymic is often left out by callers (and by some lists): it counts for less either way.
         return weight * PATRONYMIC_FACTOR if names.is_patronymic(token) else weight
 
+    def same_romanisation(self, token: str) -> tuple[str, ...]:
+        """The listed tokens whose romanisation key is the token's."""
+        return self._by_romanisation.get(names.romanisation_key(token), ())
+
     def candidates(self, tokens: Sequence[str]) -> list[int]:
         """Variant indexes worth scoring for these query tokens, most promising first."""
         keys = _keys(tokens, self.variants)
-        rare = [k for k in keys if 0 < len(self._postings.get(k, ())) <= COMMON_KEY_POSTINGS]
+        # Typo keys (one letter deleted) of a short token are shared by many names: only the rarer vote.
+        rare = [
+            k
+            for k in keys
+            if 0 < len(self._postings.get(k, ())) <= (COMMON_DELETION_POSTINGS if k[0] == "d" else COMMON_KEY_POSTINGS)
+        ]
         used = rare or [k for k in keys if k in self._postings]
         votes: dict[int, float] = defaultdict(float)
         for key in used:
@@ -258,20 +274,26 @@ def _token_similarities(
     query: Sequence[str],
     candidates: Sequence[str],
     variants: NameVariants = NO_VARIANTS,
+    same_key: Callable[[str], Iterable[str]] | None = None,
 ) -> dict[tuple[str, str], float]:
     """token_similarity of every (query token, candidate token) pair that is not 0 (absent pairs are 0).
 
     One C++ pass per query token finds the candidate tokens within its edit budget (rapidfuzz
-    process.extract); those, the token's variant spellings, the tokens sharing its romanisation key and
-    initials go through compare_parts' exact rule.
+    process.extract); those, the token's variant spellings, the tokens sharing its romanisation key
+    (`same_key`, precomputed by the index; computed here when not given) and initials go through
+    compare_parts' exact rule.
     """
     sims: dict[tuple[str, str], float] = {}
     initials = [b for b in candidates if len(b) == 1]
     present = set(candidates)
-    by_key: dict[str, list[str]] = defaultdict(list)
-    for b in candidates:
-        if len(b) >= PHONETIC_MIN_LENGTH:
+    if same_key is None:
+        by_key: dict[str, list[str]] = defaultdict(list)
+        for b in candidates:
             by_key[names.romanisation_key(b)].append(b)
+
+        def same_key(token: str) -> Iterable[str]:
+            return by_key.get(names.romanisation_key(token), ())
+
     for a in query:
         if len(a) == 1:
             found = [b for b in candidates if b[0] == a]
@@ -283,7 +305,7 @@ def _token_similarities(
             found += [b for b in initials if b == a[0]]
             found += [b for b in variants.spellings(a) if b in present]
             if len(a) >= PHONETIC_MIN_LENGTH:
-                found += by_key.get(names.romanisation_key(a), ())
+                found += [b for b in same_key(a) if b in present]
         for b in found:
             if (sim := token_similarity(a, b, variants)) > 0:
                 sims[(a, b)] = sim
@@ -447,7 +469,7 @@ class Matcher:
             chosen = self.index.candidates(tokens)
             variants = [self.index.variant(v) for v in chosen]
             vocabulary = sorted({t for v in variants for t in v.tokens})
-            sims = _token_similarities(list(tokens), vocabulary, self.index.variants)
+            sims = _token_similarities(list(tokens), vocabulary, self.index.variants, self.index.same_romanisation)
             # Which query positions each candidate token pairs with, so a variant costs a lookup per token.
             by_token: dict[str, list[tuple[int, float]]] = defaultdict(list)
             for (a, b), sim in sims.items():

@@ -75,6 +75,8 @@ LEGAL_FORM_PHRASES += tuple(
     for phrase in LEGAL_FORM_PHRASES
     if "company" in phrase or "limited" in phrase
 )
+_PHRASE_STARTS = frozenset(phrase[0] for phrase in LEGAL_FORM_PHRASES)
+
 # Long legal-form and title words that a typo must not turn into a name part ("LIMTIED", "COMPAYN",
 # "PROFESSSOR"): a word one letter from one of them is read as it.
 _LONG_FORMS = (
@@ -129,6 +131,8 @@ def fold(text: str) -> str:
 
 
 def _drop_phrases(tokens: list[str]) -> list[str]:
+    if _PHRASE_STARTS.isdisjoint(tokens):
+        return tokens
     kept = tokens
     for phrase in sorted(LEGAL_FORM_PHRASES, key=len, reverse=True):
         size = len(phrase)
