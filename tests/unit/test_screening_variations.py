@@ -171,11 +171,14 @@ def test_a_common_part_weighs_the_same_in_every_spelling(lists: Matcher) -> None
     assert lists.index.weight("mohamed") == lists.index.weight("muhammad") < 0.6
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.data())
 def test_a_listed_name_always_finds_its_own_entry_first(lists: Matcher, data: st.DataObject) -> None:
     entry = data.draw(st.sampled_from(lists.index.entries))
-    name = data.draw(st.sampled_from(entry.names)).name
+    strong = [n.name for n in entry.names if not n.weak and names.tokens(n.name)]
+    if not strong:
+        return  # a weak alias may be shared by a stronger name of another entry: nothing to assert
+    name = data.draw(st.sampled_from(strong))
     hits = lists.screen(Query(name), min_score=0.0, limit=1000)
     own = [h.score for h in hits if h.entry == entry]
     assert own and own[0] == max(h.score for h in hits)
