@@ -79,6 +79,10 @@ def screen(
             ", ".join(entry.dates_of_birth[:3]),
         )
     console.print(table)
+    for hit in result.hits:
+        if hit.parts:
+            how = ", ".join(_part(p.query_part, p.entry_part, p.how) for p in hit.parts)
+            console.print(f"  {hit.entry.list_name}:{hit.entry.entry_id} name parts: {how}")
     for info in result.lists:
         published = info.published_on or "date not stated"
         console.print(f"  {info.list_name}: {info.entry_count} entries, {published}, version {info.version[:12]}")
@@ -87,3 +91,10 @@ def screen(
         f"decision: [bold {colour}]{result.decision.name}[/bold {colour}] "
         f"(block >= {thresholds.block}, review >= {thresholds.review})"
     )
+
+
+def _part(query_part: str, entry_part: str, how: str) -> str:
+    """One name part's match for the table: "husayn~hussein (variant)", "mohamed (unmatched)"."""
+    if how == "unmatched":
+        return f"{query_part or entry_part} (unmatched)"
+    return f"{query_part}~{entry_part} ({how})"

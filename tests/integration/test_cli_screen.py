@@ -28,6 +28,7 @@ def test_screen_before_and_after_the_lists_are_imported(env: None) -> None:
     hit = runner.invoke(app, ["screen", "Eric Badege", "--type", "person", "--country", "CD"], terminal_width=200)
     assert hit.exit_code == 0, hit.output
     assert "CDi.001" in hit.output and "decision: BLOCK" in hit.output
+    assert "un_consolidated:CDi.001 name parts: eric~eric (exact), badege~badege (exact)" in hit.output
     assert "un_consolidated: 1003 entries, 2026-02-27" in hit.output
     clear = runner.invoke(app, ["screen", "Shenzhen Huaxin Trading Co., Ltd.", "--type", "company"], terminal_width=200)
     assert clear.exit_code == 0 and "decision: CLEAR" in clear.output

@@ -88,6 +88,19 @@ def test_an_identical_identifier_blocks(screening: Running) -> None:
     )
     assert result.decision == pb.SCREENING_DECISION_BLOCK
     assert next((h.entry_id, list(h.matched_fields)) for h in result.hits) == ("15036", ["identifier"])
+    assert list(next(h for h in result.hits if h.entry_id == "15036").name_parts) == []
+
+
+def test_a_hit_explains_which_name_parts_matched_how(screening: Running) -> None:
+    result = screen(screening, "Sheikh Saddam Husayn al-Tikriti", party_type=pb.PARTY_TYPE_PERSON)
+    hit = next(h for h in result.hits if h.entry_id == "IQi.001")
+    assert [(p.query_part, p.entry_part, p.how) for p in hit.name_parts] == [
+        ("saddam", "saddam", "exact"),
+        ("husayn", "hussein", "variant"),
+        ("tikriti", "tikriti", "exact"),
+    ]
+    stored = screening.stub.GetScreening(pb.GetScreeningRequest(code=result.code)).screening
+    assert stored.hits[0].name_parts == result.hits[0].name_parts
 
 
 def test_replay_returns_the_first_screening_and_a_changed_payload_is_refused(screening: Running) -> None:

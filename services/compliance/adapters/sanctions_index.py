@@ -19,8 +19,10 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from services.compliance.adapters.name_variants_file import read_name_variants
 from services.compliance.adapters.sanctions_store import LIST_NAMES, SanctionsRepository
 from services.compliance.domain.matching import Matcher, NameIndex
+from services.compliance.domain.name_variants import NameVariants
 from services.compliance.domain.sanctions import ListInfo
 from services.shared.errors import ReferenceDataMissing
 from services.shared.logs import get_logger
@@ -40,8 +42,16 @@ class ListsNotReady(ReferenceDataMissing):
 
 
 class SanctionsIndex:
-    def __init__(self, engine: Engine, *, ttl: float = 2.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        ttl: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+        variants: Callable[[], NameVariants] = read_name_variants,
+    ) -> None:
         self.engine = engine
+        self._variants = variants
         self.ttl = ttl
         self._clock = clock
         self._lock = threading.Lock()
@@ -97,7 +107,8 @@ class SanctionsIndex:
                         return
                     started = time.perf_counter()
                     gc.unfreeze()  # let a replaced index be collected
-                    index = NameIndex(repository.entries())
+                    variants = self._variants()
+                    index = NameIndex(repository.entries(), variants=variants)
                     self._set(LoadedLists(Matcher(index), lists, versions), None)
                     # The index is ~1M long-lived objects: frozen, the collector stops rescanning them,
                     # which otherwise shows as 10-20 ms pauses in the p99 of unrelated requests.
@@ -106,6 +117,7 @@ class SanctionsIndex:
                     log.info(
                         "sanctions_index_built",
                         names=index.name_count,
+                        name_variants=variants.version,
                         entries=len(index.entries),
                         seconds=round(time.perf_counter() - started, 2),
                     )

@@ -101,6 +101,10 @@ def hit_to_proto(hit: Hit) -> pb.ScreeningHit:
         countries=list(entry.countries),
         dates_of_birth=list(entry.dates_of_birth),
         entry_type=entry.party_type.value,
+        name_parts=[
+            pb.NamePartMatch(query_part=p.query_part, entry_part=p.entry_part, how=p.how, similarity=p.similarity)
+            for p in hit.parts
+        ],
     )
 
 
