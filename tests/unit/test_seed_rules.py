@@ -60,6 +60,7 @@ VOCABULARY = frozenset(
         "weapon",
         "drone",
         "laser_class",
+        "ship_from_country",
     }
 )
 UNIONS = frozenset({"EU", "GCC"})

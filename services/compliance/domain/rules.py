@@ -92,6 +92,7 @@ class Rule:
     effective_to: date | None
     verified: bool
     note: str = ""
+    read_on: date | None = None  # when the source was last read to confirm the rule
 
     @property
     def key(self) -> tuple[str, int]:
@@ -164,6 +165,7 @@ def rule_from_pack(entry: Mapping[str, Any], pack: str) -> Rule:
         effective_to=_as_date(entry.get("effective_to")),
         verified=bool(entry.get("verified", False)),
         note=str(entry.get("note") or ""),
+        read_on=_as_date(entry.get("read_on")),
     )
 
 
@@ -203,6 +205,8 @@ def rule_to_document(rule: Rule) -> dict[str, Any]:
         doc["requirement"]["tax"] = dict(rule.requirement.tax)
     if rule.note:
         doc["note"] = rule.note
+    if rule.read_on:
+        doc["read_on"] = rule.read_on.isoformat()
     return doc
 
 
