@@ -165,7 +165,8 @@ def _content(rule: Rule) -> dict:
 
 CORRECTABLE = frozenset({"effective_to", "verified", "note", "source", "title", "read_on"})
 """Keys a published code+version may still change: ending its validity when a successor arrives, and
-corrections of its citation (and the date its source was last read). The record keeps both (the old row is superseded, not overwritten)."""
+corrections of its citation and of the day its source was read. The record keeps both (the old row is
+superseded, not overwritten)."""
 
 
 def _meaning(rule: Rule) -> dict:

@@ -1,0 +1,222 @@
+"""Rules corrected against their sources: a product on each side of every version break gets the law of its day.
+
+Each test checks the shipped packs (data/rules) with the engine, so a later edit that moves a break date or
+drops a version fails here. Values are declared in the threshold's currency, so no exchange rate is needed.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from services.compliance.domain.engine import Outcome, naive_check
+from services.compliance.domain.product import Product, coerce
+from services.compliance.domain.rules import Rule, rule_from_pack
+from services.shared.money import Money
+
+RULES_DIR = Path(__file__).resolve().parents[2] / "data" / "rules"
+
+
+@functools.cache
+def shipped() -> tuple[Rule, ...]:
+    rules = []
+    for path in sorted(RULES_DIR.glob("*.yaml")):
+        pack = yaml.safe_load(path.read_text(encoding="utf-8"))
+        rules += [rule_from_pack(entry, pack["pack"]) for entry in pack["rules"]]
+    return tuple(rules)
+
+
+def product(
+    hs_code: str, origin: str = "CN", value: str | None = None, currency: str = "USD", **attributes: Any
+) -> Product:
+    return Product(
+        hs_code=hs_code,
+        origin_country=origin,
+        declared_value=Money(Decimal(value), currency) if value is not None else None,
+        attributes={name: coerce(name, raw) for name, raw in attributes.items()},
+    )
+
+
+def check(item: Product, destination: str, day: str) -> Outcome:
+    return naive_check(shipped(), item, destination, date.fromisoformat(day))
+
+
+def regimes(outcome: Outcome) -> Mapping[str, int]:
+    return {rule.code: rule.version for rule in outcome.tax_regimes}
+
+
+def says(rule: Rule, words: str) -> bool:
+    """Whether the rule's English requirement or its tax summary mentions `words`."""
+    return words in rule.requirement.text["en"] or any(words in v for v in (rule.requirement.tax or {}).values())
+
+
+def findings(outcome: Outcome) -> Mapping[str, Rule]:
+    return {finding.rule.code: finding.rule for finding in outcome.findings}
+
+
+TOY = "950300"
+
+
+# --- United States after Learning Resources, Inc. v. Trump (2026-02-20) -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        ("2026-02-23", {"US-DE-MINIMIS-SUSPENDED": 1}),
+        ("2026-02-24", {"US-DE-MINIMIS-SUSPENDED": 2, "US-SECTION-122-SURCHARGE": 1}),
+        ("2026-07-23", {"US-DE-MINIMIS-SUSPENDED": 2, "US-SECTION-122-SURCHARGE": 1}),
+        ("2026-07-24", {"US-DE-MINIMIS-SUSPENDED": 2}),
+        ("2027-06-30", {"US-DE-MINIMIS-SUSPENDED": 2}),
+        ("2027-07-01", {"US-DE-MINIMIS-SUSPENDED": 3}),
+    ],
+)
+def test_a_low_value_us_shipment_gets_the_regime_of_its_day(day: str, expected: dict[str, int]) -> None:
+    outcome = check(product(TOY, value="50"), "US", day)
+    assert {code: v for code, v in regimes(outcome).items() if code != "US-SECTION-301-CN"} == expected
+
+
+def test_after_the_ruling_no_us_regime_names_ieepa_duties() -> None:
+    for day in ("2026-02-24", "2026-12-06", "2027-07-01"):
+        for value in ("50", "1000"):
+            for rule in check(product(TOY, value=value), "US", day).tax_regimes:
+                told = " ".join([rule.requirement.text["en"], *(rule.requirement.tax or {}).values()])
+                assert "IEEPA" not in told.replace("IEEPA duties are no longer collected", ""), (rule.key, day)
+
+
+def test_ieepa_duties_are_still_named_for_entries_before_the_ruling_took_effect() -> None:
+    taxed = check(product(TOY, value="1000"), "US", "2026-02-23").tax_regimes
+    assert any(says(rule, "IEEPA") for rule in taxed)
+
+
+@pytest.mark.parametrize(("day", "version"), [("2026-02-23", 1), ("2026-02-24", 2)])
+def test_a_us_shipment_above_800_gets_the_entry_regime_of_its_day(day: str, version: int) -> None:
+    assert regimes(check(product(TOY, value="1000"), "US", day))["US-DUTIABLE-ENTRY-ABOVE-800"] == version
+
+
+# --- Lithium batteries shipped alone: Section II removed from 2022-04-01 -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("battery", "hs_code", "code"),
+    [("lithium_ion", "850760", "IATA-LI-ION-ALONE-PI965"), ("lithium_metal", "850650", "IATA-LI-METAL-ALONE-PI968")],
+)
+def test_batteries_shipped_alone_are_fully_regulated_from_april_2022(battery: str, hs_code: str, code: str) -> None:
+    item = product(hs_code, battery_type=battery, battery_packing="alone")
+    before = findings(check(item, "DE", "2022-03-31"))[code]
+    after = findings(check(item, "DE", "2022-04-01"))[code]
+    assert (before.version, after.version) == (1, 2)
+    assert after.severity == "RESTRICTED"
+    assert "Section II" in after.requirement.text["en"] and "no longer exists" in after.requirement.text["en"]
+    assert "shipper's declaration" in after.requirement.text["en"]
+
+
+@pytest.mark.parametrize(("day", "version", "phone"), [("2022-12-31", 1, True), ("2023-01-01", 2, False)])
+def test_the_lithium_battery_mark_needs_a_phone_number_only_before_2023(day: str, version: int, phone: bool) -> None:
+    item = product("847130", battery_type="lithium_ion", battery_packing="in_equipment")
+    mark = findings(check(item, "US", day))["IATA-LITHIUM-BATTERY-MARK"]
+    assert mark.version == version
+    assert ("telephone number)" in mark.requirement.text["en"]) is phone
+
+
+# --- Singapore: the SGD 400 relief continues beside the OVR regime ------------------------------------------
+
+
+@pytest.mark.parametrize("day", ["2022-12-31", "2023-01-01", "2026-12-06"])
+def test_singapore_relieves_low_value_imports_at_the_border_before_and_after_ovr(day: str) -> None:
+    found = regimes(check(product(TOY, value="100", currency="SGD"), "SG", day))
+    assert found["SG-GST-IMPORT-RELIEF-400"] == (1 if day < "2023-01-01" else 2)
+    assert ("SG-GST-LOW-VALUE-GOODS" in found) is (day >= "2023-01-01")
+
+
+def test_singapore_relief_stops_above_400() -> None:
+    above = product(TOY, value="400.01", currency="SGD")
+    assert "SG-GST-IMPORT-RELIEF-400" not in regimes(check(above, "SG", "2026-12-06"))
+
+
+# --- Canada: the CUSMA courier thresholds follow the ship-from country (CBSA Customs Notice 20-18) -----------
+
+
+@pytest.mark.parametrize(
+    ("origin", "ship_from", "cusma"),
+    [
+        ("CN", "US", True),  # made in China, shipped from a US warehouse: the everyday case
+        ("CN", None, False),  # shipped from its origin
+        ("US", None, True),
+        ("US", "CN", False),  # made in the US, shipped from China
+        ("MX", "MX", True),
+    ],
+)
+def test_canadas_cusma_relief_depends_on_where_goods_ship_from(origin: str, ship_from: str | None, cusma: bool) -> None:
+    extra = {"ship_from_country": ship_from} if ship_from else {}
+    found = regimes(check(product(TOY, origin=origin, value="30", currency="CAD", **extra), "CA", "2026-12-06"))
+    assert ("CA-LVS-CUSMA-TAX-40" in found) is cusma
+    assert ("CA-LVS-CUSMA-DUTY-150" in found) is cusma
+    assert ("CA-IMPORT-ABOVE-20" in found) is True  # the general regime is still stated beside it
+
+
+@pytest.mark.parametrize(("day", "cusma"), [("2020-06-30", False), ("2020-07-01", True)])
+def test_canadas_cusma_relief_starts_with_cusma(day: str, cusma: bool) -> None:
+    item = product(TOY, origin="CN", value="30", currency="CAD", ship_from_country="us")
+    assert ("CA-LVS-CUSMA-TAX-40" in regimes(check(item, "CA", day))) is cusma
+
+
+def test_no_canadian_regime_reads_the_origin_for_a_ship_from_condition() -> None:
+    assert [r.key for r in shipped() if r.code.startswith("CA-LVS-CUSMA") and r.origins] == []
+
+
+# --- Australia: cosmetics labelling under the 2020 information standard -------------------------------------
+
+
+@pytest.mark.parametrize(("day", "version", "cited"), [("2020-11-24", 1, "1991"), ("2020-11-25", 2, "Standard 2020")])
+def test_australian_cosmetics_cite_the_standard_in_force(day: str, version: int, cited: str) -> None:
+    rule = findings(check(product("330499", cosmetic=True), "AU", day))["AU-COSMETICS-AICIS"]
+    assert rule.version == version
+    assert cited in rule.source_title
+
+
+# --- EU: common charger for laptops from 2026-04-28; battery collection symbol from 2025-08-18 ---------------
+
+
+@pytest.mark.parametrize(("day", "applies"), [("2026-04-27", False), ("2026-04-28", True)])
+def test_laptops_need_usb_c_from_april_2026(day: str, applies: bool) -> None:
+    laptop = product("847130", radio=True, battery_type="lithium_ion")
+    found = findings(check(laptop, "DE", day))
+    assert ("EU-RED-USB-C" in found) is applies
+    if applies:
+        assert found["EU-RED-USB-C"].severity == "RESTRICTED"
+
+
+@pytest.mark.parametrize(("day", "version"), [("2024-12-27", None), ("2024-12-28", 2), ("2026-04-28", 3)])
+def test_phones_need_usb_c_from_december_2024_as_an_essential_requirement(day: str, version: int | None) -> None:
+    phone = product("851713", radio=True, battery_type="lithium_ion")
+    rule = findings(check(phone, "FR", day)).get("EU-RED-USB-C")
+    assert (rule.version if rule else None) == version
+    assert rule is None or check(phone, "FR", day).verdict == "RESTRICTED"
+
+
+@pytest.mark.parametrize(("day", "applies"), [("2025-08-17", False), ("2025-08-18", True)])
+def test_eu_batteries_carry_the_collection_symbol_from_august_2025(day: str, applies: bool) -> None:
+    found = findings(check(product("850610", battery_type="alkaline"), "DE", day))
+    assert ("EU-BATTERY-COLLECTION-SYMBOL" in found) is applies
+    assert "EU-BATTERY-LABEL" not in found  # the full label starts a year later
+
+
+# --- US cosmetics: the MoCRA adverse-event label contact from 2024-12-29 ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("day", "version", "contact"),
+    [("2023-12-28", None, False), ("2023-12-29", 2, False), ("2024-12-28", 2, False), ("2024-12-29", 3, True)],
+)
+def test_mocra_asks_for_the_label_contact_from_december_2024(day: str, version: int | None, contact: bool) -> None:
+    rule = findings(check(product("330499", cosmetic=True), "US", day)).get("US-MOCRA-LISTING")
+    assert (rule.version if rule else None) == version
+    assert rule is None or ("adverse-event reports" in rule.requirement.text["en"]) is contact
