@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -220,3 +220,31 @@ def test_mocra_asks_for_the_label_contact_from_december_2024(day: str, version: 
     rule = findings(check(product("330499", cosmetic=True), "US", day)).get("US-MOCRA-LISTING")
     assert (rule.version if rule else None) == version
     assert rule is None or ("adverse-event reports" in rule.requirement.text["en"]) is contact
+
+
+# --- Heading 2404: vaping rules name the vaping subheadings, not nicotine gum, patches or heated tobacco ------
+
+
+@pytest.mark.parametrize(
+    ("destination", "code", "start"),
+    [
+        ("AU", "AU-VAPING-GOODS-PERMIT", "2024-03-01"),
+        ("SG", "SG-E-VAPORISER-BAN", "2016-08-01"),
+        ("JP", "JP-NICOTINE-ELIQUID", "2014-11-25"),
+    ],
+)
+def test_vaping_rules_catch_e_liquids_but_not_nicotine_gum_or_patches(destination: str, code: str, start: str) -> None:
+    def caught(hs_code: str, day: str) -> bool:
+        return code in findings(check(product(hs_code), destination, day))
+
+    day_before = (date.fromisoformat(start) - timedelta(days=1)).isoformat()
+    assert not caught("240412", day_before)
+    for day in (start, "2026-12-06"):
+        assert caught("240412", day)  # e-liquid containing nicotine
+        assert not caught("240491", day)  # nicotine gum
+        assert not caught("240492", day)  # nicotine patches
+
+
+def test_japan_does_not_treat_heated_tobacco_or_nicotine_free_liquids_as_nicotine_medicines() -> None:
+    for hs_code in ("240411", "240419"):
+        assert "JP-NICOTINE-ELIQUID" not in findings(check(product(hs_code), "JP", "2026-12-06"))
