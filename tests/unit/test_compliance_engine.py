@@ -137,6 +137,19 @@ def test_scope_origin_destination_union_and_effective_dates() -> None:
     assert verdict([gcc], speaker(), "SA", date(2024, 12, 31)) == "ALLOWED"
 
 
+def test_an_accepted_code_satisfies_a_marking_in_place_of_its_own_code() -> None:
+    ukca = rule(
+        "GB-X",
+        destinations=["GB"],
+        severity="RESTRICTED",
+        requirement={"kind": "MARKING", "code": "UKCA", "accepted_codes": ["CE"], "text": {"en": "a", "zh-CN": "b"}},
+    )
+    assert verdict([ukca], speaker(), "GB") == "RESTRICTED"
+    assert verdict([ukca], speaker(certifications=frozenset({"CE"})), "GB") == "ALLOWED"
+    assert verdict([ukca], speaker(certifications=frozenset({"UKCA"})), "GB") == "ALLOWED"
+    assert verdict([ukca], speaker(certifications=frozenset({"FCC-ID"})), "GB") == "RESTRICTED"
+
+
 def test_ship_from_country_is_the_origin_unless_the_product_says_otherwise() -> None:
     from_us = rule(
         "CA-X", destinations=["CA"], conditions=[{"attribute": "ship_from_country", "op": "in", "value": ["US"]}]

@@ -248,3 +248,27 @@ def test_vaping_rules_catch_e_liquids_but_not_nicotine_gum_or_patches(destinatio
 def test_japan_does_not_treat_heated_tobacco_or_nicotine_free_liquids_as_nicotine_medicines() -> None:
     for hs_code in ("240411", "240419"):
         assert "JP-NICOTINE-ELIQUID" not in findings(check(product(hs_code), "JP", "2026-12-06"))
+
+
+# --- Great Britain accepts the CE marking for the radio and electrical-safety regimes ------------------------
+
+
+@pytest.mark.parametrize("day", ["2021-01-01", "2024-12-31", "2026-12-06"])
+@pytest.mark.parametrize("marking", ["CE", "UKCA"])
+def test_a_ce_or_ukca_marked_mains_radio_is_not_restricted_in_great_britain(day: str, marking: str) -> None:
+    router = Product(
+        hs_code="851762",
+        origin_country="CN",
+        certifications=frozenset({marking}),
+        attributes={"radio": True, "mains_powered": True, "voltage_ac": Decimal("230")},
+    )
+    outcome = check(router, "GB", day)
+    held = {f.rule.code: f.satisfied for f in outcome.findings}
+    assert held["GB-RER-UKCA"] and held["GB-EESR-UKCA"]
+
+
+def test_without_either_marking_the_gb_regimes_stay_unmet() -> None:
+    router = product("851762", radio=True, mains_powered=True, voltage_ac="230")
+    outcome = check(router, "GB", "2026-12-06")
+    assert outcome.verdict == "RESTRICTED"
+    assert {f.rule.code for f in outcome.findings if not f.satisfied} >= {"GB-RER-UKCA", "GB-EESR-UKCA"}
