@@ -272,3 +272,45 @@ def test_without_either_marking_the_gb_regimes_stay_unmet() -> None:
     outcome = check(router, "GB", "2026-12-06")
     assert outcome.verdict == "RESTRICTED"
     assert {f.rule.code for f in outcome.findings if not f.satisfied} >= {"GB-RER-UKCA", "GB-EESR-UKCA"}
+
+
+# --- Added rules: button and coin batteries, magnets, REACH nickel and phthalates ---------------------------
+
+
+@pytest.mark.parametrize(("day", "applies"), [("2023-10-22", False), ("2023-10-23", True)])
+def test_products_with_button_batteries_need_ul_4200a_from_october_2023(day: str, applies: bool) -> None:
+    remote = product("854370", button_cell_battery=True)
+    assert ("US-BUTTON-BATTERY-PRODUCTS" in findings(check(remote, "US", day))) is applies
+    assert "US-BUTTON-BATTERY-PRODUCTS" not in findings(check(product("854370"), "US", "2026-12-06"))
+    certified = Product(
+        hs_code="854370", certifications=frozenset({"UL4200A"}), attributes={"button_cell_battery": True}
+    )
+    assert check(certified, "US", "2026-12-06").verdict != "RESTRICTED"
+
+
+@pytest.mark.parametrize(("day", "applies"), [("2024-09-20", False), ("2024-09-21", True)])
+def test_button_battery_packages_carry_the_warning_from_september_2024(day: str, applies: bool) -> None:
+    cells = product("850650", button_cell_battery=True, battery_type="lithium_metal")
+    assert ("US-BUTTON-BATTERY-PACKAGING" in findings(check(cells, "US", day))) is applies
+
+
+@pytest.mark.parametrize(("day", "applies"), [("2022-10-20", False), ("2022-10-21", True)])
+def test_small_loose_magnets_in_toys_and_jewelry_are_restricted_from_october_2022(day: str, applies: bool) -> None:
+    magnet_balls = product("950390", contains_magnets=True, contains_small_parts=True)
+    assert ("US-MAGNETS-16CFR1262" in findings(check(magnet_balls, "US", day))) is applies
+    large_magnets = product("950390", contains_magnets=True, contains_small_parts=False)
+    assert "US-MAGNETS-16CFR1262" not in findings(check(large_magnets, "US", "2026-12-06"))
+
+
+@pytest.mark.parametrize(("hs_code", "applies"), [("711719", True), ("911320", True), ("611020", False)])
+def test_eu_nickel_release_applies_to_jewelry_and_watch_straps(hs_code: str, applies: bool) -> None:
+    assert ("EU-REACH-NICKEL-RELEASE" in findings(check(product(hs_code), "IT", "2026-12-06"))) is applies
+    assert "EU-REACH-NICKEL-RELEASE" not in findings(check(product(hs_code), "IT", "2009-05-31"))
+
+
+def test_eu_toys_meet_the_phthalate_limits_and_a_test_report_satisfies_it() -> None:
+    doll = product("950300")
+    assert findings(check(doll, "NL", "2026-12-06"))["EU-REACH-PHTHALATES-TOYS"].severity == "RESTRICTED"
+    tested = Product(hs_code="950300", certifications=frozenset({"REACH-PHTHALATES"}))
+    held = {f.rule.code: f.satisfied for f in check(tested, "NL", "2026-12-06").findings}
+    assert held["EU-REACH-PHTHALATES-TOYS"]

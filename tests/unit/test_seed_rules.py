@@ -54,6 +54,7 @@ VOCABULARY = frozenset(
         "food_contact",
         "cosmetic",
         "contains_magnets",
+        "button_cell_battery",
         "contains_small_parts",
         "textile",
         "contains_cbd",

@@ -41,6 +41,7 @@ ATTRIBUTES: Mapping[str, str] = {
     "food_contact": BOOLEAN,
     "cosmetic": BOOLEAN,
     "contains_magnets": BOOLEAN,
+    "button_cell_battery": BOOLEAN,  # contains or is a button cell or coin battery (16 CFR 1263)
     "contains_small_parts": BOOLEAN,
     "textile": BOOLEAN,
     "contains_cbd": BOOLEAN,
