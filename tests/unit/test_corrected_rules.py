@@ -285,7 +285,8 @@ def test_products_with_button_batteries_need_ul_4200a_from_october_2023(day: str
     certified = Product(
         hs_code="854370", certifications=frozenset({"UL4200A"}), attributes={"button_cell_battery": True}
     )
-    assert check(certified, "US", "2026-12-06").verdict != "RESTRICTED"
+    held = {f.rule.code: f.satisfied for f in check(certified, "US", "2026-12-06").findings}
+    assert held["US-BUTTON-BATTERY-PRODUCTS"]
 
 
 @pytest.mark.parametrize(("day", "applies"), [("2024-09-20", False), ("2024-09-21", True)])
@@ -314,3 +315,22 @@ def test_eu_toys_meet_the_phthalate_limits_and_a_test_report_satisfies_it() -> N
     tested = Product(hs_code="950300", certifications=frozenset({"REACH-PHTHALATES"}))
     held = {f.rule.code: f.satisfied for f in check(tested, "NL", "2026-12-06").findings}
     assert held["EU-REACH-PHTHALATES-TOYS"]
+
+
+# --- Smaller corrections: GPSR listing contents, FCC authorisation as an entry condition ----------------------
+
+
+@pytest.mark.parametrize("day", ["2024-12-13", "2026-12-06"])
+def test_gpsr_listings_need_a_product_identifier_but_no_batch_number(day: str) -> None:
+    rule = findings(check(product(TOY), "DE", day))["EU-GPSR-ONLINE-LISTING"]
+    assert rule.version == 2
+    assert "batch" not in rule.requirement.text["en"] and "product identifier" in rule.requirement.text["en"]
+    assert "EU-GPSR-ONLINE-LISTING" not in findings(check(product(TOY), "DE", "2024-12-12"))
+
+
+def test_a_digital_device_without_its_fcc_authorisation_is_restricted() -> None:
+    outcome = check(product("847130"), "US", "2026-12-06")
+    assert findings(outcome)["US-FCC-SDOC"].severity == "RESTRICTED"
+    assert outcome.verdict == "RESTRICTED"
+    declared = Product(hs_code="847130", origin_country="CN", certifications=frozenset({"FCC-SDOC"}))
+    assert {f.rule.code: f.satisfied for f in check(declared, "US", "2026-12-06").findings}["US-FCC-SDOC"]
