@@ -2,7 +2,8 @@
 
 Run `.venv/bin/python scripts/rule_sources.py` after changing a pack; `--check` exits 1 if the file is stale
 (tests/unit/test_seed_rules.py runs the same comparison). The table is generated so that it cannot drift from
-the packs: every rule code, version, market, pack, source and verified flag, then what is unconfirmed.
+the packs: every rule code, version, market, pack, source, the day the source was read and the verified flag,
+then what is unconfirmed.
 """
 
 from __future__ import annotations
@@ -52,7 +53,9 @@ def render() -> str:
         "`data/rules/schema.json`.",
         "",
         f"{len(rules)} rules in {len(packs)} packs; "
-        f"{sum(1 for _, rule in rules if not rule['verified'])} are marked `verified: false`.",
+        f"{sum(1 for _, rule in rules if not rule['verified'])} are marked `verified: false`; "
+        f"{sum(1 for _, rule in rules if not rule.get('read_on'))} have no recorded date on which their source "
+        "was read (`read_on`).",
         "",
         "## Counts",
         "",
@@ -77,8 +80,8 @@ def render() -> str:
         "",
         "## Every rule",
         "",
-        "| code | v | markets | pack | severity | kind / code | in force | source | verified |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| code | v | markets | pack | severity | kind / code | in force | source | read on | verified |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for pack, rule in rules:
         requirement = rule["requirement"]
@@ -86,7 +89,8 @@ def render() -> str:
         lines.append(
             f"| {rule['code']} | {rule['version']} | {_markets(rule)} | {pack['pack']} | {rule['severity']} "
             f"| {requirement['kind']} {requirement['code']} | {_period(rule)} "
-            f"| [{_cell(source['title'])}]({source['url']}) | {'yes' if rule['verified'] else '**no**'} |"
+            f"| [{_cell(source['title'])}]({source['url']}) | {rule.get('read_on') or '**not recorded**'} "
+            f"| {'yes' if rule['verified'] else '**no**'} |"
         )
     lines += ["", "## Unconfirmed", "", "Rules marked `verified: false` and what could not be confirmed.", ""]
     for pack, rule in rules:

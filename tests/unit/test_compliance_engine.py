@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from services.compliance.domain.engine import VERDICTS, CompiledLibrary, naive_check
 from services.compliance.domain.fx import EcbRates, RateMissing
-from services.compliance.domain.product import Product
+from services.compliance.domain.product import Product, coerce
 from services.compliance.domain.rules import Rule
 from services.shared.money import Money
 from tests.compliance_rules import rule
@@ -135,6 +135,31 @@ def test_scope_origin_destination_union_and_effective_dates() -> None:
     assert verdict([gcc], speaker(hs_code="850760"), "AE") == "ALLOWED"
     assert verdict([gcc], speaker(), "SA", date(2025, 7, 1)) == "ALLOWED"  # effective_to is exclusive
     assert verdict([gcc], speaker(), "SA", date(2024, 12, 31)) == "ALLOWED"
+
+
+def test_an_accepted_code_satisfies_a_marking_in_place_of_its_own_code() -> None:
+    ukca = rule(
+        "GB-X",
+        destinations=["GB"],
+        severity="RESTRICTED",
+        requirement={"kind": "MARKING", "code": "UKCA", "accepted_codes": ["CE"], "text": {"en": "a", "zh-CN": "b"}},
+    )
+    assert verdict([ukca], speaker(), "GB") == "RESTRICTED"
+    assert verdict([ukca], speaker(certifications=frozenset({"CE"})), "GB") == "ALLOWED"
+    assert verdict([ukca], speaker(certifications=frozenset({"UKCA"})), "GB") == "ALLOWED"
+    assert verdict([ukca], speaker(certifications=frozenset({"FCC-ID"})), "GB") == "RESTRICTED"
+
+
+def test_ship_from_country_is_the_origin_unless_the_product_says_otherwise() -> None:
+    from_us = rule(
+        "CA-X", destinations=["CA"], conditions=[{"attribute": "ship_from_country", "op": "in", "value": ["US"]}]
+    )
+    assert verdict([from_us], speaker(origin_country="US"), "CA") == "ALLOWED_WITH_CONDITIONS"
+    assert verdict([from_us], speaker(origin_country="CN"), "CA") == "ALLOWED"
+    warehoused = speaker(origin_country="CN", attributes={"ship_from_country": coerce("ship_from_country", " us ")})
+    assert verdict([from_us], warehoused, "CA") == "ALLOWED_WITH_CONDITIONS"
+    assert verdict([from_us], speaker(origin_country="US", attributes={"ship_from_country": "CN"}), "CA") == "ALLOWED"
+    assert verdict([from_us], Product(hs_code="851822"), "CA") == "ALLOWED"  # neither stated: no match
 
 
 def test_value_threshold_converts_at_the_ecb_rate_of_the_last_target_day() -> None:

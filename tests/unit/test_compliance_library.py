@@ -168,6 +168,22 @@ def test_changing_a_published_rule_without_a_new_version_is_refused(context: Ser
     assert [(p.rule_code, p.field) for p in error.value.problems] == [("EU-TEST-IOSS", "version")]
 
 
+def test_recording_the_day_a_published_rule_was_read_is_a_correction(context: ServiceContext, tmp_path: Path) -> None:
+    rule_library.stage_draft(context.uow, FIXTURE_PACKS, context.settings.data_dir)
+    rule_library.publish_draft(context.uow)
+    directory = packs_copy(tmp_path)
+    edit(
+        directory,
+        "eu-test-vat",
+        lambda rules: rules[0].update(read_on="2026-12-06", verified=False, note="Rate not re-read."),
+    )
+    rule_library.stage_draft(context.uow, directory, context.settings.data_dir)
+    library, _ = rule_library.publish_draft(context.uow)
+    listing = rule_library.list_rules(context.uow, library.version)
+    corrected = next(s.rule for s in listing.rules if s.rule.code == "EU-TEST-IOSS")
+    assert (library.version, corrected.read_on, corrected.verified) == (2, date(2026, 12, 6), False)
+
+
 def test_seeding_publishes_the_shipped_packs_once(context: ServiceContext, tmp_path: Path) -> None:
     first = rule_library.seed_rule_library(context.uow, context.settings.data_dir)
     assert first is not None and first.version == 1

@@ -54,12 +54,14 @@ VOCABULARY = frozenset(
         "food_contact",
         "cosmetic",
         "contains_magnets",
+        "button_cell_battery",
         "contains_small_parts",
         "textile",
         "contains_cbd",
         "weapon",
         "drone",
         "laser_class",
+        "ship_from_country",
     }
 )
 UNIONS = frozenset({"EU", "GCC"})
@@ -235,6 +237,9 @@ _DELETE = object()
         (_set("rules.0.severity", "PROHIBITED"), "PROHIBITED with a non-prohibition requirement"),
         (_set("rules.0.requirement.kind", "PROHIBITION"), "prohibition that is only a condition"),
         (_set("rules.0.colour", "blue"), "unknown rule field"),
+        (_set("rules.0.read_on", "6 Dec 2026"), "read date not ISO"),
+        (_set("rules.0.requirement.accepted_codes", ["ce"]), "accepted code not upper-case"),
+        (_set("rules.0.requirement.accepted_codes", []), "empty list of accepted codes"),
         (_set("pack", "EU_Example"), "pack id not kebab-case"),
         (_set("jurisdiction", "Europe"), "jurisdiction not a code"),
         (_set("rules", []), "pack without rules"),
@@ -391,6 +396,174 @@ def test_every_rule_cites_a_source_title_and_url() -> None:
         if not rule.get("source", {}).get("title", "").strip() or not rule["source"].get("url", "").startswith("http")
     ]
     assert missing == []
+
+
+# Rules shipped before sources were dated: each still cites its source, but no one has recorded the day it
+# was read. A rule leaves this list when its source is re-read and `read_on` is set; nothing may join it.
+LEGACY_RULES_WITHOUT_READ_DATE = frozenset(
+    {
+        "AU-GST-LOW-VALUE-GOODS@1",
+        "AU-IMPORT-ABOVE-1000@1",
+        "AU-RCM-RADIO@1",
+        "AU-RCM-EMC@1",
+        "AU-EESS-ELECTRICAL@1",
+        "AU-LASER-POINTER-PERMIT@1",
+        "AU-WEAPONS-PERMIT@1",
+        "AU-CBD-PERMIT@1",
+        "AU-COSMETICS-AICIS@1",
+        "CA-ISED-RADIO-CERT@1",
+        "CA-ICES-003@1",
+        "CA-ELECTRICAL-CERT-MARK@1",
+        "CA-TOYS-BILINGUAL@1",
+        "CA-TOYS-SMALL-PARTS-UNDER-3@1",
+        "CA-TEXTILE-LABEL@1",
+        "CA-CPLA-BILINGUAL@1",
+        "CA-COSMETIC-NOTIFICATION@1",
+        "CA-VAPING-NICOTINE-LIMIT@1",
+        "CA-LVS-GENERAL-20@1",
+        "CA-IMPORT-ABOVE-20@1",
+        "EU-GPSR-RESP-PERSON@1",
+        "EU-RED-CE@1",
+        "EU-LVD-CE@1",
+        "EU-TOY-CE@1",
+        "EU-TOY-CE@2",
+        "EU-TOY-UNDER-36M-WARNING@1",
+        "EU-RED-CYBERSECURITY@1",
+        "EU-EMC-CE@1",
+        "EU-ROHS-CE@1",
+        "EU-WEEE-PRODUCER-REG@1",
+        "EU-BATTERY-CE@1",
+        "EU-BATTERY-LABEL@1",
+        "EU-BATTERY-EPR@1",
+        "EU-COSMETICS-RP@1",
+        "EU-COSMETICS-CPNP@1",
+        "EU-COSMETICS-LABEL-LANG@1",
+        "EU-FCM-DOC@1",
+        "EU-FCM-SYMBOL@1",
+        "EU-TEXTILE-FIBRE-LABEL@1",
+        "EU-ECIG-TPD-NOTIFICATION@1",
+        "EU-DRONE-CLASS-LABEL@1",
+        "EU-MSR-ART4-OPERATOR@1",
+        "EU-TEXTILE-ANIMAL-PARTS@1",
+        "EU-PPWR-PACKAGING@1",
+        "EU-VAT-IOSS-LOW-VALUE@1",
+        "EU-VAT-IOSS-LOW-VALUE@2",
+        "EU-VAT-IOSS-LOW-VALUE@3",
+        "EU-IMPORT-ABOVE-150@1",
+        "EU-VAT-NO-LVCR-22@1",
+        "SA-IMPORT-VAT@1",
+        "SA-IMPORT-VAT@2",
+        "SA-CUSTOMS-SMALL-SHIPMENT@1",
+        "SA-IMPORT-DUTY@1",
+        "SA-SABER-CONFORMITY@1",
+        "SA-SASO-IECEE-RC@1",
+        "SA-CST-TYPE-APPROVAL@1",
+        "SA-ALCOHOL-PROHIBITED@1",
+        "AE-IMPORT-VAT@1",
+        "AE-IMPORT-DUTY@1",
+        "AE-TDRA-TYPE-APPROVAL@1",
+        "GCC-G-MARK-LOW-VOLTAGE@1",
+        "GCC-G-MARK-TOYS@1",
+        "JP-PSE-ELECTRICAL@1",
+        "JP-PSE-LITHIUM-BATTERY@1",
+        "JP-GITEKI@1",
+        "JP-TEXTILE-QUALITY-LABEL@1",
+        "JP-FOOD-CONTACT-IMPORT-NOTIFICATION@1",
+        "JP-INFANT-TOY-FOOD-SANITATION@1",
+        "JP-COSMETICS-MAH@1",
+        "JP-PSC-LASER-POINTER@1",
+        "JP-LASER-ABOVE-CLASS-2@1",
+        "JP-SMALL-AMOUNT-EXEMPTION@1",
+        "JP-IMPORT-CONSUMPTION-TAX@1",
+        "IATA-LI-ION-ALONE-PI965@1",
+        "IATA-LI-ION-ALONE-SOC@1",
+        "IATA-LI-ION-WITH-EQUIPMENT-PI966@1",
+        "IATA-LI-ION-WITH-EQUIPMENT-PI966@2",
+        "IATA-LI-ION-WITH-EQUIPMENT-SOC@1",
+        "IATA-LI-ION-IN-EQUIPMENT-PI967@1",
+        "IATA-LI-ION-OVER-100WH@1",
+        "IATA-LI-METAL-ALONE-PI968@1",
+        "IATA-LI-METAL-EQUIPMENT-PI969-970@1",
+        "IATA-LI-METAL-OVER-1G@1",
+        "IATA-UN38-3-TEST-SUMMARY@1",
+        "IATA-LITHIUM-BATTERY-MARK@1",
+        "CITES-ELEPHANT-IVORY@1",
+        "US-ESA-IVORY-4D@1",
+        "GB-IVORY-ACT@1",
+        "EU-CAT-DOG-FUR@1",
+        "GB-CAT-DOG-FUR@1",
+        "US-DOG-CAT-FUR@1",
+        "SG-CHEWING-GUM@1",
+        "SG-CBD-CONTROLLED-DRUG@1",
+        "US-ENDS-MAIL-BAN@1",
+        "US-FIREARMS-IMPORT-PERMIT@1",
+        "GB-OFFENSIVE-WEAPONS-IMPORT@1",
+        "SG-GST-LOW-VALUE-GOODS@1",
+        "SG-GST-LOW-VALUE-GOODS@2",
+        "SG-GST-IMPORT-ABOVE-400@1",
+        "SG-GST-IMPORT-RELIEF-400@1",
+        "SG-SAFETY-MARK@1",
+        "SG-CGSR-GENERAL-SAFETY@1",
+        "SG-IMDA-EQUIPMENT-REGISTRATION@1",
+        "SG-COSMETICS-NOTIFICATION@1",
+        "GB-TOYS-UKCA@1",
+        "GB-TOY-UNDER-36M-WARNING@1",
+        "GB-PSTI-SECURITY@1",
+        "GB-GPSR-PRODUCER-ID@1",
+        "GB-COSMETICS-RP@1",
+        "GB-TEXTILE-FIBRE-LABEL@1",
+        "GB-FCM-DOC@1",
+        "GB-PLUG-BS1363@1",
+        "GB-VAT-POINT-OF-SALE@1",
+        "GB-IMPORT-ABOVE-135@1",
+        "GB-VAT-LVCR-15@1",
+        "US-DE-MINIMIS-321@1",
+        "US-DE-MINIMIS-321@2",
+        "US-DE-MINIMIS-ENDED-CN-HK@1",
+        "US-DE-MINIMIS-SUSPENDED@1",
+        "US-DUTIABLE-ENTRY-ABOVE-800@1",
+        "US-SECTION-301-CN@1",
+        "US-COO-MARKING@1",
+        "US-FCC-ID@1",
+        "US-FCC-COVERED-LIST@1",
+        "US-CPSIA-CPC@1",
+        "US-CPSC-EFILING@1",
+        "US-TOY-ASTM-F963@1",
+        "US-SMALL-PARTS-WARNING@1",
+        "US-SMALL-PARTS-BAN-UNDER-3@1",
+        "US-CPSIA-TRACKING-LABEL@1",
+        "US-TEXTILE-LABEL@1",
+        "US-CARE-LABEL@1",
+        "US-FCM-FDA@1",
+    }
+)
+
+
+def test_every_rule_records_the_day_its_source_was_read() -> None:
+    undated = {f"{rule['code']}@{rule['version']}" for _, rule in _rules() if not rule.get("read_on")}
+    assert undated - LEGACY_RULES_WITHOUT_READ_DATE == set(), "set read_on (the day the source was read)"
+
+
+def test_the_legacy_list_names_only_undated_rules_that_exist() -> None:
+    undated = {f"{rule['code']}@{rule['version']}" for _, rule in _rules() if not rule.get("read_on")}
+    assert LEGACY_RULES_WITHOUT_READ_DATE - undated == set(), "remove re-read or withdrawn rules from the list"
+
+
+# What a note says when a point of the rule was not confirmed against the instrument or an official page
+# quoting it (docs/rule-sources.md "Notes on rules marked verified" allows only approximations).
+UNCONFIRMED = re.compile(
+    r"not confirmed|unconfirmed|believed|not checked|secondary sources|practitioner summaries|bodies' summaries",
+    re.IGNORECASE,
+)
+
+
+def test_a_verified_rule_admits_no_unconfirmed_point() -> None:
+    admitted = [
+        f"{rule['code']}@{rule['version']}"
+        for _, rule in _rules()
+        if rule["verified"] and UNCONFIRMED.search(rule.get("note", ""))
+    ]
+    assert admitted == []
 
 
 def test_chinese_texts_are_chinese() -> None:

@@ -83,7 +83,7 @@ def _threshold_holds(
 def is_satisfied(rule: Rule, product: Product, destination: str) -> bool:
     kind = rule.requirement.kind
     if kind in SATISFIABLE_BY_CERTIFICATION:
-        return bool(rule.requirement.code) and rule.requirement.code in product.certifications
+        return not rule.requirement.satisfying_codes.isdisjoint(product.certifications)
     if kind == "LABEL_LANGUAGE":
         for language in rule.requirement.languages:
             if language == "official":

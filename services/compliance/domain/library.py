@@ -163,9 +163,10 @@ def _content(rule: Rule) -> dict:
     return doc
 
 
-CORRECTABLE = frozenset({"effective_to", "verified", "note", "source", "title"})
+CORRECTABLE = frozenset({"effective_to", "verified", "note", "source", "title", "read_on"})
 """Keys a published code+version may still change: ending its validity when a successor arrives, and
-corrections of its citation. The record keeps both (the old row is superseded, not overwritten)."""
+corrections of its citation and of the day its source was read. The record keeps both (the old row is
+superseded, not overwritten)."""
 
 
 def _meaning(rule: Rule) -> dict:

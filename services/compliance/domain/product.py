@@ -41,13 +41,18 @@ ATTRIBUTES: Mapping[str, str] = {
     "food_contact": BOOLEAN,
     "cosmetic": BOOLEAN,
     "contains_magnets": BOOLEAN,
+    "button_cell_battery": BOOLEAN,  # contains or is a button cell or coin battery (16 CFR 1263)
     "contains_small_parts": BOOLEAN,
     "textile": BOOLEAN,
     "contains_cbd": BOOLEAN,
     "weapon": BOOLEAN,
     "drone": BOOLEAN,
     "laser_class": TEXT,
+    # The country the parcel is dispatched from (an overseas warehouse's, say); thresholds such as Canada's
+    # CUSMA courier relief depend on it, not on where the goods were made (CBSA Customs Notice 20-18).
+    "ship_from_country": TEXT,
 }
+COUNTRY_ATTRIBUTES = frozenset({"ship_from_country"})
 ENUMERATED: Mapping[str, tuple[str, ...]] = {
     "battery_type": BATTERY_TYPES,
     "battery_packing": BATTERY_PACKINGS,
@@ -69,6 +74,8 @@ def coerce(attribute: str, value: Any) -> Any:
         items = value.split(",") if isinstance(value, str) else list(value)
         return tuple(str(item).strip() for item in items if str(item).strip())
     text_value = coerce_scalar(kind, value)
+    if attribute in COUNTRY_ATTRIBUTES:
+        text_value = text_value.upper()
     allowed = ENUMERATED.get(attribute)
     if allowed and text_value not in allowed:
         raise AttributeProblem(f"must be one of {', '.join(allowed)}, got {text_value!r}")
@@ -132,6 +139,8 @@ class Product:
         out["hs_code"] = self.hs_code
         if self.origin_country:
             out["origin_country"] = self.origin_country
+            # Goods not said to leave from elsewhere are taken to ship from their origin, the direct case.
+            out.setdefault("ship_from_country", self.origin_country)
         if self.weight_kg is not None:
             out["weight_kg"] = self.weight_kg
         if self.target_age_group:

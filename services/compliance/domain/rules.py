@@ -71,6 +71,11 @@ class Requirement:
     text: Mapping[str, str]
     languages: tuple[str, ...] = ()
     tax: Mapping[str, str] | None = None
+    accepted_codes: tuple[str, ...] = ()  # held instead of `code`, they satisfy it too
+
+    @property
+    def satisfying_codes(self) -> frozenset[str]:
+        return frozenset(filter(None, (self.code, *self.accepted_codes)))
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,7 @@ class Rule:
     effective_to: date | None
     verified: bool
     note: str = ""
+    read_on: date | None = None  # when the source was last read to confirm the rule
 
     @property
     def key(self) -> tuple[str, int]:
@@ -157,6 +163,7 @@ def rule_from_pack(entry: Mapping[str, Any], pack: str) -> Rule:
             text=dict(requirement["text"]),
             languages=tuple(requirement.get("languages") or ()),
             tax={str(k): str(v) for k, v in requirement["tax"].items()} if requirement.get("tax") else None,
+            accepted_codes=tuple(requirement.get("accepted_codes") or ()),
         ),
         source_title=str(source.get("title", "")),
         source_url=str(source.get("url", "")),
@@ -164,6 +171,7 @@ def rule_from_pack(entry: Mapping[str, Any], pack: str) -> Rule:
         effective_to=_as_date(entry.get("effective_to")),
         verified=bool(entry.get("verified", False)),
         note=str(entry.get("note") or ""),
+        read_on=_as_date(entry.get("read_on")),
     )
 
 
@@ -201,8 +209,12 @@ def rule_to_document(rule: Rule) -> dict[str, Any]:
         doc["requirement"]["languages"] = list(rule.requirement.languages)
     if rule.requirement.tax:
         doc["requirement"]["tax"] = dict(rule.requirement.tax)
+    if rule.requirement.accepted_codes:
+        doc["requirement"]["accepted_codes"] = list(rule.requirement.accepted_codes)
     if rule.note:
         doc["note"] = rule.note
+    if rule.read_on:
+        doc["read_on"] = rule.read_on.isoformat()
     return doc
 
 

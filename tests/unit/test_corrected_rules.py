@@ -1,0 +1,336 @@
+"""Rules corrected against their sources: a product on each side of every version break gets the law of its day.
+
+Each test checks the shipped packs (data/rules) with the engine, so a later edit that moves a break date or
+drops a version fails here. Values are declared in the threshold's currency, so no exchange rate is needed.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from services.compliance.domain.engine import Outcome, naive_check
+from services.compliance.domain.product import Product, coerce
+from services.compliance.domain.rules import Rule, rule_from_pack
+from services.shared.money import Money
+
+RULES_DIR = Path(__file__).resolve().parents[2] / "data" / "rules"
+
+
+@functools.cache
+def shipped() -> tuple[Rule, ...]:
+    rules = []
+    for path in sorted(RULES_DIR.glob("*.yaml")):
+        pack = yaml.safe_load(path.read_text(encoding="utf-8"))
+        rules += [rule_from_pack(entry, pack["pack"]) for entry in pack["rules"]]
+    return tuple(rules)
+
+
+def product(
+    hs_code: str, origin: str = "CN", value: str | None = None, currency: str = "USD", **attributes: Any
+) -> Product:
+    return Product(
+        hs_code=hs_code,
+        origin_country=origin,
+        declared_value=Money(Decimal(value), currency) if value is not None else None,
+        attributes={name: coerce(name, raw) for name, raw in attributes.items()},
+    )
+
+
+def check(item: Product, destination: str, day: str) -> Outcome:
+    return naive_check(shipped(), item, destination, date.fromisoformat(day))
+
+
+def regimes(outcome: Outcome) -> Mapping[str, int]:
+    return {rule.code: rule.version for rule in outcome.tax_regimes}
+
+
+def says(rule: Rule, words: str) -> bool:
+    """Whether the rule's English requirement or its tax summary mentions `words`."""
+    return words in rule.requirement.text["en"] or any(words in v for v in (rule.requirement.tax or {}).values())
+
+
+def findings(outcome: Outcome) -> Mapping[str, Rule]:
+    return {finding.rule.code: finding.rule for finding in outcome.findings}
+
+
+TOY = "950300"
+
+
+# --- United States after Learning Resources, Inc. v. Trump (2026-02-20) -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        ("2026-02-23", {"US-DE-MINIMIS-SUSPENDED": 1}),
+        ("2026-02-24", {"US-DE-MINIMIS-SUSPENDED": 2, "US-SECTION-122-SURCHARGE": 1}),
+        ("2026-07-23", {"US-DE-MINIMIS-SUSPENDED": 2, "US-SECTION-122-SURCHARGE": 1}),
+        ("2026-07-24", {"US-DE-MINIMIS-SUSPENDED": 2}),
+        ("2027-06-30", {"US-DE-MINIMIS-SUSPENDED": 2}),
+        ("2027-07-01", {"US-DE-MINIMIS-SUSPENDED": 3}),
+    ],
+)
+def test_a_low_value_us_shipment_gets_the_regime_of_its_day(day: str, expected: dict[str, int]) -> None:
+    outcome = check(product(TOY, value="50"), "US", day)
+    assert {code: v for code, v in regimes(outcome).items() if code != "US-SECTION-301-CN"} == expected
+
+
+def test_after_the_ruling_no_us_regime_names_ieepa_duties() -> None:
+    for day in ("2026-02-24", "2026-12-06", "2027-07-01"):
+        for value in ("50", "1000"):
+            for rule in check(product(TOY, value=value), "US", day).tax_regimes:
+                told = " ".join([rule.requirement.text["en"], *(rule.requirement.tax or {}).values()])
+                assert "IEEPA" not in told.replace("IEEPA duties are no longer collected", ""), (rule.key, day)
+
+
+def test_ieepa_duties_are_still_named_for_entries_before_the_ruling_took_effect() -> None:
+    taxed = check(product(TOY, value="1000"), "US", "2026-02-23").tax_regimes
+    assert any(says(rule, "IEEPA") for rule in taxed)
+
+
+@pytest.mark.parametrize(("day", "version"), [("2026-02-23", 1), ("2026-02-24", 2)])
+def test_a_us_shipment_above_800_gets_the_entry_regime_of_its_day(day: str, version: int) -> None:
+    assert regimes(check(product(TOY, value="1000"), "US", day))["US-DUTIABLE-ENTRY-ABOVE-800"] == version
+
+
+# --- Lithium batteries shipped alone: Section II removed from 2022-04-01 -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("battery", "hs_code", "code"),
+    [("lithium_ion", "850760", "IATA-LI-ION-ALONE-PI965"), ("lithium_metal", "850650", "IATA-LI-METAL-ALONE-PI968")],
+)
+def test_batteries_shipped_alone_are_fully_regulated_from_april_2022(battery: str, hs_code: str, code: str) -> None:
+    item = product(hs_code, battery_type=battery, battery_packing="alone")
+    before = findings(check(item, "DE", "2022-03-31"))[code]
+    after = findings(check(item, "DE", "2022-04-01"))[code]
+    assert (before.version, after.version) == (1, 2)
+    assert after.severity == "RESTRICTED"
+    assert "Section II" in after.requirement.text["en"] and "no longer exists" in after.requirement.text["en"]
+    assert "shipper's declaration" in after.requirement.text["en"]
+
+
+@pytest.mark.parametrize(("day", "version", "phone"), [("2022-12-31", 1, True), ("2023-01-01", 2, False)])
+def test_the_lithium_battery_mark_needs_a_phone_number_only_before_2023(day: str, version: int, phone: bool) -> None:
+    item = product("847130", battery_type="lithium_ion", battery_packing="in_equipment")
+    mark = findings(check(item, "US", day))["IATA-LITHIUM-BATTERY-MARK"]
+    assert mark.version == version
+    assert ("telephone number)" in mark.requirement.text["en"]) is phone
+
+
+# --- Singapore: the SGD 400 relief continues beside the OVR regime ------------------------------------------
+
+
+@pytest.mark.parametrize("day", ["2022-12-31", "2023-01-01", "2026-12-06"])
+def test_singapore_relieves_low_value_imports_at_the_border_before_and_after_ovr(day: str) -> None:
+    found = regimes(check(product(TOY, value="100", currency="SGD"), "SG", day))
+    assert found["SG-GST-IMPORT-RELIEF-400"] == (1 if day < "2023-01-01" else 2)
+    assert ("SG-GST-LOW-VALUE-GOODS" in found) is (day >= "2023-01-01")
+
+
+def test_singapore_relief_stops_above_400() -> None:
+    above = product(TOY, value="400.01", currency="SGD")
+    assert "SG-GST-IMPORT-RELIEF-400" not in regimes(check(above, "SG", "2026-12-06"))
+
+
+# --- Canada: the CUSMA courier thresholds follow the ship-from country (CBSA Customs Notice 20-18) -----------
+
+
+@pytest.mark.parametrize(
+    ("origin", "ship_from", "cusma"),
+    [
+        ("CN", "US", True),  # made in China, shipped from a US warehouse: the everyday case
+        ("CN", None, False),  # shipped from its origin
+        ("US", None, True),
+        ("US", "CN", False),  # made in the US, shipped from China
+        ("MX", "MX", True),
+    ],
+)
+def test_canadas_cusma_relief_depends_on_where_goods_ship_from(origin: str, ship_from: str | None, cusma: bool) -> None:
+    extra = {"ship_from_country": ship_from} if ship_from else {}
+    found = regimes(check(product(TOY, origin=origin, value="30", currency="CAD", **extra), "CA", "2026-12-06"))
+    assert ("CA-LVS-CUSMA-TAX-40" in found) is cusma
+    assert ("CA-LVS-CUSMA-DUTY-150" in found) is cusma
+    assert ("CA-IMPORT-ABOVE-20" in found) is True  # the general regime is still stated beside it
+
+
+@pytest.mark.parametrize(("day", "cusma"), [("2020-06-30", False), ("2020-07-01", True)])
+def test_canadas_cusma_relief_starts_with_cusma(day: str, cusma: bool) -> None:
+    item = product(TOY, origin="CN", value="30", currency="CAD", ship_from_country="us")
+    assert ("CA-LVS-CUSMA-TAX-40" in regimes(check(item, "CA", day))) is cusma
+
+
+def test_no_canadian_regime_reads_the_origin_for_a_ship_from_condition() -> None:
+    assert [r.key for r in shipped() if r.code.startswith("CA-LVS-CUSMA") and r.origins] == []
+
+
+# --- Australia: cosmetics labelling under the 2020 information standard -------------------------------------
+
+
+@pytest.mark.parametrize(("day", "version", "cited"), [("2020-11-24", 1, "1991"), ("2020-11-25", 2, "Standard 2020")])
+def test_australian_cosmetics_cite_the_standard_in_force(day: str, version: int, cited: str) -> None:
+    rule = findings(check(product("330499", cosmetic=True), "AU", day))["AU-COSMETICS-AICIS"]
+    assert rule.version == version
+    assert cited in rule.source_title
+
+
+# --- EU: common charger for laptops from 2026-04-28; battery collection symbol from 2025-08-18 ---------------
+
+
+@pytest.mark.parametrize(("day", "applies"), [("2026-04-27", False), ("2026-04-28", True)])
+def test_laptops_need_usb_c_from_april_2026(day: str, applies: bool) -> None:
+    laptop = product("847130", radio=True, battery_type="lithium_ion")
+    found = findings(check(laptop, "DE", day))
+    assert ("EU-RED-USB-C" in found) is applies
+    if applies:
+        assert found["EU-RED-USB-C"].severity == "RESTRICTED"
+
+
+@pytest.mark.parametrize(("day", "version"), [("2024-12-27", None), ("2024-12-28", 2), ("2026-04-28", 3)])
+def test_phones_need_usb_c_from_december_2024_as_an_essential_requirement(day: str, version: int | None) -> None:
+    phone = product("851713", radio=True, battery_type="lithium_ion")
+    rule = findings(check(phone, "FR", day)).get("EU-RED-USB-C")
+    assert (rule.version if rule else None) == version
+    assert rule is None or check(phone, "FR", day).verdict == "RESTRICTED"
+
+
+@pytest.mark.parametrize(("day", "applies"), [("2025-08-17", False), ("2025-08-18", True)])
+def test_eu_batteries_carry_the_collection_symbol_from_august_2025(day: str, applies: bool) -> None:
+    found = findings(check(product("850610", battery_type="alkaline"), "DE", day))
+    assert ("EU-BATTERY-COLLECTION-SYMBOL" in found) is applies
+    assert "EU-BATTERY-LABEL" not in found  # the full label starts a year later
+
+
+# --- US cosmetics: the MoCRA adverse-event label contact from 2024-12-29 ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("day", "version", "contact"),
+    [("2023-12-28", None, False), ("2023-12-29", 2, False), ("2024-12-28", 2, False), ("2024-12-29", 3, True)],
+)
+def test_mocra_asks_for_the_label_contact_from_december_2024(day: str, version: int | None, contact: bool) -> None:
+    rule = findings(check(product("330499", cosmetic=True), "US", day)).get("US-MOCRA-LISTING")
+    assert (rule.version if rule else None) == version
+    assert rule is None or ("adverse-event reports" in rule.requirement.text["en"]) is contact
+
+
+# --- Heading 2404: vaping rules name the vaping subheadings, not nicotine gum, patches or heated tobacco ------
+
+
+@pytest.mark.parametrize(
+    ("destination", "code", "start"),
+    [
+        ("AU", "AU-VAPING-GOODS-PERMIT", "2024-03-01"),
+        ("SG", "SG-E-VAPORISER-BAN", "2016-08-01"),
+        ("JP", "JP-NICOTINE-ELIQUID", "2014-11-25"),
+    ],
+)
+def test_vaping_rules_catch_e_liquids_but_not_nicotine_gum_or_patches(destination: str, code: str, start: str) -> None:
+    def caught(hs_code: str, day: str) -> bool:
+        return code in findings(check(product(hs_code), destination, day))
+
+    day_before = (date.fromisoformat(start) - timedelta(days=1)).isoformat()
+    assert not caught("240412", day_before)
+    for day in (start, "2026-12-06"):
+        assert caught("240412", day)  # e-liquid containing nicotine
+        assert not caught("240491", day)  # nicotine gum
+        assert not caught("240492", day)  # nicotine patches
+
+
+def test_japan_does_not_treat_heated_tobacco_or_nicotine_free_liquids_as_nicotine_medicines() -> None:
+    for hs_code in ("240411", "240419"):
+        assert "JP-NICOTINE-ELIQUID" not in findings(check(product(hs_code), "JP", "2026-12-06"))
+
+
+# --- Great Britain accepts the CE marking for the radio and electrical-safety regimes ------------------------
+
+
+@pytest.mark.parametrize("day", ["2021-01-01", "2024-12-31", "2026-12-06"])
+@pytest.mark.parametrize("marking", ["CE", "UKCA"])
+def test_a_ce_or_ukca_marked_mains_radio_is_not_restricted_in_great_britain(day: str, marking: str) -> None:
+    router = Product(
+        hs_code="851762",
+        origin_country="CN",
+        certifications=frozenset({marking}),
+        attributes={"radio": True, "mains_powered": True, "voltage_ac": Decimal("230")},
+    )
+    outcome = check(router, "GB", day)
+    held = {f.rule.code: f.satisfied for f in outcome.findings}
+    assert held["GB-RER-UKCA"] and held["GB-EESR-UKCA"]
+
+
+def test_without_either_marking_the_gb_regimes_stay_unmet() -> None:
+    router = product("851762", radio=True, mains_powered=True, voltage_ac="230")
+    outcome = check(router, "GB", "2026-12-06")
+    assert outcome.verdict == "RESTRICTED"
+    assert {f.rule.code for f in outcome.findings if not f.satisfied} >= {"GB-RER-UKCA", "GB-EESR-UKCA"}
+
+
+# --- Added rules: button and coin batteries, magnets, REACH nickel and phthalates ---------------------------
+
+
+@pytest.mark.parametrize(("day", "applies"), [("2023-10-22", False), ("2023-10-23", True)])
+def test_products_with_button_batteries_need_ul_4200a_from_october_2023(day: str, applies: bool) -> None:
+    remote = product("854370", button_cell_battery=True)
+    assert ("US-BUTTON-BATTERY-PRODUCTS" in findings(check(remote, "US", day))) is applies
+    assert "US-BUTTON-BATTERY-PRODUCTS" not in findings(check(product("854370"), "US", "2026-12-06"))
+    certified = Product(
+        hs_code="854370", certifications=frozenset({"UL4200A"}), attributes={"button_cell_battery": True}
+    )
+    held = {f.rule.code: f.satisfied for f in check(certified, "US", "2026-12-06").findings}
+    assert held["US-BUTTON-BATTERY-PRODUCTS"]
+
+
+@pytest.mark.parametrize(("day", "applies"), [("2024-09-20", False), ("2024-09-21", True)])
+def test_button_battery_packages_carry_the_warning_from_september_2024(day: str, applies: bool) -> None:
+    cells = product("850650", button_cell_battery=True, battery_type="lithium_metal")
+    assert ("US-BUTTON-BATTERY-PACKAGING" in findings(check(cells, "US", day))) is applies
+
+
+@pytest.mark.parametrize(("day", "applies"), [("2022-10-20", False), ("2022-10-21", True)])
+def test_small_loose_magnets_in_toys_and_jewelry_are_restricted_from_october_2022(day: str, applies: bool) -> None:
+    magnet_balls = product("950390", contains_magnets=True, contains_small_parts=True)
+    assert ("US-MAGNETS-16CFR1262" in findings(check(magnet_balls, "US", day))) is applies
+    large_magnets = product("950390", contains_magnets=True, contains_small_parts=False)
+    assert "US-MAGNETS-16CFR1262" not in findings(check(large_magnets, "US", "2026-12-06"))
+
+
+@pytest.mark.parametrize(("hs_code", "applies"), [("711719", True), ("911320", True), ("611020", False)])
+def test_eu_nickel_release_applies_to_jewelry_and_watch_straps(hs_code: str, applies: bool) -> None:
+    assert ("EU-REACH-NICKEL-RELEASE" in findings(check(product(hs_code), "IT", "2026-12-06"))) is applies
+    assert "EU-REACH-NICKEL-RELEASE" not in findings(check(product(hs_code), "IT", "2009-05-31"))
+
+
+def test_eu_toys_meet_the_phthalate_limits_and_a_test_report_satisfies_it() -> None:
+    doll = product("950300")
+    assert findings(check(doll, "NL", "2026-12-06"))["EU-REACH-PHTHALATES-TOYS"].severity == "RESTRICTED"
+    tested = Product(hs_code="950300", certifications=frozenset({"REACH-PHTHALATES"}))
+    held = {f.rule.code: f.satisfied for f in check(tested, "NL", "2026-12-06").findings}
+    assert held["EU-REACH-PHTHALATES-TOYS"]
+
+
+# --- Smaller corrections: GPSR listing contents, FCC authorisation as an entry condition ----------------------
+
+
+@pytest.mark.parametrize("day", ["2024-12-13", "2026-12-06"])
+def test_gpsr_listings_need_a_product_identifier_but_no_batch_number(day: str) -> None:
+    rule = findings(check(product(TOY), "DE", day))["EU-GPSR-ONLINE-LISTING"]
+    assert rule.version == 2
+    assert "batch" not in rule.requirement.text["en"] and "product identifier" in rule.requirement.text["en"]
+    assert "EU-GPSR-ONLINE-LISTING" not in findings(check(product(TOY), "DE", "2024-12-12"))
+
+
+def test_a_digital_device_without_its_fcc_authorisation_is_restricted() -> None:
+    outcome = check(product("847130"), "US", "2026-12-06")
+    assert findings(outcome)["US-FCC-SDOC"].severity == "RESTRICTED"
+    assert outcome.verdict == "RESTRICTED"
+    declared = Product(hs_code="847130", origin_country="CN", certifications=frozenset({"FCC-SDOC"}))
+    assert {f.rule.code: f.satisfied for f in check(declared, "US", "2026-12-06").findings}["US-FCC-SDOC"]
