@@ -172,7 +172,7 @@ def import_(
 
 def _add_subcommands() -> None:
     # Imported here: the sub-command modules import this one for its helpers.
-    from cli import compliance, rules
+    from cli import compliance, logistics, rules
     from cli.ledger import ledger_app
     from cli.payments import payments_app
     from cli.rates import app as rates_app
@@ -182,6 +182,7 @@ def _add_subcommands() -> None:
     app.add_typer(ledger_app, name="ledger")
     app.add_typer(payments_app, name="payments")
     app.add_typer(rates_app, name="rates")
+    app.add_typer(logistics.app, name="logistics")
 
     from cli.screen import screen  # sanctions screening (branch compliance-screening)
 
