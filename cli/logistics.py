@@ -192,7 +192,9 @@ def match(
     if battery:
         un, _, packing = battery.partition(":")
         request.goods.battery.un_number = un
-        request.goods.battery.packing = getattr(pb, f"BATTERY_PACKING_{packing.upper()}", 0)
+        request.goods.battery.packing = getattr(
+            pb, f"BATTERY_PACKING_{packing.upper()}", pb.BATTERY_PACKING_UNSPECIFIED
+        )
     if deliver_by:
         try:
             day = date.fromisoformat(deliver_by)
