@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import time
 from decimal import Decimal, InvalidOperation
 from enum import Enum
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -184,8 +185,12 @@ class Channel:
                 country_wide = country_wide or zone
         return country_wide
 
+    @cached_property
+    def destinations(self) -> frozenset[str]:
+        return frozenset(country for zone in self.zones for country in zone.countries)
+
     def serves(self, country: str) -> bool:
-        return any(country in zone.countries for zone in self.zones)
+        return country in self.destinations
 
     def zone_names(self) -> frozenset[str]:
         return frozenset(zone.name for zone in self.zones)

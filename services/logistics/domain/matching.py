@@ -163,13 +163,9 @@ def evaluate(channel: Channel, sheets: list[RateSheet], shipment: Shipment) -> C
     )
 
 
-def _result(outcomes: Iterable[Candidate | Exclusion], shipment: Shipment) -> MatchResult:
-    candidates = [o for o in outcomes if isinstance(o, Candidate)]
-    excluded = [o for o in outcomes if isinstance(o, Exclusion)]
-    return MatchResult(
-        tuple(rank(candidates, shipment.preference, shipment.deliver_by)),
-        tuple(sorted(excluded, key=lambda e: e.channel.code)),
-    )
+def _result(candidates: list[Candidate], excluded: list[Exclusion], shipment: Shipment) -> MatchResult:
+    """`excluded` in channel-code order."""
+    return MatchResult(tuple(rank(candidates, shipment.preference, shipment.deliver_by)), tuple(excluded))
 
 
 def match_naively(
@@ -177,7 +173,13 @@ def match_naively(
 ) -> MatchResult:
     """Every channel evaluated in full: the reference the indexed matcher must agree with."""
     outcomes = [evaluate(channel, sheets.get(channel.code, []), shipment) for channel in channels]
-    return _result(outcomes, shipment)
+    candidates = [o for o in outcomes if isinstance(o, Candidate)]
+    excluded = sorted((o for o in outcomes if isinstance(o, Exclusion)), key=lambda e: e.channel.code)
+    return _result(candidates, excluded, shipment)
+
+
+def _code(exclusion: Exclusion) -> str:
+    return exclusion.channel.code
 
 
 @dataclass
@@ -213,10 +215,15 @@ class Catalogue:
 
     def match(self, shipment: Shipment) -> MatchResult:
         on_lane, off_lane = self._lane(shipment.origin, shipment.country)
-        outcomes: list[Candidate | Exclusion] = [
-            evaluate(channel, self.sheets.get(channel.code, []), shipment) for channel in on_lane
-        ]
-        return _result([*outcomes, *off_lane], shipment)
+        candidates: list[Candidate] = []
+        excluded = list(off_lane)  # in code order, as the channels are; the lane's exclusions go in between
+        for channel in on_lane:
+            outcome = evaluate(channel, self.sheets.get(channel.code, []), shipment)
+            if isinstance(outcome, Candidate):
+                candidates.append(outcome)
+            else:
+                bisect.insort(excluded, outcome, key=_code)
+        return _result(candidates, excluded, shipment)
 
     def current_version(self, code: str, at: datetime) -> RateSheet | None:
         return sheet_at(self.sheets.get(code, []), at)

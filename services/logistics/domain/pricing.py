@@ -82,10 +82,11 @@ class Cost:
     weight: Money
     fuel: Money
     remote_area: Money
+    total: Money  # the sum of the four; `Cost.of` computes it, ranking reads it many times
 
-    @property
-    def total(self) -> Money:
-        return self.base + self.weight + self.fuel + self.remote_area
+    @classmethod
+    def of(cls, base: Money, weight: Money, fuel: Money, remote_area: Money) -> Cost:
+        return cls(base, weight, fuel, remote_area, base + weight + fuel + remote_area)
 
 
 def _round(amount: Decimal, exponent: int) -> Decimal:
@@ -100,7 +101,7 @@ def price(channel: Channel, brackets: list[Bracket], billable: list[Decimal], re
     fuel = _round((base + weight) * channel.fuel_surcharge_percent / HUNDRED, exponent)
     remote_fee = channel.remote_area.fee_per_parcel if remote and channel.remote_area else Decimal(0)
     remote_area = _round(remote_fee * len(brackets), exponent)
-    return Cost(Money(base, currency), Money(weight, currency), Money(fuel, currency), Money(remote_area, currency))
+    return Cost.of(Money(base, currency), Money(weight, currency), Money(fuel, currency), Money(remote_area, currency))
 
 
 @dataclass(frozen=True)

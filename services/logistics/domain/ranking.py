@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -32,19 +33,24 @@ class RankedPlan:
     meets_deadline: bool
 
 
+def _objectives(c: Candidate) -> tuple[str, Decimal, int, int]:
+    """(currency, cost, p90 days, negated quality): lower is better in each number."""
+    return (c.cost.total.currency, c.cost.total.amount, c.transit.p90_days, -c.quality)
+
+
+def _dominates(a: tuple[str, Decimal, int, int], b: tuple[str, Decimal, int, int]) -> bool:
+    return a[0] == b[0] and a[1] <= b[1] and a[2] <= b[2] and a[3] <= b[3] and a[1:] != b[1:]
+
+
 def dominates(a: Candidate, b: Candidate) -> bool:
-    """a is no worse than b in cost, p90 transit and quality, and better in at least one."""
-    if a.cost.total.currency != b.cost.total.currency:
-        return False
-    ca, cb = a.cost.total.amount, b.cost.total.amount
-    ta, tb = a.transit.p90_days, b.transit.p90_days
-    no_worse = ca <= cb and ta <= tb and a.quality >= b.quality
-    return no_worse and (ca < cb or ta < tb or a.quality > b.quality)
+    """a is no worse than b in cost, p90 transit and quality, and better in at least one (same currency)."""
+    return _dominates(_objectives(a), _objectives(b))
 
 
 def pareto_set(candidates: Sequence[Candidate]) -> set[str]:
     """Codes of the channels no other plan dominates."""
-    return {c.channel.code for c in candidates if not any(dominates(o, c) for o in candidates if o is not c)}
+    points = [(_objectives(c), c.channel.code) for c in candidates]
+    return {code for point, code in points if not any(_dominates(other, point) for other, _ in points)}
 
 
 def _normalised(value: Any, low: Any, high: Any) -> Fraction:
@@ -69,7 +75,7 @@ def rank(candidates: Sequence[Candidate], preference: Preference, deliver_by: da
     counts = Counter(c.cost.total.currency for c in candidates)
     currency = min(counts, key=lambda code: (-counts[code], code))  # the most used; ties alphabetical
     same = [c for c in candidates if c.cost.total.currency == currency]
-    scores = _value_scores(same)
+    scores = _value_scores(same) if preference is Preference.BEST_VALUE else {}
 
     def meets(c: Candidate) -> bool:
         return deliver_by is None or c.transit.p90_delivery <= deliver_by

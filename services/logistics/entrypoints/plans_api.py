@@ -91,19 +91,40 @@ def plan_to_proto(ranked: RankedPlan) -> pb.Plan:
     )
 
 
-def exclusion_to_proto(exclusion: Exclusion) -> pb.Exclusion:
-    return pb.Exclusion(
-        channel_code=exclusion.channel.code, channel_name=exclusion.channel.name, reasons=list(exclusion.reasons)
-    )
+class ExclusionEncoder:
+    """Each exclusion's wire encoding as an element of MatchPlansResponse.excluded, kept by content.
+
+    An answer lists every channel of the catalogue, most of them excluded for the same lane reasons on
+    every request; building hundreds of messages in Python cost more than matching, while joining their
+    cached encodings and parsing them in one call costs almost nothing. Bounded: cleared when full.
+    """
+
+    def __init__(self, limit: int = 50_000) -> None:
+        self.limit = limit
+        self._encoded: dict[tuple[str, str, tuple[str, ...]], bytes] = {}
+
+    def encode(self, exclusions: tuple[Exclusion, ...]) -> bytes:
+        parts = []
+        for e in exclusions:
+            key = (e.channel.code, e.channel.name, e.reasons)
+            encoded = self._encoded.get(key)
+            if encoded is None:
+                if len(self._encoded) >= self.limit:
+                    self._encoded = {}
+                item = pb.Exclusion(channel_code=key[0], channel_name=key[1], reasons=key[2])
+                encoded = self._encoded[key] = pb.MatchPlansResponse(excluded=[item]).SerializeToString()
+            parts.append(encoded)
+        return b"".join(parts)
 
 
-def match_to_proto(result: MatchResult, preference: Preference, ship_at: datetime) -> pb.MatchPlansResponse:
-    return pb.MatchPlansResponse(
-        plans=[plan_to_proto(p) for p in result.plans],
-        excluded=[exclusion_to_proto(e) for e in result.excluded],
-        preference=PREFERENCES[preference],
-        ship_at=_timestamp(ship_at),
+def match_to_proto(
+    result: MatchResult, preference: Preference, ship_at: datetime, encoder: ExclusionEncoder
+) -> pb.MatchPlansResponse:
+    response = pb.MatchPlansResponse(
+        plans=[plan_to_proto(p) for p in result.plans], preference=PREFERENCES[preference], ship_at=_timestamp(ship_at)
     )
+    response.MergeFromString(encoder.encode(result.excluded))  # appends to `excluded`, in order
+    return response
 
 
 def channel_to_proto(channel: Channel, version: int) -> pb.Channel:
@@ -155,11 +176,12 @@ class LogisticsPlanServicer(pb_grpc.LogisticsPlanServiceServicer):
         self.cache = cache
         self.postal = postal
         self.now = now
+        self.encoder = ExclusionEncoder()
 
     def MatchPlans(self, request: pb.MatchPlansRequest, context: grpc.ServicerContext) -> pb.MatchPlansResponse:
         shipment = plan_requests.shipment(request, self.postal, self.now())
         result = plans.match_plans(self.uow_factory, self.cache, shipment)
-        return match_to_proto(result, shipment.preference, shipment.ship_at)
+        return match_to_proto(result, shipment.preference, shipment.ship_at, self.encoder)
 
     def ListChannels(self, request: pb.ListChannelsRequest, context: grpc.ServicerContext) -> pb.ListChannelsResponse:
         violations = Violations()
@@ -188,6 +210,8 @@ class LogisticsPlanServicer(pb_grpc.LogisticsPlanServiceServicer):
         command = rate_sheet_imports.ImportRateSheet(
             key, fingerprint(request), request.csv, valid_from, request.source.strip() or "ImportRateSheet"
         )
-        return rate_sheet_imports.import_rate_sheet(
+        answer = rate_sheet_imports.import_rate_sheet(
             self.uow_factory, command, pb.ImportRateSheetResponse, versions_to_proto, self.now
         )
+        self.cache.invalidate()
+        return answer

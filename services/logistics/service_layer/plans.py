@@ -16,9 +16,7 @@ UowFactory = Callable[[], LogisticsUnitOfWork]
 
 
 def match_plans(uow_factory: UowFactory, cache: CatalogueCache, shipment: Shipment) -> MatchResult:
-    with uow_factory() as uow:
-        catalogue = cache.current(uow)
-    return catalogue.match(shipment)
+    return cache.current(uow_factory).match(shipment)
 
 
 @dataclass(frozen=True)
@@ -30,8 +28,7 @@ class ListedChannel:
 def list_channels(
     uow_factory: UowFactory, cache: CatalogueCache, destination: str | None, at: datetime
 ) -> list[ListedChannel]:
-    with uow_factory() as uow:
-        catalogue = cache.current(uow)
+    catalogue = cache.current(uow_factory)
     listed = []
     for channel in catalogue.channels:
         if destination is not None and not channel.serves(destination):
