@@ -244,7 +244,7 @@ def _print_plans(answer: Any, show_excluded: bool) -> None:
             p.rank_reason,
         )
     console.print(table)
-    console.print("* on the Pareto front (no plan is cheaper, faster at p90 and better rated at once)")
+    console.print("* Pareto: no other plan is as cheap, as fast at p90 and as well rated, and better in one")
     if show_excluded and answer.excluded:
         console.print(f"[bold]{len(answer.excluded)} channels excluded[/bold]")
         for e in answer.excluded:
