@@ -46,6 +46,7 @@ def registrations(context: ServiceContext) -> list:
     def add(server: grpc.Server) -> None:
         logistics_service_pb2_grpc.add_LogisticsServiceServicer_to_server(servicer, server)
 
+    # context.uow builds a LogisticsUnitOfWork (uow_class above); ServiceContext types it as the kernel's base.
     plan_servicer = LogisticsPlanServicer(context.uow, CatalogueCache(), PostalFormats())  # type: ignore[arg-type]
 
     def add_plans(server: grpc.Server) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 
 import grpc
 import pytest
@@ -11,7 +14,11 @@ from google.protobuf import json_format, timestamp_pb2
 from xborder.logistics.v1 import plans_service_pb2 as pb
 from xborder.logistics.v1 import plans_service_pb2_grpc as pb_grpc
 
+from services.logistics.adapters.channel_datasets import DATASETS as CATALOGUE_DATASETS
+from services.logistics.service_layer import plans
+from services.logistics.service_layer.catalogue_cache import CatalogueCache
 from services.shared.grpc_errors import status_details
+from services.shared.refdata import import_dataset
 from services.shared.settings import Settings
 from tests.servers import Running, rejected, running_service
 
@@ -264,3 +271,38 @@ def test_an_import_needs_a_request_id_and_a_sheet(own: Running) -> None:
         own.stub.ImportRateSheet(pb.ImportRateSheetRequest())
     status, _, violations = rejected(error.value)
     assert status == grpc.StatusCode.INVALID_ARGUMENT and {"request_id", "csv"} <= violations.keys()
+
+
+def test_a_changed_sample_file_replaces_definitions_and_keeps_imported_versions(own: Running, tmp_path: Path) -> None:
+    jp = "\n".join([HEADER, "SAMPLE-LINE-JP,JP-MAIN,0,25,15.00,48.00", "SAMPLE-LINE-JP,JP-OKINAWA,0,25,18.00,60.00"])
+    own.stub.ImportRateSheet(pb.ImportRateSheetRequest(request_id="sheet-5", csv=jp))
+    sample = own.settings.data_dir / "logistics"
+    renamed = tmp_path / "channels.yaml"
+    renamed.write_text(
+        (sample / "channels.yaml").read_text(encoding="utf-8").replace("Sample Japan dedicated line", "Sample JP line")
+    )
+    shutil.copy(sample / "rates.csv", tmp_path / "rates.csv")
+
+    result = import_dataset(
+        own.context.uow(), own.context.datasets, CATALOGUE_DATASETS[0], own.settings.data_dir, path=renamed
+    )
+
+    assert result.changed and result.record_count == 14
+    listed = plans.list_channels(own.context.uow, CatalogueCache(), "JP", datetime.now(UTC))  # type: ignore[arg-type]
+    line = next(x for x in listed if x.channel.code == "SAMPLE-LINE-JP")
+    assert line.channel.name == "Sample JP line" and line.current_version == 2
+    with own.context.uow() as uow:
+        assert uow.rate_sheets.latest("SAMPLE-LINE-JP").version == 2  # type: ignore[attr-defined,union-attr]
+        assert uow.rate_sheets.latest("SAMPLE-LINE-US").version == 1  # type: ignore[attr-defined,union-attr]
+
+
+def test_concurrent_copies_of_one_import_store_one_version(own: Running) -> None:
+    request = pb.ImportRateSheetRequest(
+        request_id="sheet-6", csv=DEARER_US_LINE, valid_from=timestamp(datetime(2099, 1, 1, tzinfo=UTC))
+    )
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda _: own.stub.ImportRateSheet(request), range(4)))
+    assert len({a.SerializeToString(deterministic=True) for a in answers}) == 1
+    assert [(v.channel_code, v.version) for v in answers[0].versions] == [("SAMPLE-LINE-US", 2)]
+    own.context.relay.drain()
+    assert sum(e.event_type == "rate_sheet_imported" for e in own.bus.published) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from services.logistics.adapters.catalogue_repository import ChannelRepository, RateSheetRepository
@@ -25,3 +26,18 @@ class LogisticsUnitOfWork(UnitOfWork):
         self.datasets = DatasetVersions(connection, DATASET_VERSIONS)
         self.channels = ChannelRepository(connection)
         self.rate_sheets = RateSheetRepository(connection)
+
+    def lock_for_write(self) -> None:
+        """Serialise this service's writers on PostgreSQL as BEGIN IMMEDIATE does on SQLite.
+
+        A rate-sheet import validates against the latest stored version. Under READ COMMITTED, a second
+        copy of a request that found no stored answer could see the first copy's version once it commits
+        and refuse itself ("must be after the current version") instead of replaying it; row locks cannot
+        prevent that, a transaction-scoped advisory lock taken before the replay read does. Imports are
+        rare operator actions, so one lock for the service costs nothing that matters.
+        """
+        super().lock_for_write()
+        if self.dialect == "postgresql":
+            self.connection.execute(
+                sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"xborder-write:{self.service}"}
+            )
