@@ -282,6 +282,9 @@ def test_the_ranking_follows_the_preference(s: Shipment) -> None:
     if s.preference is Preference.FASTEST:
         days = [p.candidate.transit.p90_days for p in plans]
         assert days == sorted(days)
+    if s.preference is Preference.BEST_VALUE:
+        scores = [Decimal(p.reason.split()[2]) for p in plans if p.candidate.cost.total.currency == "CNY"]
+        assert scores == sorted(scores)
     if s.preference is Preference.DELIVER_BY:
         meets = [p.meets_deadline for p in plans]
         assert meets == sorted(meets, reverse=True)
