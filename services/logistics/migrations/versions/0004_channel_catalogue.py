@@ -1,6 +1,6 @@
 """Channel catalogue: channel definitions and versioned rate sheets.
 
-Revision ID: logistics_0002
+Revision ID: logistics_0004
 Revises: logistics_0001b
 Create Date: 2026-12-06
 """
@@ -8,7 +8,7 @@ Create Date: 2026-12-06
 import sqlalchemy as sa
 from alembic import op
 
-revision = "logistics_0002"
+revision = "logistics_0004"
 down_revision = "logistics_0001b"
 branch_labels = None
 depends_on = None
