@@ -10,7 +10,7 @@ from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cli import compliance, rules
+from cli import compliance, logistics, rules
 from cli.alerts import alerts
 from cli.context import settings as _settings
 from cli.ledger import ledger_app
@@ -200,6 +200,7 @@ app.add_typer(compliance.app, name="compliance")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(payments_app, name="payments")
 app.add_typer(rates_app, name="rates")
+app.add_typer(logistics.app, name="logistics")
 app.command("screen")(screen)
 compliance.app.command("alerts")(alerts)
 

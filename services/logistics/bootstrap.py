@@ -5,23 +5,39 @@ from __future__ import annotations
 from pathlib import Path
 
 import grpc
-from xborder.logistics.v1 import logistics_service_pb2, logistics_service_pb2_grpc
+from xborder.logistics.v1 import (
+    logistics_service_pb2,
+    logistics_service_pb2_grpc,
+    plans_service_pb2,
+    plans_service_pb2_grpc,
+)
 
+from services.logistics.adapters import catalogue_tables  # noqa: F401  (registers the catalogue tables)
+from services.logistics.adapters.channel_datasets import DATASETS as CATALOGUE_DATASETS
 from services.logistics.adapters.datasets import DATASETS
+from services.logistics.adapters.postal_formats import PostalFormats
 from services.logistics.adapters.tables import metadata
 from services.logistics.adapters.unit_of_work import LogisticsUnitOfWork
 from services.logistics.entrypoints.grpc_api import LogisticsServicer
+from services.logistics.entrypoints.plans_api import LogisticsPlanServicer
+from services.logistics.service_layer.catalogue_cache import CatalogueCache
 from services.shared.bus import EventBus
 from services.shared.context import ServiceContext, build_context
 from services.shared.settings import Settings
 
 NAME = "logistics"
 MIGRATIONS = Path(__file__).parent / "migrations"
-GRPC_SERVICES = (logistics_service_pb2.DESCRIPTOR.services_by_name["LogisticsService"].full_name,)
+GRPC_SERVICES = (
+    logistics_service_pb2.DESCRIPTOR.services_by_name["LogisticsService"].full_name,
+    plans_service_pb2.DESCRIPTOR.services_by_name["LogisticsPlanService"].full_name,
+)
 
 
 def bootstrap(settings: Settings, bus: EventBus) -> ServiceContext[LogisticsUnitOfWork]:
-    return build_context(settings, NAME, metadata, MIGRATIONS, bus, DATASETS, uow_class=LogisticsUnitOfWork)
+    # The channel catalogue loads after the countries: its loader checks zone countries against them.
+    return build_context(
+        settings, NAME, metadata, MIGRATIONS, bus, (*DATASETS, *CATALOGUE_DATASETS), uow_class=LogisticsUnitOfWork
+    )
 
 
 def registrations(context: ServiceContext[LogisticsUnitOfWork]) -> list:
@@ -30,4 +46,10 @@ def registrations(context: ServiceContext[LogisticsUnitOfWork]) -> list:
     def add(server: grpc.Server) -> None:
         logistics_service_pb2_grpc.add_LogisticsServiceServicer_to_server(servicer, server)
 
-    return [add]
+    # context.uow builds a LogisticsUnitOfWork (uow_class above); ServiceContext types it as the kernel's base.
+    plan_servicer = LogisticsPlanServicer(context.uow, CatalogueCache(), PostalFormats())  # type: ignore[arg-type]
+
+    def add_plans(server: grpc.Server) -> None:
+        plans_service_pb2_grpc.add_LogisticsPlanServiceServicer_to_server(plan_servicer, server)
+
+    return [add, add_plans]

@@ -1,9 +1,11 @@
-"""The logistics unit of work: one transaction and the repositories that work in it."""
+"""The logistics unit of work: one transaction and the repositories that read and write in it."""
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from services.logistics.adapters.catalogue_repository import ChannelRepository, RateSheetRepository
 from services.logistics.adapters.repositories import CountryRepository, StatusCodeRepository
 from services.logistics.adapters.tables import DATASET_VERSIONS
 from services.shared.refdata import DatasetVersions
@@ -11,12 +13,31 @@ from services.shared.uow import UnitOfWork
 
 
 class LogisticsUnitOfWork(UnitOfWork):
-    datasets: DatasetVersions  # which version of each reference dataset is current
     countries: CountryRepository
     status_codes: StatusCodeRepository
+    datasets: DatasetVersions
+    channels: ChannelRepository
+    rate_sheets: RateSheetRepository
 
     def _bind(self, connection: Connection) -> None:
         super()._bind(connection)
-        self.datasets = DatasetVersions(connection, DATASET_VERSIONS)
         self.countries = CountryRepository(connection)
         self.status_codes = StatusCodeRepository(connection)
+        self.datasets = DatasetVersions(connection, DATASET_VERSIONS)
+        self.channels = ChannelRepository(connection)
+        self.rate_sheets = RateSheetRepository(connection)
+
+    def lock_for_write(self) -> None:
+        """Serialise this service's writers on PostgreSQL as BEGIN IMMEDIATE does on SQLite.
+
+        A rate-sheet import validates against the latest stored version. Under READ COMMITTED, a second
+        copy of a request that found no stored answer could see the first copy's version once it commits
+        and refuse itself ("must be after the current version") instead of replaying it; row locks cannot
+        prevent that, a transaction-scoped advisory lock taken before the replay read does. Imports are
+        rare operator actions, so one lock for the service costs nothing that matters.
+        """
+        super().lock_for_write()
+        if self.dialect == "postgresql":
+            self.connection.execute(
+                sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"xborder-write:{self.service}"}
+            )

@@ -1,0 +1,251 @@
+"""`xborder logistics ...`: list the channel catalogue, import a rate sheet, match plans for a parcel.
+
+They talk to the running logistics service over gRPC (XB_LOGISTICS_HOST / XB_LOGISTICS_PORT), as any client.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cli.context import settings
+
+app = typer.Typer(help="Logistics: channel catalogue, rate sheets, plan matching.", no_args_is_help=True)
+console = Console()
+
+_DIMENSIONS = re.compile(r"^\s*([0-9.]+)\s*[xX*]\s*([0-9.]+)\s*[xX*]\s*([0-9.]+)\s*$")
+_WEIGHT = re.compile(r"^\s*([0-9.]+)\s*(kg|g)?\s*$", re.IGNORECASE)
+
+
+def _stub() -> tuple[Any, Any]:
+    import grpc
+    from xborder.logistics.v1 import plans_service_pb2_grpc as pb_grpc
+
+    channel = grpc.insecure_channel(settings().service_address("logistics"))
+    return pb_grpc.LogisticsPlanServiceStub(channel), channel
+
+
+def _fail(error: Any) -> typer.Exit:
+    """Print a failed call the way a person can act on it: the reason and each field at fault."""
+    import grpc
+
+    from services.shared.grpc_errors import status_details
+
+    if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+        console.print(f"[red]logistics service not reachable:[/red] {error.details()}")
+        return typer.Exit(2)
+    reason, violations, _ = status_details(error)
+    console.print(f"[red]{reason or error.code().name}:[/red] {error.details()}", markup=True, highlight=False)
+    for field, description in violations:
+        console.print(f"  {field}: {description}", markup=False, highlight=False)
+    return typer.Exit(1)
+
+
+def _money(message: Any) -> str:
+    from services.shared.money import from_proto
+
+    return str(from_proto(message)) if message.currency_code else "-"
+
+
+def _usage(what: str) -> typer.Exit:
+    console.print(f"[red]{what}[/red]", highlight=False)
+    return typer.Exit(2)
+
+
+@app.command("channels")
+def channels(
+    to: str = typer.Option("", "--to", help="Only channels serving this destination country, e.g. JP."),
+) -> None:
+    """List the channel catalogue with each channel's current rate-sheet version."""
+    import grpc
+    from xborder.logistics.v1 import plans_service_pb2 as pb
+
+    stub, channel = _stub()
+    try:
+        found = stub.ListChannels(pb.ListChannelsRequest(destination_country=to), timeout=10).channels
+    except grpc.RpcError as error:
+        raise _fail(error) from None
+    finally:
+        channel.close()
+    table = Table(title=f"{len(found)} channels" + (f" to {to.upper()}" if to else ""))
+    for column in ("code", "kind", "carrier", "currency", "from", "destinations", "sheet"):
+        table.add_column(column)
+    for c in found:
+        destinations = sorted({country for zone in c.zones for country in zone.countries})
+        table.add_row(
+            c.code,
+            pb.ChannelKind.Name(c.kind).removeprefix("CHANNEL_KIND_").lower(),
+            c.carrier,
+            c.currency,
+            ", ".join(c.origin_countries),
+            ", ".join(destinations),
+            f"v{c.rate_sheet_version}" if c.rate_sheet_version else "none",
+        )
+    console.print(table)
+
+
+@app.command("import-rates")
+def import_rates(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="The rate sheet CSV."),
+    valid_from: str = typer.Option("", help="When the new versions become valid, ISO 8601 (default: now)."),
+    request_id: str = typer.Option("", help="Idempotency key, to retry one import safely (default: new)."),
+) -> None:
+    """Import a CSV rate sheet as a new version of each channel it prices (refused whole on any bad row)."""
+    import grpc
+    from xborder.logistics.v1 import plans_service_pb2 as pb
+
+    request = pb.ImportRateSheetRequest(
+        request_id=request_id or str(uuid.uuid4()), csv=file.read_text(encoding="utf-8-sig"), source=file.name
+    )
+    if valid_from:
+        try:
+            when = datetime.fromisoformat(valid_from)
+        except ValueError:
+            raise _usage(f"--valid-from: {valid_from!r} is not an ISO 8601 time") from None
+        request.valid_from.FromDatetime(when if when.tzinfo else when.replace(tzinfo=UTC))
+    stub, channel = _stub()
+    try:
+        answer = stub.ImportRateSheet(request, timeout=60)
+    except grpc.RpcError as error:
+        raise _fail(error) from None
+    finally:
+        channel.close()
+    table = Table(title=f"rate sheet {file.name} imported")
+    for column in ("channel", "version", "valid from", "rows"):
+        table.add_column(column)
+    for v in answer.versions:
+        table.add_row(v.channel_code, str(v.version), v.valid_from.ToDatetime(tzinfo=UTC).isoformat(), str(v.row_count))
+    console.print(table)
+
+
+def _parcel(weight: str, dimensions: str) -> Any:
+    from xborder.logistics.v1 import plans_service_pb2 as pb
+
+    measured = _WEIGHT.match(weight)
+    sides = _DIMENSIONS.match(dimensions)
+    if measured is None:
+        raise _usage(f"--weight: {weight!r} is not a weight such as 1.2kg or 850g")
+    if sides is None:
+        raise _usage(f"--dims: {dimensions!r} is not LxWxH in cm such as 30x20x10")
+    value, unit = measured.group(1), (measured.group(2) or "kg").lower()
+    parcel = pb.Parcel(length_cm=sides.group(1), width_cm=sides.group(2), height_cm=sides.group(3))
+    if unit == "g":
+        parcel.weight_g = value
+    else:
+        parcel.weight_kg = value
+    return parcel
+
+
+@app.command("match")
+def match(
+    weight: list[str] = typer.Option(..., "--weight", help="Parcel weight, e.g. 1.2kg or 850g; once per parcel."),
+    dims: list[str] = typer.Option(..., "--dims", help="Parcel L x W x H in cm, e.g. 30x20x10; once per parcel."),
+    origin: str = typer.Option("CN", "--from", help="Origin country."),
+    to: str = typer.Option(..., "--to", help="Destination country, e.g. US."),
+    postal_code: str = typer.Option("", "--postal-code", help="Destination postal code."),
+    hs_code: str = typer.Option(..., "--hs", help="HS code of the goods, e.g. 851822."),
+    battery: str = typer.Option("", help="Lithium batteries as UN number:packing, e.g. UN3481:contained_in_equipment."),
+    liquid: bool = typer.Option(False, help="The goods hold liquids."),
+    magnet: bool = typer.Option(False, help="The goods hold magnets."),
+    powder: bool = typer.Option(False, help="The goods hold powders."),
+    value: str = typer.Option(..., "--value", help="Declared value, e.g. '40 USD'."),
+    prefer: str = typer.Option("cheapest", help="cheapest, fastest, best_value or deliver_by."),
+    deliver_by: str = typer.Option("", help="Latest delivery date YYYY-MM-DD (with --prefer deliver_by)."),
+    show_excluded: bool = typer.Option(True, help="List the channels that cannot take the parcels, and why."),
+) -> None:
+    """Rank shipping plans for parcels and say why each other channel cannot take them."""
+    from datetime import date
+    from decimal import Decimal, InvalidOperation
+
+    import grpc
+    from google.type import date_pb2
+    from xborder.logistics.v1 import plans_service_pb2 as pb
+
+    from services.shared.errors import ValidationError
+    from services.shared.money import Money, to_proto
+
+    if len(weight) != len(dims):
+        raise _usage("give one --dims per --weight")
+    amount, _, currency = value.strip().partition(" ")
+    try:
+        declared = to_proto(Money.of(Decimal(amount), currency.strip().upper(), field="--value"))
+    except (InvalidOperation, ValidationError) as problem:
+        raise _usage(f"--value: {value!r} is not an amount and currency such as '40 USD' ({problem})") from None
+    preference = getattr(pb, f"PREFERENCE_{prefer.upper()}", None)
+    if preference is None:
+        raise _usage(f"--prefer: {prefer!r} is not cheapest, fastest, best_value or deliver_by")
+    request = pb.MatchPlansRequest(
+        parcels=[_parcel(w, d) for w, d in zip(weight, dims, strict=True)],
+        origin_country=origin,
+        destination=pb.Destination(country=to, postal_code=postal_code),
+        goods=pb.Goods(hs_code=hs_code, liquid=liquid, magnet=magnet, powder=powder),
+        declared_value=declared,
+        preference=preference,
+    )
+    if battery:
+        un, _, packing = battery.partition(":")
+        request.goods.battery.un_number = un
+        request.goods.battery.packing = getattr(
+            pb, f"BATTERY_PACKING_{packing.upper()}", pb.BATTERY_PACKING_UNSPECIFIED
+        )
+    if deliver_by:
+        try:
+            day = date.fromisoformat(deliver_by)
+        except ValueError:
+            raise _usage(f"--deliver-by: {deliver_by!r} is not YYYY-MM-DD") from None
+        request.deliver_by.CopyFrom(date_pb2.Date(year=day.year, month=day.month, day=day.day))
+    stub, channel = _stub()
+    try:
+        answer = stub.MatchPlans(request, timeout=10)
+    except grpc.RpcError as error:
+        raise _fail(error) from None
+    finally:
+        channel.close()
+    _print_plans(answer, show_excluded)
+
+
+def _print_plans(answer: Any, show_excluded: bool) -> None:
+    table = Table(title=f"{len(answer.plans)} plans")
+    for column in (
+        "#",
+        "channel",
+        "zone",
+        "total",
+        "base",
+        "per kg",
+        "fuel",
+        "remote",
+        "billable",
+        "p50/p90",
+        "quality",
+        "why",
+    ):
+        table.add_column(column)
+    for p in answer.plans:
+        table.add_row(
+            f"{p.rank}{' *' if p.pareto else ''}",
+            p.channel_code,
+            p.zone,
+            _money(p.cost.total),
+            _money(p.cost.base),
+            _money(p.cost.weight),
+            _money(p.cost.fuel),
+            _money(p.cost.remote_area),
+            f"{p.billable_weight_kg} kg",
+            f"{p.transit.p50_days}/{p.transit.p90_days} d",
+            str(p.quality.score),
+            p.rank_reason,
+        )
+    console.print(table)
+    console.print("* Pareto: no other plan is as cheap, as fast at p90 and as well rated, and better in one")
+    if show_excluded and answer.excluded:
+        console.print(f"[bold]{len(answer.excluded)} channels excluded[/bold]")
+        for e in answer.excluded:
+            console.print(f"  {e.channel_code}: {'; '.join(e.reasons)}", markup=False, highlight=False)

@@ -1,0 +1,86 @@
+"""Plan matching and rate sheets as a merchant's or partner's system sees them: REST/JSON through the gateway,
+on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from services.shared.settings import Settings
+from tests.e2e.stack import stack_and_gateway
+
+SPEAKER = {
+    "parcels": [{"weightKg": "1.2", "lengthCm": "30", "widthCm": "20", "heightCm": "10"}],
+    "originCountry": "CN",
+    "destination": {"country": "GB", "postalCode": "HS1 2AB"},
+    "goods": {
+        "hsCode": "851822",
+        "battery": {"unNumber": "UN3481", "packing": "BATTERY_PACKING_CONTAINED_IN_EQUIPMENT"},
+    },
+    "declaredValue": {"currencyCode": "GBP", "units": "40"},
+    "preference": "PREFERENCE_BEST_VALUE",
+    "shipAt": "2026-03-02T03:00:00Z",
+}
+
+
+@pytest.fixture(scope="module")
+def gateway(module_any_settings: Settings) -> Iterator[httpx.Client]:
+    with stack_and_gateway(module_any_settings) as (_, client):
+        yield client
+
+
+def test_a_merchant_matches_plans_over_rest(gateway: httpx.Client) -> None:
+    response = gateway.post("/v1/logistics/plans:match", json=SPEAKER)
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["preference"] == "PREFERENCE_BEST_VALUE"
+    plans = {p["channelCode"]: p for p in answer["plans"]}
+    line = plans["SAMPLE-LINE-GB"]
+    assert line["zone"] == "GB-HIGHLANDS-ISLANDS"
+    assert line["cost"]["total"]["currencyCode"] == "CNY"
+    assert line["rankReason"].startswith("value score")
+    assert "published range" in line["transit"]["source"]
+    express = plans["SAMPLE-EXP-PRIORITY"]
+    assert (express["cost"]["remoteArea"]["currencyCode"], express["cost"]["remoteArea"]["units"]) == ("CNY", "28")
+    excluded = {e["channelCode"]: e["reasons"] for e in answer["excluded"]}
+    # The GB line's 135 GBP limit is checked in GBP; the US line does not serve GB.
+    assert excluded["SAMPLE-LINE-US"] == ["does not serve GB"]
+    assert len(answer["plans"]) + len(answer["excluded"]) == 14
+
+
+def test_bad_input_is_problem_json_naming_the_fields(gateway: httpx.Client) -> None:
+    body = dict(SPEAKER, destination={"country": "GB", "postalCode": "12345"}, originCountry="CHN")
+    response = gateway.post("/v1/logistics/plans:match", json=body)
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    fields = {e["field"] for e in response.json()["errors"]}
+    assert {"destination.postal_code", "origin_country"} <= fields
+
+
+def test_a_partner_imports_a_rate_sheet_with_an_idempotency_key(gateway: httpx.Client) -> None:
+    sheet = "\n".join(
+        ["channel,zone,weight_from_kg,weight_to_kg,per_parcel,per_kg"]
+        + [f"SAMPLE-LINE-JP,{zone},0,25,15.00,48.00" for zone in ("JP-MAIN", "JP-OKINAWA")]
+    )
+    body = {"csv": sheet, "validFrom": "2099-01-01T00:00:00Z", "source": "jp-2099.csv"}
+    key = str(uuid.uuid4())
+    first = gateway.post("/v1/logistics/rate-sheets", json=body, headers={"Idempotency-Key": key})
+    again = gateway.post("/v1/logistics/rate-sheets", json=body, headers={"Idempotency-Key": key})
+    assert first.status_code == 200, first.text
+    assert first.json() == again.json()
+    assert first.json()["versions"] == [
+        {"channelCode": "SAMPLE-LINE-JP", "version": 2, "validFrom": "2099-01-01T00:00:00Z", "rowCount": 2}
+    ]
+    listed = gateway.get("/v1/logistics/channels", params={"destinationCountry": "JP"})
+    assert listed.status_code == 200
+    assert {c["code"]: c["rateSheetVersion"] for c in listed.json()["channels"]}["SAMPLE-LINE-JP"] == 1
+    bad = gateway.post(
+        "/v1/logistics/rate-sheets",
+        json={"csv": sheet.replace("JP-OKINAWA", "JP-HOKKAIDO")},
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert bad.status_code == 400
+    assert any("row 3, column zone" in e["detail"] for e in bad.json()["errors"] if e["field"] == "csv")

@@ -1,0 +1,68 @@
+"""`xborder logistics channels | import-rates | match` against a real logistics server (port 0)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+from xborder.logistics.v1 import plans_service_pb2_grpc as pb_grpc
+
+from cli.main import app
+from services.shared.settings import Settings
+from tests.servers import Running, running_service
+
+MATCH = ["logistics", "match", "--weight", "1.2kg", "--dims", "30x20x10", "--to", "US", "--postal-code", "10001"]
+SPEAKER = [*MATCH, "--hs", "851822", "--battery", "UN3481:contained_in_equipment", "--value", "40 USD"]
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    settings = Settings(var_dir=tmp_path_factory.mktemp("var"), log_json=False)
+    with running_service(settings, "logistics", pb_grpc.LogisticsPlanServiceStub) as running:
+        yield running
+
+
+@pytest.fixture
+def cli(service: Running, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("XB_LOGISTICS_PORT", str(service.port))
+    monkeypatch.setenv("XB_VAR_DIR", str(service.settings.var_dir))
+    monkeypatch.setenv("COLUMNS", "250")
+    return CliRunner()
+
+
+def test_channels_lists_the_catalogue(cli: CliRunner) -> None:
+    result = cli.invoke(app, ["logistics", "channels", "--to", "JP"])
+    assert result.exit_code == 0, result.output
+    assert "5 channels to JP" in result.output and "SAMPLE-LINE-JP" in result.output
+    assert "SAMPLE-LINE-US" not in result.output
+
+
+def test_match_prints_ranked_plans_and_exclusions(cli: CliRunner) -> None:
+    result = cli.invoke(app, SPEAKER)
+    assert result.exit_code == 0, result.output
+    assert "7 plans" in result.output and "122.00 CNY" in result.output
+    assert "SAMPLE-LINE-JP: does not serve US" in result.output
+
+
+def test_match_names_a_bad_field(cli: CliRunner) -> None:
+    result = cli.invoke(app, [*SPEAKER[:-2], "--value", "40 USD", "--from", "XX"])
+    assert result.exit_code == 1
+    assert "origin_country: 'XX' is not a known country" in result.output
+
+
+def test_import_rates_stores_a_version_and_refuses_a_bad_sheet(cli: CliRunner, tmp_path: Path) -> None:
+    sheet = tmp_path / "jp.csv"
+    sheet.write_text(
+        "channel,zone,weight_from_kg,weight_to_kg,per_parcel,per_kg\n"
+        "SAMPLE-LINE-JP,JP-MAIN,0,25,15.00,48.00\nSAMPLE-LINE-JP,JP-OKINAWA,0,25,18.00,60.00\n"
+    )
+    result = cli.invoke(app, ["logistics", "import-rates", str(sheet), "--valid-from", "2099-01-01T00:00:00Z"])
+    assert result.exit_code == 0, result.output
+    assert "SAMPLE-LINE-JP" in result.output and "2099-01-01" in result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text(sheet.read_text().replace("0,25,18.00", "1,25,18.00"))
+    refused = cli.invoke(app, ["logistics", "import-rates", str(bad)])
+    assert refused.exit_code == 1
+    assert "csv: row 3, column weight_from_kg: gap in zone JP-OKINAWA: nothing prices 0-1 kg" in refused.output
