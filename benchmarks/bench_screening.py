@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "protos" / "gen"))
 
+from benchmarks.loadgen import nearest_rank  # noqa: E402
 from benchmarks.screening_set import Case, negatives, positives  # noqa: E402
 from services.compliance.adapters.sanctions_files import CountryNames, read_bis, read_ofac, read_un  # noqa: E402
 from services.compliance.domain import names  # noqa: E402
@@ -42,8 +43,7 @@ DATA = ROOT / "data"
 
 
 def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
+    return nearest_rank(sorted(values), q)
 
 
 def quality(outcomes: list[tuple[Case, bool]]) -> dict[str, float]:

@@ -63,8 +63,8 @@ class UnknownCurrency(ValidationError):
     reason = "UNKNOWN_CURRENCY"
 
 
-class NotFound(XborderError):
-    reason = "NOT_FOUND"
+class FieldError(XborderError):
+    """An error about the record one request field names (when it names one): the message is its violation."""
 
     def __init__(self, message: str, *, field: str | None = None, metadata: dict[str, str] | None = None):
         super().__init__(message, metadata=metadata)
@@ -73,6 +73,10 @@ class NotFound(XborderError):
     @property
     def violations(self) -> tuple[FieldViolation, ...]:
         return (FieldViolation(self.field, self.message),) if self.field else ()
+
+
+class NotFound(FieldError):
+    reason = "NOT_FOUND"
 
 
 class RateUnavailable(NotFound):
@@ -87,18 +91,10 @@ class IdempotencyConflict(XborderError):
     reason = "IDEMPOTENCY_CONFLICT"
 
 
-class AlreadyExists(XborderError):
+class AlreadyExists(FieldError):
     """The thing a request would create exists already; names the field that makes it the same."""
 
     reason = "ALREADY_EXISTS"
-
-    def __init__(self, message: str, *, field: str | None = None, metadata: dict[str, str] | None = None):
-        super().__init__(message, metadata=metadata)
-        self.field = field
-
-    @property
-    def violations(self) -> tuple[FieldViolation, ...]:
-        return (FieldViolation(self.field, self.message),) if self.field else ()
 
 
 class Unavailable(XborderError):

@@ -130,9 +130,7 @@ class ReconciliationServicer(pb_grpc.ReconciliationServiceServicer):
     def GetReconciliation(
         self, request: pb.GetReconciliationRequest, context: grpc.ServicerContext
     ) -> pb.GetReconciliationResponse:
-        violations = Violations()
-        code = fields.unified_code(request.code, "code", violations, "RC")
-        violations.raise_if_any()
+        code = fields.one_code(request.code, "code", "RC")
         return pb.GetReconciliationResponse(reconciliation=run_to_proto(handlers.get_reconciliation(self.deps, code)))
 
     def ListStatementLines(
