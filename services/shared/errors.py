@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 ERROR_DOMAIN = "xborder.io"
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,15 @@ class FieldError(XborderError):
 
 class NotFound(FieldError):
     reason = "NOT_FOUND"
+
+
+def found_or_raise(
+    found: T | None, message: str, *, field: str | None = None, metadata: dict[str, str] | None = None
+) -> T:
+    """`found` when a lookup found it; NotFound (naming `field`) when it is None."""
+    if found is None:
+        raise NotFound(message, field=field, metadata=metadata)
+    return found
 
 
 class RateUnavailable(NotFound):

@@ -43,7 +43,7 @@ from services.payments.ledger.errors import (
 from services.payments.unit_of_work import PaymentsUnitOfWork
 from services.shared import codes
 from services.shared.clock import utcnow
-from services.shared.errors import ConflictingWrite, NotFound, ValidationError, Violations
+from services.shared.errors import ConflictingWrite, NotFound, ValidationError, Violations, found_or_raise
 from services.shared.idempotency import IdempotencyKeyReused, check_key
 from services.shared.money import Money, currency_info, to_proto
 
@@ -112,10 +112,7 @@ def open_account(uow_factory: UowFactory, command: OpenAccount, *, clock: Clock 
 
 def get_account(uow_factory: UowFactory, code: str) -> Account:
     with uow_factory() as uow:
-        account = uow.ledger.get_account(code)
-    if account is None:
-        raise NotFound(f"no ledger account {code!r}", field="code")
-    return account
+        return found_or_raise(uow.ledger.get_account(code), f"no ledger account {code!r}", field="code")
 
 
 def list_accounts(

@@ -28,7 +28,7 @@ from services.payments.reconciliation.domain import (
 from services.payments.unit_of_work import PaymentsUnitOfWork
 from services.shared import codes
 from services.shared.clock import utcnow
-from services.shared.errors import ConflictingWrite, NotFound, ValidationError
+from services.shared.errors import ConflictingWrite, ValidationError, found_or_raise
 from services.shared.idempotency import Request, run_idempotent
 from services.shared.logs import get_logger
 
@@ -165,10 +165,7 @@ def _event(run: Run) -> events_pb2.SettlementStatementReconciled:
 
 def get_reconciliation(deps: ReconciliationDeps, code: str) -> Run:
     with deps.uow_factory() as uow:
-        run = uow.reconciliation.get_run(code)
-    if run is None:
-        raise NotFound(f"no reconciliation {code}", field="code")
-    return run
+        return found_or_raise(uow.reconciliation.get_run(code), f"no reconciliation {code}", field="code")
 
 
 @dataclass(frozen=True)
