@@ -145,19 +145,12 @@ def _reconcile_and_store(
 
 
 def _event(run: Run) -> events_pb2.SettlementStatementReconciled:
-    counts = {outcome: 0 for outcome in Outcome}
-    for item in run.items:
-        counts[item.outcome] += 1
     message = events_pb2.SettlementStatementReconciled(
         reconciliation_code=run.code,
         partner=run.partner,
         period_start=run.period_start.isoformat(),
         period_end=run.period_end.isoformat(),
-        matched=counts[Outcome.MATCHED],
-        mismatched=counts[Outcome.MISMATCHED],
-        missing_in_ledger=counts[Outcome.MISSING_IN_LEDGER],
-        missing_in_statement=counts[Outcome.MISSING_IN_STATEMENT],
-        duplicate=counts[Outcome.DUPLICATE],
+        **run.outcome_counts(),
     )
     message.occurred_at.FromDatetime(run.created_at)
     return message
