@@ -17,7 +17,7 @@ from services.compliance.service_layer import risk_alerts
 from services.compliance.settings import ScreeningSettings
 from services.shared import codes
 from services.shared.settings import Settings
-from tests.e2e.stack import Stack, http_gateway, start_stack
+from tests.e2e.stack import Stack, stack_and_gateway
 
 MERCHANT = codes.generate("MC")
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -27,12 +27,9 @@ DATA = Path(__file__).resolve().parents[2] / "data"
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Client, Stack]]:
     data = tmp_path_factory.mktemp("data") / "data"
     shutil.copytree(DATA, data)
-    stack = start_stack(Settings(var_dir=tmp_path_factory.mktemp("var"), data_dir=data, log_json=False))
-    try:
-        with http_gateway(stack) as client:
-            yield client, stack
-    finally:
-        stack.stop()
+    settings = Settings(var_dir=tmp_path_factory.mktemp("var"), data_dir=data, log_json=False)
+    with stack_and_gateway(settings) as (stack, client):
+        yield client, stack
 
 
 def list_updated_events(stack: Stack) -> list[dict]:
