@@ -41,20 +41,10 @@ from services.shared import codes  # noqa: E402
 from services.shared.bus import InProcessBus  # noqa: E402
 from services.shared.clock import utcnow  # noqa: E402
 from services.shared.settings import Settings  # noqa: E402
+from tests.compliance_rules import speaker_ban  # noqa: E402
 
 PACKS = ROOT / "tests" / "fixtures" / "rules"
-BAN = {
-    "code": "EU-BENCH-BAN-SPEAKERS",
-    "version": 1,
-    "title": {"en": "Speaker ban (benchmark)", "zh-CN": "禁止扬声器 基准"},
-    "destinations": ["DE"],
-    "hs_scope": ["8518"],
-    "severity": "PROHIBITED",
-    "requirement": {"kind": "PROHIBITION", "code": "BAN", "text": {"en": "No.", "zh-CN": "不。"}},
-    "source": {"title": "Benchmark", "url": "https://example.org/ban"},
-    "effective_from": "2020-01-01",
-    "verified": True,
-}
+BAN = speaker_ban("EU-BENCH-BAN-SPEAKERS", "benchmark", "基准")
 # 10% speakers into DE (in the ban's scope), the rest T-shirts into DE and speakers into the US (outside it).
 MIX = [("851822", "DE")] + [("610910", "DE")] * 5 + [("851822", "US")] * 4
 

@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "protos" / "gen"))
 
+from benchmarks.loadgen import nearest_rank  # noqa: E402
 from benchmarks.screening_set import (  # noqa: E402
     NEGATIVE_CLASSES,
     POSITIVE_CLASSES,
@@ -55,8 +56,7 @@ CURVE = (0.70, 0.75, 0.78, 0.80, 0.82, 0.85, 0.88, 0.90, 0.92)
 
 
 def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
+    return nearest_rank(sorted(values), q)
 
 
 # A scored case: (case, score of its own entry for a positive or of the best hit for a negative), 0..1.

@@ -9,11 +9,19 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
+
+T = TypeVar("T")
 
 Call = Callable[[], None]
 """One request; raises on any failure (a wrong status counts as a failure)."""
+
+
+def nearest_rank(ordered: Sequence[T], q: float) -> T:
+    """The nearest-rank percentile (q in 0..1) of values already sorted ascending; every benchmark uses it."""
+    return ordered[max(1, min(len(ordered), round(q * len(ordered) + 0.5))) - 1]
 
 
 @dataclass(frozen=True)
@@ -34,9 +42,7 @@ class Result:
         """Nearest-rank percentile in milliseconds (p in 0..100)."""
         if not self.latencies_ns:
             return float("nan")
-        ordered = self.latencies_ns
-        rank = max(1, min(len(ordered), round(p / 100 * len(ordered) + 0.5)))
-        return ordered[rank - 1] / 1e6
+        return nearest_rank(self.latencies_ns, p / 100) / 1e6
 
     @property
     def p50_ms(self) -> float:

@@ -35,3 +35,19 @@ def rule(code: str = "XX-TEST-RULE", pack: str = "test-pack", **fields: Any) -> 
 
 def pack_document(pack: str, *entries: dict[str, Any], jurisdiction: str = "EU") -> dict[str, Any]:
     return {"pack": pack, "title": f"{pack} title", "jurisdiction": jurisdiction, "rules": list(entries)}
+
+
+def speaker_ban(code: str = "EU-TEST-BAN-SPEAKERS", label: str = "test", label_zh: str = "测试") -> dict[str, Any]:
+    """A verified rule prohibiting loudspeakers (HS 8518) into DE: a change that worsens stored checks."""
+    return {
+        "code": code,
+        "version": 1,
+        "title": {"en": f"Speaker ban ({label})", "zh-CN": f"禁止扬声器 {label_zh}"},
+        "destinations": ["DE"],
+        "hs_scope": ["8518"],
+        "severity": "PROHIBITED",
+        "requirement": {"kind": "PROHIBITION", "code": "BAN", "text": {"en": "No.", "zh-CN": "不。"}},
+        "source": {"title": label.capitalize(), "url": "https://example.org/ban"},
+        "effective_from": "2020-01-01",
+        "verified": True,
+    }

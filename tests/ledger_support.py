@@ -150,3 +150,7 @@ def in_uow(context: ServiceContext, work, clock=None):  # type: ignore[no-untype
         result = work(uow, (clock or utcnow)())
         uow.commit()
     return result
+
+
+def usd(amount: str) -> Money:
+    return Money.of(amount, "USD")

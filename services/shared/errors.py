@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 ERROR_DOMAIN = "xborder.io"
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -63,8 +66,8 @@ class UnknownCurrency(ValidationError):
     reason = "UNKNOWN_CURRENCY"
 
 
-class NotFound(XborderError):
-    reason = "NOT_FOUND"
+class FieldError(XborderError):
+    """An error about the record one request field names (when it names one): the message is its violation."""
 
     def __init__(self, message: str, *, field: str | None = None, metadata: dict[str, str] | None = None):
         super().__init__(message, metadata=metadata)
@@ -73,6 +76,19 @@ class NotFound(XborderError):
     @property
     def violations(self) -> tuple[FieldViolation, ...]:
         return (FieldViolation(self.field, self.message),) if self.field else ()
+
+
+class NotFound(FieldError):
+    reason = "NOT_FOUND"
+
+
+def found_or_raise(
+    found: T | None, message: str, *, field: str | None = None, metadata: dict[str, str] | None = None
+) -> T:
+    """`found` when a lookup found it; NotFound (naming `field`) when it is None."""
+    if found is None:
+        raise NotFound(message, field=field, metadata=metadata)
+    return found
 
 
 class RateUnavailable(NotFound):
@@ -87,18 +103,10 @@ class IdempotencyConflict(XborderError):
     reason = "IDEMPOTENCY_CONFLICT"
 
 
-class AlreadyExists(XborderError):
+class AlreadyExists(FieldError):
     """The thing a request would create exists already; names the field that makes it the same."""
 
     reason = "ALREADY_EXISTS"
-
-    def __init__(self, message: str, *, field: str | None = None, metadata: dict[str, str] | None = None):
-        super().__init__(message, metadata=metadata)
-        self.field = field
-
-    @property
-    def violations(self) -> tuple[FieldViolation, ...]:
-        return (FieldViolation(self.field, self.message),) if self.field else ()
 
 
 class Unavailable(XborderError):

@@ -206,33 +206,15 @@ def run_idempotent(
 class IdempotencyStore:
     """Looks up and records requests in the caller's transaction (a unit of work's connection)."""
 
+    check_key = staticmethod(check_key)
+
     def __init__(self, table: sa.Table) -> None:
         self.table = table
 
-    @staticmethod
-    def check_key(key: str, field: str = "request_id") -> None:
-        if not key.strip():
-            raise ValidationError.single(field, "required: a client-chosen id that makes retries safe")
-        if len(key) > IDEMPOTENCY_KEY_MAX:
-            raise ValidationError.single(field, f"at most {IDEMPOTENCY_KEY_MAX} characters, got {len(key)}")
-
     def replay(self, connection: Connection, scope: str, key: str, fingerprint: str) -> bytes | None:
         """The first response for (scope, key), None for a new key; refuses a changed payload."""
-        row = connection.execute(
-            sa.select(self.table.c.fingerprint, self.table.c.response).where(
-                self.table.c.scope == scope, self.table.c.key == key
-            )
-        ).first()
-        if row is None:
-            return None
-        if row.fingerprint != fingerprint:
-            raise IdempotencyKeyReused(scope)
-        return bytes(row.response)
+        return IdempotencyRepository(connection, self.table).replay(scope, key, fingerprint)
 
     def remember(self, connection: Connection, scope: str, key: str, fingerprint: str, response: bytes) -> None:
         """Record the response; a concurrent duplicate raises IntegrityError here or at commit."""
-        connection.execute(
-            self.table.insert().values(
-                scope=scope, key=key, fingerprint=fingerprint, response=response, created_at=utcnow()
-            )
-        )
+        IdempotencyRepository(connection, self.table).remember(scope, key, fingerprint, response)

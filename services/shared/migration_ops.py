@@ -3,6 +3,10 @@
 `run_env` is each service's whole env.py. `create_kernel_tables` is frozen at its first shape: later
 changes to the kernel tables get migrations of their own, never an edit here.
 
+A revision is frozen too: it spells out the tables it creates and never imports the live table definitions
+(adapters/tables.py), which change with later revisions and would rewrite what an applied revision did. So a
+revision and the table module that mirrors its schema look alike by design, and neither is factored out.
+
 Migration files are numbered in chain order (`0001_...`, `0002_...`, following `down_revision`); a revision
 id is what a database records as applied, so an id keeps its first name even where it no longer matches
 its file's number (tests/unit/test_migrations.py checks that every chain is linear and its files follow it).

@@ -12,7 +12,8 @@ import time
 from datetime import UTC
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from google.protobuf.message import Message
+from sqlalchemy.engine import Connection, Engine
 
 from services.shared.bus import EventBus
 from services.shared.clock import utcnow
@@ -22,6 +23,22 @@ from services.shared.logs import get_logger
 from services.shared.metrics import EVENTS_PUBLISHED, OUTBOX_PENDING
 
 log = get_logger(__name__)
+
+
+def write_event(connection: Connection, outbox: sa.Table, source: str, message: Message) -> Event:
+    """Write `message` as a row of `outbox` in the caller's transaction: published if, and only if, it commits."""
+    event = Event.from_message(source, message)
+    connection.execute(
+        outbox.insert().values(
+            event_id=event.event_id,
+            source=event.source,
+            event_type=event.event_type,
+            payload=event.body(),
+            occurred_at=event.occurred_at,
+            attempts=0,
+        )
+    )
+    return event
 
 
 class OutboxRelay:

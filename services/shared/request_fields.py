@@ -1,12 +1,15 @@
 """Parsing of the request fields many servicers share: idempotency keys, unified codes, merchant codes,
 currencies, money and paging. The same bad input gets the same answer from every service.
 
-They add to a `Violations` instead of raising, so one answer names every bad field of a request.
+They add to a `Violations` instead of raising, so one answer names every bad field of a request; `one_code`,
+`keyed_code` and `parsed` raise at once, for requests whose only checked fields they are.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import TypeVar
 
 from google.type import money_pb2
 
@@ -14,6 +17,8 @@ from services.shared import codes
 from services.shared.errors import UnknownCurrency, ValidationError, Violations
 from services.shared.idempotency import check_key
 from services.shared.money import Money, from_proto, minor_unit
+
+T = TypeVar("T")
 
 _ALPHA = re.compile(r"^[A-Z]{3}$")
 
@@ -95,3 +100,28 @@ def page(size: int, token: str, violations: Violations, *, default: int, maximum
         else:
             cursor = int(token)
     return size or default, cursor
+
+
+def one_code(value: str, field: str, entity_type: str | None = None) -> str:
+    """The unified code a read of one record names; a bad one raises its violation at once."""
+    violations = Violations()
+    code = unified_code(value, field, violations, entity_type)
+    violations.raise_if_any()
+    return code
+
+
+def keyed_code(request_id_value: str, value: str, field: str, entity_type: str | None = None) -> str:
+    """The unified code a write names, checked with the write's request id; both violations raise together."""
+    violations = Violations()
+    request_id(request_id_value, violations)
+    code = unified_code(value, field, violations, entity_type)
+    violations.raise_if_any()
+    return code
+
+
+def parsed(parse: Callable[[str, Violations], T], value: str) -> T:
+    """`parse(value, violations)` for a request with that one field; its violations raise at once."""
+    violations = Violations()
+    result = parse(value, violations)
+    violations.raise_if_any()
+    return result

@@ -104,17 +104,7 @@ class Settings:
             return value if value not in (None, "") else None
 
         def parse(name: str, convert: Callable[[str], Any], what: str, valid: Callable[[Any], bool]) -> Any:
-            """The converted value of XB_<NAME>, or None when unset; names the variable when it is wrong."""
-            raw = get(name)
-            if raw is None:
-                return None
-            try:
-                value = convert(raw)
-            except ValueError:
-                raise ConfigurationError(f"XB_{name.upper()} must be {what}, got {raw!r}") from None
-            if not valid(value):
-                raise ConfigurationError(f"XB_{name.upper()} must be {what}, got {raw!r}")
-            return value
+            return env_setting(env, name, convert, what, valid)
 
         def number(name: str, convert: Callable[[str], Any], what: str, valid: Callable[[Any], bool]) -> None:
             if (value := parse(name, convert, what, valid)) is not None:

@@ -26,6 +26,7 @@ from services.shared.clock import utcnow
 from services.shared.errors import ConflictingWrite
 from services.shared.events import Event
 from services.shared.idempotency import IdempotencyRepository
+from services.shared.outbox import write_event
 
 U = TypeVar("U", bound="UnitOfWork")
 
@@ -107,17 +108,7 @@ class UnitOfWork:
 
     def emit(self, message: Message) -> Event:
         """Record an event to publish if, and only if, this unit of work commits."""
-        event = Event.from_message(self.service, message)
-        self.connection.execute(
-            self._outbox.insert().values(
-                event_id=event.event_id,
-                source=event.source,
-                event_type=event.event_type,
-                payload=event.body(),
-                occurred_at=event.occurred_at,
-                attempts=0,
-            )
-        )
+        event = write_event(self.connection, self._outbox, self.service, message)
         self._pending_events += 1
         return event
 

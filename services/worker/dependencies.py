@@ -40,23 +40,10 @@ def cooperative_database_waits() -> None:
         psycopg.waiting.wait = psycopg.waiting.wait_select
 
 
-class ServiceEventHandlers(DependencyProvider):
-    """Boots a service (engine, migrations) when the worker starts and injects `bootstrap.event_handlers()`,
-    the same map the embedded bus subscribes."""
+class BootsService(DependencyProvider):
+    """A dependency that boots a service context in `setup` and closes it when the worker stops or is killed."""
 
-    def __init__(self, bootstrap: ModuleType) -> None:
-        self.bootstrap = bootstrap
-        self.context: ServiceContext | None = None
-        self.handlers: Handlers = {}
-
-    def setup(self) -> None:
-        cooperative_database_waits()
-        self.context = self.bootstrap.bootstrap(Settings.from_env(), InProcessBus())
-        self.handlers = self.bootstrap.event_handlers(self.context)
-        log.info("event_consumers_ready", service=self.bootstrap.NAME, consumers=sorted(self.handlers))
-
-    def get_dependency(self, worker_ctx: Any) -> Handlers:
-        return self.handlers
+    context: ServiceContext | None = None
 
     def stop(self) -> None:
         self._close()
@@ -68,6 +55,25 @@ class ServiceEventHandlers(DependencyProvider):
         if self.context is not None:
             self.context.close()
             self.context = None
+
+
+class ServiceEventHandlers(BootsService):
+    """Boots a service (engine, migrations) when the worker starts and injects `bootstrap.event_handlers()`,
+    the same map the embedded bus subscribes."""
+
+    def __init__(self, bootstrap: ModuleType) -> None:
+        self.bootstrap = bootstrap
+        self.context = None
+        self.handlers: Handlers = {}
+
+    def setup(self) -> None:
+        cooperative_database_waits()
+        self.context = self.bootstrap.bootstrap(Settings.from_env(), InProcessBus())
+        self.handlers = self.bootstrap.event_handlers(self.context)
+        log.info("event_consumers_ready", service=self.bootstrap.NAME, consumers=sorted(self.handlers))
+
+    def get_dependency(self, worker_ctx: Any) -> Handlers:
+        return self.handlers
 
 
 def handle(handlers: Handlers, consumer: str, payload: dict[str, Any]) -> None:

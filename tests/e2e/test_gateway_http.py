@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
-import pytest
 
 from services.registry import SERVICES
-from services.shared.settings import Settings
-from tests.e2e.stack import stack_and_gateway
-
-
-@pytest.fixture(scope="module")
-def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    with stack_and_gateway(Settings(var_dir=tmp_path_factory.mktemp("var"), log_json=False)) as (_, client):
-        yield client
 
 
 def test_a_client_reads_currencies_rates_and_errors_over_http(gateway: httpx.Client) -> None:

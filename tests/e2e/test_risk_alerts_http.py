@@ -5,23 +5,19 @@ reads and acknowledges it over REST."""
 from __future__ import annotations
 
 import shutil
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
-from gateway.app import create_app
 from services.compliance import bootstrap
 from services.compliance.service_layer import risk_alerts
 from services.compliance.settings import ScreeningSettings
 from services.shared import codes
 from services.shared.settings import Settings
-from tests.e2e.stack import Stack, start_stack, unused_port
+from tests.e2e.stack import Stack, stack_and_gateway
 
 MERCHANT = codes.generate("MC")
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -31,24 +27,9 @@ DATA = Path(__file__).resolve().parents[2] / "data"
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Client, Stack]]:
     data = tmp_path_factory.mktemp("data") / "data"
     shutil.copytree(DATA, data)
-    stack = start_stack(Settings(var_dir=tmp_path_factory.mktemp("var"), data_dir=data, log_json=False))
-    port = unused_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(stack.settings), host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
-        )
-    )
-    thread = threading.Thread(target=server.run, name="gateway-http", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "uvicorn did not start"
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+    settings = Settings(var_dir=tmp_path_factory.mktemp("var"), data_dir=data, log_json=False)
+    with stack_and_gateway(settings) as (stack, client):
         yield client, stack
-    server.should_exit = True
-    thread.join(10)
-    stack.stop()
 
 
 def list_updated_events(stack: Stack) -> list[dict]:

@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
 from services.shared import codes
-from services.shared.settings import Settings
-from tests.e2e.stack import stack_and_gateway
 
 MERCHANT = codes.generate("MC")
-
-
-@pytest.fixture(scope="module")
-def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    with stack_and_gateway(Settings(var_dir=tmp_path_factory.mktemp("var"), log_json=False)) as (_, client):
-        yield client
 
 
 def test_screen_get_and_list_over_http(gateway: httpx.Client) -> None:

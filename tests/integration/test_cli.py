@@ -8,24 +8,12 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
+from tests.cli_env import offline_cli_env
 
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    values = {
-        "XB_VAR_DIR": str(tmp_path / "var"),
-        "XB_LOG_JSON": "false",
-        # nothing listens on these ports, so status must report the services down
-        "XB_COMPLIANCE_PORT": "1",
-        "XB_PAYMENTS_PORT": "2",
-        "XB_LOGISTICS_PORT": "3",
-        "XB_GATEWAY_GRPC_PORT": "4",
-    }
-    for key, value in values.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("XB_BROKER_URL", raising=False)
-    monkeypatch.delenv("XB_DATABASE_URL", raising=False)
-    return values
+    return offline_cli_env(tmp_path, monkeypatch)
 
 
 def test_import_twice_reports_unchanged(env: dict[str, str]) -> None:

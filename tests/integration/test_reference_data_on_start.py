@@ -14,25 +14,14 @@ from services.embedded import Platform
 from services.registry import SERVICES
 from services.shared.refdata import OPS, STARTED, ImportResult
 from services.shared.settings import Settings
+from tests.cli_env import offline_cli_env
 
 SHIPPED = Path(__file__).resolve().parents[2] / "data"
 
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    values = {
-        "XB_VAR_DIR": str(tmp_path / "var"),
-        "XB_LOG_JSON": "false",
-        "XB_COMPLIANCE_PORT": "1",
-        "XB_PAYMENTS_PORT": "2",
-        "XB_LOGISTICS_PORT": "3",
-        "XB_GATEWAY_GRPC_PORT": "4",
-        "COLUMNS": "250",
-    }
-    for key, value in values.items():
-        monkeypatch.setenv(key, value)
-    for key in ("XB_BROKER_URL", "XB_DATABASE_URL", "XB_DATA_DIR"):
-        monkeypatch.delenv(key, raising=False)
+    offline_cli_env(tmp_path, monkeypatch, extra={"COLUMNS": "250"}, unset=("XB_DATA_DIR",))
     return Settings.from_env()
 
 

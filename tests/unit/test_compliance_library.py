@@ -18,7 +18,7 @@ from services.compliance.service_layer import product_checks, rule_library
 from services.shared.context import ServiceContext
 from services.shared.errors import NotFound, ValidationError
 from services.shared.settings import Settings
-from tests.compliance_rules import FIXTURE_PACKS
+from tests.compliance_rules import FIXTURE_PACKS, speaker_ban
 from tests.fakes import RecordingBus
 
 
@@ -223,18 +223,7 @@ def test_a_publication_rechecks_the_stored_checks_it_affects(context: ServiceCon
 
     speaker_de, shirt_de = stored("851822", "DE"), stored("610910", "DE")
     directory = packs_copy(tmp_path)
-    ban = {
-        "code": "EU-TEST-BAN-SPEAKERS",
-        "version": 1,
-        "title": {"en": "Speaker ban (test)", "zh-CN": "禁止扬声器 测试"},
-        "destinations": ["DE"],
-        "hs_scope": ["8518"],
-        "severity": "PROHIBITED",
-        "requirement": {"kind": "PROHIBITION", "code": "BAN", "text": {"en": "No.", "zh-CN": "不。"}},
-        "source": {"title": "Test", "url": "https://example.org/ban"},
-        "effective_from": "2020-01-01",
-        "verified": True,
-    }
+    ban = speaker_ban()
     edit(directory, "eu-test-safety", lambda rules: rules.append(ban))
     rule_library.stage_draft(context.uow, directory, context.settings.data_dir)
     rule_library.publish_draft(context.uow)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 
@@ -30,7 +29,6 @@ from services.payments.ledger.errors import (
 from services.shared.context import ServiceContext
 from services.shared.errors import IdempotencyConflict, NotFound, UnknownCurrency, ValidationError
 from services.shared.money import Money
-from services.shared.settings import Settings
 from tests.ledger_support import (
     FakeClock,
     balance,
@@ -38,20 +36,15 @@ from tests.ledger_support import (
     key,
     merchant,
     outbox_types,
-    payments_context,
     transfer_count,
+    usd,
     wallets,
 )
 
 
 @pytest.fixture
-def context(settings: Settings) -> Iterator[ServiceContext]:
-    with payments_context(settings) as context:
-        yield context
-
-
-def usd(amount: str) -> Money:
-    return Money.of(amount, "USD")
+def context(payments: ServiceContext) -> ServiceContext:
+    return payments
 
 
 def test_open_account_is_idempotent_by_owner_kind_and_currency(context: ServiceContext) -> None:

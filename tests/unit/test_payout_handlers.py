@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -16,8 +15,6 @@ from services.payments.payouts import service_layer as ph
 from services.payments.payouts.domain import PayoutStatus
 from services.shared.context import ServiceContext
 from services.shared.errors import NotFound
-from services.shared.money import Money
-from services.shared.settings import Settings
 from tests.ledger_support import (
     FakeClock,
     FakePayees,
@@ -28,15 +25,14 @@ from tests.ledger_support import (
     in_uow,
     key,
     outbox_types,
-    payments_context,
+    usd,
     wallets,
 )
 
 
 @pytest.fixture
-def context(settings: Settings) -> Iterator[ServiceContext]:
-    with payments_context(settings) as context:
-        yield context
+def context(payments: ServiceContext) -> ServiceContext:
+    return payments
 
 
 @pytest.fixture
@@ -44,10 +40,6 @@ def funded(context: ServiceContext) -> Wallets:
     w = wallets(context)
     fund(context, w, "100.00")
     return w
-
-
-def usd(amount: str) -> Money:
-    return Money.of(amount, "USD")
 
 
 def create(context: ServiceContext, w: Wallets, amount: str, gate: FakeScreeningGate, clock=None, timeout_min=60):  # type: ignore[no-untyped-def]

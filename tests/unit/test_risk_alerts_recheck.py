@@ -23,23 +23,12 @@ from services.shared.context import ServiceContext
 from services.shared.errors import NotFound
 from services.shared.events import parse_payload
 from services.shared.settings import Settings
-from tests.compliance_rules import FIXTURE_PACKS
+from tests.compliance_rules import FIXTURE_PACKS, speaker_ban
 from tests.fakes import RecordingBus
 from tests.unit.test_compliance_library import edit, packs_copy, published_events
 
 MERCHANT = codes.generate("MC", "E")
-BAN = {
-    "code": "EU-TEST-BAN-SPEAKERS",
-    "version": 1,
-    "title": {"en": "Speaker ban (test)", "zh-CN": "禁止扬声器 测试"},
-    "destinations": ["DE"],
-    "hs_scope": ["8518"],
-    "severity": "PROHIBITED",
-    "requirement": {"kind": "PROHIBITION", "code": "BAN", "text": {"en": "No.", "zh-CN": "不。"}},
-    "source": {"title": "Test", "url": "https://example.org/ban"},
-    "effective_from": "2020-01-01",
-    "verified": True,
-}
+BAN = speaker_ban()
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from services.payments.ledger import service_layer as lh
@@ -20,18 +18,12 @@ from services.payments.settlement.domain.collections import CollectionMethod, Co
 from services.shared.context import ServiceContext
 from services.shared.errors import ValidationError
 from services.shared.money import Money
-from services.shared.settings import Settings
-from tests.ledger_support import in_uow, merchant, outbox_types, payments_context, transfer_count
+from tests.ledger_support import in_uow, merchant, outbox_types, transfer_count, usd
 
 
 @pytest.fixture
-def context(settings: Settings) -> Iterator[ServiceContext]:
-    with payments_context(settings) as context:
-        yield context
-
-
-def usd(amount: str) -> Money:
-    return Money.of(amount, "USD")
+def context(payments: ServiceContext) -> ServiceContext:
+    return payments
 
 
 def collect(context: ServiceContext, merchant_code: str, gross: str, fee: str, ref: str, currency: str = "USD"):  # type: ignore[no-untyped-def]

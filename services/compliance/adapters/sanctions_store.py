@@ -40,6 +40,7 @@ from services.compliance.domain.sanctions import (
 )
 from services.shared.clock import utcnow
 from services.shared.events import Event
+from services.shared.outbox import write_event
 from services.shared.refdata import DatasetSpec, DatasetVersions, Progress, file_version
 
 SERVICE = "compliance"
@@ -115,18 +116,7 @@ def entry_from_row(list_name: str, entry_id: str, party_type: str, record: dict[
 
 def emit_in(connection: Connection, message: Any) -> Event:
     """Write an event to compliance's outbox in the caller's transaction (UnitOfWork.emit's row)."""
-    event = Event.from_message(SERVICE, message)
-    connection.execute(
-        OUTBOX.insert().values(
-            event_id=event.event_id,
-            source=event.source,
-            event_type=event.event_type,
-            payload=event.body(),
-            occurred_at=event.occurred_at,
-            attempts=0,
-        )
-    )
-    return event
+    return write_event(connection, OUTBOX, SERVICE, message)
 
 
 # The rows last parsed for each list, by the hash of the files they came from: a process that imports the

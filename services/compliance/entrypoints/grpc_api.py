@@ -8,6 +8,7 @@ from xborder.compliance.v1 import compliance_service_pb2_grpc as pb_grpc
 
 from services.compliance.domain import hs, paging
 from services.compliance.service_layer import reference_data as handlers
+from services.shared import request_fields as fields
 from services.shared.errors import Violations
 
 
@@ -67,9 +68,7 @@ class ComplianceServicer(pb_grpc.ComplianceServiceServicer):
         self.uow_factory = uow_factory
 
     def GetHsCode(self, request: pb.GetHsCodeRequest, context: grpc.ServicerContext) -> pb.GetHsCodeResponse:
-        violations = Violations()
-        code = parse_hs_code(request.code, violations)
-        violations.raise_if_any()
+        code = fields.parsed(parse_hs_code, request.code)
         return pb.GetHsCodeResponse(hs_code=hs_code_to_proto(handlers.get_hs_code(self.uow_factory, code)))
 
     def SearchHsCodes(

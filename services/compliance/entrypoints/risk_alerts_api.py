@@ -76,9 +76,7 @@ class RiskAlertServicer(pb_grpc.RiskAlertServiceServicer):
         return pb.ListRiskAlertsResponse(alerts=[alert_to_proto(a) for a in page], next_page_token=token)
 
     def GetRiskAlert(self, request: pb.GetRiskAlertRequest, context: grpc.ServicerContext) -> pb.GetRiskAlertResponse:
-        violations = Violations()
-        code = _alert_code(request.code, violations)
-        violations.raise_if_any()
+        code = fields.parsed(_alert_code, request.code)
         return pb.GetRiskAlertResponse(alert=alert_to_proto(handlers.get_alert(self.uow_factory, code)))
 
     def AcknowledgeRiskAlert(

@@ -157,9 +157,7 @@ class ScreeningServicer(pb_grpc.ScreeningServiceServicer):
         )
 
     def GetScreening(self, request: pb.GetScreeningRequest, context: grpc.ServicerContext) -> pb.GetScreeningResponse:
-        violations = Violations()
-        code = fields.unified_code(request.code, "code", violations, "HC")
-        violations.raise_if_any()
+        code = fields.one_code(request.code, "code", "HC")
         stored = pb.ScreenPartyResponse.FromString(handlers.get_screening(self.uow_factory, code))
         return pb.GetScreeningResponse(screening=stored.screening)
 

@@ -30,7 +30,7 @@ from services.compliance.service_layer.product_checks import affected_by, rechec
 from services.compliance.service_layer.screening import rescreen_parties
 from services.shared import codes
 from services.shared.clock import utcnow
-from services.shared.errors import NotFound
+from services.shared.errors import NotFound, found_or_raise
 from services.shared.events import parse_payload
 from services.shared.idempotency import Request, run_idempotent
 from services.shared.logs import get_logger
@@ -201,10 +201,7 @@ def on_list_updated(
 
 def get_alert(uow_factory: UowFactory, code: str) -> RiskAlert:
     with uow_factory() as uow:
-        alert = uow.alerts.get(code)
-    if alert is None:
-        raise NotFound(f"no risk alert {code}", field="code")
-    return alert
+        return found_or_raise(uow.alerts.get(code), f"no risk alert {code}", field="code")
 
 
 def list_alerts(

@@ -7,6 +7,7 @@ Create Date: ${create_date}
 from alembic import op
 import sqlalchemy as sa
 ${imports if imports else ""}
+# Spell the tables out here, never import live table definitions: an applied revision must not change.
 
 revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}

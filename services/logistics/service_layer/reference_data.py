@@ -7,7 +7,7 @@ from collections.abc import Callable
 from services.logistics.adapters.unit_of_work import LogisticsUnitOfWork
 from services.logistics.domain.countries import Country, CountryCode
 from services.logistics.domain.status_codes import StatusCode
-from services.shared.errors import NotFound, ValidationError
+from services.shared.errors import ValidationError, found_or_raise
 
 UowFactory = Callable[[], LogisticsUnitOfWork]
 COUNTRIES = "iso3166_countries"
@@ -18,9 +18,7 @@ def get_country(uow_factory: UowFactory, code: CountryCode) -> Country:
     with uow_factory() as uow:
         uow.datasets.require(COUNTRIES)
         country = uow.countries.get(code)
-    if country is None:
-        raise NotFound(f"no ISO 3166-1 country with {code.kind.value} code {code.value!r}", field="code")
-    return country
+    return found_or_raise(country, f"no ISO 3166-1 country with {code.kind.value} code {code.value!r}", field="code")
 
 
 def list_countries(uow_factory: UowFactory, region: str | None) -> list[Country]:
@@ -42,9 +40,7 @@ def get_status_code(uow_factory: UowFactory, code: str) -> StatusCode:
     with uow_factory() as uow:
         uow.datasets.require(STATUS_CODES)
         found = uow.status_codes.get(code)
-    if found is None:
-        raise NotFound(f"no UN/CEFACT Rec. 24 status code {code!r}", field="code")
-    return found
+    return found_or_raise(found, f"no UN/CEFACT Rec. 24 status code {code!r}", field="code")
 
 
 def list_status_codes(uow_factory: UowFactory, words: tuple[str, ...]) -> list[StatusCode]:

@@ -69,9 +69,7 @@ class BankAccountServicer(pb_grpc.BankAccountServiceServicer):
     def GetBankAccount(
         self, request: pb.GetBankAccountRequest, context: grpc.ServicerContext
     ) -> pb.GetBankAccountResponse:
-        violations = Violations()
-        code = fields.unified_code(request.code, "code", violations, "BA")
-        violations.raise_if_any()
+        code = fields.one_code(request.code, "code", "BA")
         return pb.GetBankAccountResponse(bank_account=bank_account_to_proto(handlers.get_bank_account(self.deps, code)))
 
     def ListBankAccounts(

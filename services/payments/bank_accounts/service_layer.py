@@ -13,7 +13,7 @@ from services.payments.bank_accounts.domain import BankAccountDetails
 from services.payments.unit_of_work import PaymentsUnitOfWork
 from services.shared import codes
 from services.shared.clock import utcnow
-from services.shared.errors import AlreadyExists, ConflictingWrite, NotFound
+from services.shared.errors import AlreadyExists, ConflictingWrite, found_or_raise
 from services.shared.idempotency import Request, run_idempotent
 from services.shared.logs import get_logger
 
@@ -99,10 +99,7 @@ def register_bank_account(
 
 def get_bank_account(deps: BankAccountDeps, code: str) -> MaskedBankAccount:
     with deps.uow_factory() as uow:
-        found = deps.vault.get(uow.bank_accounts, code)
-    if found is None:
-        raise NotFound(f"no bank account {code}", field="code")
-    return found
+        return found_or_raise(deps.vault.get(uow.bank_accounts, code), f"no bank account {code}", field="code")
 
 
 def list_bank_accounts(deps: BankAccountDeps, merchant_code: str) -> list[MaskedBankAccount]:

@@ -17,25 +17,27 @@ from collections.abc import Callable
 from typing import Any
 
 from nameko.events import SERVICE_POOL, event_handler
-from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
 from services.payments import bootstrap
 from services.shared.bus import InProcessBus
-from services.shared.context import ServiceContext
 from services.shared.logs import get_logger
 from services.shared.settings import Settings
-from services.worker.dependencies import Handlers, ServiceEventHandlers, cooperative_database_waits, handle
+from services.worker.dependencies import (
+    BootsService,
+    Handlers,
+    ServiceEventHandlers,
+    cooperative_database_waits,
+    handle,
+)
 
 log = get_logger(__name__)
 
 TICK_S = 5.0
 
 
-class PeriodicTasks(DependencyProvider):
+class PeriodicTasks(BootsService):
     """Boots payments (engine, migrations) when the worker starts and hands the timer a run-what-is-due callable."""
-
-    context: ServiceContext | None = None
 
     def setup(self) -> None:
         cooperative_database_waits()
@@ -60,17 +62,6 @@ class PeriodicTasks(DependencyProvider):
 
     def get_dependency(self, worker_ctx: Any) -> Callable[[], None]:
         return self.run_due
-
-    def stop(self) -> None:
-        self._close()
-
-    def kill(self) -> None:
-        self._close()
-
-    def _close(self) -> None:
-        if self.context is not None:
-            self.context.close()
-            self.context = None
 
 
 class PaymentsEvents:

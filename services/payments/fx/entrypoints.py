@@ -91,9 +91,7 @@ class FxServicer(pb_grpc.FxServiceServicer):
         return fx.create_quote(self.desk, command)
 
     def GetQuote(self, request: pb.GetQuoteRequest, context: grpc.ServicerContext) -> pb.GetQuoteResponse:
-        violations = Violations()
-        code = fields.unified_code(request.code, "code", violations, "QT")
-        violations.raise_if_any()
+        code = fields.one_code(request.code, "code", "QT")
         return pb.GetQuoteResponse(quote=fx.get_quote(self.desk, code))
 
     def ConvertQuote(self, request: pb.ConvertQuoteRequest, context: grpc.ServicerContext) -> pb.ConvertQuoteResponse:
@@ -151,9 +149,7 @@ class FxServicer(pb_grpc.FxServiceServicer):
         return offer_desk.create_financing_offer(self.offers, command)
 
     def GetOffer(self, request: pb.GetOfferRequest, context: grpc.ServicerContext) -> pb.GetOfferResponse:
-        violations = Violations()
-        code = fields.unified_code(request.code, "code", violations, "QT")
-        violations.raise_if_any()
+        code = fields.one_code(request.code, "code", "QT")
         return pb.GetOfferResponse(offer=offer_desk.get_offer(self.offers, code))
 
     def AcceptOffer(self, request: pb.AcceptOfferRequest, context: grpc.ServicerContext) -> pb.AcceptOfferResponse:

@@ -6,7 +6,7 @@ ErrorInfo metadata; the ledger is untouched whenever one of these is raised.
 
 from __future__ import annotations
 
-from services.shared.errors import FieldViolation, ValidationError, XborderError
+from services.shared.errors import FieldError, ValidationError, XborderError
 
 
 class CurrencyMismatch(ValidationError):
@@ -15,18 +15,10 @@ class CurrencyMismatch(ValidationError):
     reason = "CURRENCY_MISMATCH"
 
 
-class LedgerPreconditionFailed(XborderError):
+class LedgerPreconditionFailed(FieldError):
     """The request is well formed but the ledger's state does not allow it."""
 
     reason = "FAILED_PRECONDITION"
-
-    def __init__(self, message: str, *, field: str | None = None, metadata: dict[str, str] | None = None):
-        super().__init__(message, metadata=metadata)
-        self.field = field
-
-    @property
-    def violations(self) -> tuple[FieldViolation, ...]:
-        return (FieldViolation(self.field, self.message),) if self.field else ()
 
 
 class InsufficientFunds(LedgerPreconditionFailed):

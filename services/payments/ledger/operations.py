@@ -2,57 +2,32 @@
 
 Each mutating operation takes the request's idempotency `Request` and a `render` function (domain result ->
 proto response) and runs through the kernel's `run_idempotent`, so the first response is stored with the
-state change and replayed byte for byte. Settlement and payouts have operations of their own beside these.
+state change and replayed byte for byte (services/payments/operations.py). Settlement and payouts have
+operations of their own beside these.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TypeVar
 
 from google.protobuf.message import Message
 
 from services.payments.ledger import service_layer as lh
 from services.payments.ledger.domain import AccountKind, InvariantReport, TransactionResult
-from services.payments.unit_of_work import PaymentsUnitOfWork
-from services.shared import idempotency
+from services.payments.operations import Clock, RunsOnce, UowFactory
 from services.shared.clock import utcnow
 from services.shared.errors import NotFound
 from services.shared.idempotency import Request
 
-T = TypeVar("T")
 M = TypeVar("M", bound=Message)
-UowFactory = Callable[[], PaymentsUnitOfWork]
-Clock = Callable[[], datetime]
-
-
-def run_once(
-    uow_factory: UowFactory,
-    clock: Clock,
-    request: Request,
-    work: Callable[[PaymentsUnitOfWork, datetime], T],
-    render: Callable[[T], M],
-    out: type[M],
-) -> M:
-    """`work` and its rendered response, once per request (the kernel's run_idempotent)."""
-    return idempotency.run_idempotent(uow_factory, request, out, lambda uow: render(work(uow, clock())))
 
 
 @dataclass(frozen=True)
-class LedgerOperations:
+class LedgerOperations(RunsOnce):
     uow_factory: UowFactory
     clock: Clock = utcnow
-
-    def _write(
-        self,
-        request: Request,
-        work: Callable[[PaymentsUnitOfWork, datetime], T],
-        render: Callable[[T], M],
-        out: type[M],
-    ) -> M:
-        return run_once(self.uow_factory, self.clock, request, work, render, out)
 
     def open_account(
         self, request: Request, command: lh.OpenAccount, render: Callable[[lh.Account], M], out: type[M]

@@ -24,7 +24,7 @@ from typing import Protocol
 from xborder.payments.v1 import events_pb2
 
 from services.payments.ledger import domain as ledger
-from services.payments.ledger.adapters.repository import NewTransfer
+from services.payments.ledger.adapters.repository import NewTransaction, NewTransfer
 from services.payments.ledger.domain import (
     Account,
     AccountKind,
@@ -43,7 +43,7 @@ from services.payments.ledger.errors import (
 from services.payments.unit_of_work import PaymentsUnitOfWork
 from services.shared import codes
 from services.shared.clock import utcnow
-from services.shared.errors import ConflictingWrite, NotFound, ValidationError, Violations
+from services.shared.errors import ConflictingWrite, NotFound, ValidationError, Violations, found_or_raise
 from services.shared.idempotency import IdempotencyKeyReused, check_key
 from services.shared.money import Money, currency_info, to_proto
 
@@ -112,10 +112,7 @@ def open_account(uow_factory: UowFactory, command: OpenAccount, *, clock: Clock 
 
 def get_account(uow_factory: UowFactory, code: str) -> Account:
     with uow_factory() as uow:
-        account = uow.ledger.get_account(code)
-    if account is None:
-        raise NotFound(f"no ledger account {code!r}", field="code")
-    return account
+        return found_or_raise(uow.ledger.get_account(code), f"no ledger account {code!r}", field="code")
 
 
 def list_accounts(
@@ -214,13 +211,15 @@ def record_transaction(uow: PaymentsUnitOfWork, command: PostTransaction, *, now
     # The transaction row first: it claims the key (a replay costs one round trip and writes nothing).
     transaction_code = codes.generate("PY", at=now)
     transaction_id = repo.claim_transaction(
-        transaction_code,
-        command.idempotency_key,
-        fingerprint,
-        command.kind,
-        command.external_ref,
-        command.metadata,
-        now,
+        NewTransaction(
+            transaction_code,
+            command.idempotency_key,
+            fingerprint,
+            command.kind,
+            command.external_ref,
+            command.metadata,
+            now,
+        )
     )
     if transaction_id is None:
         stored = repo.find_transaction(command.idempotency_key)
@@ -388,7 +387,9 @@ def record_resolution(
     kind = {PendingStatus.POSTED: "post_pending", PendingStatus.VOIDED: "void_pending"}.get(status, "expire_pending")
     transaction_code = codes.generate("PY", at=now)
     transaction_id = repo.insert_transaction(
-        transaction_code, command.idempotency_key, fingerprint, kind, command.external_ref, command.metadata, now
+        NewTransaction(
+            transaction_code, command.idempotency_key, fingerprint, kind, command.external_ref, command.metadata, now
+        )
     )
     state = TransferState.VOIDED if void else TransferState.POSTED
     amount_minor = reserved.minor if void else posted_minor

@@ -52,16 +52,11 @@ class PayoutRpcs:
         )
 
     def GetPayout(self, request: pb.GetPayoutRequest, context: grpc.ServicerContext) -> pb.GetPayoutResponse:
-        violations = Violations()
-        code = fields.unified_code(request.payout_code, "payout_code", violations, "PY")
-        violations.raise_if_any()
+        code = fields.one_code(request.payout_code, "payout_code", "PY")
         return pb.GetPayoutResponse(payout=payout_to_proto(self.payouts.get_payout(code)))
 
     def PostPayout(self, request: pb.PostPayoutRequest, context: grpc.ServicerContext) -> pb.PostPayoutResponse:
-        violations = Violations()
-        fields.request_id(request.request_id, violations)
-        code = fields.unified_code(request.payout_code, "payout_code", violations, "PY")
-        violations.raise_if_any()
+        code = fields.keyed_code(request.request_id, request.payout_code, "payout_code", "PY")
         return self.payouts.post_payout(
             idempotent_request("ledger.post_payout", request),
             code,
@@ -87,10 +82,7 @@ class PayoutRpcs:
     def ReleasePayout(
         self, request: pb.ReleasePayoutRequest, context: grpc.ServicerContext
     ) -> pb.ReleasePayoutResponse:
-        violations = Violations()
-        fields.request_id(request.request_id, violations)
-        code = fields.unified_code(request.payout_code, "payout_code", violations, "PY")
-        violations.raise_if_any()
+        code = fields.keyed_code(request.request_id, request.payout_code, "payout_code", "PY")
         return self.payouts.release_payout(
             idempotent_request("ledger.release_payout", request),
             code,

@@ -5,41 +5,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TypeVar
 
 from google.protobuf.message import Message
 
-from services.payments.ledger.operations import Clock, UowFactory, run_once
+from services.payments.operations import Clock, RunsOnce, UowFactory
 from services.payments.payouts import service_layer as ph
 from services.payments.payouts.domain import PayeeDirectory, Payout, ScreeningGate
-from services.payments.unit_of_work import PaymentsUnitOfWork
-from services.shared import idempotency
 from services.shared.clock import utcnow
 from services.shared.idempotency import Request
 
-T = TypeVar("T")
 M = TypeVar("M", bound=Message)
 
 
 @dataclass(frozen=True)
-class PayoutOperations:
+class PayoutOperations(RunsOnce):
     uow_factory: UowFactory
     screening: ScreeningGate
     payees: PayeeDirectory
     clock: Clock = utcnow
-
-    def _write(
-        self,
-        request: Request,
-        work: Callable[[PaymentsUnitOfWork, datetime], T],
-        render: Callable[[T], M],
-        out: type[M],
-    ) -> M:
-        return run_once(self.uow_factory, self.clock, request, work, render, out)
-
-    def _replayed(self, request: Request, out: type[M]) -> M | None:
-        return idempotency.replayed(self.uow_factory, request, out)
 
     def create_payout(
         self, request: Request, command: ph.CreatePayout, render: Callable[[Payout], M], out: type[M]

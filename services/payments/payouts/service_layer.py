@@ -36,7 +36,7 @@ from services.payments.payouts.domain import (
 from services.payments.settlement.service_layer import check_merchant, check_partner
 from services.payments.unit_of_work import PaymentsUnitOfWork
 from services.shared import codes
-from services.shared.errors import NotFound, Violations
+from services.shared.errors import NotFound, Violations, found_or_raise
 from services.shared.logs import get_logger
 from services.shared.money import Money, to_proto
 
@@ -151,17 +151,11 @@ def create_payout(uow: PaymentsUnitOfWork, command: CreatePayout, screened: Scre
 
 def _locked(uow: PaymentsUnitOfWork, code: str) -> Payout:
     uow.lock_for_write()
-    found = uow.payouts.get(code, lock=True)
-    if found is None:
-        raise NotFound(f"no payout {code!r}", field="payout_code")
-    return found
+    return found_or_raise(uow.payouts.get(code, lock=True), f"no payout {code!r}", field="payout_code")
 
 
 def get_payout(uow: PaymentsUnitOfWork, code: str) -> Payout:
-    found = uow.payouts.get(code)
-    if found is None:
-        raise NotFound(f"no payout {code!r}", field="payout_code")
-    return found
+    return found_or_raise(uow.payouts.get(code), f"no payout {code!r}", field="payout_code")
 
 
 def _refuse(payout: Payout, action: str, allowed: tuple[PayoutStatus, ...]) -> None:

@@ -11,7 +11,6 @@ from xborder.payments.v1 import reconciliation_service_pb2_grpc as pb_grpc
 
 from services.payments.reconciliation import service_layer as handlers
 from services.payments.reconciliation.adapters.repository import MerchantLine, Run, WalletTotals
-from services.payments.reconciliation.domain import Outcome
 from services.shared import request_fields as fields
 from services.shared.errors import Violations
 from services.shared.idempotency import fingerprint
@@ -36,9 +35,6 @@ def parse_day(value: str, field: str, violations: Violations, *, required: bool)
 
 
 def run_to_proto(run: Run) -> pb.Reconciliation:
-    counts = {outcome: 0 for outcome in Outcome}
-    for item in run.items:
-        counts[item.outcome] += 1
     message = pb.Reconciliation(
         code=run.code,
         partner=run.partner,
@@ -46,14 +42,7 @@ def run_to_proto(run: Run) -> pb.Reconciliation:
         file_name=run.file_name,
         period_start=run.period_start.isoformat(),
         period_end=run.period_end.isoformat(),
-        summary=pb.ReconciliationSummary(
-            lines=run.line_count,
-            matched=counts[Outcome.MATCHED],
-            mismatched=counts[Outcome.MISMATCHED],
-            missing_in_ledger=counts[Outcome.MISSING_IN_LEDGER],
-            missing_in_statement=counts[Outcome.MISSING_IN_STATEMENT],
-            duplicate=counts[Outcome.DUPLICATE],
-        ),
+        summary=pb.ReconciliationSummary(lines=run.line_count, **run.outcome_counts()),
     )
     message.created_at.FromDatetime(run.created_at)
     for item in run.items:
@@ -130,9 +119,7 @@ class ReconciliationServicer(pb_grpc.ReconciliationServiceServicer):
     def GetReconciliation(
         self, request: pb.GetReconciliationRequest, context: grpc.ServicerContext
     ) -> pb.GetReconciliationResponse:
-        violations = Violations()
-        code = fields.unified_code(request.code, "code", violations, "RC")
-        violations.raise_if_any()
+        code = fields.one_code(request.code, "code", "RC")
         return pb.GetReconciliationResponse(reconciliation=run_to_proto(handlers.get_reconciliation(self.deps, code)))
 
     def ListStatementLines(

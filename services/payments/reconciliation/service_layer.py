@@ -28,7 +28,7 @@ from services.payments.reconciliation.domain import (
 from services.payments.unit_of_work import PaymentsUnitOfWork
 from services.shared import codes
 from services.shared.clock import utcnow
-from services.shared.errors import ConflictingWrite, NotFound, ValidationError
+from services.shared.errors import ConflictingWrite, ValidationError, found_or_raise
 from services.shared.idempotency import Request, run_idempotent
 from services.shared.logs import get_logger
 
@@ -145,19 +145,12 @@ def _reconcile_and_store(
 
 
 def _event(run: Run) -> events_pb2.SettlementStatementReconciled:
-    counts = {outcome: 0 for outcome in Outcome}
-    for item in run.items:
-        counts[item.outcome] += 1
     message = events_pb2.SettlementStatementReconciled(
         reconciliation_code=run.code,
         partner=run.partner,
         period_start=run.period_start.isoformat(),
         period_end=run.period_end.isoformat(),
-        matched=counts[Outcome.MATCHED],
-        mismatched=counts[Outcome.MISMATCHED],
-        missing_in_ledger=counts[Outcome.MISSING_IN_LEDGER],
-        missing_in_statement=counts[Outcome.MISSING_IN_STATEMENT],
-        duplicate=counts[Outcome.DUPLICATE],
+        **run.outcome_counts(),
     )
     message.occurred_at.FromDatetime(run.created_at)
     return message
@@ -165,10 +158,7 @@ def _event(run: Run) -> events_pb2.SettlementStatementReconciled:
 
 def get_reconciliation(deps: ReconciliationDeps, code: str) -> Run:
     with deps.uow_factory() as uow:
-        run = uow.reconciliation.get_run(code)
-    if run is None:
-        raise NotFound(f"no reconciliation {code}", field="code")
-    return run
+        return found_or_raise(uow.reconciliation.get_run(code), f"no reconciliation {code}", field="code")
 
 
 @dataclass(frozen=True)

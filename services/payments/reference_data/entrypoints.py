@@ -64,9 +64,7 @@ class PaymentsServicer(pb_grpc.PaymentsServiceServicer):
         self.refs = refs
 
     def GetCurrency(self, request: pb.GetCurrencyRequest, context: grpc.ServicerContext) -> pb.GetCurrencyResponse:
-        violations = Violations()
-        code = catalog_code(request.code, violations)
-        violations.raise_if_any()
+        code = fields.parsed(catalog_code, request.code)
         return pb.GetCurrencyResponse(currency=currency_to_proto(handlers.get_currency(self.refs, code)))
 
     def ListCurrencies(

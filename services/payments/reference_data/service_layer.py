@@ -10,7 +10,7 @@ from decimal import Decimal
 from services.payments.reference_data import domain as rates
 from services.payments.reference_data.adapters.catalog import CurrencyTable, RateCalendar
 from services.payments.unit_of_work import PaymentsUnitOfWork
-from services.shared.errors import FieldViolation, NotFound, RateUnavailable, UnknownCurrency
+from services.shared.errors import FieldViolation, RateUnavailable, UnknownCurrency, found_or_raise
 from services.shared.iso4217 import CurrencyInfo
 
 UowFactory = Callable[[], PaymentsUnitOfWork]
@@ -50,10 +50,7 @@ class ReferenceData:
 
 
 def get_currency(refs: ReferenceData, code: str) -> CurrencyInfo:
-    currency = refs.currencies().get(code)
-    if currency is None:
-        raise NotFound(f"no ISO 4217 currency {code!r}", field="code")
-    return currency
+    return found_or_raise(refs.currencies().get(code), f"no ISO 4217 currency {code!r}", field="code")
 
 
 def list_currencies(refs: ReferenceData, include_withdrawn: bool) -> list[CurrencyInfo]:

@@ -58,18 +58,13 @@ class SettlementRpcs:
     def GetCollection(
         self, request: pb.GetCollectionRequest, context: grpc.ServicerContext
     ) -> pb.GetCollectionResponse:
-        violations = Violations()
-        code = fields.unified_code(request.collection_code, "collection_code", violations, "PY")
-        violations.raise_if_any()
+        code = fields.one_code(request.collection_code, "collection_code", "PY")
         return pb.GetCollectionResponse(collection=collection_to_proto(self.settlement.get_collection(code)))
 
     def ConfirmSettlement(
         self, request: pb.ConfirmSettlementRequest, context: grpc.ServicerContext
     ) -> pb.ConfirmSettlementResponse:
-        violations = Violations()
-        fields.request_id(request.request_id, violations)
-        code = fields.unified_code(request.collection_code, "collection_code", violations, "PY")
-        violations.raise_if_any()
+        code = fields.keyed_code(request.request_id, request.collection_code, "collection_code", "PY")
         return self.settlement.confirm_settlement(
             idempotent_request("ledger.confirm_settlement", request),
             code,

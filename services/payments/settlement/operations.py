@@ -4,37 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TypeVar
 
 from google.protobuf.message import Message
 
-from services.payments.ledger.operations import Clock, UowFactory, run_once
+from services.payments.operations import Clock, RunsOnce, UowFactory
 from services.payments.settlement import service_layer as sh
 from services.payments.settlement.domain.collections import Collection
 from services.payments.settlement.domain.fees import FeeSchedule
-from services.payments.unit_of_work import PaymentsUnitOfWork
 from services.shared.clock import utcnow
 from services.shared.idempotency import Request
 from services.shared.money import Money
 
-T = TypeVar("T")
 M = TypeVar("M", bound=Message)
 
 
 @dataclass(frozen=True)
-class SettlementOperations:
+class SettlementOperations(RunsOnce):
     uow_factory: UowFactory
     clock: Clock = utcnow
-
-    def _write(
-        self,
-        request: Request,
-        work: Callable[[PaymentsUnitOfWork, datetime], T],
-        render: Callable[[T], M],
-        out: type[M],
-    ) -> M:
-        return run_once(self.uow_factory, self.clock, request, work, render, out)
 
     def record_collection(
         self, request: Request, command: sh.RecordCollection, render: Callable[[Collection], M], out: type[M]

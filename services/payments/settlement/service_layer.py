@@ -23,7 +23,7 @@ from services.payments.settlement.domain import fees
 from services.payments.settlement.domain.collections import Collection, CollectionMethod, CollectionStatus, Wallet
 from services.payments.unit_of_work import PaymentsUnitOfWork
 from services.shared import codes
-from services.shared.errors import NotFound, ReferenceDataMissing, ValidationError, Violations
+from services.shared.errors import ReferenceDataMissing, ValidationError, Violations, found_or_raise
 from services.shared.money import Money
 
 PARTNER = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,63}$")
@@ -125,17 +125,11 @@ def record_collection(uow: PaymentsUnitOfWork, command: RecordCollection, now: d
 
 def _locked(uow: PaymentsUnitOfWork, code: str) -> Collection:
     uow.lock_for_write()
-    found = uow.settlements.get(code, lock=True)
-    if found is None:
-        raise NotFound(f"no collection {code!r}", field="collection_code")
-    return found
+    return found_or_raise(uow.settlements.get(code, lock=True), f"no collection {code!r}", field="collection_code")
 
 
 def get_collection(uow: PaymentsUnitOfWork, code: str) -> Collection:
-    found = uow.settlements.get(code)
-    if found is None:
-        raise NotFound(f"no collection {code!r}", field="collection_code")
-    return found
+    return found_or_raise(uow.settlements.get(code), f"no collection {code!r}", field="collection_code")
 
 
 def fee_schedule(uow: PaymentsUnitOfWork, merchant: str, currency: str) -> fees.FeeSchedule:

@@ -23,7 +23,7 @@ from services.payments.vas import domain as vas
 from services.payments.vas.adapters.repository import OfferRecord
 from services.payments.vas.proto import offer_to_proto
 from services.shared import codes
-from services.shared.errors import FieldViolation, NotFound, ValidationError
+from services.shared.errors import FieldViolation, NotFound, ValidationError, found_or_raise
 from services.shared.idempotency import Request, run_idempotent
 from services.shared.money import Money, minor_unit, to_proto
 
@@ -148,9 +148,7 @@ def create_financing_offer(desk: OfferDesk, command: FinancingCommand) -> pb.Cre
 
 def get_offer(desk: OfferDesk, code: str) -> pb.Offer:
     with desk.uow_factory() as uow:
-        record = uow.vas_offers.get(code)
-    if record is None:
-        raise NotFound(f"no offer {code}", field="code")
+        record = found_or_raise(uow.vas_offers.get(code), f"no offer {code}", field="code")
     return offer_to_proto(record, desk.clock())
 
 

@@ -30,6 +30,7 @@ from services.shared.errors import (
     NotFound,
     RateUnavailable,
     ValidationError,
+    found_or_raise,
 )
 from services.shared.idempotency import Request, run_idempotent
 from services.shared.money import Money, minor_unit, to_proto
@@ -245,9 +246,7 @@ def create_quote(desk: FxDesk, command: QuoteCommand) -> pb.CreateQuoteResponse:
 
 def get_quote(desk: FxDesk, code: str) -> pb.Quote:
     with desk.uow_factory() as uow:
-        record = uow.fx_quotes.get(code)
-    if record is None:
-        raise NotFound(f"no quote {code}", field="code")
+        record = found_or_raise(uow.fx_quotes.get(code), f"no quote {code}", field="code")
     return views.quote(record, desk.clock())
 
 

@@ -56,6 +56,28 @@ class NewTransfer:
 
 
 @dataclass(frozen=True)
+class NewTransaction:
+    code: str
+    idempotency_key: str
+    fingerprint: str
+    kind: str
+    external_ref: str
+    metadata: Mapping[str, str]
+    created_at: datetime
+
+    def row(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "idempotency_key": self.idempotency_key,
+            "fingerprint": self.fingerprint,
+            "kind": self.kind,
+            "external_ref": self.external_ref,
+            "metadata": json.dumps(dict(self.metadata), sort_keys=True),
+            "created_at": self.created_at,
+        }
+
+
+@dataclass(frozen=True)
 class StoredTransaction:
     id: int
     fingerprint: str
@@ -269,56 +291,15 @@ class LedgerRepository:
 
     # -- transactions and transfers ---------------------------------------------------------------------
 
-    def insert_transaction(
-        self,
-        code: str,
-        idempotency_key: str,
-        fingerprint: str,
-        kind: str,
-        external_ref: str,
-        metadata: Mapping[str, str],
-        now: datetime,
-    ) -> int:
-        result = self.connection.execute(
-            ledger_transactions.insert(),
-            {
-                "code": code,
-                "idempotency_key": idempotency_key,
-                "fingerprint": fingerprint,
-                "kind": kind,
-                "external_ref": external_ref,
-                "metadata": json.dumps(dict(metadata), sort_keys=True),
-                "created_at": now,
-            },
-        )
-        return _new_id(result)
+    def insert_transaction(self, transaction: NewTransaction) -> int:
+        return _new_id(self.connection.execute(ledger_transactions.insert(), transaction.row()))
 
-    def claim_transaction(
-        self,
-        code: str,
-        idempotency_key: str,
-        fingerprint: str,
-        kind: str,
-        external_ref: str,
-        metadata: Mapping[str, str],
-        now: datetime,
-    ) -> int | None:
+    def claim_transaction(self, transaction: NewTransaction) -> int | None:
         """Insert the transaction row unless its key exists (then None: a replay), in one round trip.
 
         On PostgreSQL a concurrent insert of the same key waits for the first to commit or roll back.
         """
-        row = self.connection.execute(
-            _CLAIM_TRANSACTION[self.connection.dialect.name],
-            {
-                "code": code,
-                "idempotency_key": idempotency_key,
-                "fingerprint": fingerprint,
-                "kind": kind,
-                "external_ref": external_ref,
-                "metadata": json.dumps(dict(metadata), sort_keys=True),
-                "created_at": now,
-            },
-        ).first()
+        row = self.connection.execute(_CLAIM_TRANSACTION[self.connection.dialect.name], transaction.row()).first()
         return None if row is None else int(row.id)
 
     def insert_transfers(self, transaction_id: int, transfers: Sequence[NewTransfer]) -> list[int]:

@@ -151,9 +151,7 @@ class LedgerRpcs:
         )
 
     def GetAccount(self, request: pb.GetAccountRequest, context: grpc.ServicerContext) -> pb.GetAccountResponse:
-        violations = Violations()
-        code = fields.unified_code(request.code, "code", violations, "AC")
-        violations.raise_if_any()
+        code = fields.one_code(request.code, "code", "AC")
         return pb.GetAccountResponse(account=account_to_proto(self.ledger.get_account(code)))
 
     def ListAccounts(self, request: pb.ListAccountsRequest, context: grpc.ServicerContext) -> pb.ListAccountsResponse:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TypedDict
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -31,6 +32,14 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
+class OutcomeCounts(TypedDict):
+    matched: int
+    mismatched: int
+    missing_in_ledger: int
+    missing_in_statement: int
+    duplicate: int
+
+
 @dataclass(frozen=True)
 class Run:
     code: str
@@ -42,6 +51,17 @@ class Run:
     line_count: int
     created_at: datetime
     items: tuple[Item, ...]
+
+    def outcome_counts(self) -> OutcomeCounts:
+        """Items per outcome, keyed as the summary fields of the reconciliation and its event name them."""
+        counts = Counter(item.outcome for item in self.items)
+        return OutcomeCounts(
+            matched=counts[Outcome.MATCHED],
+            mismatched=counts[Outcome.MISMATCHED],
+            missing_in_ledger=counts[Outcome.MISSING_IN_LEDGER],
+            missing_in_statement=counts[Outcome.MISSING_IN_STATEMENT],
+            duplicate=counts[Outcome.DUPLICATE],
+        )
 
 
 class ReconciliationRepository:
