@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-SERVICES = ("compliance", "payments", "logistics")
+SERVICES = ("compliance", "payments", "logistics", "customer_service")
 
 
 def bootstrap_module(name: str) -> ModuleType:

@@ -13,7 +13,7 @@ from services.shared.errors import ConfigurationError
 
 ROOT = Path(__file__).resolve().parents[2]
 
-SERVICE_PORTS: dict[str, int] = {"compliance": 50051, "payments": 50052, "logistics": 50053}
+SERVICE_PORTS: dict[str, int] = {"compliance": 50051, "payments": 50052, "logistics": 50053, "customer_service": 50054}
 """The gRPC port of each service that exists today (docs/architecture.md: process model)."""
 
 
@@ -102,6 +102,8 @@ class Settings:
     fx_ecb_max_staleness_s: float = 5 * 86_400 + 7_200  # Maundy Thursday 16:00 CET to Easter Tuesday, +2 h
     fx_refresh_interval_s: float = 300.0
     fx_refresh_pairs: tuple[str, ...] = ("USD/CNY", "EUR/CNY", "GBP/CNY", "HKD/CNY", "EUR/USD")
+    ticket_attachment_max_bytes: int = 2 * 1024 * 1024  # per attachment (docs/customer-service.md)
+    sla_sweep_s: float = 60.0  # how often SLA breaches are detected (docs/customer-service.md)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -154,6 +156,8 @@ class Settings:
         number("outbox_poll_s", float, "a number of seconds > 0", lambda v: 0 < v < float("inf"))
         number("ledger_sweep_s", float, "a number of seconds > 0", lambda v: 0 < v < float("inf"))
         number("screening_timeout_s", float, "a number of seconds > 0", lambda v: 0 < v < float("inf"))
+        number("sla_sweep_s", float, "a number of seconds > 0", lambda v: 0 < v < float("inf"))
+        number("ticket_attachment_max_bytes", int, "an integer >= 1", lambda v: v >= 1)
         for name in ("log_json", "seed_reference_data"):
             if (flag := parse(name, boolean, "true or false", lambda _: True)) is not None:
                 kw[name] = flag

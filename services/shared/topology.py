@@ -59,6 +59,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("compliance", "rules_published", "compliance", "on_rules_published"),
     Subscription("compliance", "list_updated", "compliance", "on_list_updated"),
     Subscription("compliance", "risk_alert_raised", "payments", "on_risk_alert_raised"),
+    Subscription("compliance", "risk_alert_raised", "customer_service", "on_risk_alert_raised"),
 )
 """Every event subscription on the platform. A nameko service's @event_handler methods must match these."""
 
