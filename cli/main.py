@@ -176,12 +176,14 @@ def _add_subcommands() -> None:
     from cli.ledger import ledger_app
     from cli.payments import payments_app
     from cli.rates import app as rates_app
+    from cli.tickets import tickets_app
 
     app.add_typer(rules.app, name="rules")
     app.add_typer(compliance.app, name="compliance")
     app.add_typer(ledger_app, name="ledger")
     app.add_typer(payments_app, name="payments")
     app.add_typer(rates_app, name="rates")
+    app.add_typer(tickets_app, name="tickets")
 
     from cli.screen import screen  # sanctions screening (branch compliance-screening)
 
