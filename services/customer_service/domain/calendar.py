@@ -10,23 +10,26 @@ adding business minutes is a binary search over days (docs/customer-service.md: 
 resolved to the second; a due time is the end of the last business second it needs, so it lies inside a
 working interval or at its end, never in non-working time.
 
-Local times are wall-clock times: a working interval that crosses a daylight-saving transition is measured
-in wall-clock length (the transitions of the zones served fall outside working hours).
+Local times are wall-clock times under the offset in force at each instant; a working interval that crosses
+a daylight-saving transition is measured in wall-clock length (the transitions of the zones served fall
+outside working hours).
 """
 
 from __future__ import annotations
 
 import itertools
-from bisect import bisect_left
+import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 Interval = tuple[int, int]
 """Local seconds of the day, [start, end)."""
 
 DAY_SECONDS = 86_400
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 def parse_hours(text: str) -> tuple[Interval, ...]:
@@ -101,17 +104,25 @@ class BusinessCalendar:
         self._starts = starts
         if starts[-1] == 0:
             raise ValueError("the calendar has no working time at all")
+        self._epoch_day = first.toordinal() - _EPOCH_ORDINAL
+        self._offset_epochs, self._offsets = _offsets(self.zone, first, last)
+
+    def _offset(self, epoch: int) -> int:
+        return self._offsets[bisect_right(self._offset_epochs, epoch) - 1]
 
     # -- instants <-> business positions --
 
     def _local(self, instant: datetime) -> tuple[int, int]:
+        """(day index, local second of the day), by integer arithmetic on the epoch second and the zone's
+        offsets precomputed for the calendar's years (a zoneinfo conversion per call was most of the cost)."""
         if instant.tzinfo is None:
             raise ValueError("naive datetime given where an aware one is required")
-        local = instant.astimezone(self.zone)
-        index = local.toordinal() - self._origin
+        epoch = math.floor(instant.timestamp())
+        local = epoch + self._offset(epoch)
+        index = local // DAY_SECONDS - self._epoch_day
         if not 0 <= index < len(self._days):
             raise OutsideCalendar(f"{instant.isoformat()} is outside the calendar ({self.first}..{self.last})")
-        return index, local.hour * 3600 + local.minute * 60 + local.second
+        return index, local % DAY_SECONDS
 
     def position(self, instant: datetime) -> int:
         """Business seconds from the calendar's first day to `instant` (whole seconds)."""
@@ -142,11 +153,9 @@ class BusinessCalendar:
         raise AssertionError("positions and day starts disagree")  # pragma: no cover
 
     def _at(self, index: int, second: int) -> datetime:
-        day = date.fromordinal(self._origin + index)
-        if second >= DAY_SECONDS:  # an interval ending at 24:00
-            day, second = day + timedelta(days=1), second - DAY_SECONDS
-        local = datetime.combine(day, time(second // 3600, second % 3600 // 60, second % 60), self.zone)
-        return local.astimezone(UTC)
+        local = (self._epoch_day + index) * DAY_SECONDS + second
+        epoch = local - self._offset(local - self._offset(local))
+        return datetime.fromtimestamp(epoch, UTC)
 
     # -- what callers ask --
 
@@ -188,3 +197,29 @@ def weekly_hours(hours: Mapping[str, str]) -> dict[int, tuple[Interval, ...]]:
     if unknown:
         raise ValueError(f"unknown weekday {unknown[0]!r}; use {', '.join(names)}")
     return {names.index(name.lower()): parse_hours(text) for name, text in hours.items()}
+
+
+def _offset_at(zone: ZoneInfo, epoch: int) -> int:
+    offset = datetime.fromtimestamp(epoch, UTC).astimezone(zone).utcoffset()
+    return int(offset.total_seconds()) if offset is not None else 0
+
+
+def _offsets(zone: ZoneInfo, first: date, last: date) -> tuple[list[int], list[int]]:
+    """The zone's UTC offset from a day before `first` to a day after `last`: (epoch seconds at which an
+    offset starts, the offsets). Sampled daily; each change is then found to the second by bisection."""
+    start = (first.toordinal() - _EPOCH_ORDINAL - 1) * DAY_SECONDS
+    end = (last.toordinal() - _EPOCH_ORDINAL + 2) * DAY_SECONDS
+    epochs, offsets = [start], [_offset_at(zone, start)]
+    for day_start in range(start + DAY_SECONDS, end + 1, DAY_SECONDS):
+        offset = _offset_at(zone, day_start)
+        if offset != offsets[-1]:
+            low, high = day_start - DAY_SECONDS, day_start  # offset at low is the old one, at high the new
+            while high - low > 1:
+                middle = (low + high) // 2
+                if _offset_at(zone, middle) == offset:
+                    high = middle
+                else:
+                    low = middle
+            epochs.append(high)
+            offsets.append(offset)
+    return epochs, offsets

@@ -11,7 +11,7 @@ corrected state change recomputes them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -28,7 +28,7 @@ from services.customer_service.domain.tickets import (
     TicketType,
 )
 
-RUNNING = frozenset({Status.NEW, Status.OPEN, Status.ON_HOLD})
+RUNNING = (Status.NEW, Status.OPEN, Status.ON_HOLD)  # a tuple: `in` matches enum members by identity, fast
 
 
 class Target(Enum):
@@ -115,14 +115,18 @@ def run_clock(
     start: datetime,
     met_at: datetime | None,
     now: datetime,
+    positions: Callable[[datetime], int] | None = None,
 ) -> Clock:
-    """One clock from `start` to `met_at` (or to now), counting business time only inside `segments`."""
+    """One clock from `start` to `met_at` (or to now), counting business time only inside `segments`.
+
+    `positions` may be a memo of `calendar.position`: the clocks of one ticket share segment boundaries.
+    """
     budget = minutes * 60
     end = met_at if met_at is not None else now
     elapsed = 0
     due: datetime | None = None
     running_now = False
-    position = calendar.position
+    position = positions or calendar.position
     for seg_start, seg_end in segments:
         if seg_end is not None and seg_end <= start:
             continue
@@ -145,6 +149,18 @@ def run_clock(
         return Clock(target, state, minutes, elapsed, start, due if state is ClockState.MISSED else None, met_at)
     state = ClockState.MISSED if elapsed >= budget else ClockState.ACTIVE if running_now else ClockState.PAUSED
     return Clock(target, state, minutes, elapsed, start, due, None)
+
+
+def _memo(calendar: BusinessCalendar) -> Callable[[datetime], int]:
+    cache: dict[datetime, int] = {}
+
+    def position(instant: datetime) -> int:
+        found = cache.get(instant)
+        if found is None:
+            found = cache[instant] = calendar.position(instant)
+        return found
+
+    return position
 
 
 def _stopped_since(history: Sequence[StatusChange]) -> datetime | None:
@@ -172,14 +188,19 @@ def clocks(ticket: Ticket, targets: Targets, calendar: BusinessCalendar, now: da
         return []
     segments = running_segments(history)
     created = ticket.created_at
+    positions = _memo(calendar)
     replies = [m.created_at for m in ticket.messages if m.is_response]
     stopped_at = next((c.effective_at for c in history if c.status in STOPPED), None)
     first_met = min((t for t in (replies[0] if replies else None, stopped_at) if t is not None), default=None)
-    result = [run_clock(calendar, segments, Target.FIRST_RESPONSE, targets.first_response, created, first_met, now)]
+    result = [
+        run_clock(calendar, segments, Target.FIRST_RESPONSE, targets.first_response, created, first_met, now, positions)
+    ]
     stopped_now = _stopped_since(history)
     result.extend(_next_response_clocks(ticket.messages, segments, targets, calendar, now, stopped_now))
     result.append(
-        run_clock(calendar, segments, Target.RESOLUTION, targets.resolution, created, _resolved_at(history), now)
+        run_clock(
+            calendar, segments, Target.RESOLUTION, targets.resolution, created, _resolved_at(history), now, positions
+        )
     )
     return result
 
