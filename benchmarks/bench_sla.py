@@ -121,7 +121,8 @@ def main() -> None:
     fast_rate, naive_rate = len(tickets) / fast_cpu, len(sample) / naive_cpu
     print(f"tickets: {len(tickets):,} with {changes:,} state changes (seed {args.seed}); load {_load()}")
     print(
-        f"service clocks (3 kinds, all tickets): {fast_cpu:.2f} s CPU ({fast_s:.2f} s wall) = {fast_rate:,.0f} tickets/s"
+        f"service clocks (3 kinds, all tickets): {fast_cpu:.2f} s CPU ({fast_s:.2f} s wall)"
+        f" = {fast_rate:,.0f} tickets/s"
     )
     print(
         f"naive minute walk (2 due times, {len(sample)} tickets): {naive_cpu:.2f} s CPU ({naive_s:.2f} s wall)"
