@@ -134,7 +134,7 @@ def run_clock(
         if a > end:
             break
         open_at_end = seg_end is None or seg_end > end
-        b = end if open_at_end else seg_end
+        b = end if seg_end is None or seg_end > end else seg_end
         running_now = open_at_end and met_at is None
         pa = position(a)
         spent = position(b) - pa if b > a else 0
