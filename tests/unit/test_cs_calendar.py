@@ -89,6 +89,7 @@ def test_fast_measure_agrees_with_the_minute_by_minute_walk(name: str, start: da
     assert calendar.business_minutes(start, end) == naive_minutes(calendar, start, end)
 
 
+@settings(deadline=None)
 @given(names, instants, st.integers(min_value=1, max_value=20_000), st.integers(min_value=0, max_value=59))
 def test_adding_then_measuring_round_trips(name: str, start: datetime, minutes: int, second: int) -> None:
     calendar = CALENDARS[name]
@@ -96,6 +97,7 @@ def test_adding_then_measuring_round_trips(name: str, start: datetime, minutes: 
     assert calendar.business_minutes(start, calendar.add_minutes(start, minutes)) == minutes
 
 
+@settings(deadline=None)
 @given(names, instants, st.integers(min_value=1, max_value=20_000))
 def test_a_due_time_is_the_end_of_a_working_minute(name: str, start: datetime, minutes: int) -> None:
     calendar = CALENDARS[name]
@@ -104,6 +106,7 @@ def test_a_due_time_is_the_end_of_a_working_minute(name: str, start: datetime, m
     assert calendar.is_working(due - timedelta(seconds=1))
 
 
+@settings(deadline=None)
 @given(names, instants, st.integers(min_value=0, max_value=100_000), st.integers(min_value=1, max_value=5000))
 def test_a_later_start_is_never_due_earlier(name: str, start: datetime, delay: int, minutes: int) -> None:
     calendar = CALENDARS[name]

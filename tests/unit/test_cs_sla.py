@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from itertools import product
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.customer_service.domain.calendar import BusinessCalendar, CalendarSpec, weekly_hours
@@ -181,6 +181,7 @@ def paused_ticket(spans: list[tuple[int, int]]) -> Ticket:
     return ticket(*changes)
 
 
+@settings(deadline=None)
 @given(pauses, st.integers(min_value=0, max_value=20_000), st.integers(min_value=1, max_value=20_000))
 def test_elapsed_business_time_never_goes_backwards(spans: list[tuple[int, int]], first: int, more: int) -> None:
     t = paused_ticket(spans)
@@ -189,6 +190,7 @@ def test_elapsed_business_time_never_goes_backwards(spans: list[tuple[int, int]]
     assert later.elapsed_seconds >= earlier.elapsed_seconds
 
 
+@settings(deadline=None)
 @given(pauses, st.integers(min_value=0, max_value=30_000))
 def test_a_pause_never_brings_the_due_time_forward_nor_adds_elapsed_time(
     spans: list[tuple[int, int]], minutes: int

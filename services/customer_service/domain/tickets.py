@@ -22,11 +22,7 @@ class TicketType(Enum):
     NOT_RECEIVED = "NOT_RECEIVED"
     NOT_AS_DESCRIBED = "NOT_AS_DESCRIBED"
     DAMAGED = "DAMAGED"
-    RETURN = "RETURN"
-
-    @property
-    def after_sales(self) -> bool:
-        return self not in (TicketType.CONSULTATION, TicketType.COMPLAINT)
+    RETURN = "RETURN"  # this and the three above are the after-sales types
 
 
 class Status(Enum):
