@@ -220,10 +220,3 @@ def test_attainment_counts_hits_against_decided_clocks() -> None:
     first = later[Target.FIRST_RESPONSE]
     assert (first.hit, first.missed, str(first.attainment_percent)) == (1, 2, "33.33")
     assert (first.median_minutes, first.p90_minutes) == (30, 180)
-
-
-def test_the_declared_subscriptions_are_the_ones_the_platform_wires() -> None:
-    from services.customer_service.subscriptions import SUBSCRIPTIONS
-    from services.shared.topology import SUBSCRIPTIONS as PLATFORM
-
-    assert set(SUBSCRIPTIONS) == {s for s in PLATFORM if s.consumer_service == "customer_service"}
