@@ -12,71 +12,23 @@ The embedded runtime runs the same tasks on threads (services/embedded.py).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
 from nameko.events import SERVICE_POOL, event_handler
-from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
 from services.payments import bootstrap
-from services.shared.bus import InProcessBus
-from services.shared.context import ServiceContext
 from services.shared.logs import get_logger
-from services.shared.settings import Settings
-from services.worker.dependencies import Handlers, ServiceEventHandlers, cooperative_database_waits, handle
+from services.worker.dependencies import TICK_S, Handlers, PeriodicTasks, ServiceEventHandlers, handle
 
 log = get_logger(__name__)
-
-TICK_S = 5.0
-
-
-class PeriodicTasks(DependencyProvider):
-    """Boots payments (engine, migrations) when the worker starts and hands the timer a run-what-is-due callable."""
-
-    context: ServiceContext | None = None
-
-    def setup(self) -> None:
-        cooperative_database_waits()
-        settings = Settings.from_env()
-        # The relay of this context is never started: the bus is only a placeholder.
-        self.context = bootstrap.bootstrap(settings, InProcessBus())
-        self.tasks = bootstrap.periodic_tasks(self.context)
-        self.next_due = dict.fromkeys((name for name, _, _ in self.tasks), 0.0)
-        log.info("periodic_tasks_ready", tasks={name: interval for name, interval, _ in self.tasks})
-
-    def run_due(self) -> None:
-        for name, interval, task in self.tasks:
-            now = time.monotonic()
-            if now < self.next_due[name]:
-                continue
-            self.next_due[name] = now + interval
-            try:
-                task()
-            except Exception:
-                # The next tick retries once the interval has passed; one failing task must not stop the others.
-                log.exception("periodic_task_failed", task=name)
-
-    def get_dependency(self, worker_ctx: Any) -> Callable[[], None]:
-        return self.run_due
-
-    def stop(self) -> None:
-        self._close()
-
-    def kill(self) -> None:
-        self._close()
-
-    def _close(self) -> None:
-        if self.context is not None:
-            self.context.close()
-            self.context = None
 
 
 class PaymentsEvents:
     name = "payments"
 
-    periodic: Callable[[], None] = PeriodicTasks()  # type: ignore[assignment]
+    periodic: Callable[[], None] = PeriodicTasks(bootstrap)  # type: ignore[assignment]
     handlers: Handlers = ServiceEventHandlers(bootstrap)  # type: ignore[assignment]
 
     @event_handler(
