@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+import grpc
 import typer
 from rich.console import Console
 
@@ -16,6 +17,7 @@ from services.registry import bootstrap_module
 from services.shared.bus import InProcessBus
 from services.shared.context import ServiceContext
 from services.shared.errors import ConfigurationError
+from services.shared.grpc_errors import status_details
 from services.shared.process import make_bus
 from services.shared.settings import Settings
 
@@ -49,3 +51,24 @@ def service_context(name: str, *, publishes: bool = True) -> Iterator[ServiceCon
     finally:
         context.close()
         bus.close()
+
+
+def service_channel(service: str) -> grpc.Channel:
+    """A channel to `service`'s gRPC server at the address the settings give (a running platform)."""
+    return grpc.insecure_channel(settings().service_address(service))
+
+
+def rpc_failure(error: grpc.RpcError, service: str) -> typer.Exit:
+    """Print a failed call the way a person can act on it (the reason and each field at fault); the exit.
+
+    An unreachable service is exit code 2, a refused request 1.
+    """
+    code = error.code()  # type: ignore[attr-defined]
+    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+        console.print(f"[red]{service} service not reachable:[/red] {error.details()}", highlight=False)  # type: ignore[attr-defined]
+        return typer.Exit(2)
+    reason, violations, _ = status_details(error)
+    console.print(f"[red]{reason or code.name}:[/red] {error.details()}", highlight=False)  # type: ignore[attr-defined]
+    for field, description in violations:
+        console.print(f"  {field}: {description}", markup=False, highlight=False)
+    return typer.Exit(1)

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.context import settings
+from cli.context import rpc_failure, service_channel
 
 app = typer.Typer(help="Logistics: channel catalogue, rate sheets, plan matching.", no_args_is_help=True)
 console = Console()
@@ -25,27 +25,14 @@ _WEIGHT = re.compile(r"^\s*([0-9.]+)\s*(kg|g)?\s*$", re.IGNORECASE)
 
 
 def _stub() -> tuple[Any, Any]:
-    import grpc
     from xborder.logistics.v1 import plans_service_pb2_grpc as pb_grpc
 
-    channel = grpc.insecure_channel(settings().service_address("logistics"))
+    channel = service_channel("logistics")
     return pb_grpc.LogisticsPlanServiceStub(channel), channel
 
 
 def _fail(error: Any) -> typer.Exit:
-    """Print a failed call the way a person can act on it: the reason and each field at fault."""
-    import grpc
-
-    from services.shared.grpc_errors import status_details
-
-    if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-        console.print(f"[red]logistics service not reachable:[/red] {error.details()}")
-        return typer.Exit(2)
-    reason, violations, _ = status_details(error)
-    console.print(f"[red]{reason or error.code().name}:[/red] {error.details()}", markup=True, highlight=False)
-    for field, description in violations:
-        console.print(f"  {field}: {description}", markup=False, highlight=False)
-    return typer.Exit(1)
+    return rpc_failure(error, "logistics")
 
 
 def _money(message: Any) -> str:

@@ -17,6 +17,7 @@ from cli.ledger import ledger_app
 from cli.payments import payments_app
 from cli.rates import app as rates_app
 from cli.screen import screen
+from cli.tickets import tickets_app
 from services.registry import SERVICES
 
 app = typer.Typer(help="Operate the xborder platform.", no_args_is_help=True, add_completion=False)
@@ -201,6 +202,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(payments_app, name="payments")
 app.add_typer(rates_app, name="rates")
 app.add_typer(logistics.app, name="logistics")
+app.add_typer(tickets_app, name="tickets")
 app.command("screen")(screen)
 compliance.app.command("alerts")(alerts)
 

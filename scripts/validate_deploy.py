@@ -196,7 +196,7 @@ def check_ports() -> str:
         if str(config.get(variable)) != str(port):
             problems.append(f"k8s ConfigMap xborder-config: {variable}={config.get(variable)}, registry says {port}")
     for entry in registry.SERVICE_TABLE:
-        name, port, variable = entry.name, entry.grpc_port, f"XB_{entry.name.upper()}_PORT"
+        name, port, variable = entry.deploy_name, entry.grpc_port, f"XB_{entry.name.upper()}_PORT"
         service = compose.get(name)
         if service is None:
             problems.append(f"compose.yaml: no service {name!r}")

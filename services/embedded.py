@@ -25,10 +25,13 @@ log = get_logger(__name__)
 
 
 def subscribe_all(bus: InProcessBus, contexts: dict[str, ServiceContext]) -> None:
-    """Wire the topology's subscriptions to the in-process bus, as the nameko workers do on AMQP."""
+    """Wire the topology's subscriptions of the services in `contexts` to the in-process bus, as the nameko
+    workers do on AMQP."""
     handlers: dict[str, dict[str, Callable[[dict[str, Any]], None]]] = {}
     for subscription in subscriptions():
         consumer = subscription.consumer_service
+        if consumer not in contexts:
+            continue
         if consumer not in handlers:
             handlers[consumer] = bootstrap_module(consumer).event_handlers(contexts[consumer])
         bus.subscribe(

@@ -24,11 +24,17 @@ class ServiceEntry:
     name: str
     grpc_port: int
 
+    @property
+    def deploy_name(self) -> str:
+        """Its name in deploy/ (compose service, Kubernetes objects): DNS labels take no underscore."""
+        return self.name.replace("_", "-")
+
 
 SERVICE_TABLE: tuple[ServiceEntry, ...] = (
     ServiceEntry("compliance", 50051),
     ServiceEntry("payments", 50052),
     ServiceEntry("logistics", 50053),
+    ServiceEntry("customer_service", 50054),
 )
 GATEWAY_GRPC_PORT = 50050
 GATEWAY_HTTP_PORT = 8080

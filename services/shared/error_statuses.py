@@ -83,6 +83,9 @@ ERROR_STATUSES: dict[str, ErrorStatus] = {
     "REFUND_EXCEEDS_COLLECTED": _by_code(Code.FAILED_PRECONDITION),
     "INVALID_STATE": _by_code(Code.FAILED_PRECONDITION),
     "DUPLICATE_PARTNER_REFERENCE": _by_code(Code.ALREADY_EXISTS),
+    # Customer service: tickets.
+    "ILLEGAL_TRANSITION": _by_code(Code.FAILED_PRECONDITION),
+    "TICKET_CLOSED": _by_code(Code.FAILED_PRECONDITION),
 }
 """Every reason an XborderError may carry (a test walks every error class and errors.proto against it)."""
 

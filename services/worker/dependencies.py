@@ -76,6 +76,46 @@ class ServiceEventHandlers(BootsService):
         return self.handlers
 
 
+TICK_S = 5.0
+"""How often a worker's one nameko timer looks for due periodic tasks. nameko fixes a timer's interval when
+the class is defined, before settings are read, so each task's own interval is honoured on these ticks."""
+
+
+class PeriodicTasks(BootsService):
+    """Boots a service when the worker starts and hands its timer a run-what-is-due callable over
+    `bootstrap.periodic_tasks()`, the tasks the embedded platform runs on threads (docs/adr/0017)."""
+
+    def __init__(self, bootstrap: ModuleType | None = None) -> None:
+        self.bootstrap = bootstrap
+        self.context = None
+        self.tasks: list[tuple[str, float, Callable[[], object]]] = []
+        self.next_due: dict[str, float] = {}
+
+    def setup(self) -> None:
+        assert self.bootstrap is not None
+        cooperative_database_waits()
+        # The relay of this context is never started: the service's gRPC process publishes the outbox.
+        self.context = self.bootstrap.bootstrap(Settings.from_env(), InProcessBus())
+        self.tasks = self.bootstrap.periodic_tasks(self.context)
+        self.next_due = dict.fromkeys((name for name, _, _ in self.tasks), 0.0)
+        log.info("periodic_tasks_ready", tasks={name: interval for name, interval, _ in self.tasks})
+
+    def run_due(self) -> None:
+        for name, interval, task in self.tasks:
+            now = time.monotonic()
+            if now < self.next_due[name]:
+                continue
+            self.next_due[name] = now + interval
+            try:
+                task()
+            except Exception:
+                # The next tick retries once the interval has passed; one failing task must not stop the others.
+                log.exception("periodic_task_failed", task=name)
+
+    def get_dependency(self, worker_ctx: Any) -> Callable[[], None]:
+        return self.run_due
+
+
 def handle(handlers: Handlers, consumer: str, payload: dict[str, Any]) -> None:
     """Run one consumer; on failure log, pause and re-raise so nameko requeues the event (requeue_on_error).
 

@@ -25,6 +25,11 @@ XBORDER_COMMANDS = ("services.", "gateway")
 CONSUMERS = sorted({subscription.consumer_service for subscription in subscriptions()})
 
 
+def _dns(service: str) -> str:
+    """A service's host and resource name in compose and Kubernetes (DNS labels have no underscores)."""
+    return service.replace("_", "-")
+
+
 def _compose() -> dict[str, Any]:
     return yaml.safe_load((DEPLOY / "compose.yaml").read_text())
 
@@ -80,7 +85,7 @@ def _interpolate(value: str) -> str:
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_compose_runs_each_service_on_its_port_with_a_grpc_healthcheck(service: str) -> None:
-    spec = _compose_services()[service]
+    spec = _compose_services()[_dns(service)]
     port = str(SERVICE_PORTS[service])
 
     assert spec["command"] == ["python", "-m", f"services.{service}"]
@@ -96,24 +101,24 @@ def test_compose_runs_each_service_on_its_port_with_a_grpc_healthcheck(service: 
 @pytest.mark.parametrize("service", SERVICES)
 def test_k8s_runs_each_service_behind_a_service_with_grpc_probes(service: str) -> None:
     port = SERVICE_PORTS[service]
-    container = _container(_k8s("Deployment", service))
+    container = _container(_k8s("Deployment", _dns(service)))
 
     assert container["command"] == ["python", "-m", f"services.{service}"]
     assert {"name": "grpc", "containerPort": port} in container["ports"]
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
         assert container[probe]["grpc"]["port"] == port, f"{service} {probe}"
-    service_ports = {p["name"]: p["port"] for p in _k8s("Service", service)["spec"]["ports"]}
+    service_ports = {p["name"]: p["port"] for p in _k8s("Service", _dns(service))["spec"]["ports"]}
     assert service_ports["grpc"] == port
 
 
 @pytest.mark.parametrize("consumer", CONSUMERS)
 def test_every_consuming_service_has_an_event_worker(consumer: str) -> None:
     command = ["python", "-m", "services.worker", consumer]
-    compose_worker = _compose_services()[f"{consumer}-worker"]
+    compose_worker = _compose_services()[f"{_dns(consumer)}-worker"]
     assert compose_worker["command"] == command
-    assert compose_worker["depends_on"][consumer]["condition"] == "service_healthy"
+    assert compose_worker["depends_on"][_dns(consumer)]["condition"] == "service_healthy"
     assert compose_worker["depends_on"]["rabbitmq"]["condition"] == "service_healthy"
-    assert _container(_k8s("Deployment", f"{consumer}-worker"))["command"] == command
+    assert _container(_k8s("Deployment", f"{_dns(consumer)}-worker"))["command"] == command
 
 
 def test_compliance_consumes_events_so_it_has_a_worker() -> None:
@@ -154,7 +159,7 @@ def test_k8s_settings_are_ones_the_processes_accept() -> None:
         )
         settings = Settings.from_env(env)
         assert settings.env == "prod" and settings.database_url and settings.broker_url
-        assert settings.service_hosts == {s: s for s in SERVICE_PORTS}
+        assert settings.service_hosts == {s: _dns(s) for s in SERVICE_PORTS}
 
 
 def test_compose_settings_are_ones_the_processes_accept() -> None:
@@ -163,7 +168,7 @@ def test_compose_settings_are_ones_the_processes_accept() -> None:
         assert set(env) <= _known_variables(), f"{name}: unknown {set(env) - _known_variables()}"
         settings = Settings.from_env(env)
         assert settings.env == "prod" and settings.database_url and settings.broker_url
-        assert settings.service_hosts == {s: s for s in SERVICE_PORTS}
+        assert settings.service_hosts == {s: _dns(s) for s in SERVICE_PORTS}
 
 
 def test_placeholder_credentials_agree_so_the_base_starts_as_is() -> None:

@@ -27,7 +27,7 @@ from tests.conftest import REQUIRE
 from tests.e2e.stack import unused_port
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = ("README.md", "docs/tour.md")
+DOCS = ("README.md", "docs/tour.md", "docs/customer-service.md")
 """The pages whose runnable blocks run, in this order."""
 
 MARKER = "<!-- run -->"

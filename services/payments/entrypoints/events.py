@@ -12,7 +12,6 @@ The embedded runtime runs the same tasks on threads (services/embedded.py).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -20,54 +19,13 @@ from nameko.events import SERVICE_POOL, event_handler
 from nameko.timer import timer
 
 from services.payments import bootstrap
-from services.shared.bus import InProcessBus
-from services.shared.logs import get_logger
-from services.shared.settings import Settings
-from services.worker.dependencies import (
-    BootsService,
-    Handlers,
-    ServiceEventHandlers,
-    cooperative_database_waits,
-    handle,
-)
-
-log = get_logger(__name__)
-
-TICK_S = 5.0
-
-
-class PeriodicTasks(BootsService):
-    """Boots payments (engine, migrations) when the worker starts and hands the timer a run-what-is-due callable."""
-
-    def setup(self) -> None:
-        cooperative_database_waits()
-        settings = Settings.from_env()
-        # The relay of this context is never started: the bus is only a placeholder.
-        self.context = bootstrap.bootstrap(settings, InProcessBus())
-        self.tasks = bootstrap.periodic_tasks(self.context)
-        self.next_due = dict.fromkeys((name for name, _, _ in self.tasks), 0.0)
-        log.info("periodic_tasks_ready", tasks={name: interval for name, interval, _ in self.tasks})
-
-    def run_due(self) -> None:
-        for name, interval, task in self.tasks:
-            now = time.monotonic()
-            if now < self.next_due[name]:
-                continue
-            self.next_due[name] = now + interval
-            try:
-                task()
-            except Exception:
-                # The next tick retries once the interval has passed; one failing task must not stop the others.
-                log.exception("periodic_task_failed", task=name)
-
-    def get_dependency(self, worker_ctx: Any) -> Callable[[], None]:
-        return self.run_due
+from services.worker.dependencies import TICK_S, Handlers, PeriodicTasks, ServiceEventHandlers, handle
 
 
 class PaymentsEvents:
     name = "payments"
 
-    periodic: Callable[[], None] = PeriodicTasks()  # type: ignore[assignment]
+    periodic: Callable[[], None] = PeriodicTasks(bootstrap)  # type: ignore[assignment]
     handlers: Handlers = ServiceEventHandlers(bootstrap)  # type: ignore[assignment]
 
     @event_handler(

@@ -1,9 +1,9 @@
-"""The payments worker's one nameko timer runs every periodic task when its own interval has passed; a
+"""A worker's one nameko timer runs every periodic task when its own interval has passed; a
 failing task is logged and neither stops the others nor its own next run."""
 
 from __future__ import annotations
 
-from services.payments.entrypoints.events import PeriodicTasks
+from services.worker.dependencies import PeriodicTasks
 
 
 def test_each_task_runs_on_its_own_interval_and_a_failure_stops_nothing() -> None:

@@ -1,0 +1,83 @@
+"""Wiring for the customer-service service: the one place adapters meet handlers. Nothing runs at import time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import grpc
+from xborder.customer_service.v1 import customer_service_pb2, customer_service_pb2_grpc
+
+from services.customer_service.adapters import sla_config
+from services.customer_service.adapters.blobs import BlobStore
+from services.customer_service.adapters.tables import metadata
+from services.customer_service.domain.sla import SlaBook
+from services.customer_service.entrypoints.grpc_api import CustomerServicer
+from services.customer_service.service_layer import breaches, consumers
+from services.customer_service.service_layer.unit_of_work import CustomerServiceUnitOfWork
+from services.customer_service.settings import CustomerServiceSettings
+from services.shared.bus import EventBus
+from services.shared.clock import utcnow
+from services.shared.context import ServiceContext, build_context
+from services.shared.settings import Settings
+
+NAME = "customer_service"
+MIGRATIONS = Path(__file__).parent / "migrations"
+GRPC_SERVICES = (customer_service_pb2.DESCRIPTOR.services_by_name["CustomerService"].full_name,)
+
+
+def bootstrap(settings: Settings, bus: EventBus) -> ServiceContext:
+    return build_context(settings, NAME, metadata, MIGRATIONS, bus, uow_class=CustomerServiceUnitOfWork)
+
+
+def uow_factory(context: ServiceContext) -> Callable[[], CustomerServiceUnitOfWork]:
+    return context.uow  # type: ignore[return-value]  # build_context was given CustomerServiceUnitOfWork
+
+
+def sla_book(context: ServiceContext) -> SlaBook:
+    """The calendar and policies from data/customer_service/ (read once per context)."""
+    book: SlaBook | None = getattr(context, "_sla_book", None)
+    if book is None:
+        book = SlaBook(*sla_config.load(context.settings.data_dir))
+        context._sla_book = book  # type: ignore[attr-defined]  # dies with its context
+    return book
+
+
+def blob_store(settings: Settings) -> BlobStore:
+    return BlobStore(settings.var_dir / NAME / "attachments")
+
+
+def registrations(context: ServiceContext) -> list:
+    servicer = CustomerServicer(
+        uow_factory(context),
+        sla_book(context),
+        blob_store(context.settings),
+        CustomerServiceSettings.from_env().ticket_attachment_max_bytes,
+    )
+
+    def add(server: grpc.Server) -> None:
+        customer_service_pb2_grpc.add_CustomerServiceServicer_to_server(servicer, server)
+
+    return [add]
+
+
+def periodic_tasks(context: ServiceContext) -> list[tuple[str, float, Callable[[], object]]]:
+    """(name, interval seconds, task) the embedded runtime runs on a timer, as the nameko worker's @timer does."""
+    book = sla_book(context)
+    return [
+        (
+            "sla_breaches",
+            CustomerServiceSettings.from_env().sla_sweep_s,
+            lambda: breaches.sweep(uow_factory(context), book),
+        )
+    ]
+
+
+def event_handlers(context: ServiceContext) -> dict[str, Callable[[dict[str, Any]], None]]:
+    """Handler method name in services/shared/topology.py -> callable (embedded bus and nameko worker alike)."""
+
+    def open_on_risk_alert(payload: dict[str, Any]) -> None:
+        consumers.on_risk_alert_raised(uow_factory(context), payload, utcnow())
+
+    return {"on_risk_alert_raised": open_on_risk_alert}

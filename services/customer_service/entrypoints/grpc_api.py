@@ -1,0 +1,347 @@
+"""CustomerService servicer: validate each request once (naming every bad field), call the use case, map
+the result to proto."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+from xborder.customer_service.v1 import customer_service_pb2 as pb
+from xborder.customer_service.v1 import customer_service_pb2_grpc as pb_grpc
+
+from services.customer_service.adapters.blobs import BlobStore
+from services.customer_service.domain.errors import AttachmentTooLarge
+from services.customer_service.domain.sla import Clock, ClockState, SlaBook, Target
+from services.customer_service.domain.tickets import (
+    AuthorKind,
+    Link,
+    LinkKind,
+    Priority,
+    Status,
+    TicketType,
+    Visibility,
+    normal_tag,
+)
+from services.customer_service.service_layer import tickets as handlers
+from services.customer_service.service_layer.tickets import TicketView
+from services.shared import request_fields
+from services.shared.errors import Violations
+from services.shared.idempotency import Request, fingerprint
+
+SUBJECT_MAX = 200
+BODY_MAX = 20_000
+TAG_MAX = 50
+SCOPE = "customer_service"
+
+TYPES = {t: getattr(pb, f"TICKET_TYPE_{t.value}") for t in TicketType}
+STATUSES = {s: getattr(pb, f"TICKET_STATUS_{s.value}") for s in Status}
+PRIORITIES = {p: getattr(pb, f"TICKET_PRIORITY_{p.name}") for p in Priority}
+LINK_KINDS = {k: getattr(pb, f"LINK_KIND_{k.value}") for k in LinkKind}
+AUTHORS = {a: getattr(pb, f"AUTHOR_KIND_{a.value}") for a in AuthorKind}
+VISIBILITIES = {v: getattr(pb, f"VISIBILITY_{v.value}") for v in Visibility}
+TARGETS = {t: getattr(pb, f"SLA_TARGET_{t.value}") for t in Target}
+CLOCK_STATES = {s: getattr(pb, f"SLA_STATE_{s.value}") for s in ClockState}
+
+
+def _reverse(table: dict) -> dict:
+    return {v: k for k, v in table.items()}
+
+
+def _stamp(at: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(at)
+    return stamp
+
+
+def clock_to_proto(clock: Clock) -> pb.SlaClock:
+    message = pb.SlaClock(
+        target=TARGETS[clock.target],
+        state=CLOCK_STATES[clock.state],
+        target_minutes=clock.target_minutes,
+        elapsed_minutes=clock.elapsed_minutes,
+    )
+    if clock.due_at is not None:
+        message.due_at.CopyFrom(_stamp(clock.due_at))
+    if clock.met_at is not None:
+        message.met_at.CopyFrom(_stamp(clock.met_at))
+    return message
+
+
+def shown_clocks(clocks: list[Clock]) -> list[Clock]:
+    """First response, the latest next-response cycle (if any), resolution."""
+    by_target = {clock.target: clock for clock in clocks}  # the last cycle of next response wins
+    return [by_target[t] for t in Target if t in by_target]
+
+
+def ticket_to_proto(view: TicketView, *, messages: bool = True) -> pb.Ticket:
+    ticket = view.ticket
+    message = pb.Ticket(
+        code=ticket.code,
+        merchant_code=ticket.merchant_code,
+        type=TYPES[ticket.type],
+        subject=ticket.subject,
+        status=STATUSES[ticket.status],
+        priority=PRIORITIES[ticket.priority],
+        tags=sorted(ticket.tags),
+        group=ticket.group,
+        agent=ticket.agent,
+        links=[pb.LinkedCode(kind=LINK_KINDS[link.kind], code=link.code) for link in ticket.links],
+        created_at=_stamp(ticket.created_at),
+        merged_into=ticket.merged_into,
+        source=ticket.source,
+        sla=[clock_to_proto(c) for c in shown_clocks(view.clocks)],
+    )
+    previous = pb.TICKET_STATUS_UNSPECIFIED
+    for change in ticket.history:
+        message.history.append(
+            pb.StatusChange(
+                from_status=previous,
+                to_status=STATUSES[change.status],
+                effective_at=_stamp(change.effective_at),
+                recorded_at=_stamp(change.recorded_at),
+                reason=change.reason,
+            )
+        )
+        previous = STATUSES[change.status]
+    if messages:
+        for m in ticket.messages:
+            message.messages.append(
+                pb.TicketMessage(
+                    sequence=m.sequence,
+                    author_kind=AUTHORS[m.author_kind],
+                    author=m.author,
+                    visibility=VISIBILITIES[m.visibility],
+                    body=m.body,
+                    created_at=_stamp(m.created_at),
+                    attachments=[
+                        pb.Attachment(
+                            filename=a.filename, content_type=a.content_type, sha256=a.sha256, size_bytes=a.size_bytes
+                        )
+                        for a in m.attachments
+                    ],
+                )
+            )
+    return message
+
+
+def _enum(value: int, table: dict, field: str, violations: Violations, *, default: object = None) -> object:
+    """The domain value of a proto enum; `default` for UNSPECIFIED (required when None)."""
+    reverse = _reverse(table)
+    if value in reverse:
+        return reverse[value]
+    if value == 0 and default is not None:
+        return default
+    violations.add(field, "is required" if value == 0 else f"unknown value {value}")
+    return None
+
+
+def _text(value: str, field: str, violations: Violations, maximum: int, *, required: bool = True) -> str:
+    text = value.strip()
+    if required and not text:
+        violations.add(field, "is required")
+    elif len(text) > maximum:
+        violations.add(field, f"at most {maximum} characters, got {len(text)}")
+    return text
+
+
+def _tags(values: list[str], field: str, violations: Violations) -> frozenset[str]:
+    tags = set()
+    for i, raw in enumerate(values):
+        tag = normal_tag(raw)
+        if not tag or len(tag) > TAG_MAX or any(c.isspace() for c in tag):
+            violations.add(f"{field}[{i}]", f"a tag is 1..{TAG_MAX} characters without spaces, got {raw!r}")
+        tags.add(tag)
+    return frozenset(tags)
+
+
+class CustomerServicer(pb_grpc.CustomerServiceServicer):
+    def __init__(self, uow_factory: handlers.UowFactory, book: SlaBook, blobs: BlobStore, max_attachment_bytes: int):
+        self.uow_factory = uow_factory
+        self.book = book
+        self.blobs = blobs
+        self.max_attachment_bytes = max_attachment_bytes
+
+    def OpenTicket(self, request: pb.OpenTicketRequest, context: grpc.ServicerContext) -> pb.OpenTicketResponse:
+        violations = Violations()
+        request_fields.request_id(request.request_id, violations)
+        merchant = request_fields.merchant_code(request.merchant_code, violations)
+        ticket_type = _enum(request.type, TYPES, "type", violations)
+        priority = _enum(request.priority, PRIORITIES, "priority", violations, default=Priority.NORMAL)
+        subject = _text(request.subject, "subject", violations, SUBJECT_MAX)
+        description = _text(request.description, "description", violations, BODY_MAX, required=False)
+        tags = _tags(list(request.tags), "tags", violations)
+        links = []
+        for i, link in enumerate(request.links):
+            kind = _enum(link.kind, LINK_KINDS, f"links[{i}].kind", violations)
+            if isinstance(kind, LinkKind):
+                code = request_fields.unified_code(link.code, f"links[{i}].code", violations, kind.entity_type)
+                links.append(Link(kind, code))
+        if len({link.code for link in links}) != len(links):
+            violations.add("links", "lists the same code twice")
+        violations.raise_if_any()
+        assert isinstance(ticket_type, TicketType) and isinstance(priority, Priority)
+        spec = handlers.TicketSpec(merchant, ticket_type, subject, description, priority, tags, tuple(links))
+        command = handlers.OpenTicket(self._request("open_ticket", merchant, request), spec)
+        return handlers.open_ticket(
+            self.uow_factory, self.book, command, pb.OpenTicketResponse, self._render(pb.OpenTicketResponse)
+        )
+
+    def GetTicket(self, request: pb.GetTicketRequest, context: grpc.ServicerContext) -> pb.GetTicketResponse:
+        violations = Violations()
+        code = request_fields.unified_code(request.code, "code", violations, "TK")
+        violations.raise_if_any()
+        return pb.GetTicketResponse(ticket=ticket_to_proto(handlers.get_ticket(self.uow_factory, self.book, code)))
+
+    def ListTickets(self, request: pb.ListTicketsRequest, context: grpc.ServicerContext) -> pb.ListTicketsResponse:
+        violations = Violations()
+        merchant = request_fields.merchant_code(request.merchant_code, violations)
+        status = _enum(request.status, STATUSES, "status", violations, default="any")
+        size, cursor = request_fields.page(request.page_size, request.page_token, violations, default=20, maximum=100)
+        violations.raise_if_any()
+        offset = cursor or 0
+        views, more = handlers.list_tickets(
+            self.uow_factory, self.book, merchant, status if isinstance(status, Status) else None, offset, size
+        )
+        return pb.ListTicketsResponse(
+            tickets=[ticket_to_proto(v, messages=False) for v in views],
+            next_page_token=str(offset + len(views)) if more else "",
+        )
+
+    def ChangeTicketStatus(
+        self, request: pb.ChangeTicketStatusRequest, context: grpc.ServicerContext
+    ) -> pb.ChangeTicketStatusResponse:
+        violations = Violations()
+        request_fields.request_id(request.request_id, violations)
+        code = request_fields.unified_code(request.code, "code", violations, "TK")
+        status = _enum(request.status, STATUSES, "status", violations)
+        effective_at = None
+        if request.HasField("effective_at"):
+            effective_at = request.effective_at.ToDatetime(tzinfo=UTC)
+        merged_into = ""
+        if status is Status.MERGED:
+            merged_into = request_fields.unified_code(request.merged_into, "merged_into", violations, "TK")
+        elif request.merged_into:
+            violations.add("merged_into", "only with status MERGED")
+        reason = _text(request.reason, "reason", violations, SUBJECT_MAX, required=False)
+        violations.raise_if_any()
+        assert isinstance(status, Status)
+        command = handlers.ChangeStatus(
+            self._request("change_status", code, request), code, status, effective_at, reason, merged_into
+        )
+        return handlers.change_status(
+            self.uow_factory,
+            self.book,
+            command,
+            pb.ChangeTicketStatusResponse,
+            self._render(pb.ChangeTicketStatusResponse),
+        )
+
+    def AddTicketMessage(
+        self, request: pb.AddTicketMessageRequest, context: grpc.ServicerContext
+    ) -> pb.AddTicketMessageResponse:
+        violations = Violations()
+        request_fields.request_id(request.request_id, violations)
+        code = request_fields.unified_code(request.code, "code", violations, "TK")
+        author_kind = _enum(request.author_kind, AUTHORS, "author_kind", violations)
+        if author_kind is AuthorKind.SYSTEM:
+            violations.add("author_kind", "SYSTEM messages come from the platform's own events")
+        visibility = _enum(request.visibility, VISIBILITIES, "visibility", violations, default=Visibility.PUBLIC)
+        if author_kind is AuthorKind.CUSTOMER and visibility is Visibility.INTERNAL:
+            violations.add("visibility", "internal notes are for agents")
+        author = _text(request.author, "author", violations, SUBJECT_MAX)
+        body = _text(request.body, "body", violations, BODY_MAX)
+        attachments = []
+        for i, attachment in enumerate(request.attachments):
+            field = f"attachments[{i}]"
+            filename = _text(attachment.filename, f"{field}.filename", violations, 255)
+            if "/" in filename or "\\" in filename:
+                violations.add(f"{field}.filename", "a file name, not a path")
+            content_type = _text(attachment.content_type, f"{field}.content_type", violations, 255)
+            if not attachment.content:
+                violations.add(f"{field}.content", "is required (an empty file is not an attachment)")
+            elif len(attachment.content) > self.max_attachment_bytes:
+                violations.add(
+                    f"{field}.content",
+                    f"at most {self.max_attachment_bytes} bytes, got {len(attachment.content)}",
+                    error=AttachmentTooLarge,
+                )
+            attachments.append(handlers.NewAttachment(filename, content_type, attachment.content))
+        violations.raise_if_any()
+        assert isinstance(author_kind, AuthorKind) and isinstance(visibility, Visibility)
+        command = handlers.AddMessage(
+            self._request("add_message", code, request), code, author_kind, author, visibility, body, tuple(attachments)
+        )
+        return handlers.add_message(
+            self.uow_factory,
+            self.book,
+            self.blobs,
+            command,
+            pb.AddTicketMessageResponse,
+            self._render(pb.AddTicketMessageResponse),
+        )
+
+    def UpdateTicket(self, request: pb.UpdateTicketRequest, context: grpc.ServicerContext) -> pb.UpdateTicketResponse:
+        violations = Violations()
+        request_fields.request_id(request.request_id, violations)
+        code = request_fields.unified_code(request.code, "code", violations, "TK")
+        priority = _enum(request.priority, PRIORITIES, "priority", violations, default="unchanged")
+        add = _tags(list(request.add_tags), "add_tags", violations)
+        remove = _tags(list(request.remove_tags), "remove_tags", violations)
+        group = (
+            _text(request.group, "group", violations, SUBJECT_MAX, required=False)
+            if request.HasField("group")
+            else None
+        )
+        agent = (
+            _text(request.agent, "agent", violations, SUBJECT_MAX, required=False)
+            if request.HasField("agent")
+            else None
+        )
+        violations.raise_if_any()
+        command = handlers.UpdateTicket(
+            self._request("update_ticket", code, request),
+            code,
+            priority if isinstance(priority, Priority) else None,
+            add,
+            remove,
+            group,
+            agent,
+        )
+        return handlers.update_ticket(
+            self.uow_factory, self.book, command, pb.UpdateTicketResponse, self._render(pb.UpdateTicketResponse)
+        )
+
+    def GetSlaMetrics(
+        self, request: pb.GetSlaMetricsRequest, context: grpc.ServicerContext
+    ) -> pb.GetSlaMetricsResponse:
+        violations = Violations()
+        merchant = request_fields.merchant_code(request.merchant_code, violations)
+        violations.raise_if_any()
+        count, metrics = handlers.sla_metrics(self.uow_factory, self.book, merchant)
+        return pb.GetSlaMetricsResponse(
+            tickets=count,
+            targets=[
+                pb.TargetMetrics(
+                    target=TARGETS[m.target],
+                    hit=m.hit,
+                    missed=m.missed,
+                    attainment_percent="" if m.attainment_percent is None else str(m.attainment_percent),
+                    median_minutes=m.median_minutes,
+                    p90_minutes=m.p90_minutes,
+                )
+                for m in metrics
+            ],
+        )
+
+    @staticmethod
+    def _request(use_case: str, owner: str, message: object) -> Request:
+        # Keys are per merchant (open) or per ticket (changes), as Stripe's are per account.
+        return Request(f"{SCOPE}.{use_case}:{owner}", message.request_id, fingerprint(message))  # type: ignore[attr-defined, arg-type]
+
+    @staticmethod
+    def _render(response_type: type) -> handlers.Render:
+        def render(view: TicketView) -> object:
+            return response_type(ticket=ticket_to_proto(view))
+
+        return render

@@ -1,0 +1,18 @@
+"""The customer-service unit of work: one transaction with the ticket and breach repositories."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Connection
+
+from services.customer_service.adapters.repositories import BreachRepository, TicketRepository
+from services.shared.uow import UnitOfWork
+
+
+class CustomerServiceUnitOfWork(UnitOfWork):
+    tickets: TicketRepository
+    breaches: BreachRepository
+
+    def _bind(self, connection: Connection) -> None:
+        super()._bind(connection)
+        self.tickets = TicketRepository(connection)
+        self.breaches = BreachRepository(connection)

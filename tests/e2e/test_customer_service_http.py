@@ -1,0 +1,71 @@
+"""Tickets as an HTTP client sees them (real uvicorn in front of the gateway): open with an Idempotency-Key,
+reply with an attachment, an illegal transition as problem+json naming the field, metrics."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from services.shared import codes
+from services.shared.settings import Settings
+from tests.e2e.stack import stack_and_gateway
+
+MERCHANT = codes.generate("MC")
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    with stack_and_gateway(Settings(var_dir=tmp_path_factory.mktemp("var"), log_json=False)) as (_, client):
+        yield client
+
+
+def test_a_merchant_opens_a_ticket_an_agent_replies_and_an_illegal_move_is_a_problem(gateway: httpx.Client) -> None:
+    key = str(uuid.uuid4())
+    body = {
+        "merchantCode": MERCHANT,
+        "type": "TICKET_TYPE_DAMAGED",
+        "subject": "Vase arrived broken",
+        "links": [{"kind": "LINK_KIND_SHIPMENT", "code": codes.generate("YD")}],
+    }
+    opened = gateway.post("/v1/customer-service/tickets", json=body, headers={"Idempotency-Key": key})
+    assert opened.status_code == 200, opened.text
+    ticket = opened.json()["ticket"]
+    assert (ticket["status"], ticket["priority"]) == ("TICKET_STATUS_NEW", "TICKET_PRIORITY_NORMAL")
+    again = gateway.post("/v1/customer-service/tickets", json=body, headers={"Idempotency-Key": key})
+    assert again.json() == opened.json()
+
+    photo = b"\x89PNG broken vase"
+    reply = gateway.post(
+        f"/v1/customer-service/tickets/{ticket['code']}/messages",
+        json={
+            "authorKind": "AUTHOR_KIND_AGENT",
+            "author": "ann",
+            "body": "Sorry! Here is the return label.",
+            "attachments": [
+                {"filename": "label.png", "contentType": "image/png", "content": base64.b64encode(photo).decode()}
+            ],
+        },
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert reply.status_code == 200, reply.text
+    replied = reply.json()["ticket"]
+    assert replied["status"] == "TICKET_STATUS_OPEN"
+    assert replied["messages"][-1]["attachments"][0]["sha256"] == hashlib.sha256(photo).hexdigest()
+
+    closed = gateway.post(
+        f"/v1/customer-service/tickets/{ticket['code']}:changeStatus",
+        json={"status": "TICKET_STATUS_CLOSED"},
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert closed.status_code == 400 and closed.headers["content-type"] == "application/problem+json"
+    problem = closed.json()
+    assert problem["reason"] == "ILLEGAL_TRANSITION"
+    assert problem["errors"] == [{"field": "status", "detail": "a ticket cannot go from OPEN to CLOSED"}]
+
+    metrics = gateway.get(f"/v1/customer-service/merchants/{MERCHANT}/sla-metrics")
+    assert metrics.status_code == 200 and metrics.json()["tickets"] == 1
