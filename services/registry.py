@@ -29,6 +29,7 @@ SERVICE_TABLE: tuple[ServiceEntry, ...] = (
     ServiceEntry("compliance", 50051),
     ServiceEntry("payments", 50052),
     ServiceEntry("logistics", 50053),
+    ServiceEntry("identity", 50056),
 )
 GATEWAY_GRPC_PORT = 50050
 GATEWAY_HTTP_PORT = 8080
