@@ -233,7 +233,9 @@ class Guard:
 
     # --- the gRPC front door (blocking, on its worker threads) ---
 
-    def check_sync(self, method: MethodInfo, request: Message, authorization: str | None, metadata: Metadata) -> Checked:
+    def check_sync(
+        self, method: MethodInfo, request: Message, authorization: str | None, metadata: Metadata
+    ) -> Checked:
         rule = rule_for(method.grpc_path)
         if rule.kind is Kind.PUBLIC:
             return Checked(None, rule)

@@ -127,9 +127,7 @@ def guarded(handler: grpc.RpcMethodHandler, method: MethodInfo, guard: Guard) ->
         authorization = incoming.get(AUTHORIZATION)
         metadata = ((REQUEST_ID_HEADER, current_request_id() or new_request_id()),)
         message = method.input_class.FromString(request) if raw else request
-        checked = guard.check_sync(
-            method, message, authorization if isinstance(authorization, str) else None, metadata
-        )
+        checked = guard.check_sync(method, message, authorization if isinstance(authorization, str) else None, metadata)
         if checked.principal is not None and checked.principal.merchant_code is not None and raw:
             request = message.SerializeToString()
         reply = inner(request, context)
@@ -155,7 +153,7 @@ def serve_front_door(
     *,
     services: Sequence[ServiceInfo] | None = None,
     local: Mapping[str, grpc.RpcMethodHandler] | None = None,
-    authenticate: bool = False,
+    authenticate: bool = True,
 ) -> RunningServer:
     """Start the front door on `port` (default settings.gateway_grpc_port; 0 picks a free one).
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
@@ -108,7 +109,9 @@ RULES: dict[str, Rule] = {
     f"/{_P}FxService/CreateInsuranceQuote": BY_REQUEST,
     f"/{_P}FxService/CreateFinancingOffer": BY_REQUEST,
     f"/{_P}FxService/GetOffer": BY_RESPONSE,
-    f"/{_P}FxService/AcceptOffer": Rule(Kind.MERCHANT, MERCHANT_FIELD, Owner(f"/{_P}FxService/GetOffer", "code", "code")),
+    f"/{_P}FxService/AcceptOffer": Rule(
+        Kind.MERCHANT, MERCHANT_FIELD, Owner(f"/{_P}FxService/GetOffer", "code", "code")
+    ),
     # Payments: ledger, collections, payouts.
     f"/{_P}LedgerService/OpenAccount": OPS,
     f"/{_P}LedgerService/GetAccount": OPS,
@@ -176,7 +179,7 @@ def not_found(code: str) -> NotFound:
     return NotFound(f"no merchant {code}", field=MERCHANT_FIELD)
 
 
-def _holders(message: Message, dotted: str) -> Iterator[tuple[Message, FieldDescriptor]]:
+def _holders(message: Message, dotted: str) -> Iterator[tuple[Message, Any]]:
     """(message, field) for each place a dotted path reaches, through repeated message fields."""
     head, _, rest = dotted.partition(".")
     field = message.DESCRIPTOR.fields_by_name[head]

@@ -38,9 +38,7 @@ class MerchantRepository:
             return None
         contacts = tuple(Contact(**c) for c in json.loads(row.contacts))
         registration = Registration(row.legal_name, row.country, row.uscc, row.settlement_currency, contacts)
-        return Merchant(
-            row.merchant_code, registration, MerchantStatus(row.status), row.screening_code, row.created_at
-        )
+        return Merchant(row.merchant_code, registration, MerchantStatus(row.status), row.screening_code, row.created_at)
 
 
 class ApiKeyRepository:

@@ -13,7 +13,7 @@ from services.identity.domain import keys, merchants, scopes
 from services.identity.service_layer import handlers
 from services.identity.service_layer.mapping import STATUS_TO_PROTO, key_to_proto, merchant_to_proto
 from services.shared import request_fields
-from services.shared.errors import Violations
+from services.shared.errors import ValidationError, Violations
 
 _KEY_ID = re.compile(r"^[0-9a-f]{16}$")
 MAX_LABEL_CHARS = 100
@@ -29,8 +29,8 @@ def parse_key_id(value: str, violations: Violations) -> str:
 def parse_scopes(values: list[str], allowed: frozenset[str], violations: Violations) -> tuple[str, ...]:
     try:
         return scopes.granted(tuple(v.strip() for v in values), allowed)
-    except Exception as refused:  # noqa: BLE001 - a ValidationError; absorbed so every field is reported
-        violations.absorb(refused)  # type: ignore[arg-type]
+    except ValidationError as refused:  # absorbed, so one answer names every bad field
+        violations.absorb(refused)
         return ()
 
 

@@ -187,4 +187,3 @@ def verify_key(uow_factory: UowFactory, hasher: Hasher, presented: str) -> Holde
     if key is None or not matches or not key.valid_at(utcnow()):
         raise Unauthenticated("the API key is not valid (unknown, revoked or expired)")
     return Holder(key, merchant)
-
