@@ -347,6 +347,7 @@ def build_app(
         lifespan=lifespan,
     )
     app.state.backends = backends
+    app.state.guard = guard
     app.state.routes = routes
     log.info("gateway_routes", routes=[f"{r.verb} {r.template.template}" for r in routes])
     return app

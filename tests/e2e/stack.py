@@ -54,6 +54,14 @@ class Stack:
     """Settings whose service ports are the ones actually bound."""
     contexts: dict[str, ServiceContext] = field(default_factory=dict)
     servers: dict[str, RunningServer] = field(default_factory=dict)
+    tenant: Tenant | None = None
+    """The merchant `stack_and_gateway`'s client calls as (onboarded when the stack starts)."""
+    operator: str = ""
+    """An operator key (ledger administration, partner statements, payout review)."""
+
+    @property
+    def operator_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.operator}"}
 
     def identity(self) -> Any:
         channel = grpc.insecure_channel(f"127.0.0.1:{self.servers['identity'].port}")
@@ -106,8 +114,9 @@ def start_stack(settings: Settings) -> Stack:
 
 
 @contextlib.contextmanager
-def http_gateway(stack: Stack) -> Iterator[httpx.Client]:
-    """The gateway app on a real uvicorn server on a free port, and an HTTP client for it."""
+def http_gateway(stack: Stack, headers: dict[str, str] | None = None) -> Iterator[httpx.Client]:
+    """The gateway app on a real uvicorn server on a free port, and an HTTP client for it (sending
+    `headers` on every request)."""
     port = unused_port()
     server = uvicorn.Server(
         uvicorn.Config(
@@ -121,7 +130,7 @@ def http_gateway(stack: Stack) -> Iterator[httpx.Client]:
         time.sleep(0.02)
     assert server.started, "uvicorn did not start"
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10, headers=headers) as client:
             yield client
     finally:
         server.should_exit = True
@@ -130,10 +139,15 @@ def http_gateway(stack: Stack) -> Iterator[httpx.Client]:
 
 @contextlib.contextmanager
 def stack_and_gateway(settings: Settings) -> Iterator[tuple[Stack, httpx.Client]]:
-    """Every service started and seeded, behind a real HTTP gateway; all stopped afterwards."""
+    """Every service started and seeded, behind a real HTTP gateway; all stopped afterwards.
+
+    The client calls as `stack.tenant`, a merchant onboarded for the module (its key in every request).
+    """
     stack = start_stack(settings)
     try:
-        with http_gateway(stack) as client:
+        stack.tenant = stack.onboard()
+        stack.operator = stack.operator_key()
+        with http_gateway(stack, stack.tenant.headers) as client:
             yield stack, client
     finally:
         stack.stop()

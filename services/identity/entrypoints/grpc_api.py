@@ -74,7 +74,8 @@ class IdentityServicer(pb_grpc.IdentityServiceServicer):
         request_fields.request_id(request.request_id, violations)
         code = request_fields.merchant_code(request.merchant_code, violations)
         key_id = parse_key_id(request.key_id, violations)
-        overlap = timedelta(seconds=request.overlap_seconds) if request.overlap_seconds else keys.DEFAULT_OVERLAP
+        given = request.HasField("overlap_seconds")
+        overlap = timedelta(seconds=max(0, request.overlap_seconds)) if given else keys.DEFAULT_OVERLAP
         if request.overlap_seconds < 0 or overlap > keys.MAX_OVERLAP:
             limit = int(keys.MAX_OVERLAP.total_seconds())
             violations.add("overlap_seconds", f"must be between 0 and {limit}, got {request.overlap_seconds}")
