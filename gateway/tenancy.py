@@ -27,6 +27,7 @@ from typing import Any
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
+from services.shared import codes
 from services.shared.errors import MerchantHeld, NotFound, PermissionDenied
 
 MERCHANT_FIELD = "merchant_code"
@@ -195,13 +196,16 @@ def bind_request(principal: Principal, rule: Rule, request: Message) -> set[str]
     """Fill or check the request's merchant codes; the codes the call names (to check they are active).
 
     A merchant caller's empty code becomes its own; another code is a 404 (NotFound), as for a code that
-    does not exist.
+    does not exist. A malformed code (no merchant can have it) is left to the service, whose 400 names the
+    field.
     """
     if rule.request_field is None:
         return set()
     named: set[str] = set()
     for holder, field in _holders(request, rule.request_field):
         value = getattr(holder, field.name).strip().upper()
+        if value and codes.problems(value) is not None:
+            continue
         if principal.merchant_code is not None:
             if not value:
                 setattr(holder, field.name, principal.merchant_code)

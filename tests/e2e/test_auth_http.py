@@ -81,7 +81,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     }
     created = ok(rest.post("/v1/payouts", json=payout, headers={**h, **idem()}))["payout"]
     owned["payout"], owned["payout_status"] = created["code"], created["status"]
-    quote = {"sellCurrency": "USD", "buyCurrency": "CNY", "sellAmount": {"currencyCode": "USD", "units": "5"}, "lockSeconds": 600}
+    quote = {
+        "sellCurrency": "USD",
+        "buyCurrency": "CNY",
+        "sellAmount": {"currencyCode": "USD", "units": "5"},
+        "lockSeconds": 600,
+    }
     owned["quote"] = ok(rest.post("/v1/fx/quotes", json=quote, headers={**h, **idem()}))["code"]
     insurance = {
         "declaredValue": {"currencyCode": "USD", "units": "1000"},
@@ -253,7 +258,8 @@ def test_another_merchants_data_is_404_on_every_merchant_route(world: World) -> 
 
 
 def test_the_cross_tenant_walk_covers_every_merchant_route_but_alerts(world: World) -> None:
-    """Risk alerts by code need a re-screening after a sanctions list update (test_risk_alerts_http)."""
+    """Risk alerts by code need a re-screening after a sanctions list update: their cross-tenant 404s are
+    in tests/e2e/test_risk_alerts_http.py."""
     walked = {rpc for rpc, *_ in cross_tenant_calls(world)}
     merchant_routes = {path.rsplit("/", 1)[1] for path, rule in RULES.items() if rule.kind is Kind.MERCHANT}
     shared = {"GetRuleLibrary", "ListRules", "ListFeeSchedules"}  # the same for every merchant

@@ -23,7 +23,6 @@ from services.shared import codes
 from services.shared.settings import Settings
 from tests.e2e.stack import Stack, start_stack, unused_port
 
-MERCHANT = codes.generate("MC")
 DATA = Path(__file__).resolve().parents[2] / "data"
 
 
@@ -44,7 +43,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Cli
     while not server.started and thread.is_alive() and time.monotonic() < deadline:
         time.sleep(0.02)
     assert server.started, "uvicorn did not start"
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+    stack.tenant = stack.onboard()
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10, headers=stack.tenant.headers) as client:
         yield client, stack
     server.should_exit = True
     thread.join(10)
@@ -68,7 +68,9 @@ def test_a_listed_party_raises_an_alert_the_merchant_acknowledges_over_rest(
     served: tuple[httpx.Client, Stack],
 ) -> None:
     client, stack = served
-    body = {"merchantCode": MERCHANT, "name": "Zebulon Quartermaine"}
+    assert stack.tenant is not None
+    merchant = stack.tenant.merchant_code
+    body = {"merchantCode": merchant, "name": "Zebulon Quartermaine"}
     screened = client.post("/v1/compliance/screenings", json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
     assert screened.status_code == 200, screened.text
     assert screened.json()["screening"]["decision"] == "SCREENING_DECISION_CLEAR"
@@ -83,7 +85,7 @@ def test_a_listed_party_raises_an_alert_the_merchant_acknowledges_over_rest(
     thresholds = Thresholds(settings.screening_block_threshold, settings.screening_review_threshold)
     [raised] = risk_alerts.on_list_updated(context.uow, bootstrap.screening_index(context), thresholds, event)
 
-    listed = client.get(f"/v1/compliance/merchants/{MERCHANT}/risk-alerts", params={"status": "RISK_ALERT_STATUS_OPEN"})
+    listed = client.get(f"/v1/compliance/merchants/{merchant}/risk-alerts", params={"status": "RISK_ALERT_STATUS_OPEN"})
     assert listed.status_code == 200, listed.text
     [alert] = listed.json()["alerts"]
     assert (alert["code"], alert["subjectKind"], alert["partyName"]) == (
@@ -92,6 +94,16 @@ def test_a_listed_party_raises_an_alert_the_merchant_acknowledges_over_rest(
         "Zebulon Quartermaine",
     )
     assert (alert["oldVerdict"], alert["newVerdict"], alert["status"]) == ("CLEAR", "BLOCK", "RISK_ALERT_STATUS_OPEN")
+
+    # Another merchant neither reads nor acknowledges the alert: it does not exist for them.
+    other = stack.onboard("Other Merchant Oy", "FI").headers
+    assert client.get(f"/v1/compliance/risk-alerts/{raised.code}", headers=other).status_code == 404
+    foreign = client.post(
+        f"/v1/compliance/risk-alerts/{raised.code}:acknowledge",
+        json={},
+        headers={**other, "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert foreign.status_code == 404 and foreign.json()["reason"] == "NOT_FOUND"
 
     key = str(uuid.uuid4())
     acknowledged = client.post(
@@ -102,7 +114,7 @@ def test_a_listed_party_raises_an_alert_the_merchant_acknowledges_over_rest(
     fetched = client.get(f"/v1/compliance/risk-alerts/{raised.code}")
     assert fetched.status_code == 200 and fetched.json()["alert"] == acknowledged.json()["alert"]
     still_open = client.get(
-        f"/v1/compliance/merchants/{MERCHANT}/risk-alerts", params={"status": "RISK_ALERT_STATUS_OPEN"}
+        f"/v1/compliance/merchants/{merchant}/risk-alerts", params={"status": "RISK_ALERT_STATUS_OPEN"}
     )
     assert still_open.json().get("alerts", []) == []
 
