@@ -19,6 +19,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
         "XB_COMPLIANCE_PORT": "1",
         "XB_PAYMENTS_PORT": "2",
         "XB_LOGISTICS_PORT": "3",
+        "XB_IDENTITY_PORT": "5",
         "XB_GATEWAY_GRPC_PORT": "4",
     }
     for key, value in values.items():
