@@ -18,11 +18,17 @@ import os
 import statistics
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.loadgen import Call, Result, run_closed_loop
 from benchmarks.rawhttp import KeepAliveClient
 from benchmarks.servers import spawn
+
+
+def callers(port: int, path: str, headers: tuple[tuple[str, str], ...]) -> Callable[[], Call]:
+    """A factory of callers, one keep-alive connection each."""
+    return lambda: caller(port, path, headers)
 
 
 def caller(port: int, path: str, headers: tuple[tuple[str, str], ...]) -> Call:
@@ -60,7 +66,7 @@ def main() -> int:
                     for label, (port, headers) in variants.items():
                         result = run_closed_loop(
                             label,
-                            lambda port=port, headers=headers: caller(port, path, headers),
+                            callers(port, path, headers),
                             concurrency=concurrency,
                             warmup_s=warmup,
                             duration_s=duration,

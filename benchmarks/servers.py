@@ -223,7 +223,8 @@ def start_platform_two_gateways(settings: Settings, started: Started) -> None:
         for path, handler in method_handlers(bootstrap_module(name).registrations(context)).items()
     }
     onboarded = servicer(platform.contexts["identity"]).OnboardMerchant(
-        identity_pb.OnboardMerchantRequest(request_id="bench", legal_name="Bench Trading GmbH", country="DE"), None
+        identity_pb.OnboardMerchantRequest(request_id="bench", legal_name="Bench Trading GmbH", country="DE"),
+        None,  # type: ignore[arg-type]  # called in-process: the servicer does not use its context
     )
     started.ports["merchant_code"] = onboarded.merchant.merchant_code
     started.ports["api_key"] = onboarded.secret
