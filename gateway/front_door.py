@@ -24,9 +24,11 @@ from services.shared.settings import Settings
 
 log = get_logger(__name__)
 
-# Metadata that belongs to one hop and must not be copied onto the next.
+# Metadata that belongs to one hop and must not be copied onto the next. The caller's API key is among
+# them: it is checked here, and the services behind the gateway never need nor see it.
 _HOP_METADATA = frozenset(
     {
+        "authorization",
         "user-agent",
         "content-type",
         "te",

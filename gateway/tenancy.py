@@ -55,7 +55,7 @@ class Rule:
     request_field: str | None = None
     owner: Owner | None = None
     allow_held: bool = False
-    """The merchant may call it while held (reading its own registration)."""
+    """The merchant may call it while held (reading its own registration, revoking its keys)."""
 
 
 PUBLIC = Rule(Kind.PUBLIC)
@@ -139,7 +139,8 @@ RULES: dict[str, Rule] = {
     f"/{_I}IdentityService/OnboardMerchant": OPS,
     f"/{_I}IdentityService/GetMerchant": Rule(Kind.MERCHANT, MERCHANT_FIELD, allow_held=True),
     f"/{_I}IdentityService/RotateApiKey": BY_REQUEST,
-    f"/{_I}IdentityService/RevokeApiKey": BY_REQUEST,
+    # Revoking is always safe, so a held merchant (or an operator for it) may still revoke its keys.
+    f"/{_I}IdentityService/RevokeApiKey": Rule(Kind.MERCHANT, MERCHANT_FIELD, allow_held=True),
     f"/{_I}IdentityService/IssueOperatorKey": OPS,
     f"/{_I}IdentityService/VerifyApiKey": INTERNAL,
 }

@@ -184,6 +184,8 @@ def test_a_held_merchant_is_refused(world: World) -> None:
     operator = {"Authorization": f"Bearer {world.operator}"}
     for_it = world.rest.post(f"/v1/merchants/{blocked.merchant_code}/fee-tier", json={"tier": "PLUS"}, headers=operator)
     assert for_it.status_code == 403 and for_it.json()["reason"] == "MERCHANT_HELD"
+    revoke = f"/v1/merchants/{blocked.merchant_code}/api-keys/{blocked.key_id}:revoke"
+    assert world.rest.post(revoke, json={}, headers={**blocked.headers, **idem()}).status_code == 200  # always allowed
 
 
 def test_an_unknown_merchant_code_is_404_even_for_an_operator(world: World) -> None:

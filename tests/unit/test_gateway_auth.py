@@ -125,3 +125,10 @@ def test_scope_kind_and_hold_are_checked_before_anything_else() -> None:
     assert RULES["/xborder.identity.v1.IdentityService/VerifyApiKey"].kind is Kind.INTERNAL
     with pytest.raises(PermissionDenied):
         admit(OPERATOR, RULES["/xborder.identity.v1.IdentityService/VerifyApiKey"], "identity.internal")
+
+
+def test_the_front_door_keeps_the_callers_key_to_itself() -> None:
+    from gateway.front_door import forwarded_metadata
+
+    kept = forwarded_metadata((("authorization", "Bearer xbk_live_x"), ("x-partner", "p")), "rid")
+    assert dict(kept) == {"x-partner": "p", "x-request-id": "rid"}
