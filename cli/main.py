@@ -78,7 +78,11 @@ def up(
         seed_content(platform.contexts)
     platform.serve()
     platform.start_gateway()
-    credentials, written = demo_credentials(platform.contexts["identity"], settings.var_dir)
+    try:
+        credentials, written = demo_credentials(platform.contexts["identity"], settings.var_dir)
+    except RuntimeError as lost:  # the file was deleted after the keys were issued: start anyway
+        console.print(f"[yellow]demo credentials:[/yellow] {lost}", highlight=False)
+        credentials, written = settings.var_dir / "demo-credentials.json", None
     if written is not None:
         console.print(f"demo merchant {written['merchantCode']}, API key {written['apiKey']}", highlight=False)
         console.print(f"  (and an operator key) written to {credentials}", highlight=False)

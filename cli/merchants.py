@@ -152,7 +152,11 @@ def demo_credentials(context: ServiceContext, var_dir: Path) -> tuple[Path, dict
     )
     operator = identity.IssueOperatorKey(pb.IssueOperatorKeyRequest(request_id="demo-operator", label="demo"), None)
     if not merchant.secret or not operator.secret:
-        raise RuntimeError(f"demo keys were issued before but {path} is missing: rotate them with xborder merchants")
+        raise RuntimeError(
+            f"the demo keys were issued before and {path} is gone; their secrets are not stored: issue new ones "
+            f"with `xborder merchants keys rotate {merchant.merchant.merchant_code} {merchant.api_key.key_id}` "
+            "and `xborder merchants operator-key --label demo`"
+        )
     written = {
         "merchantCode": merchant.merchant.merchant_code,
         "apiKey": merchant.secret,

@@ -112,3 +112,6 @@ def test_the_first_start_onboards_a_demo_merchant_whose_key_works_through_the_ga
             timeout=10,
         )
         assert verified.ok
+    path.unlink()  # the secrets are stored nowhere else: a new start says how to issue new keys
+    with pytest.raises(RuntimeError, match="keys rotate"):
+        demo_credentials(platform.contexts["identity"], platform.settings.var_dir)
