@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -10,6 +11,8 @@ import pytest
 from google.protobuf import descriptor_pool
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
+from xborder.compliance.v1 import screening_service_pb2 as screening_pb
+from xborder.compliance.v1 import screening_service_pb2_grpc as screening_grpc
 from xborder.identity.v1 import identity_service_pb2 as identity_pb
 from xborder.identity.v1 import identity_service_pb2_grpc as identity_grpc
 from xborder.payments.v1 import ledger_service_pb2 as ledger_pb
@@ -186,4 +189,26 @@ def test_operator_methods_and_key_verification_are_refused_to_merchants(
     probe = identity_pb.VerifyApiKeyRequest(secret=a.api_key)
     assert refused(lambda: identity.VerifyApiKey(probe, metadata=bearer(a.api_key), timeout=5))[0] == (
         grpc.StatusCode.PERMISSION_DENIED
+    )
+
+
+def test_another_merchants_screening_is_not_found_and_cannot_be_written_for_them(
+    channel: grpc.Channel, tenants: tuple[Tenant, Tenant]
+) -> None:
+    a, b = tenants
+    screening = screening_grpc.ScreeningServiceStub(channel)
+    mine = screening.ScreenParty(
+        screening_pb.ScreenPartyRequest(request_id=str(uuid.uuid4()), name="Jane Smith"),
+        metadata=bearer(a.api_key),
+        timeout=10,
+    ).screening
+    assert mine.merchant_code == a.merchant_code
+    read = screening_pb.GetScreeningRequest(code=mine.code)
+    assert refused(lambda: screening.GetScreening(read, metadata=bearer(b.api_key), timeout=5))[0] == (
+        grpc.StatusCode.NOT_FOUND
+    )
+    assert screening.GetScreening(read, metadata=bearer(a.api_key), timeout=5).screening.code == mine.code
+    for_a = screening_pb.ScreenPartyRequest(request_id=str(uuid.uuid4()), merchant_code=a.merchant_code, name="X")
+    assert refused(lambda: screening.ScreenParty(for_a, metadata=bearer(b.api_key), timeout=5))[0] == (
+        grpc.StatusCode.NOT_FOUND
     )
