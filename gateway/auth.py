@@ -38,7 +38,8 @@ from services.shared.errors import MerchantHeld, Unauthenticated, Unavailable
 
 KEY_CACHE_TTL_S = 5.0
 CACHE_MAX_ENTRIES = 10_000
-IDENTITY_TIMEOUT_S = 2.0
+LOOKUP_TIMEOUT_S = 2.0
+"""Seconds for the gateway's own look-ups: key verification, merchant status, the owner of a resource."""
 AUTHORIZATION = "authorization"
 _BEARER = re.compile(r"^Bearer +([!-~]{1,200}) *$", re.IGNORECASE)
 
@@ -202,7 +203,7 @@ class Guard:
         lookup = self._owner(rule, request)
         if lookup is not None and not principal.is_operator:
             read, message = lookup
-            owned = await self.backends.call(read, message, timeout=IDENTITY_TIMEOUT_S, metadata=metadata)
+            owned = await self.backends.call(read, message, timeout=LOOKUP_TIMEOUT_S, metadata=metadata)
             screen_response(principal, owned)
 
     async def principal(self, token: str, metadata: Metadata) -> Principal:
@@ -211,7 +212,7 @@ class Guard:
             return cached
         try:
             reply = await self.backends.call(
-                self.methods[_VERIFY], self._verify_request(token), timeout=IDENTITY_TIMEOUT_S, metadata=metadata
+                self.methods[_VERIFY], self._verify_request(token), timeout=LOOKUP_TIMEOUT_S, metadata=metadata
             )
         except grpc.RpcError as error:
             raise self._identity_failure(error) from None
@@ -223,7 +224,7 @@ class Guard:
             return cached
         try:
             reply = await self.backends.call(
-                self.methods[_GET_MERCHANT], self._merchant_request(code), timeout=IDENTITY_TIMEOUT_S, metadata=metadata
+                self.methods[_GET_MERCHANT], self._merchant_request(code), timeout=LOOKUP_TIMEOUT_S, metadata=metadata
             )
         except grpc.RpcError as error:
             raise self._identity_failure(error, code) from None
@@ -247,7 +248,7 @@ class Guard:
         lookup = self._owner(rule, request)
         if lookup is not None and not principal.is_operator:
             read, message = lookup
-            owned = self.backends.call_sync(read, message, timeout=IDENTITY_TIMEOUT_S, metadata=metadata)
+            owned = self.backends.call_sync(read, message, timeout=LOOKUP_TIMEOUT_S, metadata=metadata)
             screen_response(principal, owned)
         return Checked(principal, rule)
 
@@ -257,7 +258,7 @@ class Guard:
             return cached
         try:
             reply = self.backends.call_sync(
-                self.methods[_VERIFY], self._verify_request(token), timeout=IDENTITY_TIMEOUT_S, metadata=metadata
+                self.methods[_VERIFY], self._verify_request(token), timeout=LOOKUP_TIMEOUT_S, metadata=metadata
             )
         except grpc.RpcError as error:
             raise self._identity_failure(error) from None
@@ -269,7 +270,7 @@ class Guard:
             return cached
         try:
             reply = self.backends.call_sync(
-                self.methods[_GET_MERCHANT], self._merchant_request(code), timeout=IDENTITY_TIMEOUT_S, metadata=metadata
+                self.methods[_GET_MERCHANT], self._merchant_request(code), timeout=LOOKUP_TIMEOUT_S, metadata=metadata
             )
         except grpc.RpcError as error:
             raise self._identity_failure(error, code) from None
