@@ -201,6 +201,39 @@ def start_compliance_embedded(settings: Settings, started: Started) -> None:
     started.ports["gateway_http"] = start_uvicorn(create_app(settings, started.local), settings.host, started)
 
 
+def start_platform_two_gateways(settings: Settings, started: Started) -> None:
+    """Every service embedded, a demo merchant onboarded, and two REST gateways over the same services:
+    one with authentication and tenancy (`gateway_http`), one without (`gateway_http_open`)."""
+    from xborder.identity.v1 import identity_service_pb2 as identity_pb
+
+    from gateway.app import create_app
+    from services.embedded import Platform
+    from services.identity.bootstrap import servicer
+    from services.registry import SERVICES, bootstrap_module
+    from services.shared.grpc_server import method_handlers
+
+    platform = Platform(replace(settings, service_ports=dict.fromkeys(SERVICES, 0)))
+    platform.boot()
+    platform.seed()
+    platform.serve()
+    started.stops.append(platform.stop)
+    local = {
+        path: handler
+        for name, context in platform.contexts.items()
+        for path, handler in method_handlers(bootstrap_module(name).registrations(context)).items()
+    }
+    onboarded = servicer(platform.contexts["identity"]).OnboardMerchant(
+        identity_pb.OnboardMerchantRequest(request_id="bench", legal_name="Bench Trading GmbH", country="DE"),
+        None,  # type: ignore[arg-type]  # called in-process: the servicer does not use its context
+    )
+    started.ports["merchant_code"] = onboarded.merchant.merchant_code
+    started.ports["api_key"] = onboarded.secret
+    host = platform.settings.host
+    started.ports["gateway_http"] = start_uvicorn(create_app(platform.settings, local), host, started)
+    open_app = create_app(platform.settings, local, authenticate=False)
+    started.ports["gateway_http_open"] = start_uvicorn(open_app, host, started)
+
+
 def start_role(role: str, settings: Settings, options: dict[str, Any]) -> Started:
     started = Started()
     try:
@@ -215,6 +248,8 @@ def start_role(role: str, settings: Settings, options: dict[str, Any]) -> Starte
             start_gateway(settings, started.ports["payments"], started)
         elif role == "compliance_embedded":
             start_compliance_embedded(settings, started)
+        elif role == "platform_two_gateways":
+            start_platform_two_gateways(settings, started)
         else:
             raise ValueError(f"unknown role {role!r}")
     except BaseException:

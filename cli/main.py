@@ -14,6 +14,7 @@ from cli import compliance, logistics, rules
 from cli.alerts import alerts
 from cli.context import settings as _settings
 from cli.ledger import ledger_app
+from cli.merchants import demo_credentials, merchants_app
 from cli.payments import payments_app
 from cli.rates import app as rates_app
 from cli.screen import screen
@@ -78,6 +79,16 @@ def up(
         seed_content(platform.contexts)
     platform.serve()
     platform.start_gateway()
+    try:
+        credentials, written = demo_credentials(platform.contexts["identity"], settings.var_dir)
+    except RuntimeError as lost:  # the file was deleted after the keys were issued: start anyway
+        console.print(f"[yellow]demo credentials:[/yellow] {lost}", highlight=False)
+        credentials, written = settings.var_dir / "demo-credentials.json", None
+    if written is not None:
+        console.print(f"demo merchant {written['merchantCode']}, API key {written['apiKey']}", highlight=False)
+        console.print(f"  (and an operator key) written to {credentials}", highlight=False)
+    else:
+        console.print(f"demo merchant and keys: {credentials}", highlight=False)
     s = platform.settings
     table = Table(title="listening", show_header=True)
     table.add_column("component")
@@ -203,6 +214,7 @@ app.add_typer(payments_app, name="payments")
 app.add_typer(rates_app, name="rates")
 app.add_typer(logistics.app, name="logistics")
 app.add_typer(tickets_app, name="tickets")
+app.add_typer(merchants_app, name="merchants")
 app.command("screen")(screen)
 compliance.app.command("alerts")(alerts)
 

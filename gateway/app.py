@@ -27,12 +27,19 @@ from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.auth import AUTHORIZATION, Checked, Guard, www_authenticate
 from gateway.backends import Backends
 from gateway.descriptors import ServiceInfo, discover, exposed_methods
 from gateway.openapi import build_document
 from gateway.problems import PROBLEM_CONTENT_TYPE, Problem, from_domain_error, from_rpc_error
 from gateway.transcoding import MethodNotAllowed, RouteNotFound, Router, build_routes
-from services.shared.errors import PayloadTooLarge, UnsupportedMediaType, ValidationError, XborderError
+from services.shared.errors import (
+    PayloadTooLarge,
+    Unauthenticated,
+    UnsupportedMediaType,
+    ValidationError,
+    XborderError,
+)
 from services.shared.grpc_server import REQUEST_ID_HEADER
 from services.shared.logs import bind_request, get_logger, new_request_id
 from services.shared.metrics import HTTP_LATENCY
@@ -114,6 +121,14 @@ def request_info(scope: Scope) -> RequestInfo:
     return info
 
 
+def error_response(error: XborderError, instance: str, request_id: str) -> Response:
+    """A gateway-side refusal as a problem; a 401 carries its WWW-Authenticate challenge (RFC 6750)."""
+    problem = from_domain_error(error, instance, request_id)
+    if isinstance(error, Unauthenticated):
+        problem.headers["WWW-Authenticate"] = www_authenticate(error)
+    return problem_response(problem)
+
+
 def problem_response(problem: Problem) -> Response:
     if problem.status >= 500:
         log.warning("http_problem", status=problem.status, reason=problem.reason, detail=problem.detail)
@@ -158,11 +173,17 @@ class Transcoder:
     """The one ASGI endpoint behind every http-annotated RPC: route, build the request, call, render."""
 
     def __init__(
-        self, settings: Settings, router: Router, backends: Backends, fixed_paths: frozenset[str] = frozenset()
+        self,
+        settings: Settings,
+        router: Router,
+        backends: Backends,
+        fixed_paths: frozenset[str] = frozenset(),
+        guard: Guard | None = None,
     ) -> None:
         self.settings = settings
         self.router = router
         self.backends = backends
+        self.guard = guard
         # The GET-only endpoints (/healthz...): another method on them falls through to here.
         self.fixed_paths = fixed_paths
 
@@ -198,6 +219,13 @@ class Transcoder:
             )
             return problem_response(problem)
         info.route = route.template.template
+        metadata = ((REQUEST_ID_HEADER, info.request_id),)
+        checked: Checked | None = None
+        if self.guard is not None:
+            try:
+                checked = await self.guard.authenticate(route.method, request.headers.get(AUTHORIZATION), metadata)
+            except XborderError as error:
+                return error_response(error, instance, info.request_id)
         try:
             timeout = request_timeout(request.headers.get(TIMEOUT_HEADER), self.settings.default_deadline_s)
             body = await read_body(request, self.settings.http_max_body_bytes)
@@ -206,11 +234,15 @@ class Transcoder:
             idempotency_key = request.headers.get("idempotency-key")
             message = route.build_request(values, request.query_params.multi_items(), body, idempotency_key)
         except XborderError as error:
-            return problem_response(from_domain_error(error, instance, info.request_id))
+            return error_response(error, instance, info.request_id)
         try:
-            reply = await self.backends.call(
-                route.method, message, timeout=timeout, metadata=((REQUEST_ID_HEADER, info.request_id),)
-            )
+            if self.guard is not None and checked is not None:
+                await self.guard.authorize(checked, message, metadata)
+            reply = await self.backends.call(route.method, message, timeout=timeout, metadata=metadata)
+            if checked is not None:
+                checked.screen(reply)
+        except XborderError as error:
+            return error_response(error, instance, info.request_id)
         except grpc.RpcError as error:
             if not (
                 hasattr(error, "code") and error.code() in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND)
@@ -252,16 +284,23 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
     )
 
 
-def create_app(settings: Settings, local: Mapping[str, grpc.RpcMethodHandler] | None = None) -> Starlette:
+def create_app(
+    settings: Settings, local: Mapping[str, grpc.RpcMethodHandler] | None = None, *, authenticate: bool = True
+) -> Starlette:
     """The gateway for every service in the generated code.
 
     `local`: handlers of services running in this process, by method path, called without a gRPC hop.
+    `authenticate`: API keys, scopes and tenancy (gateway/auth.py); off only to measure what they cost.
     """
-    return build_app(settings, discover(), local)
+    return build_app(settings, discover(), local, authenticate=authenticate)
 
 
 def build_app(
-    settings: Settings, services: Sequence[ServiceInfo], local: Mapping[str, grpc.RpcMethodHandler] | None = None
+    settings: Settings,
+    services: Sequence[ServiceInfo],
+    local: Mapping[str, grpc.RpcMethodHandler] | None = None,
+    *,
+    authenticate: bool = False,
 ) -> Starlette:
     """The gateway for the given services (tests pass services built from their own descriptors)."""
     methods = exposed_methods(services)
@@ -269,8 +308,9 @@ def build_app(
     methods = [m for m in methods if m.service in backends]
     routes = build_routes(methods)
     router = Router(routes)
-    document = json.dumps(build_document(routes), ensure_ascii=False).encode()
-    transcoder = Transcoder(settings, router, backends, frozenset({"/openapi.json", "/healthz", "/metrics"}))
+    document = json.dumps(build_document(routes, secured=authenticate), ensure_ascii=False).encode()
+    guard = Guard(backends, {m.grpc_path: m for s in services for m in s.methods}) if authenticate else None
+    transcoder = Transcoder(settings, router, backends, frozenset({"/openapi.json", "/healthz", "/metrics"}), guard)
     health_timeout = min(HEALTH_TIMEOUT_S, settings.default_deadline_s)
 
     async def openapi(request: Request) -> Response:
@@ -307,6 +347,7 @@ def build_app(
         lifespan=lifespan,
     )
     app.state.backends = backends
+    app.state.guard = guard
     app.state.routes = routes
     log.info("gateway_routes", routes=[f"{r.verb} {r.template.template}" for r in routes])
     return app

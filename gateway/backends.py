@@ -103,6 +103,20 @@ class Backends:
             return await asyncio.get_running_loop().run_in_executor(self._pool, contextvars.copy_context().run, invoke)
         return await await_future(self.callable(method).future(request, timeout=timeout, metadata=metadata))
 
+    def call_sync(self, method: MethodInfo, request: Message, *, timeout: float, metadata: Metadata) -> Any:
+        """The same call, blocking (for the front door's worker threads)."""
+        handler = self._local.get(method.grpc_path)
+        if handler is not None:
+            return invoke_local(
+                handler,
+                request,
+                method=method.grpc_path,
+                metadata=metadata,
+                timeout=timeout,
+                default_deadline_s=self.settings.default_deadline_s,
+            )
+        return self.callable(method)(request, timeout=timeout, metadata=metadata)
+
     async def health(self, timeout: float) -> dict[str, str]:
         """service -> grpc health status name ("SERVING", "NOT_SERVING", "UNREACHABLE"...)."""
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import grpc
 
+from gateway.auth import AUTHORIZATION, Guard
 from gateway.backends import Backends, Metadata
 from gateway.descriptors import MethodInfo, ServiceInfo, discover
 from services.shared.errors import PermissionDenied
@@ -23,9 +24,11 @@ from services.shared.settings import Settings
 
 log = get_logger(__name__)
 
-# Metadata that belongs to one hop and must not be copied onto the next.
+# Metadata that belongs to one hop and must not be copied onto the next. The caller's API key is among
+# them: it is checked here, and the services behind the gateway never need nor see it.
 _HOP_METADATA = frozenset(
     {
+        "authorization",
         "user-agent",
         "content-type",
         "te",
@@ -60,6 +63,7 @@ class FrontDoor(grpc.GenericRpcHandler):
         services: Sequence[ServiceInfo],
         backends: Backends,
         local: Mapping[str, grpc.RpcMethodHandler] | None = None,
+        guard: Guard | None = None,
     ) -> None:
         self.settings = settings
         self.backends = backends
@@ -77,6 +81,8 @@ class FrontDoor(grpc.GenericRpcHandler):
                 self._handlers[path] = local[path]
             else:
                 self._handlers[path] = grpc.unary_unary_rpc_method_handler(self._forwarder(method))
+            if guard is not None and method.required_scope is not None:
+                self._handlers[path] = guarded(self._handlers[path], method, guard)
 
     def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
         return self._handlers.get(handler_call_details.method)
@@ -108,6 +114,36 @@ class FrontDoor(grpc.GenericRpcHandler):
         return forward
 
 
+def guarded(handler: grpc.RpcMethodHandler, method: MethodInfo, guard: Guard) -> grpc.RpcMethodHandler:
+    """The handler behind the same checks as REST: the key in `authorization` metadata, scope, tenancy.
+
+    A forwarder sees bytes: the request is decoded only to check or fill its merchant codes, and the reply
+    only when it must be screened for another merchant's data.
+    """
+    inner = handler.unary_unary
+    assert inner is not None
+    raw = handler.request_deserializer is None
+
+    def call(request: Any, context: grpc.ServicerContext) -> Any:
+        incoming = dict(context.invocation_metadata() or ())
+        authorization = incoming.get(AUTHORIZATION)
+        metadata = ((REQUEST_ID_HEADER, current_request_id() or new_request_id()),)
+        message = method.input_class.FromString(request) if raw else request
+        checked = guard.check_sync(method, message, authorization if isinstance(authorization, str) else None, metadata)
+        if checked.principal is not None and checked.principal.merchant_code is not None and raw:
+            request = message.SerializeToString()
+        reply = inner(request, context)
+        if checked.screens_response:
+            decoded = method.output_class.FromString(reply) if raw else reply
+            checked.screen(decoded)
+            reply = decoded.SerializeToString() if raw else decoded
+        return reply
+
+    return grpc.unary_unary_rpc_method_handler(
+        call, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer
+    )
+
+
 def _with_request_id(trailing: Sequence[Any] | None, request_id: str) -> Metadata:
     kept = [(k, v) for k, v in (trailing or ()) if k != REQUEST_ID_HEADER]
     return (*kept, (REQUEST_ID_HEADER, request_id))
@@ -119,16 +155,19 @@ def serve_front_door(
     *,
     services: Sequence[ServiceInfo] | None = None,
     local: Mapping[str, grpc.RpcMethodHandler] | None = None,
+    authenticate: bool = True,
 ) -> RunningServer:
     """Start the front door on `port` (default settings.gateway_grpc_port; 0 picks a free one).
 
     `local`: handlers of services running in this process, by method path, served without forwarding.
+    `authenticate`: API keys, scopes and tenancy, as on REST (gateway/auth.py).
     """
     found = discover() if services is None else services
     local = local or {}
     in_process = {m.service for s in found for m in s.methods if m.grpc_path in local}
-    backends = Backends(settings, {s.service for s in found} - in_process)
-    handler = FrontDoor(settings, found, backends, local)
+    backends = Backends(settings, {s.service for s in found} - in_process, local if authenticate else None)
+    guard = Guard(backends, {m.grpc_path: m for s in found for m in s.methods}) if authenticate else None
+    handler = FrontDoor(settings, found, backends, local, guard)
 
     def register(server: grpc.Server) -> None:
         server.add_generic_rpc_handlers((handler,))

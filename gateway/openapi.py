@@ -16,6 +16,7 @@ from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescript
 
 from gateway.descriptors import data_class, is_map, is_repeated, resolve_path
 from gateway.problems import PROBLEM_CONTENT_TYPE
+from gateway.tenancy import Kind, rule_for
 from gateway.transcoding import DATE, IDEMPOTENCY_FIELD, Route
 from services.shared.logs import get_logger
 
@@ -169,6 +170,26 @@ def _json_path(request: Descriptor, dotted: str) -> str:
     return ".".join(field.json_name for field in resolve_path(request, dotted))
 
 
+SECURITY_SCHEME = "apiKey"
+_SECURITY_SCHEMES = {
+    SECURITY_SCHEME: {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "xbk_live_<key id>_<secret>",
+        "description": "An API key issued at onboarding: `Authorization: Bearer xbk_live_...`. A missing or "
+        "invalid key is 401 with WWW-Authenticate; a key without the operation's `x-required-scope` is 403; "
+        "another merchant's resource is 404.",
+    }
+}
+
+
+def _security(route: Route) -> dict[str, Any]:
+    rule = rule_for(route.method.grpc_path)
+    if rule.kind is Kind.PUBLIC:
+        return {"security": [], "x-tenancy": rule.kind.value}
+    return {"security": [{SECURITY_SCHEME: [route.method.required_scope]}], "x-tenancy": rule.kind.value}
+
+
 def _operation(route: Route, schemas: SchemaSet, operation_id: str) -> dict[str, Any]:
     method = route.method
     request = method.descriptor.input_type
@@ -220,7 +241,7 @@ def _operation(route: Route, schemas: SchemaSet, operation_id: str) -> dict[str,
     return operation
 
 
-def build_document(routes: Sequence[Route], *, title: str = "xborder API") -> dict[str, Any]:
+def build_document(routes: Sequence[Route], *, title: str = "xborder API", secured: bool = False) -> dict[str, Any]:
     """An OpenAPI 3.1 document for the routes (as build_routes returned them)."""
     schemas = SchemaSet()
     paths: dict[str, dict[str, Any]] = {}
@@ -241,8 +262,21 @@ def build_document(routes: Sequence[Route], *, title: str = "xborder API") -> di
             suffix += 1
         used_ids.add(operation_id)
         item[verb] = _operation(route, schemas, operation_id)
+        if secured:
+            item[verb].update(_security(route))
         service = route.method.descriptor.containing_service
         tags[service.name] = f"gRPC service {service.full_name}"
+    components: dict[str, Any] = {
+        "schemas": dict(sorted(schemas.schemas.items())),
+        "responses": {
+            "Problem": {
+                "description": "An error, as RFC 9457 problem details.",
+                "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": _REF + "Problem"}}},
+            },
+        },
+    }
+    if secured:
+        components["securitySchemes"] = _SECURITY_SCHEMES
     return {
         "openapi": OPENAPI_VERSION,
         "info": {
@@ -253,13 +287,5 @@ def build_document(routes: Sequence[Route], *, title: str = "xborder API") -> di
         },
         "tags": [{"name": name, "description": description} for name, description in sorted(tags.items())],
         "paths": paths,
-        "components": {
-            "schemas": dict(sorted(schemas.schemas.items())),
-            "responses": {
-                "Problem": {
-                    "description": "An error, as RFC 9457 problem details.",
-                    "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": _REF + "Problem"}}},
-                },
-            },
-        },
+        "components": components,
     }

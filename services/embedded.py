@@ -114,6 +114,8 @@ class Platform:
             )
         # The gateway must reach the ports actually bound (they differ when 0 was asked for).
         self.settings = _with_ports(self.settings, {n: s.port for n, s in self.servers.items()})
+        for context in self.contexts.values():  # a service calling another (identity screens) reaches its port
+            context.settings = self.settings
         # The nameko workers' @timer entrypoints, as threads (a service opts in with periodic_tasks()).
         for name, context in self.contexts.items():
             periodic = getattr(bootstrap_module(name), "periodic_tasks", None)

@@ -35,6 +35,7 @@ SERVICE_TABLE: tuple[ServiceEntry, ...] = (
     ServiceEntry("payments", 50052),
     ServiceEntry("logistics", 50053),
     ServiceEntry("customer_service", 50054),
+    ServiceEntry("identity", 50056),
 )
 GATEWAY_GRPC_PORT = 50050
 GATEWAY_HTTP_PORT = 8080

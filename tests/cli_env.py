@@ -19,6 +19,8 @@ def offline_cli_env(
         "XB_PAYMENTS_PORT": "2",
         "XB_LOGISTICS_PORT": "3",
         "XB_GATEWAY_GRPC_PORT": "4",
+        "XB_IDENTITY_PORT": "5",
+        "XB_CUSTOMER_SERVICE_PORT": "6",
         **(extra or {}),
     }
     for key, value in values.items():

@@ -65,8 +65,10 @@ class Wallets:
     in_flight: Account
 
 
-def wallets(context: ServiceContext, currency: str = "USD", partner: str = "TESTPSP") -> Wallets:
-    owner = merchant()
+def wallets(
+    context: ServiceContext, currency: str = "USD", partner: str = "TESTPSP", owner: str | None = None
+) -> Wallets:
+    owner = owner or merchant()
 
     def open_(owner_: str, kind: AccountKind) -> Account:
         return lh.open_account(context.uow, lh.OpenAccount(owner_, kind, currency))

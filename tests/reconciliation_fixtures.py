@@ -45,10 +45,11 @@ def post(
     return result.code
 
 
-def seed_example_ledger(context: ServiceContext, partner: str) -> dict[str, str]:
+def seed_example_ledger(context: ServiceContext, partner: str, merchant: str | None = None) -> dict[str, str]:
     """The ledger side of the example statement: one match (gross and fee netted), one amount and one
-    currency mismatch, one KWD match, one posting the statement lacks, and one outside its period."""
-    merchant = codes.generate("MC", "E")
+    currency mismatch, one KWD match, one posting the statement lacks, and one outside its period
+    (for `merchant`, a fresh code when None)."""
+    merchant = merchant or codes.generate("MC", "E")
     return {
         "PSP-CH-1001": post(context, partner, merchant, "PSP-CH-1001", "120.00", "EUR", fee="3.78"),
         "PSP-CH-1002": post(context, partner, merchant, "PSP-CH-1002", "79.00", "USD"),

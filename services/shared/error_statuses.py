@@ -66,6 +66,8 @@ ERROR_STATUSES: dict[str, ErrorStatus] = {
     "PAYLOAD_TOO_LARGE": _by_code(Code.RESOURCE_EXHAUSTED, 413),
     "UNSUPPORTED_MEDIA_TYPE": _by_code(Code.INVALID_ARGUMENT, 415),
     "PERMISSION_DENIED": _by_code(Code.PERMISSION_DENIED),
+    "UNAUTHENTICATED": _by_code(Code.UNAUTHENTICATED),
+    "MERCHANT_HELD": _by_code(Code.PERMISSION_DENIED),
     # Envelope encryption (services/shared/crypto/errors.py). DATA_LOSS: stored data is not what was written.
     "DECRYPTION_FAILED": _by_code(Code.DATA_LOSS),
     "KEY_UNAVAILABLE": _by_code(Code.FAILED_PRECONDITION),

@@ -125,6 +125,18 @@ class PermissionDenied(XborderError):
     reason = "PERMISSION_DENIED"
 
 
+class Unauthenticated(XborderError):
+    """No credential, or one that is not (or no longer) valid; the gateway answers 401."""
+
+    reason = "UNAUTHENTICATED"
+
+
+class MerchantHeld(PermissionDenied):
+    """The merchant is held after onboarding screening (REVIEW or BLOCK): nothing is done in its name."""
+
+    reason = "MERCHANT_HELD"
+
+
 class ConflictingWrite(Exception):
     """A write lost a unique-key race to a concurrent transaction (rolled back); never shown to a caller.
 

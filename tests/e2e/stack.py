@@ -10,12 +10,16 @@ import contextlib
 import socket
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import grpc
 import httpx
 import uvicorn
+from xborder.identity.v1 import identity_service_pb2 as identity_pb2
+from xborder.identity.v1 import identity_service_pb2_grpc as identity_pb2_grpc
 
 from gateway.app import create_app
 from services.registry import SERVICES, bootstrap_module
@@ -31,12 +35,52 @@ def unused_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Tenant:
+    """An onboarded merchant and its API key."""
+
+    merchant_code: str
+    api_key: str
+    key_id: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+
 @dataclass
 class Stack:
     settings: Settings
     """Settings whose service ports are the ones actually bound."""
     contexts: dict[str, ServiceContext] = field(default_factory=dict)
     servers: dict[str, RunningServer] = field(default_factory=dict)
+    tenant: Tenant | None = None
+    """The merchant `stack_and_gateway`'s client calls as (onboarded when the stack starts)."""
+    operator: str = ""
+    """An operator key (ledger administration, partner statements, payout review)."""
+
+    @property
+    def operator_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.operator}"}
+
+    def identity(self) -> Any:
+        channel = grpc.insecure_channel(f"127.0.0.1:{self.servers['identity'].port}")
+        return identity_pb2_grpc.IdentityServiceStub(channel)
+
+    def onboard(self, name: str = "Acme Trading GmbH", country: str = "DE", **fields: Any) -> Tenant:
+        """A merchant registered through the identity service (screened by compliance), with its key."""
+        answer = self.identity().OnboardMerchant(
+            identity_pb2.OnboardMerchantRequest(
+                request_id=f"onboard-{uuid.uuid4()}", legal_name=name, country=country, **fields
+            )
+        )
+        return Tenant(answer.merchant.merchant_code, answer.secret, answer.api_key.key_id)
+
+    def operator_key(self, label: str = "tests") -> str:
+        answer = self.identity().IssueOperatorKey(
+            identity_pb2.IssueOperatorKeyRequest(request_id=f"operator-{uuid.uuid4()}", label=label)
+        )
+        return str(answer.secret)
 
     def stop_service(self, name: str) -> None:
         self.servers.pop(name).stop(grace=0)
@@ -64,12 +108,15 @@ def start_stack(settings: Settings) -> Stack:
         stack.servers[name] = server
         ports[name] = server.port
     stack.settings = replace(settings, service_ports=ports, gateway_grpc_port=0, gateway_http_port=0)
+    for context in stack.contexts.values():  # identity's screening reaches compliance on its bound port
+        context.settings = stack.settings
     return stack
 
 
 @contextlib.contextmanager
-def http_gateway(stack: Stack) -> Iterator[httpx.Client]:
-    """The gateway app on a real uvicorn server on a free port, and an HTTP client for it."""
+def http_gateway(stack: Stack, headers: dict[str, str] | None = None) -> Iterator[httpx.Client]:
+    """The gateway app on a real uvicorn server on a free port, and an HTTP client for it (sending
+    `headers` on every request)."""
     port = unused_port()
     server = uvicorn.Server(
         uvicorn.Config(
@@ -83,7 +130,7 @@ def http_gateway(stack: Stack) -> Iterator[httpx.Client]:
         time.sleep(0.02)
     assert server.started, "uvicorn did not start"
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10, headers=headers) as client:
             yield client
     finally:
         server.should_exit = True
@@ -92,10 +139,15 @@ def http_gateway(stack: Stack) -> Iterator[httpx.Client]:
 
 @contextlib.contextmanager
 def stack_and_gateway(settings: Settings) -> Iterator[tuple[Stack, httpx.Client]]:
-    """Every service started and seeded, behind a real HTTP gateway; all stopped afterwards."""
+    """Every service started and seeded, behind a real HTTP gateway; all stopped afterwards.
+
+    The client calls as `stack.tenant`, a merchant onboarded for the module (its key in every request).
+    """
     stack = start_stack(settings)
     try:
-        with http_gateway(stack) as client:
+        stack.tenant = stack.onboard()
+        stack.operator = stack.operator_key()
+        with http_gateway(stack, stack.tenant.headers) as client:
             yield stack, client
     finally:
         stack.stop()

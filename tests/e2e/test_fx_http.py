@@ -13,7 +13,7 @@ from services.payments import bootstrap as payments
 from services.payments.fx.service_layer import desk as fx
 from services.shared import codes
 from services.shared.settings import Settings
-from tests.e2e.stack import Stack, http_gateway, start_stack
+from tests.e2e.stack import Stack, Tenant, http_gateway, start_stack
 from tests.ledger_support import balance, fund, wallets
 
 
@@ -28,9 +28,22 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 @pytest.fixture(scope="module")
-def gateway(stack: Stack) -> Iterator[httpx.Client]:
-    with http_gateway(stack) as client:
-        yield client
+def client(stack: Stack) -> Iterator[httpx.Client]:
+    with http_gateway(stack) as opened:
+        yield opened
+
+
+@pytest.fixture
+def tenant(stack: Stack) -> Tenant:
+    """A merchant onboarded for this test."""
+    return stack.onboard()
+
+
+@pytest.fixture
+def gateway(client: httpx.Client, tenant: Tenant) -> httpx.Client:
+    """The client, calling as `tenant`."""
+    client.headers.update(tenant.headers)
+    return client
 
 
 def quote_body(merchant: str, **fields: Any) -> dict[str, Any]:
@@ -45,8 +58,8 @@ def quote_body(merchant: str, **fields: Any) -> dict[str, Any]:
     return body
 
 
-def test_a_client_locks_a_quote_over_rest_and_reads_it_back(gateway: httpx.Client) -> None:
-    merchant = codes.generate("MC")
+def test_a_client_locks_a_quote_over_rest_and_reads_it_back(gateway: httpx.Client, tenant: Tenant) -> None:
+    merchant = tenant.merchant_code
     rate = gateway.get("/v1/fx/rates", params={"sellCurrency": "USD", "buyCurrency": "CNY", "merchantCode": merchant})
     assert rate.status_code == 200, rate.text
     assert (rate.json()["source"], rate.json()["referenceRate"], rate.json()["spreadBps"]) == ("ops", "7.1234", 60)
@@ -82,11 +95,11 @@ def test_a_client_locks_a_quote_over_rest_and_reads_it_back(gateway: httpx.Clien
     ],
 )
 def test_bad_quotes_are_problem_details_naming_the_field(
-    gateway: httpx.Client, fields: dict[str, Any], status: int, reason: str, field: str
+    gateway: httpx.Client, tenant: Tenant, fields: dict[str, Any], status: int, reason: str, field: str
 ) -> None:
     response = gateway.post(
         "/v1/fx/quotes",
-        json=quote_body(codes.generate("MC"), **fields),
+        json=quote_body(tenant.merchant_code, **fields),
         headers={"Idempotency-Key": codes.generate("QT")},
     )
     assert response.status_code == status, response.text
@@ -95,18 +108,18 @@ def test_bad_quotes_are_problem_details_naming_the_field(
     assert field in [e["field"] for e in response.json()["errors"]]
 
 
-def test_a_pair_without_a_rate_is_a_problem_naming_the_pair(gateway: httpx.Client) -> None:
+def test_a_pair_without_a_rate_is_a_problem_naming_the_pair(gateway: httpx.Client, tenant: Tenant) -> None:
     response = gateway.post(
         "/v1/fx/quotes",
-        json=quote_body(codes.generate("MC"), buyCurrency="XOF"),
+        json=quote_body(tenant.merchant_code, buyCurrency="XOF"),
         headers={"Idempotency-Key": codes.generate("QT")},
     )
     assert response.status_code == 404
     assert response.json()["reason"] == "RATE_UNAVAILABLE" and "USD/XOF" in response.json()["detail"]
 
 
-def test_an_insurance_offer_over_rest_is_accepted_once(gateway: httpx.Client) -> None:
-    merchant = codes.generate("MC")
+def test_an_insurance_offer_over_rest_is_accepted_once(gateway: httpx.Client, tenant: Tenant) -> None:
+    merchant = tenant.merchant_code
     offer = gateway.post(
         "/v1/vas/insurance-quotes",
         json={
@@ -132,8 +145,8 @@ def test_an_insurance_offer_over_rest_is_accepted_once(gateway: httpx.Client) ->
     assert twice.status_code == 400 and twice.json()["reason"] == "QUOTE_USED"
 
 
-def test_a_client_converts_a_quote_over_rest_once(stack: Stack, gateway: httpx.Client) -> None:
-    usd = wallets(stack.contexts["payments"], "USD")
+def test_a_client_converts_a_quote_over_rest_once(stack: Stack, gateway: httpx.Client, tenant: Tenant) -> None:
+    usd = wallets(stack.contexts["payments"], "USD", owner=tenant.merchant_code)
     fund(stack.contexts["payments"], usd, "250.00")
     quote = gateway.post(
         "/v1/fx/quotes",
@@ -166,8 +179,10 @@ def test_a_client_converts_a_quote_over_rest_once(stack: Stack, gateway: httpx.C
     assert (read["status"], read["conversionCode"]) == ("QUOTE_STATUS_CONVERTED", conversion["code"])
 
 
-def test_a_conversion_beyond_the_balance_is_a_problem_and_moves_nothing(stack: Stack, gateway: httpx.Client) -> None:
-    usd = wallets(stack.contexts["payments"], "USD")
+def test_a_conversion_beyond_the_balance_is_a_problem_and_moves_nothing(
+    stack: Stack, gateway: httpx.Client, tenant: Tenant
+) -> None:
+    usd = wallets(stack.contexts["payments"], "USD", owner=tenant.merchant_code)
     fund(stack.contexts["payments"], usd, "10.00")
     quote = gateway.post(
         "/v1/fx/quotes",
@@ -183,12 +198,12 @@ def test_a_conversion_beyond_the_balance_is_a_problem_and_moves_nothing(stack: S
     assert balance(stack.contexts["payments"], usd.available.code).posted.amount == Decimal("10.00")
 
 
-def test_a_stale_rate_is_a_503_problem_saying_how_old_it_is(gateway: httpx.Client) -> None:
+def test_a_stale_rate_is_a_503_problem_saying_how_old_it_is(gateway: httpx.Client, tenant: Tenant) -> None:
     # EUR/GBP has no ops rate here, and the ECB file in data/ ends 2026-04-13: months beyond its 5-day limit.
     response = gateway.post(
         "/v1/fx/quotes",
         json=quote_body(
-            codes.generate("MC"),
+            tenant.merchant_code,
             sellCurrency="EUR",
             buyCurrency="GBP",
             sellAmount={"currencyCode": "EUR", "units": "10"},

@@ -2,13 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
+import pytest
 
-from tests.ledger_support import key, merchant
+from services.shared.settings import Settings
+from tests.e2e.stack import Stack, Tenant, stack_and_gateway
+from tests.ledger_support import key
 
 
-def test_collect_settle_refund_and_read_balances_over_http(gateway: httpx.Client) -> None:
-    m = merchant()
+@pytest.fixture(scope="module")
+def stack_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, httpx.Client]]:
+    with stack_and_gateway(Settings(var_dir=tmp_path_factory.mktemp("var"), log_json=False)) as running:
+        yield running
+
+
+@pytest.fixture
+def tenant(stack_gateway: tuple[Stack, httpx.Client]) -> Tenant:
+    """A merchant onboarded for this test (balances of its own)."""
+    return stack_gateway[0].onboard()
+
+
+@pytest.fixture
+def gateway(stack_gateway: tuple[Stack, httpx.Client], tenant: Tenant) -> httpx.Client:
+    """The client, calling as `tenant`."""
+    client = stack_gateway[1]
+    client.headers.update(tenant.headers)
+    return client
+
+
+def test_collect_settle_refund_and_read_balances_over_http(
+    stack_gateway: tuple[Stack, httpx.Client], gateway: httpx.Client, tenant: Tenant
+) -> None:
+    m = tenant.merchant_code
     body = {
         "merchantCode": m,
         "partner": "STRIPE",
@@ -46,11 +73,13 @@ def test_collect_settle_refund_and_read_balances_over_http(gateway: httpx.Client
             "reserved": {"currencyCode": "EUR", "units": "0", "nanos": 0},
         }
     ]
-    assert gateway.get("/v1/ledger:verify").json()["ok"] is True
+    assert gateway.get("/v1/ledger:verify", headers=stack_gateway[0].operator_headers).json()["ok"] is True
 
 
-def test_errors_are_problem_json_naming_the_field(gateway: httpx.Client) -> None:
-    m = merchant()
+def test_errors_are_problem_json_naming_the_field(
+    stack_gateway: tuple[Stack, httpx.Client], gateway: httpx.Client, tenant: Tenant
+) -> None:
+    m = tenant.merchant_code
     yen = gateway.post(
         "/v1/collections",
         json={
@@ -85,6 +114,6 @@ def test_errors_are_problem_json_naming_the_field(gateway: httpx.Client) -> None
     assert too_much.json()["reason"] == "REFUND_EXCEEDS_COLLECTED"
     assert [e["field"] for e in too_much.json()["errors"]] == ["amount"]
 
-    missing = gateway.get("/v1/ledger/accounts/ACG0000000ABCDEFG1")
+    missing = gateway.get("/v1/ledger/accounts/ACG0000000ABCDEFG1", headers=stack_gateway[0].operator_headers)
     assert missing.status_code in (400, 404)
     assert missing.headers["content-type"] == "application/problem+json"

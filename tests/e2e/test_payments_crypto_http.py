@@ -9,10 +9,9 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from services.shared import codes
 from services.shared.context import ServiceContext
 from services.shared.settings import Settings
-from tests.e2e.stack import stack_and_gateway
+from tests.e2e.stack import Stack, Tenant, stack_and_gateway
 from tests.reconciliation_fixtures import EXAMPLE, seed_example_ledger, unique_partner
 
 IBAN = "DE89 3704 0044 0532 0130 00"
@@ -22,21 +21,29 @@ IBAN = "DE89 3704 0044 0532 0130 00"
 class Platform:
     http: httpx.Client
     payments: ServiceContext  # only to post ledger entries a statement is reconciled against
+    stack: Stack
 
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     with stack_and_gateway(Settings(var_dir=tmp_path_factory.mktemp("var"), log_json=False)) as (stack, client):
-        yield Platform(client, stack.contexts["payments"])
+        yield Platform(client, stack.contexts["payments"], stack)
 
 
-@pytest.fixture(scope="module")
-def gateway(platform: Platform) -> httpx.Client:
+@pytest.fixture
+def tenant(platform: Platform) -> Tenant:
+    return platform.stack.onboard()
+
+
+@pytest.fixture
+def gateway(platform: Platform, tenant: Tenant) -> httpx.Client:
+    """The client, calling as `tenant` (a merchant of its own per test)."""
+    platform.http.headers.update(tenant.headers)
     return platform.http
 
 
-def test_register_get_list_and_find_a_bank_account_over_rest(gateway: httpx.Client) -> None:
-    merchant = codes.generate("MC", "E")
+def test_register_get_list_and_find_a_bank_account_over_rest(gateway: httpx.Client, tenant: Tenant) -> None:
+    merchant = tenant.merchant_code
     body = {"holderName": "Erika Mustermann", "currency": "EUR", "iban": IBAN, "bic": "COBADEFFXXX"}
     created = gateway.post(f"/v1/merchants/{merchant}/bank-accounts", json=body, headers={"Idempotency-Key": "k-1"})
     assert created.status_code == 200, created.text
@@ -55,8 +62,8 @@ def test_register_get_list_and_find_a_bank_account_over_rest(gateway: httpx.Clie
     assert [a["code"] for a in found.json()["bankAccounts"]] == [account["code"]]
 
 
-def test_bad_bank_account_is_a_problem_naming_the_field(gateway: httpx.Client) -> None:
-    merchant = codes.generate("MC", "E")
+def test_bad_bank_account_is_a_problem_naming_the_field(gateway: httpx.Client, tenant: Tenant) -> None:
+    merchant = tenant.merchant_code
     bad = gateway.post(
         f"/v1/merchants/{merchant}/bank-accounts",
         json={"holderName": "A B", "currency": "EUR", "iban": "DE89370400440532013001"},
@@ -79,8 +86,11 @@ def test_bad_bank_account_is_a_problem_naming_the_field(gateway: httpx.Client) -
 
 
 def test_reconcile_a_statement_and_read_a_merchant_statement_over_rest(platform: Platform) -> None:
+    """A partner's statement is an operator's import; the merchant reads its own statement lines."""
     partner = unique_partner()
-    ledger = seed_example_ledger(platform.payments, partner)
+    merchant = platform.stack.onboard()
+    ledger = seed_example_ledger(platform.payments, partner, merchant.merchant_code)
+    platform.http.headers.update(platform.stack.operator_headers)
     body = {"statement": base64.b64encode(EXAMPLE.read_bytes()).decode(), "fileName": EXAMPLE.name}
     created = platform.http.post(
         f"/v1/partners/{partner}/settlement-statements", json=body, headers={"Idempotency-Key": "stmt-1"}
@@ -103,7 +113,9 @@ def test_reconcile_a_statement_and_read_a_merchant_statement_over_rest(platform:
     assert got.status_code == 200 and got.json()["code"] == run["code"]
 
     lines = platform.http.get(
-        f"/v1/merchants/{ledger['merchant']}/statement-lines", params={"fromDate": "2026-11-30", "toDate": "2026-11-30"}
+        f"/v1/merchants/{ledger['merchant']}/statement-lines",
+        params={"fromDate": "2026-11-30", "toDate": "2026-11-30"},
+        headers=merchant.headers,
     )
     assert lines.status_code == 200, lines.text
     refs = [line["externalRef"] for line in lines.json()["lines"]]

@@ -3,17 +3,37 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 
 import httpx
+import pytest
 
-from services.shared import codes
+from services.shared.settings import Settings
+from tests.e2e.stack import Stack, stack_and_gateway
 
-MERCHANT = codes.generate("MC")
+
+@pytest.fixture(scope="module")
+def stack_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, httpx.Client]]:
+    with stack_and_gateway(Settings(var_dir=tmp_path_factory.mktemp("var"), log_json=False)) as running:
+        yield running
 
 
-def test_screen_get_and_list_over_http(gateway: httpx.Client) -> None:
+@pytest.fixture(scope="module")
+def gateway(stack_gateway: tuple[Stack, httpx.Client]) -> httpx.Client:
+    """The client, calling as the stack's merchant."""
+    return stack_gateway[1]
+
+
+@pytest.fixture(scope="module")
+def merchant(stack_gateway: tuple[Stack, httpx.Client]) -> str:
+    tenant = stack_gateway[0].tenant
+    assert tenant is not None
+    return tenant.merchant_code
+
+
+def test_screen_get_and_list_over_http(gateway: httpx.Client, merchant: str) -> None:
     key = f"e2e-{uuid.uuid4()}"
-    body = {"merchantCode": MERCHANT, "name": "Banco Nacional de Cuba", "partyType": "PARTY_TYPE_COMPANY"}
+    body = {"merchantCode": merchant, "name": "Banco Nacional de Cuba", "partyType": "PARTY_TYPE_COMPANY"}
     first = gateway.post("/v1/compliance/screenings", json=body, headers={"Idempotency-Key": key})
     assert first.status_code == 200, first.text
     screening = first.json()["screening"]
@@ -30,14 +50,14 @@ def test_screen_get_and_list_over_http(gateway: httpx.Client) -> None:
 
     fetched = gateway.get(f"/v1/compliance/screenings/{screening['code']}")
     assert fetched.status_code == 200 and fetched.json()["code"] == screening["code"]
-    listed = gateway.get(f"/v1/compliance/merchants/{MERCHANT}/screenings")
+    listed = gateway.get(f"/v1/compliance/merchants/{merchant}/screenings")
     assert [s["code"] for s in listed.json()["screenings"]] == [screening["code"]]
 
 
-def test_bad_screening_input_is_a_problem_naming_the_fields(gateway: httpx.Client) -> None:
+def test_bad_screening_input_is_a_problem_naming_the_fields(gateway: httpx.Client, merchant: str) -> None:
     response = gateway.post(
         "/v1/compliance/screenings",
-        json={"requestId": "bad-1", "merchantCode": MERCHANT, "name": "", "dateOfBirth": "31/12/1980"},
+        json={"requestId": "bad-1", "merchantCode": merchant, "name": "", "dateOfBirth": "31/12/1980"},
     )
     assert response.status_code == 400 and response.headers["content-type"] == "application/problem+json"
     fields = {v["field"] for v in response.json()["errors"]}

@@ -80,5 +80,38 @@ def test_status_reports_every_component_serving(platform: Platform, monkeypatch:
     monkeypatch.delenv("XB_DATABASE_URL", raising=False)
     result = CliRunner().invoke(app, ["status"])
     assert result.exit_code == 0, result.output
-    assert result.output.count("SERVING") == len(SERVICES) + 1  # and the gateway
+    assert result.output.count("SERVING") == len(platform.servers)
     assert "hs2022@" in result.output and "ecb_reference_rates@" in result.output
+
+
+def test_the_first_start_onboards_a_demo_merchant_whose_key_works_through_the_gateway(platform: Platform) -> None:
+    import json
+    import stat
+
+    from xborder.payments.v1 import ledger_service_pb2 as ledger_pb
+    from xborder.payments.v1 import ledger_service_pb2_grpc as ledger_grpc
+
+    from cli.merchants import demo_credentials
+
+    platform.start_gateway(http=False)
+    path, written = demo_credentials(platform.contexts["identity"], platform.settings.var_dir)
+    assert written is not None and json.loads(path.read_text()) == written
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert demo_credentials(platform.contexts["identity"], platform.settings.var_dir) == (path, None)  # kept
+    with grpc.insecure_channel(f"127.0.0.1:{platform.servers['gateway'].port}") as channel:
+        ledger = ledger_grpc.LedgerServiceStub(channel)
+        own = ledger.GetBalances(
+            ledger_pb.GetBalancesRequest(),
+            metadata=(("authorization", f"Bearer {written['apiKey']}"),),
+            timeout=10,
+        )
+        assert own.merchant_code == written["merchantCode"]
+        verified = ledger.VerifyLedger(
+            ledger_pb.VerifyLedgerRequest(),
+            metadata=(("authorization", f"Bearer {written['operatorKey']}"),),
+            timeout=10,
+        )
+        assert verified.ok
+    path.unlink()  # the secrets are stored nowhere else: a new start says how to issue new keys
+    with pytest.raises(RuntimeError, match="keys rotate"):
+        demo_credentials(platform.contexts["identity"], platform.settings.var_dir)

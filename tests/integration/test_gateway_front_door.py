@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import grpc
 import pytest
 from google.protobuf import descriptor_pool
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
+from xborder.compliance.v1 import screening_service_pb2 as screening_pb
+from xborder.compliance.v1 import screening_service_pb2_grpc as screening_grpc
+from xborder.identity.v1 import identity_service_pb2 as identity_pb
+from xborder.identity.v1 import identity_service_pb2_grpc as identity_grpc
+from xborder.payments.v1 import ledger_service_pb2 as ledger_pb
+from xborder.payments.v1 import ledger_service_pb2_grpc as ledger_grpc
 from xborder.payments.v1 import payments_service_pb2 as pb
 from xborder.payments.v1 import payments_service_pb2_grpc as pb_grpc
 
@@ -17,7 +25,7 @@ from services.registry import bootstrap_module
 from services.shared.grpc_errors import status_details
 from services.shared.grpc_server import method_handlers
 from services.shared.settings import Settings
-from tests.e2e.stack import Stack, start_stack
+from tests.e2e.stack import Stack, Tenant, start_stack
 
 
 @pytest.fixture(scope="module")
@@ -118,3 +126,89 @@ def test_country_through_the_front_door(channel: grpc.Channel) -> None:
 
     country = lpb_grpc.LogisticsServiceStub(channel).GetCountry(lpb.GetCountryRequest(code="CN"), timeout=5)
     assert country.country.alpha3 == "CHN"
+
+
+# --- the same authentication, scopes and tenancy as REST, with the key in `authorization` metadata ---
+
+
+@pytest.fixture(scope="module")
+def tenants(stack: Stack) -> tuple[Tenant, Tenant]:
+    return stack.onboard("Front Door Alpha AG", "CH"), stack.onboard("Front Door Beta SRL", "IT")
+
+
+def bearer(key: str) -> tuple[tuple[str, str], ...]:
+    return (("authorization", f"Bearer {key}"),)
+
+
+def refused(call: Callable[[], Any]) -> tuple[grpc.StatusCode, str | None]:
+    with pytest.raises(grpc.RpcError) as failure:
+        call()
+    return failure.value.code(), status_details(failure.value)[0]
+
+
+def test_a_merchant_reads_its_own_balances_through_the_front_door(
+    channel: grpc.Channel, tenants: tuple[Tenant, Tenant]
+) -> None:
+    a, _ = tenants
+    ledger = ledger_grpc.LedgerServiceStub(channel)
+    own = ledger.GetBalances(ledger_pb.GetBalancesRequest(merchant_code=a.merchant_code), metadata=bearer(a.api_key))
+    assert own.merchant_code == a.merchant_code
+    filled = ledger.GetBalances(ledger_pb.GetBalancesRequest(), metadata=bearer(a.api_key), timeout=5)
+    assert filled.merchant_code == a.merchant_code
+
+
+def test_no_key_or_a_forged_key_is_unauthenticated(channel: grpc.Channel, tenants: tuple[Tenant, Tenant]) -> None:
+    a, _ = tenants
+    ledger = ledger_grpc.LedgerServiceStub(channel)
+    request = ledger_pb.GetBalancesRequest(merchant_code=a.merchant_code)
+    assert refused(lambda: ledger.GetBalances(request, timeout=5)) == (
+        grpc.StatusCode.UNAUTHENTICATED,
+        "UNAUTHENTICATED",
+    )
+    forged = f"xbk_live_{a.key_id}_" + "C" * 43
+    code, _ = refused(lambda: ledger.GetBalances(request, metadata=bearer(forged), timeout=5))
+    assert code == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_another_merchants_balances_are_not_found(channel: grpc.Channel, tenants: tuple[Tenant, Tenant]) -> None:
+    a, b = tenants
+    ledger = ledger_grpc.LedgerServiceStub(channel)
+    request = ledger_pb.GetBalancesRequest(merchant_code=a.merchant_code)
+    code, reason = refused(lambda: ledger.GetBalances(request, metadata=bearer(b.api_key), timeout=5))
+    assert (code, reason) == (grpc.StatusCode.NOT_FOUND, "NOT_FOUND")
+
+
+def test_operator_methods_and_key_verification_are_refused_to_merchants(
+    channel: grpc.Channel, tenants: tuple[Tenant, Tenant]
+) -> None:
+    a, _ = tenants
+    ledger = ledger_grpc.LedgerServiceStub(channel)
+    verify = lambda: ledger.VerifyLedger(ledger_pb.VerifyLedgerRequest(), metadata=bearer(a.api_key), timeout=5)  # noqa: E731
+    assert refused(verify)[0] == grpc.StatusCode.PERMISSION_DENIED
+    identity = identity_grpc.IdentityServiceStub(channel)
+    probe = identity_pb.VerifyApiKeyRequest(secret=a.api_key)
+    assert refused(lambda: identity.VerifyApiKey(probe, metadata=bearer(a.api_key), timeout=5))[0] == (
+        grpc.StatusCode.PERMISSION_DENIED
+    )
+
+
+def test_another_merchants_screening_is_not_found_and_cannot_be_written_for_them(
+    channel: grpc.Channel, tenants: tuple[Tenant, Tenant]
+) -> None:
+    a, b = tenants
+    screening = screening_grpc.ScreeningServiceStub(channel)
+    mine = screening.ScreenParty(
+        screening_pb.ScreenPartyRequest(request_id=str(uuid.uuid4()), name="Jane Smith"),
+        metadata=bearer(a.api_key),
+        timeout=10,
+    ).screening
+    assert mine.merchant_code == a.merchant_code
+    read = screening_pb.GetScreeningRequest(code=mine.code)
+    assert refused(lambda: screening.GetScreening(read, metadata=bearer(b.api_key), timeout=5))[0] == (
+        grpc.StatusCode.NOT_FOUND
+    )
+    assert screening.GetScreening(read, metadata=bearer(a.api_key), timeout=5).screening.code == mine.code
+    for_a = screening_pb.ScreenPartyRequest(request_id=str(uuid.uuid4()), merchant_code=a.merchant_code, name="X")
+    assert refused(lambda: screening.ScreenParty(for_a, metadata=bearer(b.api_key), timeout=5))[0] == (
+        grpc.StatusCode.NOT_FOUND
+    )

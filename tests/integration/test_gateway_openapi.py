@@ -35,6 +35,8 @@ def test_every_annotated_rpc_is_an_operation(document: dict) -> None:
     operations = {op["operationId"]: op for item in document["paths"].values() for op in item.values()}
     assert expected and expected <= set(operations)
     for method in exposed_methods(discover()):
+        if not method.bindings:  # gRPC only (operator keys, key verification)
+            continue
         operation = operations[method.operation_id]
         assert operation["x-required-scope"] == method.required_scope
         assert operation["x-grpc-method"] == method.grpc_path
@@ -68,3 +70,14 @@ def test_a_date_field_is_documented_as_a_date_string_or_its_object(document: dic
     name = request["schema"]["$ref"].removeprefix("#/components/schemas/")
     as_of = document["components"]["schemas"][name]["properties"]["asOf"]
     assert as_of["oneOf"] == [{"type": "string", "format": "date"}, {"$ref": "#/components/schemas/google.type.Date"}]
+
+
+def test_the_bearer_scheme_and_which_operations_need_it(document: dict) -> None:
+    scheme = document["components"]["securitySchemes"]["apiKey"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    public = document["paths"]["/v1/currencies/{code}"]["get"]
+    assert (public["security"], public["x-tenancy"]) == ([], "public")
+    balances = document["paths"]["/v1/merchants/{merchant_code}/balances"]["get"]
+    assert balances["security"] == [{"apiKey": ["payments.ledger.read"]}] and balances["x-tenancy"] == "merchant"
+    verify = document["paths"]["/v1/ledger:verify"]["get"]
+    assert verify["x-tenancy"] == "ops"

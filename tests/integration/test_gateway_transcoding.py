@@ -468,7 +468,9 @@ def test_openapi_describes_bodies_patterns_and_proto3_json_types(harness: Harnes
 
 @pytest.fixture(scope="module")
 def front_door(harness: Harness) -> Iterator[grpc.Channel]:
-    running = serve_front_door(harness.settings, port=0, services=[describe_service(harness.service)])
+    running = serve_front_door(
+        harness.settings, port=0, services=[describe_service(harness.service)], authenticate=False
+    )
     channel = grpc.insecure_channel(f"127.0.0.1:{running.port}")
     yield channel
     channel.close()

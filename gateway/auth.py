@@ -1,0 +1,286 @@
+"""Who is calling: `Authorization: Bearer <API key>` verified by the identity service, cached briefly.
+
+The gateway never sees a key's hash: it asks IdentityService/VerifyApiKey (in-process in the embedded
+platform, over gRPC when deployed) and keeps the answer for `KEY_CACHE_TTL_S` seconds, keyed by the SHA-256
+of the presented key (the key itself is not kept). So a revoked key stops working within that TTL, and a
+rotated-out key at its end (the cache never outlives a key's expires_at). The merchant statuses an operator's
+calls name are cached the same way. Both caches are bounded (`CACHE_MAX_ENTRIES`, oldest dropped first).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import grpc
+from google.protobuf.message import Message
+
+from gateway.backends import Backends, Metadata
+from gateway.descriptors import MethodInfo
+from gateway.tenancy import (
+    Kind,
+    Principal,
+    Rule,
+    admit,
+    bind_request,
+    not_found,
+    owner_request,
+    rule_for,
+    screen_response,
+)
+from services.shared.errors import MerchantHeld, Unauthenticated, Unavailable
+
+KEY_CACHE_TTL_S = 5.0
+CACHE_MAX_ENTRIES = 10_000
+LOOKUP_TIMEOUT_S = 2.0
+"""Seconds for the gateway's own look-ups: key verification, merchant status, the owner of a resource."""
+AUTHORIZATION = "authorization"
+_BEARER = re.compile(r"^Bearer +([!-~]{1,200}) *$", re.IGNORECASE)
+
+_VERIFY = "/xborder.identity.v1.IdentityService/VerifyApiKey"
+_GET_MERCHANT = "/xborder.identity.v1.IdentityService/GetMerchant"
+_ACTIVE = 1  # xborder.identity.v1.MerchantStatus.MERCHANT_STATUS_ACTIVE
+_NO_CREDENTIAL = 'Bearer realm="xborder"'
+_BAD_CREDENTIAL = 'Bearer realm="xborder", error="invalid_token"'
+
+
+class MissingCredential(Unauthenticated):
+    """No Authorization header, or not a Bearer one."""
+
+
+def parse_bearer(header: str | None) -> str:
+    """The token of an `Authorization: Bearer <token>` header (RFC 6750: one token of visible ASCII)."""
+    if header is None or not header.strip():
+        raise MissingCredential("send the API key as Authorization: Bearer <key>")
+    found = _BEARER.match(header.strip())
+    if found is None:
+        raise MissingCredential("the Authorization header must be 'Bearer <key>'")
+    return found.group(1)
+
+
+def www_authenticate(error: Unauthenticated) -> str:
+    """The WWW-Authenticate challenge of a 401 (RFC 6750 section 3)."""
+    return _NO_CREDENTIAL if isinstance(error, MissingCredential) else _BAD_CREDENTIAL
+
+
+V = TypeVar("V")
+
+
+class TtlCache(Generic[V]):
+    """A bounded map whose entries live at most `ttl` seconds (or less, when stored with an earlier end)."""
+
+    def __init__(self, ttl: float, max_entries: int = CACHE_MAX_ENTRIES, clock: Callable[[], float] = time.monotonic):
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self.clock = clock
+        self._entries: OrderedDict[str, tuple[float, V]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> V | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                return None
+            if found[0] <= self.clock():
+                del self._entries[key]
+                return None
+            return found[1]
+
+    def put(self, key: str, value: V, lifetime: float | None = None) -> None:
+        life = self.ttl if lifetime is None else max(0.0, min(self.ttl, lifetime))
+        if life <= 0:
+            return
+        with self._lock:
+            self._entries[key] = (self.clock() + life, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+
+def _fingerprint(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What a call may go ahead with: the caller (None on a public route) and the rule."""
+
+    principal: Principal | None
+    rule: Rule
+
+    @property
+    def screens_response(self) -> bool:
+        return self.principal is not None and not self.principal.is_operator and self.rule.kind is Kind.MERCHANT
+
+    def screen(self, reply: Message) -> None:
+        if self.principal is not None and self.screens_response:
+            screen_response(self.principal, reply)
+
+
+class Guard:
+    """Authentication, scope and tenancy for one call, the same on the REST and the gRPC door.
+
+    The identity calls go through `Backends` (in-process handlers or channels), both as coroutines (REST)
+    and blocking (the front door's worker threads).
+    """
+
+    def __init__(
+        self,
+        backends: Backends,
+        methods: Mapping[str, MethodInfo],
+        *,
+        ttl: float = KEY_CACHE_TTL_S,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self.backends = backends
+        self.methods = dict(methods)
+        for path in (_VERIFY, _GET_MERCHANT):
+            if path not in self.methods:
+                raise ValueError(f"authentication needs {path}, which the discovered services lack")
+        self.keys: TtlCache[Principal] = TtlCache(ttl, clock=clock)
+        self.merchants: TtlCache[bool] = TtlCache(ttl, clock=clock)
+        self.wall = wall
+
+    # --- the steps, shared by both doors ---
+
+    def _principal_from(self, token: str, reply: Any) -> Principal:
+        key = reply.api_key
+        merchant = key.merchant_code or None
+        principal = Principal(key.key_id, merchant, frozenset(key.scopes), reply.merchant_status == _ACTIVE)
+        lifetime = None
+        if key.HasField("expires_at"):
+            lifetime = key.expires_at.ToMicroseconds() / 1e6 - self.wall()
+        self.keys.put(_fingerprint(token), principal, lifetime)
+        if merchant is not None:
+            self.merchants.put(merchant, principal.merchant_active)
+        return principal
+
+    @staticmethod
+    def _identity_failure(error: grpc.RpcError, merchant_code: str = "") -> Exception:
+        code = error.code() if hasattr(error, "code") else None
+        if code == grpc.StatusCode.UNAUTHENTICATED:
+            return Unauthenticated("the API key is not valid (unknown, revoked or expired)")
+        if code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT) and merchant_code:
+            return not_found(merchant_code)
+        return Unavailable("the identity service is not available right now; retry later")
+
+    def _verify_request(self, token: str) -> Message:
+        return self.methods[_VERIFY].input_class(secret=token)
+
+    def _merchant_request(self, code: str) -> Message:
+        return self.methods[_GET_MERCHANT].input_class(merchant_code=code)
+
+    def _held(self, code: str, active: bool | None, rule: Rule) -> None:
+        if active is False and not rule.allow_held:
+            raise MerchantHeld(f"merchant {code} is held after onboarding screening")
+
+    # --- REST (coroutines) ---
+
+    async def authenticate(self, method: MethodInfo, authorization: str | None, metadata: Metadata) -> Checked:
+        """Who calls and whether they may call this method at all (401, 403), before the body is read."""
+        rule = rule_for(method.grpc_path)
+        if rule.kind is Kind.PUBLIC:
+            return Checked(None, rule)
+        principal = await self.principal(parse_bearer(authorization), metadata)
+        admit(principal, rule, method.required_scope or "")
+        return Checked(principal, rule)
+
+    async def authorize(self, checked: Checked, request: Message, metadata: Metadata) -> None:
+        """For which merchant: fill or check the request's codes, and the owner of what a write touches."""
+        principal, rule = checked.principal, checked.rule
+        if principal is None:
+            return
+        for code in bind_request(principal, rule, request):
+            active = principal.merchant_active if code == principal.merchant_code else await self.active(code, metadata)
+            self._held(code, active, rule)
+        lookup = self._owner(rule, request)
+        if lookup is not None and not principal.is_operator:
+            read, message = lookup
+            owned = await self.backends.call(read, message, timeout=LOOKUP_TIMEOUT_S, metadata=metadata)
+            screen_response(principal, owned)
+
+    async def principal(self, token: str, metadata: Metadata) -> Principal:
+        cached = self.keys.get(_fingerprint(token))
+        if cached is not None:
+            return cached
+        try:
+            reply = await self.backends.call(
+                self.methods[_VERIFY], self._verify_request(token), timeout=LOOKUP_TIMEOUT_S, metadata=metadata
+            )
+        except grpc.RpcError as error:
+            raise self._identity_failure(error) from None
+        return self._principal_from(token, reply)
+
+    async def active(self, code: str, metadata: Metadata) -> bool:
+        cached = self.merchants.get(code)
+        if cached is not None:
+            return cached
+        try:
+            reply = await self.backends.call(
+                self.methods[_GET_MERCHANT], self._merchant_request(code), timeout=LOOKUP_TIMEOUT_S, metadata=metadata
+            )
+        except grpc.RpcError as error:
+            raise self._identity_failure(error, code) from None
+        active = bool(reply.merchant.status == _ACTIVE)
+        self.merchants.put(code, active)
+        return active
+
+    # --- the gRPC front door (blocking, on its worker threads) ---
+
+    def check_sync(
+        self, method: MethodInfo, request: Message, authorization: str | None, metadata: Metadata
+    ) -> Checked:
+        rule = rule_for(method.grpc_path)
+        if rule.kind is Kind.PUBLIC:
+            return Checked(None, rule)
+        principal = self.principal_sync(parse_bearer(authorization), metadata)
+        admit(principal, rule, method.required_scope or "")
+        for code in bind_request(principal, rule, request):
+            active = principal.merchant_active if code == principal.merchant_code else self.active_sync(code, metadata)
+            self._held(code, active, rule)
+        lookup = self._owner(rule, request)
+        if lookup is not None and not principal.is_operator:
+            read, message = lookup
+            owned = self.backends.call_sync(read, message, timeout=LOOKUP_TIMEOUT_S, metadata=metadata)
+            screen_response(principal, owned)
+        return Checked(principal, rule)
+
+    def principal_sync(self, token: str, metadata: Metadata) -> Principal:
+        cached = self.keys.get(_fingerprint(token))
+        if cached is not None:
+            return cached
+        try:
+            reply = self.backends.call_sync(
+                self.methods[_VERIFY], self._verify_request(token), timeout=LOOKUP_TIMEOUT_S, metadata=metadata
+            )
+        except grpc.RpcError as error:
+            raise self._identity_failure(error) from None
+        return self._principal_from(token, reply)
+
+    def active_sync(self, code: str, metadata: Metadata) -> bool:
+        cached = self.merchants.get(code)
+        if cached is not None:
+            return cached
+        try:
+            reply = self.backends.call_sync(
+                self.methods[_GET_MERCHANT], self._merchant_request(code), timeout=LOOKUP_TIMEOUT_S, metadata=metadata
+            )
+        except grpc.RpcError as error:
+            raise self._identity_failure(error, code) from None
+        active = bool(reply.merchant.status == _ACTIVE)
+        self.merchants.put(code, active)
+        return active
+
+    def _owner(self, rule: Rule, request: Message) -> tuple[MethodInfo, Message] | None:
+        if rule.owner is None:
+            return None
+        read = self.methods[rule.owner.rpc]
+        lookup = owner_request(rule, request, read.input_class)
+        return None if lookup is None else (read, lookup)

@@ -1,0 +1,271 @@
+"""Who may call each RPC, and for which merchant: the gateway's tenancy rules, checked on both doors.
+
+Every exposed RPC has one rule (tests/contract/test_tenancy_rules.py fails on an RPC without one):
+
+- PUBLIC: reference data; no credential needed.
+- MERCHANT: a merchant's key acts only for its own merchant. `request_field` names the request's merchant
+  code (dotted, through repeated messages): left empty it is filled with the caller's code, another code
+  is answered 404 as if it did not exist. `owner` names a read RPC whose answer says whose resource a
+  write touches, asked first, so a write on another merchant's collection or payout is refused before
+  it happens. Every `merchant_code` in the answer is checked: another merchant's entry of a list is
+  dropped, another merchant's resource is a 404. Never 403: a code of another tenant must not leak.
+- OPS: operator keys only (ledger administration, fee tiers, payout review, partner statements).
+- INTERNAL: never served through the gateway (key verification).
+
+A merchant code a call names must belong to an ACTIVE merchant, whoever calls: an unknown one is a 404,
+a held one (REVIEW or BLOCK at onboarding) a 403 MERCHANT_HELD; a merchant key of a held merchant is
+refused everywhere except public routes and reading its own registration.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
+
+from services.shared import codes
+from services.shared.errors import MerchantHeld, NotFound, PermissionDenied
+
+MERCHANT_FIELD = "merchant_code"
+
+
+class Kind(enum.Enum):
+    PUBLIC = "public"
+    MERCHANT = "merchant"
+    OPS = "ops"
+    INTERNAL = "internal"
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The read RPC that tells whose resource a write touches: its path, and request field <- this RPC's field."""
+
+    rpc: str
+    field: str
+    from_field: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: Kind
+    request_field: str | None = None
+    owner: Owner | None = None
+    allow_held: bool = False
+    """The merchant may call it while held (reading its own registration, revoking its keys)."""
+
+
+PUBLIC = Rule(Kind.PUBLIC)
+OPS = Rule(Kind.OPS)
+INTERNAL = Rule(Kind.INTERNAL)
+BY_REQUEST = Rule(Kind.MERCHANT, request_field=MERCHANT_FIELD)
+BY_RESPONSE = Rule(Kind.MERCHANT)
+
+_C = "xborder.compliance.v1."
+_P = "xborder.payments.v1."
+_L = "xborder.logistics.v1."
+_I = "xborder.identity.v1."
+_T = "xborder.customer_service.v1."
+_COLLECTION = Owner(f"/{_P}LedgerService/GetCollection", "collection_code", "collection_code")
+_PAYOUT = Owner(f"/{_P}LedgerService/GetPayout", "payout_code", "payout_code")
+_TICKET = Owner(f"/{_T}CustomerService/GetTicket", "code", "code")
+
+RULES: dict[str, Rule] = {
+    # Reference data.
+    f"/{_C}ComplianceService/GetHsCode": PUBLIC,
+    f"/{_C}ComplianceService/SearchHsCodes": PUBLIC,
+    f"/{_P}PaymentsService/GetCurrency": PUBLIC,
+    f"/{_P}PaymentsService/ListCurrencies": PUBLIC,
+    f"/{_P}PaymentsService/GetReferenceRate": PUBLIC,
+    f"/{_L}LogisticsService/GetCountry": PUBLIC,
+    f"/{_L}LogisticsService/ListCountries": PUBLIC,
+    f"/{_L}LogisticsService/GetStatusCode": PUBLIC,
+    f"/{_L}LogisticsService/ListStatusCodes": PUBLIC,
+    # Compliance.
+    f"/{_C}ProductComplianceService/CheckProduct": BY_REQUEST,
+    f"/{_C}ProductComplianceService/BatchCheckProducts": Rule(Kind.MERCHANT, request_field="checks.merchant_code"),
+    f"/{_C}ProductComplianceService/GetRuleLibrary": Rule(Kind.MERCHANT),
+    f"/{_C}ProductComplianceService/ListRules": Rule(Kind.MERCHANT),
+    f"/{_C}RiskAlertService/ListRiskAlerts": BY_REQUEST,
+    f"/{_C}RiskAlertService/GetRiskAlert": BY_RESPONSE,
+    f"/{_C}RiskAlertService/AcknowledgeRiskAlert": Rule(
+        Kind.MERCHANT, owner=Owner(f"/{_C}RiskAlertService/GetRiskAlert", "code", "code")
+    ),
+    f"/{_C}ScreeningService/ScreenParty": BY_REQUEST,
+    f"/{_C}ScreeningService/GetScreening": BY_RESPONSE,
+    f"/{_C}ScreeningService/ListScreenings": BY_REQUEST,
+    # Payments: bank accounts.
+    f"/{_P}BankAccountService/RegisterBankAccount": BY_REQUEST,
+    f"/{_P}BankAccountService/GetBankAccount": BY_RESPONSE,
+    f"/{_P}BankAccountService/ListBankAccounts": BY_REQUEST,
+    f"/{_P}BankAccountService/FindBankAccounts": BY_REQUEST,
+    # Payments: FX and value-added services.
+    f"/{_P}FxService/GetExecutableRate": BY_REQUEST,
+    f"/{_P}FxService/CreateQuote": BY_REQUEST,
+    f"/{_P}FxService/GetQuote": BY_RESPONSE,
+    f"/{_P}FxService/ConvertQuote": Rule(
+        Kind.MERCHANT, MERCHANT_FIELD, Owner(f"/{_P}FxService/GetQuote", "code", "code")
+    ),
+    f"/{_P}FxService/CreateInsuranceQuote": BY_REQUEST,
+    f"/{_P}FxService/CreateFinancingOffer": BY_REQUEST,
+    f"/{_P}FxService/GetOffer": BY_RESPONSE,
+    f"/{_P}FxService/AcceptOffer": Rule(
+        Kind.MERCHANT, MERCHANT_FIELD, Owner(f"/{_P}FxService/GetOffer", "code", "code")
+    ),
+    # Payments: ledger, collections, payouts.
+    f"/{_P}LedgerService/OpenAccount": OPS,
+    f"/{_P}LedgerService/GetAccount": OPS,
+    f"/{_P}LedgerService/ListAccounts": OPS,
+    f"/{_P}LedgerService/ListTransactions": OPS,
+    f"/{_P}LedgerService/VerifyLedger": OPS,
+    f"/{_P}LedgerService/GetBalances": BY_REQUEST,
+    f"/{_P}LedgerService/RecordCollection": BY_REQUEST,
+    f"/{_P}LedgerService/GetCollection": BY_RESPONSE,
+    f"/{_P}LedgerService/ConfirmSettlement": Rule(Kind.MERCHANT, owner=_COLLECTION),
+    f"/{_P}LedgerService/RefundCollection": Rule(Kind.MERCHANT, owner=_COLLECTION),
+    f"/{_P}LedgerService/CreatePayout": BY_REQUEST,
+    f"/{_P}LedgerService/GetPayout": BY_RESPONSE,
+    f"/{_P}LedgerService/PostPayout": Rule(Kind.MERCHANT, owner=_PAYOUT),
+    f"/{_P}LedgerService/VoidPayout": Rule(Kind.MERCHANT, owner=_PAYOUT),
+    f"/{_P}LedgerService/ReleasePayout": OPS,
+    f"/{_P}LedgerService/SetMerchantTier": Rule(Kind.OPS, request_field=MERCHANT_FIELD),
+    f"/{_P}LedgerService/ListFeeSchedules": Rule(Kind.MERCHANT),
+    # Payments: reconciliation.
+    f"/{_P}ReconciliationService/ImportSettlementStatement": OPS,
+    f"/{_P}ReconciliationService/GetReconciliation": OPS,
+    f"/{_P}ReconciliationService/ListStatementLines": BY_REQUEST,
+    # Logistics plans: any merchant matches plans on the channel catalogue; partners' rate sheets are ops'.
+    f"/{_L}LogisticsPlanService/MatchPlans": BY_RESPONSE,
+    f"/{_L}LogisticsPlanService/ListChannels": BY_RESPONSE,
+    f"/{_L}LogisticsPlanService/ImportRateSheet": OPS,
+    # Customer service: a ticket belongs to its merchant.
+    f"/{_T}CustomerService/OpenTicket": BY_REQUEST,
+    f"/{_T}CustomerService/GetTicket": BY_RESPONSE,
+    f"/{_T}CustomerService/ListTickets": BY_REQUEST,
+    f"/{_T}CustomerService/ChangeTicketStatus": Rule(Kind.MERCHANT, owner=_TICKET),
+    f"/{_T}CustomerService/AddTicketMessage": Rule(Kind.MERCHANT, owner=_TICKET),
+    f"/{_T}CustomerService/UpdateTicket": Rule(Kind.MERCHANT, owner=_TICKET),
+    f"/{_T}CustomerService/GetSlaMetrics": BY_REQUEST,
+    # Identity.
+    f"/{_I}IdentityService/OnboardMerchant": OPS,
+    f"/{_I}IdentityService/GetMerchant": Rule(Kind.MERCHANT, MERCHANT_FIELD, allow_held=True),
+    f"/{_I}IdentityService/RotateApiKey": BY_REQUEST,
+    # Revoking is always safe, so a held merchant (or an operator for it) may still revoke its keys.
+    f"/{_I}IdentityService/RevokeApiKey": Rule(Kind.MERCHANT, MERCHANT_FIELD, allow_held=True),
+    f"/{_I}IdentityService/IssueOperatorKey": OPS,
+    f"/{_I}IdentityService/VerifyApiKey": INTERNAL,
+}
+
+
+def rule_for(grpc_path: str) -> Rule:
+    """The RPC's rule; an RPC missing from the table is served to operators only (fail closed)."""
+    return RULES.get(grpc_path, OPS)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a merchant's key (merchant_code set) or an operator key (merchant_code None)."""
+
+    key_id: str
+    merchant_code: str | None
+    scopes: frozenset[str]
+    merchant_active: bool = True
+
+    @property
+    def is_operator(self) -> bool:
+        return self.merchant_code is None
+
+
+def admit(principal: Principal, rule: Rule, scope: str) -> None:
+    """Scope and kind: PermissionDenied (403) when the caller may not call this RPC at all."""
+    if rule.kind is Kind.INTERNAL:
+        raise PermissionDenied("this method is internal to the platform and not served through the gateway")
+    if scope not in principal.scopes:
+        raise PermissionDenied(f"the API key lacks the scope {scope!r} this method requires")
+    if rule.kind is Kind.OPS and not principal.is_operator:
+        raise PermissionDenied("this method is for platform operators; merchant keys may not call it")
+    if not principal.is_operator and not principal.merchant_active and not rule.allow_held:
+        raise MerchantHeld(f"merchant {principal.merchant_code} is held after onboarding screening")
+
+
+def not_found(code: str) -> NotFound:
+    return NotFound(f"no merchant {code}", field=MERCHANT_FIELD)
+
+
+def _holders(message: Message, dotted: str) -> Iterator[tuple[Message, Any]]:
+    """(message, field) for each place a dotted path reaches, through repeated message fields."""
+    head, _, rest = dotted.partition(".")
+    field = message.DESCRIPTOR.fields_by_name[head]
+    if not rest:
+        yield message, field
+        return
+    values = getattr(message, head)
+    for child in values if field.is_repeated else [values]:
+        yield from _holders(child, rest)
+
+
+def bind_request(principal: Principal, rule: Rule, request: Message) -> set[str]:
+    """Fill or check the request's merchant codes; the codes the call names (to check they are active).
+
+    A merchant caller's empty code becomes its own; another code is a 404 (NotFound), as for a code that
+    does not exist. A malformed code (no merchant can have it) is left to the service, whose 400 names the
+    field.
+    """
+    if rule.request_field is None:
+        return set()
+    named: set[str] = set()
+    for holder, field in _holders(request, rule.request_field):
+        value = getattr(holder, field.name).strip().upper()
+        if value and codes.problems(value) is not None:
+            continue
+        if principal.merchant_code is not None:
+            if not value:
+                setattr(holder, field.name, principal.merchant_code)
+                value = principal.merchant_code
+            elif value != principal.merchant_code:
+                raise not_found(value)
+        if value:
+            named.add(value)
+    return named
+
+
+def owner_request(rule: Rule, request: Message, read_input: type[Message]) -> Message | None:
+    """The read request that finds the owner of what a write touches, or None when the rule has no owner."""
+    if rule.owner is None:
+        return None
+    lookup = read_input()
+    setattr(lookup, rule.owner.field, getattr(request, rule.owner.from_field))
+    return lookup
+
+
+def merchant_codes(message: Message) -> Iterator[str]:
+    """Every non-empty merchant_code in a message, at any depth."""
+    for field, value in message.ListFields():
+        if field.name == MERCHANT_FIELD and field.type == FieldDescriptor.TYPE_STRING:
+            if value:
+                yield value
+        elif field.message_type is not None and not field.message_type.GetOptions().map_entry:
+            for child in value if field.is_repeated else [value]:
+                yield from merchant_codes(child)
+
+
+def screen_response(principal: Principal, reply: Message) -> None:
+    """Drop another merchant's entries from lists; another merchant's resource is a 404."""
+    own = principal.merchant_code
+    if own is None:
+        return
+    for field, value in reply.ListFields():
+        if field.message_type is None or field.message_type.GetOptions().map_entry:
+            if field.name == MERCHANT_FIELD and value and value != own:
+                raise NotFound("not found")  # naming the resource's merchant would leak it
+            continue
+        if field.is_repeated:
+            kept = [child for child in value if all(code == own for code in merchant_codes(child))]
+            if len(kept) != len(value):
+                del value[:]
+                value.extend(kept)
+        else:
+            screen_response(principal, value)

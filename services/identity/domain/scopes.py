@@ -1,0 +1,64 @@
+"""Which scopes a key may hold: merchant keys get a subset of the merchant scopes; operator keys any scope.
+
+The scopes are the `required_scope` values the RPCs declare. The gateway's tenancy table says which RPCs
+a merchant may call at all; a contract test keeps the two in step (tests/contract/test_tenancy_rules.py).
+"""
+
+from __future__ import annotations
+
+from services.shared.errors import ValidationError
+
+MERCHANT_SCOPES: frozenset[str] = frozenset(
+    {
+        "bank_accounts.read",
+        "bank_accounts.write",
+        "compliance.alerts.read",
+        "compliance.alerts.write",
+        "compliance.check",
+        "compliance.read",
+        "compliance.screen",
+        "customer_service.tickets.read",
+        "customer_service.tickets.write",
+        "fx.convert",
+        "fx.quote",
+        "fx.read",
+        "identity.keys.write",
+        "identity.merchants.read",
+        "logistics.plans.match",
+        "logistics.read",
+        "payments.collections.write",
+        "payments.ledger.read",
+        "payments.payouts.write",
+        "payments.refunds.write",
+        "statements.read",
+        "vas.accept",
+        "vas.quote",
+        "vas.read",
+    }
+)
+"""What a merchant may be granted: its own data only (the gateway scopes every such call to the merchant)."""
+
+OPERATOR_SCOPES: frozenset[str] = MERCHANT_SCOPES | frozenset(
+    {
+        "identity.merchants.write",
+        "logistics.rates.write",
+        "payments.fees.write",
+        "payments.ledger.admin",
+        "payments.ledger.write",
+        "payments.payouts.review",
+        "reconciliation.read",
+        "reconciliation.write",
+    }
+)
+"""What an operator key may be granted. `identity.internal` and `identity.operators.write` are never
+granted: key verification is the gateway's own call, and operator keys are issued by ops tooling only."""
+
+
+def granted(requested: tuple[str, ...], allowed: frozenset[str], field: str = "scopes") -> tuple[str, ...]:
+    """The sorted scopes to grant: every allowed one when none are requested; an unknown one is refused."""
+    if not requested:
+        return tuple(sorted(allowed))
+    unknown = sorted(set(requested) - allowed)
+    if unknown:
+        raise ValidationError.single(field, f"not a scope this key may hold: {', '.join(unknown)}")
+    return tuple(sorted(set(requested)))

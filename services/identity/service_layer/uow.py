@@ -1,0 +1,18 @@
+"""The identity unit of work: one transaction owning the merchant and API-key repositories."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Connection
+
+from services.identity.adapters.repositories import ApiKeyRepository, MerchantRepository
+from services.shared.uow import UnitOfWork
+
+
+class IdentityUnitOfWork(UnitOfWork):
+    merchants: MerchantRepository
+    keys: ApiKeyRepository
+
+    def _bind(self, connection: Connection) -> None:
+        super()._bind(connection)
+        self.merchants = MerchantRepository(connection)
+        self.keys = ApiKeyRepository(connection)

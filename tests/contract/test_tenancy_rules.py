@@ -1,0 +1,72 @@
+"""Every RPC has a tenancy rule, and the rules agree with the descriptors and the scopes keys may hold.
+
+A new RPC that takes or returns a merchant code fails here until gateway/tenancy.py says who may call it
+and for which merchant; a rule naming a field or an owner lookup that does not exist fails too.
+"""
+
+from __future__ import annotations
+
+from gateway.descriptors import MethodInfo, discover, walk_fields
+from gateway.tenancy import MERCHANT_FIELD, RULES, Kind
+from services.identity.domain.scopes import MERCHANT_SCOPES, OPERATOR_SCOPES
+
+METHODS: dict[str, MethodInfo] = {m.grpc_path: m for s in discover() for m in s.methods}
+
+
+def merchant_paths(descriptor: object) -> set[str]:
+    return {path for path, field in walk_fields(descriptor) if field.name == MERCHANT_FIELD}  # type: ignore[arg-type]
+
+
+def test_every_rpc_that_takes_or_returns_a_merchant_code_has_a_rule() -> None:
+    missing = [
+        path
+        for path, method in METHODS.items()
+        if (merchant_paths(method.descriptor.input_type) or merchant_paths(method.descriptor.output_type))
+        and path not in RULES
+    ]
+    assert missing == []
+
+
+def test_every_scoped_rpc_has_a_rule_and_every_rule_an_rpc() -> None:
+    scoped = {path for path, method in METHODS.items() if method.required_scope}
+    assert scoped - set(RULES) == set()
+    assert set(RULES) - set(METHODS) == set()
+
+
+def test_public_rpcs_carry_no_merchant_data() -> None:
+    for path, rule in RULES.items():
+        if rule.kind is Kind.PUBLIC:
+            method = METHODS[path]
+            assert not merchant_paths(method.descriptor.input_type), path
+            assert not merchant_paths(method.descriptor.output_type), path
+            assert method.required_scope == "refdata.read", path
+
+
+def test_a_merchant_rpc_taking_a_merchant_code_binds_every_one() -> None:
+    for path, rule in RULES.items():
+        if rule.kind is not Kind.MERCHANT:
+            continue
+        taken = merchant_paths(METHODS[path].descriptor.input_type)
+        assert taken == ({rule.request_field} if rule.request_field else set()), path
+
+
+def test_owner_lookups_name_real_fields_of_merchant_scoped_reads() -> None:
+    for path, rule in RULES.items():
+        if rule.owner is None:
+            continue
+        read = METHODS[rule.owner.rpc]
+        assert rule.owner.field in read.descriptor.input_type.fields_by_name, path
+        assert rule.owner.from_field in METHODS[path].descriptor.input_type.fields_by_name, path
+        assert merchant_paths(read.descriptor.output_type), path
+        assert RULES[rule.owner.rpc].kind is Kind.MERCHANT
+
+
+def test_merchant_keys_may_hold_exactly_the_scopes_of_merchant_rpcs() -> None:
+    merchant = {METHODS[p].required_scope for p, r in RULES.items() if r.kind is Kind.MERCHANT}
+    assert merchant == MERCHANT_SCOPES
+
+
+def test_operator_keys_may_hold_every_exposed_scope_but_internal_ones() -> None:
+    exposed = {METHODS[p].required_scope for p, r in RULES.items() if r.kind in (Kind.MERCHANT, Kind.OPS)}
+    never = {"identity.internal", "identity.operators.write"}
+    assert exposed - never == OPERATOR_SCOPES

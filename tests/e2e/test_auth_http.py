@@ -1,0 +1,291 @@
+"""Who may call what, through the REST gateway: API keys, scopes, held merchants and tenant isolation.
+
+Two merchants are onboarded on a full stack. Merchant A owns a screening, a collection, a bank account,
+a payout, a quote and an offer; merchant B, with a valid key, tries to read and act on each of them and
+gets 404 every time (never 403: another tenant's codes must not leak), and A's data is unchanged.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from gateway.app import create_app
+from gateway.descriptors import discover
+from gateway.tenancy import RULES, Kind
+from services.payments import bootstrap as payments
+from services.payments.fx.service_layer import desk as fx
+from services.shared.settings import Settings
+from tests.e2e.stack import AsgiClient, Stack, Tenant, start_stack
+
+IDEMPOTENT = {m.name for s in discover() for m in s.methods if "request_id" in m.descriptor.input_type.fields_by_name}
+FORGED = "xbk_live_0123456789abcdef_" + "A" * 43
+
+
+@dataclass
+class World:
+    stack: Stack
+    rest: AsgiClient
+    a: Tenant
+    b: Tenant
+    operator: str
+    owned: dict[str, str]
+
+
+def idem() -> dict[str, str]:
+    return {"Idempotency-Key": str(uuid.uuid4())}
+
+
+def ok(response: Any) -> dict[str, Any]:
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    stack = start_stack(Settings(var_dir=tmp_path_factory.mktemp("var"), log_json=False))
+    fx.set_ops_rate(payments.fx_desk(stack.contexts["payments"]), "USD", "CNY", Decimal("7.1234"), 60, "e2e")
+    app = create_app(stack.settings)
+    app.state.guard.keys.ttl = 0  # every call asks identity: revocation shows at once (the cache has its own test)
+    app.state.guard.merchants.ttl = 0
+    rest = AsgiClient(app)
+    a, b = stack.onboard("Alpha Export Co", "DE"), stack.onboard("Beta Import Ltd", "GB")
+    h = a.headers
+    owned: dict[str, str] = {"merchant": a.merchant_code, "key": a.key_id}
+    screening = ok(rest.post("/v1/compliance/screenings", json={"name": "Jane Smith"}, headers={**h, **idem()}))
+    owned["screening"] = screening["screening"]["code"]
+    collection = {
+        "partner": "STRIPE",
+        "partnerRef": f"ch_{uuid.uuid4().hex}",
+        "method": "COLLECTION_METHOD_CARD",
+        "gross": {"currencyCode": "USD", "units": "100"},
+        "partnerFee": {"currencyCode": "USD", "units": "1"},
+    }
+    owned["collection"] = ok(rest.post("/v1/collections", json=collection, headers={**h, **idem()}))["collection"][
+        "code"
+    ]
+    ok(rest.post(f"/v1/collections/{owned['collection']}:settle", json={}, headers={**h, **idem()}))
+    account = {"holderName": "Erika Mustermann", "currency": "USD", "iban": "DE89370400440532013000"}
+    owned["bank_account"] = ok(
+        rest.post(f"/v1/merchants/{a.merchant_code}/bank-accounts", json=account, headers={**h, **idem()})
+    )["bankAccount"]["code"]
+    payout = {
+        "bankAccountCode": owned["bank_account"],
+        "amount": {"currencyCode": "USD", "units": "10"},
+        "partner": "BANK",
+    }
+    created = ok(rest.post("/v1/payouts", json=payout, headers={**h, **idem()}))["payout"]
+    owned["payout"], owned["payout_status"] = created["code"], created["status"]
+    quote = {
+        "sellCurrency": "USD",
+        "buyCurrency": "CNY",
+        "sellAmount": {"currencyCode": "USD", "units": "5"},
+        "lockSeconds": 600,
+    }
+    owned["quote"] = ok(rest.post("/v1/fx/quotes", json=quote, headers={**h, **idem()}))["code"]
+    insurance = {
+        "declaredValue": {"currencyCode": "USD", "units": "1000"},
+        "originCountry": "CN",
+        "destinationCountry": "DE",
+        "goodsClass": "ELECTRONICS",
+    }
+    owned["offer"] = ok(rest.post("/v1/vas/insurance-quotes", json=insurance, headers={**h, **idem()}))["code"]
+    yield World(stack, rest, a, b, stack.operator_key(), owned)
+    rest.close()
+    stack.stop()
+
+
+# --- who is calling ---
+
+
+def test_reference_data_needs_no_key(world: World) -> None:
+    assert world.rest.get("/v1/currencies/JPY").status_code == 200
+    assert world.rest.get("/v1/countries/CN").status_code == 200
+    assert world.rest.get("/v1/hs-codes/850760").status_code == 200
+    assert world.rest.get("/openapi.json").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "", "Basic dXNlcjpwYXNz", "Bearer", "Bearer a b", FORGED, "Bearer " + FORGED, "Bearer xbk_live_short"],
+)
+def test_a_missing_or_bad_credential_is_401_with_a_challenge(world: World, authorization: str | None) -> None:
+    headers = {} if authorization is None else {"Authorization": authorization}
+    response = world.rest.get(f"/v1/merchants/{world.a.merchant_code}/balances", headers=headers)
+    assert response.status_code == 401 and response.headers["content-type"] == "application/problem+json"
+    assert response.json()["reason"] == "UNAUTHENTICATED"
+    assert response.headers["www-authenticate"].startswith('Bearer realm="xborder"')
+
+
+def test_a_forged_secret_on_a_real_key_id_is_401(world: World) -> None:
+    forged = f"xbk_live_{world.a.key_id}_" + "B" * 43
+    response = world.rest.get("/v1/fee-schedules", headers={"Authorization": f"Bearer {forged}"})
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response.headers["www-authenticate"]
+
+
+def test_a_key_without_the_scope_is_403(world: World) -> None:
+    reader = world.stack.onboard("Gamma Reader GmbH", "DE", scopes=["fx.read"])
+    response = world.rest.get(f"/v1/merchants/{reader.merchant_code}/balances", headers=reader.headers)
+    assert response.status_code == 403 and response.json()["reason"] == "PERMISSION_DENIED"
+    assert "payments.ledger.read" in response.json()["detail"]
+
+
+def test_merchant_keys_may_not_call_operator_methods(world: World) -> None:
+    for method, path in [("GET", "/v1/ledger:verify"), ("GET", "/v1/ledger/transactions"), ("POST", "/v1/merchants")]:
+        response = world.rest.request(method, path, headers=world.a.headers, json={} if method == "POST" else None)
+        assert response.status_code == 403, (path, response.text)
+    assert world.rest.get("/v1/ledger:verify", headers={"Authorization": f"Bearer {world.operator}"}).json()["ok"]
+
+
+def test_a_revoked_key_stops_working(world: World) -> None:
+    c = world.stack.onboard("Delta Revoked BV", "NL")
+    assert world.rest.get(f"/v1/merchants/{c.merchant_code}/balances", headers=c.headers).status_code == 200
+    revoke = world.rest.post(
+        f"/v1/merchants/{c.merchant_code}/api-keys/{c.key_id}:revoke", json={}, headers={**c.headers, **idem()}
+    )
+    assert ok(revoke)["apiKey"]["revokedAt"]
+    assert world.rest.get(f"/v1/merchants/{c.merchant_code}/balances", headers=c.headers).status_code == 401
+
+
+def test_a_rotated_key_works_for_its_overlap_and_not_after(world: World) -> None:
+    c = world.stack.onboard("Epsilon Rotating SA", "FR")
+    path = f"/v1/merchants/{c.merchant_code}/api-keys/{c.key_id}:rotate"
+    rotated = ok(world.rest.post(path, json={"overlapSeconds": 3600}, headers={**c.headers, **idem()}))
+    new = {"Authorization": f"Bearer {rotated['secret']}"}
+    assert rotated["secret"].startswith("xbk_live_") and rotated["previous"]["expiresAt"]
+    balances = f"/v1/merchants/{c.merchant_code}/balances"
+    assert world.rest.get(balances, headers=c.headers).status_code == 200  # within the overlap
+    assert world.rest.get(balances, headers=new).status_code == 200
+    new_id = rotated["apiKey"]["keyId"]
+    again = world.rest.post(
+        f"/v1/merchants/{c.merchant_code}/api-keys/{new_id}:rotate",
+        json={"overlapSeconds": 0},
+        headers={**new, **idem()},
+    )
+    newest = {"Authorization": f"Bearer {ok(again)['secret']}"}
+    assert world.rest.get(balances, headers=new).status_code == 401  # rotated out with no overlap
+    assert world.rest.get(balances, headers=newest).status_code == 200
+
+
+def test_a_held_merchant_is_refused(world: World) -> None:
+    blocked = world.stack.onboard("Banco Nacional de Cuba", "CU")
+    merchant = world.rest.get(f"/v1/merchants/{blocked.merchant_code}", headers=blocked.headers)
+    assert ok(merchant)["status"] == "MERCHANT_STATUS_BLOCKED"
+    response = world.rest.get(f"/v1/merchants/{blocked.merchant_code}/balances", headers=blocked.headers)
+    assert response.status_code == 403 and response.json()["reason"] == "MERCHANT_HELD"
+    screening = world.rest.post("/v1/compliance/screenings", json={"name": "X"}, headers={**blocked.headers, **idem()})
+    assert screening.status_code == 403
+    operator = {"Authorization": f"Bearer {world.operator}"}
+    for_it = world.rest.post(f"/v1/merchants/{blocked.merchant_code}/fee-tier", json={"tier": "PLUS"}, headers=operator)
+    assert for_it.status_code == 403 and for_it.json()["reason"] == "MERCHANT_HELD"
+    revoke = f"/v1/merchants/{blocked.merchant_code}/api-keys/{blocked.key_id}:revoke"
+    assert world.rest.post(revoke, json={}, headers={**blocked.headers, **idem()}).status_code == 200  # always allowed
+
+
+def test_an_unknown_merchant_code_is_404_even_for_an_operator(world: World) -> None:
+    from services.shared import codes
+
+    operator = {"Authorization": f"Bearer {world.operator}"}
+    response = world.rest.get(f"/v1/merchants/{codes.generate('MC')}/balances", headers=operator)
+    assert response.status_code == 404
+
+
+def test_a_merchant_code_left_out_is_the_callers(world: World) -> None:
+    screening = ok(
+        world.rest.post("/v1/compliance/screenings", json={"name": "John Doe"}, headers={**world.b.headers, **idem()})
+    )
+    assert screening["screening"]["merchantCode"] == world.b.merchant_code
+
+
+# --- each tenant sees only its own data ---
+
+
+def cross_tenant_calls(w: World) -> list[tuple[str, str, str, dict[str, Any] | None]]:
+    """(rpc, method, path, body) of merchant B reaching for merchant A's data, one per merchant-scoped route."""
+    a, o = w.a.merchant_code, w.owned
+    return [
+        ("GetBalances", "GET", f"/v1/merchants/{a}/balances", None),
+        ("ListScreenings", "GET", f"/v1/compliance/merchants/{a}/screenings", None),
+        ("ListRiskAlerts", "GET", f"/v1/compliance/merchants/{a}/risk-alerts", None),
+        ("ScreenParty", "POST", "/v1/compliance/screenings", {"merchantCode": a, "name": "Jane Smith"}),
+        ("GetScreening", "GET", f"/v1/compliance/screenings/{o['screening']}", None),
+        ("CheckProduct", "POST", "/v1/compliance/checks", {"merchantCode": a}),
+        ("BatchCheckProducts", "POST", "/v1/compliance/checks:batch", {"checks": [{"merchantCode": a}]}),
+        ("RegisterBankAccount", "POST", f"/v1/merchants/{a}/bank-accounts", {"holderName": "X", "currency": "USD"}),
+        ("ListBankAccounts", "GET", f"/v1/merchants/{a}/bank-accounts", None),
+        ("FindBankAccounts", "POST", f"/v1/merchants/{a}/bank-accounts:find", {"iban": "DE89370400440532013000"}),
+        ("GetBankAccount", "GET", f"/v1/bank-accounts/{o['bank_account']}", None),
+        ("GetExecutableRate", "GET", f"/v1/fx/rates?sellCurrency=USD&buyCurrency=CNY&merchantCode={a}", None),
+        ("CreateQuote", "POST", "/v1/fx/quotes", {"merchantCode": a, "sellCurrency": "USD", "buyCurrency": "CNY"}),
+        ("GetQuote", "GET", f"/v1/fx/quotes/{o['quote']}", None),
+        ("ConvertQuote", "POST", f"/v1/fx/quotes/{o['quote']}:convert", {}),
+        ("CreateInsuranceQuote", "POST", "/v1/vas/insurance-quotes", {"merchantCode": a}),
+        ("CreateFinancingOffer", "POST", "/v1/vas/financing-offers", {"merchantCode": a, "currency": "USD"}),
+        ("GetOffer", "GET", f"/v1/vas/offers/{o['offer']}", None),
+        ("AcceptOffer", "POST", f"/v1/vas/offers/{o['offer']}:accept", {}),
+        ("RecordCollection", "POST", "/v1/collections", {"merchantCode": a, "partner": "STRIPE"}),
+        ("GetCollection", "GET", f"/v1/collections/{o['collection']}", None),
+        ("ConfirmSettlement", "POST", f"/v1/collections/{o['collection']}:settle", {}),
+        (
+            "RefundCollection",
+            "POST",
+            f"/v1/collections/{o['collection']}/refunds",
+            {"amount": {"currencyCode": "USD", "units": "1"}},
+        ),
+        ("CreatePayout", "POST", "/v1/payouts", {"merchantCode": a, "bankAccountCode": o["bank_account"]}),
+        ("GetPayout", "GET", f"/v1/payouts/{o['payout']}", None),
+        ("PostPayout", "POST", f"/v1/payouts/{o['payout']}:post", {}),
+        ("VoidPayout", "POST", f"/v1/payouts/{o['payout']}:void", {}),
+        ("ListStatementLines", "GET", f"/v1/merchants/{a}/statement-lines?fromDate=2026-01-01&toDate=2026-01-02", None),
+        ("GetMerchant", "GET", f"/v1/merchants/{a}", None),
+        ("RotateApiKey", "POST", f"/v1/merchants/{a}/api-keys/{o['key']}:rotate", {}),
+        ("RevokeApiKey", "POST", f"/v1/merchants/{a}/api-keys/{o['key']}:revoke", {}),
+    ]
+
+
+def test_another_merchants_data_is_404_on_every_merchant_route(world: World) -> None:
+    calls = cross_tenant_calls(world)
+    for rpc, method, path, body in calls:
+        headers = {**world.b.headers, **(idem() if rpc in IDEMPOTENT else {})}
+        response = world.rest.request(method, path, json=body, headers=headers)
+        assert response.status_code == 404, (rpc, response.text)
+        assert response.json()["reason"] == "NOT_FOUND", rpc
+        assert world.a.merchant_code not in response.json()["detail"] or world.a.merchant_code in path + str(body), rpc
+
+
+def test_the_cross_tenant_walk_covers_every_merchant_route_but_alerts(world: World) -> None:
+    """Risk alerts by code need a re-screening after a sanctions list update: their cross-tenant 404s are
+    in tests/e2e/test_risk_alerts_http.py."""
+    walked = {rpc for rpc, *_ in cross_tenant_calls(world)}
+    merchant_routes = {path.rsplit("/", 1)[1] for path, rule in RULES.items() if rule.kind is Kind.MERCHANT}
+    shared = {"GetRuleLibrary", "ListRules", "ListFeeSchedules"}  # the same for every merchant
+    assert merchant_routes - walked - shared == {"GetRiskAlert", "AcknowledgeRiskAlert"}
+
+
+def test_merchant_a_data_is_unchanged_after_the_attempts(world: World) -> None:
+    h = world.a.headers
+    payout = ok(world.rest.get(f"/v1/payouts/{world.owned['payout']}", headers=h))
+    assert payout["status"] == world.owned["payout_status"]
+    quote = ok(world.rest.get(f"/v1/fx/quotes/{world.owned['quote']}", headers=h))
+    assert quote["status"] == "QUOTE_STATUS_OPEN"
+    collection = ok(world.rest.get(f"/v1/collections/{world.owned['collection']}", headers=h))
+    assert collection["refunded"]["units"] == "0"
+    assert (
+        ok(world.rest.get(f"/v1/merchants/{world.a.merchant_code}", headers=h))["merchantCode"] == world.a.merchant_code
+    )
+    balances = ok(world.rest.get(f"/v1/merchants/{world.a.merchant_code}/balances", headers=h))
+    assert balances["merchantCode"] == world.a.merchant_code
+
+
+def test_an_operator_reads_any_merchant(world: World) -> None:
+    operator = {"Authorization": f"Bearer {world.operator}"}
+    assert (
+        ok(world.rest.get(f"/v1/payouts/{world.owned['payout']}", headers=operator))["merchantCode"]
+        == world.a.merchant_code
+    )

@@ -1,0 +1,134 @@
+"""The gateway's bearer parsing, key cache and tenancy steps, without a network."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from xborder.compliance.v1 import product_compliance_service_pb2 as checks_pb
+from xborder.compliance.v1 import screening_service_pb2 as screening_pb
+from xborder.payments.v1 import ledger_service_pb2 as ledger_pb
+
+from gateway.auth import CACHE_MAX_ENTRIES, MissingCredential, TtlCache, parse_bearer, www_authenticate
+from gateway.tenancy import BY_REQUEST, OPS, RULES, Kind, Principal, admit, bind_request, screen_response
+from services.shared.errors import MerchantHeld, NotFound, PermissionDenied, Unauthenticated
+
+A, B = "MCG07KQQDYBCA31AJ7", "MCG07KQQE3LL2G3089"
+ALICE = Principal("k1", A, frozenset({"compliance.screen", "payments.ledger.read", "compliance.check"}))
+OPERATOR = Principal("k0", None, frozenset({"payments.ledger.read", "payments.fees.write"}))
+
+TOKEN = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=200)
+
+
+@given(TOKEN)
+def test_a_bearer_header_gives_back_its_token(token: str) -> None:
+    assert parse_bearer(f"Bearer {token}") == token
+    assert parse_bearer(f"bearer  {token} ") == token
+
+
+@given(st.text(max_size=300))
+def test_any_header_is_a_token_or_a_401_never_another_error(header: str) -> None:
+    try:
+        token = parse_bearer(header)
+    except Unauthenticated as refused:
+        assert www_authenticate(refused).startswith('Bearer realm="xborder"')
+    else:
+        assert token and all(0x21 <= ord(c) <= 0x7E for c in token)
+
+
+@pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer ", "Basic abc", "Bearer a b", "Bearer é"])
+def test_headers_that_are_not_one_bearer_token_are_refused(header: str | None) -> None:
+    with pytest.raises(MissingCredential):
+        parse_bearer(header)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_cached_entry_lives_at_most_the_ttl_or_its_own_shorter_end() -> None:
+    clock = Clock()
+    cache: TtlCache[str] = TtlCache(5.0, clock=clock)
+    cache.put("a", "alice")
+    cache.put("b", "bob", lifetime=1.0)  # a rotated-out key ending sooner
+    cache.put("c", "carol", lifetime=60.0)  # never longer than the TTL
+    cache.put("d", "dave", lifetime=-1.0)  # already ended: not kept at all
+    clock.now += 1.0
+    assert (cache.get("a"), cache.get("b"), cache.get("c"), cache.get("d")) == ("alice", None, "carol", None)
+    clock.now += 4.0
+    assert (cache.get("a"), cache.get("c")) == (None, None)
+
+
+def test_the_cache_is_bounded() -> None:
+    cache: TtlCache[int] = TtlCache(5.0, max_entries=3, clock=Clock())
+    for i in range(5):
+        cache.put(str(i), i)
+    assert [cache.get(str(i)) for i in range(5)] == [None, None, 2, 3, 4]
+    assert CACHE_MAX_ENTRIES >= 1000
+
+
+def test_an_empty_merchant_code_is_filled_with_the_callers() -> None:
+    request = screening_pb.ScreenPartyRequest(name="x")
+    assert bind_request(ALICE, RULES["/xborder.compliance.v1.ScreeningService/ScreenParty"], request) == {A}
+    assert request.merchant_code == A
+
+
+def test_another_merchants_code_in_a_request_is_not_found() -> None:
+    with pytest.raises(NotFound):
+        bind_request(ALICE, BY_REQUEST, ledger_pb.GetBalancesRequest(merchant_code=B))
+
+
+def test_every_code_of_a_batch_is_bound() -> None:
+    rule = RULES["/xborder.compliance.v1.ProductComplianceService/BatchCheckProducts"]
+    batch = checks_pb.BatchCheckProductsRequest(
+        checks=[checks_pb.CheckProductRequest(), checks_pb.CheckProductRequest()]
+    )
+    assert bind_request(ALICE, rule, batch) == {A}
+    assert [c.merchant_code for c in batch.checks] == [A, A]
+    batch.checks.add(merchant_code=B)
+    with pytest.raises(NotFound):
+        bind_request(ALICE, rule, batch)
+
+
+def test_an_operator_names_any_merchant() -> None:
+    assert bind_request(OPERATOR, BY_REQUEST, ledger_pb.GetBalancesRequest(merchant_code=B)) == {B}
+
+
+def test_lists_keep_only_the_callers_entries_and_a_foreign_resource_is_not_found() -> None:
+    listed = screening_pb.ListScreeningsResponse(
+        screenings=[
+            screening_pb.Screening(code="1", merchant_code=A),
+            screening_pb.Screening(code="2", merchant_code=B),
+        ]
+    )
+    screen_response(ALICE, listed)
+    assert [s.code for s in listed.screenings] == ["1"]
+    with pytest.raises(NotFound) as refused:
+        screen_response(ALICE, screening_pb.GetScreeningResponse(screening=screening_pb.Screening(merchant_code=B)))
+    assert B not in refused.value.message
+    screen_response(OPERATOR, screening_pb.GetScreeningResponse(screening=screening_pb.Screening(merchant_code=B)))
+
+
+def test_scope_kind_and_hold_are_checked_before_anything_else() -> None:
+    with pytest.raises(PermissionDenied):
+        admit(ALICE, BY_REQUEST, "bank_accounts.read")
+    with pytest.raises(PermissionDenied):
+        admit(ALICE, OPS, "payments.ledger.read")
+    admit(OPERATOR, OPS, "payments.ledger.read")
+    held = Principal("k2", A, ALICE.scopes, merchant_active=False)
+    with pytest.raises(MerchantHeld):
+        admit(held, BY_REQUEST, "payments.ledger.read")
+    assert RULES["/xborder.identity.v1.IdentityService/VerifyApiKey"].kind is Kind.INTERNAL
+    with pytest.raises(PermissionDenied):
+        admit(OPERATOR, RULES["/xborder.identity.v1.IdentityService/VerifyApiKey"], "identity.internal")
+
+
+def test_the_front_door_keeps_the_callers_key_to_itself() -> None:
+    from gateway.front_door import forwarded_metadata
+
+    kept = forwarded_metadata((("authorization", "Bearer xbk_live_x"), ("x-partner", "p")), "rid")
+    assert dict(kept) == {"x-partner": "p", "x-request-id": "rid"}
