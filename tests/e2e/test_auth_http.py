@@ -95,6 +95,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         "goodsClass": "ELECTRONICS",
     }
     owned["offer"] = ok(rest.post("/v1/vas/insurance-quotes", json=insurance, headers={**h, **idem()}))["code"]
+    ticket = {"type": "TICKET_TYPE_CONSULTATION", "subject": "Where is my parcel?"}
+    owned["ticket"] = ok(rest.post("/v1/customer-service/tickets", json=ticket, headers={**h, **idem()}))["ticket"][
+        "code"
+    ]
     yield World(stack, rest, a, b, stack.operator_key(), owned)
     rest.close()
     stack.stop()
@@ -246,6 +250,18 @@ def cross_tenant_calls(w: World) -> list[tuple[str, str, str, dict[str, Any] | N
         ("GetMerchant", "GET", f"/v1/merchants/{a}", None),
         ("RotateApiKey", "POST", f"/v1/merchants/{a}/api-keys/{o['key']}:rotate", {}),
         ("RevokeApiKey", "POST", f"/v1/merchants/{a}/api-keys/{o['key']}:revoke", {}),
+        ("OpenTicket", "POST", "/v1/customer-service/tickets", {"merchantCode": a, "subject": "X"}),
+        ("GetTicket", "GET", f"/v1/customer-service/tickets/{o['ticket']}", None),
+        ("ListTickets", "GET", f"/v1/customer-service/merchants/{a}/tickets", None),
+        (
+            "ChangeTicketStatus",
+            "POST",
+            f"/v1/customer-service/tickets/{o['ticket']}:changeStatus",
+            {"status": "TICKET_STATUS_SOLVED"},
+        ),
+        ("AddTicketMessage", "POST", f"/v1/customer-service/tickets/{o['ticket']}/messages", {"body": "hello"}),
+        ("UpdateTicket", "POST", f"/v1/customer-service/tickets/{o['ticket']}:update", {"addTags": ["x"]}),
+        ("GetSlaMetrics", "GET", f"/v1/customer-service/merchants/{a}/sla-metrics", None),
     ]
 
 
@@ -264,7 +280,8 @@ def test_the_cross_tenant_walk_covers_every_merchant_route_but_alerts(world: Wor
     in tests/e2e/test_risk_alerts_http.py."""
     walked = {rpc for rpc, *_ in cross_tenant_calls(world)}
     merchant_routes = {path.rsplit("/", 1)[1] for path, rule in RULES.items() if rule.kind is Kind.MERCHANT}
-    shared = {"GetRuleLibrary", "ListRules", "ListFeeSchedules"}  # the same for every merchant
+    # The same for every merchant: the rule library, the fee tiers, the channel catalogue and plan matching.
+    shared = {"GetRuleLibrary", "ListRules", "ListFeeSchedules", "MatchPlans", "ListChannels"}
     assert merchant_routes - walked - shared == {"GetRiskAlert", "AcknowledgeRiskAlert"}
 
 

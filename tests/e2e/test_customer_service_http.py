@@ -13,21 +13,34 @@ import pytest
 
 from services.shared import codes
 from services.shared.settings import Settings
-from tests.e2e.stack import stack_and_gateway
-
-MERCHANT = codes.generate("MC")
+from tests.e2e.stack import Stack, stack_and_gateway
 
 
 @pytest.fixture(scope="module")
-def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    with stack_and_gateway(Settings(var_dir=tmp_path_factory.mktemp("var"), log_json=False)) as (_, client):
-        yield client
+def stack_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, httpx.Client]]:
+    with stack_and_gateway(Settings(var_dir=tmp_path_factory.mktemp("var"), log_json=False)) as running:
+        yield running
 
 
-def test_a_merchant_opens_a_ticket_an_agent_replies_and_an_illegal_move_is_a_problem(gateway: httpx.Client) -> None:
+@pytest.fixture(scope="module")
+def gateway(stack_gateway: tuple[Stack, httpx.Client]) -> httpx.Client:
+    """The client, calling as the stack's merchant."""
+    return stack_gateway[1]
+
+
+@pytest.fixture(scope="module")
+def merchant(stack_gateway: tuple[Stack, httpx.Client]) -> str:
+    tenant = stack_gateway[0].tenant
+    assert tenant is not None
+    return tenant.merchant_code
+
+
+def test_a_merchant_opens_a_ticket_an_agent_replies_and_an_illegal_move_is_a_problem(
+    gateway: httpx.Client, merchant: str
+) -> None:
     key = str(uuid.uuid4())
     body = {
-        "merchantCode": MERCHANT,
+        "merchantCode": merchant,
         "type": "TICKET_TYPE_DAMAGED",
         "subject": "Vase arrived broken",
         "links": [{"kind": "LINK_KIND_SHIPMENT", "code": codes.generate("YD")}],
@@ -67,5 +80,5 @@ def test_a_merchant_opens_a_ticket_an_agent_replies_and_an_illegal_move_is_a_pro
     assert problem["reason"] == "ILLEGAL_TRANSITION"
     assert problem["errors"] == [{"field": "status", "detail": "a ticket cannot go from OPEN to CLOSED"}]
 
-    metrics = gateway.get(f"/v1/customer-service/merchants/{MERCHANT}/sla-metrics")
+    metrics = gateway.get(f"/v1/customer-service/merchants/{merchant}/sla-metrics")
     assert metrics.status_code == 200 and metrics.json()["tickets"] == 1
