@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from services.shared.settings import Settings
-from tests.e2e.stack import stack_and_gateway
+from tests.e2e.stack import Stack, stack_and_gateway
 
 SPEAKER = {
     "parcels": [{"weightKg": "1.2", "lengthCm": "30", "widthCm": "20", "heightCm": "10"}],
@@ -27,9 +27,21 @@ SPEAKER = {
 
 
 @pytest.fixture(scope="module")
-def gateway(module_any_settings: Settings) -> Iterator[httpx.Client]:
-    with stack_and_gateway(module_any_settings) as (_, client):
-        yield client
+def stack_gateway(module_any_settings: Settings) -> Iterator[tuple[Stack, httpx.Client]]:
+    with stack_and_gateway(module_any_settings) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def gateway(stack_gateway: tuple[Stack, httpx.Client]) -> httpx.Client:
+    """The client, calling as the stack's merchant."""
+    return stack_gateway[1]
+
+
+@pytest.fixture(scope="module")
+def operator(stack_gateway: tuple[Stack, httpx.Client]) -> dict[str, str]:
+    """Headers of an operator key: rate sheets are imported by ops for the partner that publishes them."""
+    return stack_gateway[0].operator_headers
 
 
 def test_a_merchant_matches_plans_over_rest(gateway: httpx.Client) -> None:
@@ -60,15 +72,15 @@ def test_bad_input_is_problem_json_naming_the_fields(gateway: httpx.Client) -> N
     assert {"destination.postal_code", "origin_country"} <= fields
 
 
-def test_a_partner_imports_a_rate_sheet_with_an_idempotency_key(gateway: httpx.Client) -> None:
+def test_ops_import_a_rate_sheet_with_an_idempotency_key(gateway: httpx.Client, operator: dict[str, str]) -> None:
     sheet = "\n".join(
         ["channel,zone,weight_from_kg,weight_to_kg,per_parcel,per_kg"]
         + [f"SAMPLE-LINE-JP,{zone},0,25,15.00,48.00" for zone in ("JP-MAIN", "JP-OKINAWA")]
     )
     body = {"csv": sheet, "validFrom": "2099-01-01T00:00:00Z", "source": "jp-2099.csv"}
     key = str(uuid.uuid4())
-    first = gateway.post("/v1/logistics/rate-sheets", json=body, headers={"Idempotency-Key": key})
-    again = gateway.post("/v1/logistics/rate-sheets", json=body, headers={"Idempotency-Key": key})
+    first = gateway.post("/v1/logistics/rate-sheets", json=body, headers={**operator, "Idempotency-Key": key})
+    again = gateway.post("/v1/logistics/rate-sheets", json=body, headers={**operator, "Idempotency-Key": key})
     assert first.status_code == 200, first.text
     assert first.json() == again.json()
     assert first.json()["versions"] == [
@@ -80,7 +92,7 @@ def test_a_partner_imports_a_rate_sheet_with_an_idempotency_key(gateway: httpx.C
     bad = gateway.post(
         "/v1/logistics/rate-sheets",
         json={"csv": sheet.replace("JP-OKINAWA", "JP-HOKKAIDO")},
-        headers={"Idempotency-Key": str(uuid.uuid4())},
+        headers={**operator, "Idempotency-Key": str(uuid.uuid4())},
     )
     assert bad.status_code == 400
     assert any("row 3, column zone" in e["detail"] for e in bad.json()["errors"] if e["field"] == "csv")
