@@ -201,20 +201,3 @@ def run_idempotent(
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
-
-
-class IdempotencyStore:
-    """Looks up and records requests in the caller's transaction (a unit of work's connection)."""
-
-    check_key = staticmethod(check_key)
-
-    def __init__(self, table: sa.Table) -> None:
-        self.table = table
-
-    def replay(self, connection: Connection, scope: str, key: str, fingerprint: str) -> bytes | None:
-        """The first response for (scope, key), None for a new key; refuses a changed payload."""
-        return IdempotencyRepository(connection, self.table).replay(scope, key, fingerprint)
-
-    def remember(self, connection: Connection, scope: str, key: str, fingerprint: str, response: bytes) -> None:
-        """Record the response; a concurrent duplicate raises IntegrityError here or at commit."""
-        IdempotencyRepository(connection, self.table).remember(scope, key, fingerprint, response)
