@@ -6,33 +6,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import uuid
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
 from services.shared import codes
-from services.shared.settings import Settings
-from tests.e2e.stack import Stack, stack_and_gateway
-
-
-@pytest.fixture(scope="module")
-def stack_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, httpx.Client]]:
-    with stack_and_gateway(Settings(var_dir=tmp_path_factory.mktemp("var"), log_json=False)) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def gateway(stack_gateway: tuple[Stack, httpx.Client]) -> httpx.Client:
-    """The client, calling as the stack's merchant."""
-    return stack_gateway[1]
-
-
-@pytest.fixture(scope="module")
-def merchant(stack_gateway: tuple[Stack, httpx.Client]) -> str:
-    tenant = stack_gateway[0].tenant
-    assert tenant is not None
-    return tenant.merchant_code
 
 
 def test_a_merchant_opens_a_ticket_an_agent_replies_and_an_illegal_move_is_a_problem(

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
-from services.shared.settings import Settings
-from tests.e2e.stack import Stack, Tenant, stack_and_gateway
+from tests.e2e.stack import Stack, Tenant
 from tests.ledger_support import key
-
-
-@pytest.fixture(scope="module")
-def stack_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, httpx.Client]]:
-    with stack_and_gateway(Settings(var_dir=tmp_path_factory.mktemp("var"), log_json=False)) as running:
-        yield running
 
 
 @pytest.fixture

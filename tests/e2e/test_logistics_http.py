@@ -33,12 +33,6 @@ def stack_gateway(module_any_settings: Settings) -> Iterator[tuple[Stack, httpx.
 
 
 @pytest.fixture(scope="module")
-def gateway(stack_gateway: tuple[Stack, httpx.Client]) -> httpx.Client:
-    """The client, calling as the stack's merchant."""
-    return stack_gateway[1]
-
-
-@pytest.fixture(scope="module")
 def operator(stack_gateway: tuple[Stack, httpx.Client]) -> dict[str, str]:
     """Headers of an operator key: rate sheets are imported by ops for the partner that publishes them."""
     return stack_gateway[0].operator_headers

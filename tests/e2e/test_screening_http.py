@@ -3,32 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import httpx
-import pytest
-
-from services.shared.settings import Settings
-from tests.e2e.stack import Stack, stack_and_gateway
-
-
-@pytest.fixture(scope="module")
-def stack_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, httpx.Client]]:
-    with stack_and_gateway(Settings(var_dir=tmp_path_factory.mktemp("var"), log_json=False)) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def gateway(stack_gateway: tuple[Stack, httpx.Client]) -> httpx.Client:
-    """The client, calling as the stack's merchant."""
-    return stack_gateway[1]
-
-
-@pytest.fixture(scope="module")
-def merchant(stack_gateway: tuple[Stack, httpx.Client]) -> str:
-    tenant = stack_gateway[0].tenant
-    assert tenant is not None
-    return tenant.merchant_code
 
 
 def test_screen_get_and_list_over_http(gateway: httpx.Client, merchant: str) -> None:

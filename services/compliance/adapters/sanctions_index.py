@@ -134,7 +134,8 @@ class SanctionsIndex:
         self._problem = problem
 
     def watch_health(self, health: Any, service_name: str, interval: float = 2.0) -> Callable[[], None]:
-        """Keep `service_name`'s gRPC health in step with readiness; returns the function that stops it."""
+        """Build the index in the background and keep `service_name`'s gRPC health in step with readiness;
+        returns the function that stops it."""
         from grpc_health.v1 import health_pb2
 
         stop = threading.Event()
@@ -146,6 +147,10 @@ class SanctionsIndex:
             health.set(service_name, status)
 
         def loop() -> None:
+            # Build the index now rather than on the first screening: it takes seconds, and the first caller
+            # (onboarding's screening, a payout) would otherwise spend its deadline waiting for it.
+            self.refresh(build=True)
+            publish()
             while not stop.wait(interval):
                 publish()
 
