@@ -11,6 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.logistics.adapters.carrier_codes import load_tables
+from services.logistics.domain.channels import ChannelKind
+from services.logistics.domain.shipments import s10_check_digit, waybill_number
 from services.logistics.domain.tracking import (
     BOOKED,
     RANK,
@@ -102,3 +104,11 @@ def test_any_order_or_duplication_of_a_stream_ends_in_the_same_status_and_never_
     assert status.status is final_status(events).status
     mapped = [e.mapped.status for e in events if e.mapped is not None]
     assert status.status is max([BOOKED.status, *mapped], key=RANK.__getitem__)
+
+
+def test_waybill_numbers_carry_the_s10_check_digit() -> None:
+    assert s10_check_digit("47312482") == "9"  # the UPU S10 example AA473124829GB
+    assert waybill_number(ChannelKind.POSTAL, 47312482) == "RX473124829CN"
+    assert waybill_number(ChannelKind.EXPRESS, 7) == f"EX00000007{s10_check_digit('00000007')}CN"
+    with pytest.raises(ValueError, match="eight digits"):
+        s10_check_digit("1234567")
