@@ -90,16 +90,32 @@ class ShipmentRepository:
             query = query.order_by(shipments.c.code).with_for_update()
         return {row.waybill_number: _shipment(row) for row in self.connection.execute(query)}
 
-    def set_status(self, code: str, status: Status) -> None:
-        self.connection.execute(
+    def set_statuses(self, statuses: dict[str, Status]) -> None:
+        """Each shipment's new status, in one statement for the batch."""
+        if not statuses:
+            return
+        update = (
             shipments.update()
-            .where(shipments.c.code == code)
+            .where(shipments.c.code == sa.bindparam("shipment_code"))
             .values(
-                status=status.status.value,
-                sub_status=status.sub_status,
-                rec24_code=status.rec24,
-                status_since=status.since,
+                status=sa.bindparam("new_status"),
+                sub_status=sa.bindparam("new_sub_status"),
+                rec24_code=sa.bindparam("new_rec24"),
+                status_since=sa.bindparam("new_since"),
             )
+        )
+        self.connection.execute(
+            update,
+            [
+                {
+                    "shipment_code": code,
+                    "new_status": status.status.value,
+                    "new_sub_status": status.sub_status,
+                    "new_rec24": status.rec24,
+                    "new_since": status.since,
+                }
+                for code, status in sorted(statuses.items())
+            ],
         )
 
     def known_event_keys(self, events: Iterable[TrackingEvent]) -> set[tuple[str, str, str, datetime]]:
@@ -113,7 +129,11 @@ class ShipmentRepository:
             tracking_events.c.waybill_number,
             tracking_events.c.raw_code,
             tracking_events.c.occurred_at,
-        ).where(tracking_events.c.waybill_number.in_(waybills))
+        ).where(
+            tracking_events.c.waybill_number.in_(waybills),
+            tracking_events.c.raw_code.in_(sorted({k[2] for k in keys})),
+            tracking_events.c.occurred_at.between(min(k[3] for k in keys), max(k[3] for k in keys)),
+        )
         stored = {(r.carrier, r.waybill_number, r.raw_code, r.occurred_at) for r in self.connection.execute(query)}
         return keys & stored
 

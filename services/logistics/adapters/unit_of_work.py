@@ -44,3 +44,12 @@ class LogisticsUnitOfWork(UnitOfWork):
             self.connection.execute(
                 sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"xborder-write:{self.service}"}
             )
+
+    def lock_shipments_for_write(self) -> None:
+        """Tracking ingest: SQLite's write lock, but on PostgreSQL only the shipment rows the batch touches.
+
+        `shipments.by_waybills` locks those rows FOR UPDATE in code order, so batches for the same shipment
+        run one after the other (each then sees the other's events and answers repeats as duplicates) and
+        batches for other shipments commit side by side instead of waiting on the service-wide lock.
+        """
+        UnitOfWork.lock_for_write(self)

@@ -156,7 +156,7 @@ def push_tracking_events(
 
 def _apply(uow_factory: UowFactory, events: list[TrackingEvent], now: Callable[[], datetime]) -> list[EventOutcome]:
     with uow_factory() as uow:
-        uow.lock_for_write()
+        uow.lock_shipments_for_write()
         shipments = uow.shipments.by_waybills(e.waybill for e in events)
         stored = uow.shipments.known_event_keys(e for e in events if e.waybill in shipments)
         status = {s.code: s.status for s in shipments.values()}
@@ -184,9 +184,7 @@ def _apply(uow_factory: UowFactory, events: list[TrackingEvent], now: Callable[[
                 (Outcome.APPLIED, f"{e.raw_code}: {e.mapped.status.value}/{e.mapped.sub_status}", moved is not None)
             )
         uow.shipments.add_events({w: s.code for w, s in shipments.items()}, new, now())
-        for shipment in shipments.values():
-            if status[shipment.code] != shipment.status:
-                uow.shipments.set_status(shipment.code, status[shipment.code])
+        uow.shipments.set_statuses({s.code: status[s.code] for s in shipments.values() if status[s.code] != s.status})
         uow.commit()
     unmapped = sorted({f"{e.carrier}:{e.raw_code}" for e in new if e.mapped is None})
     if unmapped:
