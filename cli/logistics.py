@@ -1,4 +1,4 @@
-"""`xborder logistics ...`: list the channel catalogue, import a rate sheet, match plans for a parcel.
+"""`xborder logistics ...`: list the channel catalogue, import a rate sheet, match plans, show a tracking timeline.
 
 They talk to the running logistics service over gRPC (XB_LOGISTICS_HOST / XB_LOGISTICS_PORT), as any client.
 """
@@ -17,7 +17,7 @@ from rich.table import Table
 
 from cli.context import rpc_failure, service_channel
 
-app = typer.Typer(help="Logistics: channel catalogue, rate sheets, plan matching.", no_args_is_help=True)
+app = typer.Typer(help="Logistics: channel catalogue, rate sheets, plan matching, tracking.", no_args_is_help=True)
 console = Console()
 
 _DIMENSIONS = re.compile(r"^\s*([0-9.]+)\s*[xX*]\s*([0-9.]+)\s*[xX*]\s*([0-9.]+)\s*$")
@@ -236,3 +236,31 @@ def _print_plans(answer: Any, show_excluded: bool) -> None:
         console.print(f"[bold]{len(answer.excluded)} channels excluded[/bold]")
         for e in answer.excluded:
             console.print(f"  {e.channel_code}: {'; '.join(e.reasons)}", markup=False, highlight=False)
+
+
+@app.command("track")
+def track(code: str = typer.Argument(..., help="The shipment's unified code (YD...).")) -> None:
+    """Print a shipment's current tracking status and its timeline, raw carrier codes included."""
+    import grpc
+    from xborder.logistics.v1 import shipments_service_pb2 as pb
+    from xborder.logistics.v1 import shipments_service_pb2_grpc as pb_grpc
+
+    channel = service_channel("logistics")
+    try:
+        answer = pb_grpc.ShipmentServiceStub(channel).GetTracking(pb.GetTrackingRequest(code=code), timeout=10)
+    except grpc.RpcError as error:
+        raise _fail(error) from None
+    finally:
+        channel.close()
+    status = pb.TrackingStatus.Name(answer.status).removeprefix("TRACKING_STATUS_")
+    console.print(
+        f"{answer.shipment.code}  waybill {answer.shipment.waybill_number}  {answer.shipment.channel_code}  "
+        f"{status} / {answer.sub_status} (Rec. 24 {answer.rec24_code})",
+        highlight=False,
+    )
+    table = Table("time (UTC)", "carrier", "code", "status", "sub-status", "Rec. 24", "location", "description")
+    for e in answer.events:
+        mapped = "unmapped" if e.unmapped else pb.TrackingStatus.Name(e.status).removeprefix("TRACKING_STATUS_")
+        when = e.occurred_at.ToDatetime(tzinfo=UTC).strftime("%Y-%m-%d %H:%M")
+        table.add_row(when, e.carrier, e.raw_code, mapped, e.sub_status, e.rec24_code, e.location, e.description)
+    console.print(table)

@@ -141,6 +141,10 @@ RULES: dict[str, Rule] = {
     f"/{_L}LogisticsPlanService/MatchPlans": BY_RESPONSE,
     f"/{_L}LogisticsPlanService/ListChannels": BY_RESPONSE,
     f"/{_L}LogisticsPlanService/ImportRateSheet": OPS,
+    # Shipments belong to their merchant; carriers' tracking events come in through ops' partner keys.
+    f"/{_L}ShipmentService/BookShipment": BY_REQUEST,
+    f"/{_L}ShipmentService/GetTracking": BY_RESPONSE,
+    f"/{_L}ShipmentService/PushTrackingEvents": OPS,
     # Customer service: a ticket belongs to its merchant.
     f"/{_T}CustomerService/OpenTicket": BY_REQUEST,
     f"/{_T}CustomerService/GetTicket": BY_RESPONSE,

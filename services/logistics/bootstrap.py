@@ -10,9 +10,12 @@ from xborder.logistics.v1 import (
     logistics_service_pb2_grpc,
     plans_service_pb2,
     plans_service_pb2_grpc,
+    shipments_service_pb2,
+    shipments_service_pb2_grpc,
 )
 
-from services.logistics.adapters import catalogue_tables  # noqa: F401  (registers the catalogue tables)
+from services.logistics.adapters import catalogue_tables, shipment_tables  # noqa: F401  (register the tables)
+from services.logistics.adapters.carrier_codes import load_tables
 from services.logistics.adapters.channel_datasets import DATASETS as CATALOGUE_DATASETS
 from services.logistics.adapters.datasets import DATASETS
 from services.logistics.adapters.postal_formats import PostalFormats
@@ -20,6 +23,7 @@ from services.logistics.adapters.tables import metadata
 from services.logistics.adapters.unit_of_work import LogisticsUnitOfWork
 from services.logistics.entrypoints.grpc_api import LogisticsServicer
 from services.logistics.entrypoints.plans_api import LogisticsPlanServicer
+from services.logistics.entrypoints.shipments_api import ShipmentServicer
 from services.logistics.service_layer.catalogue_cache import CatalogueCache
 from services.shared.bus import EventBus
 from services.shared.context import ServiceContext, build_context
@@ -30,6 +34,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 GRPC_SERVICES = (
     logistics_service_pb2.DESCRIPTOR.services_by_name["LogisticsService"].full_name,
     plans_service_pb2.DESCRIPTOR.services_by_name["LogisticsPlanService"].full_name,
+    shipments_service_pb2.DESCRIPTOR.services_by_name["ShipmentService"].full_name,
 )
 
 
@@ -52,4 +57,9 @@ def registrations(context: ServiceContext[LogisticsUnitOfWork]) -> list:
     def add_plans(server: grpc.Server) -> None:
         plans_service_pb2_grpc.add_LogisticsPlanServiceServicer_to_server(plan_servicer, server)
 
-    return [add, add_plans]
+    shipment_servicer = ShipmentServicer(context.uow, PostalFormats(), load_tables())  # type: ignore[arg-type]
+
+    def add_shipments(server: grpc.Server) -> None:
+        shipments_service_pb2_grpc.add_ShipmentServiceServicer_to_server(shipment_servicer, server)
+
+    return [add, add_plans, add_shipments]

@@ -99,6 +99,15 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     owned["ticket"] = ok(rest.post("/v1/customer-service/tickets", json=ticket, headers={**h, **idem()}))["ticket"][
         "code"
     ]
+    booking = {
+        "channelCode": "SAMPLE-EXP-PRIORITY",
+        "rateSheetVersion": 1,
+        "parcels": [{"weightKg": "1", "lengthCm": "20", "widthCm": "20", "heightCm": "10"}],
+        "destination": {"country": "US", "postalCode": "10001"},
+    }
+    owned["shipment"] = ok(rest.post("/v1/logistics/shipments", json=booking, headers={**h, **idem()}))["shipment"][
+        "code"
+    ]
     yield World(stack, rest, a, b, stack.operator_key(), owned)
     rest.close()
     stack.stop()
@@ -262,6 +271,8 @@ def cross_tenant_calls(w: World) -> list[tuple[str, str, str, dict[str, Any] | N
         ("AddTicketMessage", "POST", f"/v1/customer-service/tickets/{o['ticket']}/messages", {"body": "hello"}),
         ("UpdateTicket", "POST", f"/v1/customer-service/tickets/{o['ticket']}:update", {"addTags": ["x"]}),
         ("GetSlaMetrics", "GET", f"/v1/customer-service/merchants/{a}/sla-metrics", None),
+        ("BookShipment", "POST", "/v1/logistics/shipments", {"merchantCode": a, "channelCode": "SAMPLE-EXP-PRIORITY"}),
+        ("GetTracking", "GET", f"/v1/shipments/{o['shipment']}/tracking", None),
     ]
 
 

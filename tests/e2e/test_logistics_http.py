@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from services.shared import codes
 from services.shared.settings import Settings
 from tests.e2e.stack import Stack, stack_and_gateway
 
@@ -90,3 +91,54 @@ def test_ops_import_a_rate_sheet_with_an_idempotency_key(gateway: httpx.Client, 
     )
     assert bad.status_code == 400
     assert any("row 3, column zone" in e["detail"] for e in bad.json()["errors"] if e["field"] == "csv")
+
+
+def test_a_merchant_books_a_shipment_a_carrier_tracks_it_and_the_merchant_reads_the_timeline(
+    gateway: httpx.Client, operator: dict[str, str]
+) -> None:
+    booking = {
+        "channelCode": "SAMPLE-EXP-PRIORITY",
+        "rateSheetVersion": 1,
+        "parcels": [{"weightKg": "1.2", "lengthCm": "30", "widthCm": "20", "heightCm": "10"}],
+        "destination": {"country": "GB", "postalCode": "EC1Y 8SY"},
+    }
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    booked = gateway.post("/v1/logistics/shipments", json=booking, headers=key)
+    assert booked.status_code == 200, booked.text
+    assert gateway.post("/v1/logistics/shipments", json=booking, headers=key).json() == booked.json()
+    shipment = booked.json()["shipment"]
+    assert shipment["code"].startswith("YD") and shipment["waybillNumber"].startswith("EX")
+    waybill = shipment["waybillNumber"]
+
+    def pushed(code: str, at: str, carrier: str = "hermes", number: str = waybill) -> dict[str, str]:
+        return {"carrier": carrier, "waybillNumber": number, "code": code, "occurredAt": at, "location": "Hamburg"}
+
+    events = [
+        pushed("3500", "2026-03-06T10:00:00Z"),
+        pushed("1510", "2026-03-04T08:00:00Z"),
+        pushed("9324", "2026-03-05T09:00:00Z"),
+        pushed("3500", "2026-03-06T10:00:00Z"),
+        pushed("3500", "2026-03-06T10:00:00Z", number="EX000000000CN"),
+    ]
+    merchant_push = gateway.post("/v1/logistics/tracking-events", json={"events": events})
+    assert merchant_push.status_code == 403  # carriers push through ops' partner keys, not a merchant's
+    push = gateway.post("/v1/logistics/tracking-events", json={"events": events}, headers=operator)
+    assert push.status_code == 200, push.text
+    assert [r["outcome"] for r in push.json()["results"]] == [
+        "TRACKING_OUTCOME_APPLIED",
+        "TRACKING_OUTCOME_APPLIED",
+        "TRACKING_OUTCOME_UNMAPPED",
+        "TRACKING_OUTCOME_DUPLICATE",
+        "TRACKING_OUTCOME_UNKNOWN_WAYBILL",
+    ]
+    tracking = gateway.get(f"/v1/shipments/{shipment['code']}/tracking")
+    assert tracking.status_code == 200, tracking.text
+    body = tracking.json()
+    assert (body["status"], body["rec24Code"]) == ("TRACKING_STATUS_DELIVERED", "21")
+    assert [(e["rawCode"], e.get("unmapped", False)) for e in body["events"]] == [
+        ("1510", False),
+        ("9324", True),
+        ("3500", False),
+    ]
+    missing = gateway.get(f"/v1/shipments/{codes.generate('YD')}/tracking")
+    assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"

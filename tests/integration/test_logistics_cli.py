@@ -1,15 +1,20 @@
-"""`xborder logistics channels | import-rates | match` against a real logistics server (port 0)."""
+"""`xborder logistics channels | import-rates | match | track` against a real logistics server (port 0)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
 
+import grpc
 import pytest
+from google.protobuf import json_format
 from typer.testing import CliRunner
 from xborder.logistics.v1 import plans_service_pb2_grpc as pb_grpc
+from xborder.logistics.v1 import shipments_service_pb2 as spb
+from xborder.logistics.v1 import shipments_service_pb2_grpc as spb_grpc
 
 from cli.main import app
+from services.shared import codes
 from services.shared.settings import Settings
 from tests.servers import Running, running_service
 
@@ -66,3 +71,35 @@ def test_import_rates_stores_a_version_and_refuses_a_bad_sheet(cli: CliRunner, t
     refused = cli.invoke(app, ["logistics", "import-rates", str(bad)])
     assert refused.exit_code == 1
     assert "csv: row 3, column weight_from_kg: gap in zone JP-OKINAWA: nothing prices 0-1 kg" in refused.output
+
+
+def test_track_prints_the_status_and_the_timeline_with_raw_codes(cli: CliRunner, service: Running) -> None:
+    channel = grpc.insecure_channel(f"127.0.0.1:{service.port}")
+    stub = spb_grpc.ShipmentServiceStub(channel)
+    booking = {
+        "requestId": "cli-track",
+        "merchantCode": codes.generate("MC"),
+        "channelCode": "SAMPLE-POST-EMS",
+        "rateSheetVersion": 1,
+        "parcels": [{"weightKg": "1", "lengthCm": "20", "widthCm": "20", "heightCm": "10"}],
+        "destination": {"country": "DE", "postalCode": "10115"},
+    }
+    shipment = stub.BookShipment(json_format.ParseDict(booking, spb.BookShipmentRequest())).shipment
+    events = [
+        {
+            "carrier": "hermes",
+            "waybillNumber": shipment.waybill_number,
+            "code": c,
+            "occurredAt": t,
+            "location": "Berlin",
+        }
+        for c, t in (("3010", "2026-03-05T07:00:00Z"), ("9327", "2026-03-05T08:00:00Z"))
+    ]
+    stub.PushTrackingEvents(json_format.ParseDict({"events": events}, spb.PushTrackingEventsRequest()))
+    channel.close()
+    result = cli.invoke(app, ["logistics", "track", shipment.code])
+    assert result.exit_code == 0, result.output
+    assert "OUT_FOR_DELIVERY / on_delivery_tour" in result.output and shipment.waybill_number in result.output
+    assert "9327" in result.output and "unmapped" in result.output
+    missing = cli.invoke(app, ["logistics", "track", codes.generate("YD")])
+    assert missing.exit_code == 1

@@ -26,6 +26,8 @@ MERCHANT_SCOPES: frozenset[str] = frozenset(
         "identity.merchants.read",
         "logistics.plans.match",
         "logistics.read",
+        "logistics.shipments.read",
+        "logistics.shipments.write",
         "payments.collections.write",
         "payments.ledger.read",
         "payments.payouts.write",
@@ -42,6 +44,7 @@ OPERATOR_SCOPES: frozenset[str] = MERCHANT_SCOPES | frozenset(
     {
         "identity.merchants.write",
         "logistics.rates.write",
+        "logistics.tracking.write",
         "payments.fees.write",
         "payments.ledger.admin",
         "payments.ledger.write",

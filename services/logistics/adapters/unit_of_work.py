@@ -7,6 +7,7 @@ from sqlalchemy.engine import Connection
 
 from services.logistics.adapters.catalogue_repository import ChannelRepository, RateSheetRepository
 from services.logistics.adapters.repositories import CountryRepository, StatusCodeRepository
+from services.logistics.adapters.shipment_repository import ShipmentRepository
 from services.logistics.adapters.tables import DATASET_VERSIONS
 from services.shared.refdata import DatasetVersions
 from services.shared.uow import UnitOfWork
@@ -18,6 +19,7 @@ class LogisticsUnitOfWork(UnitOfWork):
     datasets: DatasetVersions
     channels: ChannelRepository
     rate_sheets: RateSheetRepository
+    shipments: ShipmentRepository
 
     def _bind(self, connection: Connection) -> None:
         super()._bind(connection)
@@ -26,6 +28,7 @@ class LogisticsUnitOfWork(UnitOfWork):
         self.datasets = DatasetVersions(connection, DATASET_VERSIONS)
         self.channels = ChannelRepository(connection)
         self.rate_sheets = RateSheetRepository(connection)
+        self.shipments = ShipmentRepository(connection)
 
     def lock_for_write(self) -> None:
         """Serialise this service's writers on PostgreSQL as BEGIN IMMEDIATE does on SQLite.
@@ -41,3 +44,12 @@ class LogisticsUnitOfWork(UnitOfWork):
             self.connection.execute(
                 sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"xborder-write:{self.service}"}
             )
+
+    def lock_shipments_for_write(self) -> None:
+        """Tracking ingest: SQLite's write lock, but on PostgreSQL only the shipment rows the batch touches.
+
+        `shipments.by_waybills` locks those rows FOR UPDATE in code order, so batches for the same shipment
+        run one after the other (each then sees the other's events and answers repeats as duplicates) and
+        batches for other shipments commit side by side instead of waiting on the service-wide lock.
+        """
+        UnitOfWork.lock_for_write(self)

@@ -1,0 +1,181 @@
+"""Shipments and their tracking events in the database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+
+from services.logistics.adapters.catalogue_tables import rate_sheets
+from services.logistics.adapters.shipment_tables import shipments, tracking_events
+from services.logistics.domain.pricing import Parcel
+from services.logistics.domain.shipments import Shipment
+from services.logistics.domain.tracking import MainStatus, MappedStatus, Status, TrackingEvent
+
+
+def _parcels(text: str) -> tuple[Parcel, ...]:
+    return tuple(
+        Parcel(*(Decimal(p[k]) for k in ("weight_kg", "length_cm", "width_cm", "height_cm"))) for p in json.loads(text)
+    )
+
+
+def _shipment(row: Row) -> Shipment:
+    status = Status(MainStatus(row.status), row.sub_status, row.rec24_code, row.status_since)
+    return Shipment(
+        row.code,
+        row.merchant_code,
+        row.channel_code,
+        row.rate_sheet_version,
+        row.waybill_number,
+        row.label_reference,
+        row.destination_country,
+        row.destination_postal_code,
+        _parcels(row.parcels),
+        row.booked_at,
+        status,
+    )
+
+
+class ShipmentRepository:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def rate_sheet_exists(self, channel_code: str, version: int) -> bool:
+        query = sa.select(rate_sheets.c.id).where(
+            rate_sheets.c.channel_code == channel_code, rate_sheets.c.version == version
+        )
+        return self.connection.execute(query).first() is not None
+
+    def add(self, shipment: Shipment) -> None:
+        parcels = [
+            {
+                "weight_kg": str(p.weight_kg),
+                "length_cm": str(p.length_cm),
+                "width_cm": str(p.width_cm),
+                "height_cm": str(p.height_cm),
+            }
+            for p in shipment.parcels
+        ]
+        self.connection.execute(
+            shipments.insert().values(
+                code=shipment.code,
+                merchant_code=shipment.merchant_code,
+                channel_code=shipment.channel_code,
+                rate_sheet_version=shipment.rate_sheet_version,
+                waybill_number=shipment.waybill_number,
+                label_reference=shipment.label_reference,
+                destination_country=shipment.destination_country,
+                destination_postal_code=shipment.destination_postal_code,
+                parcels=json.dumps(parcels),
+                booked_at=shipment.booked_at,
+                status=shipment.status.status.value,
+                sub_status=shipment.status.sub_status,
+                rec24_code=shipment.status.rec24,
+                status_since=shipment.status.since,
+            )
+        )
+
+    def get(self, code: str) -> Shipment | None:
+        row = self.connection.execute(sa.select(shipments).where(shipments.c.code == code)).first()
+        return None if row is None else _shipment(row)
+
+    def by_waybills(self, waybills: Iterable[str]) -> dict[str, Shipment]:
+        """The shipments with these waybill numbers, locked for the status update on PostgreSQL."""
+        query = sa.select(shipments).where(shipments.c.waybill_number.in_(sorted(set(waybills))))
+        if self.connection.dialect.name == "postgresql":
+            query = query.order_by(shipments.c.code).with_for_update()
+        return {row.waybill_number: _shipment(row) for row in self.connection.execute(query)}
+
+    def set_statuses(self, statuses: dict[str, Status]) -> None:
+        """Each shipment's new status, in one statement for the batch."""
+        if not statuses:
+            return
+        update = (
+            shipments.update()
+            .where(shipments.c.code == sa.bindparam("shipment_code"))
+            .values(
+                status=sa.bindparam("new_status"),
+                sub_status=sa.bindparam("new_sub_status"),
+                rec24_code=sa.bindparam("new_rec24"),
+                status_since=sa.bindparam("new_since"),
+            )
+        )
+        self.connection.execute(
+            update,
+            [
+                {
+                    "shipment_code": code,
+                    "new_status": status.status.value,
+                    "new_sub_status": status.sub_status,
+                    "new_rec24": status.rec24,
+                    "new_since": status.since,
+                }
+                for code, status in sorted(statuses.items())
+            ],
+        )
+
+    def known_event_keys(self, events: Iterable[TrackingEvent]) -> set[tuple[str, str, str, datetime]]:
+        """Which of these events' keys are stored already."""
+        keys = {e.key for e in events}
+        if not keys:
+            return set()
+        waybills = sorted({k[1] for k in keys})
+        query = sa.select(
+            tracking_events.c.carrier,
+            tracking_events.c.waybill_number,
+            tracking_events.c.raw_code,
+            tracking_events.c.occurred_at,
+        ).where(
+            tracking_events.c.waybill_number.in_(waybills),
+            tracking_events.c.raw_code.in_(sorted({k[2] for k in keys})),
+            tracking_events.c.occurred_at.between(min(k[3] for k in keys), max(k[3] for k in keys)),
+        )
+        stored = {(r.carrier, r.waybill_number, r.raw_code, r.occurred_at) for r in self.connection.execute(query)}
+        return keys & stored
+
+    def add_events(self, shipment_codes: dict[str, str], events: list[TrackingEvent], received_at: datetime) -> None:
+        if not events:
+            return
+        self.connection.execute(
+            tracking_events.insert(),
+            [
+                {
+                    "shipment_code": shipment_codes[e.waybill],
+                    "carrier": e.carrier,
+                    "waybill_number": e.waybill,
+                    "raw_code": e.raw_code,
+                    "occurred_at": e.occurred_at,
+                    "location": e.location,
+                    "description": e.description,
+                    "status": e.mapped.status.value if e.mapped else None,
+                    "sub_status": e.mapped.sub_status if e.mapped else "",
+                    "rec24_code": e.mapped.rec24 if e.mapped else "",
+                    "received_at": received_at,
+                }
+                for e in events
+            ],
+        )
+
+    def timeline(self, shipment_code: str) -> list[TrackingEvent]:
+        """The shipment's events, oldest first (ties in the order received)."""
+        query = (
+            sa.select(tracking_events)
+            .where(tracking_events.c.shipment_code == shipment_code)
+            .order_by(tracking_events.c.occurred_at, tracking_events.c.id)
+        )
+        return [
+            TrackingEvent(
+                r.carrier,
+                r.waybill_number,
+                r.raw_code,
+                r.occurred_at,
+                r.location,
+                r.description,
+                None if r.status is None else MappedStatus(MainStatus(r.status), r.sub_status, r.rec24_code, ""),
+            )
+            for r in self.connection.execute(query)
+        ]

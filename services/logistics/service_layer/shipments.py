@@ -1,0 +1,240 @@
+"""Booking shipments, taking carriers' tracking events, and answering a shipment's timeline."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import Enum
+from typing import TypeVar
+
+from google.protobuf.message import Message
+from xborder.logistics.v1 import events_pb2
+
+from services.logistics.adapters.unit_of_work import LogisticsUnitOfWork
+from services.logistics.domain.channels import normalise_postal_code
+from services.logistics.domain.pricing import Parcel
+from services.logistics.domain.shipments import Shipment, label_reference, waybill_number
+from services.logistics.domain.tracking import BOOKED, CarrierTable, Status, TrackingEvent, advance
+from services.shared import codes
+from services.shared.clock import utcnow
+from services.shared.errors import ConflictingWrite, NotFound, Violations
+from services.shared.idempotency import Request, run_idempotent
+from services.shared.logs import get_logger
+
+SCOPE = "logistics.book_shipment"
+M = TypeVar("M", bound=Message)
+UowFactory = Callable[[], LogisticsUnitOfWork]
+WRITE_ATTEMPTS = 3
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class BookShipment:
+    request_id: str
+    fingerprint: str
+    merchant_code: str
+    channel_code: str
+    rate_sheet_version: int
+    parcels: tuple[Parcel, ...]
+    country: str
+    postal_code: str
+
+
+def book_shipment(
+    uow_factory: UowFactory,
+    command: BookShipment,
+    response_type: type[M],
+    respond: Callable[[Shipment], M],
+    now: Callable[[], datetime] = utcnow,
+    serial: Callable[[], int] = lambda: secrets.randbelow(10**8),
+) -> M:
+    """Book on a channel and rate-sheet version that exist and serve the destination; once per request id."""
+
+    def work(uow: LogisticsUnitOfWork) -> M:
+        violations = Violations()
+        channel = uow.channels.all().get(command.channel_code)
+        if channel is None:
+            violations.add("channel_code", f"no channel {command.channel_code}")
+        else:
+            if not uow.shipments.rate_sheet_exists(channel.code, command.rate_sheet_version):
+                violations.add(
+                    "rate_sheet_version",
+                    f"channel {channel.code} has no rate-sheet version {command.rate_sheet_version}",
+                )
+            if channel.zone_for(command.country, normalise_postal_code(command.postal_code)) is None:
+                where = f"{command.country} {command.postal_code}".strip()
+                violations.add("destination", f"channel {channel.code} does not deliver to {where}")
+            heaviest = max(p.weight_kg for p in command.parcels)
+            limit = channel.restrictions.max_weight_kg
+            if limit is not None and heaviest > limit:
+                violations.add("parcels", f"a parcel of {heaviest} kg is over the channel's {limit} kg limit")
+        violations.raise_if_any()
+        assert channel is not None
+        booked_at = now()
+        code = codes.generate("YD", at=booked_at)
+        shipment = Shipment(
+            code,
+            command.merchant_code,
+            channel.code,
+            command.rate_sheet_version,
+            waybill_number(channel.kind, serial()),
+            label_reference(code),
+            command.country,
+            command.postal_code,
+            command.parcels,
+            booked_at,
+            BOOKED,
+        )
+        uow.shipments.add(shipment)  # a waybill number already taken is a ConflictingWrite: the runner retries
+        log.info("shipment_booked", code=code, channel=channel.code, merchant=command.merchant_code)
+        return respond(shipment)
+
+    request = Request(f"{SCOPE}:{command.merchant_code}", command.request_id, command.fingerprint)
+    return run_idempotent(uow_factory, request, response_type, work)
+
+
+class Outcome(Enum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    UNMAPPED = "unmapped"
+    UNKNOWN_WAYBILL = "unknown_waybill"
+
+
+@dataclass(frozen=True)
+class EventOutcome:
+    outcome: Outcome
+    detail: str
+    status: Status | None  # the shipment's status after the batch; None for an unknown waybill
+    status_changed: bool
+
+
+@dataclass(frozen=True)
+class CarrierEvent:
+    """An event as pushed, before its code is looked up."""
+
+    carrier: str
+    waybill: str
+    raw_code: str
+    occurred_at: datetime
+    location: str
+    description: str
+
+
+def push_tracking_events(
+    uow_factory: UowFactory,
+    tables: Mapping[str, CarrierTable],
+    pushed: list[CarrierEvent],
+    now: Callable[[], datetime] = utcnow,
+) -> list[EventOutcome]:
+    """Store each new event, move each shipment forward at most to its best status, emit each change.
+
+    One transaction for the batch. A concurrent push of the same event loses on the unique key; the batch
+    is then read again and that event answered as a duplicate.
+    """
+    events = [
+        TrackingEvent(
+            e.carrier,
+            e.waybill,
+            e.raw_code,
+            e.occurred_at,
+            e.location,
+            e.description,
+            tables[e.carrier].lookup(e.raw_code),
+        )
+        for e in pushed
+    ]
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            return _apply(uow_factory, events, now)
+        except ConflictingWrite:
+            if attempt == WRITE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _apply(uow_factory: UowFactory, events: list[TrackingEvent], now: Callable[[], datetime]) -> list[EventOutcome]:
+    with uow_factory() as uow:
+        uow.lock_shipments_for_write()
+        shipments = uow.shipments.by_waybills(e.waybill for e in events)
+        stored = uow.shipments.known_event_keys(e for e in events if e.waybill in shipments)
+        status = {s.code: s.status for s in shipments.values()}
+        seen: set[tuple] = set(stored)
+        new: list[TrackingEvent] = []
+        kinds: list[tuple[Outcome, str, bool]] = []
+        for e in events:
+            shipment = shipments.get(e.waybill)
+            if shipment is None:
+                kinds.append((Outcome.UNKNOWN_WAYBILL, f"no shipment has waybill {e.waybill}", False))
+                continue
+            if e.key in seen:
+                kinds.append((Outcome.DUPLICATE, "received before: nothing changed", False))
+                continue
+            seen.add(e.key)
+            new.append(e)
+            if e.mapped is None:
+                kinds.append((Outcome.UNMAPPED, f"{e.carrier} code {e.raw_code} is not mapped: kept raw", False))
+                continue
+            moved = advance(status[shipment.code], e)
+            if moved is not None:
+                _emit_change(uow, shipment, status[shipment.code], moved, e)
+                status[shipment.code] = moved
+            kinds.append(
+                (Outcome.APPLIED, f"{e.raw_code}: {e.mapped.status.value}/{e.mapped.sub_status}", moved is not None)
+            )
+        uow.shipments.add_events({w: s.code for w, s in shipments.items()}, new, now())
+        uow.shipments.set_statuses({s.code: status[s.code] for s in shipments.values() if status[s.code] != s.status})
+        uow.commit()
+    unmapped = sorted({f"{e.carrier}:{e.raw_code}" for e in new if e.mapped is None})
+    if unmapped:
+        log.warning("tracking_codes_unmapped", codes=unmapped)
+    unknown = sorted({e.waybill for e in events if e.waybill not in shipments})
+    if unknown:
+        log.warning("tracking_waybills_unknown", waybills=unknown)
+    return [
+        EventOutcome(kind, detail, status.get(shipments[e.waybill].code) if e.waybill in shipments else None, changed)
+        for e, (kind, detail, changed) in zip(events, kinds, strict=True)
+    ]
+
+
+def _emit_change(
+    uow: LogisticsUnitOfWork, shipment: Shipment, before: Status, after: Status, event: TrackingEvent
+) -> None:
+    message = events_pb2.ShipmentStatusChanged(
+        shipment_code=shipment.code,
+        merchant_code=shipment.merchant_code,
+        waybill_number=shipment.waybill_number,
+        previous_status=before.status.value,
+        status=after.status.value,
+        sub_status=after.sub_status,
+        rec24_code=after.rec24,
+        raw_code=event.raw_code,
+    )
+    message.event_time.FromDatetime(event.occurred_at)
+    uow.emit(message)
+
+
+@dataclass(frozen=True)
+class Tracking:
+    shipment: Shipment
+    events: list[TrackingEvent]
+
+
+def get_tracking(uow_factory: UowFactory, code: str, tables: Mapping[str, CarrierTable]) -> Tracking:
+    with uow_factory() as uow:
+        shipment = uow.shipments.get(code)
+        if shipment is None:
+            raise NotFound(f"no shipment {code}", field="code")
+        events = uow.shipments.timeline(code)
+    return Tracking(shipment, [_described(e, tables) for e in events])
+
+
+def _described(event: TrackingEvent, tables: Mapping[str, CarrierTable]) -> TrackingEvent:
+    """The carrier's text, or the table's published text when the carrier sent none."""
+    if event.description or event.carrier not in tables:
+        return event
+    table = tables[event.carrier]
+    code = event.raw_code.strip().upper()
+    text = table.mapped[code].description if code in table.mapped else table.unmapped.get(code, "")
+    return replace(event, description=text)
