@@ -12,7 +12,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from services.customer_service.adapters.tables import odr_case_files, odr_cases, odr_deliveries, odr_status_history
+from services.customer_service.adapters.tables import (
+    odr_case_files,
+    odr_cases,
+    odr_deliveries,
+    odr_status_history,
+    tickets,
+)
 from services.customer_service.domain.odr import OdrCase, OdrStatus, OdrStatusChange, Outcome
 
 
@@ -184,8 +190,16 @@ class OdrRepository:
         )
         return [(row.ticket_code, row.version) for row in self.connection.execute(query)]
 
-    def escalated(self, codes: list[str]) -> set[str]:
-        if not codes:
-            return set()
-        query = sa.select(odr_cases.c.ticket_code).where(odr_cases.c.ticket_code.in_(codes))
-        return {row.ticket_code for row in self.connection.execute(query)}
+    def escalation_candidates(self, types: list[str], statuses: list[str], opened_by: datetime) -> list[str]:
+        """Tickets of `types` in `statuses`, opened at or before `opened_by`, with no ODR case; oldest first."""
+        query = (
+            sa.select(tickets.c.code)
+            .where(
+                tickets.c.type.in_(types),
+                tickets.c.status.in_(statuses),
+                tickets.c.created_at <= opened_by,
+                ~sa.exists().where(odr_cases.c.ticket_code == tickets.c.code),
+            )
+            .order_by(tickets.c.created_at)
+        )
+        return [row.code for row in self.connection.execute(query)]

@@ -16,13 +16,24 @@ from enum import Enum
 from typing import Any
 
 from services.customer_service.domain.errors import IllegalTransition
-from services.customer_service.domain.tickets import FINAL, AuthorKind, LinkKind, Ticket, TicketType, Visibility
+from services.customer_service.domain.tickets import (
+    FINAL,
+    AuthorKind,
+    LinkKind,
+    Status,
+    Ticket,
+    TicketType,
+    Visibility,
+)
 
 CASE_FILE_SCHEMA = "xborder.odr.case_file/1"
 """Names the case file's layout; a provider reads `schema` first."""
 
 ESCALATABLE = frozenset(set(TicketType) - {TicketType.CONSULTATION})
 """Complaints and after-sales cases go to ODR; a consultation is not a dispute."""
+
+NEGOTIATING = frozenset({Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD})
+"""Ticket statuses in which a complaint is still unsettled (solved, closed and merged ones are not)."""
 
 
 class OdrStatus(Enum):

@@ -209,8 +209,11 @@ def escalate(
 def escalate_due(uow_factory: UowFactory, policy: OdrPolicy, now: Callable[[], datetime] = utcnow) -> list[str]:
     """Escalate every complaint whose negotiation window has passed unsettled; the codes escalated."""
     with uow_factory() as uow:
-        running = uow.tickets.running_codes()
-        candidates = [code for code in running if code not in uow.odr.escalated(running)]
+        candidates = uow.odr.escalation_candidates(
+            [t.value for t in domain.ESCALATABLE],
+            [s.value for s in domain.NEGOTIATING],
+            now() - policy.window,
+        )
     escalated = []
     for code in candidates:
         with uow_factory() as uow:
