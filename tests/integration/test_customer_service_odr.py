@@ -306,3 +306,14 @@ def test_bad_escalations_are_refused_naming_the_field(service: Running) -> None:
     with pytest.raises(grpc.RpcError) as submitted:
         report(service, code, pb.ODR_STATUS_SUBMITTED)
     assert "status" in rejected(submitted.value)[2]
+
+
+def test_the_worker_and_the_embedded_runtime_run_the_odr_sweeps(service: Running) -> None:
+    tasks = {name: (interval, task) for name, interval, task in bootstrap.periodic_tasks(service.context)}
+    assert {"odr_escalations", "odr_deliveries"} <= set(tasks)
+    assert tasks["odr_escalations"][0] == tasks["odr_deliveries"][0] == CustomerServiceSettings().odr_sweep_s
+    code = open_ticket(service).code
+    escalate(service, code)
+    assert tasks["odr_deliveries"][1]() == [(code, 1, True)]  # the configured file drop under var/
+    dropped = service.settings.var_dir / "customer_service" / "odr_cases" / f"{code}-v1.json"
+    assert json.loads(dropped.read_text(encoding="utf-8"))["case"]["ticket_code"] == code
