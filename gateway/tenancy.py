@@ -9,7 +9,8 @@ Every exposed RPC has one rule (tests/contract/test_tenancy_rules.py fails on an
   write touches, asked first, so a write on another merchant's collection or payout is refused before
   it happens. Every `merchant_code` in the answer is checked: another merchant's entry of a list is
   dropped, another merchant's resource is a 404. Never 403: a code of another tenant must not leak.
-- OPS: operator keys only (ledger administration, fee tiers, payout review, partner statements).
+- OPS: operator keys only (ledger administration, fee tiers, payout review, partner statements, ODR
+  escalations and provider statuses).
 - INTERNAL: never served through the gateway (key verification).
 
 A merchant code a call names must belong to an ACTIVE merchant, whoever calls: an unknown one is a 404,
@@ -153,6 +154,10 @@ RULES: dict[str, Rule] = {
     f"/{_T}CustomerService/AddTicketMessage": Rule(Kind.MERCHANT, owner=_TICKET),
     f"/{_T}CustomerService/UpdateTicket": Rule(Kind.MERCHANT, owner=_TICKET),
     f"/{_T}CustomerService/GetSlaMetrics": BY_REQUEST,
+    f"/{_T}CustomerService/GetOdrCase": BY_RESPONSE,
+    # ODR: operators escalate; providers (through an operator key) report statuses.
+    f"/{_T}CustomerService/EscalateToOdr": OPS,
+    f"/{_T}CustomerService/RecordOdrStatus": OPS,
     # Identity.
     f"/{_I}IdentityService/OnboardMerchant": OPS,
     f"/{_I}IdentityService/GetMerchant": Rule(Kind.MERCHANT, MERCHANT_FIELD, allow_held=True),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +12,11 @@ from xborder.customer_service.v1 import customer_service_pb2, customer_service_p
 
 from services.customer_service.adapters import sla_config
 from services.customer_service.adapters.blobs import BlobStore
+from services.customer_service.adapters.odr_providers import FileDropProvider, HttpProvider, OdrProvider
 from services.customer_service.adapters.tables import metadata
 from services.customer_service.domain.sla import SlaBook
 from services.customer_service.entrypoints.grpc_api import CustomerServicer
-from services.customer_service.service_layer import breaches, consumers
+from services.customer_service.service_layer import breaches, consumers, odr
 from services.customer_service.service_layer.unit_of_work import CustomerServiceUnitOfWork
 from services.customer_service.settings import CustomerServiceSettings
 from services.shared.bus import EventBus
@@ -48,12 +50,32 @@ def blob_store(settings: Settings) -> BlobStore:
     return BlobStore(settings.var_dir / NAME / "attachments")
 
 
+def odr_policy(own: CustomerServiceSettings) -> odr.OdrPolicy:
+    return odr.OdrPolicy(
+        provider=own.odr_provider,
+        negotiation_days=own.odr_negotiation_days,
+        consent_version=own.odr_consent_version,
+        retry_base=timedelta(seconds=own.odr_retry_base_s),
+        retry_ceiling=timedelta(seconds=own.odr_retry_max_s),
+    )
+
+
+def odr_providers(settings: Settings, own: CustomerServiceSettings) -> dict[str, OdrProvider]:
+    """Every provider adapter that is configured, by name (a case keeps going to the one it was escalated to)."""
+    providers: dict[str, OdrProvider] = {"file": FileDropProvider(settings.var_dir / NAME / "odr_cases")}
+    if own.odr_http_url:
+        providers["http"] = HttpProvider(own.odr_http_url, own.odr_http_timeout_s)
+    return providers
+
+
 def registrations(context: ServiceContext) -> list:
+    own = CustomerServiceSettings.from_env()
     servicer = CustomerServicer(
         uow_factory(context),
         sla_book(context),
         blob_store(context.settings),
-        CustomerServiceSettings.from_env().ticket_attachment_max_bytes,
+        own.ticket_attachment_max_bytes,
+        odr_policy(own),
     )
 
     def add(server: grpc.Server) -> None:
@@ -65,12 +87,13 @@ def registrations(context: ServiceContext) -> list:
 def periodic_tasks(context: ServiceContext) -> list[tuple[str, float, Callable[[], object]]]:
     """(name, interval seconds, task) the embedded runtime runs on a timer, as the nameko worker's @timer does."""
     book = sla_book(context)
+    own = CustomerServiceSettings.from_env()
+    policy = odr_policy(own)
+    providers = odr_providers(context.settings, own)
     return [
-        (
-            "sla_breaches",
-            CustomerServiceSettings.from_env().sla_sweep_s,
-            lambda: breaches.sweep(uow_factory(context), book),
-        )
+        ("sla_breaches", own.sla_sweep_s, lambda: breaches.sweep(uow_factory(context), book)),
+        ("odr_escalations", own.odr_sweep_s, lambda: odr.escalate_due(uow_factory(context), policy)),
+        ("odr_deliveries", own.odr_sweep_s, lambda: odr.deliver_due(uow_factory(context), providers, policy)),
     ]
 
 

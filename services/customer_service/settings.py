@@ -4,21 +4,52 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
+from services.shared.errors import ConfigurationError
 from services.shared.settings import env_setting
+
+ODR_PROVIDERS = ("file", "http")
+
+
+def _seconds(value: float) -> bool:
+    return 0 < value < float("inf")
 
 
 @dataclass(frozen=True)
 class CustomerServiceSettings:
     ticket_attachment_max_bytes: int = 2 * 1024 * 1024  # per attachment
     sla_sweep_s: float = 60.0  # how often SLA breaches are detected
+    # ISO 32122:2025: move on from negotiation after 10 calendar days without settlement.
+    odr_negotiation_days: int = 10
+    odr_provider: str = "file"  # adapters/odr_providers.py: "file" (JSON drop under var/) or "http"
+    odr_http_url: str = ""
+    odr_http_timeout_s: float = 10.0
+    odr_sweep_s: float = 60.0  # how often due escalations and pending deliveries are looked for
+    odr_retry_base_s: float = 60.0  # first wait after a failed delivery; doubles per attempt
+    odr_retry_max_s: float = 3600.0  # longest wait between attempts
+    odr_consent_version: str = "odr-consent-1"  # the ODR terms the parties accepted, named in each case file
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> CustomerServiceSettings:
-        defaults = cls()
-        sweep = env_setting(environ, "sla_sweep_s", float, "a number of seconds > 0", lambda v: 0 < v < float("inf"))
-        limit = env_setting(environ, "ticket_attachment_max_bytes", int, "an integer >= 1", lambda v: v >= 1)
-        return cls(
-            ticket_attachment_max_bytes=defaults.ticket_attachment_max_bytes if limit is None else limit,
-            sla_sweep_s=defaults.sla_sweep_s if sweep is None else sweep,
-        )
+        values: dict[str, Any] = {}
+        read = {
+            "sla_sweep_s": (float, "a number of seconds > 0", _seconds),
+            "ticket_attachment_max_bytes": (int, "an integer >= 1", lambda v: v >= 1),
+            "odr_negotiation_days": (int, "a number of days >= 1", lambda v: v >= 1),
+            "odr_provider": (str, f"one of {', '.join(ODR_PROVIDERS)}", lambda v: v in ODR_PROVIDERS),
+            "odr_http_url": (str, "an http(s) URL", lambda v: v.startswith(("http://", "https://"))),
+            "odr_http_timeout_s": (float, "a number of seconds > 0", _seconds),
+            "odr_sweep_s": (float, "a number of seconds > 0", _seconds),
+            "odr_retry_base_s": (float, "a number of seconds > 0", _seconds),
+            "odr_retry_max_s": (float, "a number of seconds > 0", _seconds),
+            "odr_consent_version": (str, "a version name", lambda v: bool(v.strip())),
+        }
+        for name, (convert, what, valid) in read.items():
+            value = env_setting(environ, name, convert, what, valid)
+            if value is not None:
+                values[name] = value
+        settings = cls(**values)
+        if settings.odr_provider == "http" and not settings.odr_http_url:
+            raise ConfigurationError("XB_ODR_PROVIDER=http needs XB_ODR_HTTP_URL")
+        return settings

@@ -84,3 +84,54 @@ sla_breaches = sa.Table(
     sa.Column("due_at", UtcDateTime, nullable=False),
     sa.Column("detected_at", UtcDateTime, nullable=False),
 )
+
+# One ODR case per ticket; its status is the last odr_status_history row's, kept here for the sweeps.
+odr_cases = sa.Table(
+    "odr_cases",
+    metadata,
+    sa.Column("ticket_code", sa.String(18), sa.ForeignKey("tickets.code"), primary_key=True),
+    sa.Column("merchant_code", sa.String(18), nullable=False),
+    sa.Column("provider", sa.String(40), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("escalated_at", UtcDateTime, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("outcome", sa.Text, nullable=False),  # JSON object, "" until settled or decided
+)
+
+# Every version of a case file as sent, never rewritten.
+odr_case_files = sa.Table(
+    "odr_case_files",
+    metadata,
+    sa.Column("ticket_code", sa.String(18), sa.ForeignKey("odr_cases.ticket_code"), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("body", sa.Text, nullable=False),  # canonical JSON
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+odr_status_history = sa.Table(
+    "odr_status_history",
+    metadata,
+    sa.Column("ticket_code", sa.String(18), sa.ForeignKey("odr_cases.ticket_code"), primary_key=True),
+    sa.Column("sequence", sa.Integer, primary_key=True),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("recorded_at", UtcDateTime, nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("provider_reference", sa.Text, nullable=False),
+)
+
+# The delivery of one case file version to its provider: attempts and the next try (retry with backoff).
+odr_deliveries = sa.Table(
+    "odr_deliveries",
+    metadata,
+    sa.Column("ticket_code", sa.String(18), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("provider", sa.String(40), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", UtcDateTime, nullable=False, index=True),
+    sa.Column("delivered_at", UtcDateTime, nullable=True),
+    sa.Column("provider_reference", sa.Text, nullable=False),
+    sa.Column("last_error", sa.Text, nullable=False),
+    sa.ForeignKeyConstraint(["ticket_code", "version"], ["odr_case_files.ticket_code", "odr_case_files.version"]),
+)

@@ -12,6 +12,7 @@ from xborder.customer_service.v1 import customer_service_pb2_grpc as pb_grpc
 
 from services.customer_service.adapters.blobs import BlobStore
 from services.customer_service.domain.errors import AttachmentTooLarge
+from services.customer_service.domain.odr import OdrStatus, Remedy
 from services.customer_service.domain.sla import Clock, ClockState, SlaBook, Target
 from services.customer_service.domain.tickets import (
     AuthorKind,
@@ -23,6 +24,8 @@ from services.customer_service.domain.tickets import (
     Visibility,
     normal_tag,
 )
+from services.customer_service.entrypoints import odr_proto
+from services.customer_service.service_layer import odr as odr_handlers
 from services.customer_service.service_layer import tickets as handlers
 from services.customer_service.service_layer.tickets import TicketView
 from services.shared import request_fields
@@ -156,11 +159,19 @@ def _tags(values: list[str], field: str, violations: Violations) -> frozenset[st
 
 
 class CustomerServicer(pb_grpc.CustomerServiceServicer):
-    def __init__(self, uow_factory: handlers.UowFactory, book: SlaBook, blobs: BlobStore, max_attachment_bytes: int):
+    def __init__(
+        self,
+        uow_factory: handlers.UowFactory,
+        book: SlaBook,
+        blobs: BlobStore,
+        max_attachment_bytes: int,
+        odr_policy: odr_handlers.OdrPolicy,
+    ):
         self.uow_factory = uow_factory
         self.book = book
         self.blobs = blobs
         self.max_attachment_bytes = max_attachment_bytes
+        self.odr_policy = odr_policy
 
     def OpenTicket(self, request: pb.OpenTicketRequest, context: grpc.ServicerContext) -> pb.OpenTicketResponse:
         violations = Violations()
@@ -333,6 +344,69 @@ class CustomerServicer(pb_grpc.CustomerServiceServicer):
                 for m in metrics
             ],
         )
+
+    def EscalateToOdr(
+        self, request: pb.EscalateToOdrRequest, context: grpc.ServicerContext
+    ) -> pb.EscalateToOdrResponse:
+        violations = Violations()
+        request_fields.request_id(request.request_id, violations)
+        code = request_fields.unified_code(request.ticket_code, "ticket_code", violations, "TK")
+        reason = _text(request.reason, "reason", violations, SUBJECT_MAX, required=False)
+        claimant = odr_proto.party(request.claimant, "claimant", violations) if request.HasField("claimant") else None
+        remedy = _enum(request.remedy, odr_proto.REMEDIES, "remedy", violations, default="by type")
+        amount = (
+            request_fields.money(request.amount, violations, "amount", positive=True)
+            if request.HasField("amount")
+            else None
+        )
+        statement = _text(request.statement, "statement", violations, BODY_MAX, required=False)
+        violations.raise_if_any()
+        command = odr_handlers.Escalate(
+            self._request("escalate_to_odr", code, request),
+            code,
+            reason,
+            claimant,
+            remedy if isinstance(remedy, Remedy) else None,
+            amount,
+            statement,
+        )
+        return odr_handlers.escalate(
+            self.uow_factory,
+            self.odr_policy,
+            command,
+            pb.EscalateToOdrResponse,
+            lambda view: pb.EscalateToOdrResponse(case=odr_proto.case_to_proto(view)),
+        )
+
+    def RecordOdrStatus(
+        self, request: pb.RecordOdrStatusRequest, context: grpc.ServicerContext
+    ) -> pb.RecordOdrStatusResponse:
+        violations = Violations()
+        request_fields.request_id(request.request_id, violations)
+        code = request_fields.unified_code(request.ticket_code, "ticket_code", violations, "TK")
+        status = _enum(request.status, odr_proto.ODR_STATUSES, "status", violations)
+        if status is OdrStatus.SUBMITTED:
+            violations.add("status", "SUBMITTED is the platform's own status, not a provider's")
+        note = _text(request.note, "note", violations, BODY_MAX, required=False)
+        reference = _text(request.provider_reference, "provider_reference", violations, SUBJECT_MAX, required=False)
+        outcome = odr_proto.outcome(request.outcome, "outcome", violations) if request.HasField("outcome") else None
+        violations.raise_if_any()
+        assert isinstance(status, OdrStatus)
+        command = odr_handlers.RecordStatus(
+            self._request("record_odr_status", code, request), code, status, note, reference, outcome
+        )
+        return odr_handlers.record_status(
+            self.uow_factory,
+            command,
+            pb.RecordOdrStatusResponse,
+            lambda view: pb.RecordOdrStatusResponse(case=odr_proto.case_to_proto(view)),
+        )
+
+    def GetOdrCase(self, request: pb.GetOdrCaseRequest, context: grpc.ServicerContext) -> pb.GetOdrCaseResponse:
+        violations = Violations()
+        code = request_fields.unified_code(request.ticket_code, "ticket_code", violations, "TK")
+        violations.raise_if_any()
+        return pb.GetOdrCaseResponse(case=odr_proto.case_to_proto(odr_handlers.get_case(self.uow_factory, code)))
 
     @staticmethod
     def _request(use_case: str, owner: str, message: object) -> Request:

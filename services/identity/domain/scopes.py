@@ -17,6 +17,7 @@ MERCHANT_SCOPES: frozenset[str] = frozenset(
         "compliance.check",
         "compliance.read",
         "compliance.screen",
+        "customer_service.odr.read",
         "customer_service.tickets.read",
         "customer_service.tickets.write",
         "fx.convert",
@@ -42,6 +43,7 @@ MERCHANT_SCOPES: frozenset[str] = frozenset(
 
 OPERATOR_SCOPES: frozenset[str] = MERCHANT_SCOPES | frozenset(
     {
+        "customer_service.odr.write",
         "identity.merchants.write",
         "logistics.rates.write",
         "logistics.tracking.write",

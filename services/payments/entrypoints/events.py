@@ -1,6 +1,7 @@
 """The payments nameko service: the periodic tasks of bootstrap.periodic_tasks (FX rate refresh, expiry of
-pending ledger transfers) on a `@timer`, and compliance's `risk_alert_raised` (hold the merchant's payouts),
-run by `python -m services.worker payments`.
+pending ledger transfers) on a `@timer`, compliance's `risk_alert_raised` (hold the merchant's payouts)
+and customer service's `odr_refund_requested` (refund a collection as an ODR outcome says, once), run by
+`python -m services.worker payments`.
 
 Its @event_handler methods must match services/payments/subscriptions.py (the worker checks at start).
 The timer ticks every TICK_S seconds and runs each task whose own interval (XB_FX_REFRESH_INTERVAL_S,
@@ -33,6 +34,16 @@ class PaymentsEvents:
     )
     def on_risk_alert_raised(self, payload: dict[str, Any]) -> None:
         handle(self.handlers, "on_risk_alert_raised", payload)
+
+    @event_handler(
+        "customer_service",
+        "odr_refund_requested",
+        handler_type=SERVICE_POOL,
+        reliable_delivery=True,
+        requeue_on_error=True,
+    )
+    def on_odr_refund_requested(self, payload: dict[str, Any]) -> None:
+        handle(self.handlers, "on_odr_refund_requested", payload)
 
     @timer(interval=TICK_S)
     def run_periodic_tasks(self) -> None:

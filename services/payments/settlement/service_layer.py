@@ -7,8 +7,13 @@ business row (collection) and its ledger postings and events commit together or 
 from __future__ import annotations
 
 import re
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+
+from xborder.customer_service.v1.events_pb2 import OdrRefundRequested
+from xborder.payments.v1 import ledger_service_pb2 as ledger_pb
 
 from services.payments.ledger.domain import PLATFORM, AccountKind, PostTransaction, TransactionResult
 from services.payments.ledger.errors import (
@@ -21,10 +26,22 @@ from services.payments.ledger.service_layer import OpenAccount, ensure_account, 
 from services.payments.settlement.domain import collections as settlement
 from services.payments.settlement.domain import fees
 from services.payments.settlement.domain.collections import Collection, CollectionMethod, CollectionStatus, Wallet
+from services.payments.settlement.proto import collection_to_proto
 from services.payments.unit_of_work import PaymentsUnitOfWork
 from services.shared import codes
-from services.shared.errors import ReferenceDataMissing, ValidationError, Violations, found_or_raise
-from services.shared.money import Money
+from services.shared.errors import (
+    IdempotencyConflict,
+    NotFound,
+    ReferenceDataMissing,
+    ValidationError,
+    Violations,
+    found_or_raise,
+)
+from services.shared.idempotency import Request, fingerprint, run_idempotent
+from services.shared.logs import get_logger
+from services.shared.money import Money, from_proto, to_proto
+
+log = get_logger(__name__)
 
 PARTNER = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,63}$")
 TIER = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
@@ -237,3 +254,54 @@ def set_merchant_tier(uow: PaymentsUnitOfWork, merchant: str, tier: str, now: da
         raise ValidationError.single("tier", f"unknown tier {tier!r}; known: {', '.join(repo.tiers())}")
     repo.set_tier(merchant, tier, now)
     return tier
+
+
+ODR_REFUND = "payments.odr_refund"
+"""The idempotency scope of refunds that customer service's ODR outcomes ask for."""
+_ODR_NAMESPACE = uuid.UUID("6f1c2a52-3d0e-5b7a-9c61-0d2f4b8e9a17")
+
+
+def odr_refund_request(event: OdrRefundRequested) -> Request:
+    """One request per ticket's case, whatever the delivery: a redelivered (or re-sent) event finds the first
+    refund's stored answer instead of refunding again."""
+    key = str(uuid.uuid5(_ODR_NAMESPACE, f"odr_refund_requested:{event.ticket_code}:{event.collection_code}"))
+    wire = ledger_pb.RefundCollectionRequest(request_id=key, collection_code=event.collection_code, amount=event.amount)
+    return Request(f"{ODR_REFUND}:{event.collection_code}", key, fingerprint(wire))
+
+
+def on_odr_refund_requested(
+    uow_factory: Callable[[], PaymentsUnitOfWork], event: OdrRefundRequested, now: datetime
+) -> ledger_pb.RefundCollectionResponse | None:
+    """Consumer of customer service's `odr_refund_requested`: refund the collection through the ledger, once.
+
+    A refund that cannot succeed however often it is delivered (more than the collection can still refund,
+    another currency, an unknown collection, a malformed event) is logged and dropped: raising would
+    redeliver it forever and hold back the producer's later events. Anything else raises and is retried.
+    """
+    try:
+        amount = from_proto(event.amount, field="amount")
+        request = odr_refund_request(event)
+    except ValidationError as invalid:
+        log.error("odr_refund_unreadable", ticket=event.ticket_code, event_id=event.event_id, error=str(invalid))
+        return None
+
+    def work(uow: PaymentsUnitOfWork) -> ledger_pb.RefundCollectionResponse:
+        refund = refund_collection(uow, event.collection_code, amount, now)
+        return ledger_pb.RefundCollectionResponse(
+            collection=collection_to_proto(refund.collection),
+            from_pending=to_proto(refund.from_pending),
+            from_available=to_proto(refund.from_available),
+        )
+
+    try:
+        return run_idempotent(uow_factory, request, ledger_pb.RefundCollectionResponse, work)
+    except (RefundExceedsCollected, ValidationError, NotFound, IdempotencyConflict) as refused:
+        log.error(
+            "odr_refund_refused",
+            ticket=event.ticket_code,
+            collection=event.collection_code,
+            amount=str(amount),
+            reason=refused.reason,
+            error=str(refused),
+        )
+        return None
