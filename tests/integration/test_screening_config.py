@@ -203,3 +203,23 @@ def test_a_start_keeps_the_thresholds_ops_imported_and_an_override_applies(
         assert result.thresholds.version == OVERRIDDEN
     finally:
         overridden.close()
+
+
+def test_screening_is_not_ready_without_its_configuration(settings: Settings) -> None:
+    from services.compliance.adapters.sanctions_index import ListsNotReady
+    from services.compliance.adapters.sanctions_store import LIST_NAMES
+
+    context = compliance_bootstrap.bootstrap(replace(settings, data_dir=DATA), InProcessBus())
+    try:
+        for dataset in (*LIST_NAMES, NAME_VARIANTS):
+            context.import_reference_data(only=dataset)
+        index = compliance_bootstrap.screening_index(context)
+        assert not index.ready()
+        with pytest.raises(ListsNotReady, match="screening configuration not loaded: screening_thresholds"):
+            index.get()
+        context.import_reference_data(only=THRESHOLDS)
+        index.invalidate()
+        current = {v.dataset: v.version for v in context.dataset_versions()}
+        assert index.get().thresholds.version == current[THRESHOLDS]
+    finally:
+        context.close()

@@ -185,7 +185,7 @@ def test_a_list_that_fails_to_load_makes_screening_not_ready(settings: Settings,
     (data / "sanctions" / "bis_dpl.txt").write_text('"Name"\t"City"\n"SOMEONE"\t"X"\n')
     settings = replace(settings, data_dir=data)
     with running_service(settings, "compliance", pb_grpc.ScreeningServiceStub, seed=False) as running:
-        for dataset in ("hs2022", "ofac_sdn", "un_consolidated"):
+        for dataset in ("hs2022", "ofac_sdn", "un_consolidated", "name_variants", "screening_thresholds"):
             running.context.import_reference_data(only=dataset)
         with pytest.raises(ValueError, match="missing column"):
             running.context.import_reference_data(only="bis_dpl")

@@ -95,9 +95,13 @@ class SanctionsIndex:
                     repository = SanctionsRepository(connection)
                     config_repository = ScreeningConfigRepository(connection)
                     versions = {**repository.current_versions(), **config_repository.current_versions()}
-                    missing = [name for name in (*LIST_NAMES, *CONFIG_NAMES) if name not in versions]
+                    missing = [name for name in LIST_NAMES if name not in versions]
                     if missing:
                         self._set(None, f"list(s) not loaded: {', '.join(missing)}")
+                        return
+                    unconfigured = [name for name in CONFIG_NAMES if name not in versions]
+                    if unconfigured:
+                        self._set(None, f"screening configuration not loaded: {', '.join(unconfigured)}")
                         return
                     if self._loaded is not None and self._loaded.versions == versions:
                         self._set(self._loaded, None)
