@@ -14,6 +14,7 @@ import yaml
 from xborder.compliance.v1 import screening_service_pb2 as spb
 
 from services.compliance import bootstrap as compliance_bootstrap
+from services.compliance.adapters.name_variants_file import VariantTableError
 from services.compliance.adapters.screening_config import NAME_VARIANTS, THRESHOLDS, ThresholdsFileError
 from services.compliance.domain.alerts import SubjectKind
 from services.compliance.domain.screening import OVERRIDDEN
@@ -146,7 +147,7 @@ def test_a_variant_group_that_makes_a_stored_name_match_raises_an_alert(wired: W
     assert ("qwerty", "eric", "variant") in {(p.query_part, p.entry_part, p.how) for p in again.hits[0].name_parts}
 
 
-def test_a_broken_thresholds_file_changes_nothing(settings: Settings, tmp_path: Path) -> None:
+def test_a_broken_thresholds_file_or_variant_table_changes_nothing(settings: Settings, tmp_path: Path) -> None:
     data = tmp_path / "data"
     shutil.copytree(DATA, data)
     context = compliance_bootstrap.bootstrap(replace(settings, data_dir=data), InProcessBus())
@@ -155,8 +156,16 @@ def test_a_broken_thresholds_file_changes_nothing(settings: Settings, tmp_path: 
         edit_yaml(data / "screening" / "thresholds.yaml", lambda d: d.update(review=0.95))  # above block
         with pytest.raises(ThresholdsFileError, match=r"thresholds.yaml: need 0 < review \(0.95\) <= block"):
             context.import_reference_data(only=THRESHOLDS)
+        # A variant table with one spelling in two groups is refused the same way, naming the spelling.
+        [table] = context.import_reference_data(only=NAME_VARIANTS)
+        edit_yaml(
+            data / "screening" / "name_variants.yaml",
+            lambda d: d["groups"].append({"source": "arabic", "name": "x", "spellings": ["said", "zaid"]}),
+        )
+        with pytest.raises(VariantTableError, match="'said' is in two groups"):
+            context.import_reference_data(only=NAME_VARIANTS)
         current = {v.dataset: v.version for v in context.dataset_versions()}
-        assert current[THRESHOLDS] == first.version
+        assert (current[THRESHOLDS], current[NAME_VARIANTS]) == (first.version, table.version)
     finally:
         context.close()
 
