@@ -150,9 +150,21 @@ def status() -> None:
     for name, lines in datasets.items():
         for line in lines:
             console.print(f"  {name}: {line}", highlight=False)
+    console.print(f"compliance: {_screening_thresholds_source()}", highlight=False)
     console.print(f"broker: {broker_status(settings)}")
     if unhealthy:
         raise typer.Exit(1)
+
+
+def _screening_thresholds_source() -> str:
+    """Whether the imported thresholds apply or XB_SCREENING_* override them (docs/screening.md)."""
+    from services.compliance.settings import ScreeningSettings
+    from services.shared.errors import ConfigurationError
+
+    try:
+        return ScreeningSettings.from_env().describe()
+    except ConfigurationError as error:
+        return f"screening thresholds: configuration error: {error}"
 
 
 @app.command("import")

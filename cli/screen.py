@@ -1,7 +1,8 @@
 """`xborder screen NAME`: screen a party against the lists loaded in this installation's database.
 
 It reads the compliance database directly (as `xborder import` does), screens in this process with the
-configured thresholds, and stores nothing: an operator's look-up, not a merchant's screening.
+imported thresholds (or their XB_SCREENING_* override), and stores nothing: an operator's look-up, not a
+merchant's screening.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from rich.table import Table
 from cli.context import service_context
 from services.compliance.domain.matching import Query
 from services.compliance.domain.sanctions import PartyType
-from services.compliance.domain.screening import Decision, parse_country, parse_date_of_birth
+from services.compliance.domain.screening import OVERRIDDEN, Decision, parse_country, parse_date_of_birth
 from services.compliance.settings import ScreeningSettings
 from services.shared.clock import utcnow
 from services.shared.errors import ConfigurationError, ReferenceDataMissing
@@ -35,7 +36,7 @@ def screen(
     from services.compliance.service_layer.screening import preview_screening
 
     try:
-        thresholds = ScreeningSettings.from_env().thresholds
+        ScreeningSettings.from_env()  # a wrong override is an option error, before the database is opened
     except ConfigurationError as error:
         console.print(f"[red]configuration error:[/red] {error}")
         raise typer.Exit(2) from None
@@ -59,7 +60,7 @@ def screen(
     with service_context("compliance", publishes=False) as context:
         query = Query(name.strip(), TYPES[party_type], country or "", dob or "")
         try:
-            result = preview_screening(bootstrap.screening_index(context), thresholds, query)
+            result = preview_screening(bootstrap.screening_index(context), query)
         except ReferenceDataMissing as error:
             console.print(f"[red]not screened:[/red] {error.message}")
             raise typer.Exit(1) from None
@@ -86,6 +87,9 @@ def screen(
     for info in result.lists:
         published = info.published_on or "date not stated"
         console.print(f"  {info.list_name}: {info.entry_count} entries, {published}, version {info.version[:12]}")
+    thresholds = result.thresholds
+    source = "XB_SCREENING_* override" if thresholds.version == OVERRIDDEN else f"version {thresholds.version[:12]}"
+    console.print(f"  thresholds: {source}; name variants: version {result.name_variants_version[:12]}")
     colour = COLOURS[result.decision]
     console.print(
         f"decision: [bold {colour}]{result.decision.name}[/bold {colour}] "

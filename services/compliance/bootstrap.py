@@ -22,6 +22,7 @@ from services.compliance.adapters.datasets import DATASETS
 from services.compliance.adapters.reference_views import check_views
 from services.compliance.adapters.sanctions_index import SanctionsIndex
 from services.compliance.adapters.sanctions_store import SCREENING_DATASETS
+from services.compliance.adapters.screening_config import CONFIG_DATASETS
 from services.compliance.adapters.tables import metadata
 from services.compliance.adapters.unit_of_work import ComplianceUnitOfWork
 from services.compliance.entrypoints.grpc_api import ComplianceServicer
@@ -50,16 +51,15 @@ Context = ServiceContext[ComplianceUnitOfWork]
 
 def bootstrap(settings: Settings, bus: EventBus) -> Context:
     ScreeningSettings.from_env()  # a wrong threshold stops the service before anything starts
-    return build_context(
-        settings, NAME, metadata, MIGRATIONS, bus, (*DATASETS, *SCREENING_DATASETS), uow_class=ComplianceUnitOfWork
-    )
+    datasets = (*DATASETS, *SCREENING_DATASETS, *CONFIG_DATASETS)
+    return build_context(settings, NAME, metadata, MIGRATIONS, bus, datasets, uow_class=ComplianceUnitOfWork)
 
 
 def screening_index(context: Context) -> SanctionsIndex:
     """The one sanctions index of a context (built lazily, shared by its servers and the gateway)."""
     index: SanctionsIndex | None = getattr(context, "_screening_index", None)
     if index is None:
-        index = SanctionsIndex(context.engine)
+        index = SanctionsIndex(context.engine, override=ScreeningSettings.from_env().apply)
         context._screening_index = index  # type: ignore[attr-defined]  # dies with its context
     return index
 
@@ -76,8 +76,7 @@ def registrations(context: Context) -> list:
         product_compliance_service_pb2_grpc.add_ProductComplianceServiceServicer_to_server(product_checks, server)
 
     index = screening_index(context)
-    thresholds = ScreeningSettings.from_env().thresholds
-    screening = ScreeningServicer(context.uow, index, thresholds)
+    screening = ScreeningServicer(context.uow, index)
 
     def add_screening(server: grpc.Server) -> None:
         screening_service_pb2_grpc.add_ScreeningServiceServicer_to_server(screening, server)
@@ -107,13 +106,12 @@ def event_handlers(context: Context) -> dict[str, Callable[[dict[str, Any]], Non
         reference_data.record_upstream_dataset(context.uow, payload)
 
     views = check_views(context)
-    thresholds = ScreeningSettings.from_env().thresholds
 
     def recheck_on_rules(payload: dict[str, Any]) -> None:
         risk_alerts.on_rules_published(context.uow, views, payload)
 
     def rescreen_on_list(payload: dict[str, Any]) -> None:
-        risk_alerts.on_list_updated(context.uow, screening_index(context), thresholds, payload)
+        risk_alerts.on_list_updated(context.uow, screening_index(context), payload)
 
     return {
         "on_payments_reference_data_imported": record_upstream_dataset,

@@ -1,7 +1,9 @@
-"""Compliance's own configuration: the sanctions screening decision thresholds, read from XB_SCREENING_*.
+"""Compliance's own configuration: overrides of the screening decision thresholds, read from XB_SCREENING_*.
 
-Scores are 0..1: BLOCK at or above the block threshold, REVIEW from the review threshold (docs/screening.md).
-A wrong value stops the service at start with a ConfigurationError naming the variable.
+The thresholds are data (data/screening/thresholds.yaml, the `screening_thresholds` dataset); a variable set
+here replaces the imported value in every screening, which then reports its thresholds version as "env"
+(docs/screening.md). Scores are 0..1. A wrong value stops the service at start with a ConfigurationError
+naming the variable.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from services.compliance.domain.screening import DEFAULT_BLOCK_THRESHOLD, DEFAULT_REVIEW_THRESHOLD, Thresholds
+from services.compliance.domain.screening import OVERRIDDEN, Thresholds
 from services.shared.errors import ConfigurationError
 
 BLOCK_VARIABLE = "XB_SCREENING_BLOCK_THRESHOLD"
@@ -19,27 +21,49 @@ REVIEW_VARIABLE = "XB_SCREENING_REVIEW_THRESHOLD"
 
 @dataclass(frozen=True)
 class ScreeningSettings:
-    block_threshold: float = DEFAULT_BLOCK_THRESHOLD
-    review_threshold: float = DEFAULT_REVIEW_THRESHOLD
+    block_threshold: float | None = None  # None: the imported value applies
+    review_threshold: float | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ScreeningSettings:
         env = os.environ if environ is None else environ
-        block = _threshold(env, BLOCK_VARIABLE, cls.block_threshold)
-        review = _threshold(env, REVIEW_VARIABLE, cls.review_threshold)
-        if review > block:
+        block = _threshold(env, BLOCK_VARIABLE)
+        review = _threshold(env, REVIEW_VARIABLE)
+        if block is not None and review is not None and review > block:
             raise ConfigurationError(f"{REVIEW_VARIABLE} ({review}) must not exceed {BLOCK_VARIABLE} ({block})")
         return cls(block, review)
 
     @property
-    def thresholds(self) -> Thresholds:
-        return Thresholds(self.block_threshold, self.review_threshold)
+    def overrides(self) -> bool:
+        return self.block_threshold is not None or self.review_threshold is not None
+
+    def describe(self) -> str:
+        """Which thresholds apply, for `xborder status`."""
+        if not self.overrides:
+            return "screening thresholds: the imported screening_thresholds dataset"
+        given = [
+            f"{variable}={value}"
+            for variable, value in ((BLOCK_VARIABLE, self.block_threshold), (REVIEW_VARIABLE, self.review_threshold))
+            if value is not None
+        ]
+        return f"screening thresholds: overridden by {', '.join(given)} (the rest from the imported dataset)"
+
+    def apply(self, imported: Thresholds) -> Thresholds:
+        """The thresholds in force: `imported` unless a variable is set (then version OVERRIDDEN).
+
+        ThresholdProblem when a variable and the imported value together put review above block.
+        """
+        if not self.overrides:
+            return imported
+        block = imported.block if self.block_threshold is None else self.block_threshold
+        review = imported.review if self.review_threshold is None else self.review_threshold
+        return Thresholds(block, review, OVERRIDDEN)
 
 
-def _threshold(env: Mapping[str, str], variable: str, default: float) -> float:
+def _threshold(env: Mapping[str, str], variable: str) -> float | None:
     raw = env.get(variable)
     if raw in (None, ""):
-        return default
+        return None
     try:
         value = float(raw)
     except ValueError:

@@ -18,7 +18,6 @@ import uvicorn
 from gateway.app import create_app
 from services.compliance import bootstrap
 from services.compliance.service_layer import risk_alerts
-from services.compliance.settings import ScreeningSettings
 from services.shared import codes
 from services.shared.settings import Settings
 from tests.e2e.stack import Stack, start_stack, unused_port
@@ -81,8 +80,7 @@ def test_a_listed_party_raises_an_alert_the_merchant_acknowledges_over_rest(
     path.write_text("\n".join([header, first, first.replace(first.split("\t")[0], '"ZEBULON QUARTERMAINE"', 1), *rows]))
     assert context.import_reference_data(only="bis_dpl")[0].changed
     event = list_updated_events(stack)[-1]
-    thresholds = ScreeningSettings.from_env().thresholds
-    [raised] = risk_alerts.on_list_updated(context.uow, bootstrap.screening_index(context), thresholds, event)
+    [raised] = risk_alerts.on_list_updated(context.uow, bootstrap.screening_index(context), event)
 
     listed = client.get(f"/v1/compliance/merchants/{merchant}/risk-alerts", params={"status": "RISK_ALERT_STATUS_OPEN"})
     assert listed.status_code == 200, listed.text

@@ -78,3 +78,28 @@ def test_bad_configuration_is_named(env: dict[str, str], monkeypatch: pytest.Mon
     result = CliRunner().invoke(app, ["status"])
     assert result.exit_code == 2
     assert "XB_GRPC_WORKERS" in result.output
+
+
+def test_import_applies_a_changed_thresholds_file_and_status_says_which_thresholds_apply(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    shipped = Path(__file__).resolve().parents[2] / "data" / "screening"
+    ops = tmp_path / "ops"
+    shutil.copytree(shipped, ops / "screening")
+    path = ops / "screening" / "thresholds.yaml"
+    path.write_text(path.read_text("utf-8").replace("block: 0.92", "block: 0.90"), "utf-8")
+    runner = CliRunner()
+    args = ["import", "--service", "compliance", "--dataset", "screening_thresholds", "--data-dir", str(ops)]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert "screening_thresholds" in first.output and "imported" in first.output
+    assert "unchanged" in runner.invoke(app, args).output
+
+    status = runner.invoke(app, ["status"], env={"COLUMNS": "250"})
+    assert "screening_thresholds@" in status.output
+    assert "screening thresholds: the imported screening_thresholds dataset" in status.output
+    monkeypatch.setenv("XB_SCREENING_BLOCK_THRESHOLD", "0.95")
+    status = runner.invoke(app, ["status"], env={"COLUMNS": "250"})
+    assert "screening thresholds: overridden by XB_SCREENING_BLOCK_THRESHOLD=0.95" in status.output

@@ -17,7 +17,6 @@ from xborder.compliance.v1 import screening_service_pb2 as spb
 from services.compliance import bootstrap as compliance_bootstrap
 from services.compliance.adapters.reference_views import check_views
 from services.compliance.domain.alerts import SubjectKind
-from services.compliance.domain.screening import Thresholds
 from services.compliance.entrypoints.product_checks_api import ProductComplianceServicer
 from services.compliance.entrypoints.screening_api import ScreeningServicer
 from services.compliance.service_layer import risk_alerts, rule_library
@@ -129,7 +128,7 @@ def test_a_list_version_that_lists_a_cleared_party_raises_an_alert(wired: Wired)
     w, payout = pending_payout(wired.payments)
     index = compliance_bootstrap.screening_index(wired.compliance)
     screening = (
-        ScreeningServicer(wired.compliance.uow, index, Thresholds())
+        ScreeningServicer(wired.compliance.uow, index)
         .ScreenParty(
             spb.ScreenPartyRequest(request_id=key("scr"), merchant_code=w.merchant, name="Zebulon Quartermaine"),
             None,  # type: ignore[arg-type]

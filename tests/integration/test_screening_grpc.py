@@ -18,7 +18,7 @@ from xborder.compliance.v1 import screening_service_pb2_grpc as pb_grpc
 
 from services.compliance import bootstrap
 from services.compliance.adapters.sanctions_store import list_change
-from services.compliance.domain.screening import Decision, Thresholds
+from services.compliance.domain.screening import Decision
 from services.compliance.service_layer.screening import rescreen_parties
 from services.shared import codes
 from services.shared.events import parse_payload
@@ -61,6 +61,8 @@ def test_a_listed_person_is_blocked_with_the_lists_and_thresholds_used(screening
     assert lists["ofac_sdn"].publication_date == "" and "not stated" in lists["ofac_sdn"].publication_date_basis
     assert all(len(entry.dataset_version) == 64 and entry.entry_count > 500 for entry in lists.values())
     assert (result.thresholds.block, result.thresholds.review) == (0.92, 0.80)
+    # Both parts of the screening configuration are named by their dataset versions (SHA-256 of the files).
+    assert len(result.thresholds.version) == 64 and len(result.name_variants_version) == 64
     assert codes.parse(result.code, entity_type="HC") and result.screened_at.seconds > 0
 
 
@@ -183,7 +185,7 @@ def test_a_list_that_fails_to_load_makes_screening_not_ready(settings: Settings,
     (data / "sanctions" / "bis_dpl.txt").write_text('"Name"\t"City"\n"SOMEONE"\t"X"\n')
     settings = replace(settings, data_dir=data)
     with running_service(settings, "compliance", pb_grpc.ScreeningServiceStub, seed=False) as running:
-        for dataset in ("hs2022", "ofac_sdn", "un_consolidated"):
+        for dataset in ("hs2022", "ofac_sdn", "un_consolidated", "name_variants", "screening_thresholds"):
             running.context.import_reference_data(only=dataset)
         with pytest.raises(ValueError, match="missing column"):
             running.context.import_reference_data(only="bis_dpl")
@@ -220,19 +222,18 @@ def test_a_new_list_version_emits_list_updated_and_rescreens_affected_parties(
         context.import_reference_data()
         context.relay.drain()
         first = {u.list_name: u for u in list_updates(bus)}
-        assert set(first) == {"ofac_sdn", "un_consolidated", "bis_dpl"}
+        assert set(first) == {"ofac_sdn", "un_consolidated", "bis_dpl", "name_variants", "screening_thresholds"}
         assert len(first["bis_dpl"].added_entry_ids) == 579 and first["bis_dpl"].old_version == ""
 
         # Unchanged files: nothing imported, nothing emitted.
         assert not any(r.changed for r in context.import_reference_data())
         context.relay.drain()
-        assert len(list_updates(bus)) == 3
+        assert len(list_updates(bus)) == 5
 
         index = bootstrap.screening_index(context)
-        thresholds = Thresholds()
         from services.compliance.entrypoints.screening_api import ScreeningServicer
 
-        servicer = ScreeningServicer(context.uow, index, thresholds)
+        servicer = ScreeningServicer(context.uow, index)
         newcomer = servicer.ScreenParty(
             pb.ScreenPartyRequest(request_id="n1", merchant_code=MERCHANT, name="Zebulon Quartermaine"),
             None,  # type: ignore[arg-type]
@@ -258,7 +259,7 @@ def test_a_new_list_version_emits_list_updated_and_rescreens_affected_parties(
         assert update.changed_entry_ids == []
 
         index.invalidate()
-        worse = rescreen_parties(context.uow, index, thresholds, list_change(update))
+        worse = rescreen_parties(context.uow, index, list_change(update))
         assert [(r.code, r.old_decision, r.new_decision) for r in worse] == [
             (newcomer.code, Decision.CLEAR, Decision.BLOCK)
         ]
@@ -294,7 +295,7 @@ def test_an_answered_request_replays_even_when_the_lists_go_missing(screening: R
 
     request = pb.ScreenPartyRequest(request_id="gone-" + uuid.uuid4().hex, merchant_code=MERCHANT, name="Eric Badege")
     first = screening.stub.ScreenParty(request)
-    servicer = ScreeningServicer(screening.context.uow, MissingLists(), Thresholds())  # type: ignore[arg-type]
+    servicer = ScreeningServicer(screening.context.uow, MissingLists())  # type: ignore[arg-type]
     assert servicer.ScreenParty(request, None).SerializeToString() == first.SerializeToString()  # type: ignore[arg-type]
     fresh = pb.ScreenPartyRequest(request_id="gone-" + uuid.uuid4().hex, merchant_code=MERCHANT, name="Eric Badege")
     with pytest.raises(ListsNotReady):

@@ -1,4 +1,8 @@
-"""Reads the name-part variant table (data/screening/name_variants.yaml) into domain.name_variants."""
+"""Reads the name-part variant table (data/screening/name_variants.yaml) into domain.name_variants.
+
+The file is imported as the versioned dataset `name_variants` (adapters/screening_config.py), which stores
+the parsed document; `parse_name_variants` checks a document, from the file or from that stored copy.
+"""
 
 from __future__ import annotations
 
@@ -16,11 +20,19 @@ class VariantTableError(ValueError):
     """The variant table file is malformed; the message names the file and the group."""
 
 
-def read_name_variants(path: Path = DEFAULT_PATH) -> NameVariants:
+def load_variant_document(path: Path) -> object:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
         raise VariantTableError(f"{path}: cannot be read ({error})") from None
+
+
+def read_name_variants(path: Path = DEFAULT_PATH) -> NameVariants:
+    return parse_name_variants(load_variant_document(path), str(path))
+
+
+def parse_name_variants(data: object, path: str) -> NameVariants:
+    """The table a parsed document describes; VariantTableError naming `path` and the group."""
     if not isinstance(data, dict) or not str(data.get("version") or "").strip():
         raise VariantTableError(f"{path}: needs a non-empty `version`")
     sources = data.get("sources") or {}

@@ -6,6 +6,10 @@ an index that fails to build, makes it not ready: the gRPC health of ScreeningSe
 and ScreenParty fails with FAILED_PRECONDITION (REFERENCE_DATA_MISSING) instead of answering from a
 partial set of lists. The versions are re-read at most every `ttl` seconds, so an import by another
 process shows within `ttl`.
+
+The screening configuration (decision thresholds and name-variant table, adapters/screening_config.py) is
+read with the lists and counts the same way: missing or inconsistent means not ready. Thresholds given by
+XB_SCREENING_* (`override`) replace the imported ones, and each build says so in the log.
 """
 
 from __future__ import annotations
@@ -19,11 +23,11 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from services.compliance.adapters.name_variants_file import read_name_variants
 from services.compliance.adapters.sanctions_store import LIST_NAMES, SanctionsRepository
+from services.compliance.adapters.screening_config import CONFIG_NAMES, NAME_VARIANTS, ScreeningConfigRepository
 from services.compliance.domain.matching import Matcher, NameIndex
-from services.compliance.domain.name_variants import NameVariants
 from services.compliance.domain.sanctions import ListInfo
+from services.compliance.domain.screening import OVERRIDDEN, Thresholds
 from services.shared.errors import ReferenceDataMissing
 from services.shared.logs import get_logger
 
@@ -34,7 +38,9 @@ log = get_logger(__name__)
 class LoadedLists:
     matcher: Matcher
     lists: tuple[ListInfo, ...]
-    versions: dict[str, str]
+    versions: dict[str, str]  # every list's and config dataset's version
+    thresholds: Thresholds
+    variants_version: str
 
 
 class ListsNotReady(ReferenceDataMissing):
@@ -48,10 +54,10 @@ class SanctionsIndex:
         *,
         ttl: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
-        variants: Callable[[], NameVariants] = read_name_variants,
+        override: Callable[[Thresholds], Thresholds] | None = None,
     ) -> None:
         self.engine = engine
-        self._variants = variants
+        self._override = override or (lambda imported: imported)
         self.ttl = ttl
         self._clock = clock
         self._lock = threading.Lock()
@@ -87,10 +93,15 @@ class SanctionsIndex:
             try:
                 with self.engine.connect() as connection:
                     repository = SanctionsRepository(connection)
-                    versions = repository.current_versions()
+                    config_repository = ScreeningConfigRepository(connection)
+                    versions = {**repository.current_versions(), **config_repository.current_versions()}
                     missing = [name for name in LIST_NAMES if name not in versions]
                     if missing:
                         self._set(None, f"list(s) not loaded: {', '.join(missing)}")
+                        return
+                    unconfigured = [name for name in CONFIG_NAMES if name not in versions]
+                    if unconfigured:
+                        self._set(None, f"screening configuration not loaded: {', '.join(unconfigured)}")
                         return
                     if self._loaded is not None and self._loaded.versions == versions:
                         self._set(self._loaded, None)
@@ -107,9 +118,18 @@ class SanctionsIndex:
                         return
                     started = time.perf_counter()
                     gc.unfreeze()  # let a replaced index be collected
-                    variants = self._variants()
-                    index = NameIndex(repository.entries(), variants=variants)
-                    self._set(LoadedLists(Matcher(index), lists, versions), None)
+                    config = config_repository.current()
+                    variants = config.variants
+                    thresholds = self._thresholds(config.thresholds)
+                    previous = self._loaded
+                    if previous is not None and all(
+                        previous.versions.get(name) == versions.get(name) for name in (*LIST_NAMES, NAME_VARIANTS)
+                    ):
+                        matcher = previous.matcher  # only the thresholds changed: the index stands
+                    else:
+                        matcher = Matcher(NameIndex(repository.entries(), variants=variants))
+                    index = matcher.index
+                    self._set(LoadedLists(matcher, lists, versions, thresholds, versions[NAME_VARIANTS]), None)
                     # The index is ~1M long-lived objects: frozen, the collector stops rescanning them,
                     # which otherwise shows as 10-20 ms pauses in the p99 of unrelated requests.
                     gc.collect()
@@ -118,6 +138,9 @@ class SanctionsIndex:
                         "sanctions_index_built",
                         names=index.name_count,
                         name_variants=variants.version,
+                        thresholds_version=thresholds.version,
+                        block=thresholds.block,
+                        review=thresholds.review,
                         entries=len(index.entries),
                         seconds=round(time.perf_counter() - started, 2),
                     )
@@ -128,6 +151,20 @@ class SanctionsIndex:
                     self._failed_versions = versions
             finally:
                 self._checked_at = self._clock()
+
+    def _thresholds(self, imported: Thresholds) -> Thresholds:
+        applied = self._override(imported)
+        if applied.version == OVERRIDDEN:
+            log.warning(
+                "screening_thresholds_overridden",
+                by="XB_SCREENING_BLOCK_THRESHOLD / XB_SCREENING_REVIEW_THRESHOLD",
+                block=applied.block,
+                review=applied.review,
+                imported_block=imported.block,
+                imported_review=imported.review,
+                imported_version=imported.version,
+            )
+        return applied
 
     def _set(self, loaded: LoadedLists | None, problem: str | None) -> None:
         self._loaded = loaded if problem is None else None

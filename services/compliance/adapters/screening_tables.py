@@ -47,3 +47,14 @@ screenings = sa.Table(
     sa.Column("response", sa.LargeBinary, nullable=False),
     sa.Index("ix_screenings_merchant_time", "merchant_code", "screened_at", "code"),
 )
+
+# The screening configuration in force: one row per config dataset (`screening_thresholds`, `name_variants`)
+# holding the parsed document of its current version, so every process screens with what ops imported,
+# whichever directory it came from.
+screening_config = sa.Table(
+    "screening_config",
+    metadata,
+    sa.Column("dataset", sa.String(40), primary_key=True),
+    sa.Column("version", sa.String(64), nullable=False),
+    sa.Column("document", sa.JSON, nullable=False),
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 
@@ -29,10 +29,15 @@ class ThresholdProblem(ValueError):
     pass
 
 
+OVERRIDDEN = "env"
+
+
 @dataclass(frozen=True)
 class Thresholds:
     block: float = DEFAULT_BLOCK_THRESHOLD
     review: float = DEFAULT_REVIEW_THRESHOLD
+    # The `screening_thresholds` dataset version they come from, or OVERRIDDEN when XB_SCREENING_* set them.
+    version: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         if not (0.0 < self.review <= self.block <= 1.0):
@@ -58,6 +63,7 @@ class Screening:
     lists: tuple[ListInfo, ...]
     thresholds: Thresholds
     screened_at: datetime
+    name_variants_version: str = ""  # the `name_variants` dataset version the matcher was built with
 
 
 def parse_date_of_birth(value: str, today: date) -> str:

@@ -16,7 +16,6 @@ from services.compliance.domain.screening import (
     MAX_NAME_LENGTH,
     Decision,
     Screening,
-    Thresholds,
     parse_country,
     parse_date_of_birth,
 )
@@ -128,7 +127,10 @@ def screening_to_proto(screening: Screening, query: Query) -> pb.Screening:
             )
             for i in screening.lists
         ],
-        thresholds=pb.ScreeningThresholds(block=screening.thresholds.block, review=screening.thresholds.review),
+        thresholds=pb.ScreeningThresholds(
+            block=screening.thresholds.block, review=screening.thresholds.review, version=screening.thresholds.version
+        ),
+        name_variants_version=screening.name_variants_version,
         screened_at=screened_at,
         party=pb.ScreenedParty(
             name=query.name,
@@ -141,10 +143,9 @@ def screening_to_proto(screening: Screening, query: Query) -> pb.Screening:
 
 
 class ScreeningServicer(pb_grpc.ScreeningServiceServicer):
-    def __init__(self, uow_factory: handlers.UowFactory, index: SanctionsIndex, thresholds: Thresholds) -> None:
+    def __init__(self, uow_factory: handlers.UowFactory, index: SanctionsIndex) -> None:
         self.uow_factory = uow_factory
         self.index = index
-        self.thresholds = thresholds
 
     def ScreenParty(self, request: pb.ScreenPartyRequest, context: grpc.ServicerContext) -> pb.ScreenPartyResponse:
         command = parse_screen_request(request)
@@ -152,9 +153,7 @@ class ScreeningServicer(pb_grpc.ScreeningServiceServicer):
         def render(screening: Screening) -> pb.ScreenPartyResponse:
             return pb.ScreenPartyResponse(screening=screening_to_proto(screening, command.query))
 
-        return handlers.screen_party(
-            self.uow_factory, self.index, self.thresholds, command, render, pb.ScreenPartyResponse
-        )
+        return handlers.screen_party(self.uow_factory, self.index, command, render, pb.ScreenPartyResponse)
 
     def GetScreening(self, request: pb.GetScreeningRequest, context: grpc.ServicerContext) -> pb.GetScreeningResponse:
         code = fields.one_code(request.code, "code", "HC")

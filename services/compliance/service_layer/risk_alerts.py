@@ -1,7 +1,8 @@
 """Risk alerts: re-check on change, and the merchant's view of the alerts raised.
 
-`rules_published` and `list_updated` are each handled in ONE transaction: the event's claim, the updated
-verdicts of the re-checked subjects, the alert rows and their `risk_alert_raised` events in the outbox.
+`rules_published` and `list_updated` (a sanctions list's or the screening configuration's new version) are
+each handled in ONE transaction: the event's claim, the updated verdicts of the re-checked subjects, the
+alert rows and their `risk_alert_raised` events in the outbox.
 A crash anywhere rolls all of it back and the redelivered event does the whole work again, so an alert is
 never lost nor raised twice; the unique (cause, subject) key of the alert table backs this up if the same
 change arrives under another event id. One transaction per event is the batch: a rule change touching
@@ -22,12 +23,12 @@ from xborder.compliance.v1 import events_pb2
 from services.compliance.adapters.reference_views import CheckViews
 from services.compliance.adapters.sanctions_index import SanctionsIndex
 from services.compliance.adapters.sanctions_store import list_change
+from services.compliance.adapters.screening_config import CONFIG_NAMES
 from services.compliance.adapters.unit_of_work import ComplianceUnitOfWork
 from services.compliance.domain import alerts as domain
 from services.compliance.domain.alerts import AlertStatus, RiskAlert, SubjectKind
-from services.compliance.domain.screening import Thresholds
 from services.compliance.service_layer.product_checks import affected_by, recheck_in
-from services.compliance.service_layer.screening import rescreen_parties
+from services.compliance.service_layer.screening import rescreen_all, rescreen_parties
 from services.shared import codes
 from services.shared.clock import utcnow
 from services.shared.errors import NotFound, found_or_raise
@@ -140,12 +141,15 @@ def on_rules_published(
 def on_list_updated(
     uow_factory: UowFactory,
     index: SanctionsIndex,
-    thresholds: Thresholds,
     payload: dict[str, Any],
     *,
     now: Callable[[], datetime] = utcnow,
 ) -> list[RiskAlert]:
-    """Re-screen the stored parties a list change affects; alert on each decision that got worse."""
+    """Re-screen the stored parties a list change affects; alert on each decision that got worse.
+
+    The screening configuration's datasets (thresholds, variant table) announce a new version with the
+    same event and no entry ids: every stored party is re-screened then, since any may be affected.
+    """
     message = _readable(payload, events_pb2.ListUpdated, RESCREEN_ON_LIST)
     if message is None:
         return []
@@ -162,7 +166,10 @@ def on_list_updated(
     # The index of this process may predate the import that emitted the event: make it reload.
     if index.get().versions.get(message.list_name) != message.new_version:
         index.invalidate()
-    rescreened = rescreen_parties(uow_factory, index, thresholds, list_change(message))
+    if message.list_name in CONFIG_NAMES:
+        rescreened = rescreen_all(uow_factory, index)
+    else:
+        rescreened = rescreen_parties(uow_factory, index, list_change(message))
     at = now()
     cause = domain.list_cause(message.list_name, message.new_version)
     with uow_factory() as uow:

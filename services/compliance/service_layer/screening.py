@@ -42,7 +42,6 @@ class ScreenCommand:
 def screen_party(
     uow_factory: UowFactory,
     index: SanctionsIndex,
-    thresholds: Thresholds,
     command: ScreenCommand,
     render: Callable[[Screening], M],
     response_type: type[M],
@@ -64,6 +63,7 @@ def screen_party(
         if first is not None:
             return first  # answered before the lists went missing: the answer stands
         raise
+    thresholds = loaded.thresholds
     hits = loaded.matcher.screen(command.query, min_score=thresholds.review, limit=MAX_HITS)
     screened_at = now()
     screening = Screening(
@@ -75,6 +75,7 @@ def screen_party(
         lists=loaded.lists,
         thresholds=thresholds,
         screened_at=screened_at,
+        name_variants_version=loaded.variants_version,
     )
     response = render(screening)
 
@@ -90,13 +91,16 @@ class Preview:
     decision: Decision
     hits: tuple
     lists: tuple
+    thresholds: Thresholds
+    name_variants_version: str
 
 
-def preview_screening(index: SanctionsIndex, thresholds: Thresholds, query: Query) -> Preview:
+def preview_screening(index: SanctionsIndex, query: Query) -> Preview:
     """Screen without storing anything (the operator's `xborder screen`); refuses like ScreenParty."""
     loaded = index.get()
+    thresholds = loaded.thresholds
     hits = loaded.matcher.screen(query, min_score=thresholds.review, limit=MAX_HITS)
-    return Preview(thresholds.decide(hits), tuple(hits), loaded.lists)
+    return Preview(thresholds.decide(hits), tuple(hits), loaded.lists, thresholds, loaded.variants_version)
 
 
 def get_screening(uow_factory: UowFactory, code: str) -> bytes:
@@ -123,9 +127,7 @@ class Rescreened:
     hits: tuple
 
 
-def rescreen_parties(
-    uow_factory: UowFactory, index: SanctionsIndex, thresholds: Thresholds, change: ListChange
-) -> list[Rescreened]:
+def rescreen_parties(uow_factory: UowFactory, index: SanctionsIndex, change: ListChange) -> list[Rescreened]:
     """Parties screened before whose decision a list change can alter, screened again on the current lists.
 
     Affected: a party that had a hit on an entry the change touched (changed or removed entries may lower
@@ -134,6 +136,7 @@ def rescreen_parties(
     worker that calls this raises alerts for the decisions that got worse.
     """
     loaded = index.get()
+    thresholds = loaded.thresholds
     touched = {f"{change.list_name}:{entry_id}" for entry_id in change.touched}
     with uow_factory() as uow:
         repository = uow.screenings
@@ -157,4 +160,31 @@ def rescreen_parties(
     return results
 
 
-__all__ = ["ScreenCommand", "StoredScreening", "get_screening", "list_screenings", "rescreen_parties", "screen_party"]
+def rescreen_all(uow_factory: UowFactory, index: SanctionsIndex) -> list[Rescreened]:
+    """Every stored party screened again with the current lists and configuration.
+
+    A new threshold or variant table can change any party's decision, so none is skipped. Nothing is
+    stored; the caller compares each new decision with the stored one.
+    """
+    loaded = index.get()
+    thresholds = loaded.thresholds
+    with uow_factory() as uow:
+        stored = uow.screenings.all_parties()
+    results: list[Rescreened] = []
+    for party in stored:
+        hits = loaded.matcher.screen(party.query, min_score=thresholds.review, limit=MAX_HITS)
+        results.append(
+            Rescreened(party.code, party.merchant_code, party.decision, thresholds.decide(hits), tuple(hits))
+        )
+    return results
+
+
+__all__ = [
+    "ScreenCommand",
+    "StoredScreening",
+    "get_screening",
+    "list_screenings",
+    "rescreen_all",
+    "rescreen_parties",
+    "screen_party",
+]
