@@ -159,7 +159,22 @@ def _drop(tokens: list[str], words: frozenset[str]) -> list[str]:
 
 @lru_cache(maxsize=65536)
 def tokens(text: str) -> tuple[str, ...]:
-    """The identifying tokens of a name, in their original order."""
+    """The identifying tokens of a name, in their original order.
+
+    One pass can uncover what another pass removes ("Joint al- Stock X": the particle goes after the
+    legal-form phrases are looked for, leaving "joint stock x"), so passes repeat until nothing changes:
+    normalising a normalised name changes nothing.
+    """
+    words = _tokens_once(text)
+    for _ in range(4):
+        again = _tokens_once(" ".join(words))
+        if again == words:
+            break
+        words = again
+    return words
+
+
+def _tokens_once(text: str) -> tuple[str, ...]:
     folded = fold(text).split()
     # The Arabic article written joined ("Alshairi", "Elsayed") is the split "al-Shairi" of the lists,
     # whose "al" is dropped as a particle: strip it where enough of a name remains to stand alone.
