@@ -98,9 +98,12 @@ def periodic_tasks(context: ServiceContext) -> list[tuple[str, float, Callable[[
 
 
 def event_handlers(context: ServiceContext) -> dict[str, Callable[[dict[str, Any]], None]]:
-    """Handler method name in services/shared/topology.py -> callable (embedded bus and nameko worker alike)."""
+    """Handler method name in subscriptions.py -> callable (embedded bus and nameko worker alike)."""
 
     def open_on_risk_alert(payload: dict[str, Any]) -> None:
         consumers.on_risk_alert_raised(uow_factory(context), payload, utcnow())
 
-    return {"on_risk_alert_raised": open_on_risk_alert}
+    def open_on_shipment_problem(payload: dict[str, Any]) -> None:
+        consumers.on_shipment_status_changed(uow_factory(context), payload, utcnow())
+
+    return {"on_risk_alert_raised": open_on_risk_alert, "on_shipment_status_changed": open_on_shipment_problem}

@@ -6,4 +6,5 @@ from services.shared.topology import Subscription
 
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("compliance", "risk_alert_raised", "customer_service", "on_risk_alert_raised"),
+    Subscription("logistics", "shipment_status_changed", "customer_service", "on_shipment_status_changed"),
 )

@@ -306,6 +306,34 @@ def test_a_risk_alert_opens_a_ticket_once_and_later_alerts_add_notes(service: Ru
     assert consumers.on_risk_alert_raised(uow, {"event_id": "x", "merchant_code": "bad"}, datetime.now(UTC)) is None
 
 
+def test_a_shipment_exception_opens_an_after_sales_ticket_linked_to_it_once(service: Running) -> None:
+    uow = bootstrap.uow_factory(service.context)
+    shipment = codes.generate("YD")
+    change = {
+        "event_id": str(uuid.uuid4()),
+        "shipment_code": shipment,
+        "merchant_code": MERCHANT,
+        "waybill_number": "LX12345678CN",
+        "previous_status": "IN_TRANSIT",
+        "status": "EXCEPTION",
+        "sub_status": "ADDRESS_PROBLEM",
+        "raw_code": "DE",
+    }
+    code = consumers.on_shipment_status_changed(uow, change, datetime.now(UTC))
+    assert code is not None
+    assert consumers.on_shipment_status_changed(uow, change, datetime.now(UTC)) is None  # redelivered
+    returned = {**change, "event_id": str(uuid.uuid4()), "previous_status": "RETURNING", "status": "RETURNED"}
+    assert consumers.on_shipment_status_changed(uow, returned, datetime.now(UTC)) == code  # still unresolved
+    moving = {**change, "event_id": str(uuid.uuid4()), "status": "IN_TRANSIT"}
+    assert consumers.on_shipment_status_changed(uow, moving, datetime.now(UTC)) is None  # not a problem
+    ticket = service.stub.GetTicket(pb.GetTicketRequest(code=code)).ticket
+    assert (ticket.type, ticket.source) == (pb.TICKET_TYPE_NOT_RECEIVED, "logistics")
+    assert [(link.kind, link.code) for link in ticket.links] == [(pb.LINK_KIND_SHIPMENT, shipment)]
+    assert len(ticket.messages) == 2 and "is EXCEPTION (ADDRESS_PROBLEM)" in ticket.messages[0].body
+    other = {**change, "event_id": str(uuid.uuid4()), "shipment_code": codes.generate("YD")}
+    assert consumers.on_shipment_status_changed(uow, other, datetime.now(UTC)) not in (None, code)
+
+
 def test_sla_metrics_aggregate_a_merchants_tickets(service: Running) -> None:
     code = open_ticket(service).code
     open_ticket(service)

@@ -1,4 +1,5 @@
-"""The customer-service nameko service: compliance's `risk_alert_raised` (open or update a ticket) and the
+"""The customer-service nameko service: compliance's `risk_alert_raised` and
+logistics' `shipment_status_changed` (open or update a ticket) and the
 periodic SLA breach sweep (`@timer`), run by `python -m services.worker customer_service`.
 
 Its @event_handler methods must match services/customer_service/subscriptions.py (the worker checks at
@@ -30,6 +31,16 @@ class CustomerServiceEvents:
     )
     def on_risk_alert_raised(self, payload: dict[str, Any]) -> None:
         handle(self.handlers, "on_risk_alert_raised", payload)
+
+    @event_handler(
+        "logistics",
+        "shipment_status_changed",
+        handler_type=SERVICE_POOL,
+        reliable_delivery=True,
+        requeue_on_error=True,
+    )
+    def on_shipment_status_changed(self, payload: dict[str, Any]) -> None:
+        handle(self.handlers, "on_shipment_status_changed", payload)
 
     @timer(interval=TICK_S)
     def run_periodic_tasks(self) -> None:
