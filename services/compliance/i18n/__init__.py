@@ -80,3 +80,5 @@ VERDICT_NAMES = {
     "PROHIBITED": N_("Prohibited"),
 }
 HEADING = N_("Compliance report for %(country)s")
+COMPLETE = N_("Complete")
+INCOMPLETE = N_("Incomplete: %(count)s point(s) could not be settled, see missing")

@@ -20,14 +20,13 @@ from services.compliance.adapters.library_repository import LibraryRepository
 from services.compliance.adapters.reference_views import CheckViews
 from services.compliance.adapters.unit_of_work import ComplianceUnitOfWork
 from services.compliance.domain.engine import Outcome, worse
-from services.compliance.domain.fx import RateMissing
 from services.compliance.domain.library import LibraryVersion, end_of_day, version_current_at
 from services.compliance.domain.product import Product
 from services.compliance.domain.rules import EU_MEMBER_STATES
 from services.compliance.domain.vat import VatRate
 from services.shared import codes
 from services.shared.clock import utcnow
-from services.shared.errors import NotFound, RateUnavailable, Violations
+from services.shared.errors import NotFound, Violations
 from services.shared.events import parse_payload
 from services.shared.idempotency import Request, run_idempotent
 
@@ -128,14 +127,8 @@ def _run(uow: ComplianceUnitOfWork, command: CheckCommand, views: CheckViews, no
     names = views.countries.get().names
     results = []
     for destination in command.destinations:
-        try:
-            outcome = compiled.check(command.product, destination, day, rates)
-        except RateMissing as missing:
-            raise RateUnavailable(
-                f"{missing}: a value threshold of a {destination} rule needs it; declare the value in the "
-                "threshold's currency or check on a date the ECB quotes it",
-                field=f"{command.field_prefix}product.declared_value.currency_code",
-            ) from None
+        # A threshold without a rate leaves its rule undetermined in the outcome; the rest of the report stands.
+        outcome = compiled.check(command.product, destination, day, rates)
         results.append(
             CheckResult(
                 codes.generate("HG", zone, at=now),
@@ -251,10 +244,7 @@ def recheck_in(
         latest[product_key(row.merchant_code, row.destination, row.product)] = row
     for row in sorted(latest.values(), key=lambda r: (r.checked_at, r.code)):
         product = Product.from_document(json.loads(row.product))
-        try:
-            outcome = compiled.check(product, row.destination, today, rates)
-        except RateMissing:
-            continue  # cannot judge without a rate: the stored verdict stands, nothing is guessed
+        outcome = compiled.check(product, row.destination, today, rates)
         out.append(Recheck(row.code, row.merchant_code, row.destination, row.verdict, outcome.verdict))
         if outcome.verdict != row.verdict or row.library_version != version:
             checks.update_verdict(row.code, outcome.verdict, version, row.report)
