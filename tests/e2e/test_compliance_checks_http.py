@@ -52,7 +52,7 @@ def test_the_same_idempotency_key_replays_the_first_report(gateway: httpx.Client
 
 
 def test_bad_input_is_problem_json_naming_the_fields(gateway: httpx.Client) -> None:
-    product = dict(SPEAKER, hsCode="850799", gtin="4006381333932", declaredValue={"units": "40"})
+    product = dict(SPEAKER, hsCode="8507", gtin="4006381333932", declaredValue={"units": "40"})
     response = gateway.post(
         "/v1/compliance/checks",
         json={"product": product, "destinations": ["QQ"]},

@@ -110,7 +110,6 @@ def test_a_held_certificate_is_listed_as_satisfied(service: Running) -> None:
 @pytest.mark.parametrize(
     ("fields", "field", "says"),
     [
-        ({"product": speaker(hs_code="850799")}, "product.hs_code", "not an HS 2022 subheading"),
         ({"product": speaker(hs_code="8507")}, "product.hs_code", "6-digit"),
         ({"destinations": ["QQ"]}, "destinations[0]", "ISO 3166-1"),
         ({"destinations": ["BR"]}, "destinations[0]", "has no rules for BR"),
@@ -178,6 +177,13 @@ def test_a_missing_rate_leaves_the_regime_undetermined_and_the_findings_standing
     assert us.verdict == pb.VERDICT_RESTRICTED  # its regime has no value threshold: complete
 
 
+def test_an_hs_code_the_dataset_lacks_is_checked_on_its_heading_and_said_to_be_missing(service: Running) -> None:
+    [de] = service.stub.CheckProduct(request(product=speaker(hs_code="851899"), destinations=["DE"])).reports
+    assert {f.rule_code for f in de.findings} == {"EU-TEST-CE-RED", "EU-TEST-GPSR-RP"}  # scoped to chapter 85 or to no code
+    assert not de.complete and len(de.missing) == 1
+    assert "851899 is not an HS 2022 subheading" in de.missing[0] and "chapter 85" in de.missing[0]
+
+
 def test_verified_and_the_note_are_shown_on_findings_and_regimes(service: Running) -> None:
     ivory = speaker(attributes=[{"name": "materials", "value": "ivory"}])
     [de] = service.stub.CheckProduct(request(product=ivory, destinations=["DE"])).reports
@@ -232,7 +238,7 @@ def test_a_batch_answers_each_check_in_order_and_names_fields_by_position(servic
     assert [r.destination for r in first.reports] == ["US"]
     assert [r.destination for r in second.reports] == ["DE", "FR"]
     bad = pb.BatchCheckProductsRequest(
-        request_id=str(uuid.uuid4()), checks=[request(), request(product=speaker(hs_code="850799"))]
+        request_id=str(uuid.uuid4()), checks=[request(), request(product=speaker(hs_code="8507"))]
     )
     with pytest.raises(grpc.RpcError) as error:
         service.stub.BatchCheckProducts(bad)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
@@ -66,15 +66,13 @@ ReportBytes = Callable[[Message], list[list[bytes]]]
 
 
 def reference_problems(command: CheckCommand, views: CheckViews, violations: Violations) -> None:
-    """Add a violation for each HS code or country the loaded datasets do not know.
+    """Add a violation for each country the loaded datasets do not know.
 
-    Fields that are already malformed (empty HS code, a destination that is not two letters) are left to
-    the syntax checks, so one field gets one message.
+    Fields that are already malformed (a destination that is not two letters) are left to the syntax checks,
+    so one field gets one message. An HS code the dataset lacks is not refused: the report says so
+    (`hs_code_missing`).
     """
     prefix = command.field_prefix
-    hs_code = command.product.hs_code
-    if len(hs_code) == 6 and hs_code not in views.hs.get().codes:
-        violations.add(f"{prefix}product.hs_code", f"{hs_code} is not an HS 2022 subheading")
     countries = views.countries.get().names
     origin = command.product.origin_country
     if len(origin) == 2 and origin.isupper() and origin not in countries:
@@ -82,6 +80,18 @@ def reference_problems(command: CheckCommand, views: CheckViews, violations: Vio
     for position, destination in enumerate(command.destinations):
         if len(destination) == 2 and destination.isupper() and destination not in countries:
             violations.add(f"{prefix}destinations[{position}]", f"{destination!r} is not an ISO 3166-1 alpha-2 country")
+
+
+def hs_code_missing(hs_code: str, views: CheckViews) -> str:
+    """What a report must say when the HS dataset lacks the product's 6-digit code ("" when it has it)."""
+    dataset = views.hs.get()
+    if len(hs_code) != 6 or hs_code in dataset.codes:
+        return ""
+    return (
+        f"product.hs_code: {hs_code} is not an HS 2022 subheading in the HS dataset ({dataset.version[:12]}); "
+        f"rules were matched on its chapter {hs_code[:2]} and heading {hs_code[:4]} only, so a rule scoped to "
+        "a subheading may be missed; correct the code, or import an HS dataset that has it"
+    )
 
 
 def validate_references(command: CheckCommand, views: CheckViews) -> None:
@@ -125,10 +135,13 @@ def _run(uow: ComplianceUnitOfWork, command: CheckCommand, views: CheckViews, no
     hs_version = views.hs.get().version
     zone = command.merchant_code[2] if command.merchant_code else "G"
     names = views.countries.get().names
+    unknown_code = hs_code_missing(command.product.hs_code, views)
     results = []
     for destination in command.destinations:
         # A threshold without a rate leaves its rule undetermined in the outcome; the rest of the report stands.
         outcome = compiled.check(command.product, destination, day, rates)
+        if unknown_code:
+            outcome = replace(outcome, missing=(*outcome.missing, unknown_code))
         results.append(
             CheckResult(
                 codes.generate("HG", zone, at=now),
