@@ -179,7 +179,7 @@ def test_a_missing_rate_leaves_the_regime_undetermined_and_the_findings_standing
 
 def test_an_hs_code_the_dataset_lacks_is_checked_on_its_heading_and_said_to_be_missing(service: Running) -> None:
     [de] = service.stub.CheckProduct(request(product=speaker(hs_code="851899"), destinations=["DE"])).reports
-    assert {f.rule_code for f in de.findings} == {"EU-TEST-CE-RED", "EU-TEST-GPSR-RP"}  # scoped to chapter 85 or to no code
+    assert {f.rule_code for f in de.findings} == {"EU-TEST-CE-RED", "EU-TEST-GPSR-RP"}  # chapter 85 or all goods
     assert not de.complete and len(de.missing) == 1
     assert "851899 is not an HS 2022 subheading" in de.missing[0] and "chapter 85" in de.missing[0]
 
