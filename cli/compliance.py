@@ -35,7 +35,7 @@ PRODUCT_COLUMNS = ("title", "hs_code", "gtin", "origin_country", "weight_kg", "t
 LIST_COLUMNS = ("certifications", "label_languages")
 VALUE_COLUMNS = ("declared_value", "currency")
 ID_COLUMNS = ("sku", "id")
-VERDICTS = ("ALLOWED", "ALLOWED_WITH_CONDITIONS", "RESTRICTED", "PROHIBITED")
+VERDICTS = ("ALLOWED", "ALLOWED_WITH_CONDITIONS", "RESTRICTED", "PROHIBITED", "UNDETERMINED")
 
 
 class RowProblem(ValueError):

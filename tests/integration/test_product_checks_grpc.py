@@ -112,7 +112,6 @@ def test_a_held_certificate_is_listed_as_satisfied(service: Running) -> None:
     [
         ({"product": speaker(hs_code="8507")}, "product.hs_code", "6-digit"),
         ({"destinations": ["QQ"]}, "destinations[0]", "ISO 3166-1"),
-        ({"destinations": ["BR"]}, "destinations[0]", "has no rules for BR"),
         ({"product": speaker(origin_country="QQ")}, "product.origin_country", "ISO 3166-1"),
         ({"product": speaker(declared_value={"units": 10})}, "product.declared_value.currency_code", "required"),
         (
@@ -182,6 +181,21 @@ def test_an_hs_code_the_dataset_lacks_is_checked_on_its_heading_and_said_to_be_m
     assert {f.rule_code for f in de.findings} == {"EU-TEST-CE-RED", "EU-TEST-GPSR-RP"}  # chapter 85 or all goods
     assert not de.complete and len(de.missing) == 1
     assert "851899 is not an HS 2022 subheading" in de.missing[0] and "chapter 85" in de.missing[0]
+
+
+def test_a_market_without_rules_gets_an_undetermined_report_and_the_others_stand(service: Running) -> None:
+    before = _stored(service)
+    br, de = service.stub.CheckProduct(request(destinations=["BR", "DE"], language="zh-CN")).reports
+    assert (br.destination, br.verdict, br.verdict_text) == ("BR", pb.VERDICT_UNDETERMINED, "无法判定")
+    assert list(br.findings) == [] and not br.complete
+    assert "has no rules for BR" in br.missing[0] and "DE" in br.missing[0]
+    assert de.verdict == pb.VERDICT_ALLOWED_WITH_CONDITIONS and de.complete
+    assert _stored(service) == before + 1  # only the judged report is kept for re-checks
+
+
+def _stored(service: Running) -> int:
+    with service.context.uow() as uow:
+        return uow.checks.count()
 
 
 def test_verified_and_the_note_are_shown_on_findings_and_regimes(service: Running) -> None:

@@ -21,6 +21,9 @@ from services.compliance.domain.rules import SATISFIABLE_BY_CERTIFICATION, SEVER
 VERDICTS = ("ALLOWED", "ALLOWED_WITH_CONDITIONS", "RESTRICTED", "PROHIBITED")
 """Best first: a higher index is a worse verdict."""
 
+UNDETERMINED = "UNDETERMINED"
+"""The verdict of a market the library has no rules for: not a judgement, so outside VERDICTS' order."""
+
 _WEIGHT = {severity: weight for weight, severity in enumerate(SEVERITIES)}
 
 # Official languages (ISO 639-1) a label may use where a rule asks for "official": national law of each
@@ -307,6 +310,21 @@ class CompiledLibrary:
 
     def destinations(self) -> frozenset[str]:
         return frozenset(self._index)
+
+
+def no_rules(destination: str, day: date, library_version: int, covered: Iterable[str]) -> Outcome:
+    """The outcome for a market the library has no rules for: no verdict, and what is missing."""
+    return Outcome(
+        destination,
+        day,
+        UNDETERMINED,
+        (),
+        (),
+        (
+            f"destination: library version {library_version} has no rules for {destination}, so nothing could be "
+            f"judged; covered: {', '.join(sorted(covered))}",
+        ),
+    )
 
 
 def worse(new: str, old: str) -> bool:

@@ -78,6 +78,7 @@ VERDICT_NAMES = {
     "ALLOWED_WITH_CONDITIONS": N_("Allowed with conditions"),
     "RESTRICTED": N_("Restricted"),
     "PROHIBITED": N_("Prohibited"),
+    "UNDETERMINED": N_("Undetermined"),
 }
 HEADING = N_("Compliance report for %(country)s")
 COMPLETE = N_("Complete")

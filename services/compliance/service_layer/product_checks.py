@@ -19,7 +19,7 @@ from xborder.compliance.v1 import events_pb2
 from services.compliance.adapters.library_repository import LibraryRepository
 from services.compliance.adapters.reference_views import CheckViews
 from services.compliance.adapters.unit_of_work import ComplianceUnitOfWork
-from services.compliance.domain.engine import Outcome, worse
+from services.compliance.domain.engine import UNDETERMINED, Outcome, no_rules, worse
 from services.compliance.domain.library import LibraryVersion, end_of_day, version_current_at
 from services.compliance.domain.product import Product
 from services.compliance.domain.rules import EU_MEMBER_STATES
@@ -121,15 +121,6 @@ def _run(uow: ComplianceUnitOfWork, command: CheckCommand, views: CheckViews, no
     library = _library_for(uow.library, command, day)
     compiled = views.libraries.get(library.version, uow.library.rules)
     covered = compiled.destinations()
-    violations = Violations()
-    for position, destination in enumerate(command.destinations):
-        if destination not in covered:
-            violations.add(
-                f"{command.field_prefix}destinations[{position}]",
-                f"library version {library.version} has no rules for {destination}; "
-                f"covered: {', '.join(sorted(covered))}",
-            )
-    violations.raise_if_any()
     rates = views.rates.get()
     vat = views.vat.get()
     hs_version = views.hs.get().version
@@ -139,7 +130,10 @@ def _run(uow: ComplianceUnitOfWork, command: CheckCommand, views: CheckViews, no
     results = []
     for destination in command.destinations:
         # A threshold without a rate leaves its rule undetermined in the outcome; the rest of the report stands.
-        outcome = compiled.check(command.product, destination, day, rates)
+        if destination not in covered:
+            outcome = no_rules(destination, day, library.version, covered)
+        else:
+            outcome = compiled.check(command.product, destination, day, rates)
         if unknown_code:
             outcome = replace(outcome, missing=(*outcome.missing, unknown_code))
         results.append(
@@ -176,6 +170,8 @@ def check_products(
         assert isinstance(response, response_type)
         for command, group, reports in zip(commands, results, report_bytes(response), strict=True):
             for result, report in zip(group, reports, strict=True):
+                if result.outcome.verdict == UNDETERMINED:
+                    continue  # no rules judged it: nothing for a later re-check to compare against
                 uow.checks.add(
                     code=result.code,
                     merchant_code=command.merchant_code,
