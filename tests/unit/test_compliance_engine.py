@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.compliance.domain.engine import VERDICTS, CompiledLibrary, Outcome, naive_check
+from services.compliance.domain.engine import VERDICTS, CompiledLibrary, Outcome, naive_check, worldwide_only
 from services.compliance.domain.fx import MAX_STALE_DAYS, EcbRates, stale_margin
 from services.compliance.domain.product import Product, coerce
 from services.compliance.domain.rules import Rule
@@ -377,3 +377,13 @@ def test_adding_a_rule_never_improves_a_verdict_and_a_matching_prohibition_decid
     assert VERDICTS.index(after.verdict) >= VERDICTS.index(before)
     if extra.severity == "PROHIBITED" and any(f.rule is extra for f in after.findings):
         assert after.verdict == "PROHIBITED"
+
+
+def test_a_market_only_worldwide_rules_cover_has_no_national_rules() -> None:
+    everywhere = rule("XX-WORLD", destinations=[a + b for a in "ABCDE" for b in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"])
+    library = CompiledLibrary([everywhere, CE])
+    assert "BR" in library.destinations() and "BR" not in library.national_markets()
+    assert "DE" in library.national_markets()
+    outcome = worldwide_only(library.check(speaker(), "BR", DAY), 3)
+    assert outcome.verdict == "ALLOWED_WITH_CONDITIONS" and not outcome.complete
+    assert "library version 3 has no national rules for BR" in outcome.missing[0]

@@ -9,7 +9,7 @@ rule with no index and is both the benchmark baseline and the property tests' or
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -246,6 +246,11 @@ _MAX_DAY = date.max
 _Entry = tuple[Rule, date, date, "frozenset[str] | None", "Predicate | None", bool]
 
 
+# A rule naming more countries than this is a worldwide rule (the INTL packs: IATA dangerous goods, goods
+# prohibited everywhere); the largest national or regional list, the EU's, has 27.
+WORLDWIDE_MIN_COUNTRIES = 100
+
+
 class CompiledLibrary:
     """One library version's rules indexed by destination and HS prefix, conditions precompiled.
 
@@ -278,6 +283,12 @@ class CompiledLibrary:
             for country, by_prefix in index.items()
         }
         self._memo: dict[tuple[str, str], tuple[_Entry, ...]] = {}
+        self._national = frozenset(
+            country
+            for rule in self.rules
+            if len(rule.countries) <= WORLDWIDE_MIN_COUNTRIES
+            for country in rule.countries
+        )
 
     def candidates(self, destination: str, hs_code: str) -> tuple[_Entry, ...]:
         key = (destination, hs_code)
@@ -311,6 +322,10 @@ class CompiledLibrary:
     def destinations(self) -> frozenset[str]:
         return frozenset(self._index)
 
+    def national_markets(self) -> frozenset[str]:
+        """Markets with rules of their own, beyond the worldwide ones."""
+        return self._national
+
 
 def no_rules(destination: str, day: date, library_version: int, covered: Iterable[str]) -> Outcome:
     """The outcome for a market the library has no rules for: no verdict, and what is missing."""
@@ -325,6 +340,16 @@ def no_rules(destination: str, day: date, library_version: int, covered: Iterabl
             f"judged; covered: {', '.join(sorted(covered))}",
         ),
     )
+
+
+def worldwide_only(outcome: Outcome, library_version: int) -> Outcome:
+    """`outcome` for a market only worldwide rules cover: its verdict stands, and the report says what is not known."""
+    why = (
+        f"destination: library version {library_version} has no national rules for {outcome.destination}; only "
+        "the worldwide rules (dangerous goods, goods prohibited everywhere) were checked, not its customs, tax or "
+        "product-safety law"
+    )
+    return replace(outcome, missing=(*outcome.missing, why))
 
 
 def worse(new: str, old: str) -> bool:

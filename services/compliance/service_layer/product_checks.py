@@ -19,7 +19,7 @@ from xborder.compliance.v1 import events_pb2
 from services.compliance.adapters.library_repository import LibraryRepository
 from services.compliance.adapters.reference_views import CheckViews
 from services.compliance.adapters.unit_of_work import ComplianceUnitOfWork
-from services.compliance.domain.engine import UNDETERMINED, Outcome, no_rules, worse
+from services.compliance.domain.engine import UNDETERMINED, Outcome, no_rules, worldwide_only, worse
 from services.compliance.domain.library import LibraryVersion, end_of_day, version_current_at
 from services.compliance.domain.product import Product
 from services.compliance.domain.rules import EU_MEMBER_STATES
@@ -121,6 +121,7 @@ def _run(uow: ComplianceUnitOfWork, command: CheckCommand, views: CheckViews, no
     library = _library_for(uow.library, command, day)
     compiled = views.libraries.get(library.version, uow.library.rules)
     covered = compiled.destinations()
+    national = compiled.national_markets()
     rates = views.rates.get()
     vat = views.vat.get()
     hs_version = views.hs.get().version
@@ -134,6 +135,8 @@ def _run(uow: ComplianceUnitOfWork, command: CheckCommand, views: CheckViews, no
             outcome = no_rules(destination, day, library.version, covered)
         else:
             outcome = compiled.check(command.product, destination, day, rates)
+            if destination not in national:
+                outcome = worldwide_only(outcome, library.version)
         if unknown_code:
             outcome = replace(outcome, missing=(*outcome.missing, unknown_code))
         results.append(
