@@ -107,7 +107,7 @@ class Outcome:
 _Converted = dict[str, "tuple[Decimal, RateUsed | None] | RateMissing"]
 
 _SETTLE = (
-    "import a current ECB history (`xborder import --dataset ecb_reference_rates --data-dir DIR`) "
+    "import a current ECB history (`xborder import --service compliance --dataset ecb_reference_rates`) "
     "or declare the value in {currency}"
 )
 
