@@ -35,7 +35,7 @@ PRODUCT_COLUMNS = ("title", "hs_code", "gtin", "origin_country", "weight_kg", "t
 LIST_COLUMNS = ("certifications", "label_languages")
 VALUE_COLUMNS = ("declared_value", "currency")
 ID_COLUMNS = ("sku", "id")
-VERDICTS = ("ALLOWED", "ALLOWED_WITH_CONDITIONS", "RESTRICTED", "PROHIBITED")
+VERDICTS = ("ALLOWED", "ALLOWED_WITH_CONDITIONS", "RESTRICTED", "PROHIBITED", "UNDETERMINED")
 
 
 class RowProblem(ValueError):
@@ -138,6 +138,28 @@ def _field(name: str) -> str:
     return "declared_value" if name.startswith("declared_value") else name
 
 
+def _regime(regime: Any) -> dict[str, Any]:
+    """A tax regime as a results line shows it: whether it applies, and the rate it was judged at."""
+    shown: dict[str, Any] = {
+        "code": regime.rule_code,
+        "applies": regime.applies,
+        "determined": regime.determined,
+        "uncertain": regime.uncertain,
+        "verified": regime.verified,
+    }
+    if regime.HasField("rate_used"):
+        used = regime.rate_used
+        day = used.rate_date
+        shown["rate"] = {
+            "pair": f"{used.source_currency}/{used.target_currency}",
+            "rate": used.rate,
+            "date": f"{day.year:04d}-{day.month:02d}-{day.day:02d}",
+            "age_days": used.age_days,
+            "stale": used.stale,
+        }
+    return shown
+
+
 @app.command("check-catalog")
 def check_catalog(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="Catalog as .csv (header row) or .jsonl."),
@@ -169,6 +191,7 @@ def check_catalog(
     total = sum(1 for _ in read_rows(file))
     counts: Counter[tuple[str, str]] = Counter()
     bad = 0
+    incomplete = 0
     with service_context("compliance") as context, target.open("w", encoding="utf-8") as out:
         servicer = ProductComplianceServicer(context.uow, check_views(context))
         with Progress(
@@ -207,6 +230,7 @@ def check_catalog(
                     for report in response.reports:
                         verdict = VERDICTS[report.verdict - 1]
                         counts[(report.destination, verdict)] += 1
+                        incomplete += not report.complete
                         unmet = [f.rule_code for f in report.findings if not f.satisfied]
                         out.write(
                             json.dumps(
@@ -218,6 +242,10 @@ def check_catalog(
                                     "report": report.code,
                                     "library_version": report.library_version,
                                     "unmet": unmet,
+                                    "tax_regimes": [_regime(t) for t in report.tax_regimes],
+                                    "complete": report.complete,
+                                    "missing": list(report.missing),
+                                    "contains_unverified_rules": report.contains_unverified_rules,
                                 },
                                 ensure_ascii=False,
                             )
@@ -234,4 +262,6 @@ def check_catalog(
     console.print(table)
     if bad:
         console.print(f"[yellow]{bad} row(s) rejected; see {target} (row numbers and fields)[/yellow]")
+    if incomplete:
+        console.print(f'[yellow]{incomplete} report(s) incomplete; see "missing" in {target}[/yellow]')
     console.print(f"results: {target}")

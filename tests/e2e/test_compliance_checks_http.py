@@ -52,7 +52,7 @@ def test_the_same_idempotency_key_replays_the_first_report(gateway: httpx.Client
 
 
 def test_bad_input_is_problem_json_naming_the_fields(gateway: httpx.Client) -> None:
-    product = dict(SPEAKER, hsCode="850799", gtin="4006381333932", declaredValue={"units": "40"})
+    product = dict(SPEAKER, hsCode="8507", gtin="4006381333932", declaredValue={"units": "40"})
     response = gateway.post(
         "/v1/compliance/checks",
         json={"product": product, "destinations": ["QQ"]},
@@ -152,3 +152,34 @@ def test_a_body_without_a_json_content_type_is_a_415(gateway: httpx.Client) -> N
         response = gateway.post("/v1/compliance/checks", content=body, headers={**headers, "Idempotency-Key": "k-415"})
         assert response.status_code == 415, response.text
         assert response.json()["reason"] == "UNSUPPORTED_MEDIA_TYPE"
+
+
+def test_a_usd_product_checked_today_gets_whole_reports_with_the_rate_they_used(gateway: httpx.Client) -> None:
+    # Today is after the shipped ECB history: each regime says which older rate it used and how old it is.
+    product = dict(SPEAKER, declaredValue={"currencyCode": "USD", "units": "40"})
+    body = {"product": product, "destinations": ["DE", "GB", "JP"]}
+    response = gateway.post("/v1/compliance/checks", json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert response.status_code == 200, response.text
+    reports = response.json()["reports"]
+    assert [r["destination"] for r in reports] == ["DE", "GB", "JP"]
+    for report in reports:
+        assert report["findings"] and report["taxRegimes"], report["destination"]
+        assert report["complete"] is True and report["missing"] == []
+        judged = [*report["findings"], *report["taxRegimes"]]
+        assert report["containsUnverifiedRules"] == any(not item["verified"] for item in judged)
+        for regime in report["taxRegimes"]:
+            used = regime["rateUsed"]
+            assert used["stale"] is True and used["ageDays"] > 7 and used["sourceCurrency"] == "USD"
+            assert regime["determined"] is True and regime["applies"] is True
+    riyals = dict(SPEAKER, declaredValue={"currencyCode": "SAR", "units": "40"})  # not quoted by the ECB
+    response = gateway.post(
+        "/v1/compliance/checks",
+        json={"product": riyals, "destinations": ["GB"]},
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert response.status_code == 200, response.text
+    [gb] = response.json()["reports"]
+    assert gb["findings"] and gb["complete"] is False
+    assert gb["missing"] and all("SAR" in why for why in gb["missing"])
+    assert gb["taxRegimes"]
+    assert all(r["determined"] is False and "SAR" in r["undeterminedReason"] for r in gb["taxRegimes"])

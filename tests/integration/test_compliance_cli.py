@@ -120,6 +120,35 @@ def test_check_catalog_checks_good_rows_and_reports_bad_ones(env: Path) -> None:
     assert code == 0 and "有条件允许" in out
 
 
+USD_CATALOG = (
+    HEADER
+    + """radio,battery_type,battery_wh,materials,certifications
+U1,Speaker,851822,4006381333931,CN,20,USD,true,lithium_ion,120,plastic,
+U2,Speaker,851822,4006381333931,CN,172,USD,true,lithium_ion,120,plastic,
+"""
+)
+
+
+def test_check_catalog_answers_usd_rows_after_the_rate_history_ends(env: Path) -> None:
+    run("rules", "import", str(FIXTURE_PACKS))
+    run("rules", "publish")
+    catalog = env / "usd.csv"
+    catalog.write_text(USD_CATALOG, "utf-8")
+    out_file = env / "usd.jsonl"
+    code, out = run("compliance", "check-catalog", str(catalog), "-m", "DE", "--output", str(out_file))  # today
+    assert code == 0, out
+    assert "2 rows, 0 rejected" in out and "1 report(s) incomplete" in out
+    far, near = [json.loads(line) for line in out_file.read_text("utf-8").splitlines()]
+    assert (far["verdict"], far["unmet"]) == ("ALLOWED_WITH_CONDITIONS", ["EU-TEST-CE-RED", "EU-TEST-GPSR-RP"])
+    [ioss] = far["tax_regimes"]
+    assert (ioss["code"], ioss["applies"], ioss["uncertain"], far["complete"]) == ("EU-TEST-IOSS", True, False, True)
+    assert ioss["rate"]["pair"] == "USD/EUR" and ioss["rate"]["date"] == "2026-04-13" and ioss["rate"]["stale"]
+    # USD 172 is about EUR 147 at the April rate: an old rate cannot tell which side of EUR 150 it lies
+    assert near["verdict"] == "ALLOWED_WITH_CONDITIONS" and near["unmet"] == far["unmet"]
+    assert not near["complete"] and near["tax_regimes"][0]["uncertain"]
+    assert "2026-04-13" in near["missing"][0]
+
+
 def test_check_catalog_without_a_library_stops_with_one_message(env: Path) -> None:
     catalog = env / "catalog.jsonl"
     catalog.write_text(json.dumps({"sku": "A1", "hs_code": "851822"}) + "\n", "utf-8")

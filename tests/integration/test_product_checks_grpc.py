@@ -110,10 +110,8 @@ def test_a_held_certificate_is_listed_as_satisfied(service: Running) -> None:
 @pytest.mark.parametrize(
     ("fields", "field", "says"),
     [
-        ({"product": speaker(hs_code="850799")}, "product.hs_code", "not an HS 2022 subheading"),
         ({"product": speaker(hs_code="8507")}, "product.hs_code", "6-digit"),
         ({"destinations": ["QQ"]}, "destinations[0]", "ISO 3166-1"),
-        ({"destinations": ["BR"]}, "destinations[0]", "has no rules for BR"),
         ({"product": speaker(origin_country="QQ")}, "product.origin_country", "ISO 3166-1"),
         ({"product": speaker(declared_value={"units": 10})}, "product.declared_value.currency_code", "required"),
         (
@@ -141,12 +139,74 @@ def test_bad_input_names_the_field(service: Running, fields: dict, field: str, s
     assert says in violations[field]
 
 
-def test_a_missing_rate_is_explicit(service: Running) -> None:
-    with pytest.raises(grpc.RpcError) as error:
-        service.stub.CheckProduct(request(destinations=["DE"], as_of={"year": 2026, "month": 11, "day": 30}))
-    status, reason, violations = rejected(error.value)
-    assert (status, reason) == (grpc.StatusCode.NOT_FOUND, "RATE_UNAVAILABLE")
-    assert "CNY" in violations["product.declared_value.currency_code"]
+NOVEMBER_30 = {"year": 2026, "month": 11, "day": 30}  # after the shipped ECB history (it ends 2026-04-13)
+
+
+def test_an_old_rate_decides_a_value_far_from_the_threshold_and_says_how_old_it_is(service: Running) -> None:
+    [de] = service.stub.CheckProduct(request(destinations=["DE"], as_of=NOVEMBER_30)).reports
+    assert [f.rule_code for f in de.findings] == ["EU-TEST-CE-RED", "EU-TEST-GPSR-RP"]
+    [ioss] = de.tax_regimes
+    assert (ioss.rule_code, ioss.determined, ioss.applies, ioss.uncertain) == ("EU-TEST-IOSS", True, True, False)
+    used = ioss.rate_used
+    assert (used.source_currency, used.target_currency, used.stale) == ("CNY", "EUR", True)
+    assert (used.rate_date.year, used.rate_date.month, used.rate_date.day, used.age_days) == (2026, 4, 13, 231)
+    assert used.margin_percent == "15.91"
+    assert de.complete and list(de.missing) == [] and de.completeness_text == "Complete"
+
+
+def test_an_old_rate_near_the_threshold_makes_the_report_incomplete(service: Running) -> None:
+    near = speaker(declared_value={"currency_code": "CNY", "units": 1200})  # about EUR 150 in April 2026
+    [de] = service.stub.CheckProduct(request(product=near, destinations=["DE"], as_of=NOVEMBER_30)).reports
+    assert [(t.rule_code, t.uncertain) for t in de.tax_regimes] == [("EU-TEST-IOSS", True)]
+    assert "231 days old" in de.tax_regimes[0].undetermined_reason
+    assert de.verdict == pb.VERDICT_ALLOWED_WITH_CONDITIONS and len(de.findings) == 2
+    assert not de.complete and de.completeness_text.startswith("Incomplete: 1 point")
+
+
+def test_a_missing_rate_leaves_the_regime_undetermined_and_the_findings_standing(service: Running) -> None:
+    riyals = speaker(declared_value={"currency_code": "SAR", "units": 100})  # not quoted by the ECB
+    [de, us] = service.stub.CheckProduct(request(product=riyals, language="zh-CN")).reports
+    assert de.verdict == pb.VERDICT_ALLOWED_WITH_CONDITIONS and len(de.findings) == 2
+    [ioss] = de.tax_regimes
+    assert (ioss.determined, ioss.applies, ioss.HasField("rate_used")) == (False, False, False)
+    assert "SAR" in ioss.undetermined_reason and "2026-03-02" in ioss.undetermined_reason
+    assert "declare the value in EUR" in ioss.undetermined_reason
+    assert not de.complete and list(de.missing) == [ioss.undetermined_reason]
+    assert de.completeness_text.startswith("不完整")
+    assert us.verdict == pb.VERDICT_RESTRICTED  # its regime has no value threshold: complete
+
+
+def test_an_hs_code_the_dataset_lacks_is_checked_on_its_heading_and_said_to_be_missing(service: Running) -> None:
+    [de] = service.stub.CheckProduct(request(product=speaker(hs_code="851899"), destinations=["DE"])).reports
+    assert {f.rule_code for f in de.findings} == {"EU-TEST-CE-RED", "EU-TEST-GPSR-RP"}  # chapter 85 or all goods
+    assert not de.complete and len(de.missing) == 1
+    assert "851899 is not an HS 2022 subheading" in de.missing[0] and "chapter 85" in de.missing[0]
+
+
+def test_a_market_without_rules_gets_an_undetermined_report_and_the_others_stand(service: Running) -> None:
+    before = _stored(service)
+    br, de = service.stub.CheckProduct(request(destinations=["BR", "DE"], language="zh-CN")).reports
+    assert (br.destination, br.verdict, br.verdict_text) == ("BR", pb.VERDICT_UNDETERMINED, "无法判定")
+    assert list(br.findings) == [] and not br.complete
+    assert "has no rules for BR" in br.missing[0] and "DE" in br.missing[0]
+    assert de.verdict == pb.VERDICT_ALLOWED_WITH_CONDITIONS and de.complete
+    assert _stored(service) == before + 1  # only the judged report is kept for re-checks
+
+
+def _stored(service: Running) -> int:
+    with service.context.uow() as uow:
+        return uow.checks.count()
+
+
+def test_verified_and_the_note_are_shown_on_findings_and_regimes(service: Running) -> None:
+    ivory = speaker(attributes=[{"name": "materials", "value": "ivory"}])
+    [de] = service.stub.CheckProduct(request(product=ivory, destinations=["DE"])).reports
+    banned = next(f for f in de.findings if f.rule_code == "EU-TEST-IVORY")
+    assert (banned.verified, banned.note) == (False, "test pack: simplified; the guidance allows narrow exemptions")
+    assert de.contains_unverified_rules
+    assert [(t.rule_code, t.verified) for t in de.tax_regimes] == [("EU-TEST-IOSS", True)]
+    [plain] = service.stub.CheckProduct(request(destinations=["DE"])).reports
+    assert not plain.contains_unverified_rules and plain.complete
 
 
 def test_a_retry_replays_the_first_reports_and_stores_nothing_twice(service: Running) -> None:
@@ -192,7 +252,7 @@ def test_a_batch_answers_each_check_in_order_and_names_fields_by_position(servic
     assert [r.destination for r in first.reports] == ["US"]
     assert [r.destination for r in second.reports] == ["DE", "FR"]
     bad = pb.BatchCheckProductsRequest(
-        request_id=str(uuid.uuid4()), checks=[request(), request(product=speaker(hs_code="850799"))]
+        request_id=str(uuid.uuid4()), checks=[request(), request(product=speaker(hs_code="8507"))]
     )
     with pytest.raises(grpc.RpcError) as error:
         service.stub.BatchCheckProducts(bad)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.compliance.domain.engine import VERDICTS, CompiledLibrary, naive_check
-from services.compliance.domain.fx import EcbRates, RateMissing
+from services.compliance.domain.engine import VERDICTS, CompiledLibrary, Outcome, naive_check, worldwide_only
+from services.compliance.domain.fx import MAX_STALE_DAYS, EcbRates, stale_margin
 from services.compliance.domain.product import Product, coerce
 from services.compliance.domain.rules import Rule
 from services.shared.money import Money
@@ -179,13 +178,99 @@ def test_value_threshold_converts_at_the_ecb_rate_of_the_last_target_day() -> No
     # 1225 CNY / 8.1716 = 149.91 EUR; 1226 CNY = 150.03 EUR (ECB 2025-05-30, a Friday, used on Monday 06-02)
     under = library.check(speaker(declared_value=Money.of("1225", "CNY")), "DE", DAY, RATES)
     over = library.check(speaker(declared_value=Money.of("1226", "CNY")), "DE", DAY, RATES)
-    assert [r.code for r in under.tax_regimes] == ["EU-IOSS"] and over.tax_regimes == ()
+    assert [r.rule.code for r in under.tax_regimes] == ["EU-IOSS"] and over.tax_regimes == ()
     assert under.findings == ()  # a tax regime is its own section, not a finding
+    used = under.tax_regimes[0].value.rate_used
+    assert used is not None and (used.day, used.age_days, used.stale) == (date(2025, 5, 30), 3, False)
+    assert under.complete and over.complete
     assert library.check(speaker(declared_value=Money.of("150", "EUR")), "DE", DAY).tax_regimes  # no rate needed
-    with pytest.raises(RateMissing, match="CNY"):
-        library.check(speaker(declared_value=Money.of("100", "CNY")), "DE", date(2025, 6, 20), RATES)  # stale
-    with pytest.raises(RateMissing, match="SAR"):
-        library.check(speaker(declared_value=Money.of("100", "SAR")), "DE", DAY, RATES)
+
+
+IOSS = rule(
+    "EU-IOSS",
+    destinations=["EU"],
+    severity="INFO",
+    value_threshold={"op": "lte", "amount": "150", "currency": "EUR"},
+    requirement={"kind": "TAX_REGIME", "code": "IOSS", "text": {"en": "a", "zh-CN": "b"}, "tax": {"scheme": "IOSS"}},
+)
+ABOVE = rule(
+    "EU-IMPORT",
+    destinations=["EU"],
+    severity="INFO",
+    value_threshold={"op": "gt", "amount": "150", "currency": "EUR"},
+    requirement={"kind": "TAX_REGIME", "code": "IMP", "text": {"en": "a", "zh-CN": "b"}, "tax": {"scheme": "import"}},
+)
+CE = rule("EU-CE", destinations=["EU"], hs_scope=["85"])
+LATER = date(2025, 6, 20)  # 21 days after the last rate: older than the weekend-and-holiday window
+
+
+def both_ways(product: Product, day: date) -> Outcome:
+    outcome = CompiledLibrary([IOSS, ABOVE, CE]).check(product, "DE", day, RATES)
+    assert outcome == naive_check([IOSS, ABOVE, CE], product, "DE", day, RATES)
+    return outcome
+
+
+def test_a_missing_rate_leaves_the_regimes_undetermined_and_the_findings_standing() -> None:
+    outcome = both_ways(speaker(declared_value=Money.of("100", "SAR")), DAY)
+    assert [(f.rule.code, f.satisfied) for f in outcome.findings] == [("EU-CE", False)]
+    assert outcome.verdict == "ALLOWED_WITH_CONDITIONS"
+    assert [(r.rule.code, r.value.determined, r.value.holds) for r in outcome.tax_regimes] == [
+        ("EU-IMPORT", False, False),
+        ("EU-IOSS", False, False),
+    ]
+    assert not outcome.complete
+    assert all("SAR" in why and "2025-06-02" in why and "declare the value in EUR" in why for why in outcome.missing)
+    before_history = both_ways(speaker(declared_value=Money.of("100", "CNY")), date(2025, 5, 1))
+    assert not before_history.complete and "CNY on or before 2025-05-01" in before_history.missing[0]
+
+
+def test_an_old_rate_decides_a_value_far_from_the_threshold_and_says_how_old_it_is() -> None:
+    outcome = both_ways(speaker(declared_value=Money.of("100", "CNY")), LATER)  # 12.24 EUR
+    assert [r.rule.code for r in outcome.tax_regimes] == ["EU-IOSS"]
+    value = outcome.tax_regimes[0].value
+    assert value.determined and value.holds and not value.uncertain
+    assert value.rate_used is not None
+    assert (value.rate_used.day, value.rate_used.age_days, value.rate_used.stale) == (date(2025, 5, 30), 21, True)
+    assert value.rate_used.rate == Decimal(1) / Decimal("8.1716")
+    assert outcome.complete
+
+
+def test_an_old_rate_near_the_threshold_makes_both_sides_uncertain() -> None:
+    # 1225 CNY = 149.91 EUR at the 21-day-old rate: within its 4.8 % margin of EUR 150
+    outcome = both_ways(speaker(declared_value=Money.of("1225", "CNY")), LATER)
+    assert [(r.rule.code, r.value.holds, r.value.uncertain) for r in outcome.tax_regimes] == [
+        ("EU-IMPORT", False, True),
+        ("EU-IOSS", True, True),
+    ]
+    assert stale_margin(21) == Decimal("0.0480")
+    assert not outcome.complete and all("21 days old" in why and "4.8 %" in why for why in outcome.missing)
+    assert outcome.findings and outcome.verdict == "ALLOWED_WITH_CONDITIONS"
+
+
+@settings(max_examples=60, deadline=None)
+@given(amount=st.integers(min_value=1, max_value=5000), age=st.integers(min_value=0, max_value=800))
+def test_uncertain_exactly_when_an_old_rate_puts_the_value_within_its_margin(amount: int, age: int) -> None:
+    day = date.fromordinal(date(2025, 5, 30).toordinal() + age)
+    outcome = both_ways(speaker(declared_value=Money.of(str(amount), "CNY")), day)
+    euros = Decimal(amount) / Decimal("8.1716")
+    near = age > MAX_STALE_DAYS and abs(euros - 150) <= 150 * stale_margin(age)
+    assert all(r.value.uncertain == near for r in outcome.tax_regimes)
+    assert len(outcome.tax_regimes) == (2 if near else 1)  # one regime, or both sides when it could be either
+    assert outcome.complete == (not near)
+    assert all(r.value.rate_used is not None and r.value.rate_used.age_days == age for r in outcome.tax_regimes)
+
+
+def test_a_report_says_when_it_rests_on_unverified_rules() -> None:
+    verified = rule("EU-CE", destinations=["EU"], hs_scope=["85"], verified=True)
+    unverified_tax = rule(
+        "EU-T",
+        destinations=["EU"],
+        severity="INFO",
+        verified=False,
+        requirement={"kind": "TAX_REGIME", "code": "T", "text": {"en": "a", "zh-CN": "b"}, "tax": {"scheme": "x"}},
+    )
+    assert not CompiledLibrary([verified]).check(speaker(), "DE", DAY).contains_unverified_rules
+    assert CompiledLibrary([verified, unverified_tax]).check(speaker(), "DE", DAY).contains_unverified_rules
 
 
 def test_findings_are_listed_worst_first() -> None:
@@ -292,3 +377,13 @@ def test_adding_a_rule_never_improves_a_verdict_and_a_matching_prohibition_decid
     assert VERDICTS.index(after.verdict) >= VERDICTS.index(before)
     if extra.severity == "PROHIBITED" and any(f.rule is extra for f in after.findings):
         assert after.verdict == "PROHIBITED"
+
+
+def test_a_market_only_worldwide_rules_cover_has_no_national_rules() -> None:
+    everywhere = rule("XX-WORLD", destinations=[a + b for a in "ABCDE" for b in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"])
+    library = CompiledLibrary([everywhere, CE])
+    assert "BR" in library.destinations() and "BR" not in library.national_markets()
+    assert "DE" in library.national_markets()
+    outcome = worldwide_only(library.check(speaker(), "BR", DAY), 3)
+    assert outcome.verdict == "ALLOWED_WITH_CONDITIONS" and not outcome.complete
+    assert "library version 3 has no national rules for BR" in outcome.missing[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -12,11 +13,12 @@ from services.compliance import i18n
 
 def test_every_fixed_report_string_has_a_chinese_translation() -> None:
     zh = i18n.gettext_for("zh-CN")
-    for message in (*i18n.VERDICT_NAMES.values(), i18n.HEADING):
+    for message in (*i18n.VERDICT_NAMES.values(), i18n.HEADING, i18n.COMPLETE, i18n.INCOMPLETE):
         assert zh(message) != message, message
     assert zh(i18n.VERDICT_NAMES["PROHIBITED"]) == "禁止"
     assert zh(i18n.HEADING) % {"country": "德国"} == "德国 合规报告"
     assert i18n.gettext_for("en")(i18n.HEADING) % {"country": "Germany"} == "Compliance report for Germany"
+    assert zh(i18n.INCOMPLETE) % {"count": 2} == "不完整：2 项无法确定，详见 missing"  # noqa: RUF001
 
 
 def test_the_catalog_keeps_the_placeholders_of_its_source_strings() -> None:
@@ -24,7 +26,7 @@ def test_the_catalog_keeps_the_placeholders_of_its_source_strings() -> None:
         catalog = read_po(handle)
     for message in catalog:
         if message.id and "%(" in str(message.id):
-            assert "%(country)s" in str(message.string)
+            assert re.findall(r"%\(\w+\)s", str(message.string)) == re.findall(r"%\(\w+\)s", str(message.id))
 
 
 def test_money_is_written_the_way_each_locale_writes_it() -> None:

@@ -96,9 +96,16 @@ def test_a_retry_replays_the_answer_byte_for_byte_and_stores_nothing_more(databa
 
 def test_a_refused_check_stores_nothing(database: FakeComplianceDatabase) -> None:
     with pytest.raises(ValidationError) as refused:
-        servicer(database).CheckProduct(check(destinations=["DE", "CN"]), None)  # type: ignore[arg-type]
-    assert "destinations[1]" in {v.field for v in refused.value.violations}  # no rules for CN
+        servicer(database).CheckProduct(check(destinations=["DE", "QQ"]), None)  # type: ignore[arg-type]
+    assert "destinations[1]" in {v.field for v in refused.value.violations}  # not a country
     assert database.checks == {} and database.idempotency == {} and database.commits == 0
+
+
+def test_a_market_without_rules_is_answered_undetermined_and_not_stored(database: FakeComplianceDatabase) -> None:
+    de, cn = servicer(database).CheckProduct(check(destinations=["DE", "CN"]), None).reports  # type: ignore[arg-type]
+    assert cn.verdict == pb.VERDICT_UNDETERMINED and not cn.complete and "no rules for CN" in cn.missing[0]
+    assert de.verdict != pb.VERDICT_UNDETERMINED
+    assert [row.destination for row in database.checks.values()] == ["DE"]
 
 
 def _open_alert(database: FakeComplianceDatabase) -> RiskAlert:

@@ -49,7 +49,7 @@ def check(item: Product, destination: str, day: str) -> Outcome:
 
 
 def regimes(outcome: Outcome) -> Mapping[str, int]:
-    return {rule.code: rule.version for rule in outcome.tax_regimes}
+    return {regime.rule.code: regime.rule.version for regime in outcome.tax_regimes}
 
 
 def says(rule: Rule, words: str) -> bool:
@@ -86,14 +86,15 @@ def test_a_low_value_us_shipment_gets_the_regime_of_its_day(day: str, expected: 
 def test_after_the_ruling_no_us_regime_names_ieepa_duties() -> None:
     for day in ("2026-02-24", "2026-12-06", "2027-07-01"):
         for value in ("50", "1000"):
-            for rule in check(product(TOY, value=value), "US", day).tax_regimes:
+            for regime in check(product(TOY, value=value), "US", day).tax_regimes:
+                rule = regime.rule
                 told = " ".join([rule.requirement.text["en"], *(rule.requirement.tax or {}).values()])
                 assert "IEEPA" not in told.replace("IEEPA duties are no longer collected", ""), (rule.key, day)
 
 
 def test_ieepa_duties_are_still_named_for_entries_before_the_ruling_took_effect() -> None:
     taxed = check(product(TOY, value="1000"), "US", "2026-02-23").tax_regimes
-    assert any(says(rule, "IEEPA") for rule in taxed)
+    assert any(says(regime.rule, "IEEPA") for regime in taxed)
 
 
 @pytest.mark.parametrize(("day", "version"), [("2026-02-23", 1), ("2026-02-24", 2)])

@@ -9,17 +9,20 @@ rule with no index and is both the benchmark baseline and the property tests' or
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
 from services.compliance.domain.conditions import Predicate, compile_all, evaluate_condition
-from services.compliance.domain.fx import NO_RATES, EcbRates
+from services.compliance.domain.fx import NO_RATES, EcbRates, RateMissing, RateUsed
 from services.compliance.domain.product import Product
 from services.compliance.domain.rules import SATISFIABLE_BY_CERTIFICATION, SEVERITIES, Rule
 
 VERDICTS = ("ALLOWED", "ALLOWED_WITH_CONDITIONS", "RESTRICTED", "PROHIBITED")
 """Best first: a higher index is a worse verdict."""
+
+UNDETERMINED = "UNDETERMINED"
+"""The verdict of a market the library has no rules for: not a judgement, so outside VERDICTS' order."""
 
 _WEIGHT = {severity: weight for weight, severity in enumerate(SEVERITIES)}
 
@@ -37,9 +40,47 @@ OFFICIAL_LANGUAGES: Mapping[str, tuple[str, ...]] = {
 
 
 @dataclass(frozen=True)
+class ValueJudgement:
+    """How a rule's value threshold was judged on the check date.
+
+    `determined` is False when no rate exists to convert the declared value (`missing` says which rate, which
+    date and what would settle it). `rate_used` is the conversion's rate and its age (None: no conversion);
+    a stale rate decides the rule, and `uncertain` marks a value within the stale rate's margin of the bound,
+    where a current rate could put it on the other side.
+    """
+
+    holds: bool
+    determined: bool = True
+    rate_used: RateUsed | None = None
+    uncertain: bool = False
+    missing: str = ""
+
+    @property
+    def settled(self) -> bool:
+        return self.determined and not self.uncertain
+
+
+EXACT = ValueJudgement(True)
+
+
+@dataclass(frozen=True)
 class Finding:
     rule: Rule
     satisfied: bool
+    value: ValueJudgement = EXACT
+
+    @property
+    def counts(self) -> bool:
+        """Whether the finding takes part in the verdict: an undetermined threshold decides nothing."""
+        return self.value.determined and self.value.holds
+
+
+@dataclass(frozen=True)
+class Regime:
+    """A TAX_REGIME rule that applies, may apply (uncertain) or could not be determined."""
+
+    rule: Rule
+    value: ValueJudgement = EXACT
 
 
 @dataclass(frozen=True)
@@ -50,25 +91,28 @@ class Outcome:
     as_of: date
     verdict: str
     findings: tuple[Finding, ...]  # worst first; TAX_REGIME rules are in tax_regimes, not here
-    tax_regimes: tuple[Rule, ...]
+    tax_regimes: tuple[Regime, ...]
+    missing: tuple[str, ...] = ()  # what the report could not determine, and what would settle it
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+    @property
+    def contains_unverified_rules(self) -> bool:
+        return any(not f.rule.verified for f in self.findings) or any(not r.rule.verified for r in self.tax_regimes)
 
 
-def _threshold_holds(
-    rule: Rule, product: Product, rates: EcbRates, day: date, converted: dict[str, Decimal] | None = None
-) -> bool:
-    threshold = rule.value_threshold
-    if threshold is None:
-        return True
-    declared = product.declared_value
-    if declared is None:
-        return False  # an unstated value is an unstated attribute: the rule does not match
-    value = converted.get(threshold.currency) if converted is not None else None
-    if value is None:
-        value = rates.convert(declared.amount, declared.currency, threshold.currency, day)
-        if converted is not None:
-            converted[threshold.currency] = value
-    bound = threshold.amount
-    op = threshold.op
+# Per threshold currency, the declared value converted once per check: (value, rate used) or the missing rate.
+_Converted = dict[str, "tuple[Decimal, RateUsed | None] | RateMissing"]
+
+_SETTLE = (
+    "import a current ECB history (`xborder import --service compliance --dataset ecb_reference_rates`) "
+    "or declare the value in {currency}"
+)
+
+
+def _holds(op: str, value: Decimal, bound: Decimal) -> bool:
     return bool(
         value < bound
         if op == "lt"
@@ -78,6 +122,54 @@ def _threshold_holds(
         if op == "gt"
         else value >= bound
     )
+
+
+def _judge_threshold(
+    rule: Rule, product: Product, rates: EcbRates, day: date, converted: _Converted | None = None
+) -> ValueJudgement | None:
+    """The threshold's judgement, or None when the rule plainly does not match on its value."""
+    threshold = rule.value_threshold
+    if threshold is None:
+        return EXACT
+    declared = product.declared_value
+    if declared is None:
+        return None  # an unstated value is an unstated attribute: the rule does not match
+    found = converted.get(threshold.currency) if converted is not None else None
+    if found is None:
+        if declared.currency == threshold.currency:
+            found = (declared.amount, None)
+        else:
+            try:
+                found = rates.conversion(declared.amount, declared.currency, threshold.currency, day)
+            except RateMissing as no_rate:
+                found = no_rate
+        if converted is not None:
+            converted[threshold.currency] = found
+    if isinstance(found, RateMissing):
+        return ValueJudgement(
+            False,
+            determined=False,
+            missing=f"{rule.code}: {found} to convert {declared.currency} into {threshold.currency} for the "
+            f"{threshold.op} {threshold.currency} {threshold.amount} threshold; "
+            + _SETTLE.format(currency=threshold.currency),
+        )
+    value, used = found
+    holds = _holds(threshold.op, value, threshold.amount)
+    if used is None or not used.stale:
+        return ValueJudgement(True, rate_used=used) if holds else None
+    margin = used.margin
+    uncertain = abs(value - threshold.amount) <= threshold.amount * margin
+    if not holds and not uncertain:
+        return None
+    why = ""
+    if uncertain:
+        why = (
+            f"{rule.code}: the value at the {used.source}/{used.target} rate of {used.day} ({used.age_days} days "
+            f"old) is within {margin * 100:.1f} % of the {threshold.currency} {threshold.amount} threshold, "
+            "as far as that rate may have moved; a rate of the check date would settle it: "
+            + _SETTLE.format(currency=threshold.currency)
+        )
+    return ValueJudgement(holds, rate_used=used, uncertain=uncertain, missing=why)
 
 
 def is_satisfied(rule: Rule, product: Product, destination: str) -> bool:
@@ -99,9 +191,9 @@ def verdict_of(findings: Iterable[Finding]) -> str:
     worst = 0
     for finding in findings:
         severity = finding.rule.severity
-        if severity == "PROHIBITED":
+        if severity == "PROHIBITED" and finding.counts:
             return "PROHIBITED"
-        if finding.satisfied:
+        if finding.satisfied or not finding.counts:
             continue
         if severity == "RESTRICTED":
             worst = max(worst, 2)
@@ -110,17 +202,21 @@ def verdict_of(findings: Iterable[Finding]) -> str:
     return VERDICTS[worst]
 
 
-def _outcome(destination: str, day: date, matched: list[Rule], product: Product) -> Outcome:
+def _outcome(destination: str, day: date, matched: list[tuple[Rule, ValueJudgement]], product: Product) -> Outcome:
     findings: list[Finding] = []
-    taxes: list[Rule] = []
-    for rule in matched:
+    taxes: list[Regime] = []
+    missing: list[str] = []
+    for rule, value in matched:
+        if value.missing:
+            missing.append(value.missing)
         if rule.requirement.kind == "TAX_REGIME":
-            taxes.append(rule)
+            taxes.append(Regime(rule, value))
         else:
-            findings.append(Finding(rule, is_satisfied(rule, product, destination)))
+            findings.append(Finding(rule, is_satisfied(rule, product, destination), value))
     findings.sort(key=lambda f: (-_WEIGHT[f.rule.severity], f.satisfied, f.rule.code))
-    taxes.sort(key=lambda r: r.code)
-    return Outcome(destination, day, verdict_of(findings), tuple(findings), tuple(taxes))
+    taxes.sort(key=lambda r: r.rule.code)
+    missing.sort()
+    return Outcome(destination, day, verdict_of(findings), tuple(findings), tuple(taxes), tuple(missing))
 
 
 def naive_check(
@@ -128,16 +224,18 @@ def naive_check(
 ) -> Outcome:
     """Evaluate every rule of the library, interpreting each condition: the baseline."""
     facts = product.facts()
-    matched = [
-        rule
-        for rule in rules
-        if destination in rule.countries
-        and rule.in_force(day)
-        and (rule.origins is None or product.origin_country in rule.origins)
-        and (not rule.hs_scope or any(product.hs_code.startswith(p) for p in rule.hs_scope))
-        and all(evaluate_condition(c, facts) for c in rule.conditions)
-        and _threshold_holds(rule, product, rates, day)
-    ]
+    matched = []
+    for rule in rules:
+        if (
+            destination in rule.countries
+            and rule.in_force(day)
+            and (rule.origins is None or product.origin_country in rule.origins)
+            and (not rule.hs_scope or any(product.hs_code.startswith(p) for p in rule.hs_scope))
+            and all(evaluate_condition(c, facts) for c in rule.conditions)
+        ):
+            value = _judge_threshold(rule, product, rates, day)
+            if value is not None:
+                matched.append((rule, value))
     return _outcome(destination, day, matched, product)
 
 
@@ -146,6 +244,11 @@ _MAX_DAY = date.max
 # One indexed rule as a flat tuple: (rule, effective_from, effective_to or date.max, origins or None,
 # predicate or None, has a value threshold). A check touches each candidate's fields once, by position.
 _Entry = tuple[Rule, date, date, "frozenset[str] | None", "Predicate | None", bool]
+
+
+# A rule naming more countries than this is a worldwide rule (the INTL packs: IATA dangerous goods, goods
+# prohibited everywhere); the largest national or regional list, the EU's, has 27.
+WORLDWIDE_MIN_COUNTRIES = 100
 
 
 class CompiledLibrary:
@@ -180,6 +283,12 @@ class CompiledLibrary:
             for country, by_prefix in index.items()
         }
         self._memo: dict[tuple[str, str], tuple[_Entry, ...]] = {}
+        self._national = frozenset(
+            country
+            for rule in self.rules
+            if len(rule.countries) <= WORLDWIDE_MIN_COUNTRIES
+            for country in rule.countries
+        )
 
     def candidates(self, destination: str, hs_code: str) -> tuple[_Entry, ...]:
         key = (destination, hs_code)
@@ -195,8 +304,8 @@ class CompiledLibrary:
     def check(self, product: Product, destination: str, day: date, rates: EcbRates = NO_RATES) -> Outcome:
         facts = product.facts()
         origin = product.origin_country
-        matched: list[Rule] = []
-        converted: dict[str, Decimal] = {}  # the declared value per threshold currency, once per check
+        matched: list[tuple[Rule, ValueJudgement]] = []
+        converted: _Converted = {}
         for rule, starts, ends, origins, predicate, has_threshold in self.candidates(destination, product.hs_code):
             if starts > day or day >= ends:
                 continue
@@ -204,13 +313,43 @@ class CompiledLibrary:
                 continue
             if predicate is not None and not predicate(facts):
                 continue
-            if has_threshold and not _threshold_holds(rule, product, rates, day, converted):
+            value = _judge_threshold(rule, product, rates, day, converted) if has_threshold else EXACT
+            if value is None:
                 continue
-            matched.append(rule)
+            matched.append((rule, value))
         return _outcome(destination, day, matched, product)
 
     def destinations(self) -> frozenset[str]:
         return frozenset(self._index)
+
+    def national_markets(self) -> frozenset[str]:
+        """Markets with rules of their own, beyond the worldwide ones."""
+        return self._national
+
+
+def no_rules(destination: str, day: date, library_version: int, covered: Iterable[str]) -> Outcome:
+    """The outcome for a market the library has no rules for: no verdict, and what is missing."""
+    return Outcome(
+        destination,
+        day,
+        UNDETERMINED,
+        (),
+        (),
+        (
+            f"destination: library version {library_version} has no rules for {destination}, so nothing could be "
+            f"judged; covered: {', '.join(sorted(covered))}",
+        ),
+    )
+
+
+def worldwide_only(outcome: Outcome, library_version: int) -> Outcome:
+    """`outcome` for a market only worldwide rules cover: its verdict stands, and the report says what is not known."""
+    why = (
+        f"destination: library version {library_version} has no national rules for {outcome.destination}; only "
+        "the worldwide rules (dangerous goods, goods prohibited everywhere) were checked, not its customs, tax or "
+        "product-safety law"
+    )
+    return replace(outcome, missing=(*outcome.missing, why))
 
 
 def worse(new: str, old: str) -> bool:

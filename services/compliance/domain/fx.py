@@ -1,25 +1,61 @@
 """Converting a declared value into a threshold's currency at the ECB reference rate of the check date.
 
 Compliance keeps its own copy of the ECB euro reference rates (ADR 0009). The rate of a day is the one of
-the last TARGET day on or before it, at most MAX_STALE_DAYS back (weekends and holidays); further back, or
-for a currency the ECB does not quote (SAR, AED, ...), there is no rate and the check says so.
+the last TARGET day on or before it: within MAX_STALE_DAYS (weekends and holidays) it is the rate of the
+day; further back it is an old rate, returned with its date and age (`RateUsed`) so a check can say what it
+used and how far it may have moved (`stale_margin`) instead of failing. For a currency the ECB does not
+quote (SAR, AED, ...) or a day before the history there is no rate at all (`RateMissing`).
 """
 
 from __future__ import annotations
 
 import bisect
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 MAX_STALE_DAYS = 7
-_MEMO_LIMIT = 50_000
+
+# How far an old rate may have moved since its day, as a fraction of the value: two standard deviations of a
+# 10 %-a-year volatility scaled by the square root of the age (the major ECB pairs moved less than 10 % a
+# year over 2015-2025). A converted value within this margin of a threshold may lie on either side of it.
+ANNUAL_VOLATILITY = Decimal("0.10")
+_DEVIATIONS = 2
+
+
+def stale_margin(age_days: int) -> Decimal:
+    """The fraction by which a rate `age_days` old may have moved (docs/compliance-rules.md)."""
+    if age_days <= 0:
+        return Decimal(0)
+    return (_DEVIATIONS * ANNUAL_VOLATILITY * (Decimal(age_days) / 365).sqrt()).quantize(Decimal("0.0001"))
+
+
+@dataclass(frozen=True)
+class RateUsed:
+    """The rate a conversion used: `rate` units of `target` per 1 `source`, published on `day`."""
+
+    source: str
+    target: str
+    rate: Decimal
+    day: date  # the older of the two EUR legs' publication days
+    age_days: int  # the check date minus `day`
+
+    @property
+    def stale(self) -> bool:
+        """Older than the weekend-and-holiday window: an old rate, not the rate of the check date."""
+        return self.age_days > MAX_STALE_DAYS
+
+    @property
+    def margin(self) -> Decimal:
+        return stale_margin(self.age_days) if self.stale else Decimal(0)
 
 
 class RateMissing(LookupError):
+    """No rate on or before the day at all: a currency the ECB does not quote, or a day before the history."""
+
     def __init__(self, currency: str, day: date) -> None:
-        super().__init__(f"no ECB reference rate for {currency} on or within {MAX_STALE_DAYS} days before {day}")
+        super().__init__(f"no ECB reference rate for {currency} on or before {day}")
         self.currency = currency
         self.day = day
 
@@ -31,8 +67,6 @@ class EcbRates:
     days: Mapping[str, tuple[date, ...]]
     rates: Mapping[str, tuple[Decimal, ...]]
     version: str = ""
-    # (currency, day) -> rate, filled as checks ask: most checks of a run share a handful of days.
-    _memo: dict[tuple[str, date], Decimal] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_rows(cls, rows: list[tuple[date, str, Decimal]], version: str = "") -> EcbRates:
@@ -47,28 +81,23 @@ class EcbRates:
             rates[currency] = tuple(p[1] for p in points)
         return cls(days, rates, version)
 
-    def per_eur(self, currency: str, day: date) -> Decimal:
+    def latest(self, currency: str, day: date) -> tuple[Decimal, date]:
+        """Units of `currency` per 1 EUR on the last publication day on or before `day`, however old."""
         if currency == "EUR":
-            return Decimal(1)
-        known = self._memo.get((currency, day))
-        if known is not None:
-            return known
+            return Decimal(1), day
         days = self.days.get(currency)
-        if not days:
+        at = bisect.bisect_right(days, day) - 1 if days else -1
+        if days is None or at < 0:
             raise RateMissing(currency, day)
-        at = bisect.bisect_right(days, day) - 1
-        if at < 0 or day - days[at] > timedelta(days=MAX_STALE_DAYS):
-            raise RateMissing(currency, day)
-        if len(self._memo) >= _MEMO_LIMIT:  # callers choose the dates: keep the memo bounded
-            self._memo.clear()
-        rate = self._memo[(currency, day)] = self.rates[currency][at]
-        return rate
+        return self.rates[currency][at], days[at]
 
-    def convert(self, amount: Decimal, source: str, target: str, day: date) -> Decimal:
-        """`amount` of `source` in `target`, crossed through EUR; exact Decimal, not rounded (a comparison)."""
-        if source == target:
-            return amount
-        return amount / self.per_eur(source, day) * self.per_eur(target, day)
+    def conversion(self, amount: Decimal, source: str, target: str, day: date) -> tuple[Decimal, RateUsed]:
+        """`amount` in `target` at the latest rates on or before `day`, and the rate used with its age."""
+        source_rate, source_day = self.latest(source, day)
+        target_rate, target_day = self.latest(target, day)
+        published = min(source_day, target_day)
+        used = RateUsed(source, target, target_rate / source_rate, published, (day - published).days)
+        return amount / source_rate * target_rate, used
 
 
 NO_RATES = EcbRates({}, {})

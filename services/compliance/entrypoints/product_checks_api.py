@@ -19,6 +19,8 @@ from xborder.compliance.v1 import product_compliance_service_pb2_grpc as pb_grpc
 from services.compliance import i18n
 from services.compliance.adapters.reference_views import CheckViews
 from services.compliance.domain import hs, product
+from services.compliance.domain.engine import ValueJudgement
+from services.compliance.domain.fx import RateUsed
 from services.compliance.domain.library import LibraryVersion, StoredRule
 from services.compliance.domain.rules import Rule
 from services.compliance.service_layer import product_checks, rule_library
@@ -165,6 +167,29 @@ def _source(rule: Rule) -> pb.LegalSource:
     return pb.LegalSource(title=rule.source_title, url=rule.source_url)
 
 
+_RATE_DIGITS = Decimal("1e-6")  # a cross rate shown to six decimals; the comparison used it unrounded
+
+
+def _rate_used(used: RateUsed) -> pb.RateUsed:
+    return pb.RateUsed(
+        source_currency=used.source,
+        target_currency=used.target,
+        rate=format(used.rate.quantize(_RATE_DIGITS).normalize(), "f"),
+        rate_date=date_proto(used.day),
+        age_days=used.age_days,
+        stale=used.stale,
+        margin_percent=format((used.margin * 100).normalize(), "f") if used.stale else "",
+    )
+
+
+def _judged(item: pb.Finding | pb.TaxRegime, value: ValueJudgement) -> None:
+    item.determined = value.determined
+    item.uncertain = value.uncertain
+    item.undetermined_reason = value.missing
+    if value.rate_used is not None:
+        item.rate_used.CopyFrom(_rate_used(value.rate_used))
+
+
 def report_to_proto(result: product_checks.CheckResult) -> pb.ComplianceReport:
     language = result.language
     _ = i18n.gettext_for(language)
@@ -181,6 +206,12 @@ def report_to_proto(result: product_checks.CheckResult) -> pb.ComplianceReport:
         language=language,
         heading=_(i18n.HEADING)
         % {"country": result.destination_names[1 if language == "zh-CN" else 0] or outcome.destination},
+        complete=outcome.complete,
+        missing=list(outcome.missing),
+        contains_unverified_rules=outcome.contains_unverified_rules,
+        completeness_text=_(i18n.COMPLETE)
+        if outcome.complete
+        else _(i18n.INCOMPLETE) % {"count": len(outcome.missing)},
     )
     report.checked_at.FromDatetime(result.checked_at)
     value = result.product.declared_value
@@ -201,20 +232,26 @@ def report_to_proto(result: product_checks.CheckResult) -> pb.ComplianceReport:
             effective_from=date_proto(rule.effective_from),
             verified=rule.verified,
             languages=list(rule.requirement.languages),
+            note=rule.note,
         )
+        _judged(item, finding.value)
         if rule.effective_to:
             item.effective_to.CopyFrom(date_proto(rule.effective_to))
         report.findings.append(item)
-    for rule in outcome.tax_regimes:
-        report.tax_regimes.append(
-            pb.TaxRegime(
-                rule_code=rule.code,
-                rule_version=rule.version,
-                terms=[pb.TaxTerm(key=k, value=v) for k, v in sorted((rule.requirement.tax or {}).items())],
-                text=_text(rule.requirement.text, language),
-                source=_source(rule),
-            )
+    for regime in outcome.tax_regimes:
+        rule = regime.rule
+        tax = pb.TaxRegime(
+            rule_code=rule.code,
+            rule_version=rule.version,
+            terms=[pb.TaxTerm(key=k, value=v) for k, v in sorted((rule.requirement.tax or {}).items())],
+            text=_text(rule.requirement.text, language),
+            source=_source(rule),
+            applies=regime.value.determined and regime.value.holds,
+            verified=rule.verified,
+            note=rule.note,
         )
+        _judged(tax, regime.value)
+        report.tax_regimes.append(tax)
     if result.vat is not None:
         report.vat.CopyFrom(
             pb.VatRate(

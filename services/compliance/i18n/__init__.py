@@ -78,5 +78,8 @@ VERDICT_NAMES = {
     "ALLOWED_WITH_CONDITIONS": N_("Allowed with conditions"),
     "RESTRICTED": N_("Restricted"),
     "PROHIBITED": N_("Prohibited"),
+    "UNDETERMINED": N_("Undetermined"),
 }
 HEADING = N_("Compliance report for %(country)s")
+COMPLETE = N_("Complete")
+INCOMPLETE = N_("Incomplete: %(count)s point(s) could not be settled, see missing")

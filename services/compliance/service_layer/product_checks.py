@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
@@ -19,15 +19,14 @@ from xborder.compliance.v1 import events_pb2
 from services.compliance.adapters.library_repository import LibraryRepository
 from services.compliance.adapters.reference_views import CheckViews
 from services.compliance.adapters.unit_of_work import ComplianceUnitOfWork
-from services.compliance.domain.engine import Outcome, worse
-from services.compliance.domain.fx import RateMissing
+from services.compliance.domain.engine import UNDETERMINED, Outcome, no_rules, worldwide_only, worse
 from services.compliance.domain.library import LibraryVersion, end_of_day, version_current_at
 from services.compliance.domain.product import Product
 from services.compliance.domain.rules import EU_MEMBER_STATES
 from services.compliance.domain.vat import VatRate
 from services.shared import codes
 from services.shared.clock import utcnow
-from services.shared.errors import NotFound, RateUnavailable, Violations
+from services.shared.errors import NotFound, Violations
 from services.shared.events import parse_payload
 from services.shared.idempotency import Request, run_idempotent
 
@@ -67,15 +66,13 @@ ReportBytes = Callable[[Message], list[list[bytes]]]
 
 
 def reference_problems(command: CheckCommand, views: CheckViews, violations: Violations) -> None:
-    """Add a violation for each HS code or country the loaded datasets do not know.
+    """Add a violation for each country the loaded datasets do not know.
 
-    Fields that are already malformed (empty HS code, a destination that is not two letters) are left to
-    the syntax checks, so one field gets one message.
+    Fields that are already malformed (a destination that is not two letters) are left to the syntax checks,
+    so one field gets one message. An HS code the dataset lacks is not refused: the report says so
+    (`hs_code_missing`).
     """
     prefix = command.field_prefix
-    hs_code = command.product.hs_code
-    if len(hs_code) == 6 and hs_code not in views.hs.get().codes:
-        violations.add(f"{prefix}product.hs_code", f"{hs_code} is not an HS 2022 subheading")
     countries = views.countries.get().names
     origin = command.product.origin_country
     if len(origin) == 2 and origin.isupper() and origin not in countries:
@@ -83,6 +80,18 @@ def reference_problems(command: CheckCommand, views: CheckViews, violations: Vio
     for position, destination in enumerate(command.destinations):
         if len(destination) == 2 and destination.isupper() and destination not in countries:
             violations.add(f"{prefix}destinations[{position}]", f"{destination!r} is not an ISO 3166-1 alpha-2 country")
+
+
+def hs_code_missing(hs_code: str, views: CheckViews) -> str:
+    """What a report must say when the HS dataset lacks the product's 6-digit code ("" when it has it)."""
+    dataset = views.hs.get()
+    if len(hs_code) != 6 or hs_code in dataset.codes:
+        return ""
+    return (
+        f"product.hs_code: {hs_code} is not an HS 2022 subheading in the HS dataset ({dataset.version[:12]}); "
+        f"rules were matched on its chapter {hs_code[:2]} and heading {hs_code[:4]} only, so a rule scoped to "
+        "a subheading may be missed; correct the code, or import an HS dataset that has it"
+    )
 
 
 def validate_references(command: CheckCommand, views: CheckViews) -> None:
@@ -112,30 +121,24 @@ def _run(uow: ComplianceUnitOfWork, command: CheckCommand, views: CheckViews, no
     library = _library_for(uow.library, command, day)
     compiled = views.libraries.get(library.version, uow.library.rules)
     covered = compiled.destinations()
-    violations = Violations()
-    for position, destination in enumerate(command.destinations):
-        if destination not in covered:
-            violations.add(
-                f"{command.field_prefix}destinations[{position}]",
-                f"library version {library.version} has no rules for {destination}; "
-                f"covered: {', '.join(sorted(covered))}",
-            )
-    violations.raise_if_any()
+    national = compiled.national_markets()
     rates = views.rates.get()
     vat = views.vat.get()
     hs_version = views.hs.get().version
     zone = command.merchant_code[2] if command.merchant_code else "G"
     names = views.countries.get().names
+    unknown_code = hs_code_missing(command.product.hs_code, views)
     results = []
     for destination in command.destinations:
-        try:
+        # A threshold without a rate leaves its rule undetermined in the outcome; the rest of the report stands.
+        if destination not in covered:
+            outcome = no_rules(destination, day, library.version, covered)
+        else:
             outcome = compiled.check(command.product, destination, day, rates)
-        except RateMissing as missing:
-            raise RateUnavailable(
-                f"{missing}: a value threshold of a {destination} rule needs it; declare the value in the "
-                "threshold's currency or check on a date the ECB quotes it",
-                field=f"{command.field_prefix}product.declared_value.currency_code",
-            ) from None
+            if destination not in national:
+                outcome = worldwide_only(outcome, library.version)
+        if unknown_code:
+            outcome = replace(outcome, missing=(*outcome.missing, unknown_code))
         results.append(
             CheckResult(
                 codes.generate("HG", zone, at=now),
@@ -170,6 +173,8 @@ def check_products(
         assert isinstance(response, response_type)
         for command, group, reports in zip(commands, results, report_bytes(response), strict=True):
             for result, report in zip(group, reports, strict=True):
+                if result.outcome.verdict == UNDETERMINED:
+                    continue  # no rules judged it: nothing for a later re-check to compare against
                 uow.checks.add(
                     code=result.code,
                     merchant_code=command.merchant_code,
@@ -251,10 +256,7 @@ def recheck_in(
         latest[product_key(row.merchant_code, row.destination, row.product)] = row
     for row in sorted(latest.values(), key=lambda r: (r.checked_at, r.code)):
         product = Product.from_document(json.loads(row.product))
-        try:
-            outcome = compiled.check(product, row.destination, today, rates)
-        except RateMissing:
-            continue  # cannot judge without a rate: the stored verdict stands, nothing is guessed
+        outcome = compiled.check(product, row.destination, today, rates)
         out.append(Recheck(row.code, row.merchant_code, row.destination, row.verdict, outcome.verdict))
         if outcome.verdict != row.verdict or row.library_version != version:
             checks.update_verdict(row.code, outcome.verdict, version, row.report)
