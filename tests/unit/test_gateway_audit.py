@@ -112,9 +112,12 @@ def test_the_classes_a_message_carries_come_from_its_set_fields_never_their_valu
     empty = identity_pb.OnboardMerchantRequest()
     assert classes_carried(empty) == ()
     assert classes_carried(None) == ()
-    request = identity_pb.OnboardMerchantRequest(legal_name="Zhang Wei Trading")
-    found = classes_carried(request)
-    assert found and all(c.isupper() and "Zhang" not in c for c in found)
+    assert classes_carried(identity_pb.OnboardMerchantRequest(legal_name="Acme Trading")) == ("BUSINESS",)
+    # Nested messages count: a contact's name is personal data even though only the list field is named.
+    request = identity_pb.OnboardMerchantRequest(
+        legal_name="Acme Trading", contacts=[identity_pb.Contact(name="Zhang Wei", email="zw@example.com")]
+    )
+    assert classes_carried(request) == ("BUSINESS", "PERSONAL")
 
 
 # --- xborder audit ---
@@ -190,7 +193,19 @@ def test_query_counts_classes_per_destination_in_the_period(tmp_path: Path) -> N
     assert rows == {("PERSONAL", "DE"): 2, ("FINANCIAL", "DE"): 2, ("PERSONAL", "unknown"): 1}
     only_a = runner.invoke(
         app,
-        ["audit", "query", "--from", "2026-03-01", "--to", "2026-03-03", "--merchant", A, "--json", "--file", str(path)],
+        [
+            "audit",
+            "query",
+            "--from",
+            "2026-03-01",
+            "--to",
+            "2026-03-03",
+            "--merchant",
+            A,
+            "--json",
+            "--file",
+            str(path),
+        ],
     )
     rows = {(r["dataClass"], r["destination"]): r["calls"] for r in json.loads(only_a.output)["transfers"]}
     assert rows[("FINANCIAL", "DE")] == 1
