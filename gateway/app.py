@@ -70,6 +70,7 @@ class RequestInfo:
     rpc: str = "unmatched"
     service: str = ""
     principal: Principal | None = None
+    caller_country: str = ""
     request_classes: tuple[str, ...] = ()
     response_classes: tuple[str, ...] = ()
 
@@ -85,6 +86,7 @@ class RequestInfo:
             merchant_code=(principal.merchant_code or "") if principal else "",
             request_classes=self.request_classes,
             response_classes=self.response_classes,
+            caller_country=self.caller_country,
             service=self.service,
             correlation_id=self.request_id,
         )
@@ -268,6 +270,8 @@ class Transcoder:
             except XborderError as error:
                 return error_response(error, instance, info.request_id)
             info.principal = checked.principal
+            if self.audit is not None:
+                info.caller_country = await self.guard.country(checked.principal, metadata)
         try:
             timeout = request_timeout(request.headers.get(TIMEOUT_HEADER), self.settings.default_deadline_s)
             body = await read_body(request, self.settings.http_max_body_bytes)

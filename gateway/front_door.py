@@ -147,6 +147,7 @@ def guarded(handler: grpc.RpcMethodHandler, method: MethodInfo, guard: Guard) ->
         facts = _FACTS.get()
         if facts is not None:
             facts.principal = checked.principal
+            facts.country = guard.country_sync(checked.principal, metadata)
         if checked.principal is not None and checked.principal.merchant_code is not None and raw:
             request = message.SerializeToString()
         reply = inner(request, context)
@@ -166,6 +167,7 @@ class _CallFacts:
     """What the inner handlers learn about a call that its audit entry needs (the caller, once checked)."""
 
     principal: Principal | None = None
+    country: str = ""
 
 
 _FACTS: ContextVar[_CallFacts | None] = ContextVar("front_door_call_facts", default=None)
@@ -197,7 +199,8 @@ def at_the_edge(
 
     def call(request: Any, context: grpc.ServicerContext) -> Any:
         facts = _CallFacts()
-        token = _FACTS.set(facts)
+        # Without an audit log nobody reads the facts: the guard then skips the country look-up.
+        token = _FACTS.set(facts if audit is not None else None)
         reply: Any = None
         failure: BaseException | None = None
         try:
@@ -233,6 +236,7 @@ def at_the_edge(
                         merchant_code=(principal.merchant_code or "") if principal else "",
                         request_classes=classes(request, method.input_class),
                         response_classes=() if reply is None else classes(reply, method.output_class),
+                        caller_country=facts.country,
                         service=method.service,
                         correlation_id=current_request_id() or "",
                     )
