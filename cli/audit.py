@@ -87,13 +87,14 @@ def query(
                 counts[(data_class, destination)] += 1
     finally:
         store.close()
-    rows = [{"dataClass": c, "destination": d, "calls": n} for (c, d), n in sorted(counts.items())]
+    ordered = sorted(counts.items())
     if as_json:
+        rows = [{"dataClass": c, "destination": d, "calls": n} for (c, d), n in ordered]
         print(json.dumps({"from": since, "to": until, "merchant": merchant, "transfers": rows}))
         return
     table = Table(title=f"data classes sent, {since} to {until}" + (f", merchant {merchant}" if merchant else ""))
     for column in ("data class", "destination", "calls"):
         table.add_column(column)
-    for row in rows:
-        table.add_row(row["dataClass"], row["destination"], str(row["calls"]))
+    for (data_class, destination), calls in ordered:
+        table.add_row(data_class, destination, str(calls))
     console.print(table)

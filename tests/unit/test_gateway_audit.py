@@ -209,6 +209,8 @@ def test_query_counts_classes_per_destination_in_the_period(tmp_path: Path) -> N
     )
     rows = {(r["dataClass"], r["destination"]): r["calls"] for r in json.loads(only_a.output)["transfers"]}
     assert rows[("FINANCIAL", "DE")] == 1
+    table = runner.invoke(app, ["audit", "query", "--from", "2026-03-01", "--to", "2026-03-03", "--file", str(path)])
+    assert table.exit_code == 0 and "PERSONAL" in table.output and "unknown" in table.output
 
 
 def test_query_refuses_a_malformed_period(tmp_path: Path) -> None:
