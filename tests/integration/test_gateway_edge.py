@@ -183,3 +183,40 @@ def test_the_front_door_audits_and_rate_limits(backend: tuple[Fake, Settings], t
         assert b"Zhang" not in audit_path.read_bytes()
     finally:
         store.close()
+
+
+def test_an_internal_fault_behind_the_front_door_names_nothing_internal(
+    backend: tuple[Fake, Settings], tmp_path: Path
+) -> None:
+    service = describe_service(thing_service())
+    echo = next(m for m in service.methods if m.name == "EchoThing")
+
+    def broken(request: Any, context: grpc.ServicerContext) -> Any:
+        raise RuntimeError("psycopg pool at db-internal.svc:5432 in services/payments/adapters/sql.py")
+
+    local = {
+        echo.grpc_path: grpc.unary_unary_rpc_method_handler(
+            broken,
+            request_deserializer=echo.input_class.FromString,
+            response_serializer=echo.output_class.SerializeToString,
+        )
+    }
+    edge = EdgeSettings(audit=True, audit_path=tmp_path / "audit.sqlite3", rate_limit_per_s=0)
+    running = serve_front_door(backend[1], port=0, services=[service], local=local, authenticate=False, edge=edge)
+    channel = grpc.insecure_channel(f"127.0.0.1:{running.port}")
+    try:
+        call = channel.unary_unary(echo.grpc_path, request_serializer=None, response_deserializer=None)
+        with pytest.raises(grpc.RpcError) as failure:
+            call(b"", timeout=5)
+        assert failure.value.code() == grpc.StatusCode.INTERNAL
+        details = failure.value.details() or ""
+        for leak in ("db-internal", "psycopg", "adapters", "Traceback", "RuntimeError", ".py"):
+            assert leak not in details
+    finally:
+        channel.close()
+        running.stop(grace=0)
+    store = AuditStore(tmp_path / "audit.sqlite3")
+    try:
+        assert [e.call.outcome for e in store.entries()] == ["INTERNAL"]
+    finally:
+        store.close()
