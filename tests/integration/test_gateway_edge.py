@@ -160,7 +160,9 @@ def test_the_front_door_audits_and_rate_limits(backend: tuple[Fake, Settings], t
     with pytest.raises(grpc.RpcError) as refused:
         echo(thing.SerializeToString(), timeout=5)
     assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-    assert int(dict(refused.value.trailing_metadata())[RETRY_AFTER_METADATA]) >= 1
+    error: Any = refused.value
+    trailing = {str(key): value for key, value in error.trailing_metadata() or ()}
+    assert int(trailing[RETRY_AFTER_METADATA]) >= 1
     hidden = channel.unary_unary(
         f"/{PACKAGE}.ThingService/HiddenThing", request_serializer=None, response_deserializer=None
     )
