@@ -1,11 +1,12 @@
 """What API-key authentication and tenancy cost: the same merchant route with them on and off, same run.
 
-One spawned child process runs the embedded platform (every service, SQLite) and two REST gateways over
-the same in-process services: one with authentication, scope and tenancy checks (gateway/auth.py), one
-without (`create_app(..., authenticate=False)`). A demo merchant is onboarded. The route is
+One spawned child process runs the embedded platform (every service, SQLite) and three REST gateways over
+the same in-process services: authentication, scope and tenancy checks (gateway/auth.py) with the audit
+log (gateway/audit_log.py), the same without the audit log, and neither (`create_app(...,
+authenticate=False)`); rate limits are off in all three. A demo merchant is onboarded. The route is
 `GET /v1/merchants/{code}/balances`: merchant-scoped by its request field, so the on path verifies the key
 (cached after the first call), checks the scope, checks the code against the caller's and screens the
-answer. The two variants alternate in rounds, at 1 and 4 clients, so drift in the shared machine's load
+answer. The three variants alternate in rounds, at 1 and 4 clients, so drift in the shared machine's load
 falls on both. Prints req/s, p50/p99 and what authentication adds. It reports; it never fails on a timing.
 
     .venv/bin/python -m benchmarks.bench_auth [--duration 4] [--rounds 2] [--quick]
@@ -57,6 +58,7 @@ def main() -> int:
             path = f"/v1/merchants/{ports['merchant_code']}/balances"
             bearer = (("Authorization", f"Bearer {ports['api_key']}"),)
             variants = {
+                "auth + audit": (int(ports["gateway_http_audit"]), bearer),
                 "auth on": (int(ports["gateway_http"]), bearer),
                 "auth off": (int(ports["gateway_http_open"]), ()),
             }
@@ -88,10 +90,12 @@ def main() -> int:
         summary[(label, concurrency)] = (rps, p50, p99)
         print(f"| {label} | {concurrency} | {rps:.0f} | {p50:.2f} | {p99:.2f} |")
     for concurrency in (1, 4):
+        audited = summary[("auth + audit", concurrency)]
         on, off = summary[("auth on", concurrency)], summary[("auth off", concurrency)]
         print(
             f"{concurrency} client(s): auth adds p50 {on[1] - off[1]:+.2f} ms, p99 {on[2] - off[2]:+.2f} ms; "
-            f"throughput on/off {on[0] / off[0]:.2f}"
+            f"throughput on/off {on[0] / off[0]:.2f}; audit adds p50 {audited[1] - on[1]:+.2f} ms, "
+            f"p99 {audited[2] - on[2]:+.2f} ms; throughput audit/auth {audited[0] / on[0]:.2f}"
         )
     return 0
 

@@ -138,10 +138,11 @@ def start_gateway(settings: Settings, payments_port: int, started: Started) -> N
         return
     settings = replace(settings, service_ports={"payments": payments_port})
     try:
-        front = serve_front_door(settings, port=0, local=started.local)
+        front = serve_front_door(settings, port=0, local=started.local, edge=bench_edge())
         started.stops.append(lambda: front.stop(grace=1.0))
         started.ports["gateway_grpc"] = front.port
-        started.ports["gateway_http"] = start_uvicorn(create_app(settings, started.local), settings.host, started)
+        app = create_app(settings, started.local, edge=bench_edge())
+        started.ports["gateway_http"] = start_uvicorn(app, settings.host, started)
     except Exception as error:
         started.ports["gateway_error"] = f"gateway did not start: {type(error).__name__}: {error}"
 
@@ -195,15 +196,24 @@ def start_compliance_embedded(settings: Settings, started: Started) -> None:
     started.ports["compliance"] = running.port
     started.local.update(method_handlers(bootstrap.registrations(context)))
     settings = replace(settings, service_ports={"compliance": running.port})
-    front = serve_front_door(settings, port=0, local=started.local)
+    front = serve_front_door(settings, port=0, local=started.local, edge=bench_edge())
     started.stops.append(lambda: front.stop(grace=1.0))
     started.ports["gateway_grpc"] = front.port
-    started.ports["gateway_http"] = start_uvicorn(create_app(settings, started.local), settings.host, started)
+    app = create_app(settings, started.local, edge=bench_edge())
+    started.ports["gateway_http"] = start_uvicorn(app, settings.host, started)
+
+
+def bench_edge(*, audit: bool = True) -> Any:
+    """The gateway's edge settings for a benchmark: no rate limits (one caller drives far above them)."""
+    from gateway.edge_settings import EdgeSettings
+
+    return EdgeSettings(audit=audit, rate_limit_per_s=0)
 
 
 def start_platform_two_gateways(settings: Settings, started: Started) -> None:
-    """Every service embedded, a demo merchant onboarded, and two REST gateways over the same services:
-    one with authentication and tenancy (`gateway_http`), one without (`gateway_http_open`)."""
+    """Every service embedded, a demo merchant onboarded, and three REST gateways over the same services:
+    authentication and tenancy with the audit log (`gateway_http_audit`), without it (`gateway_http`), and
+    neither (`gateway_http_open`)."""
     from xborder.identity.v1 import identity_service_pb2 as identity_pb
 
     from gateway.app import create_app
@@ -229,8 +239,12 @@ def start_platform_two_gateways(settings: Settings, started: Started) -> None:
     started.ports["merchant_code"] = onboarded.merchant.merchant_code
     started.ports["api_key"] = onboarded.secret
     host = platform.settings.host
-    started.ports["gateway_http"] = start_uvicorn(create_app(platform.settings, local), host, started)
-    open_app = create_app(platform.settings, local, authenticate=False)
+    audited = create_app(platform.settings, local, edge=bench_edge(audit=True))
+    started.ports["gateway_http_audit"] = start_uvicorn(audited, host, started)
+    started.ports["gateway_http"] = start_uvicorn(
+        create_app(platform.settings, local, edge=bench_edge(audit=False)), host, started
+    )
+    open_app = create_app(platform.settings, local, authenticate=False, edge=bench_edge(audit=False))
     started.ports["gateway_http_open"] = start_uvicorn(open_app, host, started)
 
 

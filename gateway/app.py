@@ -27,11 +27,18 @@ from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.audit_chain import Call
+from gateway.audit_log import AuditLog, AuditSink, classes_carried, utc_now
+from gateway.audit_store import AuditStore
 from gateway.auth import AUTHORIZATION, Checked, Guard, www_authenticate
 from gateway.backends import Backends
 from gateway.descriptors import ServiceInfo, discover, exposed_methods
+from gateway.edge_headers import EdgeHeadersMiddleware
+from gateway.edge_settings import EdgeSettings
 from gateway.openapi import build_document
 from gateway.problems import PROBLEM_CONTENT_TYPE, Problem, from_domain_error, from_rpc_error
+from gateway.rate_limits import RateLimiter, caller_of
+from gateway.tenancy import Principal
 from gateway.transcoding import MethodNotAllowed, RouteNotFound, Router, build_routes
 from services.shared.errors import (
     PayloadTooLarge,
@@ -60,6 +67,29 @@ class RequestInfo:
 
     request_id: str
     route: str = "unmatched"
+    rpc: str = "unmatched"
+    service: str = ""
+    principal: Principal | None = None
+    caller_country: str = ""
+    request_classes: tuple[str, ...] = ()
+    response_classes: tuple[str, ...] = ()
+
+    def audited(self, outcome: int) -> Call:
+        """What the audit log keeps of this call: names and classes, never a value."""
+        principal = self.principal
+        return Call(
+            at=utc_now(),
+            door="http",
+            rpc=self.rpc,
+            outcome=str(outcome),
+            key_id=principal.key_id if principal else "",
+            merchant_code=(principal.merchant_code or "") if principal else "",
+            request_classes=self.request_classes,
+            response_classes=self.response_classes,
+            caller_country=self.caller_country,
+            service=self.service,
+            correlation_id=self.request_id,
+        )
 
 
 def accepted_request_id(value: str | None) -> str:
@@ -179,11 +209,15 @@ class Transcoder:
         backends: Backends,
         fixed_paths: frozenset[str] = frozenset(),
         guard: Guard | None = None,
+        limiter: RateLimiter | None = None,
+        audit: AuditSink | None = None,
     ) -> None:
         self.settings = settings
         self.router = router
         self.backends = backends
         self.guard = guard
+        self.limiter = limiter
+        self.audit = audit
         # The GET-only endpoints (/healthz...): another method on them falls through to here.
         self.fixed_paths = fixed_paths
 
@@ -193,6 +227,8 @@ class Transcoder:
             response = await self.handle(request)
         except Exception as error:  # a fault of ours: the caller gets a problem, the log gets the trace
             response = await unexpected_error(request, error)
+        if self.audit is not None:
+            self.audit(request_info(scope).audited(response.status_code))
         await response(scope, receive, send)
 
     async def handle(self, request: Request) -> Response:
@@ -219,13 +255,23 @@ class Transcoder:
             )
             return problem_response(problem)
         info.route = route.template.template
+        info.rpc, info.service = route.method.grpc_path, route.method.service
+        authorization = request.headers.get(AUTHORIZATION)
+        if self.limiter is not None:
+            client = request.scope.get("client")
+            wait = self.limiter.take(caller_of(authorization, client[0] if client else None), info.rpc)
+            if wait is not None:
+                return rate_limited(wait, instance, info.request_id)
         metadata = ((REQUEST_ID_HEADER, info.request_id),)
         checked: Checked | None = None
         if self.guard is not None:
             try:
-                checked = await self.guard.authenticate(route.method, request.headers.get(AUTHORIZATION), metadata)
+                checked = await self.guard.authenticate(route.method, authorization, metadata)
             except XborderError as error:
                 return error_response(error, instance, info.request_id)
+            info.principal = checked.principal
+            if self.audit is not None:
+                info.caller_country = await self.guard.country(checked.principal, metadata)
         try:
             timeout = request_timeout(request.headers.get(TIMEOUT_HEADER), self.settings.default_deadline_s)
             body = await read_body(request, self.settings.http_max_body_bytes)
@@ -235,12 +281,14 @@ class Transcoder:
             message = route.build_request(values, request.query_params.multi_items(), body, idempotency_key)
         except XborderError as error:
             return error_response(error, instance, info.request_id)
+        info.request_classes = classes_carried(message)
         try:
             if self.guard is not None and checked is not None:
                 await self.guard.authorize(checked, message, metadata)
             reply = await self.backends.call(route.method, message, timeout=timeout, metadata=metadata)
             if checked is not None:
                 checked.screen(reply)
+            info.response_classes = classes_carried(reply)
         except XborderError as error:
             return error_response(error, instance, info.request_id)
         except grpc.RpcError as error:
@@ -257,6 +305,19 @@ class Transcoder:
             problem.errors = route.for_http_caller(problem.errors, message, idempotency_key)
             return problem_response(problem)
         return json_response(route.render(reply))
+
+
+def rate_limited(wait: float, instance: str, request_id: str) -> Response:
+    """429 with Retry-After in whole seconds (at least 1, so a client never retries at once)."""
+    problem = Problem(
+        429,
+        "RATE_LIMITED",
+        "too many calls of this method from this caller; retry after the Retry-After seconds",
+        instance,
+        request_id,
+        headers={"Retry-After": str(max(1, math.ceil(wait)))},
+    )
+    return problem_response(problem)
 
 
 async def http_exception(request: Request, exc: Exception) -> Response:
@@ -285,14 +346,19 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(
-    settings: Settings, local: Mapping[str, grpc.RpcMethodHandler] | None = None, *, authenticate: bool = True
+    settings: Settings,
+    local: Mapping[str, grpc.RpcMethodHandler] | None = None,
+    *,
+    authenticate: bool = True,
+    edge: EdgeSettings | None = None,
 ) -> Starlette:
     """The gateway for every service in the generated code.
 
     `local`: handlers of services running in this process, by method path, called without a gRPC hop.
     `authenticate`: API keys, scopes and tenancy (gateway/auth.py); off only to measure what they cost.
+    `edge`: audit, rate limits and CORS (default: from XB_* variables).
     """
-    return build_app(settings, discover(), local, authenticate=authenticate)
+    return build_app(settings, discover(), local, authenticate=authenticate, edge=edge or EdgeSettings.from_env())
 
 
 def build_app(
@@ -301,8 +367,20 @@ def build_app(
     local: Mapping[str, grpc.RpcMethodHandler] | None = None,
     *,
     authenticate: bool = False,
+    edge: EdgeSettings | None = None,
+    limiter: RateLimiter | None = None,
+    audit: AuditLog | None = None,
 ) -> Starlette:
-    """The gateway for the given services (tests pass services built from their own descriptors)."""
+    """The gateway for the given services (tests pass services built from their own descriptors).
+
+    Without `edge`, auditing and rate limits are off unless `audit` and `limiter` are given (tests pass
+    them with a fake clock or their own store).
+    """
+    edge = edge or EdgeSettings(audit=False, rate_limit_per_s=0)
+    if limiter is None and edge.rate_limit_per_s > 0:
+        limiter = RateLimiter(edge.rate_limit_per_s, edge.rate_limit_burst)
+    if audit is None and edge.audit:
+        audit = AuditLog(AuditStore(edge.audit_file(settings)))
     methods = exposed_methods(services)
     backends = Backends(settings, {m.service for m in methods}, local)
     methods = [m for m in methods if m.service in backends]
@@ -310,7 +388,15 @@ def build_app(
     router = Router(routes)
     document = json.dumps(build_document(routes, secured=authenticate), ensure_ascii=False).encode()
     guard = Guard(backends, {m.grpc_path: m for s in services for m in s.methods}) if authenticate else None
-    transcoder = Transcoder(settings, router, backends, frozenset({"/openapi.json", "/healthz", "/metrics"}), guard)
+    transcoder = Transcoder(
+        settings,
+        router,
+        backends,
+        frozenset({"/openapi.json", "/healthz", "/metrics"}),
+        guard,
+        limiter,
+        audit.record if audit is not None else None,
+    )
     health_timeout = min(HEALTH_TIMEOUT_S, settings.default_deadline_s)
 
     async def openapi(request: Request) -> Response:
@@ -334,6 +420,8 @@ def build_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         backends.close()
+        if audit is not None:
+            audit.close()
 
     app = Starlette(
         routes=[
@@ -342,12 +430,16 @@ def build_app(
             StarletteRoute("/metrics", metrics, methods=["GET"]),
             StarletteRoute("/{path:path}", transcoder),
         ],
-        middleware=[Middleware(RequestContextMiddleware)],
+        middleware=[
+            Middleware(EdgeHeadersMiddleware, cors_origins=edge.cors_origins),
+            Middleware(RequestContextMiddleware),
+        ],
         exception_handlers={HTTPException: http_exception, Exception: unexpected_error},
         lifespan=lifespan,
     )
     app.state.backends = backends
     app.state.guard = guard
+    app.state.audit = audit
     app.state.routes = routes
     log.info("gateway_routes", routes=[f"{r.verb} {r.template.template}" for r in routes])
     return app

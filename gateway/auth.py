@@ -4,7 +4,8 @@ The gateway never sees a key's hash: it asks IdentityService/VerifyApiKey (in-pr
 platform, over gRPC when deployed) and keeps the answer for `KEY_CACHE_TTL_S` seconds, keyed by the SHA-256
 of the presented key (the key itself is not kept). So a revoked key stops working within that TTL, and a
 rotated-out key at its end (the cache never outlives a key's expires_at). The merchant statuses an operator's
-calls name are cached the same way. Both caches are bounded (`CACHE_MAX_ENTRIES`, oldest dropped first).
+calls name are cached the same way, and so is a calling merchant's country, which the audit log records
+(looked up only when auditing is on). The caches are bounded (`CACHE_MAX_ENTRIES`, oldest dropped first).
 """
 
 from __future__ import annotations
@@ -146,6 +147,7 @@ class Guard:
                 raise ValueError(f"authentication needs {path}, which the discovered services lack")
         self.keys: TtlCache[Principal] = TtlCache(ttl, clock=clock)
         self.merchants: TtlCache[bool] = TtlCache(ttl, clock=clock)
+        self.countries: TtlCache[str] = TtlCache(ttl, clock=clock)
         self.wall = wall
 
     # --- the steps, shared by both doors ---
@@ -176,6 +178,14 @@ class Guard:
 
     def _merchant_request(self, code: str) -> Message:
         return self.methods[_GET_MERCHANT].input_class(merchant_code=code)
+
+    def _merchant_facts(self, code: str, reply: Any) -> bool:
+        """Cache what a GetMerchant answer says (its status, its country); whether the merchant is active."""
+        active = bool(reply.merchant.status == _ACTIVE)
+        self.merchants.put(code, active)
+        if reply.merchant.country:
+            self.countries.put(code, reply.merchant.country)
+        return active
 
     def _held(self, code: str, active: bool | None, rule: Rule) -> None:
         if active is False and not rule.allow_held:
@@ -228,9 +238,27 @@ class Guard:
             )
         except grpc.RpcError as error:
             raise self._identity_failure(error, code) from None
-        active = bool(reply.merchant.status == _ACTIVE)
-        self.merchants.put(code, active)
-        return active
+        return self._merchant_facts(code, reply)
+
+    async def country(self, principal: Principal | None, metadata: Metadata) -> str:
+        """The calling merchant's country, for the audit log; "" for an operator or when identity is down."""
+        code = principal.merchant_code if principal is not None else None
+        if code is None:
+            return ""
+        cached = self.countries.get(code)
+        if cached is None:
+            try:
+                reply = await self.backends.call(
+                    self.methods[_GET_MERCHANT],
+                    self._merchant_request(code),
+                    timeout=LOOKUP_TIMEOUT_S,
+                    metadata=metadata,
+                )
+            except Exception:  # the audit entry goes without a country rather than the call failing
+                return ""
+            self._merchant_facts(code, reply)
+            cached = self.countries.get(code)
+        return cached or ""
 
     # --- the gRPC front door (blocking, on its worker threads) ---
 
@@ -274,9 +302,26 @@ class Guard:
             )
         except grpc.RpcError as error:
             raise self._identity_failure(error, code) from None
-        active = bool(reply.merchant.status == _ACTIVE)
-        self.merchants.put(code, active)
-        return active
+        return self._merchant_facts(code, reply)
+
+    def country_sync(self, principal: Principal | None, metadata: Metadata) -> str:
+        code = principal.merchant_code if principal is not None else None
+        if code is None:
+            return ""
+        cached = self.countries.get(code)
+        if cached is None:
+            try:
+                reply = self.backends.call_sync(
+                    self.methods[_GET_MERCHANT],
+                    self._merchant_request(code),
+                    timeout=LOOKUP_TIMEOUT_S,
+                    metadata=metadata,
+                )
+            except Exception:  # the audit entry goes without a country rather than the call failing
+                return ""
+            self._merchant_facts(code, reply)
+            cached = self.countries.get(code)
+        return cached or ""
 
     def _owner(self, rule: Rule, request: Message) -> tuple[MethodInfo, Message] | None:
         if rule.owner is None:

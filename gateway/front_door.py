@@ -9,15 +9,25 @@ and the observability interceptor come from the shared server bootstrap.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
 
+from gateway.audit_chain import Call
+from gateway.audit_log import AuditLog, AuditSink, classes_carried, utc_now
+from gateway.audit_store import AuditStore
 from gateway.auth import AUTHORIZATION, Guard
 from gateway.backends import Backends, Metadata
 from gateway.descriptors import MethodInfo, ServiceInfo, discover
-from services.shared.errors import PermissionDenied
+from gateway.edge_settings import EdgeSettings
+from gateway.rate_limits import RateLimiter, caller_of
+from gateway.tenancy import Principal
+from services.shared.error_statuses import status_of
+from services.shared.errors import PermissionDenied, XborderError
 from services.shared.grpc_server import REQUEST_ID_HEADER, RunningServer, remaining_timeout, serve
 from services.shared.logs import current_request_id, get_logger, new_request_id
 from services.shared.settings import Settings
@@ -64,6 +74,8 @@ class FrontDoor(grpc.GenericRpcHandler):
         backends: Backends,
         local: Mapping[str, grpc.RpcMethodHandler] | None = None,
         guard: Guard | None = None,
+        limiter: RateLimiter | None = None,
+        audit: AuditSink | None = None,
     ) -> None:
         self.settings = settings
         self.backends = backends
@@ -83,6 +95,8 @@ class FrontDoor(grpc.GenericRpcHandler):
                 self._handlers[path] = grpc.unary_unary_rpc_method_handler(self._forwarder(method))
             if guard is not None and method.required_scope is not None:
                 self._handlers[path] = guarded(self._handlers[path], method, guard)
+            if limiter is not None or audit is not None:
+                self._handlers[path] = at_the_edge(self._handlers[path], method, limiter, audit)
 
     def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
         return self._handlers.get(handler_call_details.method)
@@ -130,6 +144,10 @@ def guarded(handler: grpc.RpcMethodHandler, method: MethodInfo, guard: Guard) ->
         metadata = ((REQUEST_ID_HEADER, current_request_id() or new_request_id()),)
         message = method.input_class.FromString(request) if raw else request
         checked = guard.check_sync(method, message, authorization if isinstance(authorization, str) else None, metadata)
+        facts = _FACTS.get()
+        if facts is not None:
+            facts.principal = checked.principal
+            facts.country = guard.country_sync(checked.principal, metadata)
         if checked.principal is not None and checked.principal.merchant_code is not None and raw:
             request = message.SerializeToString()
         reply = inner(request, context)
@@ -138,6 +156,92 @@ def guarded(handler: grpc.RpcMethodHandler, method: MethodInfo, guard: Guard) ->
             checked.screen(decoded)
             reply = decoded.SerializeToString() if raw else decoded
         return reply
+
+    return grpc.unary_unary_rpc_method_handler(
+        call, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer
+    )
+
+
+@dataclass
+class _CallFacts:
+    """What the inner handlers learn about a call that its audit entry needs (the caller, once checked)."""
+
+    principal: Principal | None = None
+    country: str = ""
+
+
+_FACTS: ContextVar[_CallFacts | None] = ContextVar("front_door_call_facts", default=None)
+RETRY_AFTER_METADATA = "retry-after"
+
+
+def _outcome(error: BaseException | None, context: grpc.ServicerContext) -> str:
+    if isinstance(error, XborderError):
+        return status_of(error).grpc.name
+    code = getattr(context, "code", lambda: None)()
+    if isinstance(code, grpc.StatusCode):
+        return code.name
+    # Anything else that escaped is answered INTERNAL by the server's interceptor.
+    return "OK" if error is None else "INTERNAL"
+
+
+def at_the_edge(
+    handler: grpc.RpcMethodHandler, method: MethodInfo, limiter: RateLimiter | None, audit: AuditSink | None
+) -> grpc.RpcMethodHandler:
+    """The handler behind the rate limit, with every call and its outcome recorded in the audit log."""
+    inner = handler.unary_unary
+    assert inner is not None
+    raw = handler.request_deserializer is None
+
+    def classes(data: Any, message_class: Any) -> tuple[str, ...]:
+        try:
+            return classes_carried(message_class.FromString(data) if raw else data)
+        except Exception:  # an undecodable message carries no class the audit can name
+            return ()
+
+    def call(request: Any, context: grpc.ServicerContext) -> Any:
+        facts = _CallFacts()
+        # Without an audit log nobody reads the facts: the guard then skips the country look-up.
+        token = _FACTS.set(facts if audit is not None else None)
+        reply: Any = None
+        failure: BaseException | None = None
+        try:
+            if limiter is not None:
+                incoming = dict(context.invocation_metadata() or ())
+                authorization = incoming.get(AUTHORIZATION)
+                wait = limiter.take(
+                    caller_of(authorization if isinstance(authorization, str) else None, context.peer()),
+                    method.grpc_path,
+                )
+                if wait is not None:
+                    context.set_trailing_metadata(((RETRY_AFTER_METADATA, str(max(1, math.ceil(wait)))),))
+                    context.abort(
+                        grpc.StatusCode.RESOURCE_EXHAUSTED,
+                        "too many calls of this method from this caller; retry after the retry-after seconds",
+                    )
+            reply = inner(request, context)
+            return reply
+        except BaseException as error:
+            failure = error
+            raise
+        finally:
+            _FACTS.reset(token)
+            if audit is not None:
+                principal = facts.principal
+                audit(
+                    Call(
+                        at=utc_now(),
+                        door="grpc",
+                        rpc=method.grpc_path,
+                        outcome=_outcome(failure, context),
+                        key_id=principal.key_id if principal else "",
+                        merchant_code=(principal.merchant_code or "") if principal else "",
+                        request_classes=classes(request, method.input_class),
+                        response_classes=() if reply is None else classes(reply, method.output_class),
+                        caller_country=facts.country,
+                        service=method.service,
+                        correlation_id=current_request_id() or "",
+                    )
+                )
 
     return grpc.unary_unary_rpc_method_handler(
         call, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer
@@ -156,18 +260,24 @@ def serve_front_door(
     services: Sequence[ServiceInfo] | None = None,
     local: Mapping[str, grpc.RpcMethodHandler] | None = None,
     authenticate: bool = True,
+    edge: EdgeSettings | None = None,
 ) -> RunningServer:
     """Start the front door on `port` (default settings.gateway_grpc_port; 0 picks a free one).
 
     `local`: handlers of services running in this process, by method path, served without forwarding.
     `authenticate`: API keys, scopes and tenancy, as on REST (gateway/auth.py).
+    `edge`: audit and rate limits (default: from XB_* variables); the REST app in the same process writes
+    to the same audit file, and the store keeps the two in one chain.
     """
+    edge = edge or EdgeSettings.from_env()
+    limiter = RateLimiter(edge.rate_limit_per_s, edge.rate_limit_burst) if edge.rate_limit_per_s > 0 else None
+    audit = AuditLog(AuditStore(edge.audit_file(settings))) if edge.audit else None
     found = discover() if services is None else services
     local = local or {}
     in_process = {m.service for s in found for m in s.methods if m.grpc_path in local}
     backends = Backends(settings, {s.service for s in found} - in_process, local if authenticate else None)
     guard = Guard(backends, {m.grpc_path: m for s in found for m in s.methods}) if authenticate else None
-    handler = FrontDoor(settings, found, backends, local, guard)
+    handler = FrontDoor(settings, found, backends, local, guard, limiter, audit.record if audit else None)
 
     def register(server: grpc.Server) -> None:
         server.add_generic_rpc_handlers((handler,))
@@ -181,4 +291,6 @@ def serve_front_door(
         host=settings.bind_host,
     )
     running.on_stop.append(backends.close)
+    if audit is not None:
+        running.on_stop.append(audit.close)
     return running

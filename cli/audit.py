@@ -1,0 +1,100 @@
+"""`xborder audit verify` and `xborder audit query`: the gateway's audit log, read from its file.
+
+Both only read. `verify` walks the hash chain from the first entry; `query` counts, per data class and
+destination country, the calls whose answers carried that class in a period.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from cli.context import console, settings
+from gateway.audit_chain import verify as verify_chain
+from gateway.audit_store import AuditStore
+from gateway.edge_settings import EdgeSettings
+from services.shared.errors import ConfigurationError
+
+app = typer.Typer(help="The gateway's audit log: check its hash chain, count what went where.", no_args_is_help=True)
+UNKNOWN_COUNTRY = "unknown"
+
+
+def _store(path: Path | None) -> AuditStore:
+    if path is None:
+        try:
+            path = EdgeSettings.from_env().audit_file(settings())
+        except ConfigurationError as error:
+            console.print(f"[red]configuration error:[/red] {error}")
+            raise typer.Exit(2) from None
+    if not path.exists():
+        console.print(f"[red]no audit log at {path}[/red]")
+        raise typer.Exit(2)
+    return AuditStore(path)
+
+
+def _instant(value: str, option: str) -> str:
+    """An ISO 8601 date or time as the UTC text the log stores (a time without a zone is UTC)."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        console.print(f"[red]{option}: not an ISO 8601 date or time: {value!r}[/red]")
+        raise typer.Exit(2) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+@app.command()
+def verify(
+    path: Path | None = typer.Option(None, "--file", help="The audit database (default: XB_AUDIT_PATH)."),
+) -> None:
+    """Check every entry against its digest and its predecessor; exit 1 at the first break."""
+    store = _store(path)
+    try:
+        checked, broken = verify_chain(store.entries())
+        last = store.last()
+    finally:
+        store.close()
+    if broken is not None:
+        console.print(f"[red]audit chain broken at entry {broken.seq}:[/red] {broken.problem}", highlight=False)
+        raise typer.Exit(1)
+    head = last.digest if last is not None else "-"
+    # The head digest is what to keep elsewhere: a chain cut after it would not match it any more.
+    console.print(f"[green]audit chain holds:[/green] {checked} entries, head {head}", highlight=False)
+
+
+@app.command()
+def query(
+    start: str = typer.Option(..., "--from", help="Start (ISO 8601, inclusive; UTC unless a zone is given)."),
+    end: str = typer.Option(..., "--to", help="End (ISO 8601, exclusive)."),
+    merchant: str | None = typer.Option(None, help="Only this merchant's calls."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    path: Path | None = typer.Option(None, "--file", help="The audit database (default: XB_AUDIT_PATH)."),
+) -> None:
+    """Which data classes went to which country in [--from, --to): calls per class and destination."""
+    since, until = _instant(start, "--from"), _instant(end, "--to")
+    store = _store(path)
+    try:
+        counts: Counter[tuple[str, str]] = Counter()
+        for entry in store.entries(since, until, merchant):
+            destination = entry.call.caller_country or UNKNOWN_COUNTRY
+            for data_class in entry.call.response_classes:
+                counts[(data_class, destination)] += 1
+    finally:
+        store.close()
+    ordered = sorted(counts.items())
+    if as_json:
+        rows = [{"dataClass": c, "destination": d, "calls": n} for (c, d), n in ordered]
+        print(json.dumps({"from": since, "to": until, "merchant": merchant, "transfers": rows}))
+        return
+    table = Table(title=f"data classes sent, {since} to {until}" + (f", merchant {merchant}" if merchant else ""))
+    for column in ("data class", "destination", "calls"):
+        table.add_column(column)
+    for (data_class, destination), calls in ordered:
+        table.add_row(data_class, destination, str(calls))
+    console.print(table)

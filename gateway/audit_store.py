@@ -1,0 +1,148 @@
+"""The gateway's audit table: an append-only SQLite file in var/ (docs/adr/0024-gateway-owns-its-audit-log.md).
+
+The database itself refuses UPDATE and DELETE on the table (triggers), so the gateway's own code cannot
+rewrite history; someone with the file can drop the triggers, and then the hash chain shows what they did.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from gateway.audit_chain import Call, Entry, chain
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS audit_entries (
+    seq INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    door TEXT NOT NULL,
+    rpc TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    merchant_code TEXT NOT NULL,
+    request_classes TEXT NOT NULL,
+    response_classes TEXT NOT NULL,
+    caller_country TEXT NOT NULL,
+    service TEXT NOT NULL,
+    correlation_id TEXT NOT NULL,
+    previous TEXT NOT NULL,
+    digest TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_entries_at ON audit_entries (at);
+CREATE TRIGGER IF NOT EXISTS audit_entries_no_update BEFORE UPDATE ON audit_entries
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_entries_no_delete BEFORE DELETE ON audit_entries
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"""
+
+_COLUMNS = (
+    "seq, at, door, rpc, outcome, key_id, merchant_code, request_classes, response_classes, caller_country, "
+    "service, correlation_id, previous, digest"
+)
+
+
+def _row(entry: Entry) -> tuple[object, ...]:
+    c = entry.call
+    return (
+        entry.seq,
+        c.at,
+        c.door,
+        c.rpc,
+        c.outcome,
+        c.key_id,
+        c.merchant_code,
+        json.dumps(sorted(c.request_classes)),
+        json.dumps(sorted(c.response_classes)),
+        c.caller_country,
+        c.service,
+        c.correlation_id,
+        entry.previous,
+        entry.digest,
+    )
+
+
+def _entry(row: Sequence[object]) -> Entry:
+    call = Call(
+        at=str(row[1]),
+        door=str(row[2]),
+        rpc=str(row[3]),
+        outcome=str(row[4]),
+        key_id=str(row[5]),
+        merchant_code=str(row[6]),
+        request_classes=tuple(json.loads(str(row[7]))),
+        response_classes=tuple(json.loads(str(row[8]))),
+        caller_country=str(row[9]),
+        service=str(row[10]),
+        correlation_id=str(row[11]),
+    )
+    return Entry(int(str(row[0])), call, str(row[12]), str(row[13]))
+
+
+class AuditStore:
+    """Appends batches of entries in one transaction each; reads them back in chain order."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        # One connection shared by the writer thread and readers, serialised by the lock.
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30.0)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # WAL with NORMAL: a committed batch survives a crash of the process; an OS crash or power loss may
+        # take the last commits back, as it may the queue. An fsync per commit (FULL) cost ~5 ms each.
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def append(self, calls: Sequence[Call]) -> list[Entry]:
+        """Chain `calls` after the stored head and insert them, in one transaction.
+
+        The head is read inside the write lock (BEGIN IMMEDIATE), so two writers on one file, in one
+        process or two, extend one chain instead of forking it.
+        """
+        if not calls:
+            return []
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute(f"SELECT {_COLUMNS} FROM audit_entries ORDER BY seq DESC LIMIT 1").fetchone()
+                entries = list(chain(calls, None if row is None else _entry(row)))
+                self._db.executemany(
+                    f"INSERT INTO audit_entries ({_COLUMNS}) VALUES ({', '.join('?' * 14)})",
+                    [_row(e) for e in entries],
+                )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        return entries
+
+    def last(self) -> Entry | None:
+        with self._lock:
+            row = self._db.execute(f"SELECT {_COLUMNS} FROM audit_entries ORDER BY seq DESC LIMIT 1").fetchone()
+        return None if row is None else _entry(row)
+
+    def entries(self, start: str | None = None, end: str | None = None, merchant: str | None = None) -> Iterator[Entry]:
+        """Entries in chain order, optionally those with start <= at < end and of one merchant."""
+        where, args = [], []
+        if start is not None:
+            where.append("at >= ?")
+            args.append(start)
+        if end is not None:
+            where.append("at < ?")
+            args.append(end)
+        if merchant is not None:
+            where.append("merchant_code = ?")
+            args.append(merchant)
+        sql = f"SELECT {_COLUMNS} FROM audit_entries"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY rowid", args).fetchall()
+        return (_entry(r) for r in rows)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,62 @@
+"""The gateway's own XB_* settings: audit, rate limits, CORS (docs/configuration.md)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from services.shared.settings import Settings, env_setting
+
+_BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+
+
+def _boolean(raw: str) -> bool:
+    if raw.lower() not in _BOOLEANS:
+        raise ValueError(raw)
+    return _BOOLEANS[raw.lower()]
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    found = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    if any(o == "*" or not o.startswith(("https://", "http://")) for o in found):
+        raise ValueError(raw)  # a wildcard would let any site read an authenticated answer
+    return found
+
+
+def _finite_non_negative(value: float) -> bool:
+    return 0 <= value < float("inf")
+
+
+def _positive(value: int) -> bool:
+    return value >= 1
+
+
+@dataclass(frozen=True)
+class EdgeSettings:
+    audit: bool = True
+    audit_path: Path | None = None  # default: <var_dir>/gateway-audit.sqlite3
+    rate_limit_per_s: float = 50.0  # tokens added per second, per caller and method; 0 turns limits off
+    rate_limit_burst: int = 100
+    cors_origins: tuple[str, ...] = ()
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> EdgeSettings:
+        env = os.environ if environ is None else environ
+        audit = env_setting(env, "audit", _boolean, "true or false")
+        path = env_setting(env, "audit_path", lambda v: Path(v).expanduser().resolve(), "a file path")
+        per_s = env_setting(env, "rate_limit_per_s", float, "a number >= 0", _finite_non_negative)
+        burst = env_setting(env, "rate_limit_burst", int, "an integer >= 1", _positive)
+        origins = env_setting(env, "cors_origins", _origins, "a comma-separated list of http(s) origins, no '*'")
+        default = cls()
+        return cls(
+            audit=default.audit if audit is None else audit,
+            audit_path=path,
+            rate_limit_per_s=default.rate_limit_per_s if per_s is None else per_s,
+            rate_limit_burst=default.rate_limit_burst if burst is None else burst,
+            cors_origins=origins or (),
+        )
+
+    def audit_file(self, settings: Settings) -> Path:
+        return self.audit_path or settings.var_dir / "gateway-audit.sqlite3"
