@@ -108,7 +108,19 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     owned["shipment"] = ok(rest.post("/v1/logistics/shipments", json=booking, headers={**h, **idem()}))["shipment"][
         "code"
     ]
-    yield World(stack, rest, a, b, stack.operator_key(), owned)
+    operator = stack.operator_key()
+    complaint = {"type": "TICKET_TYPE_COMPLAINT", "subject": "Refund never arrived"}
+    owned["complaint"] = ok(rest.post("/v1/customer-service/tickets", json=complaint, headers={**h, **idem()}))[
+        "ticket"
+    ]["code"]
+    ok(
+        rest.post(
+            f"/v1/customer-service/tickets/{owned['complaint']}:escalateToOdr",
+            json={"reason": "not settled in negotiation"},
+            headers={"Authorization": f"Bearer {operator}", **idem()},
+        )
+    )
+    yield World(stack, rest, a, b, operator, owned)
     rest.close()
     stack.stop()
 
@@ -271,6 +283,7 @@ def cross_tenant_calls(w: World) -> list[tuple[str, str, str, dict[str, Any] | N
         ("AddTicketMessage", "POST", f"/v1/customer-service/tickets/{o['ticket']}/messages", {"body": "hello"}),
         ("UpdateTicket", "POST", f"/v1/customer-service/tickets/{o['ticket']}:update", {"addTags": ["x"]}),
         ("GetSlaMetrics", "GET", f"/v1/customer-service/merchants/{a}/sla-metrics", None),
+        ("GetOdrCase", "GET", f"/v1/customer-service/tickets/{o['complaint']}/odr", None),
         ("BookShipment", "POST", "/v1/logistics/shipments", {"merchantCode": a, "channelCode": "SAMPLE-EXP-PRIORITY"}),
         ("GetTracking", "GET", f"/v1/shipments/{o['shipment']}/tracking", None),
     ]
