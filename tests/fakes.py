@@ -34,12 +34,12 @@ class InMemoryIdempotency:
         self.committed = committed
         self.pending: dict[tuple[str, str], tuple[str, bytes]] = {}
 
-    def replay(self, scope: str, key: str, fingerprint: str) -> bytes | None:
+    def replay(self, scope: str, key: str, fingerprint: str, field: str = "request_id") -> bytes | None:
         row = self.pending.get((scope, key)) or self.committed.get((scope, key))
         if row is None:
             return None
         if row[0] != fingerprint:
-            raise IdempotencyKeyReused(scope)
+            raise IdempotencyKeyReused(scope, field)
         return row[1]
 
     def remember(self, scope: str, key: str, fingerprint: str, response: bytes) -> None:

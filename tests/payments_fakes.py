@@ -39,12 +39,12 @@ class FakeIdempotency:
     def __init__(self, state: State) -> None:
         self.state = state
 
-    def replay(self, scope: str, key: str, fingerprint: str) -> bytes | None:
+    def replay(self, scope: str, key: str, fingerprint: str, field: str = "request_id") -> bytes | None:
         found = self.state.remembered.get((scope, key))
         if found is None:
             return None
         if found[0] != fingerprint:
-            raise IdempotencyKeyReused(scope)
+            raise IdempotencyKeyReused(scope, field)
         return found[1]
 
     def remember(self, scope: str, key: str, fingerprint: str, response: bytes) -> None:

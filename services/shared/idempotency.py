@@ -95,8 +95,9 @@ class IdempotencyRepository:
         self.connection = connection
         self.table = table
 
-    def replay(self, scope: str, key: str, fingerprint: str) -> bytes | None:
-        """The first response for (scope, key), None for a new key; refuses a changed payload."""
+    def replay(self, scope: str, key: str, fingerprint: str, field: str = "request_id") -> bytes | None:
+        """The first response for (scope, key), None for a new key; refuses a changed payload, naming the
+        `field` the caller sent the key as."""
         row = self.connection.execute(
             sa.select(self.table.c.fingerprint, self.table.c.response).where(
                 self.table.c.scope == scope, self.table.c.key == key
@@ -105,7 +106,7 @@ class IdempotencyRepository:
         if row is None:
             return None
         if row.fingerprint != fingerprint:
-            raise IdempotencyKeyReused(scope)
+            raise IdempotencyKeyReused(scope, field)
         return bytes(row.response)
 
     def remember(self, scope: str, key: str, fingerprint: str, response: bytes) -> None:
@@ -151,7 +152,7 @@ def replayed(uow_factory: Callable[[], U], request: Request, response_type: type
     """
     check_key(request.key, request.field)
     with uow_factory() as uow:
-        stored = uow.idempotency.replay(request.scope, request.key, request.fingerprint)
+        stored = uow.idempotency.replay(request.scope, request.key, request.fingerprint, request.field)
     return None if stored is None else response_type.FromString(stored)
 
 
@@ -191,7 +192,7 @@ def run_idempotent(
             with uow_factory() as uow:
                 if lock:
                     uow.lock_for_write()
-                stored = uow.idempotency.replay(request.scope, request.key, request.fingerprint)
+                stored = uow.idempotency.replay(request.scope, request.key, request.fingerprint, request.field)
                 if stored is None:
                     stored = work(uow).SerializeToString(deterministic=True)
                     uow.idempotency.remember(request.scope, request.key, request.fingerprint, stored)

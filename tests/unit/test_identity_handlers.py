@@ -13,6 +13,7 @@ from services.identity.domain.keys import ApiKey
 from services.identity.domain.merchants import Merchant, Registration, Screening, ScreeningOutcome
 from services.identity.service_layer import handlers
 from services.shared.errors import ConflictingWrite, NotFound, Unauthenticated
+from services.shared.idempotency import IdempotencyKeyReused
 
 
 @dataclass
@@ -51,8 +52,10 @@ class FakeIdempotency:
     def __init__(self, rows: dict[tuple[str, str], tuple[str, bytes]]) -> None:
         self.rows = rows
 
-    def replay(self, scope: str, key: str, fingerprint: str) -> bytes | None:
+    def replay(self, scope: str, key: str, fingerprint: str, field: str = "request_id") -> bytes | None:
         found = self.rows.get((scope, key))
+        if found is not None and found[0] != fingerprint:
+            raise IdempotencyKeyReused(scope, field)
         return None if found is None else found[1]
 
     def remember(self, scope: str, key: str, fingerprint: str, response: bytes) -> None:
