@@ -7,15 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.shared.settings import Settings, env_setting
-
-_BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
-
-
-def _boolean(raw: str) -> bool:
-    if raw.lower() not in _BOOLEANS:
-        raise ValueError(raw)
-    return _BOOLEANS[raw.lower()]
+from services.shared.settings import Settings, boolean, env_setting, non_negative_finite
 
 
 def _origins(raw: str) -> tuple[str, ...]:
@@ -23,10 +15,6 @@ def _origins(raw: str) -> tuple[str, ...]:
     if any(o == "*" or not o.startswith(("https://", "http://")) for o in found):
         raise ValueError(raw)  # a wildcard would let any site read an authenticated answer
     return found
-
-
-def _finite_non_negative(value: float) -> bool:
-    return 0 <= value < float("inf")
 
 
 def _positive(value: int) -> bool:
@@ -44,9 +32,9 @@ class EdgeSettings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> EdgeSettings:
         env = os.environ if environ is None else environ
-        audit = env_setting(env, "audit", _boolean, "true or false")
+        audit = env_setting(env, "audit", boolean, "true or false")
         path = env_setting(env, "audit_path", lambda v: Path(v).expanduser().resolve(), "a file path")
-        per_s = env_setting(env, "rate_limit_per_s", float, "a number >= 0", _finite_non_negative)
+        per_s = env_setting(env, "rate_limit_per_s", float, "a number >= 0", non_negative_finite)
         burst = env_setting(env, "rate_limit_burst", int, "an integer >= 1", _positive)
         origins = env_setting(env, "cors_origins", _origins, "a comma-separated list of http(s) origins, no '*'")
         default = cls()

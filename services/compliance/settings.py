@@ -14,9 +14,15 @@ from dataclasses import dataclass
 
 from services.compliance.domain.screening import OVERRIDDEN, Thresholds
 from services.shared.errors import ConfigurationError
+from services.shared.settings import env_setting
 
 BLOCK_VARIABLE = "XB_SCREENING_BLOCK_THRESHOLD"
 REVIEW_VARIABLE = "XB_SCREENING_REVIEW_THRESHOLD"
+_SCORE = "a number between 0 and 1"
+
+
+def _score(value: float) -> bool:
+    return 0 < value <= 1  # NaN fails this too
 
 
 @dataclass(frozen=True)
@@ -27,8 +33,8 @@ class ScreeningSettings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ScreeningSettings:
         env = os.environ if environ is None else environ
-        block = _threshold(env, BLOCK_VARIABLE)
-        review = _threshold(env, REVIEW_VARIABLE)
+        block = env_setting(env, "screening_block_threshold", float, _SCORE, _score)
+        review = env_setting(env, "screening_review_threshold", float, _SCORE, _score)
         if block is not None and review is not None and review > block:
             raise ConfigurationError(f"{REVIEW_VARIABLE} ({review}) must not exceed {BLOCK_VARIABLE} ({block})")
         return cls(block, review)
@@ -58,16 +64,3 @@ class ScreeningSettings:
         block = imported.block if self.block_threshold is None else self.block_threshold
         review = imported.review if self.review_threshold is None else self.review_threshold
         return Thresholds(block, review, OVERRIDDEN)
-
-
-def _threshold(env: Mapping[str, str], variable: str) -> float | None:
-    raw = env.get(variable)
-    if raw in (None, ""):
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        value = float("nan")
-    if not 0 < value <= 1:  # NaN fails this too
-        raise ConfigurationError(f"{variable} must be a number between 0 and 1, got {raw!r}")
-    return value

@@ -7,13 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.shared.errors import ConfigurationError
-from services.shared.settings import env_setting
+from services.shared.settings import SECONDS, env_setting, positive_finite
 
 ODR_PROVIDERS = ("file", "http")
-
-
-def _seconds(value: float) -> bool:
-    return 0 < value < float("inf")
 
 
 @dataclass(frozen=True)
@@ -34,15 +30,15 @@ class CustomerServiceSettings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> CustomerServiceSettings:
         values: dict[str, Any] = {}
         read = {
-            "sla_sweep_s": (float, "a number of seconds > 0", _seconds),
+            "sla_sweep_s": (float, SECONDS, positive_finite),
             "ticket_attachment_max_bytes": (int, "an integer >= 1", lambda v: v >= 1),
             "odr_negotiation_days": (int, "a number of days >= 1", lambda v: v >= 1),
             "odr_provider": (str, f"one of {', '.join(ODR_PROVIDERS)}", lambda v: v in ODR_PROVIDERS),
             "odr_http_url": (str, "an http(s) URL", lambda v: v.startswith(("http://", "https://"))),
-            "odr_http_timeout_s": (float, "a number of seconds > 0", _seconds),
-            "odr_sweep_s": (float, "a number of seconds > 0", _seconds),
-            "odr_retry_base_s": (float, "a number of seconds > 0", _seconds),
-            "odr_retry_max_s": (float, "a number of seconds > 0", _seconds),
+            "odr_http_timeout_s": (float, SECONDS, positive_finite),
+            "odr_sweep_s": (float, SECONDS, positive_finite),
+            "odr_retry_base_s": (float, SECONDS, positive_finite),
+            "odr_retry_max_s": (float, SECONDS, positive_finite),
             "odr_consent_version": (str, "a version name", lambda v: bool(v.strip())),
         }
         for name, (convert, what, valid) in read.items():

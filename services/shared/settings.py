@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -21,6 +22,26 @@ def default_grpc_workers() -> int:
 
 
 _BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+
+SECONDS = "a number of seconds > 0"
+"""How a setting read by `seconds_setting` is described in its error."""
+
+
+def positive_finite(value: float) -> bool:
+    """Above zero and finite: a duration or rate a timer can use (`float()` also accepts "inf" and "nan")."""
+    return value > 0 and math.isfinite(value)
+
+
+def non_negative_finite(value: float) -> bool:
+    return value >= 0 and math.isfinite(value)
+
+
+def boolean(raw: str) -> bool:
+    """1/true/yes or 0/false/no, any case; anything else is a ValueError (env_setting names the variable)."""
+    if raw.lower() not in _BOOLEANS:
+        raise ValueError(raw)
+    return _BOOLEANS[raw.lower()]
+
 
 SECRET_FIELDS = frozenset({"database_url", "broker_url"})
 KEY_FIELDS = frozenset({"kek_ring", "blind_index_key"})  # raw key material when given inline: never printed
@@ -62,6 +83,11 @@ def env_setting(
     if not valid(value):
         raise ConfigurationError(f"{variable} must be {what}, got {raw!r}")
     return value
+
+
+def seconds_setting(environ: Mapping[str, str] | None, name: str) -> float | None:
+    """XB_<NAME> as a duration in seconds (> 0, finite), None when unset; a ConfigurationError otherwise."""
+    return env_setting(environ, name, float, SECONDS, positive_finite)
 
 
 @dataclass(frozen=True)
@@ -110,11 +136,6 @@ class Settings:
             if (value := parse(name, convert, what, valid)) is not None:
                 kw[name] = value
 
-        def boolean(raw: str) -> bool:
-            if raw.lower() not in _BOOLEANS:
-                raise ValueError(raw)
-            return _BOOLEANS[raw.lower()]
-
         for name in ("env", "database_url", "broker_url", "host", "log_level", "db_schema_prefix"):
             if (value := get(name)) is not None:
                 kw[name] = value
@@ -126,13 +147,13 @@ class Settings:
         number("grpc_workers", int, "an integer >= 1", lambda v: v >= 1)
         number("grpc_max_message_bytes", int, "an integer >= 1024", lambda v: v >= 1024)
         number("http_max_body_bytes", int, "an integer >= 1024", lambda v: v >= 1024)
-        number("default_deadline_s", float, "a number of seconds > 0", lambda v: 0 < v < float("inf"))
+        number("default_deadline_s", float, SECONDS, positive_finite)
         number("kek_min_version", int, "an integer >= 1", lambda v: v >= 1)
         for name in ("kek_ring", "blind_index_key"):
             if (value := get(name)) is not None:
                 kw[name] = value
-        number("outbox_poll_s", float, "a number of seconds > 0", lambda v: 0 < v < float("inf"))
-        number("screening_timeout_s", float, "a number of seconds > 0", lambda v: 0 < v < float("inf"))
+        number("outbox_poll_s", float, SECONDS, positive_finite)
+        number("screening_timeout_s", float, SECONDS, positive_finite)
         for name in ("log_json", "seed_reference_data"):
             if (flag := parse(name, boolean, "true or false", lambda _: True)) is not None:
                 kw[name] = flag

@@ -9,14 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from services.shared.errors import ConfigurationError
-from services.shared.settings import env_setting
+from services.shared.settings import env_setting, seconds_setting
 
 PROVIDERS = ("ops", "live", "ecb")
-_SECONDS = "a number of seconds > 0"
-
-
-def _positive(value: float) -> bool:
-    return 0 < value < float("inf")
 
 
 def _providers(raw: str) -> tuple[str, ...]:
@@ -49,7 +44,7 @@ class FxSettings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> FxSettings:
         kw: dict[str, object] = {}
         for name in ("live_timeout_s", "live_max_staleness_s", "ecb_max_staleness_s", "refresh_interval_s"):
-            if (seconds := env_setting(environ, f"fx_{name}", float, _SECONDS, _positive)) is not None:
+            if (seconds := seconds_setting(environ, f"fx_{name}")) is not None:
                 kw[name] = seconds
         if (providers := env_setting(environ, "fx_providers", _providers, "")) is not None:
             kw["providers"] = providers

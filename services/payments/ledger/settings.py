@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from services.shared.settings import env_setting
+from services.shared.settings import seconds_setting
 
 
 @dataclass(frozen=True)
@@ -14,5 +14,5 @@ class LedgerSettings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> LedgerSettings:
-        sweep = env_setting(environ, "ledger_sweep_s", float, "a number of seconds > 0", lambda v: 0 < v < float("inf"))
+        sweep = seconds_setting(environ, "ledger_sweep_s")
         return cls() if sweep is None else cls(sweep_s=sweep)
