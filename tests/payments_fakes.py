@@ -21,8 +21,8 @@ from services.payments.fx.domain.spreads import DEFAULT_SPREADS, SpreadRule
 from services.payments.fx.service_layer.desk import LedgerLeg, PostedConversion
 from services.payments.ledger.errors import InsufficientFunds
 from services.shared.errors import ConflictingWrite
-from services.shared.idempotency import IdempotencyKeyReused
 from services.shared.money import Money
+from tests.fakes import InMemoryIdempotency
 
 
 @dataclass
@@ -33,24 +33,6 @@ class State:
     quotes: dict[str, QuoteRecord] = field(default_factory=dict)
     events: list[Message] = field(default_factory=list)
     postings: list[tuple[str, str, Money]] = field(default_factory=list)  # (reference, purpose, amount)
-
-
-class FakeIdempotency:
-    def __init__(self, state: State) -> None:
-        self.state = state
-
-    def replay(self, scope: str, key: str, fingerprint: str, field: str = "request_id") -> bytes | None:
-        found = self.state.remembered.get((scope, key))
-        if found is None:
-            return None
-        if found[0] != fingerprint:
-            raise IdempotencyKeyReused(scope, field)
-        return found[1]
-
-    def remember(self, scope: str, key: str, fingerprint: str, response: bytes) -> None:
-        if (scope, key) in self.state.remembered:
-            raise ConflictingWrite(f"{scope}/{key} is already remembered")
-        self.state.remembered[(scope, key)] = (fingerprint, response)
 
 
 class FakeSpreads:
@@ -101,7 +83,7 @@ class FakePaymentsUnitOfWork:
 
     def __enter__(self) -> FakePaymentsUnitOfWork:
         self.state = copy.deepcopy(self.database.state)
-        self.idempotency = FakeIdempotency(self.state)
+        self.idempotency = InMemoryIdempotency(self.state.remembered)
         self.fx_spreads = FakeSpreads(self.state)
         self.fx_quotes = FakeQuotes(self.state)
         self.locked = False
@@ -120,6 +102,7 @@ class FakePaymentsUnitOfWork:
         self.state.events.append(message)
 
     def commit(self) -> None:
+        self.state.remembered.update(self.idempotency.pending)
         self.database.state = copy.deepcopy(self.state)
         self.database.commits += 1
 

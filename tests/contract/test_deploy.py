@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from services.registry import SERVICE_PORTS, SERVICES, subscriptions
+from services.registry import SERVICE_PORTS, SERVICE_TABLE, SERVICES, subscriptions
 from services.shared.settings import SECRET_FIELDS, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,8 +26,8 @@ CONSUMERS = sorted({subscription.consumer_service for subscription in subscripti
 
 
 def _dns(service: str) -> str:
-    """A service's host and resource name in compose and Kubernetes (DNS labels have no underscores)."""
-    return service.replace("_", "-")
+    """A service's host and resource name in compose and Kubernetes (the registry's deploy name)."""
+    return next(entry.deploy_name for entry in SERVICE_TABLE if entry.name == service)
 
 
 def _compose() -> dict[str, Any]:

@@ -12,8 +12,8 @@ from xborder.identity.v1 import identity_service_pb2 as pb
 from services.identity.domain.keys import ApiKey
 from services.identity.domain.merchants import Merchant, Registration, Screening, ScreeningOutcome
 from services.identity.service_layer import handlers
-from services.shared.errors import ConflictingWrite, NotFound, Unauthenticated
-from services.shared.idempotency import IdempotencyKeyReused
+from services.shared.errors import NotFound, Unauthenticated
+from tests.fakes import InMemoryIdempotency
 
 
 @dataclass
@@ -48,22 +48,6 @@ class FakeKeys:
         self.rows[key.key_id] = key
 
 
-class FakeIdempotency:
-    def __init__(self, rows: dict[tuple[str, str], tuple[str, bytes]]) -> None:
-        self.rows = rows
-
-    def replay(self, scope: str, key: str, fingerprint: str, field: str = "request_id") -> bytes | None:
-        found = self.rows.get((scope, key))
-        if found is not None and found[0] != fingerprint:
-            raise IdempotencyKeyReused(scope, field)
-        return None if found is None else found[1]
-
-    def remember(self, scope: str, key: str, fingerprint: str, response: bytes) -> None:
-        if (scope, key) in self.rows:
-            raise ConflictingWrite("duplicate")
-        self.rows[(scope, key)] = (fingerprint, response)
-
-
 class FakeUow:
     """Works on copies and writes them back on commit, so an uncommitted unit of work changes nothing."""
 
@@ -74,7 +58,7 @@ class FakeUow:
         self.pending = Store(dict(self.store.merchants), dict(self.store.keys), dict(self.store.answers))
         self.merchants = FakeMerchants(self.pending.merchants)
         self.keys = FakeKeys(self.pending.keys)
-        self.idempotency = FakeIdempotency(self.pending.answers)
+        self.idempotency = InMemoryIdempotency(self.pending.answers)
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -84,6 +68,7 @@ class FakeUow:
         pass
 
     def commit(self) -> None:
+        self.pending.answers.update(self.idempotency.pending)
         self.store.merchants, self.store.keys, self.store.answers = (
             self.pending.merchants,
             self.pending.keys,
