@@ -335,3 +335,34 @@ def test_a_digital_device_without_its_fcc_authorisation_is_restricted() -> None:
     assert outcome.verdict == "RESTRICTED"
     declared = Product(hs_code="847130", origin_country="CN", certifications=frozenset({"FCC-SDOC"}))
     assert {f.rule.code: f.satisfied for f in check(declared, "US", "2026-12-06").findings}["US-FCC-SDOC"]
+
+
+# --- Gulf G-mark: the listed appliance groups, not every mains product ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("hs_code", "listed"),
+    [("851631", True), ("851650", True), ("850440", True), ("841510", True), ("847130", False), ("852872", False)],
+)
+def test_the_gulf_g_mark_covers_the_listed_appliance_groups_only(hs_code: str, listed: bool) -> None:
+    item = product(hs_code, mains_powered=True)
+    found = findings(check(item, "SA", "2026-12-06"))
+    assert ("GCC-G-MARK-LOW-VOLTAGE" in found) is listed
+    if listed:
+        assert found["GCC-G-MARK-LOW-VOLTAGE"].version == 2
+
+
+def test_the_g_mark_applies_from_july_2016() -> None:
+    hair_dryer = product("851631", mains_powered=True)
+    assert "GCC-G-MARK-LOW-VOLTAGE" not in findings(check(hair_dryer, "AE", "2016-06-30"))
+    assert "GCC-G-MARK-LOW-VOLTAGE" in findings(check(hair_dryer, "AE", "2016-07-01"))
+
+
+# --- EU toys: the under-36-months warning continues under the Toy Safety Regulation ---------------------------
+
+
+@pytest.mark.parametrize(("day", "version"), [("2030-07-31", 1), ("2030-08-01", 2)])
+def test_the_eu_toy_age_warning_has_a_successor_under_the_regulation(day: str, version: int) -> None:
+    rule = findings(check(product(TOY, contains_small_parts=True), "DE", day))["EU-TOY-UNDER-36M-WARNING"]
+    assert rule.version == version
+    assert rule.verified is (version == 1)

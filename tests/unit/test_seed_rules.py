@@ -462,7 +462,6 @@ LEGACY_RULES_WITHOUT_READ_DATE = frozenset(
         "AE-IMPORT-VAT@1",
         "AE-IMPORT-DUTY@1",
         "AE-TDRA-TYPE-APPROVAL@1",
-        "GCC-G-MARK-LOW-VOLTAGE@1",
         "GCC-G-MARK-TOYS@1",
         "JP-PSE-ELECTRICAL@1",
         "JP-PSE-LITHIUM-BATTERY@1",
