@@ -366,3 +366,19 @@ def test_the_eu_toy_age_warning_has_a_successor_under_the_regulation(day: str, v
     rule = findings(check(product(TOY, contains_small_parts=True), "DE", day))["EU-TOY-UNDER-36M-WARNING"]
     assert rule.version == version
     assert rule.verified is (version == 1)
+
+
+# --- Singapore SAFETY Mark: the controlled-goods categories, not every mains product -------------------------
+
+
+@pytest.mark.parametrize(
+    ("hs_code", "controlled"),
+    [("851631", True), ("853669", True), ("852872", True), ("851679", True), ("846721", False), ("901890", False)],
+)
+def test_the_singapore_safety_mark_covers_the_controlled_categories_only(hs_code: str, controlled: bool) -> None:
+    found = findings(check(product(hs_code, mains_powered=True), "SG", "2026-12-06"))
+    assert ("SG-SAFETY-MARK" in found) is controlled
+
+
+def test_a_battery_powered_appliance_of_a_controlled_category_needs_no_safety_mark() -> None:
+    assert "SG-SAFETY-MARK" not in findings(check(product("851631", mains_powered=False), "SG", "2026-12-06"))
