@@ -382,3 +382,25 @@ def test_the_singapore_safety_mark_covers_the_controlled_categories_only(hs_code
 
 def test_a_battery_powered_appliance_of_a_controlled_category_needs_no_safety_mark() -> None:
     assert "SG-SAFETY-MARK" not in findings(check(product("851631", mains_powered=False), "SG", "2026-12-06"))
+
+
+# --- Saudi IECEE recognition: the listed products, extended on announced dates ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("hs_code", "day", "version"),
+    [
+        ("851713", "2018-02-14", None),
+        ("851713", "2018-02-15", 2),
+        ("851671", "2021-10-31", None),
+        ("851671", "2021-11-01", 3),
+        ("851020", "2022-12-31", None),
+        ("851020", "2023-01-01", 4),
+        ("846721", "2026-12-06", None),
+    ],
+)
+def test_saudi_iecee_recognition_follows_the_announced_product_lists(
+    hs_code: str, day: str, version: int | None
+) -> None:
+    rule = findings(check(product(hs_code, mains_powered=True), "SA", day)).get("SA-SASO-IECEE-RC")
+    assert (rule.version if rule else None) == version
