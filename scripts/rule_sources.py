@@ -39,7 +39,8 @@ def _cell(text: str) -> str:
 
 def _period(rule: dict[str, Any]) -> str:
     end = rule.get("effective_to")
-    return f"{rule['effective_from']} to {end} (exclusive)" if end else f"from {rule['effective_from']}"
+    start = f"{rule['effective_from']} or earlier" if rule.get("effective_from_lower_bound") else rule["effective_from"]
+    return f"{start} to {end} (exclusive)" if end else f"from {start}"
 
 
 def render() -> str:

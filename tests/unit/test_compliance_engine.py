@@ -136,6 +136,29 @@ def test_scope_origin_destination_union_and_effective_dates() -> None:
     assert verdict([gcc], speaker(), "SA", date(2024, 12, 31)) == "ALLOWED"
 
 
+def test_a_check_before_a_start_that_is_only_a_lower_bound_says_the_rule_is_undetermined() -> None:
+    ban = rule("XX-OLD-BAN", hs_scope=["8518"], severity="PROHIBITED", effective_from="2018-01-01")
+    ban_of_unknown_age = rule(
+        "XX-OLD-BAN",
+        hs_scope=["8518"],
+        severity="PROHIBITED",
+        effective_from="2018-01-01",
+        effective_from_lower_bound=True,
+    )
+    before, after = date(2017, 6, 1), date(2018, 1, 1)
+    for check in (naive_check, lambda rules, *args: CompiledLibrary(rules).check(*args)):
+        known = check([ban], speaker(), "DE", before)
+        assert (known.verdict, known.missing) == ("ALLOWED", ())  # a known start: the law did not exist yet
+        unknown = check([ban_of_unknown_age], speaker(), "DE", before)
+        assert unknown.findings == () and not unknown.complete
+        assert unknown.missing == (
+            "XX-OLD-BAN: in force at least since 2018-01-01, but its start date is not known, so whether it applied "
+            "on 2017-06-01 was not determined",
+        )
+        assert check([ban_of_unknown_age], speaker(), "DE", after).verdict == "PROHIBITED"
+        assert check([ban_of_unknown_age], speaker(hs_code="610910"), "DE", before).missing == ()  # out of scope
+
+
 def test_an_accepted_code_satisfies_a_marking_in_place_of_its_own_code() -> None:
     ukca = rule(
         "GB-X",
@@ -321,6 +344,7 @@ def rules_strategy(draw: st.DrawFn, prefix: str = "R") -> Rule:
         "requirement": requirement,
         "conditions": draw(conditions),
         "effective_from": draw(st.sampled_from(["2020-01-01", "2025-01-01", "2026-01-01"])),
+        "effective_from_lower_bound": draw(st.booleans()),
     }
     scope = draw(st.lists(st.sampled_from(["85", "8518", "851822", "95", "61"]), max_size=2))
     if scope:

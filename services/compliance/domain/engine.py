@@ -202,6 +202,13 @@ def verdict_of(findings: Iterable[Finding]) -> str:
     return VERDICTS[worst]
 
 
+def start_unknown(rule: Rule, day: date) -> str:
+    return (
+        f"{rule.code}: in force at least since {rule.effective_from.isoformat()}, but its start date is not known, "
+        f"so whether it applied on {day.isoformat()} was not determined"
+    )
+
+
 def _outcome(destination: str, day: date, matched: list[tuple[Rule, ValueJudgement]], product: Product) -> Outcome:
     findings: list[Finding] = []
     taxes: list[Regime] = []
@@ -209,6 +216,9 @@ def _outcome(destination: str, day: date, matched: list[tuple[Rule, ValueJudgeme
     for rule, value in matched:
         if value.missing:
             missing.append(value.missing)
+        if not rule.in_force(day):  # matched only because its start is a lower bound after `day`
+            missing.append(start_unknown(rule, day))
+            continue
         if rule.requirement.kind == "TAX_REGIME":
             taxes.append(Regime(rule, value))
         else:
@@ -228,7 +238,7 @@ def naive_check(
     for rule in rules:
         if (
             destination in rule.countries
-            and rule.in_force(day)
+            and (rule.in_force(day) or rule.start_unknown_on(day))
             and (rule.origins is None or product.origin_country in rule.origins)
             and (not rule.hs_scope or any(product.hs_code.startswith(p) for p in rule.hs_scope))
             and all(evaluate_condition(c, facts) for c in rule.conditions)
@@ -242,8 +252,9 @@ def naive_check(
 _MAX_DAY = date.max
 
 # One indexed rule as a flat tuple: (rule, effective_from, effective_to or date.max, origins or None,
-# predicate or None, has a value threshold). A check touches each candidate's fields once, by position.
-_Entry = tuple[Rule, date, date, "frozenset[str] | None", "Predicate | None", bool]
+# predicate or None, has a value threshold, start is a lower bound). A check touches each candidate's fields
+# once, by position.
+_Entry = tuple[Rule, date, date, "frozenset[str] | None", "Predicate | None", bool, bool]
 
 
 # A rule naming more countries than this is a worldwide rule (the INTL packs: IATA dangerous goods, goods
@@ -269,6 +280,7 @@ class CompiledLibrary:
                 frozenset(rule.origins) if rule.origins is not None else None,
                 compile_all(rule.conditions),
                 rule.value_threshold is not None,
+                rule.effective_from_lower_bound,
             )
             # A rule whose scope lists both "85" and "8507" would be found twice under one code: keep the
             # shortest prefixes only, they already cover the longer ones.
@@ -306,8 +318,10 @@ class CompiledLibrary:
         origin = product.origin_country
         matched: list[tuple[Rule, ValueJudgement]] = []
         converted: _Converted = {}
-        for rule, starts, ends, origins, predicate, has_threshold in self.candidates(destination, product.hs_code):
-            if starts > day or day >= ends:
+        for rule, starts, ends, origins, predicate, has_threshold, lower_bound in self.candidates(
+            destination, product.hs_code
+        ):
+            if (starts > day and not lower_bound) or day >= ends:
                 continue
             if origins is not None and origin not in origins:
                 continue

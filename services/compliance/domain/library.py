@@ -163,10 +163,12 @@ def _content(rule: Rule) -> dict:
     return doc
 
 
-CORRECTABLE = frozenset({"effective_to", "verified", "note", "source", "title", "read_on"})
+CORRECTABLE = frozenset(
+    {"effective_to", "verified", "note", "source", "title", "read_on", "effective_from_lower_bound"}
+)
 """Keys a published code+version may still change: ending its validity when a successor arrives, and
-corrections of its citation and of the day its source was read. The record keeps both (the old row is
-superseded, not overwritten)."""
+corrections of its citation, of the day its source was read and of whether its start date is known. The
+record keeps both (the old row is superseded, not overwritten)."""
 
 
 def _meaning(rule: Rule) -> dict:

@@ -98,6 +98,9 @@ class Rule:
     verified: bool
     note: str = ""
     read_on: date | None = None  # when the source was last read to confirm the rule
+    # The law is known to apply from `effective_from` but may be older: a check dated earlier cannot say
+    # whether the rule applied, so it reports it as missing instead of silently leaving it out.
+    effective_from_lower_bound: bool = False
 
     @property
     def key(self) -> tuple[str, int]:
@@ -109,6 +112,14 @@ class Rule:
 
     def in_force(self, day: date) -> bool:
         return self.effective_from <= day and (self.effective_to is None or day < self.effective_to)
+
+    def start_unknown_on(self, day: date) -> bool:
+        """Whether `day` falls before a start date that is only a lower bound (and before the rule ends)."""
+        return (
+            self.effective_from_lower_bound
+            and day < self.effective_from
+            and (self.effective_to is None or day < self.effective_to)
+        )
 
 
 def _condition_value(attribute: str, op: str, value: Any) -> Any:
@@ -172,6 +183,7 @@ def rule_from_pack(entry: Mapping[str, Any], pack: str) -> Rule:
         verified=bool(entry.get("verified", False)),
         note=str(entry.get("note") or ""),
         read_on=_as_date(entry.get("read_on")),
+        effective_from_lower_bound=bool(entry.get("effective_from_lower_bound", False)),
     )
 
 
@@ -215,6 +227,8 @@ def rule_to_document(rule: Rule) -> dict[str, Any]:
         doc["note"] = rule.note
     if rule.read_on:
         doc["read_on"] = rule.read_on.isoformat()
+    if rule.effective_from_lower_bound:
+        doc["effective_from_lower_bound"] = True
     return doc
 
 
