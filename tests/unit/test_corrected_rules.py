@@ -404,3 +404,25 @@ def test_saudi_iecee_recognition_follows_the_announced_product_lists(
 ) -> None:
     rule = findings(check(product(hs_code, mains_powered=True), "SA", day)).get("SA-SASO-IECEE-RC")
     assert (rule.version if rule else None) == version
+
+
+# --- History before the current thresholds -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("day", "value", "expected"),
+    [
+        ("2016-03-09", "150", "US-DE-MINIMIS-321@3"),
+        ("2016-03-09", "500", "US-DUTIABLE-ENTRY-ABOVE-200@1"),
+        ("2016-03-10", "500", "US-DE-MINIMIS-321@1"),
+    ],
+)
+def test_the_us_de_minimis_was_usd_200_before_march_2016(day: str, value: str, expected: str) -> None:
+    found = {f"{code}@{version}" for code, version in regimes(check(product(TOY, value=value), "US", day)).items()}
+    assert expected in found
+
+
+def test_before_the_known_start_of_the_usd_200_threshold_the_us_regime_is_undetermined() -> None:
+    outcome = check(product(TOY, value="150"), "US", "1990-01-01")
+    assert "US-DE-MINIMIS-321" not in regimes(outcome)
+    assert any(line.startswith("US-DE-MINIMIS-321: in force at least since 1993-12-08") for line in outcome.missing)
