@@ -426,3 +426,19 @@ def test_before_the_known_start_of_the_usd_200_threshold_the_us_regime_is_undete
     outcome = check(product(TOY, value="150"), "US", "1990-01-01")
     assert "US-DE-MINIMIS-321" not in regimes(outcome)
     assert any(line.startswith("US-DE-MINIMIS-321: in force at least since 1993-12-08") for line in outcome.missing)
+
+
+# --- California Proposition 65 -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("day", "version"), [("2024-12-31", 1), ("2025-01-01", 2)])
+def test_a_product_with_lead_needs_a_prop_65_warning_naming_a_chemical_from_2025(day: str, version: int) -> None:
+    jewelry = product("711719", substances="7439-92-1")
+    rule = findings(check(jewelry, "US", day))["US-CA-PROP65-WARNING"]
+    assert rule.version == version
+    assert ("at least one listed chemical" in rule.requirement.text["en"]) is (version == 2)
+
+
+def test_a_product_without_listed_substances_needs_no_prop_65_warning() -> None:
+    assert "US-CA-PROP65-WARNING" not in findings(check(product("711719", substances="7440-50-8"), "US", "2026-12-06"))
+    assert "US-CA-PROP65-WARNING" not in findings(check(product("711719"), "US", "2026-12-06"))

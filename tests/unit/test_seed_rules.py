@@ -51,6 +51,7 @@ VOCABULARY = frozenset(
         "mains_powered",
         "voltage_ac",
         "materials",
+        "substances",
         "food_contact",
         "cosmetic",
         "contains_magnets",

@@ -38,6 +38,7 @@ ATTRIBUTES: Mapping[str, str] = {
     "mains_powered": BOOLEAN,
     "voltage_ac": NUMBER,
     "materials": TEXT_LIST,
+    "substances": TEXT_LIST,  # CAS registry numbers of substances the product contains (Proposition 65, REACH)
     "food_contact": BOOLEAN,
     "cosmetic": BOOLEAN,
     "contains_magnets": BOOLEAN,
