@@ -442,3 +442,29 @@ def test_a_product_with_lead_needs_a_prop_65_warning_naming_a_chemical_from_2025
 def test_a_product_without_listed_substances_needs_no_prop_65_warning() -> None:
     assert "US-CA-PROP65-WARNING" not in findings(check(product("711719", substances="7440-50-8"), "US", "2026-12-06"))
     assert "US-CA-PROP65-WARNING" not in findings(check(product("711719"), "US", "2026-12-06"))
+
+
+# --- UFLPA high-priority sectors ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("hs_code", "day", "version"),
+    [
+        ("610910", "2022-06-20", None),
+        ("610910", "2022-06-21", 1),
+        ("391810", "2024-07-08", None),
+        ("391810", "2024-07-09", 2),
+        ("850760", "2025-08-18", None),
+        ("850760", "2025-08-19", 3),
+        ("950300", "2026-12-06", None),
+    ],
+)
+def test_uflpa_flags_chinese_goods_of_the_high_priority_sectors_of_their_day(
+    hs_code: str, day: str, version: int | None
+) -> None:
+    rule = findings(check(product(hs_code), "US", day)).get("US-UFLPA-HIGH-PRIORITY")
+    assert (rule.version if rule else None) == version
+
+
+def test_uflpa_sector_rule_does_not_flag_goods_of_other_origins() -> None:
+    assert "US-UFLPA-HIGH-PRIORITY" not in findings(check(product("610910", origin="VN"), "US", "2026-12-06"))
