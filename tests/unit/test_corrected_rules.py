@@ -468,3 +468,14 @@ def test_uflpa_flags_chinese_goods_of_the_high_priority_sectors_of_their_day(
 
 def test_uflpa_sector_rule_does_not_flag_goods_of_other_origins() -> None:
     assert "US-UFLPA-HIGH-PRIORITY" not in findings(check(product("610910", origin="VN"), "US", "2026-12-06"))
+
+
+# --- FCC Covered List: foreign-produced drones ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("origin", "day", "listed"), [("CN", "2025-12-21", False), ("CN", "2025-12-22", True), ("US", "2026-12-06", False)]
+)
+def test_foreign_drones_are_restricted_from_the_covered_list_entry(origin: str, day: str, listed: bool) -> None:
+    drone = product("880621", origin=origin, drone=True, radio=True)
+    assert ("US-FCC-COVERED-LIST-UAS" in findings(check(drone, "US", day))) is listed
