@@ -479,3 +479,23 @@ def test_uflpa_sector_rule_does_not_flag_goods_of_other_origins() -> None:
 def test_foreign_drones_are_restricted_from_the_covered_list_entry(origin: str, day: str, listed: bool) -> None:
     drone = product("880621", origin=origin, drone=True, radio=True)
     assert ("US-FCC-COVERED-LIST-UAS" in findings(check(drone, "US", day))) is listed
+
+
+# --- Japan's amended product safety acts (2025-12-25) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("age", "day", "applies"),
+    [("infant", "2025-12-24", False), ("infant", "2025-12-25", True), ("child", "2026-12-06", False)],
+)
+def test_japanese_toys_for_under_3s_need_the_child_psc_mark_from_december_2025(
+    age: str, day: str, applies: bool
+) -> None:
+    assert ("JP-CHILD-PSC-INFANT-TOYS" in findings(check(product(TOY, target_age_group=age), "JP", day))) is applies
+
+
+def test_overseas_sellers_of_appliances_need_a_domestic_administrator_in_japan_from_december_2025() -> None:
+    kettle = product("851679", mains_powered=True)
+    assert "JP-SPECIFIED-IMPORTER-ADMIN" not in findings(check(kettle, "JP", "2025-12-24"))
+    rule = findings(check(kettle, "JP", "2025-12-25"))["JP-SPECIFIED-IMPORTER-ADMIN"]
+    assert rule.requirement.kind == "RESPONSIBLE_PERSON"
