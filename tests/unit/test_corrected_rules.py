@@ -499,3 +499,20 @@ def test_overseas_sellers_of_appliances_need_a_domestic_administrator_in_japan_f
     assert "JP-SPECIFIED-IMPORTER-ADMIN" not in findings(check(kettle, "JP", "2025-12-24"))
     rule = findings(check(kettle, "JP", "2025-12-25"))["JP-SPECIFIED-IMPORTER-ADMIN"]
     assert rule.requirement.kind == "RESPONSIBLE_PERSON"
+
+
+# --- EU bisphenol ban in food contact materials ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("day", "severity"), [("2025-01-19", None), ("2025-01-20", "RESTRICTED"), ("2026-07-20", "PROHIBITED")]
+)
+def test_eu_food_contact_articles_with_bpa_are_phased_out(day: str, severity: str | None) -> None:
+    bottle = product("392410", food_contact=True, substances="80-05-7")
+    rule = findings(check(bottle, "FR", day)).get("EU-FCM-BISPHENOL-BAN")
+    assert (rule.severity if rule else None) == severity
+
+
+def test_bpa_in_a_product_not_touching_food_is_not_caught_by_the_food_contact_ban() -> None:
+    case = product("392690", food_contact=False, substances="80-05-7")
+    assert "EU-FCM-BISPHENOL-BAN" not in findings(check(case, "FR", "2026-12-06"))
