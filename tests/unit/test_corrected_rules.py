@@ -516,3 +516,18 @@ def test_eu_food_contact_articles_with_bpa_are_phased_out(day: str, severity: st
 def test_bpa_in_a_product_not_touching_food_is_not_caught_by_the_food_contact_ban() -> None:
     case = product("392690", food_contact=False, substances="80-05-7")
     assert "EU-FCM-BISPHENOL-BAN" not in findings(check(case, "FR", "2026-12-06"))
+
+
+# --- Packaging EPR: Germany and France ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("day", "version"), [("2018-12-31", None), ("2019-01-01", 1), ("2022-07-01", 2)])
+def test_goods_for_germany_need_a_lucid_registration(day: str, version: int | None) -> None:
+    rule = findings(check(product(TOY), "DE", day)).get("DE-VERPACKG-LUCID")
+    assert (rule.version if rule else None) == version
+
+
+def test_goods_for_france_need_triman_and_a_unique_identifier_from_2022() -> None:
+    assert {"FR-TRIMAN-INFO-TRI", "FR-EPR-UNIQUE-ID"} <= set(findings(check(product(TOY), "FR", "2022-01-01")))
+    assert not {"FR-TRIMAN-INFO-TRI", "FR-EPR-UNIQUE-ID"} & set(findings(check(product(TOY), "FR", "2021-12-31")))
+    assert "FR-TRIMAN-INFO-TRI" not in findings(check(product(TOY), "DE", "2026-12-06"))
