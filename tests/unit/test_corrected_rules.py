@@ -531,3 +531,19 @@ def test_goods_for_france_need_triman_and_a_unique_identifier_from_2022() -> Non
     assert {"FR-TRIMAN-INFO-TRI", "FR-EPR-UNIQUE-ID"} <= set(findings(check(product(TOY), "FR", "2022-01-01")))
     assert not {"FR-TRIMAN-INFO-TRI", "FR-EPR-UNIQUE-ID"} & set(findings(check(product(TOY), "FR", "2021-12-31")))
     assert "FR-TRIMAN-INFO-TRI" not in findings(check(product(TOY), "DE", "2026-12-06"))
+
+
+# --- Australia: button batteries and small magnets ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("day", "applies"), [("2022-06-21", False), ("2022-06-22", True)])
+def test_australian_button_battery_standards_apply_from_june_2022(day: str, applies: bool) -> None:
+    remote = product("854370", button_cell_battery=True)
+    assert ("AU-BUTTON-BATTERY-PRODUCTS" in findings(check(remote, "AU", day))) is applies
+
+
+def test_australia_asks_for_a_flux_test_for_small_loose_magnets_in_toys() -> None:
+    magnets = product(TOY, contains_magnets=True, contains_small_parts=True)
+    assert "AU-SMALL-MAGNETS-BAN" in findings(check(magnets, "AU", "2012-11-15"))
+    assert "AU-SMALL-MAGNETS-BAN" not in findings(check(magnets, "AU", "2012-11-14"))
+    assert "AU-SMALL-MAGNETS-BAN" not in findings(check(product(TOY, contains_magnets=True), "AU", "2026-12-06"))
