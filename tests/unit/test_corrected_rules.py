@@ -547,3 +547,15 @@ def test_australia_asks_for_a_flux_test_for_small_loose_magnets_in_toys() -> Non
     assert "AU-SMALL-MAGNETS-BAN" in findings(check(magnets, "AU", "2012-11-15"))
     assert "AU-SMALL-MAGNETS-BAN" not in findings(check(magnets, "AU", "2012-11-14"))
     assert "AU-SMALL-MAGNETS-BAN" not in findings(check(product(TOY, contains_magnets=True), "AU", "2026-12-06"))
+
+
+# --- Quebec: French inscriptions -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("languages", "day", "satisfied"), [("en", "2025-06-01", False), ("en,fr", "2025-06-01", True)]
+)
+def test_quebec_asks_for_french_inscriptions(languages: str, day: str, satisfied: bool) -> None:
+    outcome = check(product(TOY, label_languages=languages), "CA", day)
+    [finding] = [f for f in outcome.findings if f.rule.code == "CA-QC-FRENCH-INSCRIPTIONS"]
+    assert finding.rule.version == 2 and finding.satisfied is satisfied
