@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -556,6 +557,6 @@ def test_australia_asks_for_a_flux_test_for_small_loose_magnets_in_toys() -> Non
     ("languages", "day", "satisfied"), [("en", "2025-06-01", False), ("en,fr", "2025-06-01", True)]
 )
 def test_quebec_asks_for_french_inscriptions(languages: str, day: str, satisfied: bool) -> None:
-    outcome = check(product(TOY, label_languages=languages), "CA", day)
+    outcome = check(replace(product(TOY), label_languages=frozenset(languages.split(","))), "CA", day)
     [finding] = [f for f in outcome.findings if f.rule.code == "CA-QC-FRENCH-INSCRIPTIONS"]
     assert finding.rule.version == 2 and finding.satisfied is satisfied
