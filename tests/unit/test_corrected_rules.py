@@ -560,3 +560,21 @@ def test_quebec_asks_for_french_inscriptions(languages: str, day: str, satisfied
     outcome = check(replace(product(TOY), label_languages=frozenset(languages.split(","))), "CA", day)
     [finding] = [f for f in outcome.findings if f.rule.code == "CA-QC-FRENCH-INSCRIPTIONS"]
     assert finding.rule.version == 2 and finding.satisfied is satisfied
+
+
+# --- REACH: lead, cadmium and Candidate List substances ---------------------------------------------------------
+
+
+def test_a_lead_bearing_zipper_pull_needs_a_lead_test_and_svhc_information_in_the_eu() -> None:
+    keyring = product("731990", substances="7439-92-1")
+    found = findings(check(keyring, "IT", "2026-12-06"))
+    assert {"EU-REACH-LEAD-MOUTHABLE", "EU-REACH-SVHC-ARTICLE-33"} <= set(found)
+    assert "EU-REACH-LEAD-MOUTHABLE" not in findings(check(keyring, "IT", "2016-05-31"))
+
+
+@pytest.mark.parametrize(
+    ("substance", "code"), [("7439-92-1", "EU-REACH-LEAD-JEWELLERY"), ("7440-43-9", "EU-REACH-CADMIUM-JEWELLERY")]
+)
+def test_eu_jewellery_is_checked_for_lead_and_cadmium(substance: str, code: str) -> None:
+    assert code in findings(check(product("711719", substances=substance), "DE", "2026-12-06"))
+    assert code not in findings(check(product("711719", substances="7440-50-8"), "DE", "2026-12-06"))
