@@ -578,3 +578,17 @@ def test_a_lead_bearing_zipper_pull_needs_a_lead_test_and_svhc_information_in_th
 def test_eu_jewellery_is_checked_for_lead_and_cadmium(substance: str, code: str) -> None:
     assert code in findings(check(product("711719", substances=substance), "DE", "2026-12-06"))
     assert code not in findings(check(product("711719", substances="7440-50-8"), "DE", "2026-12-06"))
+
+
+def test_a_childrens_product_declaring_dehp_meets_the_cpsia_phthalate_limit_rule() -> None:
+    doll = product(TOY, target_age_group="child", substances="117-81-7")
+    assert "US-CPSIA-LEAD-PHTHALATES" in findings(check(doll, "US", "2026-12-06"))
+    assert "US-CPSIA-LEAD-PHTHALATES" not in findings(
+        check(product(TOY, target_age_group="adult", substances="117-81-7"), "US", "2026-12-06")
+    )
+
+
+def test_saudi_rohs_applies_to_electrical_equipment_from_july_2022() -> None:
+    kettle = product("851679", mains_powered=True)
+    assert "SA-ROHS" in findings(check(kettle, "SA", "2022-07-04"))
+    assert "SA-ROHS" not in findings(check(kettle, "SA", "2022-07-03"))
