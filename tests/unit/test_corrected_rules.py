@@ -592,3 +592,20 @@ def test_saudi_rohs_applies_to_electrical_equipment_from_july_2022() -> None:
     kettle = product("851679", mains_powered=True)
     assert "SA-ROHS" in findings(check(kettle, "SA", "2022-07-04"))
     assert "SA-ROHS" not in findings(check(kettle, "SA", "2022-07-03"))
+
+
+# --- UAE: the Dubai small-consignment threshold is AED 1,000 (AED 300 in January and February 2023) ------------
+
+
+@pytest.mark.parametrize(
+    ("day", "value", "regime"),
+    [
+        ("2023-02-28", "80", "AE-CUSTOMS-SMALL-SHIPMENT@3"),
+        ("2023-02-28", "100", "AE-IMPORT-DUTY@3"),
+        ("2023-03-01", "270", "AE-CUSTOMS-SMALL-SHIPMENT@2"),
+        ("2023-03-01", "273", "AE-IMPORT-DUTY@2"),
+    ],
+)
+def test_the_uae_threshold_is_in_dirhams(day: str, value: str, regime: str) -> None:
+    found = {f"{code}@{version}" for code, version in regimes(check(product(TOY, value=value), "AE", day)).items()}
+    assert regime in found

@@ -460,7 +460,6 @@ LEGACY_RULES_WITHOUT_READ_DATE = frozenset(
         "SA-CST-TYPE-APPROVAL@1",
         "SA-ALCOHOL-PROHIBITED@1",
         "AE-IMPORT-VAT@1",
-        "AE-IMPORT-DUTY@1",
         "AE-TDRA-TYPE-APPROVAL@1",
         "GCC-G-MARK-TOYS@1",
         "JP-PSE-ELECTRICAL@1",
