@@ -14,12 +14,13 @@ from cli import audit, compliance, logistics, rules
 from cli.alerts import alerts
 from cli.context import settings as _settings
 from cli.ledger import ledger_app
-from cli.merchants import demo_credentials, merchants_app
+from cli.merchants import demo_credentials_when_ready, merchants_app
 from cli.payments import payments_app
 from cli.rates import app as rates_app
 from cli.screen import screen
 from cli.tickets import tickets_app
 from services.registry import SERVICES
+from services.shared.errors import Unavailable
 
 app = typer.Typer(help="Operate the xborder platform.", no_args_is_help=True, add_completion=False)
 console = Console()
@@ -80,9 +81,12 @@ def up(
     platform.serve()
     platform.start_gateway()
     try:
-        credentials, written = demo_credentials(platform.contexts["identity"], settings.var_dir)
+        credentials, written = demo_credentials_when_ready(platform.contexts["identity"], settings.var_dir)
     except RuntimeError as lost:  # the file was deleted after the keys were issued: start anyway
         console.print(f"[yellow]demo credentials:[/yellow] {lost}", highlight=False)
+        credentials, written = settings.var_dir / "demo-credentials.json", None
+    except Unavailable as busy:  # serve anyway: the next start onboards the demo merchant
+        console.print(f"[yellow]demo merchant not onboarded yet:[/yellow] {busy}; the next start tries again")
         credentials, written = settings.var_dir / "demo-credentials.json", None
     if written is not None:
         console.print(f"demo merchant {written['merchantCode']}, API key {written['apiKey']}", highlight=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +23,7 @@ from xborder.identity.v1 import identity_service_pb2 as pb
 
 from cli.context import service_context
 from services.shared.context import ServiceContext
-from services.shared.errors import ValidationError, XborderError
+from services.shared.errors import Unavailable, ValidationError, XborderError
 
 console = Console()
 merchants_app = typer.Typer(help="Merchants and their API keys.", no_args_is_help=True)
@@ -135,6 +136,28 @@ def operator_key(
         print(json.dumps({"apiKey": answer.secret, "keyId": answer.api_key.key_id}))
         return
     console.print(f"operator key (shown once): {answer.secret}", highlight=False, soft_wrap=True)
+
+
+def demo_credentials_when_ready(
+    context: ServiceContext,
+    var_dir: Path,
+    *,
+    attempts: int = 8,
+    wait: Callable[[float], None] = time.sleep,
+    onboard: Callable[[ServiceContext, Path], tuple[Path, dict[str, str] | None]] | None = None,
+) -> tuple[Path, dict[str, str] | None]:
+    """`demo_credentials`, asked again while screening is unavailable: on a first start the sanctions index
+    may still be building on a busy machine, and onboarding is screened. A refused attempt stores nothing
+    (the request id is the same each time), so retrying cannot onboard twice; the last refusal is raised."""
+    onboard = onboard or demo_credentials
+    for attempt in range(attempts):
+        try:
+            return onboard(context, var_dir)
+        except Unavailable:
+            if attempt == attempts - 1:
+                raise
+            wait(min(2.0**attempt, 10.0))
+    raise AssertionError("unreachable")  # the loop returns or raises
 
 
 def demo_credentials(context: ServiceContext, var_dir: Path) -> tuple[Path, dict[str, str] | None]:
