@@ -609,3 +609,10 @@ def test_saudi_rohs_applies_to_electrical_equipment_from_july_2022() -> None:
 def test_the_uae_threshold_is_in_dirhams(day: str, value: str, regime: str) -> None:
     found = {f"{code}@{version}" for code, version in regimes(check(product(TOY, value=value), "AE", day)).items()}
     assert regime in found
+
+
+def test_a_fridge_for_the_eu_needs_its_energy_label_and_eprel_registration_from_2019() -> None:
+    fridge = product("841810", mains_powered=True)
+    assert "EU-ENERGY-LABEL-EPREL" in findings(check(fridge, "NL", "2019-01-01"))
+    assert "EU-ENERGY-LABEL-EPREL" not in findings(check(fridge, "NL", "2018-12-31"))
+    assert "EU-ENERGY-LABEL-EPREL" not in findings(check(product("851631", mains_powered=True), "NL", "2026-12-06"))
