@@ -616,3 +616,9 @@ def test_a_fridge_for_the_eu_needs_its_energy_label_and_eprel_registration_from_
     assert "EU-ENERGY-LABEL-EPREL" in findings(check(fridge, "NL", "2019-01-01"))
     assert "EU-ENERGY-LABEL-EPREL" not in findings(check(fridge, "NL", "2018-12-31"))
     assert "EU-ENERGY-LABEL-EPREL" not in findings(check(product("851631", mains_powered=True), "NL", "2026-12-06"))
+
+
+def test_cosmetics_for_saudi_arabia_need_an_ecosma_notification() -> None:
+    cream = product("330499", cosmetic=True)
+    assert findings(check(cream, "SA", "2026-12-06"))["SA-COSMETICS-ECOSMA"].requirement.kind == "RESPONSIBLE_PERSON"
+    assert "SA-COSMETICS-ECOSMA" not in findings(check(cream, "AE", "2026-12-06"))
