@@ -622,3 +622,22 @@ def test_cosmetics_for_saudi_arabia_need_an_ecosma_notification() -> None:
     cream = product("330499", cosmetic=True)
     assert findings(check(cream, "SA", "2026-12-06"))["SA-COSMETICS-ECOSMA"].requirement.kind == "RESPONSIBLE_PERSON"
     assert "SA-COSMETICS-ECOSMA" not in findings(check(cream, "AE", "2026-12-06"))
+
+
+# --- Medical devices and PPE ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("destination", "code"),
+    [("DE", "EU-MDR-AUTHORISED-REP"), ("GB", "GB-UKRP-MEDICAL-DEVICES"), ("US", "US-FDA-DEVICE-REGISTRATION")],
+)
+def test_medical_devices_need_a_local_representative(destination: str, code: str) -> None:
+    thermometer = product("902519", medical_device=True)
+    rule = findings(check(thermometer, destination, "2026-12-06"))[code]
+    assert rule.requirement.kind == "RESPONSIBLE_PERSON"
+    assert code not in findings(check(product("902519"), destination, "2026-12-06"))
+
+
+def test_protective_gloves_need_ce_under_the_ppe_regulation() -> None:
+    assert "EU-PPE-CE" in findings(check(product("392620", ppe=True), "ES", "2018-04-21"))
+    assert "EU-PPE-CE" not in findings(check(product("392620", ppe=True), "ES", "2018-04-20"))

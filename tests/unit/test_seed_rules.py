@@ -61,6 +61,8 @@ VOCABULARY = frozenset(
         "contains_cbd",
         "weapon",
         "drone",
+        "medical_device",
+        "ppe",
         "laser_class",
         "ship_from_country",
     }

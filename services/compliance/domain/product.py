@@ -48,6 +48,8 @@ ATTRIBUTES: Mapping[str, str] = {
     "contains_cbd": BOOLEAN,
     "weapon": BOOLEAN,
     "drone": BOOLEAN,
+    "medical_device": BOOLEAN,  # placed on the market with a medical purpose (diagnosis, monitoring, treatment)
+    "ppe": BOOLEAN,  # personal protective equipment: worn or held to protect against a health or safety risk
     "laser_class": TEXT,
     # The country the parcel is dispatched from (an overseas warehouse's, say); thresholds such as Canada's
     # CUSMA courier relief depend on it, not on where the goods were made (CBSA Customs Notice 20-18).
