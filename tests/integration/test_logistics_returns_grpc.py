@@ -138,8 +138,8 @@ def test_the_whole_lifecycle_to_a_refund_emits_each_change(service: Stubs) -> No
     labelled = s.IssueReturnLabel(pb.IssueReturnLabelRequest(request_id=rid(), code=code)).rma
     assert labelled.route == pb.RETURN_ROUTE_RESTOCK  # the recommendation
     assert labelled.return_waybill.endswith("US") and labelled.label_reference == f"labels/{code}.pdf"
-    s.RecordReturnInTransit(pb.ReturnStepRequest(request_id=rid(), code=code))
-    s.ReceiveReturn(pb.ReturnStepRequest(request_id=rid(), code=code))
+    s.RecordReturnInTransit(pb.RecordReturnInTransitRequest(request_id=rid(), code=code))
+    s.ReceiveReturn(pb.ReceiveReturnRequest(request_id=rid(), code=code))
     conditions = [
         pb.LineCondition(line_no=1, condition=pb.ITEM_CONDITION_RESALEABLE),
         pb.LineCondition(line_no=2, condition=pb.ITEM_CONDITION_DAMAGED),
@@ -188,11 +188,11 @@ def test_illegal_moves_name_the_field_and_change_nothing(service: Stubs) -> None
     s = service.returns
     code = authorise(service, delivered(service)).code
     with pytest.raises(grpc.RpcError) as early:
-        s.ReceiveReturn(pb.ReturnStepRequest(request_id=rid(), code=code))
+        s.ReceiveReturn(pb.ReceiveReturnRequest(request_id=rid(), code=code))
     status, _, fields = rejected(early.value)
     assert status is grpc.StatusCode.INVALID_ARGUMENT
     assert fields["status"].startswith(f"return {code} is authorised; it cannot become received")
-    s.CancelReturn(pb.CloseReturnRequest(request_id=rid(), code=code, reason="buyer kept it"))
+    s.CancelReturn(pb.CancelReturnRequest(request_id=rid(), code=code, reason="buyer kept it"))
     with pytest.raises(grpc.RpcError) as final:
         s.IssueReturnLabel(pb.IssueReturnLabelRequest(request_id=rid(), code=code))
     assert "none: it is final" in rejected(final.value)[2]["status"]
@@ -203,11 +203,9 @@ def test_illegal_moves_name_the_field_and_change_nothing(service: Stubs) -> None
 def test_a_restock_after_a_return_to_origin_is_refused(service: Stubs) -> None:
     s = service.returns
     code = authorise(service, delivered(service)).code
-    s.IssueReturnLabel(
-        pb.IssueReturnLabelRequest(request_id=rid(), code=code, route=pb.RETURN_ROUTE_RETURN_TO_ORIGIN)
-    )
-    s.RecordReturnInTransit(pb.ReturnStepRequest(request_id=rid(), code=code))
-    s.ReceiveReturn(pb.ReturnStepRequest(request_id=rid(), code=code))
+    s.IssueReturnLabel(pb.IssueReturnLabelRequest(request_id=rid(), code=code, route=pb.RETURN_ROUTE_RETURN_TO_ORIGIN))
+    s.RecordReturnInTransit(pb.RecordReturnInTransitRequest(request_id=rid(), code=code))
+    s.ReceiveReturn(pb.ReceiveReturnRequest(request_id=rid(), code=code))
     lines = [pb.LineCondition(line_no=n, condition=pb.ITEM_CONDITION_RESALEABLE) for n in (1, 2)]
     s.InspectReturn(pb.InspectReturnRequest(request_id=rid(), code=code, lines=lines))
     with pytest.raises(grpc.RpcError) as refused:
@@ -215,7 +213,7 @@ def test_a_restock_after_a_return_to_origin_is_refused(service: Stubs) -> None:
             pb.DecideReturnDispositionRequest(request_id=rid(), code=code, disposition=pb.RETURN_DISPOSITION_RESTOCK)
         )
     assert "cannot be restocked" in rejected(refused.value)[2]["disposition"]
-    rejected_return = s.RejectReturn(pb.CloseReturnRequest(request_id=rid(), code=code, reason="worn")).rma
+    rejected_return = s.RejectReturn(pb.RejectReturnRequest(request_id=rid(), code=code, reason="worn")).rma
     assert rejected_return.status == pb.RETURN_STATUS_REJECTED
 
 
@@ -253,14 +251,17 @@ def test_bad_requests_name_their_fields(service: Stubs) -> None:
     assert rejected(missing.value)[0] is grpc.StatusCode.NOT_FOUND
     code = authorise(service, delivered(service)).code
     service.returns.IssueReturnLabel(pb.IssueReturnLabelRequest(request_id=rid(), code=code))
-    service.returns.RecordReturnInTransit(pb.ReturnStepRequest(request_id=rid(), code=code))
-    service.returns.ReceiveReturn(pb.ReturnStepRequest(request_id=rid(), code=code))
+    service.returns.RecordReturnInTransit(pb.RecordReturnInTransitRequest(request_id=rid(), code=code))
+    service.returns.ReceiveReturn(pb.ReceiveReturnRequest(request_id=rid(), code=code))
     with pytest.raises(grpc.RpcError) as partial:
         service.returns.InspectReturn(
             pb.InspectReturnRequest(
                 request_id=rid(),
                 code=code,
-                lines=[pb.LineCondition(line_no=1, condition=pb.ITEM_CONDITION_RESALEABLE), pb.LineCondition(line_no=7)],
+                lines=[
+                    pb.LineCondition(line_no=1, condition=pb.ITEM_CONDITION_RESALEABLE),
+                    pb.LineCondition(line_no=7),
+                ],
             )
         )
     assert "lines[1].condition" in rejected(partial.value)[2]

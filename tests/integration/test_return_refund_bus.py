@@ -115,8 +115,8 @@ def refund_a_return(wired: Wired, merchant: str, collection: str, refund: str) -
         None,  # type: ignore[arg-type]
     ).rma.code
     s.IssueReturnLabel(pb.IssueReturnLabelRequest(request_id=rid(), code=code), None)  # type: ignore[arg-type]
-    s.RecordReturnInTransit(pb.ReturnStepRequest(request_id=rid(), code=code), None)  # type: ignore[arg-type]
-    s.ReceiveReturn(pb.ReturnStepRequest(request_id=rid(), code=code), None)  # type: ignore[arg-type]
+    s.RecordReturnInTransit(pb.RecordReturnInTransitRequest(request_id=rid(), code=code), None)  # type: ignore[arg-type]
+    s.ReceiveReturn(pb.ReceiveReturnRequest(request_id=rid(), code=code), None)  # type: ignore[arg-type]
     condition = pb.LineCondition(line_no=1, condition=pb.ITEM_CONDITION_DEFECTIVE)
     s.InspectReturn(pb.InspectReturnRequest(request_id=rid(), code=code, lines=[condition]), None)  # type: ignore[arg-type]
     decide = pb.DecideReturnDispositionRequest(request_id=rid(), code=code, disposition=pb.RETURN_DISPOSITION_DISPOSE)

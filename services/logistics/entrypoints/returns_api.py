@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import TypeVar
 
 import grpc
 from google.protobuf import timestamp_pb2
+from google.protobuf.message import Message
 from xborder.logistics.v1 import returns_service_pb2 as pb
 from xborder.logistics.v1 import returns_service_pb2_grpc as pb_grpc
 
@@ -118,8 +120,12 @@ def return_to_proto(rma: Rma) -> pb.Return:
     return answer
 
 
-def respond(rma: Rma) -> pb.ReturnResponse:
-    return pb.ReturnResponse(rma=return_to_proto(rma))
+R = TypeVar("R", bound=Message)
+
+
+def responder(response_type: type[R]) -> Callable[[Rma], R]:
+    """Every ReturnService answer is the return as it stands after the call."""
+    return lambda rma: response_type(rma=return_to_proto(rma))
 
 
 def authorise_command(
@@ -174,10 +180,10 @@ def authorise_command(
     )
 
 
-def step_of(request_id: str, code: str, message: object, action: str, violations: Violations) -> handlers.Step:
+def step_of(request_id: str, code: str, message: Message, action: str, violations: Violations) -> handlers.Step:
     key = request_fields.request_id(request_id, violations)
     parsed = request_fields.unified_code(code, "code", violations, "TH")
-    return handlers.Step(key, fingerprint(message), parsed, action)  # type: ignore[arg-type]
+    return handlers.Step(key, fingerprint(message), parsed, action)
 
 
 class ReturnServicer(pb_grpc.ReturnServiceServicer):
@@ -197,38 +203,55 @@ class ReturnServicer(pb_grpc.ReturnServiceServicer):
         self.stock = stock
         self.now = now
 
-    def AuthoriseReturn(self, request: pb.AuthoriseReturnRequest, context: grpc.ServicerContext) -> pb.ReturnResponse:
+    def AuthoriseReturn(
+        self, request: pb.AuthoriseReturnRequest, context: grpc.ServicerContext
+    ) -> pb.AuthoriseReturnResponse:
         command = authorise_command(request, self.postal)
         return handlers.authorise_return(
-            self.uow_factory, self.catalogue, self.fees, command, pb.ReturnResponse, respond, self.now
+            self.uow_factory,
+            self.catalogue,
+            self.fees,
+            command,
+            pb.AuthoriseReturnResponse,
+            responder(pb.AuthoriseReturnResponse),
+            self.now,
         )
 
-    def GetReturn(self, request: pb.GetReturnRequest, context: grpc.ServicerContext) -> pb.ReturnResponse:
+    def GetReturn(self, request: pb.GetReturnRequest, context: grpc.ServicerContext) -> pb.GetReturnResponse:
         violations = Violations()
         code = request_fields.unified_code(request.code, "code", violations, "TH")
         violations.raise_if_any()
-        return respond(handlers.get_return(self.uow_factory, code))
+        return responder(pb.GetReturnResponse)(handlers.get_return(self.uow_factory, code))
 
-    def IssueReturnLabel(self, request: pb.IssueReturnLabelRequest, context: grpc.ServicerContext) -> pb.ReturnResponse:
+    def IssueReturnLabel(
+        self, request: pb.IssueReturnLabelRequest, context: grpc.ServicerContext
+    ) -> pb.IssueReturnLabelResponse:
         violations = Violations()
         step = step_of(request.request_id, request.code, request, "issue_label", violations)
         violations.raise_if_any()
         route = ROUTE_OF.get(request.route)
-        return handlers.issue_label(self.uow_factory, step, route, pb.ReturnResponse, respond, self.now)
+        response = pb.IssueReturnLabelResponse
+        return handlers.issue_label(self.uow_factory, step, route, response, responder(response), self.now)
 
-    def RecordReturnInTransit(self, request: pb.ReturnStepRequest, context: grpc.ServicerContext) -> pb.ReturnResponse:
-        return self._record(request, ReturnStatus.IN_TRANSIT, "in_transit")
+    def RecordReturnInTransit(
+        self, request: pb.RecordReturnInTransitRequest, context: grpc.ServicerContext
+    ) -> pb.RecordReturnInTransitResponse:
+        return self._record(request, ReturnStatus.IN_TRANSIT, "in_transit", pb.RecordReturnInTransitResponse)
 
-    def ReceiveReturn(self, request: pb.ReturnStepRequest, context: grpc.ServicerContext) -> pb.ReturnResponse:
-        return self._record(request, ReturnStatus.RECEIVED, "receive")
+    def ReceiveReturn(
+        self, request: pb.ReceiveReturnRequest, context: grpc.ServicerContext
+    ) -> pb.ReceiveReturnResponse:
+        return self._record(request, ReturnStatus.RECEIVED, "receive", pb.ReceiveReturnResponse)
 
-    def _record(self, request: pb.ReturnStepRequest, to: ReturnStatus, action: str) -> pb.ReturnResponse:
+    def _record(self, request: Message, to: ReturnStatus, action: str, response: type[R]) -> R:
         violations = Violations()
-        step = step_of(request.request_id, request.code, request, action, violations)
+        step = step_of(request.request_id, request.code, request, action, violations)  # type: ignore[attr-defined]
         violations.raise_if_any()
-        return handlers.record_step(self.uow_factory, step, to, pb.ReturnResponse, respond, self.now)
+        return handlers.record_step(self.uow_factory, step, to, response, responder(response), self.now)
 
-    def InspectReturn(self, request: pb.InspectReturnRequest, context: grpc.ServicerContext) -> pb.ReturnResponse:
+    def InspectReturn(
+        self, request: pb.InspectReturnRequest, context: grpc.ServicerContext
+    ) -> pb.InspectReturnResponse:
         violations = Violations()
         step = step_of(request.request_id, request.code, request, "inspect", violations)
         conditions: dict[int, Condition] = {}
@@ -242,11 +265,12 @@ class ReturnServicer(pb_grpc.ReturnServiceServicer):
                 violations.add(f"lines[{i}].line_no", f"line {line.line_no} is given twice")
             conditions[line.line_no] = condition or Condition.MISSING
         violations.raise_if_any()
-        return handlers.inspect(self.uow_factory, step, conditions, pb.ReturnResponse, respond, self.now)
+        response = pb.InspectReturnResponse
+        return handlers.inspect(self.uow_factory, step, conditions, response, responder(response), self.now)
 
     def DecideReturnDisposition(
         self, request: pb.DecideReturnDispositionRequest, context: grpc.ServicerContext
-    ) -> pb.ReturnResponse:
+    ) -> pb.DecideReturnDispositionResponse:
         violations = Violations()
         step = step_of(request.request_id, request.code, request, "decide", violations)
         disposition = DISPOSITION_OF.get(request.disposition)
@@ -266,14 +290,14 @@ class ReturnServicer(pb_grpc.ReturnServiceServicer):
             warehouse,
             self.fees,
             self.stock,
-            pb.ReturnResponse,
-            respond,
+            pb.DecideReturnDispositionResponse,
+            responder(pb.DecideReturnDispositionResponse),
             self.now,
         )
 
     def RequestReturnRefund(
         self, request: pb.RequestReturnRefundRequest, context: grpc.ServicerContext
-    ) -> pb.ReturnResponse:
+    ) -> pb.RequestReturnRefundResponse:
         violations = Violations()
         step = step_of(request.request_id, request.code, request, "refund", violations)
         collection = request_fields.unified_code(request.collection_code, "collection_code", violations, "PY")
@@ -282,19 +306,24 @@ class ReturnServicer(pb_grpc.ReturnServiceServicer):
         )
         violations.raise_if_any()
         assert amount is not None
-        return handlers.request_refund(self.uow_factory, step, collection, amount, pb.ReturnResponse, respond, self.now)
+        response = pb.RequestReturnRefundResponse
+        return handlers.request_refund(
+            self.uow_factory, step, collection, amount, response, responder(response), self.now
+        )
 
-    def RejectReturn(self, request: pb.CloseReturnRequest, context: grpc.ServicerContext) -> pb.ReturnResponse:
-        return self._close(request, ReturnStatus.REJECTED, "reject")
+    def RejectReturn(self, request: pb.RejectReturnRequest, context: grpc.ServicerContext) -> pb.RejectReturnResponse:
+        return self._close(request, ReturnStatus.REJECTED, "reject", pb.RejectReturnResponse)
 
-    def CancelReturn(self, request: pb.CloseReturnRequest, context: grpc.ServicerContext) -> pb.ReturnResponse:
-        return self._close(request, ReturnStatus.CANCELLED, "cancel")
+    def CancelReturn(self, request: pb.CancelReturnRequest, context: grpc.ServicerContext) -> pb.CancelReturnResponse:
+        return self._close(request, ReturnStatus.CANCELLED, "cancel", pb.CancelReturnResponse)
 
-    def _close(self, request: pb.CloseReturnRequest, to: ReturnStatus, action: str) -> pb.ReturnResponse:
+    def _close(
+        self, request: pb.RejectReturnRequest | pb.CancelReturnRequest, to: ReturnStatus, action: str, response: type[R]
+    ) -> R:
         violations = Violations()
         step = step_of(request.request_id, request.code, request, action, violations)
         reason = request.reason.strip()
         if not reason or len(reason) > MAX_CLOSE_REASON:
             violations.add("reason", f"is required, at most {MAX_CLOSE_REASON} characters")
         violations.raise_if_any()
-        return handlers.close(self.uow_factory, step, to, reason, pb.ReturnResponse, respond, self.now)
+        return handlers.close(self.uow_factory, step, to, reason, response, responder(response), self.now)

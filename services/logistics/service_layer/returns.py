@@ -219,7 +219,12 @@ def authorise_return(
         )
         uow.returns.add(rma)
         _emit_change(uow, None, rma)
-        log.info("return_authorised", code=rma.code, shipment=shipment.code, recommended=comparison.recommended.value if comparison.recommended else "")
+        log.info(
+            "return_authorised",
+            code=rma.code,
+            shipment=shipment.code,
+            recommended=comparison.recommended.value if comparison.recommended else "",
+        )
         return respond(rma)
 
     request = Request(f"logistics.authorise_return:{command.shipment_code}", command.request_id, command.fingerprint)
