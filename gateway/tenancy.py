@@ -256,11 +256,18 @@ def bind_request(principal: Principal, rule: Rule, request: Message) -> set[str]
 
 
 def owner_request(rule: Rule, request: Message, read_input: type[Message]) -> Message | None:
-    """The read request that finds the owner of what a write touches, or None when the rule has no owner."""
+    """The read request that finds the owner of what a write touches, or None when the rule has no owner.
+
+    None too for a malformed code: no resource can have it, and the service's 400 then names the caller's
+    field (the read's own field may be named differently, `code` for the call's `shipment_code`).
+    """
     if rule.owner is None:
         return None
+    value = getattr(request, rule.owner.from_field)
+    if codes.problems(value.strip().upper()) is not None:
+        return None
     lookup = read_input()
-    setattr(lookup, rule.owner.field, getattr(request, rule.owner.from_field))
+    setattr(lookup, rule.owner.field, value)
     return lookup
 
 
