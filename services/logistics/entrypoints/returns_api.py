@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import grpc
 from google.protobuf import timestamp_pb2
@@ -39,18 +39,26 @@ MAX_ORDER_REFERENCE = 60  # CEB 625 orderNo: C..60
 _SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
 _WAREHOUSE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,39}$")
 
-STATUSES = {s: pb.ReturnStatus.Value(f"RETURN_STATUS_{s.name}") for s in ReturnStatus}
-ROUTES = {r: pb.ReturnRoute.Value(f"RETURN_ROUTE_{r.name}") for r in Route}
-DISPOSITIONS = {d: pb.ReturnDisposition.Value(f"RETURN_DISPOSITION_{d.name}") for d in Disposition}
-REASONS = {r: pb.ReturnReason.Value(f"RETURN_REASON_{r.name}") for r in ReasonCode}
-CONDITIONS = {c: pb.ItemCondition.Value(f"ITEM_CONDITION_{c.name}") for c in Condition}
-
-
-def _reverse(mapping: Mapping) -> dict:  # type: ignore[type-arg]
-    return {v: k for k, v in mapping.items()}
-
-
-ROUTE_OF, DISPOSITION_OF, REASON_OF, CONDITION_OF = map(_reverse, (ROUTES, DISPOSITIONS, REASONS, CONDITIONS))
+# The proto stubs type an enum's values as its wrapper class, `Value` as a plain int.
+STATUSES: dict[ReturnStatus, pb.ReturnStatus] = {
+    s: cast(pb.ReturnStatus, pb.ReturnStatus.Value(f"RETURN_STATUS_{s.name}")) for s in ReturnStatus
+}
+ROUTES: dict[Route, pb.ReturnRoute] = {
+    r: cast(pb.ReturnRoute, pb.ReturnRoute.Value(f"RETURN_ROUTE_{r.name}")) for r in Route
+}
+DISPOSITIONS: dict[Disposition, pb.ReturnDisposition] = {
+    d: cast(pb.ReturnDisposition, pb.ReturnDisposition.Value(f"RETURN_DISPOSITION_{d.name}")) for d in Disposition
+}
+REASONS: dict[ReasonCode, pb.ReturnReason] = {
+    r: cast(pb.ReturnReason, pb.ReturnReason.Value(f"RETURN_REASON_{r.name}")) for r in ReasonCode
+}
+CONDITIONS: dict[Condition, pb.ItemCondition] = {
+    c: cast(pb.ItemCondition, pb.ItemCondition.Value(f"ITEM_CONDITION_{c.name}")) for c in Condition
+}
+ROUTE_OF = {v: k for k, v in ROUTES.items()}
+DISPOSITION_OF = {v: k for k, v in DISPOSITIONS.items()}
+REASON_OF = {v: k for k, v in REASONS.items()}
+CONDITION_OF = {v: k for k, v in CONDITIONS.items()}
 
 
 def _timestamp(value: datetime) -> timestamp_pb2.Timestamp:
