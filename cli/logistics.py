@@ -1,4 +1,5 @@
-"""`xborder logistics ...`: list the channel catalogue, import a rate sheet, match plans, show a tracking timeline.
+"""`xborder logistics ...`: list the channel catalogue, import a rate sheet, match plans, show a tracking timeline;
+`xborder logistics returns ...` (cli/returns.py) runs returns.
 
 They talk to the running logistics service over gRPC (XB_LOGISTICS_HOST / XB_LOGISTICS_PORT), as any client.
 """
@@ -16,8 +17,10 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.context import rpc_failure, service_channel
+from cli.returns import app as returns_app
 
 app = typer.Typer(help="Logistics: channel catalogue, rate sheets, plan matching, tracking.", no_args_is_help=True)
+app.add_typer(returns_app, name="returns")
 console = Console()
 
 _DIMENSIONS = re.compile(r"^\s*([0-9.]+)\s*[xX*]\s*([0-9.]+)\s*[xX*]\s*([0-9.]+)\s*$")

@@ -73,6 +73,8 @@ _T = "xborder.customer_service.v1."
 _COLLECTION = Owner(f"/{_P}LedgerService/GetCollection", "collection_code", "collection_code")
 _PAYOUT = Owner(f"/{_P}LedgerService/GetPayout", "payout_code", "payout_code")
 _TICKET = Owner(f"/{_T}CustomerService/GetTicket", "code", "code")
+_SHIPMENT = Owner(f"/{_L}ShipmentService/GetTracking", "code", "shipment_code")
+_RETURN = Owner(f"/{_L}ReturnService/GetReturn", "code", "code")
 
 RULES: dict[str, Rule] = {
     # Reference data.
@@ -146,6 +148,18 @@ RULES: dict[str, Rule] = {
     f"/{_L}ShipmentService/BookShipment": BY_REQUEST,
     f"/{_L}ShipmentService/GetTracking": BY_RESPONSE,
     f"/{_L}ShipmentService/PushTrackingEvents": OPS,
+    # A return (RMA) belongs to its shipment's merchant; the carrier's and the warehouse's steps (in transit,
+    # received, inspected) come in through ops' partner keys.
+    f"/{_L}ReturnService/AuthoriseReturn": Rule(Kind.MERCHANT, owner=_SHIPMENT),
+    f"/{_L}ReturnService/GetReturn": BY_RESPONSE,
+    f"/{_L}ReturnService/IssueReturnLabel": Rule(Kind.MERCHANT, owner=_RETURN),
+    f"/{_L}ReturnService/DecideReturnDisposition": Rule(Kind.MERCHANT, owner=_RETURN),
+    f"/{_L}ReturnService/RequestReturnRefund": Rule(Kind.MERCHANT, owner=_RETURN),
+    f"/{_L}ReturnService/RejectReturn": Rule(Kind.MERCHANT, owner=_RETURN),
+    f"/{_L}ReturnService/CancelReturn": Rule(Kind.MERCHANT, owner=_RETURN),
+    f"/{_L}ReturnService/RecordReturnInTransit": OPS,
+    f"/{_L}ReturnService/ReceiveReturn": OPS,
+    f"/{_L}ReturnService/InspectReturn": OPS,
     # Customer service: a ticket belongs to its merchant.
     f"/{_T}CustomerService/OpenTicket": BY_REQUEST,
     f"/{_T}CustomerService/GetTicket": BY_RESPONSE,
@@ -242,11 +256,18 @@ def bind_request(principal: Principal, rule: Rule, request: Message) -> set[str]
 
 
 def owner_request(rule: Rule, request: Message, read_input: type[Message]) -> Message | None:
-    """The read request that finds the owner of what a write touches, or None when the rule has no owner."""
+    """The read request that finds the owner of what a write touches, or None when the rule has no owner.
+
+    None too for a malformed code: no resource can have it, and the service's 400 then names the caller's
+    field (the read's own field may be named differently, `code` for the call's `shipment_code`).
+    """
     if rule.owner is None:
         return None
+    value = getattr(request, rule.owner.from_field)
+    if codes.problems(value.strip().upper()) is not None:
+        return None
     lookup = read_input()
-    setattr(lookup, rule.owner.field, getattr(request, rule.owner.from_field))
+    setattr(lookup, rule.owner.field, value)
     return lookup
 
 

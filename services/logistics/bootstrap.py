@@ -10,21 +10,26 @@ from xborder.logistics.v1 import (
     logistics_service_pb2_grpc,
     plans_service_pb2,
     plans_service_pb2_grpc,
+    returns_service_pb2,
+    returns_service_pb2_grpc,
     shipments_service_pb2,
     shipments_service_pb2_grpc,
 )
 
-from services.logistics.adapters import catalogue_tables, shipment_tables  # noqa: F401  (register the tables)
+from services.logistics.adapters import catalogue_tables, return_tables, shipment_tables  # noqa: F401  (register the tables)
 from services.logistics.adapters.carrier_codes import load_tables
 from services.logistics.adapters.channel_datasets import DATASETS as CATALOGUE_DATASETS
 from services.logistics.adapters.datasets import DATASETS
 from services.logistics.adapters.postal_formats import PostalFormats
+from services.logistics.adapters.return_fees import load_warehouse_fees
 from services.logistics.adapters.tables import metadata
 from services.logistics.adapters.unit_of_work import LogisticsUnitOfWork
 from services.logistics.entrypoints.grpc_api import LogisticsServicer
 from services.logistics.entrypoints.plans_api import LogisticsPlanServicer
+from services.logistics.entrypoints.returns_api import ReturnServicer
 from services.logistics.entrypoints.shipments_api import ShipmentServicer
 from services.logistics.service_layer.catalogue_cache import CatalogueCache
+from services.logistics.service_layer.returns import LoggedRestock, RestockedUnits, catalogue_in
 from services.shared.bus import EventBus
 from services.shared.context import ServiceContext, build_context
 from services.shared.settings import Settings
@@ -35,6 +40,7 @@ GRPC_SERVICES = (
     logistics_service_pb2.DESCRIPTOR.services_by_name["LogisticsService"].full_name,
     plans_service_pb2.DESCRIPTOR.services_by_name["LogisticsPlanService"].full_name,
     shipments_service_pb2.DESCRIPTOR.services_by_name["ShipmentService"].full_name,
+    returns_service_pb2.DESCRIPTOR.services_by_name["ReturnService"].full_name,
 )
 
 
@@ -43,6 +49,11 @@ def bootstrap(settings: Settings, bus: EventBus) -> ServiceContext[LogisticsUnit
     return build_context(
         settings, NAME, metadata, MIGRATIONS, bus, (*DATASETS, *CATALOGUE_DATASETS), uow_class=LogisticsUnitOfWork
     )
+
+
+def restocked_units() -> RestockedUnits:
+    """Where a return's restocked units go: the stock model connects here."""
+    return LoggedRestock()
 
 
 def registrations(context: ServiceContext[LogisticsUnitOfWork]) -> list:
@@ -62,4 +73,15 @@ def registrations(context: ServiceContext[LogisticsUnitOfWork]) -> list:
     def add_shipments(server: grpc.Server) -> None:
         shipments_service_pb2_grpc.add_ShipmentServiceServicer_to_server(shipment_servicer, server)
 
-    return [add, add_plans, add_shipments]
+    return_servicer = ReturnServicer(
+        context.uow,  # type: ignore[arg-type]
+        catalogue_in(CatalogueCache()),
+        load_warehouse_fees(),
+        PostalFormats(),
+        restocked_units(),
+    )
+
+    def add_returns(server: grpc.Server) -> None:
+        returns_service_pb2_grpc.add_ReturnServiceServicer_to_server(return_servicer, server)
+
+    return [add, add_plans, add_shipments, add_returns]

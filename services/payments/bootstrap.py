@@ -256,10 +256,11 @@ def periodic_tasks(
 
 def event_handlers(context: ServiceContext) -> dict[str, Callable[[dict[str, Any]], None]]:
     """Handler method name in services/payments/subscriptions.py -> callable (embedded bus and nameko worker alike)."""
-    from services.payments.entrypoints.odr_refunds import refund_on_odr_outcome
+    from services.payments.entrypoints.requested_refunds import refund_on_request
     from services.payments.entrypoints.risk_alerts import hold_on_risk_alert
 
     return {
         "on_risk_alert_raised": hold_on_risk_alert(unit_of_work(context), utcnow),
-        "on_odr_refund_requested": refund_on_odr_outcome(unit_of_work(context), utcnow),
+        "on_odr_refund_requested": refund_on_request("odr_refund_requested", unit_of_work(context), utcnow),
+        "on_return_refund_requested": refund_on_request("return_refund_requested", unit_of_work(context), utcnow),
     }

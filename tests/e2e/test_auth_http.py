@@ -1,8 +1,9 @@
 """Who may call what, through the REST gateway: API keys, scopes, held merchants and tenant isolation.
 
 Two merchants are onboarded on a full stack. Merchant A owns a screening, a collection, a bank account,
-a payout, a quote and an offer; merchant B, with a valid key, tries to read and act on each of them and
-gets 404 every time (never 403: another tenant's codes must not leak), and A's data is unchanged.
+a payout, a quote, an offer, a shipment and its return; merchant B, with a valid key, tries to read and act
+on each of them and gets 404 every time (never 403: another tenant's codes must not leak), and A's data is
+unchanged.
 """
 
 from __future__ import annotations
@@ -109,6 +110,18 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         "code"
     ]
     operator = stack.operator_key()
+    waybill = ok(rest.get(f"/v1/shipments/{owned['shipment']}/tracking", headers=h))["shipment"]["waybillNumber"]
+    delivery = {"carrier": "hermes", "waybillNumber": waybill, "code": "3500", "occurredAt": "2026-03-06T10:00:00Z"}
+    ok(
+        rest.post(
+            "/v1/logistics/tracking-events",
+            json={"events": [delivery]},
+            headers={"Authorization": f"Bearer {operator}"},
+        )
+    )
+    line = {"sku": "MUG-1", "quantity": 1, "reason": "RETURN_REASON_DAMAGED"}
+    rma = {"shipmentCode": owned["shipment"], "lines": [line]}
+    owned["return"] = ok(rest.post("/v1/returns", json=rma, headers={**h, **idem()}))["rma"]["code"]
     complaint = {"type": "TICKET_TYPE_COMPLAINT", "subject": "Refund never arrived"}
     owned["complaint"] = ok(rest.post("/v1/customer-service/tickets", json=complaint, headers={**h, **idem()}))[
         "ticket"
@@ -286,6 +299,28 @@ def cross_tenant_calls(w: World) -> list[tuple[str, str, str, dict[str, Any] | N
         ("GetOdrCase", "GET", f"/v1/customer-service/tickets/{o['complaint']}/odr", None),
         ("BookShipment", "POST", "/v1/logistics/shipments", {"merchantCode": a, "channelCode": "SAMPLE-EXP-PRIORITY"}),
         ("GetTracking", "GET", f"/v1/shipments/{o['shipment']}/tracking", None),
+        (
+            "AuthoriseReturn",
+            "POST",
+            "/v1/returns",
+            {"shipmentCode": o["shipment"], "lines": [{"sku": "X", "quantity": 1, "reason": "RETURN_REASON_OTHER"}]},
+        ),
+        ("GetReturn", "GET", f"/v1/returns/{o['return']}", None),
+        ("IssueReturnLabel", "POST", f"/v1/returns/{o['return']}:issueLabel", {}),
+        (
+            "DecideReturnDisposition",
+            "POST",
+            f"/v1/returns/{o['return']}:decide",
+            {"disposition": "RETURN_DISPOSITION_DISPOSE"},
+        ),
+        (
+            "RequestReturnRefund",
+            "POST",
+            f"/v1/returns/{o['return']}:requestRefund",
+            {"collectionCode": o["collection"], "amount": {"currencyCode": "USD", "units": "1"}},
+        ),
+        ("RejectReturn", "POST", f"/v1/returns/{o['return']}:reject", {"reason": "x"}),
+        ("CancelReturn", "POST", f"/v1/returns/{o['return']}:cancel", {"reason": "x"}),
     ]
 
 
@@ -320,6 +355,8 @@ def test_merchant_a_data_is_unchanged_after_the_attempts(world: World) -> None:
     assert (
         ok(world.rest.get(f"/v1/merchants/{world.a.merchant_code}", headers=h))["merchantCode"] == world.a.merchant_code
     )
+    rma = ok(world.rest.get(f"/v1/returns/{world.owned['return']}", headers=h))["rma"]
+    assert rma["status"] == "RETURN_STATUS_AUTHORISED"
     balances = ok(world.rest.get(f"/v1/merchants/{world.a.merchant_code}/balances", headers=h))
     assert balances["merchantCode"] == world.a.merchant_code
 

@@ -1,6 +1,7 @@
 """The payments nameko service: the periodic tasks of bootstrap.periodic_tasks (FX rate refresh, expiry of
-pending ledger transfers) on a `@timer`, compliance's `risk_alert_raised` (hold the merchant's payouts)
-and customer service's `odr_refund_requested` (refund a collection as an ODR outcome says, once), run by
+pending ledger transfers) on a `@timer`, compliance's `risk_alert_raised` (hold the merchant's payouts),
+customer service's `odr_refund_requested` (refund a collection as an ODR outcome says, once) and logistics'
+`return_refund_requested` (refund a collection for a return, once), run by
 `python -m services.worker payments`.
 
 Its @event_handler methods must match services/payments/subscriptions.py (the worker checks at start).
@@ -44,6 +45,16 @@ class PaymentsEvents:
     )
     def on_odr_refund_requested(self, payload: dict[str, Any]) -> None:
         handle(self.handlers, "on_odr_refund_requested", payload)
+
+    @event_handler(
+        "logistics",
+        "return_refund_requested",
+        handler_type=SERVICE_POOL,
+        reliable_delivery=True,
+        requeue_on_error=True,
+    )
+    def on_return_refund_requested(self, payload: dict[str, Any]) -> None:
+        handle(self.handlers, "on_return_refund_requested", payload)
 
     @timer(interval=TICK_S)
     def run_periodic_tasks(self) -> None:

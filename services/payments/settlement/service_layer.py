@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from xborder.customer_service.v1.events_pb2 import OdrRefundRequested
+from google.type import money_pb2
 from xborder.payments.v1 import ledger_service_pb2 as ledger_pb
 
 from services.payments.ledger.domain import PLATFORM, AccountKind, PostTransaction, TransactionResult
@@ -256,37 +256,59 @@ def set_merchant_tier(uow: PaymentsUnitOfWork, merchant: str, tier: str, now: da
     return tier
 
 
-ODR_REFUND = "payments.odr_refund"
-"""The idempotency scope of refunds that customer service's ODR outcomes ask for."""
-_ODR_NAMESPACE = uuid.UUID("6f1c2a52-3d0e-5b7a-9c61-0d2f4b8e9a17")
+REFUND_SCOPES: dict[str, str] = {
+    "odr_refund_requested": "payments.odr_refund",
+    "return_refund_requested": "payments.return_refund",
+}
+"""Per event type that asks for a refund, the idempotency scope of the refunds it asks for."""
+_REFUND_NAMESPACE = uuid.UUID("6f1c2a52-3d0e-5b7a-9c61-0d2f4b8e9a17")
 
 
-def odr_refund_request(event: OdrRefundRequested) -> Request:
-    """One request per ticket's case, whatever the delivery: a redelivered (or re-sent) event finds the first
+@dataclass(frozen=True)
+class RefundAsked:
+    """A refund another service asks for through an event: customer service's ODR outcome (the source is
+    the ticket) or logistics' return (the source is the return)."""
+
+    event_type: str  # a key of REFUND_SCOPES
+    source_reference: str  # the record that asks: one refund per source and collection
+    event_id: str
+    collection_code: str
+    amount: money_pb2.Money
+
+
+def refund_request(asked: RefundAsked) -> Request:
+    """One request per source record, whatever the delivery: a redelivered (or re-sent) event finds the first
     refund's stored answer instead of refunding again."""
-    key = str(uuid.uuid5(_ODR_NAMESPACE, f"odr_refund_requested:{event.ticket_code}:{event.collection_code}"))
-    wire = ledger_pb.RefundCollectionRequest(request_id=key, collection_code=event.collection_code, amount=event.amount)
-    return Request(f"{ODR_REFUND}:{event.collection_code}", key, fingerprint(wire))
+    name = f"{asked.event_type}:{asked.source_reference}:{asked.collection_code}"
+    key = str(uuid.uuid5(_REFUND_NAMESPACE, name))
+    wire = ledger_pb.RefundCollectionRequest(request_id=key, collection_code=asked.collection_code, amount=asked.amount)
+    return Request(f"{REFUND_SCOPES[asked.event_type]}:{asked.collection_code}", key, fingerprint(wire))
 
 
-def on_odr_refund_requested(
-    uow_factory: Callable[[], PaymentsUnitOfWork], event: OdrRefundRequested, now: datetime
+def on_refund_requested(
+    uow_factory: Callable[[], PaymentsUnitOfWork], asked: RefundAsked, now: datetime
 ) -> ledger_pb.RefundCollectionResponse | None:
-    """Consumer of customer service's `odr_refund_requested`: refund the collection through the ledger, once.
+    """Consumer of the events that ask for a refund: refund the collection through the ledger, once per source.
 
     A refund that cannot succeed however often it is delivered (more than the collection can still refund,
     another currency, an unknown collection, a malformed event) is logged and dropped: raising would
     redeliver it forever and hold back the producer's later events. Anything else raises and is retried.
     """
     try:
-        amount = from_proto(event.amount, field="amount")
-        request = odr_refund_request(event)
+        amount = from_proto(asked.amount, field="amount")
+        request = refund_request(asked)
     except ValidationError as invalid:
-        log.error("odr_refund_unreadable", ticket=event.ticket_code, event_id=event.event_id, error=str(invalid))
+        log.error(
+            "requested_refund_unreadable",
+            event_type=asked.event_type,
+            source=asked.source_reference,
+            event_id=asked.event_id,
+            error=str(invalid),
+        )
         return None
 
     def work(uow: PaymentsUnitOfWork) -> ledger_pb.RefundCollectionResponse:
-        refund = refund_collection(uow, event.collection_code, amount, now)
+        refund = refund_collection(uow, asked.collection_code, amount, now)
         return ledger_pb.RefundCollectionResponse(
             collection=collection_to_proto(refund.collection),
             from_pending=to_proto(refund.from_pending),
@@ -297,9 +319,10 @@ def on_odr_refund_requested(
         return run_idempotent(uow_factory, request, ledger_pb.RefundCollectionResponse, work)
     except (RefundExceedsCollected, ValidationError, NotFound, IdempotencyConflict) as refused:
         log.error(
-            "odr_refund_refused",
-            ticket=event.ticket_code,
-            collection=event.collection_code,
+            "requested_refund_refused",
+            event_type=asked.event_type,
+            source=asked.source_reference,
+            collection=asked.collection_code,
             amount=str(amount),
             reason=refused.reason,
             error=str(refused),
