@@ -57,7 +57,9 @@ class FakePayments:
     def collection(self, collection_code: str, merchant_code: str) -> LiveContext:
         if self.down:
             return LiveContext(ContextKind.COLLECTION, collection_code, ContextState.UNAVAILABLE)
-        return LiveContext(ContextKind.COLLECTION, collection_code, ContextState.LIVE, "SETTLED", "120.00 USD collected")
+        return LiveContext(
+            ContextKind.COLLECTION, collection_code, ContextState.LIVE, "SETTLED", "120.00 USD collected"
+        )
 
 
 @dataclass
