@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +33,7 @@ class CustomerServiceSettings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> CustomerServiceSettings:
         values: dict[str, Any] = {}
-        read = {
+        read: dict[str, tuple[Callable[[str], Any], str, Callable[[Any], bool]]] = {
             "sla_sweep_s": (float, SECONDS, positive_finite),
             "ticket_attachment_max_bytes": (int, "an integer >= 1", lambda v: v >= 1),
             "odr_negotiation_days": (int, "a number of days >= 1", lambda v: v >= 1),

@@ -166,7 +166,7 @@ def test_where_is_my_parcel_answers_from_the_tracking_and_says_when_it_cannot(se
     assert answer.turn.context.state == pb.BOT_CONTEXT_STATE_LIVE and answer.turn.context.status == "CUSTOMS"
     assert f"Shipment {SHIPMENT} is in customs clearance (Frankfurt)" in answer.turn.answer
     zh = ask(service, known.code, "我的包裹到哪里了")
-    assert f"运单 {SHIPMENT} 当前状态：清关中" in zh.turn.answer
+    assert f"运单 {SHIPMENT} 当前状态\uff1a清关中" in zh.turn.answer  # full-width colon
 
     unknown = open_bot_ticket(service, pb.LinkedCode(kind=pb.LINK_KIND_SHIPMENT, code=LOST_SHIPMENT))
     answer = ask(service, unknown.code, "where is my package")

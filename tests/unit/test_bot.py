@@ -7,6 +7,7 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given
@@ -55,7 +56,7 @@ def matcher(kb: KnowledgeBase) -> TfidfIntentMatcher:
         ("我的包裹到哪了", "zh-CN"),
         ("where is my parcel", "en"),
         ("我的 parcel 到哪了", "zh-CN"),
-        ("ＲＥＦＵＮＤ?", "en"),
+        ("\uff32\uff25\uff26\uff35\uff2e\uff24?", "en"),  # full-width REFUND
         ("", "en"),
     ],
 )
@@ -128,12 +129,8 @@ def test_the_hand_off_packet_carries_intent_confidence_links_summary_and_transcr
     assert [t["sequence"] for t in packet["transcript"]] == [1, 2] and packet["confidence"] == 0.8
 
 
-def _book(settings_dir: Path = DATA) -> SlaBook:
-    class _Context:
-        class settings:  # noqa: N801  # the attribute sla_book reads
-            data_dir = settings_dir
-
-    return sla_book(_Context())  # type: ignore[arg-type]
+def _book() -> SlaBook:
+    return sla_book(SimpleNamespace(settings=SimpleNamespace(data_dir=DATA)))  # type: ignore[arg-type]
 
 
 def test_a_bot_conversation_s_clocks_start_at_the_hand_off() -> None:

@@ -24,7 +24,8 @@ def normalise(text: str) -> str:
 
 class TfidfIntentMatcher:
     def __init__(self, kb: KnowledgeBase) -> None:
-        texts, labels = [], []
+        texts: list[str] = []
+        labels: list[str] = []
         for intent in kb.intents:
             for examples in intent.examples.values():
                 texts.extend(normalise(e) for e in examples)
