@@ -135,7 +135,7 @@ def test_a_bot_conversation_has_no_clocks_until_it_is_handed_off(service: Runnin
     packet = json.loads(conversation.hand_off_packet_json)
     assert (packet["intent"], packet["reason"], packet["language"]) == ("talk_to_human", "ASKED", "zh-CN")
     assert [t["question"] for t in packet["transcript"]] == ["How long does shipping to Germany take?", "转人工"]
-    assert "customer asked for a human" in packet["summary"]
+    assert "customer asked for a human" in packet["summary"] and packet["suggested_ticket_type"] == "CONSULTATION"
     # The agent finds the summary as an internal note on the ticket.
     notes = service.stub.GetTicket(pb.GetTicketRequest(code=ticket.code)).ticket.messages
     assert [(m.author_kind, m.visibility) for m in notes] == [(pb.AUTHOR_KIND_SYSTEM, pb.VISIBILITY_INTERNAL)]

@@ -148,6 +148,7 @@ class HandOff:
     links: tuple[Link, ...]
     summary: str
     transcript: tuple[Turn, ...] = field(default=())
+    suggested_type: str = ""  # the ticket type the intent suggests (the knowledge base's ticket_type)
 
     def packet(self, ticket_code: str) -> str:
         """Canonical JSON: what the agent starts from, stored with the ticket."""
@@ -161,6 +162,7 @@ class HandOff:
             "language": self.language,
             "linked_codes": [{"kind": link.kind.value, "code": link.code} for link in self.links],
             "summary": self.summary,
+            "suggested_ticket_type": self.suggested_type,
             "transcript": [turn.as_json() for turn in self.transcript],
         }
         return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))

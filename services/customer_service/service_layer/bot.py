@@ -7,7 +7,7 @@ together, once per request id. A retry gets the first answer, without asking the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol, TypeVar
@@ -18,7 +18,7 @@ from xborder.customer_service.v1 import events_pb2
 from services.customer_service.domain import bot as domain
 from services.customer_service.domain.bot import HandOff, IntentMatcher, LiveContext, Turn
 from services.customer_service.domain.errors import BotInactive
-from services.customer_service.domain.knowledge_base import ContextKind, KnowledgeBase
+from services.customer_service.domain.knowledge_base import ContextKind, Intent, KnowledgeBase
 from services.customer_service.domain.sla import SlaBook
 from services.customer_service.domain.tickets import FINAL, AuthorKind, Message, Ticket, Visibility
 from services.customer_service.service_layer.tickets import TicketView, UowFactory, _once
@@ -128,19 +128,24 @@ def ask(
         turns.append(turn)
         packet = None
         if decision.hand_off is not None:
-            packet, current = _hand_off(uow, current, decision, turns, at)
+            packet, current = _hand_off(uow, bot.kb.intents, current, decision, turns, at)
         conversation = Conversation(current, turns, packet)
         return render(turn, conversation, TicketView(current, book.clocks(current, at)))
 
     return _once(uow_factory, command.request, response_type, work)
 
 
-def _hand_off(uow, ticket: Ticket, decision: domain.Decision, turns: list[Turn], at: datetime) -> tuple[str, Ticket]:  # type: ignore[no-untyped-def]
+def _hand_off(  # type: ignore[no-untyped-def]
+    uow, bot_intents: Sequence[Intent], ticket: Ticket, decision: domain.Decision, turns: list[Turn], at: datetime
+) -> tuple[str, Ticket]:
     reason = decision.hand_off
     assert reason is not None
     intent = decision.intent.id if decision.intent else decision.best_guess
     summary = domain.summarise(reason, intent, decision.confidence, turns)
-    hand_off = HandOff(at, reason, intent, decision.confidence, turns[-1].language, ticket.links, summary, tuple(turns))
+    suggested = next((i.ticket_type for i in bot_intents if i.id == intent), "")
+    hand_off = HandOff(
+        at, reason, intent, decision.confidence, turns[-1].language, ticket.links, summary, tuple(turns), suggested
+    )
     packet = hand_off.packet(ticket.code)
     uow.bot.record_hand_off(ticket.code, at, reason, packet)
     # The agent sees why the conversation is theirs without opening the packet.
