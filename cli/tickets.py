@@ -1,4 +1,4 @@
-"""`xborder tickets list|show|open`: customer-service tickets, over gRPC to the running customer-service
+"""`xborder tickets list|show|open|ask`: customer-service tickets, over gRPC to the running customer-service
 service (XB_CUSTOMER_SERVICE_HOST / XB_CUSTOMER_SERVICE_PORT), as any client."""
 
 from __future__ import annotations
@@ -132,6 +132,8 @@ def open_(
     description: str = typer.Option("", help="The customer's first message."),
     order: list[str] = typer.Option([], help="Link an order code (DD...); repeatable."),
     shipment: list[str] = typer.Option([], help="Link a shipment code (YD...); repeatable."),
+    collection: list[str] = typer.Option([], help="Link a collection code (PY...); repeatable."),
+    bot: bool = typer.Option(False, "--bot", help="A bot conversation: the bot answers until it hands off."),
     request_id: str = typer.Option("", help="Idempotency key (default: a new UUID)."),
 ) -> None:
     """Open a ticket for a merchant; prints its code and first due times."""
@@ -148,6 +150,7 @@ def open_(
         raise typer.Exit(2)
     links = [pb.LinkedCode(kind=pb.LINK_KIND_ORDER, code=c) for c in order]
     links += [pb.LinkedCode(kind=pb.LINK_KIND_SHIPMENT, code=c) for c in shipment]
+    links += [pb.LinkedCode(kind=pb.LINK_KIND_COLLECTION, code=c) for c in collection]
     request = pb.OpenTicketRequest(
         request_id=request_id or str(uuid.uuid4()),
         merchant_code=merchant,
@@ -156,8 +159,32 @@ def open_(
         description=description,
         priority=f"TICKET_PRIORITY_{priority.upper()}",
         links=links,
+        bot=bot,
     )
     stub, channel = _stub()
     with channel:
         ticket = _call(stub.OpenTicket, request).ticket
     console.print(f"opened [bold]{ticket.code}[/bold]; SLA: {_sla_summary(ticket, pb)}")
+
+
+@tickets_app.command("ask")
+def ask(
+    code: str = typer.Argument(..., help="The bot conversation's ticket code (TK..., opened with --bot)."),
+    question: str = typer.Argument(..., help="The customer's question, in zh-CN or en."),
+    language: str = typer.Option("", help="Answer in this language (zh-CN, en); default: the question's."),
+    request_id: str = typer.Option("", help="Idempotency key (default: a new UUID)."),
+) -> None:
+    """Ask the bot on a bot conversation; prints its answer, the intent and confidence, and any hand-off."""
+    from xborder.customer_service.v1 import customer_service_pb2 as pb
+
+    request = pb.AskBotRequest(
+        request_id=request_id or str(uuid.uuid4()), code=code, question=question, language=language
+    )
+    stub, channel = _stub()
+    with channel:
+        reply = _call(stub.AskBot, request)
+    turn = reply.turn
+    console.print(turn.answer, markup=False)
+    console.print(f"[dim]intent {turn.intent or '(none)'}, confidence {turn.confidence:.2f}, {turn.language}[/dim]")
+    if turn.handed_off:
+        console.print(f"handed off to a human; SLA: {_sla_summary(reply.ticket, pb)}")

@@ -169,6 +169,8 @@ RULES: dict[str, Rule] = {
     f"/{_T}CustomerService/UpdateTicket": Rule(Kind.MERCHANT, owner=_TICKET),
     f"/{_T}CustomerService/GetSlaMetrics": BY_REQUEST,
     f"/{_T}CustomerService/GetOdrCase": BY_RESPONSE,
+    f"/{_T}CustomerService/AskBot": Rule(Kind.MERCHANT, owner=_TICKET),
+    f"/{_T}CustomerService/GetBotConversation": BY_RESPONSE,
     # ODR: operators escalate; providers (through an operator key) report statuses.
     f"/{_T}CustomerService/EscalateToOdr": OPS,
     f"/{_T}CustomerService/RecordOdrStatus": OPS,

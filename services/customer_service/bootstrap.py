@@ -10,13 +10,16 @@ from typing import Any
 import grpc
 from xborder.customer_service.v1 import customer_service_pb2, customer_service_pb2_grpc
 
-from services.customer_service.adapters import sla_config
+from services.customer_service.adapters import knowledge_base_file, sla_config
 from services.customer_service.adapters.blobs import BlobStore
+from services.customer_service.adapters.intent_matcher import TfidfIntentMatcher
 from services.customer_service.adapters.odr_providers import FileDropProvider, HttpProvider, OdrProvider
+from services.customer_service.adapters.platform_context import GrpcCollectionLookup, GrpcTrackingLookup
 from services.customer_service.adapters.tables import metadata
 from services.customer_service.domain.sla import SlaBook
 from services.customer_service.entrypoints.grpc_api import CustomerServicer
 from services.customer_service.service_layer import breaches, consumers, odr
+from services.customer_service.service_layer.bot import Bot
 from services.customer_service.service_layer.unit_of_work import CustomerServiceUnitOfWork
 from services.customer_service.settings import CustomerServiceSettings
 from services.shared.bus import EventBus
@@ -68,6 +71,19 @@ def odr_providers(settings: Settings, own: CustomerServiceSettings) -> dict[str,
     return providers
 
 
+def bot(context: ServiceContext, own: CustomerServiceSettings) -> Bot:
+    """The knowledge base from data/customer_service/knowledge_base/, its matcher, and the live-context
+    lookups over gRPC (logistics, payments)."""
+    kb = knowledge_base_file.load(context.settings.data_dir)
+    return Bot(
+        kb=kb,
+        matcher=TfidfIntentMatcher(kb),
+        tracking=GrpcTrackingLookup(lambda: context.settings, own.bot_context_timeout_s),
+        collections=GrpcCollectionLookup(lambda: context.settings, own.bot_context_timeout_s),
+        threshold=own.bot_confidence_threshold,
+    )
+
+
 def registrations(context: ServiceContext) -> list:
     own = CustomerServiceSettings.from_env()
     servicer = CustomerServicer(
@@ -76,6 +92,7 @@ def registrations(context: ServiceContext) -> list:
         blob_store(context.settings),
         own.ticket_attachment_max_bytes,
         odr_policy(own),
+        bot(context, own),
     )
 
     def add(server: grpc.Server) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,11 +25,15 @@ class CustomerServiceSettings:
     odr_retry_base_s: float = 60.0  # first wait after a failed delivery; doubles per attempt
     odr_retry_max_s: float = 3600.0  # longest wait between attempts
     odr_consent_version: str = "odr-consent-1"  # the ODR terms the parties accepted, named in each case file
+    # Below this similarity the bot hands off rather than guess; chosen on the tuning half of
+    # benchmarks/data/bot_questions.yaml (docs/benchmarks.md).
+    bot_confidence_threshold: float = 0.325
+    bot_context_timeout_s: float = 2.0  # a logistics or payments lookup slower than this is "unavailable"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> CustomerServiceSettings:
         values: dict[str, Any] = {}
-        read = {
+        read: dict[str, tuple[Callable[[str], Any], str, Callable[[Any], bool]]] = {
             "sla_sweep_s": (float, SECONDS, positive_finite),
             "ticket_attachment_max_bytes": (int, "an integer >= 1", lambda v: v >= 1),
             "odr_negotiation_days": (int, "a number of days >= 1", lambda v: v >= 1),
@@ -40,6 +44,8 @@ class CustomerServiceSettings:
             "odr_retry_base_s": (float, SECONDS, positive_finite),
             "odr_retry_max_s": (float, SECONDS, positive_finite),
             "odr_consent_version": (str, "a version name", lambda v: bool(v.strip())),
+            "bot_confidence_threshold": (float, "a number between 0 and 1", lambda v: 0 <= v <= 1),
+            "bot_context_timeout_s": (float, SECONDS, positive_finite),
         }
         for name, (convert, what, valid) in read.items():
             value = env_setting(environ, name, convert, what, valid)

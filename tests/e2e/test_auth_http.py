@@ -100,6 +100,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     owned["ticket"] = ok(rest.post("/v1/customer-service/tickets", json=ticket, headers={**h, **idem()}))["ticket"][
         "code"
     ]
+    chat = {"type": "TICKET_TYPE_CONSULTATION", "subject": "Chat", "bot": True}
+    owned["chat"] = ok(rest.post("/v1/customer-service/tickets", json=chat, headers={**h, **idem()}))["ticket"]["code"]
     booking = {
         "channelCode": "SAMPLE-EXP-PRIORITY",
         "rateSheetVersion": 1,
@@ -297,6 +299,8 @@ def cross_tenant_calls(w: World) -> list[tuple[str, str, str, dict[str, Any] | N
         ("UpdateTicket", "POST", f"/v1/customer-service/tickets/{o['ticket']}:update", {"addTags": ["x"]}),
         ("GetSlaMetrics", "GET", f"/v1/customer-service/merchants/{a}/sla-metrics", None),
         ("GetOdrCase", "GET", f"/v1/customer-service/tickets/{o['complaint']}/odr", None),
+        ("AskBot", "POST", f"/v1/customer-service/tickets/{o['chat']}/bot:ask", {"question": "where is my parcel"}),
+        ("GetBotConversation", "GET", f"/v1/customer-service/tickets/{o['chat']}/bot", None),
         ("BookShipment", "POST", "/v1/logistics/shipments", {"merchantCode": a, "channelCode": "SAMPLE-EXP-PRIORITY"}),
         ("GetTracking", "GET", f"/v1/shipments/{o['shipment']}/tracking", None),
         (

@@ -283,4 +283,5 @@ def _ticket(
         ),
         merged_into=row.merged_into,
         source=row.source,
+        handed_off_at=row.handed_off_at,
     )

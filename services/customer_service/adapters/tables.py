@@ -27,6 +27,7 @@ tickets = sa.Table(
     sa.Column("merged_into", sa.String(18), nullable=False),
     sa.Column("source", sa.String(20), nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("handed_off_at", UtcDateTime, nullable=True),  # bot conversations: when a human took over
 )
 
 # Append-only: a late change is a new row with an earlier effective_at, never an update.
@@ -134,4 +135,30 @@ odr_deliveries = sa.Table(
     sa.Column("provider_reference", sa.Text, nullable=False),
     sa.Column("last_error", sa.Text, nullable=False),
     sa.ForeignKeyConstraint(["ticket_code", "version"], ["odr_case_files.ticket_code", "odr_case_files.version"]),
+)
+
+# A bot conversation's questions and answers, in order (service_layer/bot.py).
+bot_turns = sa.Table(
+    "bot_turns",
+    metadata,
+    sa.Column("ticket_code", sa.String(18), sa.ForeignKey("tickets.code"), primary_key=True),
+    sa.Column("sequence", sa.Integer, primary_key=True),
+    sa.Column("asked_at", UtcDateTime, nullable=False),
+    sa.Column("question", sa.Text, nullable=False),
+    sa.Column("language", sa.String(10), nullable=False),
+    sa.Column("intent", sa.String(40), nullable=False),  # "" when nothing matched well enough
+    sa.Column("confidence", sa.Float, nullable=False),
+    sa.Column("answer", sa.Text, nullable=False),
+    sa.Column("context", sa.Text, nullable=False),  # JSON object: the live context used, {} when none
+    sa.Column("handed_off", sa.Boolean, nullable=False),
+)
+
+# At most one hand-off per conversation: the packet the agent starts from (canonical JSON).
+bot_handoffs = sa.Table(
+    "bot_handoffs",
+    metadata,
+    sa.Column("ticket_code", sa.String(18), sa.ForeignKey("tickets.code"), primary_key=True),
+    sa.Column("handed_off_at", UtcDateTime, nullable=False),
+    sa.Column("reason", sa.String(20), nullable=False),
+    sa.Column("packet", sa.Text, nullable=False),
 )

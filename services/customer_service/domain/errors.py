@@ -35,3 +35,12 @@ class AttachmentTooLarge(ValidationError):
     """An attachment over the configured size limit (the field names which one)."""
 
     reason = "PAYLOAD_TOO_LARGE"
+
+
+class BotInactive(XborderError):
+    """The bot does not answer this ticket: not a bot conversation, or already handed off."""
+
+    reason = "BOT_INACTIVE"
+
+    def __init__(self, code: str, why: str) -> None:
+        super().__init__(f"the bot does not answer ticket {code}: {why}", metadata={"why": why})

@@ -184,13 +184,14 @@ def clocks(ticket: Ticket, targets: Targets, calendar: BusinessCalendar, now: da
     """Every clock of the ticket: first response, each next-response cycle, resolution. None when MERGED
     (its clocks go with the ticket it was merged into)."""
     history = ticket.history
-    if history[-1].status is Status.MERGED:
+    created = ticket.clocks_start
+    if history[-1].status is Status.MERGED or created is None:
         return []
     segments = running_segments(history)
-    created = ticket.created_at
     positions = _memo(calendar)
-    replies = [m.created_at for m in ticket.messages if m.is_response]
-    stopped_at = next((c.effective_at for c in history if c.status in STOPPED), None)
+    # A bot conversation's clocks start at its hand-off: what happened before answers nothing.
+    replies = [m.created_at for m in ticket.messages if m.is_response and m.created_at >= created]
+    stopped_at = next((c.effective_at for c in history if c.status in STOPPED and c.effective_at >= created), None)
     first_met = min((t for t in (replies[0] if replies else None, stopped_at) if t is not None), default=None)
     result = [
         run_clock(calendar, segments, Target.FIRST_RESPONSE, targets.first_response, created, first_met, now, positions)

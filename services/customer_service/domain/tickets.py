@@ -48,6 +48,9 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
 }
 """from -> the statuses it may go to. CLOSED and MERGED are final; only a SOLVED ticket is closed."""
 
+BOT_SOURCE = "bot"
+"""Ticket.source of a conversation the bot answers first (service_layer/bot.py)."""
+
 FINAL = frozenset({Status.CLOSED, Status.MERGED})
 STOPPED = frozenset({Status.SOLVED, Status.CLOSED, Status.MERGED})
 """Statuses in which the platform owes nothing: SLA clocks do not run."""
@@ -145,10 +148,21 @@ class Ticket:
     messages: tuple[Message, ...] = ()
     merged_into: str = ""
     source: str = "api"
+    handed_off_at: datetime | None = None  # a bot conversation's hand-off to a human (domain/bot.py)
 
     @property
     def status(self) -> Status:
         return self.history[-1].status
+
+    @property
+    def is_bot_conversation(self) -> bool:
+        return self.source == BOT_SOURCE
+
+    @property
+    def clocks_start(self) -> datetime | None:
+        """When the platform's people start to owe answers: at opening, or for a bot conversation at its
+        hand-off (None until then: the bot answers, nobody is late)."""
+        return self.handed_off_at if self.is_bot_conversation else self.created_at
 
     def require_changeable(self) -> None:
         if self.status in FINAL:

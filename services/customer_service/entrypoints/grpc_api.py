@@ -15,6 +15,7 @@ from services.customer_service.domain.errors import AttachmentTooLarge
 from services.customer_service.domain.odr import OdrStatus, Remedy
 from services.customer_service.domain.sla import Clock, ClockState, SlaBook, Target
 from services.customer_service.domain.tickets import (
+    BOT_SOURCE,
     AuthorKind,
     Link,
     LinkKind,
@@ -25,6 +26,8 @@ from services.customer_service.domain.tickets import (
     normal_tag,
 )
 from services.customer_service.entrypoints import odr_proto
+from services.customer_service.entrypoints.bot_api import BotMethods
+from services.customer_service.service_layer import bot as bot_handlers
 from services.customer_service.service_layer import odr as odr_handlers
 from services.customer_service.service_layer import tickets as handlers
 from services.customer_service.service_layer.tickets import TicketView
@@ -158,7 +161,9 @@ def _tags(values: list[str], field: str, violations: Violations) -> frozenset[st
     return frozenset(tags)
 
 
-class CustomerServicer(pb_grpc.CustomerServiceServicer):
+class CustomerServicer(BotMethods, pb_grpc.CustomerServiceServicer):
+    ticket_to_proto = staticmethod(ticket_to_proto)
+
     def __init__(
         self,
         uow_factory: handlers.UowFactory,
@@ -166,12 +171,14 @@ class CustomerServicer(pb_grpc.CustomerServiceServicer):
         blobs: BlobStore,
         max_attachment_bytes: int,
         odr_policy: odr_handlers.OdrPolicy,
+        bot: bot_handlers.Bot | None = None,
     ):
         self.uow_factory = uow_factory
         self.book = book
         self.blobs = blobs
         self.max_attachment_bytes = max_attachment_bytes
         self.odr_policy = odr_policy
+        self.bot = bot
 
     def OpenTicket(self, request: pb.OpenTicketRequest, context: grpc.ServicerContext) -> pb.OpenTicketResponse:
         violations = Violations()
@@ -192,7 +199,16 @@ class CustomerServicer(pb_grpc.CustomerServiceServicer):
             violations.add("links", "lists the same code twice")
         violations.raise_if_any()
         assert isinstance(ticket_type, TicketType) and isinstance(priority, Priority)
-        spec = handlers.TicketSpec(merchant, ticket_type, subject, description, priority, tags, tuple(links))
+        spec = handlers.TicketSpec(
+            merchant,
+            ticket_type,
+            subject,
+            description,
+            priority,
+            tags,
+            tuple(links),
+            source=BOT_SOURCE if request.bot else "api",
+        )
         command = handlers.OpenTicket(self._request("open_ticket", merchant, request), spec)
         return handlers.open_ticket(
             self.uow_factory, self.book, command, pb.OpenTicketResponse, self._render(pb.OpenTicketResponse)

@@ -1,9 +1,10 @@
-"""The customer-service unit of work: one transaction with the ticket, breach and ODR repositories."""
+"""The customer-service unit of work: one transaction with the ticket, breach, ODR and bot repositories."""
 
 from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
+from services.customer_service.adapters.bot_repository import BotRepository
 from services.customer_service.adapters.odr_repository import OdrRepository
 from services.customer_service.adapters.repositories import BreachRepository, TicketRepository
 from services.shared.uow import UnitOfWork
@@ -13,9 +14,11 @@ class CustomerServiceUnitOfWork(UnitOfWork):
     tickets: TicketRepository
     breaches: BreachRepository
     odr: OdrRepository
+    bot: BotRepository
 
     def _bind(self, connection: Connection) -> None:
         super()._bind(connection)
         self.tickets = TicketRepository(connection)
         self.breaches = BreachRepository(connection)
         self.odr = OdrRepository(connection)
+        self.bot = BotRepository(connection)

@@ -17,6 +17,7 @@ MERCHANT_SCOPES: frozenset[str] = frozenset(
         "compliance.check",
         "compliance.read",
         "compliance.screen",
+        "customer_service.bot.ask",
         "customer_service.odr.read",
         "customer_service.tickets.read",
         "customer_service.tickets.write",
