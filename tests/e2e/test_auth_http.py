@@ -7,6 +7,7 @@ gets 404 every time (never 403: another tenant's codes must not leak), and A's d
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -109,7 +110,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         "code"
     ]
     operator = stack.operator_key()
-    complaint = {"type": "TICKET_TYPE_COMPLAINT", "subject": "Refund never arrived"}
+    complaint = {
+        "type": "TICKET_TYPE_COMPLAINT",
+        "subject": "Refund never arrived",
+        "links": [{"kind": "LINK_KIND_SHIPMENT", "code": owned["shipment"]}],
+    }
     owned["complaint"] = ok(rest.post("/v1/customer-service/tickets", json=complaint, headers={**h, **idem()}))[
         "ticket"
     ]["code"]
@@ -307,6 +312,25 @@ def test_the_cross_tenant_walk_covers_every_merchant_route_but_alerts(world: Wor
     # The same for every merchant: the rule library, the fee tiers, the channel catalogue and plan matching.
     shared = {"GetRuleLibrary", "ListRules", "ListFeeSchedules", "MatchPlans", "ListChannels"}
     assert merchant_routes - walked - shared == {"GetRiskAlert", "AcknowledgeRiskAlert"}
+
+
+def test_a_ticket_cannot_link_another_merchants_shipment_collection_or_payout(world: World) -> None:
+    for kind, owned in (("SHIPMENT", "shipment"), ("COLLECTION", "collection"), ("PAYOUT", "payout")):
+        ticket = {
+            "type": "TICKET_TYPE_COMPLAINT",
+            "subject": "Not mine",
+            "links": [{"kind": f"LINK_KIND_{kind}", "code": world.owned[owned]}],
+        }
+        response = world.rest.post("/v1/customer-service/tickets", json=ticket, headers={**world.b.headers, **idem()})
+        assert response.status_code == 404, (kind, response.text)
+        assert [e["field"] for e in response.json()["errors"]] == ["links[0].code"], kind
+
+
+def test_the_odr_case_file_carries_the_linked_shipments_tracking_from_logistics(world: World) -> None:
+    case = ok(world.rest.get(f"/v1/customer-service/tickets/{world.owned['complaint']}/odr", headers=world.a.headers))
+    [tracking] = json.loads(case["case"]["caseFileJson"])["evidence"]["tracking"]
+    assert (tracking["shipment_code"], tracking["missing"]) == (world.owned["shipment"], False)
+    assert tracking["waybill_number"] and tracking["proof_of_delivery"] is None  # booked, not yet delivered
 
 
 def test_merchant_a_data_is_unchanged_after_the_attempts(world: World) -> None:

@@ -15,6 +15,15 @@ from services.shared import codes
 def test_a_merchant_opens_a_ticket_an_agent_replies_and_an_illegal_move_is_a_problem(
     gateway: httpx.Client, merchant: str
 ) -> None:
+    booking = {
+        "channelCode": "SAMPLE-EXP-PRIORITY",
+        "rateSheetVersion": 1,
+        "parcels": [{"weightKg": "1.2", "lengthCm": "30", "widthCm": "20", "heightCm": "10"}],
+        "destination": {"country": "GB", "postalCode": "EC1Y 8SY"},
+    }
+    booked = gateway.post("/v1/logistics/shipments", json=booking, headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert booked.status_code == 200, booked.text
+    shipment = booked.json()["shipment"]["code"]
     key = str(uuid.uuid4())
     body = {
         "merchantCode": merchant,
@@ -22,6 +31,11 @@ def test_a_merchant_opens_a_ticket_an_agent_replies_and_an_illegal_move_is_a_pro
         "subject": "Vase arrived broken",
         "links": [{"kind": "LINK_KIND_SHIPMENT", "code": codes.generate("YD")}],
     }
+    unknown = gateway.post("/v1/customer-service/tickets", json=body, headers={"Idempotency-Key": key})
+    assert unknown.status_code == 404 and unknown.headers["content-type"] == "application/problem+json"
+    assert [e["field"] for e in unknown.json()["errors"]] == ["links[0].code"]
+    body["links"] = [{"kind": "LINK_KIND_SHIPMENT", "code": shipment}]
+    key = str(uuid.uuid4())
     opened = gateway.post("/v1/customer-service/tickets", json=body, headers={"Idempotency-Key": key})
     assert opened.status_code == 200, opened.text
     ticket = opened.json()["ticket"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.shared.errors import FieldViolation, ValidationError, XborderError
+from services.shared.errors import FieldError, FieldViolation, ValidationError, XborderError
 
 
 class IllegalTransition(XborderError):
@@ -35,3 +35,10 @@ class AttachmentTooLarge(ValidationError):
     """An attachment over the configured size limit (the field names which one)."""
 
     reason = "PAYLOAD_TOO_LARGE"
+
+
+class LinkUnavailable(FieldError):
+    """The service that owns a linked record cannot be asked whether it exists: nothing is stored, the caller
+    retries (the field names the link)."""
+
+    reason = "UNAVAILABLE"

@@ -27,6 +27,7 @@ from services.customer_service.domain.tickets import (
 from services.customer_service.entrypoints import odr_proto
 from services.customer_service.service_layer import odr as odr_handlers
 from services.customer_service.service_layer import tickets as handlers
+from services.customer_service.service_layer.linked_records import LinkedRecords
 from services.customer_service.service_layer.tickets import TicketView
 from services.shared import request_fields
 from services.shared.errors import Violations
@@ -166,12 +167,14 @@ class CustomerServicer(pb_grpc.CustomerServiceServicer):
         blobs: BlobStore,
         max_attachment_bytes: int,
         odr_policy: odr_handlers.OdrPolicy,
+        records: LinkedRecords,
     ):
         self.uow_factory = uow_factory
         self.book = book
         self.blobs = blobs
         self.max_attachment_bytes = max_attachment_bytes
         self.odr_policy = odr_policy
+        self.records = records
 
     def OpenTicket(self, request: pb.OpenTicketRequest, context: grpc.ServicerContext) -> pb.OpenTicketResponse:
         violations = Violations()
@@ -195,7 +198,12 @@ class CustomerServicer(pb_grpc.CustomerServiceServicer):
         spec = handlers.TicketSpec(merchant, ticket_type, subject, description, priority, tags, tuple(links))
         command = handlers.OpenTicket(self._request("open_ticket", merchant, request), spec)
         return handlers.open_ticket(
-            self.uow_factory, self.book, command, pb.OpenTicketResponse, self._render(pb.OpenTicketResponse)
+            self.uow_factory,
+            self.book,
+            command,
+            pb.OpenTicketResponse,
+            self._render(pb.OpenTicketResponse),
+            records=self.records,
         )
 
     def GetTicket(self, request: pb.GetTicketRequest, context: grpc.ServicerContext) -> pb.GetTicketResponse:
@@ -376,6 +384,7 @@ class CustomerServicer(pb_grpc.CustomerServiceServicer):
             command,
             pb.EscalateToOdrResponse,
             lambda view: pb.EscalateToOdrResponse(case=odr_proto.case_to_proto(view)),
+            records=self.records,
         )
 
     def RecordOdrStatus(

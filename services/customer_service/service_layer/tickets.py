@@ -27,11 +27,12 @@ from services.customer_service.domain.tickets import (
     TicketType,
     Visibility,
 )
+from services.customer_service.service_layer.linked_records import LinkedRecords, check_links, needs_check
 from services.customer_service.service_layer.unit_of_work import CustomerServiceUnitOfWork
 from services.shared import codes
 from services.shared.clock import utcnow
 from services.shared.errors import NotFound, ValidationError
-from services.shared.idempotency import Request, run_idempotent
+from services.shared.idempotency import Request, replayed, run_idempotent
 
 UowFactory = Callable[[], CustomerServiceUnitOfWork]
 M = TypeVar("M", bound=ProtoMessage)
@@ -178,7 +179,17 @@ def open_ticket(
     response_type: type[M],
     render: Render[M],
     now: Callable[[], datetime] = utcnow,
+    *,
+    records: LinkedRecords,
 ) -> M:
+    """Check the links with the services that own them (outside any transaction: a slow service holds no
+    lock), then open the ticket. A retry gets the first answer without asking them again."""
+    if needs_check(command.spec.links):
+        earlier = replayed(cast(Any, uow_factory), command.request, response_type)
+        if earlier is not None:
+            return earlier
+        check_links(records, command.spec.merchant_code, command.spec.links)
+
     def work(uow: CustomerServiceUnitOfWork) -> M:
         at = now()
         ticket = new_ticket(command.spec, at)
