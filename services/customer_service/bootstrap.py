@@ -88,6 +88,7 @@ def registrations(context: ServiceContext) -> list:
         own.ticket_attachment_max_bytes,
         odr_policy(own),
         linked_records(context),
+        odr_providers(context.settings, own),
     )
 
     def add(server: grpc.Server) -> None:

@@ -370,3 +370,37 @@ def test_the_worker_and_the_embedded_runtime_run_the_odr_sweeps(service: Running
     assert tasks["odr_deliveries"][1]() == [(code, 1, True)]  # the configured file drop under var/
     dropped = service.settings.var_dir / "customer_service" / "odr_cases" / f"{code}-v1.json"
     assert json.loads(dropped.read_text(encoding="utf-8"))["case"]["ticket_code"] == code
+
+
+def test_operators_list_cases_and_a_retry_tries_the_delivery_now_once_per_request(service: Running) -> None:
+    first, second = open_ticket(service).code, open_ticket(service, pb.TICKET_TYPE_DAMAGED).code
+    escalate(service, first)
+    escalate(service, second)
+    report(service, second, pb.ODR_STATUS_ACCEPTED)
+    listed = service.stub.ListOdrCases(pb.ListOdrCasesRequest())
+    assert [c.ticket_code for c in listed.cases] == [second, first]  # newest escalation first
+    assert all(c.case_file_json == "" and c.case_file_sha256 for c in listed.cases)
+    accepted = service.stub.ListOdrCases(pb.ListOdrCasesRequest(status=pb.ODR_STATUS_ACCEPTED)).cases
+    assert [c.ticket_code for c in accepted] == [second]
+    paged = service.stub.ListOdrCases(pb.ListOdrCasesRequest(page_size=1))
+    assert len(paged.cases) == 1 and paged.next_page_token == "1"
+    other = codes.generate("MC", "G")
+    assert service.stub.ListOdrCases(pb.ListOdrCasesRequest(merchant_code=other)).cases == []
+
+    drop = service.settings.var_dir / "customer_service" / "odr_cases"
+    drop.parent.mkdir(parents=True, exist_ok=True)
+    drop.write_text("not a directory")
+    retry = pb.RetryOdrDeliveryRequest(request_id="retry-now", ticket_code=first)
+    failed = service.stub.RetryOdrDelivery(retry).case.delivery
+    assert failed.attempts == 1 and "cannot write" in failed.last_error and not failed.HasField("delivered_at")
+    drop.unlink()
+    again = service.stub.RetryOdrDelivery(retry).case.delivery  # the same request: replayed, not retried
+    assert again == failed
+    delivered = service.stub.RetryOdrDelivery(pb.RetryOdrDeliveryRequest(request_id="retry-2", ticket_code=first))
+    assert delivered.case.delivery.HasField("delivered_at") and delivered.case.delivery.attempts == 2
+    undelivered = service.stub.ListOdrCases(pb.ListOdrCasesRequest(undelivered_only=True)).cases
+    assert [c.ticket_code for c in undelivered] == [second]
+
+    with pytest.raises(grpc.RpcError) as none:
+        service.stub.RetryOdrDelivery(pb.RetryOdrDeliveryRequest(request_id="r3", ticket_code=codes.generate("TK")))
+    assert none.value.code() == grpc.StatusCode.NOT_FOUND and "ticket_code" in rejected(none.value)[2]

@@ -3,6 +3,7 @@ the result to proto."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import grpc
@@ -11,6 +12,7 @@ from xborder.customer_service.v1 import customer_service_pb2 as pb
 from xborder.customer_service.v1 import customer_service_pb2_grpc as pb_grpc
 
 from services.customer_service.adapters.blobs import BlobStore
+from services.customer_service.adapters.odr_providers import OdrProvider
 from services.customer_service.domain.errors import AttachmentTooLarge
 from services.customer_service.domain.odr import OdrStatus, Remedy
 from services.customer_service.domain.sla import Clock, ClockState, SlaBook, Target
@@ -168,6 +170,7 @@ class CustomerServicer(pb_grpc.CustomerServiceServicer):
         max_attachment_bytes: int,
         odr_policy: odr_handlers.OdrPolicy,
         records: LinkedRecords,
+        odr_providers: Mapping[str, OdrProvider] | None = None,
     ):
         self.uow_factory = uow_factory
         self.book = book
@@ -175,6 +178,7 @@ class CustomerServicer(pb_grpc.CustomerServiceServicer):
         self.max_attachment_bytes = max_attachment_bytes
         self.odr_policy = odr_policy
         self.records = records
+        self.odr_providers = odr_providers or {}
 
     def OpenTicket(self, request: pb.OpenTicketRequest, context: grpc.ServicerContext) -> pb.OpenTicketResponse:
         violations = Violations()
@@ -416,6 +420,45 @@ class CustomerServicer(pb_grpc.CustomerServiceServicer):
         code = request_fields.unified_code(request.ticket_code, "ticket_code", violations, "TK")
         violations.raise_if_any()
         return pb.GetOdrCaseResponse(case=odr_proto.case_to_proto(odr_handlers.get_case(self.uow_factory, code)))
+
+    def ListOdrCases(self, request: pb.ListOdrCasesRequest, context: grpc.ServicerContext) -> pb.ListOdrCasesResponse:
+        violations = Violations()
+        status = _enum(request.status, odr_proto.ODR_STATUSES, "status", violations, default="any")
+        merchant = request_fields.merchant_code(request.merchant_code, violations) if request.merchant_code else ""
+        size, cursor = request_fields.page(request.page_size, request.page_token, violations, default=20, maximum=100)
+        violations.raise_if_any()
+        offset = cursor or 0
+        views, more = odr_handlers.list_cases(
+            self.uow_factory,
+            status if isinstance(status, OdrStatus) else None,
+            merchant,
+            request.undelivered_only,
+            offset,
+            size,
+        )
+        cases = []
+        for view in views:
+            case = odr_proto.case_to_proto(view)
+            case.ClearField("case_file_json")  # GetOdrCase shows one; a page of them would be heavy
+            cases.append(case)
+        return pb.ListOdrCasesResponse(cases=cases, next_page_token=str(offset + len(views)) if more else "")
+
+    def RetryOdrDelivery(
+        self, request: pb.RetryOdrDeliveryRequest, context: grpc.ServicerContext
+    ) -> pb.RetryOdrDeliveryResponse:
+        violations = Violations()
+        request_fields.request_id(request.request_id, violations)
+        code = request_fields.unified_code(request.ticket_code, "ticket_code", violations, "TK")
+        violations.raise_if_any()
+        command = odr_handlers.RetryDelivery(self._request("retry_odr_delivery", code, request), code)
+        return odr_handlers.retry_delivery(
+            self.uow_factory,
+            self.odr_providers,
+            self.odr_policy,
+            command,
+            pb.RetryOdrDeliveryResponse,
+            lambda view: pb.RetryOdrDeliveryResponse(case=odr_proto.case_to_proto(view)),
+        )
 
     @staticmethod
     def _request(use_case: str, owner: str, message: object) -> Request:
