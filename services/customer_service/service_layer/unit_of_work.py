@@ -1,4 +1,4 @@
-"""The customer-service unit of work: one transaction with the ticket, breach and ODR repositories."""
+"""The customer-service unit of work: one transaction with the ticket, breach, ODR, survey and macro repositories."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from sqlalchemy.engine import Connection
 
 from services.customer_service.adapters.odr_repository import OdrRepository
 from services.customer_service.adapters.repositories import BreachRepository, TicketRepository
+from services.customer_service.adapters.survey_repository import MacroRepository, SurveyRepository
 from services.shared.uow import UnitOfWork
 
 
@@ -13,9 +14,13 @@ class CustomerServiceUnitOfWork(UnitOfWork):
     tickets: TicketRepository
     breaches: BreachRepository
     odr: OdrRepository
+    surveys: SurveyRepository
+    macros: MacroRepository
 
     def _bind(self, connection: Connection) -> None:
         super()._bind(connection)
         self.tickets = TicketRepository(connection)
         self.breaches = BreachRepository(connection)
         self.odr = OdrRepository(connection)
+        self.surveys = SurveyRepository(connection)
+        self.macros = MacroRepository(connection)

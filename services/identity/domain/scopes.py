@@ -17,6 +17,7 @@ MERCHANT_SCOPES: frozenset[str] = frozenset(
         "compliance.check",
         "compliance.read",
         "compliance.screen",
+        "customer_service.macros.write",
         "customer_service.odr.read",
         "customer_service.tickets.read",
         "customer_service.tickets.write",
