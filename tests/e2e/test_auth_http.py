@@ -109,6 +109,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     owned["shipment"] = ok(rest.post("/v1/logistics/shipments", json=booking, headers={**h, **idem()}))["shipment"][
         "code"
     ]
+    macro = {"macro": {"name": "thanks", "reply": "Thanks, {{agent}}.", "addTags": ["thanked"]}}
+    ok(rest.post("/v1/customer-service/macros", json=macro, headers={**h, **idem()}))
     operator = stack.operator_key()
     complaint = {
         "type": "TICKET_TYPE_COMPLAINT",
@@ -289,6 +291,15 @@ def cross_tenant_calls(w: World) -> list[tuple[str, str, str, dict[str, Any] | N
         ("UpdateTicket", "POST", f"/v1/customer-service/tickets/{o['ticket']}:update", {"addTags": ["x"]}),
         ("GetSlaMetrics", "GET", f"/v1/customer-service/merchants/{a}/sla-metrics", None),
         ("GetOdrCase", "GET", f"/v1/customer-service/tickets/{o['complaint']}/odr", None),
+        ("RateTicket", "POST", f"/v1/customer-service/tickets/{o['ticket']}/survey:rate", {"score": 5}),
+        ("SaveMacro", "POST", "/v1/customer-service/macros", {"macro": {"merchantCode": a, "name": "x", "reply": "x"}}),
+        ("ListMacros", "GET", f"/v1/customer-service/merchants/{a}/macros", None),
+        (
+            "ApplyMacro",
+            "POST",
+            f"/v1/customer-service/tickets/{o['ticket']}:applyMacro",
+            {"macroName": "thanks", "agent": "eve"},
+        ),
         ("BookShipment", "POST", "/v1/logistics/shipments", {"merchantCode": a, "channelCode": "SAMPLE-EXP-PRIORITY"}),
         ("GetTracking", "GET", f"/v1/shipments/{o['shipment']}/tracking", None),
     ]
@@ -312,6 +323,21 @@ def test_the_cross_tenant_walk_covers_every_merchant_route_but_alerts(world: Wor
     # The same for every merchant: the rule library, the fee tiers, the channel catalogue and plan matching.
     shared = {"GetRuleLibrary", "ListRules", "ListFeeSchedules", "MatchPlans", "ListChannels"}
     assert merchant_routes - walked - shared == {"GetRiskAlert", "AcknowledgeRiskAlert"}
+
+
+def test_a_merchant_saves_its_own_macros_only_and_sees_the_platforms(world: World) -> None:
+    platform = {"macro": {"name": "greeting", "reply": "Hello from {{merchant.code}}."}}
+    ok(world.rest.post("/v1/customer-service/macros", json=platform, headers={**world.b.headers, **idem()}))
+    operator = {"Authorization": f"Bearer {world.operator}"}
+    shared = {"macro": {"name": "platform-wide", "addTags": ["ops"]}}
+    saved = ok(world.rest.post("/v1/customer-service/macros", json=shared, headers={**operator, **idem()}))
+    assert saved["macro"].get("merchantCode", "") == ""  # an operator without a merchant code: the platform's
+    listed = ok(
+        world.rest.get(f"/v1/customer-service/merchants/{world.b.merchant_code}/macros", headers=world.b.headers)
+    )
+    names = {(m["name"], m.get("merchantCode", "")) for m in listed["macros"]}
+    assert ("greeting", world.b.merchant_code) in names and ("platform-wide", "") in names
+    assert ("thanks", world.a.merchant_code) not in names
 
 
 def test_a_ticket_cannot_link_another_merchants_shipment_collection_or_payout(world: World) -> None:
