@@ -155,16 +155,16 @@ RULES: dict[str, Rule] = {
     f"/{_T}CustomerService/UpdateTicket": Rule(Kind.MERCHANT, owner=_TICKET),
     f"/{_T}CustomerService/GetSlaMetrics": BY_REQUEST,
     f"/{_T}CustomerService/GetOdrCase": BY_RESPONSE,
-    # ODR: operators escalate; providers (through an operator key) report statuses.
-    f"/{_T}CustomerService/EscalateToOdr": OPS,
-    f"/{_T}CustomerService/RecordOdrStatus": OPS,
-    # Operations staff watch every merchant's cases and push a stuck delivery (`xborder odr`).
     f"/{_T}CustomerService/RateTicket": Rule(Kind.MERCHANT, owner=_TICKET),
     f"/{_T}CustomerService/ApplyMacro": Rule(Kind.MERCHANT, owner=_TICKET),
     f"/{_T}CustomerService/ListMacros": BY_REQUEST,
     # A merchant's key saves its own macros (an empty code becomes its own); an operator's key with no
     # merchant code saves a platform macro.
     f"/{_T}CustomerService/SaveMacro": Rule(Kind.MERCHANT, request_field="macro.merchant_code"),
+    # ODR: operators escalate; providers (through an operator key) report statuses.
+    f"/{_T}CustomerService/EscalateToOdr": OPS,
+    f"/{_T}CustomerService/RecordOdrStatus": OPS,
+    # Operations staff watch every merchant's cases and push a stuck delivery (`xborder odr`).
     f"/{_T}CustomerService/ListOdrCases": OPS,
     f"/{_T}CustomerService/RetryOdrDelivery": OPS,
     # Identity.

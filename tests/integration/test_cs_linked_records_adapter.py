@@ -5,6 +5,8 @@ tests/e2e/test_auth_http.py."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
 
 import pytest
@@ -33,3 +35,29 @@ def test_unknown_codes_are_no_record_and_an_unreachable_service_is_unavailable(a
                 records.tracking(codes.generate("YD"))
         finally:
             records.close()
+
+
+WORKER_CALL = """
+import eventlet
+eventlet.monkey_patch()
+import sys
+import subprocess
+import sys
+from dataclasses import replace
+from services.customer_service.adapters.platform_records import GrpcLinkedRecords
+from services.customer_service.domain.tickets import LinkKind
+from services.shared import codes
+from services.shared.settings import Settings
+settings = replace(Settings(), service_ports={**Settings().service_ports, "payments": int(sys.argv[1])})
+print(GrpcLinkedRecords(lambda: settings).owner(LinkKind.COLLECTION, codes.generate("PY")))
+"""
+
+
+def test_the_adapter_answers_inside_an_eventlet_patched_worker(settings: Settings) -> None:
+    """The ODR sweep runs in the nameko worker too, where grpcio must run off the eventlet hub."""
+    with running_service(settings, "payments", ledger_grpc.LedgerServiceStub, seed=False) as payments:
+        done = subprocess.run(
+            [sys.executable, "-c", WORKER_CALL, str(payments.port)], capture_output=True, text=True, timeout=60
+        )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "None"

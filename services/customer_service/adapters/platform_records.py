@@ -1,12 +1,16 @@
 """Linked records over gRPC: shipments from logistics (ShipmentService.GetTracking), collections and payouts
 from payments (LedgerService.GetCollection / GetPayout). Addresses are read at each call, so the embedded
-platform and tests that bind free ports reach the port actually bound (as the identity screening adapter)."""
+platform and tests that bind free ports reach the port actually bound (as the identity screening adapter).
+
+The ODR escalation sweep asks for tracking from the nameko worker's @timer too, in an eventlet-patched
+process where grpcio must not run on the hub: there every call goes to a real thread (eventlet.tpool)."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from datetime import UTC
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from xborder.logistics.v1 import shipments_service_pb2 as logistics_pb
@@ -22,6 +26,18 @@ from services.shared.logs import current_request_id
 from services.shared.settings import Settings
 
 _TRACKING_PREFIX = "TRACKING_STATUS_"
+T = TypeVar("T")
+
+
+def _off_the_hub(call: Callable[..., T], *args: Any) -> T:
+    """Run a gRPC call on a real thread when eventlet has patched this process, directly otherwise."""
+    if "eventlet" in sys.modules:
+        import eventlet.patcher
+        from eventlet import tpool
+
+        if eventlet.patcher.is_monkey_patched("thread"):
+            return tpool.execute(call, *args)  # type: ignore[no-any-return]
+    return call(*args)
 
 
 def _status_name(value: int) -> str:
@@ -61,6 +77,12 @@ class GrpcLinkedRecords:
         return self._call("logistics", stub.GetTracking, logistics_pb.GetTrackingRequest(code=code))
 
     def owner(self, kind: LinkKind, code: str) -> str | None:
+        return _off_the_hub(self._owner, kind, code)
+
+    def tracking(self, shipment_code: str) -> Tracking | None:
+        return _off_the_hub(self._tracking, shipment_code)
+
+    def _owner(self, kind: LinkKind, code: str) -> str | None:
         if kind is LinkKind.SHIPMENT:
             tracking = self._get_tracking(code)
             return None if tracking is None else tracking.merchant_code
@@ -73,7 +95,7 @@ class GrpcLinkedRecords:
             return None if paid is None else paid.payout.merchant_code
         raise ValueError(f"{kind} records are not looked up")
 
-    def tracking(self, shipment_code: str) -> Tracking | None:
+    def _tracking(self, shipment_code: str) -> Tracking | None:
         answer = self._get_tracking(shipment_code)
         if answer is None:
             return None
