@@ -380,3 +380,17 @@ def test_an_operator_reads_any_merchant(world: World) -> None:
         ok(world.rest.get(f"/v1/payouts/{world.owned['payout']}", headers=operator))["merchantCode"]
         == world.a.merchant_code
     )
+
+
+def test_operators_list_odr_cases_and_retry_deliveries_merchants_may_not(world: World) -> None:
+    operator = {"Authorization": f"Bearer {world.operator}"}
+    listed = ok(world.rest.get("/v1/customer-service/odr-cases", headers=operator))
+    assert world.owned["complaint"] in {case["ticketCode"] for case in listed["cases"]}
+    retry = f"/v1/customer-service/tickets/{world.owned['complaint']}/odr:retryDelivery"
+    retried = ok(world.rest.post(retry, json={}, headers={**operator, **idem()}))
+    assert "deliveredAt" in retried["case"]["delivery"]  # the file drop under var/ takes it
+    for method, path in (("GET", "/v1/customer-service/odr-cases"), ("POST", retry)):
+        response = world.rest.request(
+            method, path, json={} if method == "POST" else None, headers={**world.a.headers, **idem()}
+        )
+        assert response.status_code == 403, (path, response.text)
