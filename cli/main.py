@@ -15,6 +15,7 @@ from cli.alerts import alerts
 from cli.context import settings as _settings
 from cli.ledger import ledger_app
 from cli.merchants import demo_credentials_when_ready, merchants_app
+from cli.odr import odr_app
 from cli.payments import payments_app
 from cli.rates import app as rates_app
 from cli.screen import screen
@@ -230,6 +231,7 @@ app.add_typer(payments_app, name="payments")
 app.add_typer(rates_app, name="rates")
 app.add_typer(logistics.app, name="logistics")
 app.add_typer(tickets_app, name="tickets")
+app.add_typer(odr_app, name="odr")
 app.add_typer(merchants_app, name="merchants")
 app.add_typer(audit.app, name="audit")
 app.command("screen")(screen)

@@ -10,7 +10,7 @@ Every exposed RPC has one rule (tests/contract/test_tenancy_rules.py fails on an
   it happens. Every `merchant_code` in the answer is checked: another merchant's entry of a list is
   dropped, another merchant's resource is a 404. Never 403: a code of another tenant must not leak.
 - OPS: operator keys only (ledger administration, fee tiers, payout review, partner statements, ODR
-  escalations and provider statuses).
+  escalations, provider statuses, the ODR case list and delivery retries).
 - INTERNAL: never served through the gateway (key verification).
 
 A merchant code a call names must belong to an ACTIVE merchant, whoever calls: an unknown one is a 404,
@@ -171,9 +171,18 @@ RULES: dict[str, Rule] = {
     f"/{_T}CustomerService/GetOdrCase": BY_RESPONSE,
     f"/{_T}CustomerService/AskBot": Rule(Kind.MERCHANT, owner=_TICKET),
     f"/{_T}CustomerService/GetBotConversation": BY_RESPONSE,
+    f"/{_T}CustomerService/RateTicket": Rule(Kind.MERCHANT, owner=_TICKET),
+    f"/{_T}CustomerService/ApplyMacro": Rule(Kind.MERCHANT, owner=_TICKET),
+    f"/{_T}CustomerService/ListMacros": BY_REQUEST,
+    # A merchant's key saves its own macros (an empty code becomes its own); an operator's key with no
+    # merchant code saves a platform macro.
+    f"/{_T}CustomerService/SaveMacro": Rule(Kind.MERCHANT, request_field="macro.merchant_code"),
     # ODR: operators escalate; providers (through an operator key) report statuses.
     f"/{_T}CustomerService/EscalateToOdr": OPS,
     f"/{_T}CustomerService/RecordOdrStatus": OPS,
+    # Operations staff watch every merchant's cases and push a stuck delivery (`xborder odr`).
+    f"/{_T}CustomerService/ListOdrCases": OPS,
+    f"/{_T}CustomerService/RetryOdrDelivery": OPS,
     # Identity.
     f"/{_I}IdentityService/OnboardMerchant": OPS,
     f"/{_I}IdentityService/GetMerchant": Rule(Kind.MERCHANT, MERCHANT_FIELD, allow_held=True),

@@ -16,6 +16,8 @@ import sqlalchemy as sa
 
 from services.shared.settings import Settings
 
+pytest_plugins = ["tests.customer_service_fakes"]  # the linked_records fixture
+
 POSTGRES_URL = os.environ.get("XB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 AMQP_URL = os.environ.get("XB_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
 REQUIRE = os.environ.get("XB_REQUIRE_SERVICES") == "1"

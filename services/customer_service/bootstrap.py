@@ -15,11 +15,13 @@ from services.customer_service.adapters.blobs import BlobStore
 from services.customer_service.adapters.intent_matcher import TfidfIntentMatcher
 from services.customer_service.adapters.odr_providers import FileDropProvider, HttpProvider, OdrProvider
 from services.customer_service.adapters.platform_context import GrpcCollectionLookup, GrpcTrackingLookup
+from services.customer_service.adapters.platform_records import GrpcLinkedRecords
 from services.customer_service.adapters.tables import metadata
 from services.customer_service.domain.sla import SlaBook
 from services.customer_service.entrypoints.grpc_api import CustomerServicer
 from services.customer_service.service_layer import breaches, consumers, odr
 from services.customer_service.service_layer.bot import Bot
+from services.customer_service.service_layer.linked_records import LinkedRecords
 from services.customer_service.service_layer.unit_of_work import CustomerServiceUnitOfWork
 from services.customer_service.settings import CustomerServiceSettings
 from services.shared.bus import EventBus
@@ -84,6 +86,15 @@ def bot(context: ServiceContext, own: CustomerServiceSettings) -> Bot:
     )
 
 
+def linked_records(context: ServiceContext) -> LinkedRecords:
+    """Logistics and payments over gRPC (one adapter per context, closed with it)."""
+    records: GrpcLinkedRecords | None = getattr(context, "_linked_records", None)
+    if records is None:
+        records = GrpcLinkedRecords(lambda: context.settings)
+        context._linked_records = records  # type: ignore[attr-defined]  # dies with its context
+    return records
+
+
 def registrations(context: ServiceContext) -> list:
     own = CustomerServiceSettings.from_env()
     servicer = CustomerServicer(
@@ -92,6 +103,8 @@ def registrations(context: ServiceContext) -> list:
         blob_store(context.settings),
         own.ticket_attachment_max_bytes,
         odr_policy(own),
+        linked_records(context),
+        odr_providers(context.settings, own),
         bot(context, own),
     )
 
@@ -107,9 +120,10 @@ def periodic_tasks(context: ServiceContext) -> list[tuple[str, float, Callable[[
     own = CustomerServiceSettings.from_env()
     policy = odr_policy(own)
     providers = odr_providers(context.settings, own)
+    records = linked_records(context)
     return [
         ("sla_breaches", own.sla_sweep_s, lambda: breaches.sweep(uow_factory(context), book)),
-        ("odr_escalations", own.odr_sweep_s, lambda: odr.escalate_due(uow_factory(context), policy)),
+        ("odr_escalations", own.odr_sweep_s, lambda: odr.escalate_due(uow_factory(context), policy, records)),
         ("odr_deliveries", own.odr_sweep_s, lambda: odr.deliver_due(uow_factory(context), providers, policy)),
     ]
 

@@ -8,6 +8,7 @@ unchanged.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -111,6 +112,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     owned["shipment"] = ok(rest.post("/v1/logistics/shipments", json=booking, headers={**h, **idem()}))["shipment"][
         "code"
     ]
+    macro = {"macro": {"name": "thanks", "reply": "Thanks, {{agent}}.", "addTags": ["thanked"]}}
+    ok(rest.post("/v1/customer-service/macros", json=macro, headers={**h, **idem()}))
     operator = stack.operator_key()
     waybill = ok(rest.get(f"/v1/shipments/{owned['shipment']}/tracking", headers=h))["shipment"]["waybillNumber"]
     delivery = {"carrier": "hermes", "waybillNumber": waybill, "code": "3500", "occurredAt": "2026-03-06T10:00:00Z"}
@@ -124,7 +127,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     line = {"sku": "MUG-1", "quantity": 1, "reason": "RETURN_REASON_DAMAGED"}
     rma = {"shipmentCode": owned["shipment"], "lines": [line]}
     owned["return"] = ok(rest.post("/v1/returns", json=rma, headers={**h, **idem()}))["rma"]["code"]
-    complaint = {"type": "TICKET_TYPE_COMPLAINT", "subject": "Refund never arrived"}
+    complaint = {
+        "type": "TICKET_TYPE_COMPLAINT",
+        "subject": "Refund never arrived",
+        "links": [{"kind": "LINK_KIND_SHIPMENT", "code": owned["shipment"]}],
+    }
     owned["complaint"] = ok(rest.post("/v1/customer-service/tickets", json=complaint, headers={**h, **idem()}))[
         "ticket"
     ]["code"]
@@ -301,6 +308,15 @@ def cross_tenant_calls(w: World) -> list[tuple[str, str, str, dict[str, Any] | N
         ("GetOdrCase", "GET", f"/v1/customer-service/tickets/{o['complaint']}/odr", None),
         ("AskBot", "POST", f"/v1/customer-service/tickets/{o['chat']}/bot:ask", {"question": "where is my parcel"}),
         ("GetBotConversation", "GET", f"/v1/customer-service/tickets/{o['chat']}/bot", None),
+        ("RateTicket", "POST", f"/v1/customer-service/tickets/{o['ticket']}/survey:rate", {"score": 5}),
+        ("SaveMacro", "POST", "/v1/customer-service/macros", {"macro": {"merchantCode": a, "name": "x", "reply": "x"}}),
+        ("ListMacros", "GET", f"/v1/customer-service/merchants/{a}/macros", None),
+        (
+            "ApplyMacro",
+            "POST",
+            f"/v1/customer-service/tickets/{o['ticket']}:applyMacro",
+            {"macroName": "thanks", "agent": "eve"},
+        ),
         ("BookShipment", "POST", "/v1/logistics/shipments", {"merchantCode": a, "channelCode": "SAMPLE-EXP-PRIORITY"}),
         ("GetTracking", "GET", f"/v1/shipments/{o['shipment']}/tracking", None),
         (
@@ -348,6 +364,40 @@ def test_the_cross_tenant_walk_covers_every_merchant_route_but_alerts(world: Wor
     assert merchant_routes - walked - shared == {"GetRiskAlert", "AcknowledgeRiskAlert"}
 
 
+def test_a_merchant_saves_its_own_macros_only_and_sees_the_platforms(world: World) -> None:
+    platform = {"macro": {"name": "greeting", "reply": "Hello from {{merchant.code}}."}}
+    ok(world.rest.post("/v1/customer-service/macros", json=platform, headers={**world.b.headers, **idem()}))
+    operator = {"Authorization": f"Bearer {world.operator}"}
+    shared = {"macro": {"name": "platform-wide", "addTags": ["ops"]}}
+    saved = ok(world.rest.post("/v1/customer-service/macros", json=shared, headers={**operator, **idem()}))
+    assert saved["macro"].get("merchantCode", "") == ""  # an operator without a merchant code: the platform's
+    listed = ok(
+        world.rest.get(f"/v1/customer-service/merchants/{world.b.merchant_code}/macros", headers=world.b.headers)
+    )
+    names = {(m["name"], m.get("merchantCode", "")) for m in listed["macros"]}
+    assert ("greeting", world.b.merchant_code) in names and ("platform-wide", "") in names
+    assert ("thanks", world.a.merchant_code) not in names
+
+
+def test_a_ticket_cannot_link_another_merchants_shipment_collection_or_payout(world: World) -> None:
+    for kind, owned in (("SHIPMENT", "shipment"), ("COLLECTION", "collection"), ("PAYOUT", "payout")):
+        ticket = {
+            "type": "TICKET_TYPE_COMPLAINT",
+            "subject": "Not mine",
+            "links": [{"kind": f"LINK_KIND_{kind}", "code": world.owned[owned]}],
+        }
+        response = world.rest.post("/v1/customer-service/tickets", json=ticket, headers={**world.b.headers, **idem()})
+        assert response.status_code == 404, (kind, response.text)
+        assert [e["field"] for e in response.json()["errors"]] == ["links[0].code"], kind
+
+
+def test_the_odr_case_file_carries_the_linked_shipments_tracking_from_logistics(world: World) -> None:
+    case = ok(world.rest.get(f"/v1/customer-service/tickets/{world.owned['complaint']}/odr", headers=world.a.headers))
+    [tracking] = json.loads(case["case"]["caseFileJson"])["evidence"]["tracking"]
+    assert (tracking["shipment_code"], tracking["missing"]) == (world.owned["shipment"], False)
+    assert tracking["waybill_number"] and tracking["proof_of_delivery"] is None  # booked, not yet delivered
+
+
 def test_merchant_a_data_is_unchanged_after_the_attempts(world: World) -> None:
     h = world.a.headers
     payout = ok(world.rest.get(f"/v1/payouts/{world.owned['payout']}", headers=h))
@@ -371,3 +421,17 @@ def test_an_operator_reads_any_merchant(world: World) -> None:
         ok(world.rest.get(f"/v1/payouts/{world.owned['payout']}", headers=operator))["merchantCode"]
         == world.a.merchant_code
     )
+
+
+def test_operators_list_odr_cases_and_retry_deliveries_merchants_may_not(world: World) -> None:
+    operator = {"Authorization": f"Bearer {world.operator}"}
+    listed = ok(world.rest.get("/v1/customer-service/odr-cases", headers=operator))
+    assert world.owned["complaint"] in {case["ticketCode"] for case in listed["cases"]}
+    retry = f"/v1/customer-service/tickets/{world.owned['complaint']}/odr:retryDelivery"
+    retried = ok(world.rest.post(retry, json={}, headers={**operator, **idem()}))
+    assert "deliveredAt" in retried["case"]["delivery"]  # the file drop under var/ takes it
+    for method, path in (("GET", "/v1/customer-service/odr-cases"), ("POST", retry)):
+        response = world.rest.request(
+            method, path, json={} if method == "POST" else None, headers={**world.a.headers, **idem()}
+        )
+        assert response.status_code == 403, (path, response.text)

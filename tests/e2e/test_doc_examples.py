@@ -156,6 +156,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         "XB_PAYMENTS_PORT": unused_port(),
         "XB_LOGISTICS_PORT": unused_port(),
         "XB_IDENTITY_PORT": unused_port(),
+        "XB_CUSTOMER_SERVICE_PORT": unused_port(),
     }
     env = {k: v for k, v in os.environ.items() if not k.startswith("XB_")}
     env.update({name: str(port) for name, port in ports.items()})

@@ -20,12 +20,14 @@ from services.customer_service.adapters import knowledge_base_file
 from services.customer_service.adapters.intent_matcher import TfidfIntentMatcher
 from services.customer_service.domain.bot import LiveContext
 from services.customer_service.domain.knowledge_base import ContextKind, ContextState
+from services.customer_service.domain.tickets import LinkKind
 from services.customer_service.entrypoints.grpc_api import CustomerServicer
 from services.customer_service.service_layer.bot import Bot
 from services.customer_service.settings import CustomerServiceSettings
 from services.shared import codes
 from services.shared.grpc_server import serve
 from services.shared.settings import Settings
+from tests.customer_service_fakes import FakeLinkedRecords
 from tests.fakes import RecordingBus
 from tests.servers import rejected
 
@@ -71,6 +73,19 @@ class Running:
     relay: object
 
 
+def linked() -> FakeLinkedRecords:
+    """The codes the tickets link exist in their services; whether the bot's live lookups know them is the
+    other fakes' business (a shipment can exist and still have no tracking to tell)."""
+    records = FakeLinkedRecords()
+    for kind, code in (
+        (LinkKind.SHIPMENT, SHIPMENT),
+        (LinkKind.SHIPMENT, LOST_SHIPMENT),
+        (LinkKind.COLLECTION, COLLECTION),
+    ):
+        records.add(kind, code, MERCHANT)
+    return records
+
+
 @pytest.fixture
 def service(any_settings: Settings) -> Iterator[Running]:
     bus = RecordingBus()
@@ -85,7 +100,8 @@ def service(any_settings: Settings) -> Iterator[Running]:
         bootstrap.blob_store(any_settings),
         own.ticket_attachment_max_bytes,
         bootstrap.odr_policy(own),
-        bot,
+        linked(),
+        bot=bot,
     )
 
     def add(server: grpc.Server) -> None:

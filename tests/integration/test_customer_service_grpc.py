@@ -15,17 +15,19 @@ from xborder.customer_service.v1 import customer_service_pb2 as pb
 from xborder.customer_service.v1 import customer_service_pb2_grpc as pb_grpc
 
 from services.customer_service import bootstrap
+from services.customer_service.domain.tickets import LinkKind
 from services.customer_service.service_layer import breaches, consumers
 from services.customer_service.settings import CustomerServiceSettings
 from services.shared import codes
 from services.shared.settings import Settings
+from tests.customer_service_fakes import FakeLinkedRecords
 from tests.servers import Running, rejected, running_service
 
 MERCHANT = codes.generate("MC", "G")
 
 
 @pytest.fixture
-def service(any_settings: Settings) -> Iterator[Running]:
+def service(any_settings: Settings, linked_records: FakeLinkedRecords) -> Iterator[Running]:
     with running_service(any_settings, "customer_service", pb_grpc.CustomerServiceStub, seed=False) as running:
         yield running
 
@@ -56,8 +58,9 @@ def outbox_types(service: Running) -> list[str]:
     return [event.event_type for event in service.bus.published]
 
 
-def test_a_ticket_is_opened_linked_listed_and_read_back(service: Running) -> None:
-    order, shipment = codes.generate("DD"), codes.generate("YD")
+def test_a_ticket_is_opened_linked_listed_and_read_back(service: Running, linked_records: FakeLinkedRecords) -> None:
+    order = codes.generate("DD")
+    shipment = linked_records.add(LinkKind.SHIPMENT, codes.generate("YD"), MERCHANT)
     links = [
         pb.LinkedCode(kind=pb.LINK_KIND_ORDER, code=order),
         pb.LinkedCode(kind=pb.LINK_KIND_SHIPMENT, code=shipment),
@@ -343,3 +346,65 @@ def test_sla_metrics_aggregate_a_merchants_tickets(service: Running) -> None:
     metrics = service.stub.GetSlaMetrics(pb.GetSlaMetricsRequest(merchant_code=MERCHANT))
     first = next(t for t in metrics.targets if t.target == pb.SLA_TARGET_FIRST_RESPONSE)
     assert metrics.tickets == 2 and (first.hit, first.missed, first.attainment_percent) == (1, 0, "100.00")
+
+
+def test_links_must_exist_in_the_owning_service_and_belong_to_the_merchant(
+    service: Running, linked_records: FakeLinkedRecords
+) -> None:
+    mine = linked_records.add(LinkKind.SHIPMENT, codes.generate("YD"), MERCHANT)
+    theirs = linked_records.add(LinkKind.PAYOUT, codes.generate("PY"), codes.generate("MC", "G"))
+    collection = linked_records.add(LinkKind.COLLECTION, codes.generate("PY"), MERCHANT)
+    cases = [
+        (
+            [
+                pb.LinkedCode(kind=pb.LINK_KIND_SHIPMENT, code=mine),
+                pb.LinkedCode(kind=pb.LINK_KIND_SHIPMENT, code=codes.generate("YD")),
+            ],
+            "links[1].code",
+        ),
+        ([pb.LinkedCode(kind=pb.LINK_KIND_PAYOUT, code=theirs)], "links[0].code"),  # another merchant's: not found
+        ([pb.LinkedCode(kind=pb.LINK_KIND_PAYOUT, code=collection)], "links[0].code"),  # a collection is no payout
+    ]
+    for links, field in cases:
+        with pytest.raises(grpc.RpcError) as error:
+            open_ticket(service, links=links)
+        status, reason, violations = rejected(error.value)
+        assert (status, reason) == (grpc.StatusCode.NOT_FOUND, "NOT_FOUND") and list(violations) == [field]
+    assert service.stub.ListTickets(pb.ListTicketsRequest(merchant_code=MERCHANT)).tickets == []
+    opened = open_ticket(
+        service,
+        links=[
+            pb.LinkedCode(kind=pb.LINK_KIND_SHIPMENT, code=mine),
+            pb.LinkedCode(kind=pb.LINK_KIND_COLLECTION, code=collection),
+            pb.LinkedCode(kind=pb.LINK_KIND_ORDER, code=codes.generate("DD")),  # orders have no owning service
+        ],
+    )
+    assert len(opened.links) == 3
+    assert {service_name for service_name, _ in linked_records.asked} == {"logistics", "payments"}
+
+
+def test_an_unreachable_owning_service_refuses_the_ticket_and_a_retry_later_opens_it(
+    service: Running, linked_records: FakeLinkedRecords
+) -> None:
+    shipment = linked_records.add(LinkKind.SHIPMENT, codes.generate("YD"), MERCHANT)
+    linked_records.down.add("logistics")
+    request = pb.OpenTicketRequest(
+        request_id="with-a-shipment",
+        merchant_code=MERCHANT,
+        type=pb.TICKET_TYPE_NOT_RECEIVED,
+        subject="Where is it?",
+        links=[pb.LinkedCode(kind=pb.LINK_KIND_SHIPMENT, code=shipment)],
+    )
+    with pytest.raises(grpc.RpcError) as error:
+        service.stub.OpenTicket(request)
+    status, reason, violations = rejected(error.value)
+    assert (status, reason) == (grpc.StatusCode.UNAVAILABLE, "UNAVAILABLE") and list(violations) == ["links[0].code"]
+    assert "logistics" in violations["links[0].code"]
+    assert service.stub.ListTickets(pb.ListTicketsRequest(merchant_code=MERCHANT)).tickets == []
+    assert outbox_types(service) == []
+
+    linked_records.down.clear()
+    first = service.stub.OpenTicket(request)
+    asked = len(linked_records.asked)
+    linked_records.down.add("logistics")  # a retry replays the stored answer without asking again
+    assert service.stub.OpenTicket(request) == first and len(linked_records.asked) == asked

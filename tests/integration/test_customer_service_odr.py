@@ -19,11 +19,14 @@ from xborder.customer_service.v1 import customer_service_pb2_grpc as pb_grpc
 
 from services.customer_service import bootstrap
 from services.customer_service.adapters.odr_providers import FileDropProvider, HttpProvider
+from services.customer_service.domain.linked_records import Tracking, TrackingEvent
+from services.customer_service.domain.tickets import LinkKind
 from services.customer_service.service_layer import odr
 from services.customer_service.settings import CustomerServiceSettings
 from services.shared import codes
 from services.shared.clock import utcnow
 from services.shared.settings import Settings
+from tests.customer_service_fakes import FakeLinkedRecords
 from tests.servers import Running, rejected, running_service
 
 MERCHANT = codes.generate("MC", "G")
@@ -31,7 +34,7 @@ POLICY = bootstrap.odr_policy(CustomerServiceSettings())
 
 
 @pytest.fixture
-def service(any_settings: Settings) -> Iterator[Running]:
+def service(any_settings: Settings, linked_records: FakeLinkedRecords) -> Iterator[Running]:
     with running_service(any_settings, "customer_service", pb_grpc.CustomerServiceStub, seed=False) as running:
         yield running
 
@@ -71,10 +74,36 @@ def later(days: float) -> datetime:
     return utcnow() + timedelta(days=days)
 
 
-def test_a_complaint_unsettled_after_ten_days_escalates_once_with_its_case_file(service: Running) -> None:
-    collection = codes.generate("PY")
+def delivered(shipment: str) -> Tracking:
+    def event(at: str, status: str, raw: str, location: str) -> TrackingEvent:
+        return TrackingEvent(
+            datetime.fromisoformat(at), status, "", "", location, f"{status} at {location}", "hermes", raw
+        )
+
+    return Tracking(
+        shipment,
+        MERCHANT,
+        "EX123456785CN",
+        "DELIVERED",
+        "",
+        (
+            event("2026-11-02T08:00:00+00:00", "IN_TRANSIT", "1510", "Shenzhen"),
+            event("2026-11-09T15:30:00+00:00", "DELIVERED", "3500", "Leipzig"),
+        ),
+    )
+
+
+def test_a_complaint_unsettled_after_ten_days_escalates_once_with_its_case_file(
+    service: Running, linked_records: FakeLinkedRecords
+) -> None:
+    collection = linked_records.add(LinkKind.COLLECTION, codes.generate("PY"), MERCHANT)
+    shipment = codes.generate("YD")
+    linked_records.add_tracking(delivered(shipment))
     complaint = open_ticket(
-        service, pb.TICKET_TYPE_NOT_RECEIVED, pb.LinkedCode(kind=pb.LINK_KIND_COLLECTION, code=collection)
+        service,
+        pb.TICKET_TYPE_NOT_RECEIVED,
+        pb.LinkedCode(kind=pb.LINK_KIND_COLLECTION, code=collection),
+        pb.LinkedCode(kind=pb.LINK_KIND_SHIPMENT, code=shipment),
     )
     consultation = open_ticket(service, pb.TICKET_TYPE_CONSULTATION)
     photo = b"\x89PNG empty box"
@@ -109,9 +138,11 @@ def test_a_complaint_unsettled_after_ten_days_escalates_once_with_its_case_file(
     )
     uow = bootstrap.uow_factory(service.context)
 
-    assert odr.escalate_due(uow, POLICY, lambda: later(9.9)) == []
-    assert odr.escalate_due(uow, POLICY, lambda: later(10)) == [complaint.code]
-    assert odr.escalate_due(uow, POLICY, lambda: later(11)) == []  # one case per ticket; consultations never
+    assert odr.escalate_due(uow, POLICY, linked_records, lambda: later(9.9)) == []
+    assert odr.escalate_due(uow, POLICY, linked_records, lambda: later(10)) == [complaint.code]
+    assert (
+        odr.escalate_due(uow, POLICY, linked_records, lambda: later(11)) == []
+    )  # one case per ticket; consultations never
 
     case = service.stub.GetOdrCase(pb.GetOdrCaseRequest(ticket_code=complaint.code)).case
     assert (case.status, case.provider, case.reason) == (
@@ -142,6 +173,11 @@ def test_a_complaint_unsettled_after_ten_days_escalates_once_with_its_case_file(
         }
     ]
     assert [h["status"] for h in body["evidence"]["state_history"]] == ["NEW", "OPEN"]
+    [tracking] = body["evidence"]["tracking"]
+    assert (tracking["shipment_code"], tracking["missing"], tracking["status"]) == (shipment, False, "DELIVERED")
+    assert [e["raw_code"] for e in tracking["timeline"]] == ["1510", "3500"]
+    assert tracking["proof_of_delivery"]["at"] == "2026-11-09T15:30:00+00:00"
+    assert tracking["proof_of_delivery"]["location"] == "Leipzig"
     assert body["negotiation"]["window_days"] == 10 and body["negotiation"]["days_elapsed"] == 10
     assert ticket(service, complaint.code).status == pb.TICKET_STATUS_ON_HOLD
     assert ticket(service, consultation.code).status == pb.TICKET_STATUS_NEW
@@ -207,8 +243,25 @@ def test_a_provider_that_is_down_gets_the_case_later_with_backoff(service: Runni
     }
 
 
-def test_provider_statuses_drive_the_ticket_and_a_refund_outcome_is_announced_once(service: Running) -> None:
-    collection = codes.generate("PY")
+def test_when_logistics_is_down_the_case_file_says_the_tracking_evidence_is_missing(
+    service: Running, linked_records: FakeLinkedRecords
+) -> None:
+    shipment = linked_records.add(LinkKind.SHIPMENT, codes.generate("YD"), MERCHANT)
+    code = open_ticket(
+        service, pb.TICKET_TYPE_NOT_RECEIVED, pb.LinkedCode(kind=pb.LINK_KIND_SHIPMENT, code=shipment)
+    ).code
+    linked_records.down.add("logistics")
+    case = escalate(service, code)
+    [tracking] = json.loads(case.case_file_json)["evidence"]["tracking"]
+    assert (tracking["shipment_code"], tracking["missing"]) == (shipment, True)
+    assert "logistics could not be asked" in tracking["reason"]
+    assert case.status == pb.ODR_STATUS_SUBMITTED and ticket(service, code).status == pb.TICKET_STATUS_ON_HOLD
+
+
+def test_provider_statuses_drive_the_ticket_and_a_refund_outcome_is_announced_once(
+    service: Running, linked_records: FakeLinkedRecords
+) -> None:
+    collection = linked_records.add(LinkKind.COLLECTION, codes.generate("PY"), MERCHANT)
     code = open_ticket(
         service, pb.TICKET_TYPE_NOT_RECEIVED, pb.LinkedCode(kind=pb.LINK_KIND_COLLECTION, code=collection)
     ).code
@@ -317,3 +370,37 @@ def test_the_worker_and_the_embedded_runtime_run_the_odr_sweeps(service: Running
     assert tasks["odr_deliveries"][1]() == [(code, 1, True)]  # the configured file drop under var/
     dropped = service.settings.var_dir / "customer_service" / "odr_cases" / f"{code}-v1.json"
     assert json.loads(dropped.read_text(encoding="utf-8"))["case"]["ticket_code"] == code
+
+
+def test_operators_list_cases_and_a_retry_tries_the_delivery_now_once_per_request(service: Running) -> None:
+    first, second = open_ticket(service).code, open_ticket(service, pb.TICKET_TYPE_DAMAGED).code
+    escalate(service, first)
+    escalate(service, second)
+    report(service, second, pb.ODR_STATUS_ACCEPTED)
+    listed = service.stub.ListOdrCases(pb.ListOdrCasesRequest())
+    assert [c.ticket_code for c in listed.cases] == [second, first]  # newest escalation first
+    assert all(c.case_file_json == "" and c.case_file_sha256 for c in listed.cases)
+    accepted = service.stub.ListOdrCases(pb.ListOdrCasesRequest(status=pb.ODR_STATUS_ACCEPTED)).cases
+    assert [c.ticket_code for c in accepted] == [second]
+    paged = service.stub.ListOdrCases(pb.ListOdrCasesRequest(page_size=1))
+    assert len(paged.cases) == 1 and paged.next_page_token == "1"
+    other = codes.generate("MC", "G")
+    assert service.stub.ListOdrCases(pb.ListOdrCasesRequest(merchant_code=other)).cases == []
+
+    drop = service.settings.var_dir / "customer_service" / "odr_cases"
+    drop.parent.mkdir(parents=True, exist_ok=True)
+    drop.write_text("not a directory")
+    retry = pb.RetryOdrDeliveryRequest(request_id="retry-now", ticket_code=first)
+    failed = service.stub.RetryOdrDelivery(retry).case.delivery
+    assert failed.attempts == 1 and "cannot write" in failed.last_error and not failed.HasField("delivered_at")
+    drop.unlink()
+    again = service.stub.RetryOdrDelivery(retry).case.delivery  # the same request: replayed, not retried
+    assert again == failed
+    delivered = service.stub.RetryOdrDelivery(pb.RetryOdrDeliveryRequest(request_id="retry-2", ticket_code=first))
+    assert delivered.case.delivery.HasField("delivered_at") and delivered.case.delivery.attempts == 2
+    undelivered = service.stub.ListOdrCases(pb.ListOdrCasesRequest(undelivered_only=True)).cases
+    assert [c.ticket_code for c in undelivered] == [second]
+
+    with pytest.raises(grpc.RpcError) as none:
+        service.stub.RetryOdrDelivery(pb.RetryOdrDeliveryRequest(request_id="r3", ticket_code=codes.generate("TK")))
+    assert none.value.code() == grpc.StatusCode.NOT_FOUND and "ticket_code" in rejected(none.value)[2]

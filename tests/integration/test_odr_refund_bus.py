@@ -13,6 +13,7 @@ import pytest
 from xborder.customer_service.v1 import customer_service_pb2 as pb
 
 from services.customer_service import bootstrap as cs_bootstrap
+from services.customer_service.domain.tickets import LinkKind
 from services.customer_service.entrypoints.grpc_api import CustomerServicer
 from services.customer_service.settings import CustomerServiceSettings
 from services.embedded import subscribe_all
@@ -27,6 +28,21 @@ from services.shared.events import Event
 from services.shared.money import Money
 from services.shared.settings import Settings
 from tests.ledger_support import in_uow
+
+
+class CollectionsInPayments:
+    """Linked records as payments' ledger knows them (in process; the test has no logistics)."""
+
+    def __init__(self, payments: ServiceContext) -> None:
+        self.payments = payments
+
+    def owner(self, kind: LinkKind, code: str) -> str | None:
+        with self.payments.uow() as uow:
+            found = uow.settlements.get(code)  # type: ignore[attr-defined]  # the payments unit of work
+        return None if found is None or kind is not LinkKind.COLLECTION else found.merchant
+
+    def tracking(self, shipment_code: str) -> None:
+        return None
 
 
 @dataclass
@@ -53,6 +69,7 @@ def wired(any_settings: Settings) -> Iterator[Wired]:
         cs_bootstrap.blob_store(any_settings),
         own.ticket_attachment_max_bytes,
         cs_bootstrap.odr_policy(own),
+        CollectionsInPayments(payments),
     )
     try:
         payments.import_reference_data()

@@ -190,6 +190,26 @@ class OdrRepository:
         )
         return [(row.ticket_code, row.version) for row in self.connection.execute(query)]
 
+    def page(
+        self, status: str | None, merchant_code: str, undelivered_only: bool, offset: int, limit: int
+    ) -> list[str]:
+        """Ticket codes of cases, newest escalation first (ticket code breaks ties, so pages are stable)."""
+        query = sa.select(odr_cases.c.ticket_code)
+        if status is not None:
+            query = query.where(odr_cases.c.status == status)
+        if merchant_code:
+            query = query.where(odr_cases.c.merchant_code == merchant_code)
+        if undelivered_only:
+            query = query.where(
+                sa.exists().where(
+                    odr_deliveries.c.ticket_code == odr_cases.c.ticket_code,
+                    odr_deliveries.c.version == odr_cases.c.version,
+                    odr_deliveries.c.delivered_at.is_(None),
+                )
+            )
+        query = query.order_by(odr_cases.c.escalated_at.desc(), odr_cases.c.ticket_code).offset(offset).limit(limit)
+        return list(self.connection.execute(query).scalars())
+
     def escalation_candidates(self, types: list[str], statuses: list[str], opened_by: datetime) -> list[str]:
         """Tickets of `types` in `statuses`, opened at or before `opened_by`, with no ODR case; oldest first."""
         query = (

@@ -162,3 +162,32 @@ bot_handoffs = sa.Table(
     sa.Column("reason", sa.String(20), nullable=False),
     sa.Column("packet", sa.Text, nullable=False),
 )
+
+# One survey per ticket, offered the first time it is solved; rated once (score 1-5 and a comment).
+satisfaction_surveys = sa.Table(
+    "satisfaction_surveys",
+    metadata,
+    sa.Column("ticket_code", sa.String(18), sa.ForeignKey("tickets.code"), primary_key=True),
+    sa.Column("merchant_code", sa.String(18), nullable=False, index=True),
+    sa.Column("offered_at", UtcDateTime, nullable=False),
+    sa.Column("score", sa.Integer, nullable=True),
+    sa.Column("comment", sa.Text, nullable=False),
+    sa.Column("rated_at", UtcDateTime, nullable=True),
+)
+
+# Canned actions by (owner, name): owner is a merchant code, or "" for the platform's own.
+macros = sa.Table(
+    "macros",
+    metadata,
+    sa.Column("owner", sa.String(18), primary_key=True),
+    sa.Column("name", sa.String(80), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("reply", sa.Text, nullable=False),
+    sa.Column("reply_visibility", sa.String(10), nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),  # "" leaves the status alone
+    sa.Column("priority", sa.Integer, nullable=False),  # 0 leaves the priority alone
+    sa.Column("add_tags", sa.Text, nullable=False),  # JSON list, sorted
+    sa.Column("remove_tags", sa.Text, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)

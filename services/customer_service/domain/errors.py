@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.shared.errors import FieldViolation, ValidationError, XborderError
+from services.shared.errors import FieldError, FieldViolation, ValidationError, XborderError
 
 
 class IllegalTransition(XborderError):
@@ -44,3 +44,10 @@ class BotInactive(XborderError):
 
     def __init__(self, code: str, why: str) -> None:
         super().__init__(f"the bot does not answer ticket {code}: {why}", metadata={"why": why})
+
+
+class LinkUnavailable(FieldError):
+    """The service that owns a linked record cannot be asked whether it exists: nothing is stored, the caller
+    retries (the field names the link)."""
+
+    reason = "UNAVAILABLE"

@@ -9,6 +9,7 @@ facilitated settlement, final stage.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -16,6 +17,7 @@ from enum import Enum
 from typing import Any
 
 from services.customer_service.domain.errors import IllegalTransition
+from services.customer_service.domain.linked_records import Tracking, tracking_evidence
 from services.customer_service.domain.tickets import (
     FINAL,
     AuthorKind,
@@ -190,12 +192,16 @@ def case_file(
     consent_version: str,
     negotiation_days: int,
     created_at: datetime,
+    tracking: Mapping[str, Tracking | str | None] | None = None,
 ) -> dict[str, Any]:
     """The case file (JSON-ready): what the provider needs to take the case over without asking us again.
 
     Evidence is the public conversation (internal notes stay here), every attachment by name, SHA-256 and
     size (the content stays in our blob store; a provider asks for it by hash), and the ticket's state
-    history. The negotiation record is the time spent negotiating and what each side said.
+    history, and each linked shipment's carrier timeline with its proof of delivery from logistics
+    (`tracking`: by shipment code, the tracking, None when logistics has none, or why it could not be
+    had; a shipment not in it is marked missing). The negotiation record is the time spent negotiating
+    and what each side said.
     """
     public = [m for m in ticket.messages if m.visibility is Visibility.PUBLIC]
     links = {kind: [link.code for link in ticket.links if link.kind is kind] for kind in LinkKind}
@@ -254,6 +260,10 @@ def case_file(
                     "reason": c.reason,
                 }
                 for c in ticket.history
+            ],
+            "tracking": [
+                tracking_evidence(code, (tracking or {}).get(code, "tracking was not requested"))
+                for code in links[LinkKind.SHIPMENT]
             ],
         },
         "negotiation": {

@@ -3,6 +3,7 @@ the result to proto."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import grpc
@@ -11,9 +12,13 @@ from xborder.customer_service.v1 import customer_service_pb2 as pb
 from xborder.customer_service.v1 import customer_service_pb2_grpc as pb_grpc
 
 from services.customer_service.adapters.blobs import BlobStore
+from services.customer_service.adapters.odr_providers import OdrProvider
 from services.customer_service.domain.errors import AttachmentTooLarge
+from services.customer_service.domain.macros import NAME as MACRO_NAME
+from services.customer_service.domain.macros import PLACEHOLDERS, PLATFORM, Macro, unknown_placeholders
 from services.customer_service.domain.odr import OdrStatus, Remedy
 from services.customer_service.domain.sla import Clock, ClockState, SlaBook, Target
+from services.customer_service.domain.surveys import HIGHEST, LOWEST, Survey
 from services.customer_service.domain.tickets import (
     BOT_SOURCE,
     AuthorKind,
@@ -28,8 +33,11 @@ from services.customer_service.domain.tickets import (
 from services.customer_service.entrypoints import odr_proto
 from services.customer_service.entrypoints.bot_api import BotMethods
 from services.customer_service.service_layer import bot as bot_handlers
+from services.customer_service.service_layer import macros as macro_handlers
 from services.customer_service.service_layer import odr as odr_handlers
+from services.customer_service.service_layer import surveys as survey_handlers
 from services.customer_service.service_layer import tickets as handlers
+from services.customer_service.service_layer.linked_records import LinkedRecords
 from services.customer_service.service_layer.tickets import TicketView
 from services.shared import request_fields
 from services.shared.errors import Violations
@@ -38,6 +46,7 @@ from services.shared.idempotency import Request, fingerprint
 SUBJECT_MAX = 200
 BODY_MAX = 20_000
 TAG_MAX = 50
+COMMENT_MAX = 2000
 SCOPE = "customer_service"
 
 TYPES = {t: getattr(pb, f"TICKET_TYPE_{t.value}") for t in TicketType}
@@ -80,6 +89,37 @@ def shown_clocks(clocks: list[Clock]) -> list[Clock]:
     return [by_target[t] for t in Target if t in by_target]
 
 
+def survey_to_proto(survey: Survey) -> pb.SatisfactionSurvey:
+    message = pb.SatisfactionSurvey(
+        offered_at=_stamp(survey.offered_at), rated=survey.rated, score=survey.score or 0, comment=survey.comment
+    )
+    if survey.rated_at is not None:
+        message.rated_at.CopyFrom(_stamp(survey.rated_at))
+    return message
+
+
+def _percent(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def macro_to_proto(macro: Macro) -> pb.Macro:
+    message = pb.Macro(
+        merchant_code=macro.owner,
+        name=macro.name,
+        title=macro.title,
+        reply=macro.reply,
+        reply_visibility=VISIBILITIES[macro.reply_visibility],
+        status=pb.TICKET_STATUS_UNSPECIFIED if macro.status is None else STATUSES[macro.status],
+        priority=pb.TICKET_PRIORITY_UNSPECIFIED if macro.priority is None else PRIORITIES[macro.priority],
+        add_tags=sorted(macro.add_tags),
+        remove_tags=sorted(macro.remove_tags),
+        version=macro.version,
+    )
+    if macro.updated_at is not None:
+        message.updated_at.CopyFrom(_stamp(macro.updated_at))
+    return message
+
+
 def ticket_to_proto(view: TicketView, *, messages: bool = True) -> pb.Ticket:
     ticket = view.ticket
     message = pb.Ticket(
@@ -98,6 +138,8 @@ def ticket_to_proto(view: TicketView, *, messages: bool = True) -> pb.Ticket:
         source=ticket.source,
         sla=[clock_to_proto(c) for c in shown_clocks(view.clocks)],
     )
+    if view.survey is not None:
+        message.survey.CopyFrom(survey_to_proto(view.survey))
     previous = pb.TICKET_STATUS_UNSPECIFIED
     for change in ticket.history:
         message.history.append(
@@ -171,6 +213,8 @@ class CustomerServicer(BotMethods, pb_grpc.CustomerServiceServicer):
         blobs: BlobStore,
         max_attachment_bytes: int,
         odr_policy: odr_handlers.OdrPolicy,
+        records: LinkedRecords,
+        odr_providers: Mapping[str, OdrProvider] | None = None,
         bot: bot_handlers.Bot | None = None,
     ):
         self.uow_factory = uow_factory
@@ -179,6 +223,8 @@ class CustomerServicer(BotMethods, pb_grpc.CustomerServiceServicer):
         self.max_attachment_bytes = max_attachment_bytes
         self.odr_policy = odr_policy
         self.bot = bot
+        self.records = records
+        self.odr_providers = odr_providers or {}
 
     def OpenTicket(self, request: pb.OpenTicketRequest, context: grpc.ServicerContext) -> pb.OpenTicketResponse:
         violations = Violations()
@@ -211,7 +257,12 @@ class CustomerServicer(BotMethods, pb_grpc.CustomerServiceServicer):
         )
         command = handlers.OpenTicket(self._request("open_ticket", merchant, request), spec)
         return handlers.open_ticket(
-            self.uow_factory, self.book, command, pb.OpenTicketResponse, self._render(pb.OpenTicketResponse)
+            self.uow_factory,
+            self.book,
+            command,
+            pb.OpenTicketResponse,
+            self._render(pb.OpenTicketResponse),
+            records=self.records,
         )
 
     def GetTicket(self, request: pb.GetTicketRequest, context: grpc.ServicerContext) -> pb.GetTicketResponse:
@@ -345,8 +396,16 @@ class CustomerServicer(BotMethods, pb_grpc.CustomerServiceServicer):
         violations = Violations()
         merchant = request_fields.merchant_code(request.merchant_code, violations)
         violations.raise_if_any()
-        count, metrics = handlers.sla_metrics(self.uow_factory, self.book, merchant)
+        count, metrics, csat = handlers.sla_metrics(self.uow_factory, self.book, merchant)
         return pb.GetSlaMetricsResponse(
+            satisfaction=pb.Satisfaction(
+                offered=csat.offered,
+                rated=csat.rated,
+                good=csat.good,
+                bad=csat.bad,
+                csat_percent=_percent(csat.csat_percent),
+                response_rate_percent=_percent(csat.response_rate_percent),
+            ),
             tickets=count,
             targets=[
                 pb.TargetMetrics(
@@ -392,6 +451,7 @@ class CustomerServicer(BotMethods, pb_grpc.CustomerServiceServicer):
             command,
             pb.EscalateToOdrResponse,
             lambda view: pb.EscalateToOdrResponse(case=odr_proto.case_to_proto(view)),
+            records=self.records,
         )
 
     def RecordOdrStatus(
@@ -423,6 +483,134 @@ class CustomerServicer(BotMethods, pb_grpc.CustomerServiceServicer):
         code = request_fields.unified_code(request.ticket_code, "ticket_code", violations, "TK")
         violations.raise_if_any()
         return pb.GetOdrCaseResponse(case=odr_proto.case_to_proto(odr_handlers.get_case(self.uow_factory, code)))
+
+    def RateTicket(self, request: pb.RateTicketRequest, context: grpc.ServicerContext) -> pb.RateTicketResponse:
+        violations = Violations()
+        request_fields.request_id(request.request_id, violations)
+        code = request_fields.unified_code(request.code, "code", violations, "TK")
+        if not LOWEST <= request.score <= HIGHEST:
+            violations.add(
+                "score", f"from {LOWEST} (very dissatisfied) to {HIGHEST} (very satisfied), got {request.score}"
+            )
+        comment = _text(request.comment, "comment", violations, COMMENT_MAX, required=False)
+        violations.raise_if_any()
+        command = survey_handlers.Rate(self._request("rate_ticket", code, request), code, request.score, comment)
+        return survey_handlers.rate_ticket(
+            self.uow_factory, self.book, command, pb.RateTicketResponse, self._render(pb.RateTicketResponse)
+        )
+
+    def SaveMacro(self, request: pb.SaveMacroRequest, context: grpc.ServicerContext) -> pb.SaveMacroResponse:
+        violations = Violations()
+        request_fields.request_id(request.request_id, violations)
+        given = request.macro
+        owner = (
+            request_fields.merchant_code(given.merchant_code, violations, field="macro.merchant_code")
+            if given.merchant_code
+            else PLATFORM
+        )
+        name = given.name.strip()
+        if not MACRO_NAME.match(name):
+            violations.add("macro.name", f"lower-case letters, digits, '.', '_', '-' (1-80), got {given.name!r}")
+        title = _text(given.title, "macro.title", violations, SUBJECT_MAX, required=False)
+        reply = _text(given.reply, "macro.reply", violations, BODY_MAX, required=False)
+        unknown = unknown_placeholders(reply)
+        if unknown:
+            violations.add(
+                "macro.reply", f"unknown placeholders {', '.join(unknown)}; known: {', '.join(PLACEHOLDERS)}"
+            )
+        visibility = _enum(
+            given.reply_visibility, VISIBILITIES, "macro.reply_visibility", violations, default=Visibility.PUBLIC
+        )
+        status = _enum(given.status, STATUSES, "macro.status", violations, default="unchanged")
+        if status is Status.MERGED:
+            violations.add("macro.status", "merging needs the ticket to merge into; use ChangeTicketStatus")
+        priority = _enum(given.priority, PRIORITIES, "macro.priority", violations, default="unchanged")
+        add = _tags(list(given.add_tags), "macro.add_tags", violations)
+        remove = _tags(list(given.remove_tags), "macro.remove_tags", violations)
+        if not (reply or isinstance(status, Status) or isinstance(priority, Priority) or add or remove):
+            violations.add("macro", "does nothing: give a reply, a status, a priority or tags")
+        violations.raise_if_any()
+        assert isinstance(visibility, Visibility)
+        macro = Macro(
+            owner,
+            name,
+            title,
+            reply,
+            visibility,
+            status if isinstance(status, Status) else None,
+            priority if isinstance(priority, Priority) else None,
+            add,
+            remove,
+        )
+        command = macro_handlers.SaveMacro(self._request("save_macro", owner or "platform", request), macro)
+        return macro_handlers.save_macro(
+            self.uow_factory, command, pb.SaveMacroResponse, lambda m: pb.SaveMacroResponse(macro=macro_to_proto(m))
+        )
+
+    def ListMacros(self, request: pb.ListMacrosRequest, context: grpc.ServicerContext) -> pb.ListMacrosResponse:
+        violations = Violations()
+        merchant = request_fields.merchant_code(request.merchant_code, violations)
+        violations.raise_if_any()
+        found = macro_handlers.visible_macros(self.uow_factory, merchant)
+        return pb.ListMacrosResponse(macros=[macro_to_proto(m) for m in found])
+
+    def ApplyMacro(self, request: pb.ApplyMacroRequest, context: grpc.ServicerContext) -> pb.ApplyMacroResponse:
+        violations = Violations()
+        request_fields.request_id(request.request_id, violations)
+        code = request_fields.unified_code(request.code, "code", violations, "TK")
+        name = request.macro_name.strip()
+        if not MACRO_NAME.match(name):
+            violations.add("macro_name", f"a macro name, got {request.macro_name!r}")
+        agent = _text(request.agent, "agent", violations, SUBJECT_MAX)
+        violations.raise_if_any()
+        command = macro_handlers.ApplyMacro(self._request("apply_macro", code, request), code, name, agent)
+        return macro_handlers.apply_macro(
+            self.uow_factory,
+            self.book,
+            self.blobs,
+            command,
+            pb.ApplyMacroResponse,
+            self._render(pb.ApplyMacroResponse),
+        )
+
+    def ListOdrCases(self, request: pb.ListOdrCasesRequest, context: grpc.ServicerContext) -> pb.ListOdrCasesResponse:
+        violations = Violations()
+        status = _enum(request.status, odr_proto.ODR_STATUSES, "status", violations, default="any")
+        merchant = request_fields.merchant_code(request.merchant_code, violations) if request.merchant_code else ""
+        size, cursor = request_fields.page(request.page_size, request.page_token, violations, default=20, maximum=100)
+        violations.raise_if_any()
+        offset = cursor or 0
+        views, more = odr_handlers.list_cases(
+            self.uow_factory,
+            status if isinstance(status, OdrStatus) else None,
+            merchant,
+            request.undelivered_only,
+            offset,
+            size,
+        )
+        cases = []
+        for view in views:
+            case = odr_proto.case_to_proto(view)
+            case.ClearField("case_file_json")  # GetOdrCase shows one; a page of them would be heavy
+            cases.append(case)
+        return pb.ListOdrCasesResponse(cases=cases, next_page_token=str(offset + len(views)) if more else "")
+
+    def RetryOdrDelivery(
+        self, request: pb.RetryOdrDeliveryRequest, context: grpc.ServicerContext
+    ) -> pb.RetryOdrDeliveryResponse:
+        violations = Violations()
+        request_fields.request_id(request.request_id, violations)
+        code = request_fields.unified_code(request.ticket_code, "ticket_code", violations, "TK")
+        violations.raise_if_any()
+        command = odr_handlers.RetryDelivery(self._request("retry_odr_delivery", code, request), code)
+        return odr_handlers.retry_delivery(
+            self.uow_factory,
+            self.odr_providers,
+            self.odr_policy,
+            command,
+            pb.RetryOdrDeliveryResponse,
+            lambda view: pb.RetryOdrDeliveryResponse(case=odr_proto.case_to_proto(view)),
+        )
 
     @staticmethod
     def _request(use_case: str, owner: str, message: object) -> Request:

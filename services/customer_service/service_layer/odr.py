@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from xborder.customer_service.v1 import events_pb2
 
@@ -39,11 +40,12 @@ from services.customer_service.domain.tickets import (
     Ticket,
     Visibility,
 )
+from services.customer_service.service_layer.linked_records import LinkedRecords, TrackingFound, gather_tracking
 from services.customer_service.service_layer.tickets import M, UowFactory, _load, _once, record_change
 from services.customer_service.service_layer.unit_of_work import CustomerServiceUnitOfWork
 from services.shared.clock import utcnow
 from services.shared.errors import AlreadyExists, NotFound, ValidationError
-from services.shared.idempotency import Request
+from services.shared.idempotency import Request, replayed
 from services.shared.logs import get_logger
 from services.shared.money import Money, to_proto
 
@@ -130,6 +132,7 @@ def _escalate(
     reason: str,
     claimant: Party | None = None,
     claim: Claim | None = None,
+    tracking: Mapping[str, TrackingFound] | None = None,
 ) -> OdrCase:
     why = domain.escalatable(ticket)
     if why is not None:
@@ -157,6 +160,7 @@ def _escalate(
         consent_version=policy.consent_version,
         negotiation_days=policy.negotiation_days,
         created_at=at,
+        tracking=tracking,
     )
     uow.odr.add(case, body, at)
     ticket = _note(uow, ticket, f"escalated to ODR provider {policy.provider}: {reason}", at)
@@ -174,6 +178,13 @@ def _escalate(
     return case
 
 
+def _tracking_for(uow_factory: UowFactory, records: LinkedRecords, code: str) -> dict[str, TrackingFound]:
+    """The linked shipments' tracking, asked of logistics before the escalation's transaction."""
+    with uow_factory() as uow:
+        ticket = uow.tickets.get(code, messages=False)
+    return {} if ticket is None else gather_tracking(records, ticket.merchant_code, ticket.links)
+
+
 def escalate(
     uow_factory: UowFactory,
     policy: OdrPolicy,
@@ -181,7 +192,14 @@ def escalate(
     response_type: type[M],
     render: Render[M],
     now: Callable[[], datetime] = utcnow,
+    *,
+    records: LinkedRecords,
 ) -> M:
+    earlier = replayed(cast(Any, uow_factory), command.request, response_type)
+    if earlier is not None:
+        return earlier
+    tracking = _tracking_for(uow_factory, records, command.ticket_code)
+
     def work(uow: CustomerServiceUnitOfWork) -> M:
         at = now()
         ticket = _load(uow, command.ticket_code, "ticket_code")
@@ -200,13 +218,16 @@ def escalate(
             reason=command.reason or "escalated by an operator",
             claimant=command.claimant,
             claim=claim,
+            tracking=tracking,
         )
         return render(_view(uow, case))
 
     return _once(uow_factory, command.request, response_type, work)
 
 
-def escalate_due(uow_factory: UowFactory, policy: OdrPolicy, now: Callable[[], datetime] = utcnow) -> list[str]:
+def escalate_due(
+    uow_factory: UowFactory, policy: OdrPolicy, records: LinkedRecords, now: Callable[[], datetime] = utcnow
+) -> list[str]:
     """Escalate every complaint whose negotiation window has passed unsettled; the codes escalated."""
     with uow_factory() as uow:
         candidates = uow.odr.escalation_candidates(
@@ -216,6 +237,7 @@ def escalate_due(uow_factory: UowFactory, policy: OdrPolicy, now: Callable[[], d
         )
     escalated = []
     for code in candidates:
+        tracking = _tracking_for(uow_factory, records, code)
         with uow_factory() as uow:
             uow.lock_for_write()
             ticket = uow.tickets.get(code, for_update=True)
@@ -224,7 +246,8 @@ def escalate_due(uow_factory: UowFactory, policy: OdrPolicy, now: Callable[[], d
                 continue
             if uow.odr.get(code, for_update=True) is not None:
                 continue
-            _escalate(uow, ticket, policy, at, reason=f"{WINDOW_PASSED} ({policy.negotiation_days} days)")
+            reason = f"{WINDOW_PASSED} ({policy.negotiation_days} days)"
+            _escalate(uow, ticket, policy, at, reason=reason, tracking=tracking)
             uow.commit()
         escalated.append(code)
     if escalated:
@@ -246,34 +269,104 @@ def deliver_due(
         due = uow.odr.due_deliveries(now())
     results = []
     for code, version in due:
-        with uow_factory() as uow:
-            delivery = uow.odr.delivery(code, version)
-            stored = uow.odr.case_file(code, version)
-        if delivery is None or stored is None or delivery.delivered_at is not None:
-            continue
-        reference, error = "", ""
-        provider = providers.get(delivery.provider)
-        try:
-            if provider is None:
-                raise ProviderUnavailable(f"provider {delivery.provider!r} is not configured")
-            reference = provider.submit(stored[0])
-        except ProviderUnavailable as failure:
-            error = str(failure) or type(failure).__name__
-        at = now()
-        wait = domain.backoff(delivery.attempts + 1, policy.retry_base, policy.retry_ceiling)
-        with uow_factory() as uow:
-            uow.lock_for_write()
-            current = uow.odr.delivery(code, version, for_update=True)
-            if current is None or current.delivered_at is not None:
-                continue  # another worker delivered it meanwhile
-            uow.odr.record_attempt(
-                code, version, at=at, next_attempt_at=at + wait if error else at, reference=reference, error=error
-            )
-            uow.commit()
-        if error:
-            log.warning("odr_delivery_failed", ticket=code, version=version, attempt=delivery.attempts + 1, error=error)
-        results.append((code, version, not error))
+        delivered = _attempt(uow_factory, providers, policy, code, version, now)
+        if delivered is not None:
+            results.append((code, version, delivered))
     return results
+
+
+def _attempt(
+    uow_factory: UowFactory,
+    providers: Mapping[str, OdrProvider],
+    policy: OdrPolicy,
+    code: str,
+    version: int,
+    now: Callable[[], datetime],
+) -> bool | None:
+    """One delivery attempt of a case file version: delivered or not; None when there was nothing to do."""
+    with uow_factory() as uow:
+        delivery = uow.odr.delivery(code, version)
+        stored = uow.odr.case_file(code, version)
+    if delivery is None or stored is None or delivery.delivered_at is not None:
+        return None
+    reference, error = "", ""
+    provider = providers.get(delivery.provider)
+    try:
+        if provider is None:
+            raise ProviderUnavailable(f"provider {delivery.provider!r} is not configured")
+        reference = provider.submit(stored[0])
+    except ProviderUnavailable as failure:
+        error = str(failure) or type(failure).__name__
+    at = now()
+    wait = domain.backoff(delivery.attempts + 1, policy.retry_base, policy.retry_ceiling)
+    with uow_factory() as uow:
+        uow.lock_for_write()
+        current = uow.odr.delivery(code, version, for_update=True)
+        if current is None or current.delivered_at is not None:
+            return None  # another worker delivered it meanwhile
+        uow.odr.record_attempt(
+            code, version, at=at, next_attempt_at=at + wait if error else at, reference=reference, error=error
+        )
+        uow.commit()
+    if error:
+        log.warning("odr_delivery_failed", ticket=code, version=version, attempt=delivery.attempts + 1, error=error)
+    return not error
+
+
+@dataclass(frozen=True)
+class RetryDelivery:
+    request: Request
+    ticket_code: str
+
+
+def retry_delivery(
+    uow_factory: UowFactory,
+    providers: Mapping[str, OdrProvider],
+    policy: OdrPolicy,
+    command: RetryDelivery,
+    response_type: type[M],
+    render: Render[M],
+    now: Callable[[], datetime] = utcnow,
+) -> M:
+    """Try the case's current case file now, whatever its backoff; the answer shows the attempt. The provider
+    is called outside any transaction; the answer is then stored under the request id, so a retry of the
+    request replays it rather than calling the provider again."""
+    earlier = replayed(cast(Any, uow_factory), command.request, response_type)
+    if earlier is not None:
+        return earlier
+    with uow_factory() as uow:
+        case = uow.odr.get(command.ticket_code)
+    if case is None:
+        raise NotFound(f"ticket {command.ticket_code} has no ODR case", field="ticket_code")
+    _attempt(uow_factory, providers, policy, case.ticket_code, case.version, now)
+
+    def work(uow: CustomerServiceUnitOfWork) -> M:
+        current = uow.odr.get(command.ticket_code)
+        assert current is not None  # cases are never deleted
+        return render(_view(uow, current))
+
+    return _once(uow_factory, command.request, response_type, work)
+
+
+def list_cases(
+    uow_factory: UowFactory,
+    status: OdrStatus | None,
+    merchant_code: str,
+    undelivered_only: bool,
+    offset: int,
+    size: int,
+) -> tuple[list[OdrView], bool]:
+    """One page of cases, newest escalation first, and whether more follow."""
+    with uow_factory() as uow:
+        codes = uow.odr.page(
+            None if status is None else status.value, merchant_code, undelivered_only, offset, size + 1
+        )
+        views = []
+        for code in codes[:size]:
+            case = uow.odr.get(code)
+            if case is not None:
+                views.append(_view(uow, case))
+    return views, len(codes) > size
 
 
 # -- provider statuses --

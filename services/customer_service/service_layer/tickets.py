@@ -15,6 +15,7 @@ from xborder.customer_service.v1 import events_pb2
 from services.customer_service.adapters.blobs import BlobStore
 from services.customer_service.domain import tickets as domain
 from services.customer_service.domain.sla import Clock, SlaBook, TargetMetrics, aggregate
+from services.customer_service.domain.surveys import Satisfaction, Survey, satisfaction
 from services.customer_service.domain.tickets import (
     Attachment,
     AuthorKind,
@@ -27,11 +28,12 @@ from services.customer_service.domain.tickets import (
     TicketType,
     Visibility,
 )
+from services.customer_service.service_layer.linked_records import LinkedRecords, check_links, needs_check
 from services.customer_service.service_layer.unit_of_work import CustomerServiceUnitOfWork
 from services.shared import codes
 from services.shared.clock import utcnow
 from services.shared.errors import NotFound, ValidationError
-from services.shared.idempotency import Request, run_idempotent
+from services.shared.idempotency import Request, replayed, run_idempotent
 
 UowFactory = Callable[[], CustomerServiceUnitOfWork]
 M = TypeVar("M", bound=ProtoMessage)
@@ -43,6 +45,7 @@ class TicketView:
 
     ticket: Ticket
     clocks: list[Clock]
+    survey: Survey | None = None
 
 
 Render = Callable[[TicketView], M]
@@ -178,15 +181,29 @@ def open_ticket(
     response_type: type[M],
     render: Render[M],
     now: Callable[[], datetime] = utcnow,
+    *,
+    records: LinkedRecords,
 ) -> M:
+    """Check the links with the services that own them (outside any transaction: a slow service holds no
+    lock), then open the ticket. A retry gets the first answer without asking them again."""
+    if needs_check(command.spec.links):
+        earlier = replayed(cast(Any, uow_factory), command.request, response_type)
+        if earlier is not None:
+            return earlier
+        check_links(records, command.spec.merchant_code, command.spec.links)
+
     def work(uow: CustomerServiceUnitOfWork) -> M:
         at = now()
         ticket = new_ticket(command.spec, at)
         uow.tickets.add(ticket)
         uow.emit(opened_event(ticket))
-        return render(TicketView(ticket, book.clocks(ticket, at)))
+        return render(view(uow, book, ticket, at))
 
     return _once(uow_factory, command.request, response_type, work)
+
+
+def view(uow: CustomerServiceUnitOfWork, book: SlaBook, ticket: Ticket, at: datetime) -> TicketView:
+    return TicketView(ticket, book.clocks(ticket, at), uow.surveys.get(ticket.code))
 
 
 def _load(uow: CustomerServiceUnitOfWork, code: str, field: str = "code") -> Ticket:
@@ -213,7 +230,19 @@ def record_change(
     uow.tickets.add_change(ticket.code, change)
     uow.tickets.save_attributes(changed)
     uow.emit(status_event(changed, before, change))
+    if changed.status is Status.SOLVED:
+        offer_survey(uow, changed, recorded_at)
     return changed
+
+
+def offer_survey(uow: CustomerServiceUnitOfWork, ticket: Ticket, at: datetime) -> None:
+    """The first time a ticket is solved it is offered a satisfaction survey (once per ticket)."""
+    if uow.surveys.get(ticket.code) is not None:
+        return
+    uow.surveys.add(Survey(ticket.code, ticket.merchant_code, at))
+    event = events_pb2.SatisfactionSurveyOffered(ticket_code=ticket.code, merchant_code=ticket.merchant_code)
+    event.occurred_at.FromDatetime(at)
+    uow.emit(event)
 
 
 def change_status(
@@ -246,9 +275,37 @@ def change_status(
                 raise ValidationError.single("merged_into", f"ticket {target.code} is {target.status.value}")
             merged_into = target.code
         changed = record_change(uow, ticket, command.status, effective, at, command.reason, merged_into)
-        return render(TicketView(changed, book.clocks(changed, at)))
+        return render(view(uow, book, changed, at))
 
     return _once(uow_factory, command.request, response_type, work)
+
+
+def append_message(
+    uow: CustomerServiceUnitOfWork,
+    blobs: BlobStore,
+    ticket: Ticket,
+    author_kind: AuthorKind,
+    author: str,
+    visibility: Visibility,
+    body: str,
+    attachments: tuple[NewAttachment, ...],
+    at: datetime,
+) -> Ticket:
+    """Store a message (its attachments in the blob store) and the status move it implies."""
+    ticket.require_changeable()
+    stored = []
+    for attachment in attachments:
+        sha256, size = blobs.put(attachment.content)
+        stored.append(Attachment(attachment.filename, attachment.content_type, sha256, size))
+    sequence = max((m.sequence for m in ticket.messages), default=0) + 1
+    message = Message(sequence, author_kind, author, visibility, body, at, tuple(stored))
+    uow.tickets.add_message(ticket.code, message)
+    follow = domain.automatic_status(ticket, message)
+    ticket = replace(ticket, messages=(*ticket.messages, message))
+    if follow is not None:
+        reason = "agent replied" if message.is_response else "customer replied"
+        ticket = record_change(uow, ticket, follow, at, at, reason)
+    return ticket
 
 
 def add_message(
@@ -262,25 +319,41 @@ def add_message(
 ) -> M:
     def work(uow: CustomerServiceUnitOfWork) -> M:
         at = now()
-        ticket = _load(uow, command.code)
-        ticket.require_changeable()
-        stored = []
-        for attachment in command.attachments:
-            sha256, size = blobs.put(attachment.content)
-            stored.append(Attachment(attachment.filename, attachment.content_type, sha256, size))
-        sequence = max((m.sequence for m in ticket.messages), default=0) + 1
-        message = Message(
-            sequence, command.author_kind, command.author, command.visibility, command.body, at, tuple(stored)
+        ticket = append_message(
+            uow,
+            blobs,
+            _load(uow, command.code),
+            command.author_kind,
+            command.author,
+            command.visibility,
+            command.body,
+            command.attachments,
+            at,
         )
-        uow.tickets.add_message(ticket.code, message)
-        follow = domain.automatic_status(ticket, message)
-        ticket = replace(ticket, messages=(*ticket.messages, message))
-        if follow is not None:
-            reason = "agent replied" if message.is_response else "customer replied"
-            ticket = record_change(uow, ticket, follow, at, at, reason)
-        return render(TicketView(ticket, book.clocks(ticket, at)))
+        return render(view(uow, book, ticket, at))
 
     return _once(uow_factory, command.request, response_type, work)
+
+
+def apply_update(
+    uow: CustomerServiceUnitOfWork,
+    ticket: Ticket,
+    priority: Priority | None,
+    add_tags: frozenset[str],
+    remove_tags: frozenset[str],
+    group: str | None = None,
+    agent: str | None = None,
+) -> Ticket:
+    ticket.require_changeable()
+    ticket = replace(
+        ticket,
+        priority=priority or ticket.priority,
+        tags=(ticket.tags | add_tags) - remove_tags,
+        group=ticket.group if group is None else group,
+        agent=ticket.agent if agent is None else agent,
+    )
+    uow.tickets.save_attributes(ticket)
+    return ticket
 
 
 def update_ticket(
@@ -293,17 +366,16 @@ def update_ticket(
 ) -> M:
     def work(uow: CustomerServiceUnitOfWork) -> M:
         at = now()
-        ticket = _load(uow, command.code)
-        ticket.require_changeable()
-        ticket = replace(
-            ticket,
-            priority=command.priority or ticket.priority,
-            tags=(ticket.tags | command.add_tags) - command.remove_tags,
-            group=ticket.group if command.group is None else command.group,
-            agent=ticket.agent if command.agent is None else command.agent,
+        ticket = apply_update(
+            uow,
+            _load(uow, command.code),
+            command.priority,
+            command.add_tags,
+            command.remove_tags,
+            command.group,
+            command.agent,
         )
-        uow.tickets.save_attributes(ticket)
-        return render(TicketView(ticket, book.clocks(ticket, at)))
+        return render(view(uow, book, ticket, at))
 
     return _once(uow_factory, command.request, response_type, work)
 
@@ -311,9 +383,9 @@ def update_ticket(
 def get_ticket(uow_factory: UowFactory, book: SlaBook, code: str, now: Callable[[], datetime] = utcnow) -> TicketView:
     with uow_factory() as uow:
         ticket = uow.tickets.get(code)
-    if ticket is None:
-        raise NotFound(f"no ticket {code}", field="code")
-    return TicketView(ticket, book.clocks(ticket, now()))
+        if ticket is None:
+            raise NotFound(f"no ticket {code}", field="code")
+        return view(uow, book, ticket, now())
 
 
 def list_tickets(
@@ -334,8 +406,9 @@ def list_tickets(
 
 def sla_metrics(
     uow_factory: UowFactory, book: SlaBook, merchant_code: str, now: Callable[[], datetime] = utcnow
-) -> tuple[int, list[TargetMetrics]]:
+) -> tuple[int, list[TargetMetrics], Satisfaction]:
     with uow_factory() as uow:
         found = uow.tickets.for_merchant(merchant_code)
+        surveys = uow.surveys.for_merchant(merchant_code)
     at = now()
-    return len(found), aggregate([book.clocks(t, at) for t in found])
+    return len(found), aggregate([book.clocks(t, at) for t in found]), satisfaction(surveys)

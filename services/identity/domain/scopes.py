@@ -18,6 +18,7 @@ MERCHANT_SCOPES: frozenset[str] = frozenset(
         "compliance.read",
         "compliance.screen",
         "customer_service.bot.ask",
+        "customer_service.macros.write",
         "customer_service.odr.read",
         "customer_service.tickets.read",
         "customer_service.tickets.write",
