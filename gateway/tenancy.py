@@ -72,6 +72,7 @@ _I = "xborder.identity.v1."
 _T = "xborder.customer_service.v1."
 _COLLECTION = Owner(f"/{_P}LedgerService/GetCollection", "collection_code", "collection_code")
 _PAYOUT = Owner(f"/{_P}LedgerService/GetPayout", "payout_code", "payout_code")
+_RESERVATION = Owner(f"/{_L}WarehouseService/GetReservation", "code", "code")
 _TICKET = Owner(f"/{_T}CustomerService/GetTicket", "code", "code")
 
 RULES: dict[str, Rule] = {
@@ -146,6 +147,21 @@ RULES: dict[str, Rule] = {
     f"/{_L}ShipmentService/BookShipment": BY_REQUEST,
     f"/{_L}ShipmentService/GetTracking": BY_RESPONSE,
     f"/{_L}ShipmentService/PushTrackingEvents": OPS,
+    # Warehouses: a merchant's stock, reservations and orders are its own; warehouses' pushes and status
+    # reports come in through ops' partner keys, as carriers' tracking events do.
+    f"/{_L}WarehouseService/ListWarehouses": BY_RESPONSE,
+    f"/{_L}WarehouseService/PushInventory": OPS,
+    f"/{_L}WarehouseService/GetStock": BY_REQUEST,
+    f"/{_L}WarehouseService/ListStock": BY_REQUEST,
+    f"/{_L}WarehouseService/ReserveStock": BY_REQUEST,
+    f"/{_L}WarehouseService/GetReservation": BY_RESPONSE,
+    f"/{_L}WarehouseService/ReleaseReservation": Rule(Kind.MERCHANT, owner=_RESERVATION),
+    f"/{_L}WarehouseService/ConfirmReservation": Rule(Kind.MERCHANT, owner=_RESERVATION),
+    f"/{_L}WarehouseService/GetOutboundOrder": BY_RESPONSE,
+    f"/{_L}WarehouseService/UpdateOutboundOrder": OPS,
+    f"/{_L}WarehouseService/CreateInboundShipment": BY_REQUEST,
+    f"/{_L}WarehouseService/GetInboundShipment": BY_RESPONSE,
+    f"/{_L}WarehouseService/UpdateInboundShipment": OPS,
     # Customer service: a ticket belongs to its merchant.
     f"/{_T}CustomerService/OpenTicket": BY_REQUEST,
     f"/{_T}CustomerService/GetTicket": BY_RESPONSE,

@@ -9,6 +9,7 @@ from services.logistics.adapters.catalogue_repository import ChannelRepository, 
 from services.logistics.adapters.repositories import CountryRepository, StatusCodeRepository
 from services.logistics.adapters.shipment_repository import ShipmentRepository
 from services.logistics.adapters.tables import DATASET_VERSIONS
+from services.logistics.adapters.warehouse_repository import WarehouseRepository
 from services.shared.refdata import DatasetVersions
 from services.shared.uow import UnitOfWork
 
@@ -20,6 +21,7 @@ class LogisticsUnitOfWork(UnitOfWork):
     channels: ChannelRepository
     rate_sheets: RateSheetRepository
     shipments: ShipmentRepository
+    stock: WarehouseRepository
 
     def _bind(self, connection: Connection) -> None:
         super()._bind(connection)
@@ -29,6 +31,7 @@ class LogisticsUnitOfWork(UnitOfWork):
         self.channels = ChannelRepository(connection)
         self.rate_sheets = RateSheetRepository(connection)
         self.shipments = ShipmentRepository(connection)
+        self.stock = WarehouseRepository(connection)
 
     def lock_for_write(self) -> None:
         """Serialise this service's writers on PostgreSQL as BEGIN IMMEDIATE does on SQLite.
@@ -51,5 +54,13 @@ class LogisticsUnitOfWork(UnitOfWork):
         `shipments.by_waybills` locks those rows FOR UPDATE in code order, so batches for the same shipment
         run one after the other (each then sees the other's events and answers repeats as duplicates) and
         batches for other shipments commit side by side instead of waiting on the service-wide lock.
+        """
+        UnitOfWork.lock_for_write(self)
+
+    def lock_stock_for_write(self) -> None:
+        """Stock changes: SQLite's write lock, but on PostgreSQL only the rows they read FOR UPDATE.
+
+        `stock` reads what it changes FOR UPDATE, so reservations of one hot SKU queue on that row and
+        everything else commits side by side instead of waiting on the service-wide advisory lock.
         """
         UnitOfWork.lock_for_write(self)
