@@ -27,7 +27,12 @@ def service(any_settings: Settings) -> Iterator[Running]:
 
 
 def push(
-    service: Running, merchant: str, warehouse: str, lines: list[tuple[str, int, int]], push_id: str, delta: bool = False
+    service: Running,
+    merchant: str,
+    warehouse: str,
+    lines: list[tuple[str, int, int]],
+    push_id: str,
+    delta: bool = False,
 ) -> pb.PushInventoryResponse:
     kind = pb.INVENTORY_PUSH_KIND_DELTA if delta else pb.INVENTORY_PUSH_KIND_SNAPSHOT
     return service.stub.PushInventory(
