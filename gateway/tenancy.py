@@ -139,8 +139,9 @@ RULES: dict[str, Rule] = {
     f"/{_P}ReconciliationService/ImportSettlementStatement": OPS,
     f"/{_P}ReconciliationService/GetReconciliation": OPS,
     f"/{_P}ReconciliationService/ListStatementLines": BY_REQUEST,
-    # Logistics plans: any merchant matches plans on the channel catalogue; partners' rate sheets are ops'.
-    f"/{_L}LogisticsPlanService/MatchPlans": BY_RESPONSE,
+    # Logistics plans: any merchant matches plans on the channel catalogue (warehouse plans from its own
+    # stock); partners' rate sheets are ops'.
+    f"/{_L}LogisticsPlanService/MatchPlans": BY_REQUEST,
     f"/{_L}LogisticsPlanService/ListChannels": BY_RESPONSE,
     f"/{_L}LogisticsPlanService/ImportRateSheet": OPS,
     # Shipments belong to their merchant; carriers' tracking events come in through ops' partner keys.

@@ -40,7 +40,7 @@ def cli(service: Running, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 def test_channels_lists_the_catalogue(cli: CliRunner) -> None:
     result = cli.invoke(app, ["logistics", "channels", "--to", "JP"])
     assert result.exit_code == 0, result.output
-    assert "5 channels to JP" in result.output and "SAMPLE-LINE-JP" in result.output
+    assert "6 channels to JP" in result.output and "SAMPLE-LINE-JP" in result.output
     assert "SAMPLE-LINE-US" not in result.output
 
 

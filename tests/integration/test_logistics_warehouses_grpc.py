@@ -250,3 +250,43 @@ def test_many_threads_reserving_one_hot_sku_never_oversell(service: Running) -> 
     got = level(service, merchant, "HOT")
     assert won == 25
     assert (got.on_hand, got.reserved, got.available) == (25, 25, 0)
+
+
+def test_plans_from_a_warehouse_holding_the_stock_are_offered_beside_direct_shipping(service: Running) -> None:
+    from xborder.logistics.v1 import plans_service_pb2 as plans_pb
+    from xborder.logistics.v1 import plans_service_pb2_grpc as plans_grpc
+
+    merchant = codes.generate("MC")
+    push(service, merchant, US2, [("LAMP", 5, 0), ("SHADE", 5, 0)], "nj-1")
+    push(service, merchant, US, [("LAMP", 5, 0)], "lax-1")
+    plans = plans_grpc.LogisticsPlanServiceStub(grpc.insecure_channel(f"127.0.0.1:{service.port}"))
+    request = {
+        "parcels": [{"weightKg": "1.2", "lengthCm": "30", "widthCm": "20", "heightCm": "10"}],
+        "originCountry": "CN",
+        "destination": {"country": "US", "postalCode": "10001"},
+        "goods": {"hsCode": "940520"},
+        "declaredValue": {"currencyCode": "USD", "units": "40"},
+        "shipAt": "2026-03-02T03:00:00Z",
+    }
+    direct = plans.MatchPlans(json_format.ParseDict(request, plans_pb.MatchPlansRequest()))
+    assert all(not p.warehouse_code for p in direct.plans) and not direct.stock_note
+    with_stock = {**request, "merchantCode": merchant, "lines": [{"sku": "LAMP", "quantity": 2}, {"sku": "SHADE"}]}
+    with_stock["lines"][1]["quantity"] = 1
+    answer = plans.MatchPlans(json_format.ParseDict(with_stock, plans_pb.MatchPlansRequest()))
+    from_stock = [p for p in answer.plans if p.warehouse_code]
+    assert [(p.channel_code, p.warehouse_code, p.ship_from_country) for p in from_stock] == [
+        ("SAMPLE-LASTMILE-US", US2, "US")
+    ]
+    assert {p.channel_code for p in answer.plans} - {p.channel_code for p in direct.plans} == {"SAMPLE-LASTMILE-US"}
+    assert all(p.ship_from_country == "CN" for p in answer.plans if not p.warehouse_code)
+    assert "SAMPLE-LASTMILE-US" not in {e.channel_code for e in answer.excluded}
+    assert answer.stock_note == f"stock for every line at {US2} (US)"
+    short = {**with_stock, "lines": [{"sku": "LAMP", "quantity": 20}]}
+    answer = plans.MatchPlans(json_format.ParseDict(short, plans_pb.MatchPlansRequest()))
+    assert not any(p.warehouse_code for p in answer.plans)
+    assert answer.stock_note.startswith("no warehouse in US holds every line: SKU LAMP: 20 wanted")
+    with pytest.raises(grpc.RpcError) as bad:
+        plans.MatchPlans(
+            json_format.ParseDict({**request, "lines": [{"sku": "LAMP", "quantity": 0}]}, plans_pb.MatchPlansRequest())
+        )
+    assert {"merchant_code", "lines[0].quantity"} <= set(rejected(bad.value)[2])

@@ -171,6 +171,11 @@ class WarehouseRepository:
             query = query.where(_S.warehouse_code == warehouse)
         return [_level(r) for r in self.connection.execute(query.order_by(*_LEVEL_ORDER))]
 
+    def levels_of(self, merchant: str, skus: Iterable[str]) -> list[Level]:
+        """The merchant's levels of these SKUs in every warehouse (a read, no lock)."""
+        query = sa.select(stock_levels).where(_S.merchant_code == merchant, _S.sku.in_(sorted(set(skus))))
+        return [_level(r) for r in self.connection.execute(query.order_by(*_LEVEL_ORDER))]
+
     def all_levels(self) -> list[Level]:
         return [_level(r) for r in self.connection.execute(sa.select(stock_levels).order_by(*_LEVEL_ORDER))]
 
