@@ -25,8 +25,8 @@ import itertools
 import platform
 import tempfile
 import time
-from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 

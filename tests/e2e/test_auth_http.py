@@ -306,6 +306,12 @@ def cross_tenant_calls(w: World) -> list[tuple[str, str, str, dict[str, Any] | N
         ("GetOdrCase", "GET", f"/v1/customer-service/tickets/{o['complaint']}/odr", None),
         ("BookShipment", "POST", "/v1/logistics/shipments", {"merchantCode": a, "channelCode": "SAMPLE-EXP-PRIORITY"}),
         ("GetTracking", "GET", f"/v1/shipments/{o['shipment']}/tracking", None),
+        (
+            "MatchPlans",
+            "POST",
+            "/v1/logistics/plans:match",
+            {"merchantCode": a, "lines": [{"sku": "WALK-1", "quantity": "1"}]},
+        ),
         ("GetStock", "GET", f"/v1/logistics/stock/WALK-1?merchantCode={a}", None),
         ("ListStock", "GET", f"/v1/logistics/stock?merchantCode={a}", None),
         (
@@ -343,8 +349,8 @@ def test_the_cross_tenant_walk_covers_every_merchant_route_but_alerts(world: Wor
     in tests/e2e/test_risk_alerts_http.py."""
     walked = {rpc for rpc, *_ in cross_tenant_calls(world)}
     merchant_routes = {path.rsplit("/", 1)[1] for path, rule in RULES.items() if rule.kind is Kind.MERCHANT}
-    # The same for every merchant: the rule library, the fee tiers, the channel catalogue and plan matching.
-    shared = {"GetRuleLibrary", "ListRules", "ListFeeSchedules", "MatchPlans", "ListChannels", "ListWarehouses"}
+    # The same for every merchant: the rule library, the fee tiers, the channel catalogue, the warehouses.
+    shared = {"GetRuleLibrary", "ListRules", "ListFeeSchedules", "ListChannels", "ListWarehouses"}
     assert merchant_routes - walked - shared == {"GetRiskAlert", "AcknowledgeRiskAlert"}
 
 
