@@ -290,3 +290,29 @@ def test_plans_from_a_warehouse_holding_the_stock_are_offered_beside_direct_ship
             json_format.ParseDict({**request, "lines": [{"sku": "LAMP", "quantity": 0}]}, plans_pb.MatchPlansRequest())
         )
     assert {"merchant_code", "lines[0].quantity"} <= set(rejected(bad.value)[2])
+
+
+def test_confirmations_racing_the_expiry_sweep_settle_each_reservation_once(service: Running) -> None:
+    merchant = codes.generate("MC")
+    push(service, merchant, US, [("RACE", 30, 0)], "race-1")
+    made = [reserve(service, merchant, f"race-{i}", {"RACE": 2}, ttlSeconds=60).reservation.code for i in range(12)]
+    later = datetime.now(UTC) + timedelta(minutes=5)
+
+    def confirm(code: str) -> bool:
+        try:
+            service.stub.ConfirmReservation(pb.ConfirmReservationRequest(request_id=f"c-{code}", code=code))
+            return True
+        except grpc.RpcError as error:
+            assert rejected(error)[1] == "INVALID_STATE"
+            return False
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        sweeps = [pool.submit(stock.expire_due, service.context.uow, lambda: later) for _ in range(2)]
+        confirmed = sum(pool.map(confirm, made))
+        expired = sum(s.result() for s in sweeps)
+    assert confirmed + expired == len(made)
+    statuses = [service.stub.GetReservation(pb.GetReservationRequest(code=c)).reservation.status for c in made]
+    assert statuses.count(pb.RESERVATION_STATUS_CONFIRMED) == confirmed
+    assert statuses.count(pb.RESERVATION_STATUS_EXPIRED) == expired
+    got = level(service, merchant, "RACE")
+    assert (got.on_hand, got.reserved, got.available) == (30 - 2 * confirmed, 0, 30 - 2 * confirmed)

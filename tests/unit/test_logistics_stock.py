@@ -188,3 +188,18 @@ def test_pick_warehouse_prefers_the_destination_then_the_code() -> None:
     assert short.value.violations == (
         FieldViolation("lines[0].quantity", "SKU A: 6 wanted, short (most in one warehouse: 5 in W-US-2)"),
     )
+
+
+def test_receiving_units_from_one_source_twice_counts_them_once(context: ServiceContext) -> None:
+    merchant = codes.generate("MC")
+    with context.uow() as uow:
+        first = stock.receive_units(uow, WAREHOUSES[0], merchant, "A", 3, "rma:TH1:A", T0)
+        uow.commit()
+    with context.uow() as uow:
+        again = stock.receive_units(uow, WAREHOUSES[0], merchant, "A", 3, "rma:TH1:A", T0)
+        uow.commit()
+    assert first is not None and first.on_hand == 3 and again is None
+    with context.uow() as uow:
+        assert [x.on_hand for x in uow.stock.levels(merchant)] == [3]
+        with pytest.raises(ValidationError):
+            stock.receive_units(uow, WAREHOUSES[0], merchant, "A", 0, "rma:TH2:A", T0)
