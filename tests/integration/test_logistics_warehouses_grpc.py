@@ -316,3 +316,16 @@ def test_confirmations_racing_the_expiry_sweep_settle_each_reservation_once(serv
     assert statuses.count(pb.RESERVATION_STATUS_EXPIRED) == expired
     got = level(service, merchant, "RACE")
     assert (got.on_hand, got.reserved, got.available) == (30 - 2 * confirmed, 0, 30 - 2 * confirmed)
+
+
+def test_concurrent_first_deltas_of_a_new_sku_all_count(service: Running) -> None:
+    merchant = codes.generate("MC")
+
+    def add_one(i: int) -> None:
+        push(service, merchant, DE, [("NEW", 1, 1)], f"new-{i}", delta=True)
+        push(service, merchant, DE, [("NEW", 1, 1)], f"new-{i}", delta=True)  # the repeat changes nothing
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(add_one, range(16)))
+    got = level(service, merchant, "NEW")
+    assert (got.on_hand, got.in_transit_inbound) == (16, 16)
