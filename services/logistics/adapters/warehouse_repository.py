@@ -98,8 +98,8 @@ class WarehouseRepository:
         ]
 
     def warehouse(self, code: str) -> Warehouse | None:
-        found = [w for w in self.warehouses() if w.code == code]
-        return found[0] if found else None
+        r = self.connection.execute(sa.select(warehouses).where(warehouses.c.code == code)).first()
+        return None if r is None else Warehouse(r.code, r.name, r.operator, r.country, r.address, r.time_zone)
 
     # --- stock levels -----------------------------------------------------------------------------
     def ensure_levels(self, keys: Iterable[tuple[str, str, str]], at: datetime) -> None:
@@ -175,9 +175,6 @@ class WarehouseRepository:
         """The merchant's levels of these SKUs in every warehouse (a read, no lock)."""
         query = sa.select(stock_levels).where(_S.merchant_code == merchant, _S.sku.in_(sorted(set(skus))))
         return [_level(r) for r in self.connection.execute(query.order_by(*_LEVEL_ORDER))]
-
-    def all_levels(self) -> list[Level]:
-        return [_level(r) for r in self.connection.execute(sa.select(stock_levels).order_by(*_LEVEL_ORDER))]
 
     def claim_receipt(self, source: str, level: Level, units: int, at: datetime) -> bool:
         """Record units received from `source`; False when that source was received before (do nothing)."""

@@ -233,7 +233,7 @@ def unhold(level: Level, units: int, ship: bool, at: datetime) -> Level:
     )
 
 
-def closing(reservation: Reservation, to: ReservationStatus) -> None:
+def closing(reservation: Reservation) -> None:
     """Only an active reservation is released, confirmed or expired."""
     if reservation.status is not ReservationStatus.ACTIVE:
         raise InvalidState(f"reservation {reservation.code} is {reservation.status.value}, not ACTIVE", field="code")

@@ -256,7 +256,7 @@ def release(
         reservation = uow.stock.reservation(code, for_update=True)
         if reservation is None:
             raise NotFound(f"no reservation {code}", field="code")
-        stock.closing(reservation, ReservationStatus.RELEASED)
+        stock.closing(reservation)
         _close(uow, reservation, ReservationStatus.RELEASED, now())
         released = replace(reservation, status=ReservationStatus.RELEASED)
         uow.stock.set_reservation_status(code, released.status)
@@ -284,7 +284,7 @@ def confirm(
         reservation = uow.stock.reservation(code, for_update=True)
         if reservation is None:
             raise NotFound(f"no reservation {code}", field="code")
-        stock.closing(reservation, ReservationStatus.CONFIRMED)
+        stock.closing(reservation)
         at = now()
         if at >= reservation.expires_at:
             raise stock.InvalidState(
