@@ -76,7 +76,7 @@ def variant(context: ServiceContext, name: str, args: argparse.Namespace, client
         tuple(Counts(s, per_sku, 0) for s in names),
         None,
     )
-    stock.push_inventory(context.uow, push, pb.PushInventoryResponse, lambda _: pb.PushInventoryResponse())
+    stock.push_inventory(context.uow, push, pb.PushInventoryResponse, lambda *_: pb.PushInventoryResponse())
     uow = factory(context, lock)
 
     def attempt(i: int) -> bool:

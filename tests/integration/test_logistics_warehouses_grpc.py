@@ -329,3 +329,26 @@ def test_concurrent_first_deltas_of_a_new_sku_all_count(service: Running) -> Non
         list(pool.map(add_one, range(16)))
     got = level(service, merchant, "NEW")
     assert (got.on_hand, got.in_transit_inbound) == (16, 16)
+
+
+def test_a_snapshot_counted_before_the_last_one_applied_changes_nothing(service: Running) -> None:
+    merchant = codes.generate("MC")
+
+    def snapshot(push_id: str, on_hand: int, counted: datetime) -> pb.PushInventoryResponse:
+        request = pb.PushInventoryRequest(
+            push_id=push_id,
+            warehouse_code=US,
+            merchant_code=merchant,
+            kind=pb.INVENTORY_PUSH_KIND_SNAPSHOT,
+            lines=[pb.InventoryLine(sku="LATE", on_hand=on_hand)],
+        )
+        request.as_of.FromDatetime(counted)
+        return service.stub.PushInventory(request)
+
+    noon = datetime(2026, 12, 6, 12, tzinfo=UTC)
+    assert not snapshot("s-noon", 7, noon).stale
+    late = snapshot("s-morning", 99, noon - timedelta(hours=3))  # delivered after the noon count
+    assert late.stale and [(x.sku, x.on_hand) for x in late.levels] == [("LATE", 7)]
+    assert level(service, merchant, "LATE").on_hand == 7
+    assert not snapshot("s-evening", 5, noon + timedelta(hours=6)).stale
+    assert level(service, merchant, "LATE").on_hand == 5

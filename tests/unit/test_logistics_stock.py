@@ -87,7 +87,7 @@ def test_any_sequence_of_moves_conserves_stock(context: ServiceContext, drawn: l
                 command = stock.PushInventory(
                     key_id(), key_id(), wh, merchant, kind == "snapshot", (Counts(sku, a, b),), None
                 )
-                stock.push_inventory(uow, command, pb.PushInventoryResponse, lambda _: pb.PushInventoryResponse())
+                stock.push_inventory(uow, command, pb.PushInventoryResponse, lambda *_: pb.PushInventoryResponse())
                 if kind == "snapshot":  # the merchant's other SKUs in that warehouse go to zero
                     for other in SKUS:
                         if (wh, other) in on_hand:

@@ -50,6 +50,7 @@ def _level(row: Row) -> Level:
         row.reserved,
         row.in_transit_inbound,
         row.updated_at,
+        row.snapshot_as_of,
     )
 
 
@@ -142,6 +143,7 @@ class WarehouseRepository:
                 "v_reserved": level.reserved,
                 "v_inbound": level.in_transit_inbound,
                 "v_updated_at": level.updated_at,
+                "v_snapshot_as_of": level.snapshot_as_of,
             }
             for level in sorted(levels, key=lambda level: level.key)
         ]
@@ -159,6 +161,7 @@ class WarehouseRepository:
                 reserved=sa.bindparam("v_reserved"),
                 in_transit_inbound=sa.bindparam("v_inbound"),
                 updated_at=sa.bindparam("v_updated_at"),
+                snapshot_as_of=sa.bindparam("v_snapshot_as_of"),
             )
         )
         self.connection.execute(update, rows)

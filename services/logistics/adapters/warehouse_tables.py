@@ -29,6 +29,7 @@ stock_levels = sa.Table(
     sa.Column("reserved", sa.BigInteger, nullable=False),
     sa.Column("in_transit_inbound", sa.BigInteger, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Column("snapshot_as_of", UtcDateTime, nullable=True),  # when the last applied snapshot was counted
     sa.CheckConstraint("reserved >= 0 AND on_hand >= reserved AND in_transit_inbound >= 0", name="ck_stock_conserved"),
     sa.Index("ix_stock_levels_merchant_sku", "merchant_code", "sku"),
 )

@@ -58,6 +58,7 @@ class Level:
     reserved: int = 0
     in_transit_inbound: int = 0
     updated_at: datetime | None = None
+    snapshot_as_of: datetime | None = None
 
     @property
     def available(self) -> int:
@@ -86,10 +87,16 @@ class Counts:
     in_transit_inbound: int
 
 
+def stale(current: Mapping[str, Level], as_of: datetime) -> bool:
+    """A snapshot counted before the last one applied for this warehouse and merchant (it arrived late)."""
+    return any(x.snapshot_as_of is not None and as_of < x.snapshot_as_of for x in current.values())
+
+
 def apply_snapshot(
     current: Mapping[str, Level], lines: Sequence[Counts], warehouse: str, merchant: str, at: datetime
 ) -> dict[str, Level]:
-    """The levels after a full snapshot: listed SKUs take its figures, the merchant's others go to zero.
+    """The levels after a full snapshot counted at `at`: listed SKUs take its figures, the merchant's
+    others go to zero.
 
     A SKU whose new on hand is below its reserved units is refused: the warehouse counted fewer units than
     orders hold, and someone must release or confirm those reservations first.
@@ -101,10 +108,16 @@ def apply_snapshot(
         level = current.get(sku) or Level(warehouse, merchant, sku)
         if sku in listed:
             line = lines[listed[sku]]
-            new = replace(level, on_hand=line.on_hand, in_transit_inbound=line.in_transit_inbound, updated_at=at)
+            new = replace(
+                level,
+                on_hand=line.on_hand,
+                in_transit_inbound=line.in_transit_inbound,
+                updated_at=at,
+                snapshot_as_of=at,
+            )
             field = f"lines[{listed[sku]}].on_hand"
         else:
-            new = replace(level, on_hand=0, in_transit_inbound=0, updated_at=at)
+            new = replace(level, on_hand=0, in_transit_inbound=0, updated_at=at, snapshot_as_of=at)
             field = "lines"
         if new.available < 0:
             problems.append(

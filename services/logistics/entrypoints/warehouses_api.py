@@ -287,7 +287,9 @@ class WarehouseServicer(pb_grpc.WarehouseServiceServicer):
             self.uow_factory,
             command,
             pb.PushInventoryResponse,
-            lambda levels: pb.PushInventoryResponse(levels=[level_to_proto(x, countries) for x in levels]),
+            lambda levels, stale: pb.PushInventoryResponse(
+                levels=[level_to_proto(x, countries) for x in levels], stale=stale
+            ),
             self.now,
         )
 

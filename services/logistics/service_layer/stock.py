@@ -71,10 +71,13 @@ def push_inventory(
     uow_factory: UowFactory,
     command: PushInventory,
     response_type: type[M],
-    respond: Callable[[list[Level]], M],
+    respond: Callable[[list[Level], bool], M],
     now: Callable[[], datetime] = utcnow,
 ) -> M:
-    """Apply a snapshot or a delta for one merchant in one warehouse; once per push id of that warehouse."""
+    """Apply a snapshot or a delta for one merchant in one warehouse; once per push id of that warehouse.
+
+    `respond` gets the levels after the push and whether the push was a stale snapshot (nothing changed).
+    """
 
     def work(uow: LogisticsUnitOfWork) -> M:
         uow.lock_stock_for_write()
@@ -82,6 +85,10 @@ def push_inventory(
         at = command.as_of or now()
         uow.stock.ensure_levels(((command.warehouse_code, command.merchant_code, x.sku) for x in command.lines), at)
         current = uow.stock.levels_for_update(command.warehouse_code, command.merchant_code)
+        if command.snapshot and stock.stale(current, at):
+            # Counted before a snapshot already applied: it would put old figures back, so it changes nothing.
+            log.warning("inventory_snapshot_stale", warehouse=command.warehouse_code, merchant=command.merchant_code)
+            return respond(sorted(current.values(), key=lambda level: level.sku), True)
         apply = stock.apply_snapshot if command.snapshot else stock.apply_delta
         after = apply(current, command.lines, command.warehouse_code, command.merchant_code, at)
         uow.stock.save_levels(after.values())
@@ -92,7 +99,7 @@ def push_inventory(
             kind="snapshot" if command.snapshot else "delta",
             skus=len(after),
         )
-        return respond(sorted(after.values(), key=lambda level: level.sku))
+        return respond(sorted(after.values(), key=lambda level: level.sku), False)
 
     request = Request(f"logistics.stock_push:{command.warehouse_code}", command.push_id, command.fingerprint, "push_id")
     return run_idempotent(uow_factory, request, response_type, work, lock=False)

@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("reserved", sa.BigInteger, nullable=False),
         sa.Column("in_transit_inbound", sa.BigInteger, nullable=False),
         sa.Column("updated_at", _TS, nullable=False),
+        sa.Column("snapshot_as_of", _TS, nullable=True),
         sa.CheckConstraint(
             "reserved >= 0 AND on_hand >= reserved AND in_transit_inbound >= 0", name="ck_stock_conserved"
         ),
