@@ -1,6 +1,6 @@
 """Plan matching latency: the lane-indexed matcher against scoring every channel, in one run, in-process.
 
-Builds a synthetic catalogue of N channels (default 500) from the 14 sample channels (data/logistics): each
+Builds a synthetic catalogue of N channels (default 500) from the 18 sample channels (data/logistics): each
 copy gets its own code, origins drawn from 4 countries, its zones remapped onto destinations drawn from 40
 countries, and its sample rates scaled by a random factor. Then it matches the same R random shipments
 (parcels, goods with and without batteries, every preference) with
@@ -8,13 +8,16 @@ countries, and its sample rates scaled by a random factor. Then it matches the s
   indexed   Catalogue.match: channels off the lane are excluded from a per-lane cache, only the lane's
             channels are evaluated in full (what MatchPlans runs)
   naive     match_naively: every channel evaluated in full on every request (the reference)
+  stock     with W synthetic warehouses (default 50) in destination markets, each holding the order: pick
+            the destination's warehouse, then the direct plans and that warehouse's last-mile plans
+            (match_with_stock, what MatchPlans runs when the request names SKU lines, minus the stock read)
 
 and, with --servicer, through LogisticsPlanServicer.MatchPlans on a SQLite database holding the same
 catalogue (request parsing, postal-code validation, the catalogue revision check, proto answer with every
 excluded channel). Prints p50/p99 per request in microseconds. Every answer of `indexed` is checked equal to
 `naive`'s for the same request. Reports only; never fails on a timing.
 
-    .venv/bin/python benchmarks/bench_plan_match.py [--channels 500] [--requests 2000] [--servicer]
+    .venv/bin/python benchmarks/bench_plan_match.py [--channels 500] [--requests 2000] [--warehouses 50] [--servicer]
 """
 
 from __future__ import annotations
@@ -44,6 +47,9 @@ from services.logistics.domain.channels import (
 from services.logistics.domain.matching import Catalogue, match_naively
 from services.logistics.domain.pricing import Goods, Parcel, Preference, Shipment
 from services.logistics.domain.rate_sheets import Bracket, RateSheet, ZoneRates
+from services.logistics.domain.stock import Level, Line, pick_warehouse
+from services.logistics.domain.warehouse_plans import match_with_stock
+from services.logistics.domain.warehouses import Warehouse
 from services.shared.money import Money, minor_unit
 from tests.logistics_support import POSTAL_CODES, SAMPLE_VALID_FROM, SHIP_AT, sample_catalogue, sample_definitions
 
@@ -82,6 +88,11 @@ def synthetic_catalogue(size: int, rng: random.Random) -> tuple[list[Channel], d
         raw["origin_countries"] = sorted(rng.sample(ORIGINS, rng.randint(1, 2)))
         for zone in raw["zones"]:
             zone["countries"] = sorted(rng.sample(DESTINATIONS, rng.randint(1, 3)))
+        if source.startswith("SAMPLE-LASTMILE"):  # a domestic last mile: collects where it delivers
+            market = rng.choice(DESTINATIONS)
+            raw["origin_countries"] = [market]
+            for zone in raw["zones"]:
+                zone["countries"] = [market]
         channel = channel_from_mapping(raw, minor_unit(raw["currency"]))
         channels.append(channel)
         factor = Decimal(rng.randint(80, 130)) / 100
@@ -109,6 +120,34 @@ BATTERIES = [
     Battery("UN3481", BatteryPacking.PACKED_WITH_EQUIPMENT),
     Battery("UN3480", BatteryPacking.ALONE),
 ]
+
+
+def synthetic_warehouses(count: int, rng: random.Random) -> list[Warehouse]:
+    """`count` warehouses in destination markets (several per market where they repeat)."""
+    return [
+        Warehouse(f"BENCH-WH-{i:02d}", f"Bench warehouse {i}", "bench", country, "-", "UTC")
+        for i, country in enumerate(rng.choice(DESTINATIONS) for _ in range(count))
+    ]
+
+
+def stock_matcher(catalogue: Catalogue, warehouses: list[Warehouse]) -> Callable[[Shipment], object]:
+    """What MatchPlans does with SKU lines, minus the database read: pick the destination market's warehouse
+    holding the order (every warehouse holds 10 of the SKU), then match direct and last-mile plans."""
+    by_country: dict[str, list[Warehouse]] = {}
+    for w in warehouses:
+        by_country.setdefault(w.country, []).append(w)
+    lines = (Line("SKU-1", 2),)
+
+    def match(shipment: Shipment) -> object:
+        local = by_country.get(shipment.country, [])
+        levels = [Level(w.code, "MC", "SKU-1", 10) for w in local]
+        chosen = None
+        if local:
+            code = pick_warehouse(levels, lines, {w.code: w.country for w in local})
+            chosen = next(w for w in local if w.code == code)
+        return match_with_stock(catalogue, shipment, chosen)
+
+    return match
 
 
 def random_shipment(rng: random.Random) -> Shipment:
@@ -220,6 +259,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--channels", type=int, default=500)
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--warehouses", type=int, default=50)
     parser.add_argument("--seed", type=int, default=20261206)
     parser.add_argument("--servicer", action="store_true", help="also time MatchPlans through the servicer on SQLite")
     args = parser.parse_args()
@@ -235,9 +275,18 @@ def main() -> None:
         catalogue.match(s)
         match_naively(catalogue.channels, sheets, s)
 
+    warehouses = synthetic_warehouses(args.warehouses, rng)
+    with_stock = stock_matcher(catalogue, warehouses)
+    from_stock = [sum(1 for p in with_stock(s).plans if p.candidate.warehouse_code) for s in shipments]  # type: ignore[attr-defined]
+
     indexed = timings_us(catalogue.match, shipments)
     naive = timings_us(lambda s: match_naively(catalogue.channels, sheets, s), shipments)
-    rows = [("indexed (Catalogue.match)", indexed), ("naive (every channel in full)", naive)]
+    stocked = timings_us(with_stock, shipments)
+    rows = [
+        ("indexed (Catalogue.match)", indexed),
+        ("naive (every channel in full)", naive),
+        (f"indexed + stock in {args.warehouses} warehouses", stocked),
+    ]
     if args.servicer:
         rows.append(("servicer MatchPlans (SQLite, proto in/out)", servicer_timings(channels, sheets, shipments)))
 
@@ -247,6 +296,11 @@ def main() -> None:
     print(
         f"{args.channels} channels, {args.requests} requests, plans per request: median "
         f"{statistics.median(plans):.0f}, max {max(plans)}; indexed == naive on 200 requests: {agree}"
+    )
+    markets = len({w.country for w in warehouses})
+    print(
+        f"{args.warehouses} warehouses in {markets} markets; requests with warehouse plans: "
+        f"{sum(1 for n in from_stock if n)}, warehouse plans per such request: max {max(from_stock)}"
     )
     print(f"{'path':45} {'p50 us':>8} {'p99 us':>8} {'mean us':>8} {'cpu p50':>8} {'cpu p99':>8}")
     for name, (wall, cpu) in rows:

@@ -1,5 +1,6 @@
-"""`xborder logistics ...`: list the channel catalogue, import a rate sheet, match plans, show a tracking timeline;
-`xborder logistics returns ...` (cli/returns.py) runs returns.
+"""`xborder logistics ...`: list the channel catalogue, import a rate sheet, match plans, show a tracking timeline,
+list the overseas warehouses and a merchant's stock in them; `xborder logistics returns ...` (cli/returns.py)
+runs returns.
 
 They talk to the running logistics service over gRPC (XB_LOGISTICS_HOST / XB_LOGISTICS_PORT), as any client.
 """
@@ -19,7 +20,10 @@ from rich.table import Table
 from cli.context import rpc_failure, service_channel
 from cli.returns import app as returns_app
 
-app = typer.Typer(help="Logistics: channel catalogue, rate sheets, plan matching, tracking.", no_args_is_help=True)
+app = typer.Typer(
+    help="Logistics: channel catalogue, rate sheets, plan matching, tracking, warehouse stock, returns.",
+    no_args_is_help=True,
+)
 app.add_typer(returns_app, name="returns")
 console = Console()
 
@@ -266,4 +270,78 @@ def track(code: str = typer.Argument(..., help="The shipment's unified code (YD.
         mapped = "unmapped" if e.unmapped else pb.TrackingStatus.Name(e.status).removeprefix("TRACKING_STATUS_")
         when = e.occurred_at.ToDatetime(tzinfo=UTC).strftime("%Y-%m-%d %H:%M")
         table.add_row(when, e.carrier, e.raw_code, mapped, e.sub_status, e.rec24_code, e.location, e.description)
+    console.print(table)
+
+
+def _warehouse_stub() -> tuple[Any, Any]:
+    from xborder.logistics.v1 import warehouses_service_pb2_grpc as pb_grpc
+
+    channel = service_channel("logistics")
+    return pb_grpc.WarehouseServiceStub(channel), channel
+
+
+@app.command("warehouses")
+def warehouses(
+    country: str = typer.Option("", "--country", help="Only warehouses in this country, e.g. US."),
+) -> None:
+    """List the overseas warehouses: code, operator, country, time zone, address."""
+    import grpc
+    from xborder.logistics.v1 import warehouses_service_pb2 as pb
+
+    stub, channel = _warehouse_stub()
+    try:
+        found = stub.ListWarehouses(pb.ListWarehousesRequest(country=country), timeout=10).warehouses
+    except grpc.RpcError as error:
+        raise _fail(error) from None
+    finally:
+        channel.close()
+    table = Table("code", "operator", "country", "time zone", "address", title=f"{len(found)} warehouses")
+    for w in found:
+        table.add_row(w.code, w.operator, w.country, w.time_zone, w.address)
+    console.print(table)
+
+
+@app.command("stock")
+def stock(
+    merchant: str = typer.Option(..., "--merchant", help="The merchant's unified code (MC...)."),
+    sku: str = typer.Option("", "--sku", help="One SKU across the merchant's warehouses, with totals."),
+    warehouse: str = typer.Option("", "--warehouse", help="Only this warehouse (without --sku)."),
+) -> None:
+    """A merchant's stock per warehouse and SKU: on hand, reserved, available, in transit inbound."""
+    import grpc
+    from xborder.logistics.v1 import warehouses_service_pb2 as pb
+
+    stub, channel = _warehouse_stub()
+    try:
+        if sku:
+            answer = stub.GetStock(pb.GetStockRequest(merchant_code=merchant, sku=sku), timeout=10)
+            levels = list(answer.warehouses)
+        else:
+            request = pb.ListStockRequest(merchant_code=merchant, warehouse_code=warehouse)
+            levels = list(stub.ListStock(request, timeout=10).levels)
+    except grpc.RpcError as error:
+        raise _fail(error) from None
+    finally:
+        channel.close()
+    table = Table("warehouse", "country", "SKU", "on hand", "reserved", "available", "in transit", title=merchant)
+    for x in levels:
+        table.add_row(
+            x.warehouse_code,
+            x.country,
+            x.sku,
+            str(x.on_hand),
+            str(x.reserved),
+            str(x.available),
+            str(x.in_transit_inbound),
+        )
+    if sku:
+        table.add_row(
+            "total",
+            "",
+            sku,
+            str(answer.on_hand),
+            str(answer.reserved),
+            str(answer.available),
+            str(answer.in_transit_inbound),
+        )
     console.print(table)

@@ -72,6 +72,7 @@ _I = "xborder.identity.v1."
 _T = "xborder.customer_service.v1."
 _COLLECTION = Owner(f"/{_P}LedgerService/GetCollection", "collection_code", "collection_code")
 _PAYOUT = Owner(f"/{_P}LedgerService/GetPayout", "payout_code", "payout_code")
+_RESERVATION = Owner(f"/{_L}WarehouseService/GetReservation", "code", "code")
 _TICKET = Owner(f"/{_T}CustomerService/GetTicket", "code", "code")
 _SHIPMENT = Owner(f"/{_L}ShipmentService/GetTracking", "code", "shipment_code")
 _RETURN = Owner(f"/{_L}ReturnService/GetReturn", "code", "code")
@@ -140,8 +141,9 @@ RULES: dict[str, Rule] = {
     f"/{_P}ReconciliationService/ImportSettlementStatement": OPS,
     f"/{_P}ReconciliationService/GetReconciliation": OPS,
     f"/{_P}ReconciliationService/ListStatementLines": BY_REQUEST,
-    # Logistics plans: any merchant matches plans on the channel catalogue; partners' rate sheets are ops'.
-    f"/{_L}LogisticsPlanService/MatchPlans": BY_RESPONSE,
+    # Logistics plans: any merchant matches plans on the channel catalogue (warehouse plans from its own
+    # stock); partners' rate sheets are ops'.
+    f"/{_L}LogisticsPlanService/MatchPlans": BY_REQUEST,
     f"/{_L}LogisticsPlanService/ListChannels": BY_RESPONSE,
     f"/{_L}LogisticsPlanService/ImportRateSheet": OPS,
     # Shipments belong to their merchant; carriers' tracking events come in through ops' partner keys.
@@ -160,6 +162,21 @@ RULES: dict[str, Rule] = {
     f"/{_L}ReturnService/RecordReturnInTransit": OPS,
     f"/{_L}ReturnService/ReceiveReturn": OPS,
     f"/{_L}ReturnService/InspectReturn": OPS,
+    # Warehouses: a merchant's stock, reservations and orders are its own; warehouses' pushes and status
+    # reports come in through ops' partner keys, as carriers' tracking events do.
+    f"/{_L}WarehouseService/ListWarehouses": BY_RESPONSE,
+    f"/{_L}WarehouseService/PushInventory": OPS,
+    f"/{_L}WarehouseService/GetStock": BY_REQUEST,
+    f"/{_L}WarehouseService/ListStock": BY_REQUEST,
+    f"/{_L}WarehouseService/ReserveStock": BY_REQUEST,
+    f"/{_L}WarehouseService/GetReservation": BY_RESPONSE,
+    f"/{_L}WarehouseService/ReleaseReservation": Rule(Kind.MERCHANT, owner=_RESERVATION),
+    f"/{_L}WarehouseService/ConfirmReservation": Rule(Kind.MERCHANT, owner=_RESERVATION),
+    f"/{_L}WarehouseService/GetOutboundOrder": BY_RESPONSE,
+    f"/{_L}WarehouseService/UpdateOutboundOrder": OPS,
+    f"/{_L}WarehouseService/CreateInboundShipment": BY_REQUEST,
+    f"/{_L}WarehouseService/GetInboundShipment": BY_RESPONSE,
+    f"/{_L}WarehouseService/UpdateInboundShipment": OPS,
     # Customer service: a ticket belongs to its merchant.
     f"/{_T}CustomerService/OpenTicket": BY_REQUEST,
     f"/{_T}CustomerService/GetTicket": BY_RESPONSE,

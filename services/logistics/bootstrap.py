@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import grpc
@@ -14,9 +15,16 @@ from xborder.logistics.v1 import (
     returns_service_pb2_grpc,
     shipments_service_pb2,
     shipments_service_pb2_grpc,
+    warehouses_service_pb2,
+    warehouses_service_pb2_grpc,
 )
 
-from services.logistics.adapters import catalogue_tables, return_tables, shipment_tables  # noqa: F401  (register the tables)
+from services.logistics.adapters import (  # noqa: F401  (register the tables)
+    catalogue_tables,
+    return_tables,
+    shipment_tables,
+    warehouse_tables,
+)
 from services.logistics.adapters.carrier_codes import load_tables
 from services.logistics.adapters.channel_datasets import DATASETS as CATALOGUE_DATASETS
 from services.logistics.adapters.datasets import DATASETS
@@ -24,15 +32,18 @@ from services.logistics.adapters.postal_formats import PostalFormats
 from services.logistics.adapters.return_fees import load_warehouse_fees
 from services.logistics.adapters.tables import metadata
 from services.logistics.adapters.unit_of_work import LogisticsUnitOfWork
+from services.logistics.adapters.warehouse_datasets import DATASETS as WAREHOUSE_DATASETS
 from services.logistics.entrypoints.grpc_api import LogisticsServicer
 from services.logistics.entrypoints.plans_api import LogisticsPlanServicer
 from services.logistics.entrypoints.returns_api import ReturnServicer
 from services.logistics.entrypoints.shipments_api import ShipmentServicer
+from services.logistics.entrypoints.warehouses_api import WarehouseServicer
+from services.logistics.service_layer import stock
 from services.logistics.service_layer.catalogue_cache import CatalogueCache
-from services.logistics.service_layer.returns import LoggedRestock, RestockedUnits, catalogue_in
+from services.logistics.service_layer.returns import IntoWarehouseStock, RestockedUnits, catalogue_in
 from services.shared.bus import EventBus
 from services.shared.context import ServiceContext, build_context
-from services.shared.settings import Settings
+from services.shared.settings import Settings, seconds_setting
 
 NAME = "logistics"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -41,19 +52,26 @@ GRPC_SERVICES = (
     plans_service_pb2.DESCRIPTOR.services_by_name["LogisticsPlanService"].full_name,
     shipments_service_pb2.DESCRIPTOR.services_by_name["ShipmentService"].full_name,
     returns_service_pb2.DESCRIPTOR.services_by_name["ReturnService"].full_name,
+    warehouses_service_pb2.DESCRIPTOR.services_by_name["WarehouseService"].full_name,
 )
 
 
 def bootstrap(settings: Settings, bus: EventBus) -> ServiceContext[LogisticsUnitOfWork]:
     # The channel catalogue loads after the countries: its loader checks zone countries against them.
     return build_context(
-        settings, NAME, metadata, MIGRATIONS, bus, (*DATASETS, *CATALOGUE_DATASETS), uow_class=LogisticsUnitOfWork
+        settings,
+        NAME,
+        metadata,
+        MIGRATIONS,
+        bus,
+        (*DATASETS, *CATALOGUE_DATASETS, *WAREHOUSE_DATASETS),
+        uow_class=LogisticsUnitOfWork,
     )
 
 
 def restocked_units() -> RestockedUnits:
-    """Where a return's restocked units go: the stock model connects here."""
-    return LoggedRestock()
+    """Where a return's restocked units go: into the warehouse's stock."""
+    return IntoWarehouseStock()
 
 
 def registrations(context: ServiceContext[LogisticsUnitOfWork]) -> list:
@@ -84,4 +102,15 @@ def registrations(context: ServiceContext[LogisticsUnitOfWork]) -> list:
     def add_returns(server: grpc.Server) -> None:
         returns_service_pb2_grpc.add_ReturnServiceServicer_to_server(return_servicer, server)
 
-    return [add, add_plans, add_shipments, add_returns]
+    warehouse_servicer = WarehouseServicer(context.uow)  # type: ignore[arg-type]
+
+    def add_warehouses(server: grpc.Server) -> None:
+        warehouses_service_pb2_grpc.add_WarehouseServiceServicer_to_server(warehouse_servicer, server)
+
+    return [add, add_plans, add_shipments, add_returns, add_warehouses]
+
+
+def periodic_tasks(context: ServiceContext[LogisticsUnitOfWork]) -> list[tuple[str, float, Callable[[], object]]]:
+    """(name, interval seconds, task) the embedded runtime runs on a timer, as the nameko worker's @timer does."""
+    interval = seconds_setting(None, "LOGISTICS_RESERVATION_SWEEP_S") or 30.0
+    return [("reservation_expiry", interval, lambda: stock.expire_due(context.uow))]  # type: ignore[arg-type]

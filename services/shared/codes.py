@@ -29,6 +29,9 @@ ENTITY_TYPES: dict[str, str] = {
     "PD": "product",
     "DD": "order",
     "YD": "shipment",
+    "YL": "stock reservation",  # logistics: yuliu (预留)
+    "CK": "outbound order",  # logistics: chuku (出库)
+    "JC": "inbound shipment",  # logistics: jincang (进仓)
     "PY": "payment",
     "TK": "ticket",
     "TH": "return",

@@ -89,6 +89,8 @@ ERROR_STATUSES: dict[str, ErrorStatus] = {
     "ILLEGAL_TRANSITION": _by_code(Code.FAILED_PRECONDITION),
     "TICKET_CLOSED": _by_code(Code.FAILED_PRECONDITION),
     "BOT_INACTIVE": _by_code(Code.FAILED_PRECONDITION),
+    # Logistics: overseas-warehouse stock.
+    "INSUFFICIENT_STOCK": _by_code(Code.FAILED_PRECONDITION),
 }
 """Every reason an XborderError may carry (a test walks every error class and errors.proto against it)."""
 

@@ -132,6 +132,26 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         "subject": "Refund never arrived",
         "links": [{"kind": "LINK_KIND_SHIPMENT", "code": owned["shipment"]}],
     }
+    ops = {"Authorization": f"Bearer {operator}"}
+    snapshot = {
+        "pushId": f"walk-{uuid.uuid4().hex}",
+        "merchantCode": a.merchant_code,
+        "kind": "INVENTORY_PUSH_KIND_SNAPSHOT",
+        "lines": [{"sku": "WALK-1", "onHand": "5"}],
+    }
+    ok(rest.post("/v1/logistics/warehouses/SAMPLE-WH-US-LAX/inventory", json=snapshot, headers=ops))
+    order = {"orderReference": "walk-1", "lines": [{"sku": "WALK-1", "quantity": "1"}]}
+    owned["reservation"] = ok(rest.post("/v1/logistics/reservations", json=order, headers={**h, **idem()}))[
+        "reservation"
+    ]["code"]
+    confirmed = ok(rest.post("/v1/logistics/reservations", json=order, headers={**h, **idem()}))["reservation"]["code"]
+    owned["outbound"] = ok(
+        rest.post(f"/v1/logistics/reservations/{confirmed}:confirm", json={}, headers={**h, **idem()})
+    )["outboundOrder"]["code"]
+    inbound = {"warehouseCode": "SAMPLE-WH-US-LAX", "lines": [{"sku": "WALK-1", "expected": "3"}]}
+    owned["inbound"] = ok(rest.post("/v1/logistics/inbound-shipments", json=inbound, headers={**h, **idem()}))[
+        "inboundShipment"
+    ]["code"]
     owned["complaint"] = ok(rest.post("/v1/customer-service/tickets", json=complaint, headers={**h, **idem()}))[
         "ticket"
     ]["code"]
@@ -341,6 +361,31 @@ def cross_tenant_calls(w: World) -> list[tuple[str, str, str, dict[str, Any] | N
         ),
         ("RejectReturn", "POST", f"/v1/returns/{o['return']}:reject", {"reason": "x"}),
         ("CancelReturn", "POST", f"/v1/returns/{o['return']}:cancel", {"reason": "x"}),
+        (
+            "MatchPlans",
+            "POST",
+            "/v1/logistics/plans:match",
+            {"merchantCode": a, "lines": [{"sku": "WALK-1", "quantity": "1"}]},
+        ),
+        ("GetStock", "GET", f"/v1/logistics/stock/WALK-1?merchantCode={a}", None),
+        ("ListStock", "GET", f"/v1/logistics/stock?merchantCode={a}", None),
+        (
+            "ReserveStock",
+            "POST",
+            "/v1/logistics/reservations",
+            {"merchantCode": a, "orderReference": "x", "lines": [{"sku": "WALK-1", "quantity": "1"}]},
+        ),
+        ("GetReservation", "GET", f"/v1/logistics/reservations/{o['reservation']}", None),
+        ("ReleaseReservation", "POST", f"/v1/logistics/reservations/{o['reservation']}:release", {}),
+        ("ConfirmReservation", "POST", f"/v1/logistics/reservations/{o['reservation']}:confirm", {}),
+        ("GetOutboundOrder", "GET", f"/v1/logistics/outbound-orders/{o['outbound']}", None),
+        (
+            "CreateInboundShipment",
+            "POST",
+            "/v1/logistics/inbound-shipments",
+            {"merchantCode": a, "warehouseCode": "SAMPLE-WH-US-LAX", "lines": [{"sku": "X", "expected": "1"}]},
+        ),
+        ("GetInboundShipment", "GET", f"/v1/logistics/inbound-shipments/{o['inbound']}", None),
     ]
 
 
@@ -359,8 +404,8 @@ def test_the_cross_tenant_walk_covers_every_merchant_route_but_alerts(world: Wor
     in tests/e2e/test_risk_alerts_http.py."""
     walked = {rpc for rpc, *_ in cross_tenant_calls(world)}
     merchant_routes = {path.rsplit("/", 1)[1] for path, rule in RULES.items() if rule.kind is Kind.MERCHANT}
-    # The same for every merchant: the rule library, the fee tiers, the channel catalogue and plan matching.
-    shared = {"GetRuleLibrary", "ListRules", "ListFeeSchedules", "MatchPlans", "ListChannels"}
+    # The same for every merchant: the rule library, the fee tiers, the channel catalogue, the warehouses.
+    shared = {"GetRuleLibrary", "ListRules", "ListFeeSchedules", "ListChannels", "ListWarehouses"}
     assert merchant_routes - walked - shared == {"GetRiskAlert", "AcknowledgeRiskAlert"}
 
 
@@ -413,6 +458,10 @@ def test_merchant_a_data_is_unchanged_after_the_attempts(world: World) -> None:
     assert rma["status"] == "RETURN_STATUS_AUTHORISED"
     balances = ok(world.rest.get(f"/v1/merchants/{world.a.merchant_code}/balances", headers=h))
     assert balances["merchantCode"] == world.a.merchant_code
+    reservation = ok(world.rest.get(f"/v1/logistics/reservations/{world.owned['reservation']}", headers=h))
+    assert reservation["reservation"]["status"] == "RESERVATION_STATUS_ACTIVE"
+    walk = ok(world.rest.get("/v1/logistics/stock/WALK-1", headers=h))
+    assert (walk["onHand"], walk["reserved"]) == ("4", "1")
 
 
 def test_an_operator_reads_any_merchant(world: World) -> None:

@@ -55,7 +55,7 @@ def test_a_merchant_matches_plans_over_rest(gateway: httpx.Client) -> None:
     excluded = {e["channelCode"]: e["reasons"] for e in answer["excluded"]}
     # The GB line's 135 GBP limit is checked in GBP; the US line does not serve GB.
     assert excluded["SAMPLE-LINE-US"] == ["does not serve GB"]
-    assert len(answer["plans"]) + len(answer["excluded"]) == 16
+    assert len(answer["plans"]) + len(answer["excluded"]) == 20
 
 
 def test_bad_input_is_problem_json_naming_the_fields(gateway: httpx.Client) -> None:

@@ -40,7 +40,7 @@ def cli(service: Running, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 def test_channels_lists_the_catalogue(cli: CliRunner) -> None:
     result = cli.invoke(app, ["logistics", "channels", "--to", "JP"])
     assert result.exit_code == 0, result.output
-    assert "5 channels to JP" in result.output and "SAMPLE-LINE-JP" in result.output
+    assert "6 channels to JP" in result.output and "SAMPLE-LINE-JP" in result.output
     assert "SAMPLE-LINE-US" not in result.output
 
 
@@ -103,3 +103,29 @@ def test_track_prints_the_status_and_the_timeline_with_raw_codes(cli: CliRunner,
     assert "9327" in result.output and "unmapped" in result.output
     missing = cli.invoke(app, ["logistics", "track", codes.generate("YD")])
     assert missing.exit_code == 1
+
+
+def test_warehouses_and_a_merchants_stock(cli: CliRunner, service: Running) -> None:
+    from xborder.logistics.v1 import warehouses_service_pb2 as wpb
+    from xborder.logistics.v1 import warehouses_service_pb2_grpc as wpb_grpc
+
+    listed = cli.invoke(app, ["logistics", "warehouses", "--country", "JP"])
+    assert listed.exit_code == 0, listed.output
+    assert "1 warehouses" in listed.output and "SAMPLE-WH-JP-NRT" in listed.output and "Asia/Tokyo" in listed.output
+    merchant = codes.generate("MC")
+    channel = grpc.insecure_channel(f"127.0.0.1:{service.port}")
+    wpb_grpc.WarehouseServiceStub(channel).PushInventory(
+        wpb.PushInventoryRequest(
+            push_id="cli-1",
+            warehouse_code="SAMPLE-WH-JP-NRT",
+            merchant_code=merchant,
+            kind=wpb.INVENTORY_PUSH_KIND_SNAPSHOT,
+            lines=[wpb.InventoryLine(sku="TEA-1", on_hand=12, in_transit_inbound=3)],
+        )
+    )
+    channel.close()
+    shown = cli.invoke(app, ["logistics", "stock", "--merchant", merchant, "--sku", "TEA-1"])
+    assert shown.exit_code == 0, shown.output
+    assert "SAMPLE-WH-JP-NRT" in shown.output and "total" in shown.output and "12" in shown.output
+    bad = cli.invoke(app, ["logistics", "stock", "--merchant", "MC123"])
+    assert bad.exit_code == 1 and "merchant_code" in bad.output

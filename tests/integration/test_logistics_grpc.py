@@ -126,11 +126,12 @@ def test_the_same_files_again_change_nothing(logistics: Running) -> None:
     assert sorted(e.payload["dataset"] for e in logistics.bus.published) == [
         "iso3166_countries",
         "logistics_sample_channels",
+        "logistics_sample_warehouses",
         "unece_rec24_status_codes",
     ]
     assert not any(r.changed for r in logistics.context.import_reference_data())
     logistics.context.relay.drain()
-    assert len(logistics.bus.published) == 3
+    assert len(logistics.bus.published) == 4
 
 
 def test_a_changed_country_file_is_a_new_version_and_announced(logistics: Running, tmp_path: Path) -> None:

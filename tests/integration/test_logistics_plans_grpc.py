@@ -84,7 +84,7 @@ def test_a_speaker_to_new_york_gets_ranked_priced_plans(shared: Running) -> None
     assert answer.plans[0].rank_reason.startswith("cheapest of")
     excluded = {e.channel_code: list(e.reasons) for e in answer.excluded}
     assert excluded["SAMPLE-LINE-JP"] == ["does not serve US"]
-    assert len(answer.plans) + len(answer.excluded) == 16
+    assert len(answer.plans) + len(answer.excluded) == 20
 
 
 def test_matching_is_a_read_that_stores_nothing(shared: Running) -> None:
@@ -179,7 +179,7 @@ def test_an_unknown_declared_currency_is_its_own_reason(shared: Running) -> None
 
 def test_list_channels_with_their_current_versions(shared: Running) -> None:
     everything = shared.stub.ListChannels(pb.ListChannelsRequest()).channels
-    assert len(everything) == 16 and all(c.rate_sheet_version == 1 for c in everything)
+    assert len(everything) == 20 and all(c.rate_sheet_version == 1 for c in everything)
     to_japan = shared.stub.ListChannels(pb.ListChannelsRequest(destination_country="jp")).channels
     assert {c.code for c in to_japan} == {
         "SAMPLE-POST-REG",
@@ -187,6 +187,7 @@ def test_list_channels_with_their_current_versions(shared: Running) -> None:
         "SAMPLE-EXP-PRIORITY",
         "SAMPLE-EXP-ECONOMY",
         "SAMPLE-LINE-JP",
+        "SAMPLE-LASTMILE-JP",
     }
     line = next(c for c in to_japan if c.code == "SAMPLE-LINE-JP")
     assert line.kind == pb.CHANNEL_KIND_DEDICATED_LINE and [z.name for z in line.zones] == ["JP-MAIN", "JP-OKINAWA"]
@@ -287,7 +288,7 @@ def test_a_changed_sample_file_replaces_definitions_and_keeps_imported_versions(
         own.context.uow(), own.context.datasets, CATALOGUE_DATASETS[0], own.settings.data_dir, path=renamed
     )
 
-    assert result.changed and result.record_count == 16
+    assert result.changed and result.record_count == 20
     listed = plans.list_channels(own.context.uow, CatalogueCache(), "JP", datetime.now(UTC))  # type: ignore[arg-type]
     line = next(x for x in listed if x.channel.code == "SAMPLE-LINE-JP")
     assert line.channel.name == "Sample JP line" and line.current_version == 2

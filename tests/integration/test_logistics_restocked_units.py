@@ -22,6 +22,7 @@ from services.logistics.entrypoints.returns_api import ReturnServicer
 from services.logistics.entrypoints.shipments_api import ShipmentServicer
 from services.logistics.service_layer.catalogue_cache import CatalogueCache
 from services.logistics.service_layer.returns import catalogue_in
+from services.logistics.service_layer.stock import stock_levels
 from services.shared import codes
 from services.shared.context import ServiceContext
 from services.shared.errors import ValidationError
@@ -123,10 +124,10 @@ def test_a_restock_hands_the_resaleable_units_once(world: World) -> None:
     code = inspected_return(world, merchant)
     decide = pb.DecideReturnDispositionRequest(request_id="d-1", code=code, disposition=pb.RETURN_DISPOSITION_RESTOCK)
     first = world.returns.DecideReturnDisposition(decide, None)  # type: ignore[arg-type]
-    assert first.rma.warehouse_code == "SAMPLE-WH-DE-FRA"
+    assert first.rma.warehouse_code == "SAMPLE-WH-DE-HAM"
     assert world.stock.handed == [
-        ("SAMPLE-WH-DE-FRA", merchant, "BOOT-42", 2, code),
-        ("SAMPLE-WH-DE-FRA", merchant, "LACES", 3, code),
+        ("SAMPLE-WH-DE-HAM", merchant, "BOOT-42", 2, code),
+        ("SAMPLE-WH-DE-HAM", merchant, "LACES", 3, code),
     ]
     assert set(world.stock.seen_status) == {"inspected"}
     assert world.returns.DecideReturnDisposition(decide, None) == first  # type: ignore[arg-type]
@@ -141,3 +142,30 @@ def test_a_stock_refusal_leaves_the_return_inspected(world: World) -> None:
         world.returns.DecideReturnDisposition(decide, None)  # type: ignore[arg-type]
     got = world.returns.GetReturn(pb.GetReturnRequest(code=code), None)  # type: ignore[arg-type]
     assert got.rma.status == pb.RETURN_STATUS_INSPECTED and not got.rma.warehouse_code
+
+
+def test_a_restock_counts_the_resaleable_units_into_the_warehouse_stock_once(any_settings: Settings) -> None:
+    context = bootstrap.bootstrap(any_settings, RecordingBus())
+    context.import_reference_data()
+    uow = context.uow
+    try:
+        into_stock = World(
+            context,
+            ShipmentServicer(uow, PostalFormats(), load_tables()),  # type: ignore[arg-type]
+            ReturnServicer(
+                uow, catalogue_in(CatalogueCache()), load_warehouse_fees(), PostalFormats(), bootstrap.restocked_units()
+            ),  # type: ignore[arg-type]
+            FakeStock(),
+        )
+        merchant = codes.generate("MC")
+        code = inspected_return(into_stock, merchant)
+        decide = pb.DecideReturnDispositionRequest(
+            request_id=rid(), code=code, disposition=pb.RETURN_DISPOSITION_RESTOCK
+        )
+        into_stock.returns.DecideReturnDisposition(decide, None)  # type: ignore[arg-type]
+        into_stock.returns.DecideReturnDisposition(decide, None)  # type: ignore[arg-type]  # a retry counts nothing twice
+        view = stock_levels(uow, merchant, warehouse="SAMPLE-WH-DE-HAM")  # type: ignore[arg-type]
+        on_hand = {level.sku: level.on_hand for level in view.levels}
+        assert on_hand == {"BOOT-42": 2, "LACES": 3}  # the defective BOOT-43 stays out of stock
+    finally:
+        context.close()

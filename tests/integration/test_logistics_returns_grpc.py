@@ -100,7 +100,7 @@ def test_authorising_shows_restock_against_return_to_origin(service: Stubs) -> N
     comparison = rma.cost_comparison
     restock, origin = comparison.restock, comparison.return_to_origin
     # Restock at the sample US warehouse: leg 32 + 7.50 x 1.2 kg, receiving 6, inspection 3 x 4.50, restocking 3 x 3.50.
-    assert restock.available and restock.warehouse_code == "SAMPLE-WH-US-ONT"
+    assert restock.available and restock.warehouse_code == "SAMPLE-WH-US-LAX"
     parts = {item.name: amount(item.amount) for item in restock.breakdown}
     assert parts == {
         "local_return_leg": Decimal("41.00"),
@@ -149,7 +149,7 @@ def test_the_whole_lifecycle_to_a_refund_emits_each_change(service: Stubs) -> No
     decided = s.DecideReturnDisposition(
         pb.DecideReturnDispositionRequest(request_id=rid(), code=code, disposition=pb.RETURN_DISPOSITION_RESTOCK)
     ).rma
-    assert (decided.disposition, decided.warehouse_code) == (pb.RETURN_DISPOSITION_RESTOCK, "SAMPLE-WH-US-ONT")
+    assert (decided.disposition, decided.warehouse_code) == (pb.RETURN_DISPOSITION_RESTOCK, "SAMPLE-WH-US-LAX")
     collection = codes.generate("PY")
     refund = pb.RequestReturnRefundRequest(
         request_id="refund-1",

@@ -72,7 +72,7 @@ DATASETS = (
         "logistics/channels.yaml",
         "SAMPLE DATA: invented channel catalogue and rates (not any carrier's tariff), data/logistics",
         load_sample_channels,
-        16,
+        20,
         companions=(RATES_FILE,),
     ),
 )

@@ -10,6 +10,7 @@ from services.logistics.adapters.repositories import CountryRepository, StatusCo
 from services.logistics.adapters.return_repository import ReturnRepository
 from services.logistics.adapters.shipment_repository import ShipmentRepository
 from services.logistics.adapters.tables import DATASET_VERSIONS
+from services.logistics.adapters.warehouse_repository import WarehouseRepository
 from services.shared.refdata import DatasetVersions
 from services.shared.uow import UnitOfWork
 
@@ -22,6 +23,7 @@ class LogisticsUnitOfWork(UnitOfWork):
     rate_sheets: RateSheetRepository
     shipments: ShipmentRepository
     returns: ReturnRepository
+    stock: WarehouseRepository
 
     def _bind(self, connection: Connection) -> None:
         super()._bind(connection)
@@ -32,6 +34,7 @@ class LogisticsUnitOfWork(UnitOfWork):
         self.rate_sheets = RateSheetRepository(connection)
         self.shipments = ShipmentRepository(connection)
         self.returns = ReturnRepository(connection)
+        self.stock = WarehouseRepository(connection)
 
     def lock_for_write(self) -> None:
         """Serialise this service's writers on PostgreSQL as BEGIN IMMEDIATE does on SQLite.
@@ -54,5 +57,13 @@ class LogisticsUnitOfWork(UnitOfWork):
         `shipments.by_waybills` locks those rows FOR UPDATE in code order, so batches for the same shipment
         run one after the other (each then sees the other's events and answers repeats as duplicates) and
         batches for other shipments commit side by side instead of waiting on the service-wide lock.
+        """
+        UnitOfWork.lock_for_write(self)
+
+    def lock_stock_for_write(self) -> None:
+        """Stock changes: SQLite's write lock, but on PostgreSQL only the rows they read FOR UPDATE.
+
+        `stock` reads what it changes FOR UPDATE, so reservations of one hot SKU queue on that row and
+        everything else commits side by side instead of waiting on the service-wide advisory lock.
         """
         UnitOfWork.lock_for_write(self)

@@ -43,6 +43,8 @@ class Candidate:
     transit: Transit
     quality: int
     notes: tuple[str, ...]
+    warehouse_code: str = ""  # set when the plan ships the merchant's stock from an overseas warehouse
+    ship_from: str = ""  # that warehouse's country
 
 
 @dataclass(frozen=True)
@@ -214,6 +216,11 @@ class Catalogue:
         return self._by_lane[key], self._off_lane[key]
 
     def match(self, shipment: Shipment) -> MatchResult:
+        candidates, excluded = self.outcomes(shipment)
+        return _result(candidates, excluded, shipment)
+
+    def outcomes(self, shipment: Shipment) -> tuple[list[Candidate], list[Exclusion]]:
+        """The lane's priced candidates, unranked, and every exclusion in channel-code order."""
         on_lane, off_lane = self._lane(shipment.origin, shipment.country)
         candidates: list[Candidate] = []
         excluded = list(off_lane)  # in code order, as the channels are; the lane's exclusions go in between
@@ -223,7 +230,7 @@ class Catalogue:
                 candidates.append(outcome)
             else:
                 bisect.insort(excluded, outcome, key=_code)
-        return _result(candidates, excluded, shipment)
+        return candidates, excluded
 
     def current_version(self, code: str, at: datetime) -> RateSheet | None:
         return sheet_at(self.sheets.get(code, []), at)

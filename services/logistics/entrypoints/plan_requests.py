@@ -13,6 +13,7 @@ from xborder.logistics.v1 import plans_service_pb2 as pb
 
 from services.logistics.domain.channels import BATTERY_UN_NUMBERS, Battery, BatteryPacking, normalise_postal_code
 from services.logistics.domain.pricing import Goods, Parcel, Preference, Shipment
+from services.logistics.domain.stock import Line
 from services.shared import request_fields
 from services.shared.errors import Violations
 
@@ -188,3 +189,30 @@ def shipment(request: pb.MatchPlansRequest, postal: PostalRules, now: datetime) 
         deliver_by,
         ship_at,
     )
+
+
+MAX_STOCK_LINES = 100
+
+
+def stock_lines(request: pb.MatchPlansRequest) -> tuple[str, tuple[Line, ...]] | None:
+    """(merchant, lines) when the request names the order's SKUs; None when it names none."""
+    if not request.lines:
+        return None
+    violations = Violations()
+    merchant = request_fields.merchant_code(request.merchant_code, violations)
+    if len(request.lines) > MAX_STOCK_LINES:
+        violations.add("lines", f"at most {MAX_STOCK_LINES} lines, got {len(request.lines)}")
+    lines = []
+    seen: set[str] = set()
+    for i, line in enumerate(request.lines[:MAX_STOCK_LINES]):
+        sku = line.sku.strip()
+        if not sku or len(sku) > 64:
+            violations.add(f"lines[{i}].sku", "is required, at most 64 characters")
+        elif sku in seen:
+            violations.add(f"lines[{i}].sku", f"SKU {sku} appears twice")
+        seen.add(sku)
+        if line.quantity < 1:
+            violations.add(f"lines[{i}].quantity", f"{line.quantity} is below 1: at least 1 unit")
+        lines.append(Line(sku, line.quantity))
+    violations.raise_if_any()
+    return merchant, tuple(lines)

@@ -88,6 +88,8 @@ def plan_to_proto(ranked: RankedPlan) -> pb.Plan:
         rate_sheet_valid_from=_timestamp(c.sheet.valid_from),
         notes=list(c.notes),
         meets_deadline=ranked.meets_deadline,
+        warehouse_code=c.warehouse_code,
+        ship_from_country=c.ship_from,
     )
 
 
@@ -180,8 +182,14 @@ class LogisticsPlanServicer(pb_grpc.LogisticsPlanServiceServicer):
 
     def MatchPlans(self, request: pb.MatchPlansRequest, context: grpc.ServicerContext) -> pb.MatchPlansResponse:
         shipment = plan_requests.shipment(request, self.postal, self.now())
-        result = plans.match_plans(self.uow_factory, self.cache, shipment)
-        return match_to_proto(result, shipment.preference, shipment.ship_at, self.encoder)
+        stock = plan_requests.stock_lines(request)
+        if stock is None:
+            result = plans.match_plans(self.uow_factory, self.cache, shipment)
+            return match_to_proto(result, shipment.preference, shipment.ship_at, self.encoder)
+        found = plans.match_plans_with_stock(self.uow_factory, self.cache, shipment, *stock)
+        response = match_to_proto(found.result, shipment.preference, shipment.ship_at, self.encoder)
+        response.stock_note = found.note
+        return response
 
     def ListChannels(self, request: pb.ListChannelsRequest, context: grpc.ServicerContext) -> pb.ListChannelsResponse:
         violations = Violations()

@@ -44,6 +44,7 @@ from services.logistics.domain.returns import (
 from services.logistics.domain.shipments import waybill_number
 from services.logistics.domain.tracking import MainStatus
 from services.logistics.service_layer.catalogue_cache import CatalogueCache
+from services.logistics.service_layer.stock import receive_units
 from services.shared import codes
 from services.shared.clock import utcnow
 from services.shared.errors import NotFound, ValidationError
@@ -77,9 +78,10 @@ class RestockedUnits(Protocol):
     ) -> None: ...
 
 
-class LoggedRestock:
-    """The restocked units as a structured log line only: stock is not changed until a stock model is
-    connected in bootstrap. The return itself records the warehouse and the lines."""
+class IntoWarehouseStock:
+    """Restocked units counted into the warehouse's on hand for the merchant's SKU (`stock.receive_units`),
+    in the caller's unit of work. Each line is its own receipt source, so a replayed or repeated disposition
+    counts a line once."""
 
     def restock(
         self,
@@ -91,14 +93,7 @@ class LoggedRestock:
         quantity: int,
         source_reference: str,
     ) -> None:
-        log.info(
-            "return_units_restocked",
-            warehouse=warehouse_code,
-            merchant=merchant_code,
-            sku=sku,
-            quantity=quantity,
-            source=source_reference,
-        )
+        receive_units(uow, warehouse_code, merchant_code, sku, quantity, f"rma:{source_reference}:{sku}", utcnow())
 
 
 @dataclass(frozen=True)
