@@ -508,17 +508,6 @@ LEGACY_RULES_WITHOUT_READ_DATE = frozenset(
         "GB-TEXTILE-FIBRE-LABEL@1",
         "GB-FCM-DOC@1",
         "GB-PLUG-BS1363@1",
-        "US-FCC-ID@1",
-        "US-FCC-COVERED-LIST@1",
-        "US-CPSIA-CPC@1",
-        "US-CPSC-EFILING@1",
-        "US-TOY-ASTM-F963@1",
-        "US-SMALL-PARTS-WARNING@1",
-        "US-SMALL-PARTS-BAN-UNDER-3@1",
-        "US-CPSIA-TRACKING-LABEL@1",
-        "US-TEXTILE-LABEL@1",
-        "US-CARE-LABEL@1",
-        "US-FCM-FDA@1",
     }
 )
 
