@@ -641,3 +641,21 @@ def test_medical_devices_need_a_local_representative(destination: str, code: str
 def test_protective_gloves_need_ce_under_the_ppe_regulation() -> None:
     assert "EU-PPE-CE" in findings(check(product("392620", ppe=True), "ES", "2018-04-21"))
     assert "EU-PPE-CE" not in findings(check(product("392620", ppe=True), "ES", "2018-04-20"))
+
+
+# --- Great Britain toys: the 2011 Regulations came into force on 2011-08-19, not the EU's 2011-07-20 ------------
+
+
+@pytest.mark.parametrize("code", ["GB-TOYS-UKCA", "GB-TOY-UNDER-36M-WARNING"])
+def test_gb_toy_rules_start_when_the_toys_regulations_came_into_force(code: str) -> None:
+    toy = product(TOY, contains_small_parts=True)
+    assert findings(check(toy, "GB", "2011-08-19"))[code].version == 2
+    before = check(toy, "GB", "2011-08-18")
+    assert code not in findings(before)
+    assert any(line.startswith(f"{code}: in force at least since 2011-08-19") for line in before.missing)
+
+
+def test_no_gb_toy_rule_claims_the_eu_directive_date() -> None:
+    # Version 1 applied the 2011 Regulations from 2011-07-20, a month before they came into force.
+    outcome = check(product(TOY, contains_small_parts=True), "GB", "2011-07-20")
+    assert not {"GB-TOYS-UKCA", "GB-TOY-UNDER-36M-WARNING"} & set(findings(outcome))
