@@ -119,7 +119,7 @@ def test_binding_parts_cannot_be_shifted_into_each_other() -> None:
 
 def test_stored_format_carries_version_algorithm_key_id_and_key_version() -> None:
     envelope = Envelope.from_text(CIPHER.encrypt_text("v", HERE))
-    assert envelope.version == 1
+    assert envelope.version == 2
     assert envelope.algorithm is Algorithm.AES_256_GCM
     assert (envelope.kek_id, envelope.kek_version) == ("test-kek", 1)
     assert len(envelope.nonce) == 12
