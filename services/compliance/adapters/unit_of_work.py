@@ -36,4 +36,4 @@ class ComplianceUnitOfWork(UnitOfWork):
         self.library = LibraryRepository(connection)
         self.checks = CheckRepository(connection)
         self.alerts = AlertRepository(connection)
-        self.screenings = ScreeningRepository(connection)
+        self.screenings = ScreeningRepository(connection, lambda: self.field_crypto)

@@ -139,9 +139,7 @@ class Envelope:
 
     def with_wrapped_key(self, kek_id: str, kek_version: int, wrapped_key: bytes) -> Envelope:
         """The same nonce and ciphertext with the data key wrapped anew (format 2 only)."""
-        return Envelope(
-            self.version, self.algorithm, kek_id, kek_version, wrapped_key, self.nonce, self.ciphertext
-        )
+        return Envelope(self.version, self.algorithm, kek_id, kek_version, wrapped_key, self.nonce, self.ciphertext)
 
     @classmethod
     def from_text(cls, text: str) -> Envelope:
