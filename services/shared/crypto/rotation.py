@@ -136,6 +136,12 @@ class ColumnRotation:
         self.batch_size = batch_size
         self.key = keys[0]
         self.target = column.table.c[column.column]
+        # Compare-and-set, one statement for the batch: a row a concurrent writer changed keeps its value.
+        self._update = (
+            column.table.update()
+            .where(self.key == sa.bindparam("_key"), self.target == sa.bindparam("_old"))
+            .values({column.column: sa.bindparam("_new")})
+        )
         self._rewrap = rewrap or (lambda c, token, binding: c.rewrap_text(token, binding))
 
     def _checkpoint(self, connection: Connection, version: int) -> tuple[str | None, int]:
@@ -169,24 +175,23 @@ class ColumnRotation:
             rows = connection.execute(query.limit(self.batch_size)).all()
             if not rows:
                 return False
+            swaps = []
             for row in rows:
                 token = getattr(row, self.column.column)
-                key = getattr(row, self.key.name)
                 try:
                     if _current(Envelope.from_text(token), version):
                         continue
                     fresh = self._rewrap(self.cipher, token, self.column.binding(row))
                 except (DecryptionFailed, KeyUnavailable):
-                    result.refused.append(str(key))
+                    result.refused.append(str(getattr(row, self.key.name)))
                     continue
-                swapped = connection.execute(
-                    self.column.table.update()
-                    .where(self.key == key, self.target == token)
-                    .values({self.column.column: fresh})
-                )
-                if swapped.rowcount:
-                    done += 1
-                    result.rewrapped += 1
+                swaps.append({"_key": getattr(row, self.key.name), "_old": token, "_new": fresh})
+            if swaps:
+                swapped = connection.execute(self._update, swaps).rowcount
+                # A driver that cannot count an executemany says -1; the swaps were all attempted.
+                changed = swapped if swapped >= 0 else len(swaps)
+                done += changed
+                result.rewrapped += changed
             self._save(connection, version, str(getattr(rows[-1], self.key.name)), done)
         return len(rows) == self.batch_size
 
