@@ -48,7 +48,7 @@ def encrypted_columns() -> dict[str, list[EncryptedColumn]]:
 
 
 def _statuses() -> list[ColumnStatus]:
-    out = []
+    out: list[ColumnStatus] = []
     for service, columns in encrypted_columns().items():
         with service_context(service, publishes=False) as context:
             newest = context.field_crypto.cipher.ring.newest.version

@@ -11,10 +11,10 @@ from sqlalchemy.engine import Engine
 
 from services.shared import db
 from services.shared.bus import EventBus
-from services.shared.idempotency import idempotency_table
-from services.shared.outbox import OutboxRelay
 from services.shared.crypto.config import field_crypto
 from services.shared.crypto.fields import FieldCrypto
+from services.shared.idempotency import idempotency_table
+from services.shared.outbox import OutboxRelay
 from services.shared.refcache import DatasetCache, Load
 from services.shared.refdata import (
     DatasetSpec,

@@ -23,9 +23,9 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from services.shared.clock import utcnow
+from services.shared.crypto.fields import FieldCrypto
 from services.shared.errors import ConflictingWrite
 from services.shared.events import Event
-from services.shared.crypto.fields import FieldCrypto
 from services.shared.idempotency import IdempotencyRepository
 from services.shared.outbox import write_event
 

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from services.payments.payouts.adapters.tables import payouts
+from services.payments.payouts.domain import Payout, PayoutStatus
 from services.payments.sensitive_fields import PAYEE_NAME
 from services.shared.crypto.fields import FieldCrypto
-from services.payments.payouts.domain import Payout, PayoutStatus
 from services.shared.money import Money
 
 _P = payouts.c
