@@ -100,7 +100,7 @@ def test_a_crashed_rotation_resumes_after_its_checkpoint(context: ServiceContext
         assert first.rewrapped == 3
         with rotated.engine.connect() as connection:
             checkpoint = connection.execute(sa.select(checkpoint_table(sa.MetaData()))).one()
-        assert (checkpoint.kek_version, checkpoint.last_key, checkpoint.rows_rewrapped) == (newest, "BA-2", 3)
+        assert (checkpoint.kek_version, checkpoint.last_key, checkpoint.rows_rewrapped) == (newest, '["BA-2"]', 3)
         second = _rotation(rotated, BANK_ACCOUNT_HOLDER).run()
         assert second.rewrapped == len(codes) - 3
         assert column_status(rotated.engine, BANK_ACCOUNT_HOLDER, newest).remaining == 0

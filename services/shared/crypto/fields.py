@@ -112,3 +112,24 @@ class FieldCrypto:
 
     def blind_index(self, normalised: str, binding: Binding) -> str:
         return self.index.compute(normalised, tenant=binding.tenant, entity=binding.entity, field=binding.field)
+
+
+IDEMPOTENT_RESPONSE = "idempotent_response"
+
+
+class SealedResponses:
+    """Idempotency answers kept encrypted (the text envelope as ASCII bytes in `idempotency_keys.response`),
+    bound to (tenant = the request's scope, which carries the merchant code, entity, record = the key)."""
+
+    def __init__(self, crypto: Callable[[], FieldCrypto]) -> None:
+        self._crypto = crypto
+
+    @staticmethod
+    def binding(scope: str, key: str) -> Binding:
+        return Binding(scope, IDEMPOTENT_RESPONSE, key, "response", SENSITIVE)
+
+    def seal(self, scope: str, key: str, response: bytes) -> bytes:
+        return self._crypto().seal_bytes(response, self.binding(scope, key)).encode("ascii")
+
+    def open(self, scope: str, key: str, stored: bytes) -> bytes:
+        return self._crypto().open_bytes(stored.decode("ascii", "replace"), self.binding(scope, key))

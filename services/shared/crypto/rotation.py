@@ -19,6 +19,7 @@ named by key, so the operator sees it, and rotation goes on with the rest.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -96,7 +97,7 @@ def column_status(engine: Engine, column: EncryptedColumn, newest_version: int) 
                 status.empty += 1
                 continue
             try:
-                envelope = Envelope.from_text(token)
+                envelope = Envelope.from_text(_text(token))
             except DecryptionFailed:
                 status.unreadable += 1
                 status.remaining += 1
@@ -107,6 +108,11 @@ def column_status(engine: Engine, column: EncryptedColumn, newest_version: int) 
             else:
                 status.remaining += 1
     return status
+
+
+def _text(stored: Any) -> str:
+    """Text columns hold the envelope's text form; binary ones (kept answers) the same text as ASCII."""
+    return stored if isinstance(stored, str) else bytes(stored).decode("ascii", "replace")
 
 
 def _current(envelope: Envelope, newest_version: int) -> bool:
@@ -127,30 +133,35 @@ class ColumnRotation:
         rewrap: Callable[[EnvelopeCipher, str, Any], str] | None = None,
     ) -> None:
         keys = column.key_columns
-        if len(keys) != 1:
-            raise ValueError(f"{column.name}: rotation pages by a single-column primary key")
         self.engine = engine
         self.checkpoints = checkpoints
         self.column = column
         self.cipher = cipher
         self.batch_size = batch_size
-        self.key = keys[0]
+        self.keys = keys
         self.target = column.table.c[column.column]
         # Compare-and-set, one statement for the batch: a row a concurrent writer changed keeps its value.
         self._update = (
             column.table.update()
-            .where(self.key == sa.bindparam("_key"), self.target == sa.bindparam("_old"))
+            .where(*(k == sa.bindparam(f"_k{n}") for n, k in enumerate(keys)), self.target == sa.bindparam("_old"))
             .values({column.column: sa.bindparam("_new")})
         )
         self._rewrap = rewrap or (lambda c, token, binding: c.rewrap_text(token, binding))
 
-    def _checkpoint(self, connection: Connection, version: int) -> tuple[str | None, int]:
+    def _checkpoint(self, connection: Connection, version: int) -> tuple[list[Any] | None, int]:
         row = connection.execute(
             sa.select(self.checkpoints).where(self.checkpoints.c.column_name == self.column.name)
         ).first()
         if row is None or row.kek_version != version:
             return None, 0
-        return row.last_key, row.rows_rewrapped
+        return json.loads(row.last_key), row.rows_rewrapped
+
+    def _after(self, last: list[Any]) -> sa.ColumnElement[bool]:
+        """Keyset paging: rows after `last` in primary-key order (a row-value comparison for composite keys)."""
+        typed = [k.type.python_type(v) for k, v in zip(self.keys, last, strict=True)]
+        if len(self.keys) == 1:
+            return self.keys[0] > typed[0]
+        return sa.tuple_(*self.keys) > sa.tuple_(*(sa.literal(v) for v in typed))
 
     def _save(self, connection: Connection, version: int, last_key: str, done: int) -> None:
         values = {"kek_version": version, "last_key": last_key, "rows_rewrapped": done, "updated_at": utcnow()}
@@ -169,30 +180,40 @@ class ColumnRotation:
         version = self.cipher.ring.newest.version
         with self.engine.begin() as connection:
             after, done = self._checkpoint(connection, version)
-            query = sa.select(self.column.table).where(self.target.is_not(None)).order_by(self.key)
+            query = sa.select(self.column.table).where(self.target.is_not(None)).order_by(*self.keys)
             if after is not None:
-                query = query.where(self.key > self.key.type.python_type(after))
+                query = query.where(self._after(after))
             rows = connection.execute(query.limit(self.batch_size)).all()
             if not rows:
                 return False
             swaps = []
             for row in rows:
-                token = getattr(row, self.column.column)
+                stored = getattr(row, self.column.column)
+                stored = stored if isinstance(stored, str) else bytes(stored)
+                token = _text(stored)
+                key = [getattr(row, k.name) for k in self.keys]
                 try:
                     if _current(Envelope.from_text(token), version):
                         continue
                     fresh = self._rewrap(self.cipher, token, self.column.binding(row))
                 except (DecryptionFailed, KeyUnavailable):
-                    result.refused.append(str(getattr(row, self.key.name)))
+                    result.refused.append("/".join(str(k) for k in key))
                     continue
-                swaps.append({"_key": getattr(row, self.key.name), "_old": token, "_new": fresh})
+                swaps.append(
+                    {
+                        **{f"_k{n}": k for n, k in enumerate(key)},
+                        "_old": stored,
+                        "_new": fresh.encode("ascii") if isinstance(stored, bytes) else fresh,
+                    }
+                )
             if swaps:
                 swapped = connection.execute(self._update, swaps).rowcount
                 # A driver that cannot count an executemany says -1; the swaps were all attempted.
                 changed = swapped if swapped >= 0 else len(swaps)
                 done += changed
                 result.rewrapped += changed
-            self._save(connection, version, str(getattr(rows[-1], self.key.name)), done)
+            last = [getattr(rows[-1], k.name) for k in self.keys]
+            self._save(connection, version, json.dumps(last, default=str), done)
         return len(rows) == self.batch_size
 
     def run(

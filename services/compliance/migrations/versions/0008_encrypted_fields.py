@@ -1,5 +1,6 @@
 """Screenings keep the party's date of birth and identifiers, and the answer that echoes them, encrypted
-(party_sensitive_enc, response_enc); key_rotation_checkpoints records how far a key rotation got.
+(party_sensitive_enc, response_enc), as are the answers kept for idempotent replays; key_rotation_checkpoints
+records how far a key rotation got.
 
 Existing rows are encrypted here with the process's key ring, then the clear forms are removed.
 
@@ -52,12 +53,31 @@ def upgrade() -> None:
         batch.alter_column("party_sensitive_enc", existing_type=sa.Text, nullable=False)
         batch.alter_column("response_enc", existing_type=sa.Text, nullable=False)
         batch.drop_column("response")
+    kept = connection.execute(sa.text("SELECT scope, key, response FROM idempotency_keys")).all()
+    crypto = crypto or (field_crypto(context) if kept else None)
+    for scope, key, response in kept:
+        token = crypto.seal_bytes(bytes(response), Binding(scope, "idempotent_response", key, "response", SENSITIVE))
+        connection.execute(
+            sa.text("UPDATE idempotency_keys SET response = :r WHERE scope = :s AND key = :k"),
+            {"r": token.encode("ascii"), "s": scope, "k": key},
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("screenings") as batch:
         batch.add_column(sa.Column("response", sa.LargeBinary, nullable=True))
     connection = op.get_bind()
+    kept = connection.execute(sa.text("SELECT scope, key, response FROM idempotency_keys")).all()
+    if kept:
+        sealer = field_crypto(context)
+        for scope, key, stored in kept:
+            clear = sealer.open_bytes(
+                bytes(stored).decode("ascii"), Binding(scope, "idempotent_response", key, "response", SENSITIVE)
+            )
+            connection.execute(
+                sa.text("UPDATE idempotency_keys SET response = :r WHERE scope = :s AND key = :k"),
+                {"r": clear, "s": scope, "k": key},
+            )
     rows = connection.execute(
         sa.text("SELECT code, merchant_code, party, party_sensitive_enc, response_enc FROM screenings")
     ).all()
