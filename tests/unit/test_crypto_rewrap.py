@@ -100,3 +100,10 @@ def test_any_changed_byte_of_a_rewrapped_envelope_is_refused(value: bytes, at: i
     raw[at % len(raw)] ^= flip
     with pytest.raises((DecryptionFailed, KeyUnavailable)):
         cipher.decrypt(bytes(raw), HERE)
+
+
+def test_a_writer_with_a_ring_file_moves_to_a_version_added_after_it_started() -> None:
+    writer = EnvelopeCipher(OLD, lambda: NEW, refresh_s=0)
+    assert Envelope.from_text(writer.encrypt_text("v", HERE)).kek_version == NEW.newest.version
+    steady = EnvelopeCipher(OLD, lambda: NEW, refresh_s=3600)
+    assert Envelope.from_text(steady.encrypt_text("v", HERE)).kek_version == OLD.newest.version

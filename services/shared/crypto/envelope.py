@@ -26,6 +26,7 @@ import base64
 import binascii
 import secrets
 import struct
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
@@ -45,6 +46,7 @@ READABLE_VERSIONS = frozenset({HEADER_BOUND_VERSION, FORMAT_VERSION})
 NONCE_BYTES = 12
 TAG_BYTES = 16
 DATA_KEY_BYTES = 32
+RING_REFRESH_S = 5.0
 TEXT_PREFIX = "xbe1."
 """The column (text) form: this prefix then the bytes in unpadded URL-safe base64."""
 
@@ -156,9 +158,21 @@ class Envelope:
 class EnvelopeCipher:
     """Encrypts with the ring's newest KEK; decrypts any version the ring still allows."""
 
-    def __init__(self, ring: KeyRing, reload: Callable[[], KeyRing] | None = None) -> None:
+    def __init__(
+        self, ring: KeyRing, reload: Callable[[], KeyRing] | None = None, *, refresh_s: float = RING_REFRESH_S
+    ) -> None:
         self.ring = ring
         self._reload = reload
+        self._refresh_s = refresh_s
+        self._loaded_at = time.monotonic()
+
+    def _newest_for_writes(self) -> Kek:
+        """The KEK to seal with; with a ring file, re-read every `refresh_s` so that a process that only
+        writes moves to a version `xborder keys rotate` added, and rotation's last pass finds no stragglers."""
+        if self._reload is not None and time.monotonic() - self._loaded_at >= self._refresh_s:
+            self._loaded_at = time.monotonic()
+            self.ring = self._reload()
+        return self.ring.newest
 
     def _kek_for(self, kek_id: str, version: int) -> Kek:
         """The KEK to unwrap with; a version newer than this process knows re-reads the ring once, so a
@@ -171,6 +185,7 @@ class EnvelopeCipher:
             if self._reload is None or version <= self.ring.newest.version:
                 raise
             self.ring = self._reload()
+            self._loaded_at = time.monotonic()
             return self.ring.for_decryption(kek_id, version)
 
     def encrypt(self, plaintext: bytes, binding: Binding) -> bytes:
@@ -193,7 +208,7 @@ class EnvelopeCipher:
         return self._open(Envelope.from_text(token), binding).decode("utf-8")
 
     def _seal(self, plaintext: bytes, binding: Binding) -> Envelope:
-        kek = self.ring.newest
+        kek = self._newest_for_writes()
         data_key = AESGCM.generate_key(bit_length=256)
         wrapped = aes_key_wrap(kek.key, data_key)
         nonce = secrets.token_bytes(NONCE_BYTES)
