@@ -190,3 +190,27 @@ def test_a_changed_ciphertext_is_refused_and_rotation_leaves_it_refused(
         assert _reveal(rotated, "BA-6") == IBANS[6]
     finally:
         rotated.close()
+
+
+def test_a_row_whose_data_key_does_not_unwrap_is_listed_once_and_the_rest_rotate(
+    context: ServiceContext, any_settings: Settings
+) -> None:
+    _add_accounts(context)
+    with context.engine.begin() as connection:
+        token = connection.execute(
+            sa.select(bank_accounts.c.number_enc).where(bank_accounts.c.code == "BA-1")
+        ).scalar_one()
+        envelope = Envelope.from_text(token)
+        broken = envelope.with_wrapped_key(envelope.kek_id, envelope.kek_version, bytes(40))
+        connection.execute(
+            bank_accounts.update().where(bank_accounts.c.code == "BA-1").values(number_enc=broken.to_text())
+        )
+    newest = _new_kek(any_settings)
+    rotated = bootstrap.bootstrap(any_settings, RecordingBus())
+    try:
+        result = _rotation(rotated).run()
+        assert result.refused == ["BA-1"] and result.rewrapped == len(IBANS) - 1
+        status = column_status(rotated.engine, BANK_ACCOUNT_NUMBER, newest)
+        assert (status.done, status.remaining) == (len(IBANS) - 1, 1)
+    finally:
+        rotated.close()

@@ -197,7 +197,9 @@ class ColumnRotation:
                         continue
                     fresh = self._rewrap(self.cipher, token, self.column.binding(row))
                 except (DecryptionFailed, KeyUnavailable):
-                    result.refused.append("/".join(str(k) for k in key))
+                    named = "/".join(str(k) for k in key)
+                    if named not in result.refused:  # a later pass meets it again
+                        result.refused.append(named)
                     continue
                 swaps.append(
                     {
