@@ -63,8 +63,6 @@ from services.payments.vas.adapters.datasets import COUNTRY_REGIONS
 from services.shared.bus import EventBus
 from services.shared.clock import utcnow
 from services.shared.context import ServiceContext, build_context
-from services.shared.crypto import BlindIndex, EnvelopeCipher
-from services.shared.crypto.config import load_key_ring
 from services.shared.errors import RateUnavailable, ReferenceDataMissing, UnknownCurrency
 from services.shared.settings import Settings
 
@@ -150,9 +148,8 @@ def registrations(context: ServiceContext) -> list:
 
 
 def bank_account_vault(context: ServiceContext) -> BankAccountVault:
-    """The vault, keyed from XB_KEK_RING (docs/crypto.md); the ledger's payouts call reveal_for_payout."""
-    ring = load_key_ring(context.settings)
-    return BankAccountVault(EnvelopeCipher(ring), BlindIndex(ring.index_key))
+    """The vault, keyed from XB_KEK_RING through the context's FieldCrypto (docs/crypto.md)."""
+    return BankAccountVault(context.field_crypto.cipher, context.field_crypto.index)
 
 
 def bank_account_deps(context: ServiceContext) -> BankAccountDeps:

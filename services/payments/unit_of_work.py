@@ -50,7 +50,7 @@ class PaymentsUnitOfWork(UnitOfWork):
         self.ledger = LedgerRepository(connection)
         self.settlements = SettlementRepository(connection)
         self.settled_history = SettledHistoryRepository(connection)
-        self.payouts = PayoutRepository(connection)
+        self.payouts = PayoutRepository(connection, lambda: self.field_crypto)
         self.fx_ops_rates = OpsRateRepository(connection)
         self.fx_spreads = SpreadRepository(connection)
         self.fx_quotes = QuoteRepository(connection)

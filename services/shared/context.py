@@ -11,6 +11,8 @@ from sqlalchemy.engine import Engine
 
 from services.shared import db
 from services.shared.bus import EventBus
+from services.shared.crypto.config import field_crypto
+from services.shared.crypto.fields import FieldCrypto
 from services.shared.idempotency import idempotency_table
 from services.shared.outbox import OutboxRelay
 from services.shared.refcache import DatasetCache, Load
@@ -46,11 +48,21 @@ class ServiceContext(Generic[U]):
     dataset_specs: tuple[DatasetSpec, ...] = ()
     _caches: list[DatasetCache[Any]] = field(default_factory=list, repr=False)
     _closed: bool = field(default=False, repr=False)
+    _field_crypto: FieldCrypto | None = field(default=None, repr=False)
+
+    @property
+    def field_crypto(self) -> FieldCrypto:
+        """The kernel helper for PERSONAL_SENSITIVE columns, keyed once per process (docs/crypto.md)."""
+        if self._field_crypto is None:
+            self._field_crypto = field_crypto(self.settings)
+        return self._field_crypto
 
     def uow(self) -> U:
-        return self.uow_class(
+        uow = self.uow_class(
             self.engine, self.name, self.outbox, self.processed, self.idempotency_keys, on_commit=self.relay.wake
         )
+        uow.field_crypto_source = lambda: self.field_crypto
+        return uow
 
     def import_reference_data(
         self, progress: Progress | None = None, only: str | None = None, *, at_start: bool = False

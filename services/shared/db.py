@@ -75,4 +75,5 @@ def migrate(engine: Engine, settings: Settings, service: str, migrations: Path) 
             )
             connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
         config.attributes["connection"] = connection
+        config.attributes["settings"] = settings  # revisions that encrypt existing rows load the key ring
         command.upgrade(config, "head")

@@ -88,12 +88,25 @@ def fingerprint(message: Message, ignore: Iterable[str] = ("request_id",)) -> st
     return hashlib.sha256(copy.SerializeToString(deterministic=True)).hexdigest()
 
 
-class IdempotencyRepository:
-    """Looks up and records requests in one unit of work's transaction (`uow.idempotency`)."""
+class ResponseSeal(Protocol):
+    """Seals stored answers that echo PERSONAL_SENSITIVE fields (services.shared.crypto.fields)."""
 
-    def __init__(self, connection: Connection, table: sa.Table) -> None:
+    def seal(self, scope: str, key: str, response: bytes) -> bytes: ...
+
+    def open(self, scope: str, key: str, stored: bytes) -> bytes: ...
+
+
+class IdempotencyRepository:
+    """Looks up and records requests in one unit of work's transaction (`uow.idempotency`).
+
+    A service whose answers echo PERSONAL_SENSITIVE fields passes a `seal`, so the kept answers are
+    stored encrypted, bound to their (scope, key).
+    """
+
+    def __init__(self, connection: Connection, table: sa.Table, seal: ResponseSeal | None = None) -> None:
         self.connection = connection
         self.table = table
+        self.seal = seal
 
     def replay(self, scope: str, key: str, fingerprint: str, field: str = "request_id") -> bytes | None:
         """The first response for (scope, key), None for a new key; refuses a changed payload, naming the
@@ -107,10 +120,13 @@ class IdempotencyRepository:
             return None
         if row.fingerprint != fingerprint:
             raise IdempotencyKeyReused(scope, field)
-        return bytes(row.response)
+        stored = bytes(row.response)
+        return stored if self.seal is None else self.seal.open(scope, key, stored)
 
     def remember(self, scope: str, key: str, fingerprint: str, response: bytes) -> None:
         """Record the response; a concurrent duplicate fails on the primary key here or at commit."""
+        if self.seal is not None:
+            response = self.seal.seal(scope, key, response)
         self.connection.execute(
             self.table.insert().values(
                 scope=scope, key=key, fingerprint=fingerprint, response=response, created_at=utcnow()

@@ -28,6 +28,25 @@ def run_env(context: Any) -> None:
         context.run_migrations()
 
 
+def field_crypto(context: Any) -> Any:
+    """The key ring's field helper for a revision that encrypts rows already stored (docs/crypto.md)."""
+    from services.shared.crypto.config import field_crypto as load
+
+    return load(context.config.attributes["settings"])
+
+
+def create_key_rotation_checkpoints(op: Any) -> None:
+    """Frozen shape of services.shared.crypto.rotation.checkpoint_table."""
+    op.create_table(
+        "key_rotation_checkpoints",
+        sa.Column("column_name", sa.String(120), primary_key=True),
+        sa.Column("kek_version", sa.Integer, nullable=False),
+        sa.Column("last_key", sa.String(255), nullable=False),
+        sa.Column("rows_rewrapped", sa.Integer, nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    )
+
+
 def create_kernel_tables(op: Any) -> None:
     tz = sa.DateTime(timezone=True)
     op.create_table(

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from services.shared.clock import utcnow
+from services.shared.crypto.fields import FieldCrypto
 from services.shared.errors import ConflictingWrite
 from services.shared.events import Event
 from services.shared.idempotency import IdempotencyRepository
@@ -40,6 +41,14 @@ class UnitOfWork:
     """One transaction. Subclasses declare their repositories as attributes and create them in `_bind`."""
 
     idempotency: IdempotencyRepository
+    field_crypto_source: Callable[[], FieldCrypto] | None = None
+    """Set by ServiceContext.uow(): repositories with PERSONAL_SENSITIVE columns take `self.field_crypto`."""
+
+    @property
+    def field_crypto(self) -> FieldCrypto:
+        if self.field_crypto_source is None:
+            raise RuntimeError("this unit of work was not built by a ServiceContext: no field encryption keys")
+        return self.field_crypto_source()
 
     def __init__(
         self,

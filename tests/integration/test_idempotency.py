@@ -21,6 +21,7 @@ from services.compliance.entrypoints.risk_alerts_api import RiskAlertServicer
 from services.compliance.service_layer.risk_alerts import ACKNOWLEDGE_SCOPE
 from services.shared import codes
 from services.shared.context import ServiceContext
+from services.shared.crypto.fields import SealedResponses
 from services.shared.errors import ConflictingWrite, ValidationError
 from services.shared.idempotency import IdempotencyKeyReused, check_key, fingerprint
 from services.shared.settings import Settings
@@ -133,7 +134,9 @@ def test_duplicates_of_one_acknowledgement_on_threads_store_one_answer_and_read_
         stored = connection.execute(
             sa.select(t.c.response).where(t.c.scope == ACKNOWLEDGE_SCOPE, t.c.key == "ack-threads")
         ).all()
-    assert [bytes(row.response) for row in stored] == list(answers)
+    # Compliance keeps its answers sealed (docs/crypto.md): one stored answer, opening to the bytes every copy read.
+    sealed = SealedResponses(lambda: context.field_crypto)
+    assert [sealed.open(ACKNOWLEDGE_SCOPE, "ack-threads", bytes(row.response)) for row in stored] == list(answers)
     with context.uow() as uow:
         alert = uow.alerts.get(code)
     assert alert is not None and alert.status is AlertStatus.ACKNOWLEDGED

@@ -119,13 +119,13 @@ def test_binding_parts_cannot_be_shifted_into_each_other() -> None:
 
 def test_stored_format_carries_version_algorithm_key_id_and_key_version() -> None:
     envelope = Envelope.from_text(CIPHER.encrypt_text("v", HERE))
-    assert envelope.version == 1
+    assert envelope.version == 2
     assert envelope.algorithm is Algorithm.AES_256_GCM
     assert (envelope.kek_id, envelope.kek_version) == ("test-kek", 1)
     assert len(envelope.nonce) == 12
     assert len(envelope.wrapped_key) == 40  # RFC 3394 wrap of a 32-byte key
     raw = envelope.to_bytes()
-    assert raw[0] == 1 and raw[1] == 1 and raw[3 : 3 + raw[2]] == b"test-kek"
+    assert raw[0] == 2 and raw[1] == 1 and raw[3 : 3 + raw[2]] == b"test-kek"
 
 
 def test_rotation_old_ciphertexts_open_new_ones_use_the_new_version() -> None:

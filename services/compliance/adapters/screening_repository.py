@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,8 @@ from services.compliance.adapters.screening_tables import screenings
 from services.compliance.domain.matching import Query
 from services.compliance.domain.sanctions import Identifier, PartyType
 from services.compliance.domain.screening import Decision, Screening
+from services.compliance.sensitive_fields import SCREENED_PARTY, SCREENING_ANSWER
+from services.shared.crypto.fields import FieldCrypto
 
 
 @dataclass(frozen=True)
@@ -25,28 +28,31 @@ class StoredScreening:
 
 
 def query_to_json(query: Query) -> dict[str, Any]:
-    return {
-        "name": query.name,
-        "party_type": query.party_type.value,
-        "country": query.country,
-        "date_of_birth": query.date_of_birth,
-        "identifiers": [[i.type, i.value] for i in query.identifiers],
-    }
+    """The party's PERSONAL fields, stored as they are (its sensitive ones go to `sensitive_to_json`)."""
+    return {"name": query.name, "party_type": query.party_type.value, "country": query.country}
 
 
-def query_from_json(data: dict[str, Any]) -> Query:
+def sensitive_to_json(query: Query) -> dict[str, Any]:
+    return {"date_of_birth": query.date_of_birth, "identifiers": [[i.type, i.value] for i in query.identifiers]}
+
+
+def query_from_json(data: dict[str, Any], sensitive: dict[str, Any]) -> Query:
     return Query(
         data["name"],
         PartyType(data["party_type"]),
         data["country"],
-        data["date_of_birth"],
-        tuple(Identifier(t, v) for t, v in data["identifiers"]),
+        sensitive["date_of_birth"],
+        tuple(Identifier(t, v) for t, v in sensitive["identifiers"]),
     )
 
 
 class ScreeningRepository:
-    def __init__(self, connection: Connection) -> None:
+    """The party's date of birth and identifiers, and the stored answer that echoes them, are sealed per
+    row (merchant, screening code, field) with the kernel's FieldCrypto (sensitive_fields.py)."""
+
+    def __init__(self, connection: Connection, crypto: Callable[[], FieldCrypto]) -> None:
         self.connection = connection
+        self._crypto = crypto
 
     def add(self, screening: Screening, query: Query, response: bytes) -> None:
         self.connection.execute(
@@ -57,20 +63,25 @@ class ScreeningRepository:
                 decision=screening.decision.value,
                 screened_at=screening.screened_at,
                 party=query_to_json(query),
+                party_sensitive_enc=self._crypto().seal_json(
+                    sensitive_to_json(query), SCREENED_PARTY.bound(screening.merchant_code, screening.code)
+                ),
                 hit_entries=[f"{h.entry.list_name}:{h.entry.entry_id}" for h in screening.hits],
-                response=response,
+                response_enc=self._crypto().seal_bytes(
+                    response, SCREENING_ANSWER.bound(screening.merchant_code, screening.code)
+                ),
             )
         )
 
-    @staticmethod
-    def _to_stored(row: sa.Row) -> StoredScreening:
+    def _to_stored(self, row: sa.Row) -> StoredScreening:
+        crypto = self._crypto()
         return StoredScreening(
             row.code,
             row.merchant_code,
             Decision(row.decision),
-            query_from_json(row.party),
+            query_from_json(row.party, crypto.open_json(row.party_sensitive_enc, SCREENED_PARTY.binding(row))),
             tuple(row.hit_entries),
-            bytes(row.response),
+            crypto.open_bytes(row.response_enc, SCREENING_ANSWER.binding(row)),
         )
 
     def get(self, code: str) -> StoredScreening | None:

@@ -42,9 +42,10 @@ screenings = sa.Table(
     sa.Column("request_id", sa.String(255), nullable=False),
     sa.Column("decision", sa.String(10), nullable=False),
     sa.Column("screened_at", UtcDateTime, nullable=False),
-    sa.Column("party", sa.JSON, nullable=False),
+    sa.Column("party", sa.JSON, nullable=False),  # name, type, country (PERSONAL)
+    sa.Column("party_sensitive_enc", sa.Text, nullable=False),  # envelope: date of birth, identifiers
     sa.Column("hit_entries", sa.JSON, nullable=False),
-    sa.Column("response", sa.LargeBinary, nullable=False),
+    sa.Column("response_enc", sa.Text, nullable=False),  # envelope: the answer, which echoes them
     sa.Index("ix_screenings_merchant_time", "merchant_code", "screened_at", "code"),
 )
 

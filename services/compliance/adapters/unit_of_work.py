@@ -13,6 +13,8 @@ from services.compliance.adapters.library_repository import CheckRepository, Lib
 from services.compliance.adapters.repositories import HsRepository, ReferenceRepository, UpstreamDatasetRepository
 from services.compliance.adapters.screening_repository import ScreeningRepository
 from services.compliance.adapters.tables import DATASET_VERSIONS
+from services.shared.crypto.fields import SealedResponses
+from services.shared.idempotency import IdempotencyRepository
 from services.shared.refdata import DatasetVersions
 from services.shared.uow import UnitOfWork
 
@@ -36,4 +38,8 @@ class ComplianceUnitOfWork(UnitOfWork):
         self.library = LibraryRepository(connection)
         self.checks = CheckRepository(connection)
         self.alerts = AlertRepository(connection)
-        self.screenings = ScreeningRepository(connection)
+        self.screenings = ScreeningRepository(connection, lambda: self.field_crypto)
+        # A ScreenParty answer echoes the date of birth and identifiers: kept encrypted for replays.
+        self.idempotency = IdempotencyRepository(
+            connection, self._idempotency_keys, SealedResponses(lambda: self.field_crypto)
+        )

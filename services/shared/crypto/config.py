@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from services.shared.crypto.fields import FieldCrypto
 from services.shared.crypto.keyring import KeyRing
 from services.shared.errors import ConfigurationError
 from services.shared.settings import Settings
@@ -31,3 +32,29 @@ def load_key_ring(settings: Settings) -> KeyRing:
             f"(got neither: {'a placeholder' if spec == 'CHANGE-ME' else 'no such file'})"
         )
     return KeyRing.load_file(path, settings.kek_min_version)
+
+
+def ring_file(settings: Settings) -> Path | None:
+    """The ring file this process reads (None when XB_KEK_RING lists keys inline)."""
+    spec = settings.kek_ring
+    if spec is None:
+        return settings.var_dir / DEFAULT_RING_FILE
+    path = Path(spec).expanduser()
+    if ":" in spec and not path.exists():
+        return None
+    return path
+
+
+def field_crypto(settings: Settings) -> FieldCrypto:
+    """The helper every service seals and opens its PERSONAL_SENSITIVE columns with.
+
+    With a ring file it re-reads the file when it meets a KEK version newer than it knows, so
+    `xborder keys rotate` (which adds the version to the file, then re-wraps) fails no read in a service
+    started before it. Inline keys cannot change under a running process: rotate by restarting with the
+    new version listed first, then re-wrap.
+    """
+    ring = load_key_ring(settings)
+    path = ring_file(settings)
+    if path is None:
+        return FieldCrypto(ring)
+    return FieldCrypto(ring, lambda: KeyRing.load_file(path, settings.kek_min_version))

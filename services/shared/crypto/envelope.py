@@ -11,10 +11,13 @@ Stored format (docs/crypto.md; the Tink / Vault transit / KMS pattern), all inte
     ciphertext  n bytes
     tag         16 bytes
 
-The GCM associated data is the header above (version .. wrapped_key) followed by the canonical binding
-(binding.py), so changing any header byte, or opening the ciphertext at another record, field, tenant or
-data class, fails the tag. Each data key encrypts exactly one value, so the 2^32 random-nonce limit per
-key is never approached; the KEK only wraps keys (deterministic RFC 3394, no nonce).
+Format 2 (written today) authenticates `version | algorithm` followed by the canonical binding
+(binding.py); the KEK id, KEK version and wrapped key stay outside the GCM associated data so that key
+rotation re-wraps the 40-byte data key without touching the value (ADR 0032). They are still protected:
+RFC 3394 unwrap checks its own integrity value, so a changed key id, version or wrapped key fails there,
+and a wrapped key swapped in from another row yields another data key, which fails the tag. Format 1
+(ADR 0018) authenticated the whole header; it is still read, and rotation turns it into format 2.
+Each data key encrypts exactly one value, so the 2^32 random-nonce limit per key is never approached.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ import base64
 import binascii
 import secrets
 import struct
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -31,13 +36,17 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 
 from services.shared.crypto.binding import Binding
-from services.shared.crypto.errors import DecryptionFailed
-from services.shared.crypto.keyring import KeyRing
+from services.shared.crypto.errors import DecryptionFailed, KeyRetired, KeyUnavailable
+from services.shared.crypto.keyring import Kek, KeyRing
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+HEADER_BOUND_VERSION = 1
+"""Format 1 put the whole header into the associated data, so its data key cannot be re-wrapped alone."""
+READABLE_VERSIONS = frozenset({HEADER_BOUND_VERSION, FORMAT_VERSION})
 NONCE_BYTES = 12
 TAG_BYTES = 16
 DATA_KEY_BYTES = 32
+RING_REFRESH_S = 5.0
 TEXT_PREFIX = "xbe1."
 """The column (text) form: this prefix then the bytes in unpadded URL-safe base64."""
 
@@ -98,7 +107,7 @@ class Envelope:
         if len(blob) < 3:
             raise _malformed("too short")
         version, algorithm, id_len = blob[0], blob[1], blob[2]
-        if version != FORMAT_VERSION:
+        if version not in READABLE_VERSIONS:
             raise _malformed(f"unknown format version {version}")
         if algorithm not in _ALGORITHMS:
             raise _malformed(f"unknown algorithm {algorithm}")
@@ -125,6 +134,15 @@ class Envelope:
             blob[:nonce_at],
         )
 
+    def authenticated_data(self, binding: Binding) -> bytes:
+        if self.version == HEADER_BOUND_VERSION:
+            return self.header + binding.canonical(self.version)
+        return bytes((self.version, self.algorithm)) + binding.canonical(self.version)
+
+    def with_wrapped_key(self, kek_id: str, kek_version: int, wrapped_key: bytes) -> Envelope:
+        """The same nonce and ciphertext with the data key wrapped anew (format 2 only)."""
+        return Envelope(self.version, self.algorithm, kek_id, kek_version, wrapped_key, self.nonce, self.ciphertext)
+
     @classmethod
     def from_text(cls, text: str) -> Envelope:
         if not text.startswith(TEXT_PREFIX):
@@ -140,14 +158,48 @@ class Envelope:
 class EnvelopeCipher:
     """Encrypts with the ring's newest KEK; decrypts any version the ring still allows."""
 
-    def __init__(self, ring: KeyRing) -> None:
+    def __init__(
+        self, ring: KeyRing, reload: Callable[[], KeyRing] | None = None, *, refresh_s: float = RING_REFRESH_S
+    ) -> None:
         self.ring = ring
+        self._reload = reload
+        self._refresh_s = refresh_s
+        self._loaded_at = time.monotonic()
+
+    def _newest_for_writes(self) -> Kek:
+        """The KEK to seal with; with a ring file, re-read every `refresh_s` so that a process that only
+        writes moves to a version `xborder keys rotate` added, and rotation's last pass finds no stragglers."""
+        if self._reload is not None and time.monotonic() - self._loaded_at >= self._refresh_s:
+            self._loaded_at = time.monotonic()
+            self.ring = self._reload()
+        return self.ring.newest
+
+    def _kek_for(self, kek_id: str, version: int) -> Kek:
+        """The KEK to unwrap with; a version newer than this process knows re-reads the ring once, so a
+        rotation that added a KEK to the ring file never fails a read in a process started before it."""
+        try:
+            return self.ring.for_decryption(kek_id, version)
+        except KeyRetired:
+            raise
+        except KeyUnavailable:
+            if self._reload is None or version <= self.ring.newest.version:
+                raise
+            self.ring = self._reload()
+            self._loaded_at = time.monotonic()
+            return self.ring.for_decryption(kek_id, version)
 
     def encrypt(self, plaintext: bytes, binding: Binding) -> bytes:
         return self._seal(plaintext, binding).to_bytes()
 
     def encrypt_text(self, value: str, binding: Binding) -> str:
         return self._seal(value.encode("utf-8"), binding).to_text()
+
+    def encrypt_bytes_text(self, plaintext: bytes, binding: Binding) -> str:
+        """Bytes (a serialised message) in the text form, so every encrypted column is a text column."""
+        return self._seal(plaintext, binding).to_text()
+
+    def decrypt_bytes_text(self, token: str, binding: Binding) -> bytes:
+        return self._open(Envelope.from_text(token), binding)
 
     def decrypt(self, blob: bytes, binding: Binding) -> bytes:
         return self._open(Envelope.from_bytes(blob), binding)
@@ -156,30 +208,65 @@ class EnvelopeCipher:
         return self._open(Envelope.from_text(token), binding).decode("utf-8")
 
     def _seal(self, plaintext: bytes, binding: Binding) -> Envelope:
-        kek = self.ring.newest
+        kek = self._newest_for_writes()
         data_key = AESGCM.generate_key(bit_length=256)
         wrapped = aes_key_wrap(kek.key, data_key)
-        header = _header(FORMAT_VERSION, Algorithm.AES_256_GCM, kek.kek_id, kek.version, wrapped)
         nonce = secrets.token_bytes(NONCE_BYTES)
-        ciphertext = AESGCM(data_key).encrypt(nonce, plaintext, header + binding.canonical(FORMAT_VERSION))
+        unsealed = Envelope(FORMAT_VERSION, Algorithm.AES_256_GCM, kek.kek_id, kek.version, wrapped, nonce, b"\0")
+        ciphertext = AESGCM(data_key).encrypt(nonce, plaintext, unsealed.authenticated_data(binding))
         return Envelope(
-            FORMAT_VERSION, Algorithm.AES_256_GCM, kek.kek_id, kek.version, wrapped, nonce, ciphertext, header
+            FORMAT_VERSION, Algorithm.AES_256_GCM, kek.kek_id, kek.version, wrapped, nonce, ciphertext, unsealed.header
         )
 
-    def _open(self, envelope: Envelope, binding: Binding) -> bytes:
+    def _data_key(self, envelope: Envelope, binding: Binding) -> bytes:
         if envelope.algorithm is not Algorithm.AES_256_GCM:
             raise DecryptionFailed(f"{envelope.algorithm.name} is not supported by this build")
-        kek = self.ring.for_decryption(envelope.kek_id, envelope.kek_version)
+        kek = self._kek_for(envelope.kek_id, envelope.kek_version)
         try:
             data_key = aes_key_unwrap(kek.key, envelope.wrapped_key)
-            if len(data_key) != DATA_KEY_BYTES:
-                raise InvalidUnwrap
-            return AESGCM(data_key).decrypt(
-                envelope.nonce, envelope.ciphertext, envelope.header + binding.canonical(envelope.version)
-            )
-        except (InvalidUnwrap, InvalidTag):
-            raise DecryptionFailed(
-                f"the ciphertext of {binding.describe()} does not authenticate: it was altered or belongs to "
-                "another record, field, tenant or data class",
-                metadata={"entity": binding.entity, "record": binding.record, "field": binding.field},
-            ) from None
+        except InvalidUnwrap:
+            raise _not_authentic(binding) from None
+        if len(data_key) != DATA_KEY_BYTES:
+            raise _not_authentic(binding)
+        return data_key
+
+    def _open(self, envelope: Envelope, binding: Binding) -> bytes:
+        data_key = self._data_key(envelope, binding)
+        try:
+            return AESGCM(data_key).decrypt(envelope.nonce, envelope.ciphertext, envelope.authenticated_data(binding))
+        except InvalidTag:
+            raise _not_authentic(binding) from None
+
+    # --- rotation ----------------------------------------------------------------------------------
+
+    def is_current(self, token: str) -> bool:
+        """Whether a stored text envelope is already under the newest KEK in format 2 (header only)."""
+        envelope = Envelope.from_text(token)
+        return envelope.version == FORMAT_VERSION and envelope.kek_version == self.ring.newest.version
+
+    def rewrap_text(self, token: str, binding: Binding) -> str:
+        """The envelope under the newest KEK, the value untouched.
+
+        Format 2: unwrap the data key with its KEK (RFC 3394 checks its integrity), wrap it with the
+        newest; the nonce, ciphertext and tag stay as they are and the value is never decrypted. A
+        ciphertext altered or moved elsewhere keeps failing its tag after a re-wrap, so rotation cannot
+        launder it. Format 1 binds its header, so it is decrypted and encrypted again as format 2.
+        """
+        envelope = Envelope.from_text(token)
+        if envelope.version == HEADER_BOUND_VERSION:
+            return self._seal(self._open(envelope, binding), binding).to_text()
+        data_key = self._data_key(envelope, binding)
+        kek = self.ring.newest
+        return envelope.with_wrapped_key(kek.kek_id, kek.version, aes_key_wrap(kek.key, data_key)).to_text()
+
+    def reencrypt_text(self, token: str, binding: Binding) -> str:
+        """Decrypt and encrypt again with a fresh data key: what rotation costs when the header is bound."""
+        return self._seal(self._open(Envelope.from_text(token), binding), binding).to_text()
+
+
+def _not_authentic(binding: Binding) -> DecryptionFailed:
+    return DecryptionFailed(
+        f"the ciphertext of {binding.describe()} does not authenticate: it was altered or belongs to "
+        "another record, field, tenant or data class",
+        metadata={"entity": binding.entity, "record": binding.record, "field": binding.field},
+    )

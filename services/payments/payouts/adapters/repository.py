@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,24 +11,28 @@ from sqlalchemy.engine import Connection
 
 from services.payments.payouts.adapters.tables import payouts
 from services.payments.payouts.domain import Payout, PayoutStatus
+from services.payments.sensitive_fields import PAYEE_NAME
+from services.shared.crypto.fields import FieldCrypto
 from services.shared.money import Money
 
 _P = payouts.c
 
 
 class PayoutRepository:
-    def __init__(self, connection: Connection) -> None:
-        self.connection = connection
+    """The payee name is sealed on insert and opened on read (bound to merchant, payout code, field)."""
 
-    @staticmethod
-    def _payout(row: Any) -> Payout:
+    def __init__(self, connection: Connection, crypto: Callable[[], FieldCrypto]) -> None:
+        self.connection = connection
+        self._crypto = crypto
+
+    def _payout(self, row: Any) -> Payout:
         return Payout(
             code=row.code,
             merchant=row.merchant,
             amount=Money.from_minor(row.amount_minor, row.currency),
             bank_account_code=row.bank_account_id,
             partner=row.partner,
-            payee_name=row.payee_name,
+            payee_name=self._crypto().open(row.payee_name_enc, PAYEE_NAME.binding(row)),
             payee_country=row.payee_country,
             status=PayoutStatus(row.status),
             hold_reason=row.hold_reason,
@@ -48,7 +53,7 @@ class PayoutRepository:
                 amount_minor=p.amount.minor,
                 bank_account_id=p.bank_account_code,
                 partner=p.partner,
-                payee_name=p.payee_name,
+                payee_name_enc=self._crypto().seal(p.payee_name, PAYEE_NAME.bound(p.merchant, p.code)),
                 payee_country=p.payee_country,
                 status=p.status.value,
                 hold_reason=p.hold_reason,

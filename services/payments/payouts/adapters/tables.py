@@ -17,7 +17,7 @@ payouts = sa.Table(
     sa.Column("amount_minor", sa.BigInteger, nullable=False),
     sa.Column("bank_account_id", sa.String(64), nullable=False),  # a reference into the bank-account vault
     sa.Column("partner", sa.String(64), nullable=False),
-    sa.Column("payee_name", sa.String(200), nullable=False),
+    sa.Column("payee_name_enc", sa.Text, nullable=False),  # envelope (docs/crypto.md), PERSONAL_SENSITIVE
     sa.Column("payee_country", sa.String(2), nullable=False),
     sa.Column("status", sa.String(12), nullable=False),
     sa.Column("hold_reason", sa.Text, nullable=False, server_default=""),
