@@ -15,6 +15,7 @@ from cli.alerts import alerts
 from cli.context import settings as _settings
 from cli.ledger import ledger_app
 from cli.merchants import demo_credentials, merchants_app
+from cli.operators import operators_app
 from cli.payments import payments_app
 from cli.rates import app as rates_app
 from cli.screen import screen
@@ -227,6 +228,7 @@ app.add_typer(rates_app, name="rates")
 app.add_typer(logistics.app, name="logistics")
 app.add_typer(tickets_app, name="tickets")
 app.add_typer(merchants_app, name="merchants")
+app.add_typer(operators_app, name="operators")
 app.add_typer(audit.app, name="audit")
 app.command("screen")(screen)
 compliance.app.command("alerts")(alerts)
