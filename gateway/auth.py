@@ -46,7 +46,7 @@ LOOKUP_TIMEOUT_S = 2.0
 """Seconds for the gateway's own look-ups: key verification, merchant status, the owner of a resource."""
 AUTHORIZATION = "authorization"
 MAX_TOKEN_CHARS = 4096  # a JWT access token is ~500 characters; an API key 76
-_BEARER = re.compile(r"^Bearer +([!-~]{1,%d}) *$" % MAX_TOKEN_CHARS, re.IGNORECASE)
+_BEARER = re.compile(rf"^Bearer +([!-~]{{1,{MAX_TOKEN_CHARS}}}) *$", re.IGNORECASE)
 
 _VERIFY = "/xborder.identity.v1.IdentityService/VerifyApiKey"
 _GET_MERCHANT = "/xborder.identity.v1.IdentityService/GetMerchant"

@@ -23,7 +23,7 @@ from google.protobuf.message import Message
 
 from gateway.descriptors import MethodInfo
 
-TOKEN_PATH = "/oauth/token"
+TOKEN_PATH = "/oauth/token"  # noqa: S105 (a path, not a secret)
 ISSUE = "/xborder.identity.v1.AccessService/IssueAccessToken"
 MAX_FORM_BYTES = 8 * 1024
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -52,7 +52,9 @@ class TokenError(Exception):
         headers = dict(_NO_STORE)
         if self.challenge:
             headers["WWW-Authenticate"] = self.challenge
-        return TokenAnswer(self.status, {"error": self.error, "error_description": self.description}, headers, client_id)
+        return TokenAnswer(
+            self.status, {"error": self.error, "error_description": self.description}, headers, client_id
+        )
 
 
 def parse_form(body: bytes, content_type: str | None) -> dict[str, str]:
@@ -81,7 +83,9 @@ def basic_credentials(authorization: str | None) -> tuple[str, str] | None:
     try:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
-        raise TokenError("invalid_client", "the Basic credentials are not valid base64", 401, _BASIC_CHALLENGE) from None
+        raise TokenError(
+            "invalid_client", "the Basic credentials are not valid base64", 401, _BASIC_CHALLENGE
+        ) from None
     client_id, sep, secret = decoded.partition(":")
     if not sep:
         raise TokenError("invalid_client", "the Basic credentials lack the ':'", 401, _BASIC_CHALLENGE)

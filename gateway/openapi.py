@@ -15,6 +15,7 @@ from typing import Any
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 
 from gateway.descriptors import data_class, is_map, is_repeated, resolve_path
+from gateway.oauth_token import TOKEN_PATH
 from gateway.problems import PROBLEM_CONTENT_TYPE
 from gateway.tenancy import Kind, rule_for
 from gateway.transcoding import DATE, IDEMPOTENCY_FIELD, Route
@@ -173,7 +174,6 @@ def _json_path(request: Descriptor, dotted: str) -> str:
 SECURITY_SCHEME = "apiKey"
 OAUTH2_SCHEME = "oauth2"
 SESSION_SCHEME = "opsSession"
-TOKEN_PATH = "/oauth/token"
 _SECURITY_SCHEMES: dict[str, Any] = {
     SECURITY_SCHEME: {
         "type": "http",

@@ -5,7 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import grpc
-from xborder.identity.v1 import access_service_pb2, access_service_pb2_grpc, identity_service_pb2, identity_service_pb2_grpc
+from xborder.identity.v1 import (
+    access_service_pb2,
+    access_service_pb2_grpc,
+    identity_service_pb2,
+    identity_service_pb2_grpc,
+)
 
 from services.identity.adapters.hashing import Argon2Hasher
 from services.identity.adapters.screening import GrpcScreener

@@ -108,6 +108,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     owned["shipment"] = ok(rest.post("/v1/logistics/shipments", json=booking, headers={**h, **idem()}))["shipment"][
         "code"
     ]
+    owned["client"] = ok(
+        rest.post(f"/v1/merchants/{a.merchant_code}/oauth-clients", json={"label": "erp"}, headers={**h, **idem()})
+    )["client"]["clientId"]
     operator = stack.operator_key()
     complaint = {"type": "TICKET_TYPE_COMPLAINT", "subject": "Refund never arrived"}
     owned["complaint"] = ok(rest.post("/v1/customer-service/tickets", json=complaint, headers={**h, **idem()}))[
@@ -271,6 +274,9 @@ def cross_tenant_calls(w: World) -> list[tuple[str, str, str, dict[str, Any] | N
         ("GetMerchant", "GET", f"/v1/merchants/{a}", None),
         ("RotateApiKey", "POST", f"/v1/merchants/{a}/api-keys/{o['key']}:rotate", {}),
         ("RevokeApiKey", "POST", f"/v1/merchants/{a}/api-keys/{o['key']}:revoke", {}),
+        ("RegisterClient", "POST", f"/v1/merchants/{a}/oauth-clients", {"label": "intruder"}),
+        ("ListClients", "GET", f"/v1/merchants/{a}/oauth-clients", None),
+        ("RevokeClient", "POST", f"/v1/merchants/{a}/oauth-clients/{o['client']}:revoke", {}),
         ("OpenTicket", "POST", "/v1/customer-service/tickets", {"merchantCode": a, "subject": "X"}),
         ("GetTicket", "GET", f"/v1/customer-service/tickets/{o['ticket']}", None),
         ("ListTickets", "GET", f"/v1/customer-service/merchants/{a}/tickets", None),

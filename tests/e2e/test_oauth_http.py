@@ -84,7 +84,9 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def test_the_token_endpoint_answers_a_bearer_jwt_not_cached(world: World) -> None:
-    answer = token_call(world, "grant_type=client_credentials&scope=payments.ledger.read", basic(world.client_id, world.secret))
+    answer = token_call(
+        world, "grant_type=client_credentials&scope=payments.ledger.read", basic(world.client_id, world.secret)
+    )
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["token_type"] == "Bearer" and 0 < body["expires_in"] <= 600 and body["scope"] == "payments.ledger.read"
@@ -126,7 +128,9 @@ def test_a_token_carries_only_its_scopes(world: World) -> None:
         ("grant_type=client_credentials", "none", 401, "invalid_client"),
     ],
 )
-def test_token_endpoint_errors_are_rfc_6749_json(world: World, body: str, headers: str, status: int, error: str) -> None:
+def test_token_endpoint_errors_are_rfc_6749_json(
+    world: World, body: str, headers: str, status: int, error: str
+) -> None:
     sent = {
         "basic": basic(world.client_id, world.secret),
         "wrong": basic(world.client_id, "xbcs_" + "Z" * 43),
@@ -140,7 +144,9 @@ def test_token_endpoint_errors_are_rfc_6749_json(world: World, body: str, header
 
 
 def test_a_json_body_is_not_a_token_request(world: World) -> None:
-    answer = world.rest.post("/oauth/token", json={"grant_type": "client_credentials"}, headers=basic(world.client_id, world.secret))
+    answer = world.rest.post(
+        "/oauth/token", json={"grant_type": "client_credentials"}, headers=basic(world.client_id, world.secret)
+    )
     assert answer.status_code == 400 and answer.json()["error"] == "invalid_request"
 
 
@@ -186,7 +192,9 @@ def test_credential_attacks_are_401_on_rest_and_unauthenticated_on_grpc(world: W
         assert answer.status_code == 401, name
         assert 'error="invalid_token"' in answer.headers["www-authenticate"], name
         with pytest.raises(grpc.RpcError) as failed:
-            ledger.GetBalances(ledger_pb.GetBalancesRequest(), metadata=(("authorization", f"Bearer {token}"),), timeout=10)
+            ledger.GetBalances(
+                ledger_pb.GetBalancesRequest(), metadata=(("authorization", f"Bearer {token}"),), timeout=10
+            )
         assert failed.value.code() == grpc.StatusCode.UNAUTHENTICATED, name
     missing = world.rest.get(balances)
     assert missing.status_code == 401 and missing.headers["www-authenticate"] == 'Bearer realm="xborder"'
@@ -196,7 +204,10 @@ def test_another_merchant_sees_none_of_the_clients(world: World) -> None:
     b = world.b.headers
     base = f"/v1/merchants/{world.a.merchant_code}/oauth-clients"
     assert world.rest.get(base, headers=b).status_code == 404
-    assert world.rest.post(base, json={"label": "x"}, headers={**b, "Idempotency-Key": str(uuid.uuid4())}).status_code == 404
+    assert (
+        world.rest.post(base, json={"label": "x"}, headers={**b, "Idempotency-Key": str(uuid.uuid4())}).status_code
+        == 404
+    )
     revoke = world.rest.post(
         f"{base}/{world.client_id}:revoke", json={}, headers={**b, "Idempotency-Key": str(uuid.uuid4())}
     )

@@ -31,12 +31,25 @@ def run(*args: str, stdin: str = "") -> dict[str, str]:
 
 
 def test_add_then_login_with_password_and_totp() -> None:
-    added = run("add", "--login", "ops.admin", "--name", "Ops Admin", "--role", "admin", "--password-stdin", "--json", stdin=PASSWORD + "\n")
+    added = run(
+        "add",
+        "--login",
+        "ops.admin",
+        "--name",
+        "Ops Admin",
+        "--role",
+        "admin",
+        "--password-stdin",
+        "--json",
+        stdin=PASSWORD + "\n",
+    )
     secret = parse_qs(urlparse(added["totpUri"]).query)["secret"][0]
     code = pyotp.TOTP(secret).now()
     session = run("login", "--login", "ops.admin", "--totp", code, "--password-stdin", "--json", stdin=PASSWORD + "\n")
     assert session["sessionToken"].startswith("xbo_sess_")
-    replay = CliRunner().invoke(app, ["operators", "login", "--login", "ops.admin", "--totp", code, "--password-stdin"], input=PASSWORD + "\n")
+    replay = CliRunner().invoke(
+        app, ["operators", "login", "--login", "ops.admin", "--totp", code, "--password-stdin"], input=PASSWORD + "\n"
+    )
     assert replay.exit_code == 1 and "UNAUTHENTICATED" in replay.output
     fresh = pyotp.TOTP(secret).at(datetime.now(UTC) + timedelta(seconds=30))
     stepped = CliRunner().invoke(app, ["operators", "step-up", "--session", session["sessionToken"], "--totp", fresh])
@@ -46,7 +59,15 @@ def test_add_then_login_with_password_and_totp() -> None:
 
 
 def test_a_bad_role_or_short_password_names_the_field() -> None:
-    bad_role = CliRunner().invoke(app, ["operators", "add", "--login", "x.y.z", "--name", "X", "--role", "root", "--password-stdin"], input=PASSWORD + "\n")
+    bad_role = CliRunner().invoke(
+        app,
+        ["operators", "add", "--login", "x.y.z", "--name", "X", "--role", "root", "--password-stdin"],
+        input=PASSWORD + "\n",
+    )
     assert bad_role.exit_code == 2 and "role" in bad_role.output
-    short = CliRunner().invoke(app, ["operators", "add", "--login", "x.y.z", "--name", "X", "--role", "viewer", "--password-stdin"], input="short\n")
+    short = CliRunner().invoke(
+        app,
+        ["operators", "add", "--login", "x.y.z", "--name", "X", "--role", "viewer", "--password-stdin"],
+        input="short\n",
+    )
     assert short.exit_code == 2 and "password" in short.output

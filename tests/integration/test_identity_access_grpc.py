@@ -212,9 +212,7 @@ def test_token_attacks_are_unauthenticated(running: Running) -> None:
         "no exp": jwt.encode(claims(running, registered, exp=None), KEY_A, algorithm="HS256", headers={"kid": "k1"}),
         "alg none": jwt.encode(claims(running, registered), None, algorithm="none", headers={"kid": "k1"}),
         "unknown kid": jwt.encode(claims(running, registered), KEY_A, algorithm="HS256", headers={"kid": "k9"}),
-        "HS512": jwt.encode(
-            claims(running, registered), KEY_A + KEY_A, algorithm="HS512", headers={"kid": "k1"}
-        ),
+        "HS512": jwt.encode(claims(running, registered), KEY_A + KEY_A, algorithm="HS512", headers={"kid": "k1"}),
         "another merchant in mc": jwt.encode(
             claims(running, registered, mc="MC0000000000000000"), KEY_A, algorithm="HS256", headers={"kid": "k1"}
         ),
@@ -230,7 +228,9 @@ def test_a_revoked_clients_tokens_stop_and_it_gets_no_new_one(running: Running) 
     registered = client(running, code)
     issued = token(running, registered)
     revoked = running.access.RevokeClient(
-        apb.RevokeClientRequest(request_id=str(uuid.uuid4()), merchant_code=code, client_id=registered.client.client_id),
+        apb.RevokeClientRequest(
+            request_id=str(uuid.uuid4()), merchant_code=code, client_id=registered.client.client_id
+        ),
         timeout=10,
     )
     assert revoked.client.HasField("revoked_at")
@@ -348,9 +348,7 @@ def test_step_up_renews_the_window_and_disabling_ends_sessions(running: Running)
     with pytest.raises(grpc.RpcError) as reused:
         running.access.StepUp(apb.StepUpRequest(session_id=session_id, totp_code=code_at(secret)), timeout=10)
     assert rejected(reused.value)[2].keys() == {"totp_code"}
-    stepped = running.access.StepUp(
-        apb.StepUpRequest(session_id=session_id, totp_code=code_at(secret, 30)), timeout=10
-    )
+    stepped = running.access.StepUp(apb.StepUpRequest(session_id=session_id, totp_code=code_at(secret, 30)), timeout=10)
     assert stepped.step_up_until.ToDatetime(UTC) >= session.step_up_until.ToDatetime(UTC)
     running.access.DisableOperator(apb.DisableOperatorRequest(request_id=str(uuid.uuid4()), login="li.wei"), timeout=10)
     assert refused(running, session.session_token) == grpc.StatusCode.UNAUTHENTICATED

@@ -9,7 +9,7 @@ leeway: the identity service both signs and verifies, so there is one clock.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import jwt
 
@@ -42,7 +42,7 @@ class JwtSigner:
         }
         kid = s.active_kid
         token = jwt.encode(claims, s.jwt_signing_keys[kid], algorithm=ALGORITHM, headers={"kid": kid})
-        return token, datetime.fromtimestamp(claims["exp"], expires.tzinfo)
+        return token, datetime.fromtimestamp(int(expires.timestamp()), UTC)
 
     def verify(self, token: str) -> TokenClaims:
         """The claims of a valid token; Unauthenticated (one message for every failure) otherwise."""
@@ -65,7 +65,7 @@ class JwtSigner:
         subject, merchant, scope = claims.get("sub"), claims.get("mc"), claims.get("scope", "")
         if not isinstance(subject, str) or not isinstance(merchant, str) or not isinstance(scope, str):
             raise Unauthenticated(INVALID)
-        expires = datetime.fromtimestamp(int(claims["exp"])).astimezone()
+        expires = datetime.fromtimestamp(int(claims["exp"]), UTC)
         return TokenClaims(subject, merchant, tuple(scope.split()), expires)
 
 

@@ -7,7 +7,7 @@ so the caller can refuse a code of a step already used.
 from __future__ import annotations
 
 import hmac
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pyotp
 
@@ -32,7 +32,7 @@ class Totp:
             at = now.timestamp() + offset * totp.interval
             # Every candidate is compared, so the time taken does not tell which one matched.
             if hmac.compare_digest(totp.at(int(at)), code):
-                found = totp.timecode(datetime.fromtimestamp(at))
+                found = totp.timecode(datetime.fromtimestamp(at, UTC))
         return found
 
     def code_at(self, secret: str, now: datetime) -> str:

@@ -17,7 +17,7 @@ from datetime import datetime
 from services.shared.errors import ValidationError
 
 CLIENT_PREFIX = "xbc_"
-SECRET_PREFIX = "xbcs_"
+SECRET_PREFIX = "xbcs_"  # noqa: S105 (the prefix secret scanners look for)
 _CLIENT_ID = re.compile(r"^xbc_[0-9a-f]{16}$")
 _SECRET = re.compile(r"^xbcs_[A-Za-z0-9_-]{43}$")
 MAX_SCOPE_CHARS = 4096

@@ -130,7 +130,7 @@ def issue_access_token(
     token, expires = signer.sign(client, granted, now)
     return apb.IssueAccessTokenResponse(
         access_token=token,
-        token_type="Bearer",
+        token_type="Bearer",  # noqa: S106 (RFC 6749 token type)
         expires_in=max(1, int((expires - now).total_seconds())),
         scope=" ".join(granted),
     )
@@ -237,9 +237,7 @@ def _own_session(uow: IdentityUnitOfWork, session_id: str, now: datetime) -> Ses
     return session
 
 
-def step_up(
-    uow_factory: UowFactory, totp: TotpCheck, policy: Policy, session_id: str, code: str
-) -> apb.StepUpResponse:
+def step_up(uow_factory: UowFactory, totp: TotpCheck, policy: Policy, session_id: str, code: str) -> apb.StepUpResponse:
     now = utcnow()
     with uow_factory() as uow:
         uow.lock_for_write()
@@ -256,7 +254,9 @@ def step_up(
         session = replace(session, second_factor_at=now)
         uow.sessions.save(session)
         uow.commit()
-    return apb.StepUpResponse(step_up_until=timestamp(session.step_up_until(timedelta(seconds=policy.step_up_window_s))))
+    return apb.StepUpResponse(
+        step_up_until=timestamp(session.step_up_until(timedelta(seconds=policy.step_up_window_s)))
+    )
 
 
 def logout(uow_factory: UowFactory, session_id: str) -> apb.LogoutResponse:
