@@ -221,6 +221,7 @@ def start_platform_two_gateways(settings: Settings, started: Started) -> None:
     from services.embedded import Platform
     from services.identity.bootstrap import access_servicer, servicer
     from services.registry import SERVICES, bootstrap_module
+    from services.shared.errors import Unavailable
     from services.shared.grpc_server import method_handlers
 
     platform = Platform(replace(settings, service_ports=dict.fromkeys(SERVICES, 0)))
@@ -233,10 +234,18 @@ def start_platform_two_gateways(settings: Settings, started: Started) -> None:
         for name, context in platform.contexts.items()
         for path, handler in method_handlers(bootstrap_module(name).registrations(context)).items()
     }
-    onboarded = servicer(platform.contexts["identity"]).OnboardMerchant(
-        identity_pb.OnboardMerchantRequest(request_id="bench", legal_name="Bench Trading GmbH", country="DE"),
-        None,  # type: ignore[arg-type]  # called in-process: the servicer does not use its context
-    )
+    onboard = identity_pb.OnboardMerchantRequest(request_id="bench", legal_name="Bench Trading GmbH", country="DE")
+    for attempt in range(5):  # on a loaded machine compliance may still be building its sanctions index
+        try:
+            onboarded = servicer(platform.contexts["identity"]).OnboardMerchant(
+                onboard,
+                None,  # type: ignore[arg-type]  # called in-process: the servicer does not use its context
+            )
+            break
+        except Unavailable:
+            if attempt == 4:
+                raise
+            time.sleep(5)
     started.ports["merchant_code"] = onboarded.merchant.merchant_code
     started.ports["api_key"] = onboarded.secret
     access = access_servicer(platform.contexts["identity"])

@@ -17,6 +17,7 @@ from services.identity.adapters.screening import GrpcScreener
 from services.identity.adapters.tables import metadata
 from services.identity.adapters.tokens import JwtSigner, looks_like_jwt
 from services.identity.adapters.totp import Totp
+from services.identity.adapters.totp_secrets import EnvelopeTotpSecrets
 from services.identity.entrypoints.access_api import AccessServicer
 from services.identity.entrypoints.grpc_api import IdentityServicer
 from services.identity.service_layer import access
@@ -24,6 +25,8 @@ from services.identity.service_layer.uow import IdentityUnitOfWork
 from services.identity.settings import IdentitySettings
 from services.shared.bus import EventBus
 from services.shared.context import ServiceContext, build_context
+from services.shared.crypto import EnvelopeCipher
+from services.shared.crypto.config import load_key_ring
 from services.shared.settings import Settings
 
 NAME = "identity"
@@ -40,7 +43,8 @@ def bootstrap(settings: Settings, bus: EventBus) -> ServiceContext:
 
 def access_servicer(context: ServiceContext, own: IdentitySettings | None = None) -> AccessServicer:
     own = own or IdentitySettings.from_env()
-    return AccessServicer(context.uow, Argon2Hasher(), JwtSigner(own), Totp(), own)  # type: ignore[arg-type]
+    box = EnvelopeTotpSecrets(EnvelopeCipher(load_key_ring(context.settings)))
+    return AccessServicer(context.uow, Argon2Hasher(), JwtSigner(own), Totp(), box, own)  # type: ignore[arg-type]
 
 
 def servicer(context: ServiceContext, own: IdentitySettings | None = None) -> IdentityServicer:

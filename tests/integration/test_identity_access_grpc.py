@@ -28,11 +28,14 @@ from services.identity import bootstrap
 from services.identity.adapters.hashing import Argon2Hasher
 from services.identity.adapters.tokens import JwtSigner, looks_like_jwt
 from services.identity.adapters.totp import Totp
+from services.identity.adapters.totp_secrets import EnvelopeTotpSecrets
 from services.identity.domain.roles import ROLE_SCOPES, Role
 from services.identity.entrypoints.access_api import AccessServicer
 from services.identity.entrypoints.grpc_api import IdentityServicer
 from services.identity.service_layer import access
 from services.identity.settings import IdentitySettings
+from services.shared.crypto import EnvelopeCipher
+from services.shared.crypto.config import load_key_ring
 from services.shared.grpc_server import serve
 from services.shared.settings import Settings
 from tests.fakes import RecordingBus
@@ -60,7 +63,8 @@ def build(any_settings: Settings, own: IdentitySettings) -> Iterator[Running]:
         return access.verify_credential(context.uow, hasher, signer, own, presented, looks_like_jwt)  # type: ignore[arg-type]
 
     identity = IdentityServicer(context.uow, FakeScreener(), hasher, verifier)  # type: ignore[arg-type]
-    access_api = AccessServicer(context.uow, hasher, signer, Totp(), own)  # type: ignore[arg-type]
+    box = EnvelopeTotpSecrets(EnvelopeCipher(load_key_ring(any_settings)))
+    access_api = AccessServicer(context.uow, hasher, signer, Totp(), box, own)  # type: ignore[arg-type]
 
     def add(server: grpc.Server) -> None:
         pb_grpc.add_IdentityServiceServicer_to_server(identity, server)
@@ -377,3 +381,28 @@ def test_session_tokens_of_a_wrong_shape_or_secret_are_refused(running: Running)
     assert refused(running, f"{prefix}_{wrong}") == grpc.StatusCode.UNAUTHENTICATED
     assert refused(running, "xbo_sess_short") == grpc.StatusCode.UNAUTHENTICATED
     assert tail
+
+
+def test_the_totp_secret_is_stored_encrypted_and_bound_to_its_login(any_settings: Settings) -> None:
+    import sqlalchemy as sa
+
+    from services.identity.adapters.tables import operators
+
+    own = IdentitySettings(jwt_signing_keys={"k1": KEY_A})
+    for running in build(any_settings, own):
+        secret = add_operator(running, "a.one")
+        add_operator(running, "b.two")
+        context = bootstrap.bootstrap(any_settings, RecordingBus())
+        try:
+            with context.engine.begin() as connection:
+                stored = dict(connection.execute(sa.select(operators.c.login, operators.c.totp_secret)).all())
+                assert secret not in stored["a.one"]
+                # A's ciphertext moved to B's row does not open there: B's login fails, A's still works.
+                connection.execute(
+                    operators.update().where(operators.c.login == "b.two").values(totp_secret=stored["a.one"])
+                )
+        finally:
+            context.close()
+        with pytest.raises(grpc.RpcError):
+            login(running, secret, "b.two")
+        assert login(running, secret, "a.one").session_token

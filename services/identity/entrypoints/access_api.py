@@ -36,12 +36,14 @@ class AccessServicer(apb_grpc.AccessServiceServicer):
         hasher: Hasher,
         signer: access.Signer,
         totp: access.TotpCheck,
+        box: access.SecretBox,
         policy: access.Policy,
     ) -> None:
         self.uow_factory = uow_factory
         self.hasher = hasher
         self.signer = signer
         self.totp = totp
+        self.box = box
         self.policy = policy
 
     def RegisterClient(
@@ -89,7 +91,7 @@ class AccessServicer(apb_grpc.AccessServiceServicer):
             violations.add("role", "must be one of VIEWER, AGENT, COMPLIANCE_OFFICER, FINANCE, ADMIN")
         violations.raise_if_any()
         assert role is not None
-        return access.add_operator(self.uow_factory, self.hasher, self.totp, request, login, name, role)
+        return access.add_operator(self.uow_factory, self.hasher, self.totp, self.box, request, login, name, role)
 
     def DisableOperator(
         self, request: apb.DisableOperatorRequest, context: grpc.ServicerContext
@@ -109,7 +111,14 @@ class AccessServicer(apb_grpc.AccessServiceServicer):
             violations.add("totp_code", "is required (the 6 digits of your authenticator app)")
         violations.raise_if_any()
         return access.login(
-            self.uow_factory, self.hasher, self.totp, self.policy, login, request.password, request.totp_code.strip()
+            self.uow_factory,
+            self.hasher,
+            self.totp,
+            self.box,
+            self.policy,
+            login,
+            request.password,
+            request.totp_code.strip(),
         )
 
     def StepUp(self, request: apb.StepUpRequest, context: grpc.ServicerContext) -> apb.StepUpResponse:
@@ -118,7 +127,7 @@ class AccessServicer(apb_grpc.AccessServiceServicer):
         if not request.totp_code:
             violations.add("totp_code", "is required (the 6 digits of your authenticator app)")
         violations.raise_if_any()
-        return access.step_up(self.uow_factory, self.totp, self.policy, session_id, request.totp_code.strip())
+        return access.step_up(self.uow_factory, self.totp, self.box, self.policy, session_id, request.totp_code.strip())
 
     def Logout(self, request: apb.LogoutRequest, context: grpc.ServicerContext) -> apb.LogoutResponse:
         violations = Violations()

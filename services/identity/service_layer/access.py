@@ -48,6 +48,14 @@ class TotpCheck(Protocol):
     def step_of(self, secret: str, code: str, now: datetime) -> int | None: ...
 
 
+class SecretBox(Protocol):
+    """Seals a TOTP secret for storage and opens it again (envelope encryption bound to the login)."""
+
+    def seal(self, login: str, secret: str) -> str: ...
+
+    def open(self, login: str, stored: str) -> str: ...
+
+
 class Policy(Protocol):
     """The identity settings these use cases read (IdentitySettings)."""
 
@@ -143,6 +151,7 @@ def add_operator(
     uow_factory: UowFactory,
     hasher: Hasher,
     totp: TotpCheck,
+    box: SecretBox,
     request: apb.AddOperatorRequest,
     login: str,
     display_name: str,
@@ -155,7 +164,8 @@ def add_operator(
         if uow.operators.get(login) is not None:
             raise ValidationError.single("login", f"an operator {login!r} exists already")
         secret = totp.new_secret()
-        operator = Operator(login, display_name, role, hasher.hash(request.password), secret, utcnow())
+        sealed = box.seal(login, secret)
+        operator = Operator(login, display_name, role, hasher.hash(request.password), sealed, utcnow())
         uow.operators.add(operator)
         shown.key_id, shown.presented = login, totp.uri(secret, login)
         return apb.AddOperatorResponse(operator=operator_to_proto(operator))
@@ -188,6 +198,7 @@ def login(
     uow_factory: UowFactory,
     hasher: Hasher,
     totp: TotpCheck,
+    box: SecretBox,
     policy: Policy,
     login_name: str,
     password: str,
@@ -202,7 +213,7 @@ def login(
         password_ok = hasher.verify(operator.password_hash if operator is not None else None, password)
         if operator is None:
             raise Unauthenticated(LOGIN_REFUSED)
-        step = totp.step_of(operator.totp_secret, code, now)
+        step = totp.step_of(box.open(operator.login, operator.totp_secret), code, now)
         if operator.locked(now) or not password_ok or step is None or step <= operator.last_totp_step:
             if not operator.locked(now):
                 lock = timedelta(seconds=policy.login_lock_s)
@@ -237,13 +248,16 @@ def _own_session(uow: IdentityUnitOfWork, session_id: str, now: datetime) -> Ses
     return session
 
 
-def step_up(uow_factory: UowFactory, totp: TotpCheck, policy: Policy, session_id: str, code: str) -> apb.StepUpResponse:
+def step_up(
+    uow_factory: UowFactory, totp: TotpCheck, box: SecretBox, policy: Policy, session_id: str, code: str
+) -> apb.StepUpResponse:
     now = utcnow()
     with uow_factory() as uow:
         uow.lock_for_write()
         session = _own_session(uow, session_id, now)
         operator = uow.operators.get(session.login, for_update=True)
-        step = totp.step_of(operator.totp_secret, code, now) if operator is not None else None
+        secret = box.open(operator.login, operator.totp_secret) if operator is not None else ""
+        step = totp.step_of(secret, code, now) if operator is not None else None
         if operator is None or operator.locked(now) or step is None or step <= operator.last_totp_step:
             if operator is not None and not operator.locked(now):
                 lock = timedelta(seconds=policy.login_lock_s)
