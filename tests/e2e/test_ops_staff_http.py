@@ -189,3 +189,25 @@ def test_operator_keys_keep_working_without_a_second_factor(world: World) -> Non
         headers={**merchant_key.headers, "Idempotency-Key": str(uuid.uuid4())},
     )
     assert own.status_code == 200
+
+
+def test_login_and_a_session_work_on_the_grpc_front_door(world: World) -> None:
+    from xborder.identity.v1 import access_service_pb2_grpc as apb_grpc
+
+    session = apb_grpc.AccessServiceStub(world.door).Login(
+        apb.LoginRequest(login="ops.admin", password=PASSWORD, totp_code=fresh_code(world.admin_secret)), timeout=10
+    )
+    identity = pb_grpc.IdentityServiceStub(world.door)
+    merchant = identity.GetMerchant(
+        pb.GetMerchantRequest(merchant_code=world.merchant.merchant_code),
+        metadata=(("authorization", f"Bearer {session.session_token}"),),
+        timeout=10,
+    )
+    assert merchant.merchant.merchant_code == world.merchant.merchant_code
+    with pytest.raises(grpc.RpcError) as failed:
+        identity.GetMerchant(
+            pb.GetMerchantRequest(merchant_code=world.merchant.merchant_code),
+            metadata=(("authorization", "Bearer xbo_sess_0123456789abcdef_" + "A" * 43),),
+            timeout=10,
+        )
+    assert failed.value.code() == grpc.StatusCode.UNAUTHENTICATED
