@@ -26,7 +26,7 @@ class Role(enum.Enum):
 SESSION_SCOPES: frozenset[str] = frozenset({"identity.sessions.write"})
 """Every ops session holds these: stepping up and logging out of its own session."""
 
-_READ: frozenset[str] = frozenset(s for s in OPERATOR_SCOPES if s.endswith(".read") or s == "reconciliation.read")
+_READ: frozenset[str] = frozenset(s for s in OPERATOR_SCOPES if s.endswith(".read"))
 
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
     Role.VIEWER: _READ | SESSION_SCOPES,
