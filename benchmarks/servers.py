@@ -214,12 +214,14 @@ def start_platform_two_gateways(settings: Settings, started: Started) -> None:
     """Every service embedded, a demo merchant onboarded, and three REST gateways over the same services:
     authentication and tenancy with the audit log (`gateway_http_audit`), without it (`gateway_http`), and
     neither (`gateway_http_open`)."""
+    from xborder.identity.v1 import access_service_pb2 as access_pb
     from xborder.identity.v1 import identity_service_pb2 as identity_pb
 
     from gateway.app import create_app
     from services.embedded import Platform
-    from services.identity.bootstrap import servicer
+    from services.identity.bootstrap import access_servicer, servicer
     from services.registry import SERVICES, bootstrap_module
+    from services.shared.errors import Unavailable
     from services.shared.grpc_server import method_handlers
 
     platform = Platform(replace(settings, service_ports=dict.fromkeys(SERVICES, 0)))
@@ -232,12 +234,31 @@ def start_platform_two_gateways(settings: Settings, started: Started) -> None:
         for name, context in platform.contexts.items()
         for path, handler in method_handlers(bootstrap_module(name).registrations(context)).items()
     }
-    onboarded = servicer(platform.contexts["identity"]).OnboardMerchant(
-        identity_pb.OnboardMerchantRequest(request_id="bench", legal_name="Bench Trading GmbH", country="DE"),
-        None,  # type: ignore[arg-type]  # called in-process: the servicer does not use its context
-    )
+    onboard = identity_pb.OnboardMerchantRequest(request_id="bench", legal_name="Bench Trading GmbH", country="DE")
+    for attempt in range(5):  # on a loaded machine compliance may still be building its sanctions index
+        try:
+            onboarded = servicer(platform.contexts["identity"]).OnboardMerchant(
+                onboard,
+                None,  # type: ignore[arg-type]  # called in-process: the servicer does not use its context
+            )
+            break
+        except Unavailable:
+            if attempt == 4:
+                raise
+            time.sleep(5)
     started.ports["merchant_code"] = onboarded.merchant.merchant_code
     started.ports["api_key"] = onboarded.secret
+    access = access_servicer(platform.contexts["identity"])
+    client = access.RegisterClient(
+        access_pb.RegisterClientRequest(
+            request_id="bench-client", merchant_code=onboarded.merchant.merchant_code, label="bench"
+        ),
+        None,  # type: ignore[arg-type]
+    )
+    started.ports["access_token"] = access.IssueAccessToken(
+        access_pb.IssueAccessTokenRequest(client_id=client.client.client_id, client_secret=client.client_secret),
+        None,  # type: ignore[arg-type]
+    ).access_token
     host = platform.settings.host
     audited = create_app(platform.settings, local, edge=bench_edge(audit=True))
     started.ports["gateway_http_audit"] = start_uvicorn(audited, host, started)

@@ -12,7 +12,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -35,6 +35,8 @@ from gateway.backends import Backends
 from gateway.descriptors import ServiceInfo, discover, exposed_methods
 from gateway.edge_headers import EdgeHeadersMiddleware
 from gateway.edge_settings import EdgeSettings
+from gateway.oauth_token import ISSUE, TOKEN_PATH
+from gateway.oauth_token import issue as issue_token
 from gateway.openapi import build_document
 from gateway.problems import PROBLEM_CONTENT_TYPE, Problem, from_domain_error, from_rpc_error
 from gateway.rate_limits import RateLimiter, caller_of
@@ -416,6 +418,34 @@ def build_app(
         request_info(request.scope).route = "/metrics"
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    token_method = next((m for s in services for m in s.methods if m.grpc_path == ISSUE), None)
+
+    async def oauth_token(request: Request) -> Response:
+        info = request_info(request.scope)
+        info.route = info.rpc = TOKEN_PATH
+        assert token_method is not None
+        info.service = token_method.service
+        authorization = request.headers.get(AUTHORIZATION)
+        if limiter is not None:
+            client = request.scope.get("client")
+            wait = limiter.take(caller_of(authorization, client[0] if client else None), TOKEN_PATH)
+            if wait is not None:
+                return rate_limited(wait, TOKEN_PATH, info.request_id)
+        metadata = ((REQUEST_ID_HEADER, info.request_id),)
+        try:
+            body = await read_body(request, settings.http_max_body_bytes)
+        except XborderError as error:
+            return error_response(error, TOKEN_PATH, info.request_id)
+
+        async def call(method: Any, message: Any) -> Any:
+            return await backends.call(method, message, timeout=settings.default_deadline_s, metadata=metadata)
+
+        answer = await issue_token(body, request.headers.get("content-type"), authorization, token_method, call)
+        if audit is not None:
+            audited = info.audited(answer.status)
+            audit.record(replace(audited, key_id=answer.client_id))
+        return Response(answer.encode(), answer.status, headers=answer.headers, media_type="application/json")
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
@@ -428,6 +458,11 @@ def build_app(
             StarletteRoute("/openapi.json", openapi, methods=["GET"]),
             StarletteRoute("/healthz", healthz, methods=["GET"]),
             StarletteRoute("/metrics", metrics, methods=["GET"]),
+            *(
+                [StarletteRoute(TOKEN_PATH, oauth_token, methods=["POST"])]
+                if authenticate and token_method is not None and token_method.service in backends
+                else []
+            ),
             StarletteRoute("/{path:path}", transcoder),
         ],
         middleware=[

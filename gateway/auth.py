@@ -30,8 +30,11 @@ from gateway.tenancy import (
     Rule,
     admit,
     bind_request,
+    bind_session,
     not_found,
     owner_request,
+    public,
+    require_step_up,
     rule_for,
     screen_response,
 )
@@ -42,7 +45,8 @@ CACHE_MAX_ENTRIES = 10_000
 LOOKUP_TIMEOUT_S = 2.0
 """Seconds for the gateway's own look-ups: key verification, merchant status, the owner of a resource."""
 AUTHORIZATION = "authorization"
-_BEARER = re.compile(r"^Bearer +([!-~]{1,200}) *$", re.IGNORECASE)
+MAX_TOKEN_CHARS = 4096  # a JWT access token is ~500 characters; an API key 76
+_BEARER = re.compile(rf"^Bearer +([!-~]{{1,{MAX_TOKEN_CHARS}}}) *$", re.IGNORECASE)
 
 _VERIFY = "/xborder.identity.v1.IdentityService/VerifyApiKey"
 _GET_MERCHANT = "/xborder.identity.v1.IdentityService/GetMerchant"
@@ -155,7 +159,15 @@ class Guard:
     def _principal_from(self, token: str, reply: Any) -> Principal:
         key = reply.api_key
         merchant = key.merchant_code or None
-        principal = Principal(key.key_id, merchant, frozenset(key.scopes), reply.merchant_status == _ACTIVE)
+        step_up_until = reply.step_up_until.ToMicroseconds() / 1e6 if reply.HasField("step_up_until") else None
+        principal = Principal(
+            key.key_id,
+            merchant,
+            frozenset(key.scopes),
+            reply.merchant_status == _ACTIVE,
+            reply.principal_kind or "api_key",
+            step_up_until,
+        )
         lifetime = None
         if key.HasField("expires_at"):
             lifetime = key.expires_at.ToMicroseconds() / 1e6 - self.wall()
@@ -168,7 +180,7 @@ class Guard:
     def _identity_failure(error: grpc.RpcError, merchant_code: str = "") -> Exception:
         code = error.code() if hasattr(error, "code") else None
         if code == grpc.StatusCode.UNAUTHENTICATED:
-            return Unauthenticated("the API key is not valid (unknown, revoked or expired)")
+            return Unauthenticated("the credential is not valid (unknown, forged, revoked or expired)")
         if code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT) and merchant_code:
             return not_found(merchant_code)
         return Unavailable("the identity service is not available right now; retry later")
@@ -196,10 +208,15 @@ class Guard:
     async def authenticate(self, method: MethodInfo, authorization: str | None, metadata: Metadata) -> Checked:
         """Who calls and whether they may call this method at all (401, 403), before the body is read."""
         rule = rule_for(method.grpc_path)
-        if rule.kind is Kind.PUBLIC:
+        if public(rule):
             return Checked(None, rule)
-        principal = await self.principal(parse_bearer(authorization), metadata)
+        token = parse_bearer(authorization)
+        principal = await self.principal(token, metadata)
         admit(principal, rule, method.required_scope or "")
+        if rule.step_up and not principal.stepped_up(self.wall()):
+            # The cached answer may predate a step-up made since: ask identity once more.
+            principal = await self.principal(token, metadata, cached=False)
+        require_step_up(principal, rule, self.wall())
         return Checked(principal, rule)
 
     async def authorize(self, checked: Checked, request: Message, metadata: Metadata) -> None:
@@ -207,6 +224,7 @@ class Guard:
         principal, rule = checked.principal, checked.rule
         if principal is None:
             return
+        bind_session(principal, rule, request)
         for code in bind_request(principal, rule, request):
             active = principal.merchant_active if code == principal.merchant_code else await self.active(code, metadata)
             self._held(code, active, rule)
@@ -216,10 +234,10 @@ class Guard:
             owned = await self.backends.call(read, message, timeout=LOOKUP_TIMEOUT_S, metadata=metadata)
             screen_response(principal, owned)
 
-    async def principal(self, token: str, metadata: Metadata) -> Principal:
-        cached = self.keys.get(_fingerprint(token))
-        if cached is not None:
-            return cached
+    async def principal(self, token: str, metadata: Metadata, *, cached: bool = True) -> Principal:
+        known = self.keys.get(_fingerprint(token)) if cached else None
+        if known is not None:
+            return known
         try:
             reply = await self.backends.call(
                 self.methods[_VERIFY], self._verify_request(token), timeout=LOOKUP_TIMEOUT_S, metadata=metadata
@@ -266,10 +284,15 @@ class Guard:
         self, method: MethodInfo, request: Message, authorization: str | None, metadata: Metadata
     ) -> Checked:
         rule = rule_for(method.grpc_path)
-        if rule.kind is Kind.PUBLIC:
+        if public(rule):
             return Checked(None, rule)
-        principal = self.principal_sync(parse_bearer(authorization), metadata)
+        token = parse_bearer(authorization)
+        principal = self.principal_sync(token, metadata)
         admit(principal, rule, method.required_scope or "")
+        if rule.step_up and not principal.stepped_up(self.wall()):
+            principal = self.principal_sync(token, metadata, cached=False)
+        require_step_up(principal, rule, self.wall())
+        bind_session(principal, rule, request)
         for code in bind_request(principal, rule, request):
             active = principal.merchant_active if code == principal.merchant_code else self.active_sync(code, metadata)
             self._held(code, active, rule)
@@ -280,10 +303,10 @@ class Guard:
             screen_response(principal, owned)
         return Checked(principal, rule)
 
-    def principal_sync(self, token: str, metadata: Metadata) -> Principal:
-        cached = self.keys.get(_fingerprint(token))
-        if cached is not None:
-            return cached
+    def principal_sync(self, token: str, metadata: Metadata, *, cached: bool = True) -> Principal:
+        known = self.keys.get(_fingerprint(token)) if cached else None
+        if known is not None:
+            return known
         try:
             reply = self.backends.call_sync(
                 self.methods[_VERIFY], self._verify_request(token), timeout=LOOKUP_TIMEOUT_S, metadata=metadata

@@ -148,7 +148,10 @@ def guarded(handler: grpc.RpcMethodHandler, method: MethodInfo, guard: Guard) ->
         if facts is not None:
             facts.principal = checked.principal
             facts.country = guard.country_sync(checked.principal, metadata)
-        if checked.principal is not None and checked.principal.merchant_code is not None and raw:
+        bound = checked.principal is not None and (
+            checked.principal.merchant_code is not None or checked.rule.session_field is not None
+        )
+        if bound and raw:
             request = message.SerializeToString()
         reply = inner(request, context)
         if checked.screens_response:

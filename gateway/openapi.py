@@ -15,6 +15,7 @@ from typing import Any
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 
 from gateway.descriptors import data_class, is_map, is_repeated, resolve_path
+from gateway.oauth_token import TOKEN_PATH
 from gateway.problems import PROBLEM_CONTENT_TYPE
 from gateway.tenancy import Kind, rule_for
 from gateway.transcoding import DATE, IDEMPOTENCY_FIELD, Route
@@ -171,7 +172,9 @@ def _json_path(request: Descriptor, dotted: str) -> str:
 
 
 SECURITY_SCHEME = "apiKey"
-_SECURITY_SCHEMES = {
+OAUTH2_SCHEME = "oauth2"
+SESSION_SCHEME = "opsSession"
+_SECURITY_SCHEMES: dict[str, Any] = {
     SECURITY_SCHEME: {
         "type": "http",
         "scheme": "bearer",
@@ -179,15 +182,108 @@ _SECURITY_SCHEMES = {
         "description": "An API key issued at onboarding: `Authorization: Bearer xbk_live_...`. A missing or "
         "invalid key is 401 with WWW-Authenticate; a key without the operation's `x-required-scope` is 403; "
         "another merchant's resource is 404.",
-    }
+    },
+    OAUTH2_SCHEME: {
+        "type": "oauth2",
+        "description": "OAuth2 client credentials (RFC 6749 section 4.4): a merchant's client, registered with "
+        "POST /v1/merchants/{merchantCode}/oauth-clients, exchanges its id and secret at "
+        f"POST {TOKEN_PATH} for a short-lived JWT sent as `Authorization: Bearer <token>`.",
+        "flows": {"clientCredentials": {"tokenUrl": TOKEN_PATH, "scopes": {}}},
+    },
+    SESSION_SCHEME: {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "xbo_sess_<session id>_<secret>",
+        "description": "An ops staff session from POST /v1/operators:login (password and TOTP code). "
+        "Operations marked `x-step-up` need a TOTP code checked within the step-up window "
+        "(POST /v1/operators/sessions:step-up); otherwise 403 STEP_UP_REQUIRED.",
+    },
 }
 
 
 def _security(route: Route) -> dict[str, Any]:
     rule = rule_for(route.method.grpc_path)
-    if rule.kind is Kind.PUBLIC:
+    if rule.kind in (Kind.PUBLIC, Kind.SIGN_IN):
         return {"security": [], "x-tenancy": rule.kind.value}
-    return {"security": [{SECURITY_SCHEME: [route.method.required_scope]}], "x-tenancy": rule.kind.value}
+    scope = [route.method.required_scope]
+    schemes: list[dict[str, list[str | None]]] = [{SECURITY_SCHEME: scope}]
+    if rule.kind is Kind.MERCHANT:
+        schemes.append({OAUTH2_SCHEME: scope})
+    schemes.append({SESSION_SCHEME: scope})
+    answer: dict[str, Any] = {"security": schemes, "x-tenancy": rule.kind.value}
+    if rule.step_up:
+        answer["x-step-up"] = True
+    return answer
+
+
+def _token_operation() -> dict[str, Any]:
+    """POST /oauth/token: served by the gateway itself, not transcoded from a gRPC method."""
+    error = {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "string",
+                "enum": [
+                    "invalid_request",
+                    "invalid_client",
+                    "invalid_grant",
+                    "unauthorized_client",
+                    "unsupported_grant_type",
+                    "invalid_scope",
+                ],
+            },
+            "error_description": {"type": "string"},
+        },
+    }
+    return {
+        "post": {
+            "operationId": "OAuthToken",
+            "summary": "Exchange OAuth2 client credentials for an access token (RFC 6749 section 4.4).",
+            "description": "Client authentication by HTTP Basic (preferred) or client_id and client_secret in "
+            "the form body. Errors are RFC 6749 section 5.2 JSON, not problem details.",
+            "security": [],
+            "x-tenancy": "sign-in",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/x-www-form-urlencoded": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["grant_type"],
+                            "properties": {
+                                "grant_type": {"type": "string", "enum": ["client_credentials"]},
+                                "scope": {"type": "string"},
+                                "client_id": {"type": "string"},
+                                "client_secret": {"type": "string"},
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": {
+                    "description": "The access token (RFC 6749 section 5.1).",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["access_token", "token_type", "expires_in"],
+                                "properties": {
+                                    "access_token": {"type": "string"},
+                                    "token_type": {"type": "string", "enum": ["Bearer"]},
+                                    "expires_in": {"type": "integer", "minimum": 1},
+                                    "scope": {"type": "string"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "400": {"description": "RFC 6749 error.", "content": {"application/json": {"schema": error}}},
+                "401": {"description": "invalid_client.", "content": {"application/json": {"schema": error}}},
+            },
+        }
+    }
 
 
 def _operation(route: Route, schemas: SchemaSet, operation_id: str) -> dict[str, Any]:
@@ -277,6 +373,7 @@ def build_document(routes: Sequence[Route], *, title: str = "xborder API", secur
     }
     if secured:
         components["securitySchemes"] = _SECURITY_SCHEMES
+        paths[TOKEN_PATH] = _token_operation()
     return {
         "openapi": OPENAPI_VERSION,
         "info": {

@@ -11,7 +11,13 @@ Every exposed RPC has one rule (tests/contract/test_tenancy_rules.py fails on an
   dropped, another merchant's resource is a 404. Never 403: a code of another tenant must not leak.
 - OPS: operator keys only (ledger administration, fee tiers, payout review, partner statements, ODR
   escalations, provider statuses, the ODR case list and delivery retries).
-- INTERNAL: never served through the gateway (key verification).
+- SIGN_IN: no credential; the request carries one (an ops login with password and TOTP code).
+- INTERNAL: never served through the gateway (key verification, token issue: the gateway's own calls).
+
+`step_up`: when the caller is an ops session, its last TOTP code must be within the step-up window
+(sensitive calls: keys, OAuth clients, operator management); API keys and access tokens are machine
+credentials with no second factor and are not asked. `session_field` is filled with the caller's own
+session id (an ops session acting on itself: step-up, logout); any other caller is refused.
 
 A merchant code a call names must belong to an ACTIVE merchant, whoever calls: an unknown one is a 404,
 a held one (REVIEW or BLOCK at onboarding) a 403 MERCHANT_HELD; a merchant key of a held merchant is
@@ -29,15 +35,18 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
 from services.shared import codes
-from services.shared.errors import MerchantHeld, NotFound, PermissionDenied
+from services.shared.errors import MerchantHeld, NotFound, PermissionDenied, StepUpRequired
 
 MERCHANT_FIELD = "merchant_code"
+SESSION_FIELD = "session_id"
+OPS_SESSION = "ops_session"
 
 
 class Kind(enum.Enum):
     PUBLIC = "public"
     MERCHANT = "merchant"
     OPS = "ops"
+    SIGN_IN = "sign-in"
     INTERNAL = "internal"
 
 
@@ -57,9 +66,14 @@ class Rule:
     owner: Owner | None = None
     allow_held: bool = False
     """The merchant may call it while held (reading its own registration, revoking its keys)."""
+    step_up: bool = False
+    """An ops session needs a recent TOTP code (the step-up window) to call it."""
+    session_field: str | None = None
+    """The request field that names the caller's own ops session (filled by the gateway)."""
 
 
 PUBLIC = Rule(Kind.PUBLIC)
+SIGN_IN = Rule(Kind.SIGN_IN)
 OPS = Rule(Kind.OPS)
 INTERNAL = Rule(Kind.INTERNAL)
 BY_REQUEST = Rule(Kind.MERCHANT, request_field=MERCHANT_FIELD)
@@ -203,11 +217,22 @@ RULES: dict[str, Rule] = {
     # Identity.
     f"/{_I}IdentityService/OnboardMerchant": OPS,
     f"/{_I}IdentityService/GetMerchant": Rule(Kind.MERCHANT, MERCHANT_FIELD, allow_held=True),
-    f"/{_I}IdentityService/RotateApiKey": BY_REQUEST,
+    f"/{_I}IdentityService/RotateApiKey": Rule(Kind.MERCHANT, MERCHANT_FIELD, step_up=True),
     # Revoking is always safe, so a held merchant (or an operator for it) may still revoke its keys.
-    f"/{_I}IdentityService/RevokeApiKey": Rule(Kind.MERCHANT, MERCHANT_FIELD, allow_held=True),
-    f"/{_I}IdentityService/IssueOperatorKey": OPS,
+    f"/{_I}IdentityService/RevokeApiKey": Rule(Kind.MERCHANT, MERCHANT_FIELD, allow_held=True, step_up=True),
+    f"/{_I}IdentityService/IssueOperatorKey": Rule(Kind.OPS, step_up=True),
     f"/{_I}IdentityService/VerifyApiKey": INTERNAL,
+    # OAuth2 clients belong to their merchant; tokens are issued by the gateway's POST /oauth/token.
+    f"/{_I}AccessService/RegisterClient": Rule(Kind.MERCHANT, MERCHANT_FIELD, step_up=True),
+    f"/{_I}AccessService/ListClients": BY_REQUEST,
+    f"/{_I}AccessService/RevokeClient": Rule(Kind.MERCHANT, MERCHANT_FIELD, allow_held=True, step_up=True),
+    f"/{_I}AccessService/IssueAccessToken": INTERNAL,
+    # Ops staff: an admin's session manages operators; a session steps up and logs out only itself.
+    f"/{_I}AccessService/AddOperator": Rule(Kind.OPS, step_up=True),
+    f"/{_I}AccessService/DisableOperator": Rule(Kind.OPS, step_up=True),
+    f"/{_I}AccessService/Login": SIGN_IN,
+    f"/{_I}AccessService/StepUp": Rule(Kind.OPS, session_field=SESSION_FIELD),
+    f"/{_I}AccessService/Logout": Rule(Kind.OPS, session_field=SESSION_FIELD),
 }
 
 
@@ -216,14 +241,30 @@ def rule_for(grpc_path: str) -> Rule:
     return RULES.get(grpc_path, OPS)
 
 
+def public(rule: Rule) -> bool:
+    """Whether the call needs no credential (reference data, signing in)."""
+    return rule.kind in (Kind.PUBLIC, Kind.SIGN_IN)
+
+
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: a merchant's key (merchant_code set) or an operator key (merchant_code None)."""
+    """Who is calling: a merchant's key or access token (merchant_code set), or an operator key or ops
+    session (merchant_code None). `kind` is identity's principal_kind ("api_key", "oauth_client",
+    "ops_session"); `step_up_until` (epoch seconds) an ops session's end of its step-up window."""
 
     key_id: str
     merchant_code: str | None
     scopes: frozenset[str]
     merchant_active: bool = True
+    kind: str = "api_key"
+    step_up_until: float | None = None
+
+    @property
+    def is_session(self) -> bool:
+        return self.kind == OPS_SESSION
+
+    def stepped_up(self, now: float) -> bool:
+        return not self.is_session or (self.step_up_until is not None and now < self.step_up_until)
 
     @property
     def is_operator(self) -> bool:
@@ -240,6 +281,23 @@ def admit(principal: Principal, rule: Rule, scope: str) -> None:
         raise PermissionDenied("this method is for platform operators; merchant keys may not call it")
     if not principal.is_operator and not principal.merchant_active and not rule.allow_held:
         raise MerchantHeld(f"merchant {principal.merchant_code} is held after onboarding screening")
+
+
+def require_step_up(principal: Principal, rule: Rule, now: float) -> None:
+    """StepUpRequired (403) for an ops session whose last TOTP code is older than the step-up window."""
+    if rule.step_up and not principal.stepped_up(now):
+        raise StepUpRequired(
+            "this call needs a recent second factor: POST /v1/operators/sessions:step-up with a fresh TOTP code"
+        )
+
+
+def bind_session(principal: Principal, rule: Rule, request: Message) -> None:
+    """Fill the request's session field with the caller's own session; only an ops session may call."""
+    if rule.session_field is None:
+        return
+    if not principal.is_session:
+        raise PermissionDenied("only an ops session (xborder operators login) may call this method")
+    setattr(request, rule.session_field, principal.key_id)
 
 
 def not_found(code: str) -> NotFound:

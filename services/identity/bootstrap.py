@@ -5,36 +5,66 @@ from __future__ import annotations
 from pathlib import Path
 
 import grpc
-from xborder.identity.v1 import identity_service_pb2, identity_service_pb2_grpc
+from xborder.identity.v1 import (
+    access_service_pb2,
+    access_service_pb2_grpc,
+    identity_service_pb2,
+    identity_service_pb2_grpc,
+)
 
 from services.identity.adapters.hashing import Argon2Hasher
 from services.identity.adapters.screening import GrpcScreener
 from services.identity.adapters.tables import metadata
+from services.identity.adapters.tokens import JwtSigner, looks_like_jwt
+from services.identity.adapters.totp import Totp
+from services.identity.adapters.totp_secrets import EnvelopeTotpSecrets
+from services.identity.entrypoints.access_api import AccessServicer
 from services.identity.entrypoints.grpc_api import IdentityServicer
+from services.identity.service_layer import access
 from services.identity.service_layer.uow import IdentityUnitOfWork
+from services.identity.settings import IdentitySettings
 from services.shared.bus import EventBus
 from services.shared.context import ServiceContext, build_context
+from services.shared.crypto import EnvelopeCipher
+from services.shared.crypto.config import load_key_ring
 from services.shared.settings import Settings
 
 NAME = "identity"
 MIGRATIONS = Path(__file__).parent / "migrations"
-GRPC_SERVICES = (identity_service_pb2.DESCRIPTOR.services_by_name["IdentityService"].full_name,)
+GRPC_SERVICES = (
+    identity_service_pb2.DESCRIPTOR.services_by_name["IdentityService"].full_name,
+    access_service_pb2.DESCRIPTOR.services_by_name["AccessService"].full_name,
+)
 
 
 def bootstrap(settings: Settings, bus: EventBus) -> ServiceContext:
     return build_context(settings, NAME, metadata, MIGRATIONS, bus, uow_class=IdentityUnitOfWork)
 
 
-def servicer(context: ServiceContext) -> IdentityServicer:
+def access_servicer(context: ServiceContext, own: IdentitySettings | None = None) -> AccessServicer:
+    own = own or IdentitySettings.from_env()
+    box = EnvelopeTotpSecrets(EnvelopeCipher(load_key_ring(context.settings)))
+    return AccessServicer(context.uow, Argon2Hasher(), JwtSigner(own), Totp(), box, own)  # type: ignore[arg-type]
+
+
+def servicer(context: ServiceContext, own: IdentitySettings | None = None) -> IdentityServicer:
     """The servicer with its adapters; the CLI calls it in-process. Compliance's address is read per call."""
+    own = own or IdentitySettings.from_env()
     screener = GrpcScreener(lambda: context.settings)
-    return IdentityServicer(context.uow, screener, Argon2Hasher())  # type: ignore[arg-type]
+    hasher, signer = Argon2Hasher(), JwtSigner(own)
+
+    def verifier(presented: str) -> identity_service_pb2.VerifyApiKeyResponse:
+        return access.verify_credential(context.uow, hasher, signer, own, presented, looks_like_jwt)  # type: ignore[arg-type]
+
+    return IdentityServicer(context.uow, screener, hasher, verifier)  # type: ignore[arg-type]
 
 
 def registrations(context: ServiceContext) -> list:
     identity = servicer(context)
+    access_api = access_servicer(context)
 
     def add(server: grpc.Server) -> None:
         identity_service_pb2_grpc.add_IdentityServiceServicer_to_server(identity, server)
+        access_service_pb2_grpc.add_AccessServiceServicer_to_server(access_api, server)
 
     return [add]

@@ -68,6 +68,7 @@ ERROR_STATUSES: dict[str, ErrorStatus] = {
     "PERMISSION_DENIED": _by_code(Code.PERMISSION_DENIED),
     "UNAUTHENTICATED": _by_code(Code.UNAUTHENTICATED),
     "MERCHANT_HELD": _by_code(Code.PERMISSION_DENIED),
+    "STEP_UP_REQUIRED": _by_code(Code.PERMISSION_DENIED),
     # Envelope encryption (services/shared/crypto/errors.py). DATA_LOSS: stored data is not what was written.
     "DECRYPTION_FAILED": _by_code(Code.DATA_LOSS),
     "KEY_UNAVAILABLE": _by_code(Code.FAILED_PRECONDITION),

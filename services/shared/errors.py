@@ -137,6 +137,12 @@ class MerchantHeld(PermissionDenied):
     reason = "MERCHANT_HELD"
 
 
+class StepUpRequired(PermissionDenied):
+    """A sensitive call from an ops session without a recent enough TOTP code (step-up authentication)."""
+
+    reason = "STEP_UP_REQUIRED"
+
+
 class ConflictingWrite(Exception):
     """A write lost a unique-key race to a concurrent transaction (rolled back); never shown to a caller.
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
+from services.identity.settings import IdentitySettings
 from services.registry import SERVICE_PORTS, SERVICE_TABLE, SERVICES, subscriptions
 from services.shared.settings import SECRET_FIELDS, Settings
 
@@ -71,8 +72,9 @@ def _container(deployment: dict[str, Any]) -> dict[str, Any]:
 
 
 def _known_variables() -> set[str]:
-    """Every XB_* variable Settings.from_env reads."""
+    """Every XB_* variable Settings.from_env reads, and identity's own (IdentitySettings)."""
     names = {f"XB_{f.name.upper()}" for f in fields(Settings) if f.name not in {"service_ports", "service_hosts"}}
+    names |= {f"XB_{f.name.upper()}" for f in fields(IdentitySettings)}
     for service in SERVICE_PORTS:
         names |= {f"XB_{service.upper()}_PORT", f"XB_{service.upper()}_HOST"}
     return names
@@ -168,6 +170,8 @@ def test_compose_settings_are_ones_the_processes_accept() -> None:
         assert set(env) <= _known_variables(), f"{name}: unknown {set(env) - _known_variables()}"
         settings = Settings.from_env(env)
         assert settings.env == "prod" and settings.database_url and settings.broker_url
+        if name == "identity":
+            assert len(IdentitySettings.from_env(env).jwt_signing_keys) == 1
         assert settings.service_hosts == {s: _dns(s) for s in SERVICE_PORTS}
 
 

@@ -68,5 +68,33 @@ def test_merchant_keys_may_hold_exactly_the_scopes_of_merchant_rpcs() -> None:
 
 def test_operator_keys_may_hold_every_exposed_scope_but_internal_ones() -> None:
     exposed = {METHODS[p].required_scope for p, r in RULES.items() if r.kind in (Kind.MERCHANT, Kind.OPS)}
-    never = {"identity.internal", "identity.operators.write"}
+    never = {"identity.internal", "identity.operators.write", "identity.sessions.write"}
     assert exposed - never == OPERATOR_SCOPES
+
+
+def test_sign_in_rpcs_carry_no_merchant_data_and_need_no_credential() -> None:
+    signing_in = [path for path, rule in RULES.items() if rule.kind is Kind.SIGN_IN]
+    assert signing_in == ["/xborder.identity.v1.AccessService/Login"]
+    for path in signing_in:
+        assert not merchant_paths(METHODS[path].descriptor.input_type), path
+        assert not merchant_paths(METHODS[path].descriptor.output_type), path
+
+
+def test_session_fields_name_real_fields_of_ops_rpcs() -> None:
+    for path, rule in RULES.items():
+        if rule.session_field is not None:
+            assert rule.kind is Kind.OPS, path
+            assert rule.session_field in METHODS[path].descriptor.input_type.fields_by_name, path
+
+
+def test_step_up_guards_keys_clients_and_operator_management() -> None:
+    stepped = {path.rsplit("/", 1)[1] for path, rule in RULES.items() if rule.step_up}
+    assert {
+        "RotateApiKey",
+        "RevokeApiKey",
+        "IssueOperatorKey",
+        "RegisterClient",
+        "RevokeClient",
+        "AddOperator",
+        "DisableOperator",
+    } <= stepped

@@ -114,6 +114,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     ]
     macro = {"macro": {"name": "thanks", "reply": "Thanks, {{agent}}.", "addTags": ["thanked"]}}
     ok(rest.post("/v1/customer-service/macros", json=macro, headers={**h, **idem()}))
+    owned["client"] = ok(
+        rest.post(f"/v1/merchants/{a.merchant_code}/oauth-clients", json={"label": "erp"}, headers={**h, **idem()})
+    )["client"]["clientId"]
     operator = stack.operator_key()
     waybill = ok(rest.get(f"/v1/shipments/{owned['shipment']}/tracking", headers=h))["shipment"]["waybillNumber"]
     delivery = {"carrier": "hermes", "waybillNumber": waybill, "code": "3500", "occurredAt": "2026-03-06T10:00:00Z"}
@@ -313,6 +316,9 @@ def cross_tenant_calls(w: World) -> list[tuple[str, str, str, dict[str, Any] | N
         ("GetMerchant", "GET", f"/v1/merchants/{a}", None),
         ("RotateApiKey", "POST", f"/v1/merchants/{a}/api-keys/{o['key']}:rotate", {}),
         ("RevokeApiKey", "POST", f"/v1/merchants/{a}/api-keys/{o['key']}:revoke", {}),
+        ("RegisterClient", "POST", f"/v1/merchants/{a}/oauth-clients", {"label": "intruder"}),
+        ("ListClients", "GET", f"/v1/merchants/{a}/oauth-clients", None),
+        ("RevokeClient", "POST", f"/v1/merchants/{a}/oauth-clients/{o['client']}:revoke", {}),
         ("OpenTicket", "POST", "/v1/customer-service/tickets", {"merchantCode": a, "subject": "X"}),
         ("GetTicket", "GET", f"/v1/customer-service/tickets/{o['ticket']}", None),
         ("ListTickets", "GET", f"/v1/customer-service/merchants/{a}/tickets", None),

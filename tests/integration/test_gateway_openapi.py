@@ -78,6 +78,15 @@ def test_the_bearer_scheme_and_which_operations_need_it(document: dict) -> None:
     public = document["paths"]["/v1/currencies/{code}"]["get"]
     assert (public["security"], public["x-tenancy"]) == ([], "public")
     balances = document["paths"]["/v1/merchants/{merchant_code}/balances"]["get"]
-    assert balances["security"] == [{"apiKey": ["payments.ledger.read"]}] and balances["x-tenancy"] == "merchant"
+    assert balances["security"] == [
+        {"apiKey": ["payments.ledger.read"]},
+        {"oauth2": ["payments.ledger.read"]},
+        {"opsSession": ["payments.ledger.read"]},
+    ]
+    assert balances["x-tenancy"] == "merchant" and "x-step-up" not in balances
     verify = document["paths"]["/v1/ledger:verify"]["get"]
     assert verify["x-tenancy"] == "ops"
+    assert {"apiKey", "opsSession"} == {name for option in verify["security"] for name in option}
+    login = document["paths"]["/v1/operators:login"]["post"]
+    assert (login["security"], login["x-tenancy"]) == ([], "sign-in")
+    assert document["paths"]["/v1/operators"]["post"]["x-step-up"] is True

@@ -1,4 +1,7 @@
-"""Identity tables (schema `identity`): merchants and API keys (only argon2id hashes of the secrets)."""
+"""Identity tables (schema `identity`): merchants, API keys, OAuth2 clients, ops staff and their sessions.
+
+Secrets are stored only as hashes: argon2id for API keys, client secrets and passwords, SHA-256 for the
+256-bit random session secrets."""
 
 from __future__ import annotations
 
@@ -37,4 +40,44 @@ api_keys = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("expires_at", UtcDateTime, nullable=True),
     sa.Column("revoked_at", UtcDateTime, nullable=True),
+)
+
+oauth_clients = sa.Table(
+    "oauth_clients",
+    metadata,
+    sa.Column("client_id", sa.String(20), primary_key=True),
+    sa.Column("secret_hash", sa.Text, nullable=False),
+    sa.Column("merchant_code", sa.String(18), sa.ForeignKey("merchants.merchant_code"), nullable=False, index=True),
+    sa.Column("label", sa.Text, nullable=False),
+    sa.Column("scopes", sa.Text, nullable=False),  # space-separated, sorted
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("revoked_at", UtcDateTime, nullable=True),
+)
+
+operators = sa.Table(
+    "operators",
+    metadata,
+    sa.Column("login", sa.String(64), primary_key=True),
+    sa.Column("display_name", sa.Text, nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("totp_secret", sa.Text, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("disabled_at", UtcDateTime, nullable=True),
+    sa.Column("last_totp_step", sa.BigInteger, nullable=False),
+    sa.Column("failed_logins", sa.Integer, nullable=False),
+    sa.Column("locked_until", UtcDateTime, nullable=True),
+)
+
+ops_sessions = sa.Table(
+    "ops_sessions",
+    metadata,
+    sa.Column("session_id", sa.String(16), primary_key=True),
+    sa.Column("token_hash", sa.String(64), nullable=False),
+    sa.Column("login", sa.String(64), sa.ForeignKey("operators.login"), nullable=False, index=True),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    sa.Column("second_factor_at", UtcDateTime, nullable=False),
+    sa.Column("ended_at", UtcDateTime, nullable=True),
 )

@@ -25,6 +25,8 @@ MERCHANT_SCOPES: frozenset[str] = frozenset(
         "fx.convert",
         "fx.quote",
         "fx.read",
+        "identity.clients.read",
+        "identity.clients.write",
         "identity.keys.write",
         "identity.merchants.read",
         "logistics.plans.match",
@@ -65,8 +67,10 @@ OPERATOR_SCOPES: frozenset[str] = MERCHANT_SCOPES | frozenset(
         "reconciliation.write",
     }
 )
-"""What an operator key may be granted. `identity.internal` and `identity.operators.write` are never
-granted: key verification is the gateway's own call, and operator keys are issued by ops tooling only."""
+"""What an operator key may be granted. `identity.internal`, `identity.operators.write` and
+`identity.sessions.write` are never granted to a key: verification is the gateway's own call, operator
+keys and ops staff are managed by ops tooling or an admin's session (domain/roles.py), and only an ops
+session steps up or logs out."""
 
 
 def granted(requested: tuple[str, ...], allowed: frozenset[str], field: str = "scopes") -> tuple[str, ...]:

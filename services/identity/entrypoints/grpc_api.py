@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
 
 import grpc
@@ -35,10 +36,19 @@ def parse_scopes(values: list[str], allowed: frozenset[str], violations: Violati
 
 
 class IdentityServicer(pb_grpc.IdentityServiceServicer):
-    def __init__(self, uow_factory: handlers.UowFactory, screener: handlers.Screener, hasher: handlers.Hasher) -> None:
+    def __init__(
+        self,
+        uow_factory: handlers.UowFactory,
+        screener: handlers.Screener,
+        hasher: handlers.Hasher,
+        verifier: Callable[[str], pb.VerifyApiKeyResponse] | None = None,
+    ) -> None:
+        """`verifier` also accepts OAuth2 access tokens and ops session tokens (bootstrap wires it); without
+        it only API keys are verified."""
         self.uow_factory = uow_factory
         self.screener = screener
         self.hasher = hasher
+        self.verifier = verifier
 
     def OnboardMerchant(
         self, request: pb.OnboardMerchantRequest, context: grpc.ServicerContext
@@ -103,6 +113,8 @@ class IdentityServicer(pb_grpc.IdentityServiceServicer):
         return handlers.issue_operator_key(self.uow_factory, self.hasher, request, label, granted)
 
     def VerifyApiKey(self, request: pb.VerifyApiKeyRequest, context: grpc.ServicerContext) -> pb.VerifyApiKeyResponse:
+        if self.verifier is not None:
+            return self.verifier(request.secret)
         holder = handlers.verify_key(self.uow_factory, self.hasher, request.secret)
         answer = pb.VerifyApiKeyResponse(api_key=key_to_proto(holder.key))
         if holder.merchant is not None:

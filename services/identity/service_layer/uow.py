@@ -1,9 +1,10 @@
-"""The identity unit of work: one transaction owning the merchant and API-key repositories."""
+"""The identity unit of work: one transaction owning the merchant, key, client, operator and session repositories."""
 
 from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
+from services.identity.adapters.access_repositories import ClientRepository, OperatorRepository, SessionRepository
 from services.identity.adapters.repositories import ApiKeyRepository, MerchantRepository
 from services.shared.uow import UnitOfWork
 
@@ -11,8 +12,14 @@ from services.shared.uow import UnitOfWork
 class IdentityUnitOfWork(UnitOfWork):
     merchants: MerchantRepository
     keys: ApiKeyRepository
+    clients: ClientRepository
+    operators: OperatorRepository
+    sessions: SessionRepository
 
     def _bind(self, connection: Connection) -> None:
         super()._bind(connection)
         self.merchants = MerchantRepository(connection)
         self.keys = ApiKeyRepository(connection)
+        self.clients = ClientRepository(connection)
+        self.operators = OperatorRepository(connection)
+        self.sessions = SessionRepository(connection)
