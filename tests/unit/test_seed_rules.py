@@ -408,7 +408,6 @@ LEGACY_RULES_WITHOUT_READ_DATE = frozenset(
         "AU-RCM-EMC@1",
         "CA-ICES-003@1",
         "CA-TOYS-SMALL-PARTS-UNDER-3@1",
-        "CA-VAPING-NICOTINE-LIMIT@1",
         "EU-GPSR-RESP-PERSON@1",
         "EU-RED-CE@1",
         "EU-LVD-CE@1",
