@@ -233,6 +233,8 @@ def test_mocra_asks_for_the_label_contact_from_december_2024(day: str, version: 
         ("AU", "AU-VAPING-GOODS-PERMIT", "2024-03-01"),
         ("SG", "SG-E-VAPORISER-BAN", "2016-08-01"),
         ("JP", "JP-NICOTINE-ELIQUID", "2014-11-25"),
+        ("CA", "CA-VAPING-NICOTINE-LIMIT", "2021-07-08"),
+        ("US", "US-ENDS-MAIL-BAN", "2021-10-21"),
     ],
 )
 def test_vaping_rules_catch_e_liquids_but_not_nicotine_gum_or_patches(destination: str, code: str, start: str) -> None:
