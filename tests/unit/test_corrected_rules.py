@@ -661,3 +661,15 @@ def test_no_gb_toy_rule_claims_the_eu_directive_date() -> None:
     # Version 1 applied the 2011 Regulations from 2011-07-20, a month before they came into force.
     outcome = check(product(TOY, contains_small_parts=True), "GB", "2011-07-20")
     assert not {"GB-TOYS-UKCA", "GB-TOY-UNDER-36M-WARNING"} & set(findings(outcome))
+
+
+@pytest.mark.parametrize(
+    ("hs_code", "caught"), [("240412", True), ("854340", True), ("240491", False), ("240492", False), ("240411", False)]
+)
+def test_the_eu_e_cigarette_rule_catches_e_liquids_but_not_nicotine_gum_patches_or_heated_tobacco(
+    hs_code: str, caught: bool
+) -> None:
+    found = findings(check(product(hs_code), "DE", "2026-12-06")).get("EU-ECIG-TPD-NOTIFICATION")
+    assert (found is not None) is caught
+    if found:
+        assert found.version == 2
