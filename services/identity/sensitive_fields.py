@@ -1,0 +1,15 @@
+"""Where identity stores PERSONAL_SENSITIVE fields: it does not. Ops staff's passwords are kept only as
+argon2id hashes and TOTP codes are checked against the (envelope-encrypted) TOTP secret and dropped."""
+
+from __future__ import annotations
+
+from services.shared.crypto.fields import NotStored, StorageDeclaration
+
+_PB = "xborder.identity.v1"
+
+SENSITIVE_STORAGE: tuple[StorageDeclaration, ...] = (
+    NotStored(f"{_PB}.AddOperatorRequest.password", "kept only as its argon2id hash"),
+    NotStored(f"{_PB}.LoginRequest.password", "checked against the argon2id hash"),
+    NotStored(f"{_PB}.LoginRequest.totp_code", "checked against the TOTP secret; only the last used step is kept"),
+    NotStored(f"{_PB}.StepUpRequest.totp_code", "checked against the TOTP secret; only the last used step is kept"),
+)
