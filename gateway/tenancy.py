@@ -165,6 +165,12 @@ RULES: dict[str, Rule] = {
     # Revoking is always safe, so a held merchant (or an operator for it) may still revoke its keys.
     f"/{_I}IdentityService/RevokeApiKey": Rule(Kind.MERCHANT, MERCHANT_FIELD, allow_held=True),
     f"/{_I}IdentityService/IssueOperatorKey": OPS,
+    # Cross-border transfer rules: ops edit the table and file legal bases; a merchant reads its own bases.
+    f"/{_I}TransferRuleService/GetTransferPolicy": OPS,
+    f"/{_I}TransferRuleService/PublishTransferRules": OPS,
+    f"/{_I}TransferRuleService/SetKillSwitch": OPS,
+    f"/{_I}TransferRuleService/RegisterLegalBasis": Rule(Kind.OPS, request_field=MERCHANT_FIELD),
+    f"/{_I}TransferRuleService/ListLegalBases": BY_REQUEST,
     f"/{_I}IdentityService/VerifyApiKey": INTERNAL,
 }
 

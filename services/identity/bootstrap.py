@@ -2,23 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import grpc
-from xborder.identity.v1 import identity_service_pb2, identity_service_pb2_grpc
+from xborder.identity.v1 import (
+    identity_service_pb2,
+    identity_service_pb2_grpc,
+    transfer_rules_service_pb2,
+    transfer_rules_service_pb2_grpc,
+)
 
 from services.identity.adapters.hashing import Argon2Hasher
 from services.identity.adapters.screening import GrpcScreener
 from services.identity.adapters.tables import metadata
+from services.identity.domain.transfer_rules import Draft, check_table
 from services.identity.entrypoints.grpc_api import IdentityServicer
+from services.identity.entrypoints.transfer_rules_api import TransferRuleServicer
+from services.identity.service_layer.transfer_handlers import read_seed
 from services.identity.service_layer.uow import IdentityUnitOfWork
 from services.shared.bus import EventBus
 from services.shared.context import ServiceContext, build_context
+from services.shared.errors import Violations
 from services.shared.settings import Settings
 
 NAME = "identity"
 MIGRATIONS = Path(__file__).parent / "migrations"
-GRPC_SERVICES = (identity_service_pb2.DESCRIPTOR.services_by_name["IdentityService"].full_name,)
+GRPC_SERVICES = (
+    identity_service_pb2.DESCRIPTOR.services_by_name["IdentityService"].full_name,
+    transfer_rules_service_pb2.DESCRIPTOR.services_by_name["TransferRuleService"].full_name,
+)
+SEED_RULES = Path("transfer_rules") / "v1.yaml"
 
 
 def bootstrap(settings: Settings, bus: EventBus) -> ServiceContext:
@@ -31,10 +45,32 @@ def servicer(context: ServiceContext) -> IdentityServicer:
     return IdentityServicer(context.uow, screener, Argon2Hasher())  # type: ignore[arg-type]
 
 
+def seed_rules(settings: Settings) -> Callable[[], Draft | None]:
+    """Version 1 of the transfer rules, read from data/transfer_rules/v1.yaml when first needed."""
+
+    def load() -> Draft | None:
+        path = settings.data_dir / SEED_RULES
+        if not path.exists():
+            return None
+        rules, groups, _ = read_seed(path)
+        violations = Violations()
+        draft = check_table(rules, groups, violations)
+        violations.raise_if_any()
+        return draft
+
+    return load
+
+
+def transfer_servicer(context: ServiceContext) -> TransferRuleServicer:
+    return TransferRuleServicer(context.uow, seed_rules(context.settings))  # type: ignore[arg-type]
+
+
 def registrations(context: ServiceContext) -> list:
     identity = servicer(context)
+    transfers = transfer_servicer(context)
 
     def add(server: grpc.Server) -> None:
         identity_service_pb2_grpc.add_IdentityServiceServicer_to_server(identity, server)
+        transfer_rules_service_pb2_grpc.add_TransferRuleServiceServicer_to_server(transfers, server)
 
     return [add]

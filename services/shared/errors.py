@@ -137,6 +137,18 @@ class MerchantHeld(PermissionDenied):
     reason = "MERCHANT_HELD"
 
 
+class TransferBlocked(PermissionDenied):
+    """An answer would carry a field to a destination the transfer rules (or a kill switch) block."""
+
+    reason = "TRANSFER_BLOCKED"
+
+
+class TransferBasisMissing(PermissionDenied):
+    """The transfer rule needs a legal basis the merchant has not got on file."""
+
+    reason = "TRANSFER_BASIS_MISSING"
+
+
 class ConflictingWrite(Exception):
     """A write lost a unique-key race to a concurrent transaction (rolled back); never shown to a caller.
 

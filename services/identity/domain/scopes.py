@@ -24,6 +24,7 @@ MERCHANT_SCOPES: frozenset[str] = frozenset(
         "fx.quote",
         "fx.read",
         "identity.keys.write",
+        "identity.legal_bases.read",
         "identity.merchants.read",
         "logistics.plans.match",
         "logistics.read",
@@ -44,7 +45,10 @@ MERCHANT_SCOPES: frozenset[str] = frozenset(
 OPERATOR_SCOPES: frozenset[str] = MERCHANT_SCOPES | frozenset(
     {
         "customer_service.odr.write",
+        "identity.legal_bases.write",
         "identity.merchants.write",
+        "identity.transfer_rules.read",
+        "identity.transfer_rules.write",
         "logistics.rates.write",
         "logistics.tracking.write",
         "payments.fees.write",

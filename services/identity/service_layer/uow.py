@@ -5,14 +5,19 @@ from __future__ import annotations
 from sqlalchemy.engine import Connection
 
 from services.identity.adapters.repositories import ApiKeyRepository, MerchantRepository
+from services.identity.adapters.transfer_repositories import LegalBasisRepository, TransferRuleRepository
 from services.shared.uow import UnitOfWork
 
 
 class IdentityUnitOfWork(UnitOfWork):
     merchants: MerchantRepository
     keys: ApiKeyRepository
+    transfer_rules: TransferRuleRepository
+    legal_bases: LegalBasisRepository
 
     def _bind(self, connection: Connection) -> None:
         super()._bind(connection)
         self.merchants = MerchantRepository(connection)
         self.keys = ApiKeyRepository(connection)
+        self.transfer_rules = TransferRuleRepository(connection)
+        self.legal_bases = LegalBasisRepository(connection)
