@@ -41,14 +41,7 @@ from gateway.rate_limits import RateLimiter, caller_of
 from gateway.tenancy import Principal
 from gateway.transcoding import MethodNotAllowed, RouteNotFound, Router, build_routes
 from gateway.transfer_counters import PersonCounters
-from gateway.transfer_guard import (
-    DESTINATION_HEADER,
-    PLATFORM,
-    WRITES,
-    TransferGuard,
-    TransferSettings,
-    declared_destination,
-)
+from gateway.transfer_guard import DESTINATION_HEADER, TransferGuard, TransferSettings, declared_destination
 from services.shared.errors import (
     PayloadTooLarge,
     TransferRefused,
@@ -341,16 +334,8 @@ class Transcoder:
         """Apply the transfer rules to the answer (mask in place, or raise to refuse it)."""
         transfers, guard = self.transfers, self.guard
         assert transfers is not None and guard is not None
-        if method.grpc_path in WRITES:
-            transfers.invalidate()
-        policy = await transfers.policy(metadata)
-        owned = []
-        for owner in transfers.owners(principal, request, reply):
-            country = await guard.merchant_country(owner, metadata) if owner != PLATFORM else ""
-            bases = await transfers.legal_bases(owner, metadata)
-            owned.append((transfers.parties(principal, owner, country, declared), bases))
-        info.destination = ",".join(sorted({d for parties, _ in owned for d in parties.destinations}))
-        outcome = transfers.apply(method, policy, owned, reply)
+        outcome = await transfers.enforce(guard, method, principal, request, reply, declared, metadata)
+        info.destination = outcome.destination
         info.transfers = outcome.decisions
 
 

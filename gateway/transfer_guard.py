@@ -32,7 +32,7 @@ from typing import Any
 from google.protobuf.message import Message
 
 from gateway.audit_log import classes_carried
-from gateway.auth import KEY_CACHE_TTL_S, LOOKUP_TIMEOUT_S, TtlCache
+from gateway.auth import KEY_CACHE_TTL_S, LOOKUP_TIMEOUT_S, Guard, TtlCache
 from gateway.backends import Backends, Metadata
 from gateway.descriptors import MethodInfo
 from gateway.tenancy import Principal
@@ -63,6 +63,9 @@ _SVC = "/xborder.identity.v1.TransferRuleService/"
 _GET_POLICY = _SVC + "GetTransferPolicy"
 _LIST_BASES = _SVC + "ListLegalBases"
 WRITES = frozenset({_SVC + "PublishTransferRules", _SVC + "SetKillSwitch", _SVC + "RegisterLegalBasis"})
+CONTROL_PLANE = "xborder.identity.v1.TransferRuleService"
+"""The rule service's own answers (rules, switches, bases: public and business data) are not held to the
+rules, so a kill switch can never lock the operators who release it out."""
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 MAX_TABLES = 10_000
 _SEVERITY = {Action.ALLOW: 0, Action.MASK: 1, Action.BLOCK: 2}
@@ -261,6 +264,51 @@ class TransferGuard:
         caller = (owner_country or UNKNOWN_COUNTRY) if principal.merchant_code else self.settings.operator_country
         destinations = (caller,) if declared is None or declared == caller else (caller, declared)
         return Parties(owner, origin, destinations)
+
+    async def enforce(
+        self,
+        guard: Guard,
+        method: MethodInfo,
+        principal: Principal,
+        request: Message,
+        reply: Message,
+        declared: str | None,
+        metadata: Metadata,
+    ) -> Outcome:
+        """The REST door's whole step: read what the decision needs, then `apply`."""
+        if method.service_full_name == CONTROL_PLANE:
+            return self._control(method)
+        policy = await self.policy(metadata)
+        owned = []
+        for owner in self.owners(principal, request, reply):
+            country = await guard.merchant_country(owner, metadata) if owner != PLATFORM else ""
+            owned.append((self.parties(principal, owner, country, declared), await self.legal_bases(owner, metadata)))
+        return self.apply(method, policy, owned, reply)
+
+    def enforce_sync(
+        self,
+        guard: Guard,
+        method: MethodInfo,
+        principal: Principal,
+        request: Message,
+        reply: Message,
+        declared: str | None,
+        metadata: Metadata,
+    ) -> Outcome:
+        """The same on the front door's worker threads."""
+        if method.service_full_name == CONTROL_PLANE:
+            return self._control(method)
+        policy = self.policy_sync(metadata)
+        owned = []
+        for owner in self.owners(principal, request, reply):
+            country = guard.merchant_country_sync(owner, metadata) if owner != PLATFORM else ""
+            owned.append((self.parties(principal, owner, country, declared), self.legal_bases_sync(owner, metadata)))
+        return self.apply(method, policy, owned, reply)
+
+    def _control(self, method: MethodInfo) -> Outcome:
+        if method.grpc_path in WRITES:
+            self.invalidate()
+        return Outcome("", ())
 
     # --- the decision ---
 

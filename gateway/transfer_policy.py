@@ -6,9 +6,9 @@ verdict, `DecisionTable` the verdicts for every class an RPC's answer can carry 
 origin, destination, rule revision, legal bases and person tier), and `mask` rewrites the fields of the
 masked classes in place, so no clear value of those classes is left in the answer.
 
-Order of precedence, the same for every class: a kill switch (on the class or the destination) blocks;
-data staying in its jurisdiction (same country, or both in a group a rule names as origin, e.g. EEA) is
-not a transfer; an origin no rule names is not governed by the table (allowed, and recorded as such);
+Order of precedence, the same for every class: data staying in its jurisdiction (same country, or both in
+a group a rule names as origin, e.g. EEA) is not a transfer, and nothing here applies to it; for a
+transfer, a kill switch (on the class or the destination) blocks, whatever the rules say; an origin no rule names is not governed by the table (allowed, and recorded as such);
 a governed origin without a rule for the class blocks (fail closed); otherwise the most specific
 destination's rule for the highest person threshold reached applies.
 """
@@ -203,12 +203,12 @@ def decide(
         rule_id = rule.rule_id if rule else ""
         return Verdict(data_class, origin, destination, action, why, rule_id, policy.version if rule else 0, **extra)
 
+    if policy.domestic(origin, destination):
+        return verdict(Action.ALLOW, Why.DOMESTIC)
     if data_class in policy.killed_classes:
         return verdict(Action.BLOCK, Why.KILL_SWITCH_CLASS)
     if destination in policy.killed_destinations:
         return verdict(Action.BLOCK, Why.KILL_SWITCH_DESTINATION)
-    if policy.domestic(origin, destination):
-        return verdict(Action.ALLOW, Why.DOMESTIC)
     if not policy.governed(origin):
         return verdict(Action.ALLOW, Why.UNGOVERNED_ORIGIN)
     rules = candidates(policy, origin, data_class, destination)

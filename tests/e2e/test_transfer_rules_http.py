@@ -13,13 +13,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import grpc
 import pytest
 from xborder.identity.v1 import identity_service_pb2 as identity_pb
+from xborder.identity.v1 import identity_service_pb2_grpc as identity_grpc
+from xborder.identity.v1 import transfer_rules_service_pb2 as rules_pb
+from xborder.identity.v1 import transfer_rules_service_pb2_grpc as rules_grpc
 
 from gateway.app import create_app
 from gateway.audit_log import AuditLog
 from gateway.edge_settings import EdgeSettings
+from gateway.front_door import serve_front_door
 from gateway.transfer_guard import TransferSettings
+from services.registry import bootstrap_module
+from services.shared.grpc_errors import status_details
+from services.shared.grpc_server import method_handlers
 from services.shared.settings import Settings
 from tests.e2e.stack import AsgiClient, Stack, Tenant, start_stack
 
@@ -152,7 +160,10 @@ def test_a_kill_switch_blocks_at_once_and_releases(world: World) -> None:
 
     switch(True)
     try:
-        blocked = world.rest.get(f"/v1/merchants/{e.merchant_code}", headers=e.headers)
+        home = world.rest.get(f"/v1/merchants/{e.merchant_code}", headers=e.headers)
+        assert home.status_code == 200  # DE -> DE is no transfer: kill switches are about transfers
+        onward = {**e.headers, "X-Transfer-Destination": "JP"}  # adequate, but the class is switched off
+        blocked = world.rest.get(f"/v1/merchants/{e.merchant_code}", headers=onward)
         assert blocked.status_code == 451
         assert blocked.json()["reason"] == "TRANSFER_BLOCKED"
         assert blocked.json()["transfer"]["why"] == "KILL_SWITCH_CLASS"
@@ -160,7 +171,10 @@ def test_a_kill_switch_blocks_at_once_and_releases(world: World) -> None:
         assert public.status_code == 200  # reference data carries no personal class
     finally:
         switch(False)
-    assert ok(world.rest.get(f"/v1/merchants/{e.merchant_code}", headers=e.headers))["contacts"][0]["name"] != "***"
+    released = ok(
+        world.rest.get(f"/v1/merchants/{e.merchant_code}", headers={**e.headers, "X-Transfer-Destination": "JP"})
+    )
+    assert released["contacts"][0]["name"] == "Erika Mustermann"
 
 
 def test_the_rule_table_is_versioned_through_the_gateway(world: World) -> None:
@@ -169,3 +183,63 @@ def test_the_rule_table_is_versioned_through_the_gateway(world: World) -> None:
     merchant = eu_merchant(world, "Zeta Shop GmbH")
     refused = world.rest.get("/v1/transfer-rules", headers=merchant.headers)
     assert refused.status_code == 403
+
+
+@pytest.fixture(scope="module", params=["forwarding", "in-process"])
+def front_door(request: pytest.FixtureRequest, world: World) -> Iterator[grpc.Channel]:
+    local = {}
+    if request.param == "in-process":
+        for name, context in world.stack.contexts.items():
+            local.update(method_handlers(bootstrap_module(name).registrations(context)))
+    running = serve_front_door(
+        world.stack.settings, port=0, local=local, edge=EdgeSettings(audit=False, rate_limit_per_s=0)
+    )
+    with grpc.insecure_channel(f"127.0.0.1:{running.port}") as opened:
+        yield opened
+    running.stop(grace=0)
+
+
+def test_the_front_door_masks_allows_with_a_basis_and_refuses_like_rest(world: World, front_door: grpc.Channel) -> None:
+    a = eu_merchant(world, f"Eta Front Door GmbH {uuid.uuid4().hex[:6]}")
+    identity = identity_grpc.IdentityServiceStub(front_door)
+    rules = rules_grpc.TransferRuleServiceStub(front_door)
+    operator = (("authorization", world.ops["Authorization"]),)
+    own = (("authorization", f"Bearer {a.api_key}"),)
+    ask = identity_pb.GetMerchantRequest(merchant_code=a.merchant_code)
+    assert identity.GetMerchant(ask, metadata=operator, timeout=10).merchant.contacts[0].name == "***"
+    onward = identity.GetMerchant(ask, metadata=(*own, ("x-transfer-destination", "US")), timeout=10)
+    assert onward.merchant.contacts[0].email == "***"
+    rules.RegisterLegalBasis(
+        rules_pb.RegisterLegalBasisRequest(
+            request_id=str(uuid.uuid4()),
+            merchant_code=a.merchant_code,
+            kind=rules_pb.LEGAL_BASIS_KIND_STANDARD_CONTRACT,
+            reference="SCC-ETA",
+            destination="*",
+            registered_by="compliance officer",
+        ),
+        metadata=operator,
+        timeout=10,
+    )
+    assert identity.GetMerchant(ask, metadata=operator, timeout=10).merchant.contacts[0].name == "Erika Mustermann"
+    switch = rules_pb.SetKillSwitchRequest(target="destination", value="CN", changed_by="ops", reason="drill")
+    rules.SetKillSwitch(
+        rules_pb.SetKillSwitchRequest(request_id=str(uuid.uuid4()), engaged=True, **_fields(switch)),
+        metadata=operator,
+        timeout=10,
+    )
+    try:
+        with pytest.raises(grpc.RpcError) as caught:
+            identity.GetMerchant(ask, metadata=operator, timeout=10)
+        assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        assert status_details(caught.value)[0] == "TRANSFER_BLOCKED"
+    finally:
+        rules.SetKillSwitch(
+            rules_pb.SetKillSwitchRequest(request_id=str(uuid.uuid4()), engaged=False, **_fields(switch)),
+            metadata=operator,
+            timeout=10,
+        )
+
+
+def _fields(message: Any) -> dict[str, Any]:
+    return {f.name: v for f, v in message.ListFields()}
