@@ -10,7 +10,7 @@ from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cli import audit, compliance, logistics, rules
+from cli import audit, compliance, logistics, rules, transfer_rules
 from cli.alerts import alerts
 from cli.context import settings as _settings
 from cli.ledger import ledger_app
@@ -228,6 +228,7 @@ app.add_typer(logistics.app, name="logistics")
 app.add_typer(tickets_app, name="tickets")
 app.add_typer(merchants_app, name="merchants")
 app.add_typer(audit.app, name="audit")
+app.add_typer(transfer_rules.app, name="transfer-rules")
 app.command("screen")(screen)
 compliance.app.command("alerts")(alerts)
 

@@ -183,7 +183,7 @@ class TransferGuard:
         return None
 
     def _keep(self, reply: Any) -> Policy:
-        policy = Policy.from_proto(reply)
+        policy = Policy.from_proto(reply.policy)
         with self._lock:
             if self._policy is None or policy.revision != self._policy.revision:
                 self._tables.clear()

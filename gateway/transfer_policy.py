@@ -8,9 +8,10 @@ masked classes in place, so no clear value of those classes is left in the answe
 
 Order of precedence, the same for every class: data staying in its jurisdiction (same country, or both in
 a group a rule names as origin, e.g. EEA) is not a transfer, and nothing here applies to it; for a
-transfer, a kill switch (on the class or the destination) blocks, whatever the rules say; an origin no rule names is not governed by the table (allowed, and recorded as such);
-a governed origin without a rule for the class blocks (fail closed); otherwise the most specific
-destination's rule for the highest person threshold reached applies.
+transfer, a kill switch (on the class or the destination) blocks, whatever the rules say; an origin no
+rule names is not governed by the table (allowed, and recorded as such); a governed origin without a rule
+for the class blocks (fail closed); otherwise the most specific destination's rule for the highest person
+threshold reached applies.
 """
 
 from __future__ import annotations
@@ -160,6 +161,23 @@ class Verdict:
         """`CLASS>DEST:ACTION:RULE@vN[:BASIS]`: names and ids only, never a value."""
         text = f"{self.data_class}>{self.destination}:{self.action.value}:{self.rule}"
         return text + (f":{'+'.join(self.basis_ids)}" if self.basis_ids else "")
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A verdict as the audit entry keeps it (Verdict.audit_text), read back."""
+
+    data_class: str
+    destination: str
+    action: str
+    rule: str
+    basis_ids: tuple[str, ...]
+
+    @staticmethod
+    def parse(text: str) -> Recorded:
+        flow, action, rule, *basis = text.split(":")
+        data_class, destination = flow.split(">", 1)
+        return Recorded(data_class, destination, action, rule, tuple(basis[0].split("+")) if basis else ())
 
 
 def _specificity(policy: Policy, place: str) -> int:

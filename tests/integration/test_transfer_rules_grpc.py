@@ -55,24 +55,24 @@ def rid() -> str:
 
 
 def test_the_seed_is_version_1_and_every_rule_cites_a_source_read_on_a_date(running: Running) -> None:
-    policy = running.rules.GetTransferPolicy(pb.GetTransferPolicyRequest(), timeout=10)
+    policy = running.rules.GetTransferPolicy(pb.GetTransferPolicyRequest(), timeout=10).policy
     assert policy.version == 1 and policy.published_by == "seed"
     assert {r.rule_id for r in policy.rules} >= {"CN-PI-100K-PERSONS", "CN-SPI-10K-PERSONS", "EU-PD-THIRD-COUNTRY"}
     assert all(r.source and r.source_read_on == "2026-12-06" for r in policy.rules)
     assert "JP" in next(g for g in policy.groups if g.name == "EU_ADEQUATE").countries
-    assert running.rules.GetTransferPolicy(pb.GetTransferPolicyRequest(), timeout=10).version == 1
+    assert running.rules.GetTransferPolicy(pb.GetTransferPolicyRequest(), timeout=10).policy.version == 1
 
 
 def test_a_publication_is_a_new_version_and_the_old_one_stays(running: Running) -> None:
-    first = running.rules.GetTransferPolicy(pb.GetTransferPolicyRequest(), timeout=10)
+    first = running.rules.GetTransferPolicy(pb.GetTransferPolicyRequest(), timeout=10).policy
     rules = [r for r in first.rules if r.rule_id != "CN-CORE-BLOCK"]
     request = pb.PublishTransferRulesRequest(
         request_id=rid(), rules=rules, groups=first.groups, published_by="Li Wei", reason="drop a rule"
     )
-    second = running.rules.PublishTransferRules(request, timeout=10)
+    second = running.rules.PublishTransferRules(request, timeout=10).policy
     assert (second.version, second.published_by, second.reason) == (2, "Li Wei", "drop a rule")
-    assert running.rules.PublishTransferRules(request, timeout=10).version == 2  # replayed, not published twice
-    old = running.rules.GetTransferPolicy(pb.GetTransferPolicyRequest(version=1), timeout=10)
+    assert running.rules.PublishTransferRules(request, timeout=10).policy.version == 2  # replayed, not published twice
+    old = running.rules.GetTransferPolicy(pb.GetTransferPolicyRequest(version=1), timeout=10).policy
     assert "CN-CORE-BLOCK" in {r.rule_id for r in old.rules}
     assert second.revision > first.revision
 
@@ -98,7 +98,7 @@ def test_kill_switches_engage_and_release(running: Running) -> None:
                 request_id=rid(), target="destination", value="us", engaged=engaged, changed_by="ops", reason="breach"
             ),
             timeout=10,
-        )
+        ).policy
 
     on = switch(True)
     assert [(k.target, k.value, k.engaged_by) for k in on.kill_switches] == [("destination", "US", "ops")]

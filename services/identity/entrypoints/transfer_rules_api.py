@@ -53,12 +53,12 @@ class TransferRuleServicer(pb_grpc.TransferRuleServiceServicer):
 
     def GetTransferPolicy(
         self, request: pb.GetTransferPolicyRequest, context: grpc.ServicerContext
-    ) -> pb.TransferPolicy:
+    ) -> pb.GetTransferPolicyResponse:
         return handlers.get_policy(self.uow_factory, self.seed, request.version)
 
     def PublishTransferRules(
         self, request: pb.PublishTransferRulesRequest, context: grpc.ServicerContext
-    ) -> pb.TransferPolicy:
+    ) -> pb.PublishTransferRulesResponse:
         violations = Violations()
         request_fields.request_id(request.request_id, violations)
         by = _who(request.published_by, "published_by", violations)
@@ -67,7 +67,9 @@ class TransferRuleServicer(pb_grpc.TransferRuleServiceServicer):
         violations.raise_if_any()
         return handlers.publish_rules(self.uow_factory, request, draft, by, reason)
 
-    def SetKillSwitch(self, request: pb.SetKillSwitchRequest, context: grpc.ServicerContext) -> pb.TransferPolicy:
+    def SetKillSwitch(
+        self, request: pb.SetKillSwitchRequest, context: grpc.ServicerContext
+    ) -> pb.SetKillSwitchResponse:
         violations = Violations()
         request_fields.request_id(request.request_id, violations)
         target, value = tr.check_kill_switch(request.target, request.value, violations)

@@ -41,7 +41,13 @@ def _publish(uow: IdentityUnitOfWork, draft: Draft, by: str, reason: str) -> Rul
     return table
 
 
-def get_policy(uow_factory: UowFactory, seed: Callable[[], Draft | None], version: int = 0) -> pb.TransferPolicy:
+def get_policy(
+    uow_factory: UowFactory, seed: Callable[[], Draft | None], version: int = 0
+) -> pb.GetTransferPolicyResponse:
+    return pb.GetTransferPolicyResponse(policy=_policy(uow_factory, seed, version))
+
+
+def _policy(uow_factory: UowFactory, seed: Callable[[], Draft | None], version: int = 0) -> pb.TransferPolicy:
     with uow_factory() as uow:
         table = uow.transfer_rules.get(version or None)
         if table is not None:
@@ -67,10 +73,13 @@ def get_policy(uow_factory: UowFactory, seed: Callable[[], Draft | None], versio
 
 def publish_rules(
     uow_factory: UowFactory, request: pb.PublishTransferRulesRequest, draft: Draft, by: str, reason: str
-) -> pb.TransferPolicy:
+) -> pb.PublishTransferRulesResponse:
     ask = Request("identity.transfer-rules.publish", request.request_id, fingerprint(request))
     return run_idempotent(
-        uow_factory, ask, pb.TransferPolicy, lambda uow: _answer(uow, _publish(uow, draft, by, reason))
+        uow_factory,
+        ask,
+        pb.PublishTransferRulesResponse,
+        lambda uow: pb.PublishTransferRulesResponse(policy=_answer(uow, _publish(uow, draft, by, reason))),
     )
 
 
@@ -82,17 +91,17 @@ def set_kill_switch(
     by: str,
     reason: str,
     seed: Callable[[], Draft | None],
-) -> pb.TransferPolicy:
-    get_policy(uow_factory, seed)  # a kill switch needs a table to apply over
+) -> pb.SetKillSwitchResponse:
+    _policy(uow_factory, seed)  # a kill switch needs a table to apply over
     ask = Request("identity.transfer-rules.kill-switch", request.request_id, fingerprint(request))
 
-    def work(uow: IdentityUnitOfWork) -> pb.TransferPolicy:
+    def work(uow: IdentityUnitOfWork) -> pb.SetKillSwitchResponse:
         uow.transfer_rules.add_kill_switch(KillSwitchChange(target, value, request.engaged, by, utcnow(), reason))
         table = uow.transfer_rules.get()
         assert table is not None
-        return _answer(uow, table)
+        return pb.SetKillSwitchResponse(policy=_answer(uow, table))
 
-    return run_idempotent(uow_factory, ask, pb.TransferPolicy, work)
+    return run_idempotent(uow_factory, ask, pb.SetKillSwitchResponse, work)
 
 
 def register_basis(
