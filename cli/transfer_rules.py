@@ -65,32 +65,32 @@ def _rule_yaml(rule: pb.TransferRule) -> dict[str, Any]:
     return body
 
 
+def _enum_name(value: Any, prefix: str, names: list[str], rule_id: str) -> str:
+    name = f"{prefix}{str(value).strip().upper()}"
+    if name not in names:
+        console.print(f"[red]rule {rule_id}:[/red] unknown value {value!r}", highlight=False)
+        raise typer.Exit(2)
+    return name
+
+
 def _rule_proto(body: dict[str, Any]) -> pb.TransferRule:
-    """A rule from the YAML form (enum names without prefixes); unknown names are refused by the service."""
-    rule = pb.TransferRule(
-        rule_id=str(body.get("rule_id", "")),
+    """A rule from the YAML form (enum names without prefixes)."""
+    rule_id = str(body.get("rule_id", ""))
+    actions, kinds = list(pb.TransferAction.keys()), list(pb.LegalBasisKind.keys())
+    return pb.TransferRule(
+        rule_id=rule_id,
         origin=str(body.get("origin", "")),
+        data_class=f"DATA_CLASS_{str(body.get('data_class', '')).upper()}",  # type: ignore[arg-type]
         destination=str(body.get("destination", "")),
+        action=_enum_name(body.get("action", ""), "TRANSFER_ACTION_", actions, rule_id),
+        any_of=[_enum_name(b, "LEGAL_BASIS_KIND_", kinds, rule_id) for b in body.get("any_of") or ()],
+        all_of=[_enum_name(b, "LEGAL_BASIS_KIND_", kinds, rule_id) for b in body.get("all_of") or ()],
+        otherwise=_enum_name(body.get("otherwise") or "BLOCK", "TRANSFER_ACTION_", actions, rule_id),
         min_persons=int(body.get("min_persons") or 0),
         source=str(body.get("source", "")),
         source_read_on=str(body.get("source_read_on", "")),
         uncertain=str(body.get("uncertain") or ""),
     )
-    try:
-        rule.data_class = f"DATA_CLASS_{str(body.get('data_class', '')).upper()}"  # type: ignore[assignment]
-        rule.action = pb.TransferAction.Value(f"TRANSFER_ACTION_{str(body.get('action', '')).upper()}")
-        if body.get("otherwise"):
-            rule.otherwise = pb.TransferAction.Value(f"TRANSFER_ACTION_{str(body['otherwise']).upper()}")
-        rule.any_of.extend(
-            pb.LegalBasisKind.Value(f"LEGAL_BASIS_KIND_{str(b).upper()}") for b in body.get("any_of") or ()
-        )
-        rule.all_of.extend(
-            pb.LegalBasisKind.Value(f"LEGAL_BASIS_KIND_{str(b).upper()}") for b in body.get("all_of") or ()
-        )
-    except ValueError as error:
-        console.print(f"[red]rule {body.get('rule_id', '?')}:[/red] {error}", highlight=False)
-        raise typer.Exit(2) from None
-    return rule
 
 
 @app.command("show")
@@ -195,11 +195,10 @@ def add_basis(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """File a legal basis for a merchant's transfers."""
-    try:
-        kind_value = pb.LegalBasisKind.Value(f"LEGAL_BASIS_KIND_{kind.strip().upper()}")
-    except ValueError:
+    kind_value = f"LEGAL_BASIS_KIND_{kind.strip().upper()}"
+    if kind_value not in list(pb.LegalBasisKind.keys()):
         console.print(f"[red]--kind:[/red] unknown legal basis kind {kind!r}", highlight=False)
-        raise typer.Exit(2) from None
+        raise typer.Exit(2)
     request = pb.RegisterLegalBasisRequest(
         request_id=f"cli-{uuid.uuid4()}",
         merchant_code=merchant_code,

@@ -31,7 +31,6 @@ from typing import Any
 
 from google.protobuf.message import Message
 
-from gateway.audit_log import classes_carried
 from gateway.auth import KEY_CACHE_TTL_S, LOOKUP_TIMEOUT_S, Guard, TtlCache
 from gateway.backends import Backends, Metadata
 from gateway.descriptors import MethodInfo
@@ -46,6 +45,7 @@ from gateway.transfer_policy import (
     Verdict,
     Why,
     bases_for,
+    classes_sent,
     decide,
     mask,
     people,
@@ -318,7 +318,7 @@ class TransferGuard:
         """Decide for every class the answer carries, for each owner and destination, the strictest verdict
         winning; mask in place, or raise to refuse the answer whole."""
         destination = ",".join(sorted({d for parties, _ in owned for d in parties.destinations}))
-        carried = frozenset(classes_carried(reply))
+        carried = classes_sent(reply)
         if not carried:
             return Outcome(destination, ())
         now = datetime.now(UTC)

@@ -24,6 +24,7 @@ from typing import Any
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
+from xborder.common.v1 import options_pb2
 
 from gateway.descriptors import data_class, is_map, is_repeated
 
@@ -262,10 +263,43 @@ _FIELD_CLASS: dict[str, str | None] = {}
 
 
 def field_class(f: FieldDescriptor) -> str | None:
+    """The class a field is decided under: its `data_class`, except that a PERSONAL_SENSITIVE field
+    declared `(masked) = true` carries only a masked rendering (the vault's), which is personal data but
+    not the sensitive value: it is decided as PERSONAL."""
     name = f.full_name
     if name not in _FIELD_CLASS:
-        _FIELD_CLASS[name] = data_class(f)
+        cls = data_class(f)
+        if cls == "PERSONAL_SENSITIVE" and f.GetOptions().Extensions[options_pb2.masked]:
+            cls = "PERSONAL"
+        _FIELD_CLASS[name] = cls
     return _FIELD_CLASS[name]
+
+
+def classes_sent(message: Message) -> frozenset[str]:
+    """The classes (as decided, see `field_class`) of the fields the answer actually sets."""
+    found: set[str] = set()
+
+    def walk(msg: Message) -> None:
+        for f, value in msg.ListFields():
+            cls = field_class(f)
+            if f.message_type is None:
+                if cls is not None:
+                    found.add(cls)
+                continue
+            if is_map(f):
+                value_field = f.message_type.fields_by_name["value"]
+                if value_field.message_type is None:
+                    if cls is not None:
+                        found.add(cls)
+                    continue
+                items = list(value.values())
+            else:
+                items = list(value) if is_repeated(f) else [value]
+            for item in items:
+                walk(item)
+
+    walk(message)
+    return frozenset(found)
 
 
 def reachable_classes(descriptor: Descriptor) -> frozenset[str]:

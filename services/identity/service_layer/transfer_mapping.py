@@ -19,10 +19,10 @@ def rule_to_proto(rule: Rule) -> pb.TransferRule:
         origin=rule.origin,
         data_class=data_class_to_proto(rule.data_class),  # type: ignore[arg-type]
         destination=rule.destination,
-        action=pb.TransferAction.Value(f"TRANSFER_ACTION_{rule.action.value}"),
-        any_of=[pb.LegalBasisKind.Value(f"LEGAL_BASIS_KIND_{b.value}") for b in rule.any_of],
-        all_of=[pb.LegalBasisKind.Value(f"LEGAL_BASIS_KIND_{b.value}") for b in rule.all_of],
-        otherwise=pb.TransferAction.Value(f"TRANSFER_ACTION_{rule.otherwise.value}"),
+        action=f"TRANSFER_ACTION_{rule.action.value}",
+        any_of=[f"LEGAL_BASIS_KIND_{b.value}" for b in rule.any_of],
+        all_of=[f"LEGAL_BASIS_KIND_{b.value}" for b in rule.all_of],
+        otherwise=f"TRANSFER_ACTION_{rule.otherwise.value}",
         min_persons=rule.min_persons,
         source=rule.source,
         source_read_on=rule.source_read_on,
@@ -65,7 +65,7 @@ def basis_to_proto(basis: LegalBasis) -> pb.LegalBasis:
     return pb.LegalBasis(
         basis_id=basis.basis_id,
         merchant_code=basis.merchant_code,
-        kind=pb.LegalBasisKind.Value(f"LEGAL_BASIS_KIND_{basis.kind.value}"),
+        kind=f"LEGAL_BASIS_KIND_{basis.kind.value}",
         reference=basis.reference,
         destination=basis.destination,
         valid_from=basis.valid_from.isoformat(),
