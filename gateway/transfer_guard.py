@@ -8,7 +8,7 @@ For each call with a caller (public reference data is PUBLIC throughout and is n
   (REST header) or `x-transfer-destination` (gRPC metadata); the strictest verdict of the two applies;
 - the rule table: the identity service's TransferPolicy, cached for `XB_TRANSFER_POLICY_TTL_S` (default 1 s)
   and dropped at once when a rule or kill-switch change passes through this gateway; when identity cannot
-  be asked, the last table read is used, and with none an answer carrying non-public data is refused 503;
+  be asked, the last table read is used, and with none the answer is held back (503);
 - the legal bases on file for the owning merchant, cached 5 s like keys;
 - the persons of PERSONAL and PERSONAL_SENSITIVE data sent this calendar year (gateway/transfer_counters.py).
 
@@ -54,7 +54,10 @@ from gateway.transfer_policy import (
     tier,
 )
 from services.shared.errors import TransferBasisMissing, TransferBlocked, Unavailable, ValidationError
+from services.shared.logs import get_logger
 from services.shared.settings import Settings, boolean, env_setting, non_negative_finite
+
+log = get_logger(__name__)
 
 DESTINATION_HEADER = "x-transfer-destination"
 UNKNOWN_COUNTRY = "ZZ"  # ISO 3166 user-assigned: a caller whose country could not be read gets the "*" rules
@@ -202,7 +205,8 @@ class TransferGuard:
         method = self.methods[_GET_POLICY]
         try:
             reply = await self.backends.call(method, method.input_class(), timeout=LOOKUP_TIMEOUT_S, metadata=metadata)
-        except Exception:  # identity down: keep applying the last table read
+        except Exception as error:  # identity down: keep applying the last table read
+            log.warning("transfer_policy_unavailable", error=type(error).__name__)
             return self._stale()
         return self._keep(reply)
 
@@ -213,7 +217,8 @@ class TransferGuard:
         method = self.methods[_GET_POLICY]
         try:
             reply = self.backends.call_sync(method, method.input_class(), timeout=LOOKUP_TIMEOUT_S, metadata=metadata)
-        except Exception:
+        except Exception as error:
+            log.warning("transfer_policy_unavailable", error=type(error).__name__)
             return self._stale()
         return self._keep(reply)
 
