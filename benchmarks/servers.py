@@ -234,15 +234,22 @@ def start_platform_two_gateways(settings: Settings, started: Started) -> None:
         for name, context in platform.contexts.items()
         for path, handler in method_handlers(bootstrap_module(name).registrations(context)).items()
     }
-    onboarded = servicer(platform.contexts["identity"]).OnboardMerchant(
-        identity_pb.OnboardMerchantRequest(
-            request_id="bench",
-            legal_name="Bench Trading GmbH",
-            country="DE",
-            contacts=[identity_pb.Contact(name="Erika Mustermann", email="erika@bench.example", role="business")],
-        ),
-        None,  # type: ignore[arg-type]  # called in-process: the servicer does not use its context
+    from services.shared.errors import Unavailable
+
+    request = identity_pb.OnboardMerchantRequest(
+        request_id="bench",
+        legal_name="Bench Trading GmbH",
+        country="DE",
+        contacts=[identity_pb.Contact(name="Erika Mustermann", email="erika@bench.example", role="business")],
     )
+    for attempt in range(5):  # the first screening loads the lists; on a loaded machine it can time out
+        try:
+            onboarded = servicer(platform.contexts["identity"]).OnboardMerchant(request, None)  # type: ignore[arg-type]
+            break
+        except Unavailable:
+            if attempt == 4:
+                raise
+            time.sleep(2)
     started.ports["merchant_code"] = onboarded.merchant.merchant_code
     started.ports["api_key"] = onboarded.secret
     host = platform.settings.host
