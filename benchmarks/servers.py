@@ -211,13 +211,15 @@ def bench_edge(*, audit: bool = True) -> Any:
 
 
 def start_platform_two_gateways(settings: Settings, started: Started) -> None:
-    """Every service embedded, a demo merchant onboarded, and three REST gateways over the same services:
-    authentication and tenancy with the audit log (`gateway_http_audit`), without it (`gateway_http`), and
-    neither (`gateway_http_open`)."""
+    """Every service embedded, a demo merchant onboarded, and four REST gateways over the same services:
+    authentication, tenancy and the transfer rules with the audit log (`gateway_http_audit`), without it
+    (`gateway_http`), the same without the transfer rules (`gateway_http_no_transfer`), and none of them
+    (`gateway_http_open`)."""
     from xborder.identity.v1 import access_service_pb2 as access_pb
     from xborder.identity.v1 import identity_service_pb2 as identity_pb
 
     from gateway.app import create_app
+    from gateway.transfer_guard import TransferSettings
     from services.embedded import Platform
     from services.identity.bootstrap import access_servicer, servicer
     from services.registry import SERVICES, bootstrap_module
@@ -234,13 +236,15 @@ def start_platform_two_gateways(settings: Settings, started: Started) -> None:
         for name, context in platform.contexts.items()
         for path, handler in method_handlers(bootstrap_module(name).registrations(context)).items()
     }
-    onboard = identity_pb.OnboardMerchantRequest(request_id="bench", legal_name="Bench Trading GmbH", country="DE")
-    for attempt in range(5):  # on a loaded machine compliance may still be building its sanctions index
+    request = identity_pb.OnboardMerchantRequest(
+        request_id="bench",
+        legal_name="Bench Trading GmbH",
+        country="DE",
+        contacts=[identity_pb.Contact(name="Erika Mustermann", email="erika@bench.example", role="business")],
+    )
+    for attempt in range(5):  # the first screening loads the lists; on a loaded machine it can time out
         try:
-            onboarded = servicer(platform.contexts["identity"]).OnboardMerchant(
-                onboard,
-                None,  # type: ignore[arg-type]  # called in-process: the servicer does not use its context
-            )
+            onboarded = servicer(platform.contexts["identity"]).OnboardMerchant(request, None)  # type: ignore[arg-type]
             break
         except Unavailable:
             if attempt == 4:
@@ -265,6 +269,10 @@ def start_platform_two_gateways(settings: Settings, started: Started) -> None:
     started.ports["gateway_http"] = start_uvicorn(
         create_app(platform.settings, local, edge=bench_edge(audit=False)), host, started
     )
+    no_transfer = create_app(
+        platform.settings, local, edge=bench_edge(audit=False), transfer=TransferSettings(enabled=False)
+    )
+    started.ports["gateway_http_no_transfer"] = start_uvicorn(no_transfer, host, started)
     open_app = create_app(platform.settings, local, authenticate=False, edge=bench_edge(audit=False))
     started.ports["gateway_http_open"] = start_uvicorn(open_app, host, started)
 

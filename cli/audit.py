@@ -1,15 +1,16 @@
 """`xborder audit verify` and `xborder audit query`: the gateway's audit log, read from its file.
 
 Both only read. `verify` walks the hash chain from the first entry; `query` counts, per data class and
-destination country, the calls whose answers carried that class in a period.
+destination country, the calls whose answers carried that class in a period (from the transfer decisions
+each entry records: sent in clear, masked or refused, with the rules and legal bases that decided).
 """
 
 from __future__ import annotations
 
 import json
-from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -18,10 +19,12 @@ from cli.context import console, settings
 from gateway.audit_chain import verify as verify_chain
 from gateway.audit_store import AuditStore
 from gateway.edge_settings import EdgeSettings
+from gateway.transfer_policy import Recorded
 from services.shared.errors import ConfigurationError
 
 app = typer.Typer(help="The gateway's audit log: check its hash chain, count what went where.", no_args_is_help=True)
 UNKNOWN_COUNTRY = "unknown"
+_COLUMN = {"ALLOW": "calls", "MASK": "masked", "BLOCK": "blocked"}
 
 
 def _store(path: Path | None) -> AuditStore:
@@ -76,25 +79,61 @@ def query(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     path: Path | None = typer.Option(None, "--file", help="The audit database (default: XB_AUDIT_PATH)."),
 ) -> None:
-    """Which data classes went to which country in [--from, --to): calls per class and destination."""
+    """Which data classes went to which country in [--from, --to): per class and destination, the calls
+    that carried it out in clear (`calls`), masked (`masked`) or were refused for it (`blocked`), with the
+    transfer rules and legal bases that decided."""
     since, until = _instant(start, "--from"), _instant(end, "--to")
     store = _store(path)
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def row(data_class: str, destination: str) -> dict[str, Any]:
+        return rows.setdefault(
+            (data_class, destination),
+            {"calls": 0, "masked": 0, "blocked": 0, "rules": set(), "legalBases": set()},
+        )
+
     try:
-        counts: Counter[tuple[str, str]] = Counter()
         for entry in store.entries(since, until, merchant):
+            if entry.call.transfers:
+                for text in entry.call.transfers:
+                    decided = Recorded.parse(text)
+                    found = row(decided.data_class, decided.destination or UNKNOWN_COUNTRY)
+                    found[_COLUMN.get(decided.action, "calls")] += 1
+                    found["rules"].add(decided.rule)
+                    found["legalBases"].update(decided.basis_ids)
+                continue
+            # Entries written before transfer decisions were audited: the caller's country.
             destination = entry.call.caller_country or UNKNOWN_COUNTRY
             for data_class in entry.call.response_classes:
-                counts[(data_class, destination)] += 1
+                row(data_class, destination)["calls"] += 1
     finally:
         store.close()
-    ordered = sorted(counts.items())
+    ordered = sorted(rows.items())
     if as_json:
-        rows = [{"dataClass": c, "destination": d, "calls": n} for (c, d), n in ordered]
-        print(json.dumps({"from": since, "to": until, "merchant": merchant, "transfers": rows}))
+        out = [
+            {
+                "dataClass": c,
+                "destination": d,
+                "calls": r["calls"],
+                "masked": r["masked"],
+                "blocked": r["blocked"],
+                "rules": sorted(r["rules"]),
+                "legalBases": sorted(r["legalBases"]),
+            }
+            for (c, d), r in ordered
+        ]
+        print(json.dumps({"from": since, "to": until, "merchant": merchant, "transfers": out}))
         return
     table = Table(title=f"data classes sent, {since} to {until}" + (f", merchant {merchant}" if merchant else ""))
-    for column in ("data class", "destination", "calls"):
+    for column in ("data class", "destination", "calls", "masked", "blocked", "rules"):
         table.add_column(column)
-    for (data_class, destination), calls in ordered:
-        table.add_row(data_class, destination, str(calls))
+    for (data_class, destination), r in ordered:
+        table.add_row(
+            data_class,
+            destination,
+            str(r["calls"]),
+            str(r["masked"]),
+            str(r["blocked"]),
+            ", ".join(sorted(r["rules"])),
+        )
     console.print(table)

@@ -10,7 +10,7 @@ from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cli import audit, compliance, keys, logistics, rules
+from cli import audit, compliance, keys, logistics, rules, transfer_rules
 from cli.alerts import alerts
 from cli.context import settings as _settings
 from cli.ledger import ledger_app
@@ -237,6 +237,7 @@ app.add_typer(merchants_app, name="merchants")
 app.add_typer(operators_app, name="operators")
 app.add_typer(audit.app, name="audit")
 app.add_typer(keys.app, name="keys")
+app.add_typer(transfer_rules.app, name="transfer-rules")
 app.command("screen")(screen)
 compliance.app.command("alerts")(alerts)
 

@@ -32,7 +32,7 @@ from gateway.audit_log import AuditLog, AuditSink, classes_carried, utc_now
 from gateway.audit_store import AuditStore
 from gateway.auth import AUTHORIZATION, Checked, Guard, www_authenticate
 from gateway.backends import Backends
-from gateway.descriptors import ServiceInfo, discover, exposed_methods
+from gateway.descriptors import MethodInfo, ServiceInfo, discover, exposed_methods
 from gateway.edge_headers import EdgeHeadersMiddleware
 from gateway.edge_settings import EdgeSettings
 from gateway.oauth_token import ISSUE, TOKEN_PATH
@@ -42,8 +42,11 @@ from gateway.problems import PROBLEM_CONTENT_TYPE, Problem, from_domain_error, f
 from gateway.rate_limits import RateLimiter, caller_of
 from gateway.tenancy import Principal
 from gateway.transcoding import MethodNotAllowed, RouteNotFound, Router, build_routes
+from gateway.transfer_counters import PersonCounters
+from gateway.transfer_guard import DESTINATION_HEADER, TransferGuard, TransferSettings, declared_destination
 from services.shared.errors import (
     PayloadTooLarge,
+    TransferRefused,
     Unauthenticated,
     UnsupportedMediaType,
     ValidationError,
@@ -75,6 +78,8 @@ class RequestInfo:
     caller_country: str = ""
     request_classes: tuple[str, ...] = ()
     response_classes: tuple[str, ...] = ()
+    destination: str = ""
+    transfers: tuple[str, ...] = ()
 
     def audited(self, outcome: int) -> Call:
         """What the audit log keeps of this call: names and classes, never a value."""
@@ -91,6 +96,8 @@ class RequestInfo:
             caller_country=self.caller_country,
             service=self.service,
             correlation_id=self.request_id,
+            destination=self.destination,
+            transfers=self.transfers,
         )
 
 
@@ -213,8 +220,10 @@ class Transcoder:
         guard: Guard | None = None,
         limiter: RateLimiter | None = None,
         audit: AuditSink | None = None,
+        transfers: TransferGuard | None = None,
     ) -> None:
         self.settings = settings
+        self.transfers = transfers
         self.router = router
         self.backends = backends
         self.guard = guard
@@ -280,6 +289,7 @@ class Transcoder:
             if route.binding.body and body.strip():
                 check_json_content_type(request.headers.get("content-type"))
             idempotency_key = request.headers.get("idempotency-key")
+            declared = declared_destination(request.headers.get(DESTINATION_HEADER), "X-Transfer-Destination")
             message = route.build_request(values, request.query_params.multi_items(), body, idempotency_key)
         except XborderError as error:
             return error_response(error, instance, info.request_id)
@@ -290,8 +300,13 @@ class Transcoder:
             reply = await self.backends.call(route.method, message, timeout=timeout, metadata=metadata)
             if checked is not None:
                 checked.screen(reply)
+                if self.transfers is not None and checked.principal is not None:
+                    await self.transfer(route.method, checked.principal, message, reply, declared, metadata, info)
             info.response_classes = classes_carried(reply)
         except XborderError as error:
+            if isinstance(error, TransferRefused):
+                info.transfers = (error.metadata.get("decision", ""),)
+                info.destination = error.metadata.get("destination", "")
             return error_response(error, instance, info.request_id)
         except grpc.RpcError as error:
             if not (
@@ -307,6 +322,23 @@ class Transcoder:
             problem.errors = route.for_http_caller(problem.errors, message, idempotency_key)
             return problem_response(problem)
         return json_response(route.render(reply))
+
+    async def transfer(
+        self,
+        method: MethodInfo,
+        principal: Principal,
+        request: Any,
+        reply: Any,
+        declared: str | None,
+        metadata: Any,
+        info: RequestInfo,
+    ) -> None:
+        """Apply the transfer rules to the answer (mask in place, or raise to refuse it)."""
+        transfers, guard = self.transfers, self.guard
+        assert transfers is not None and guard is not None
+        outcome = await transfers.enforce(guard, method, principal, request, reply, declared, metadata)
+        info.destination = outcome.destination
+        info.transfers = outcome.decisions
 
 
 def rate_limited(wait: float, instance: str, request_id: str) -> Response:
@@ -353,14 +385,24 @@ def create_app(
     *,
     authenticate: bool = True,
     edge: EdgeSettings | None = None,
+    transfer: TransferSettings | None = None,
 ) -> Starlette:
     """The gateway for every service in the generated code.
 
     `local`: handlers of services running in this process, by method path, called without a gRPC hop.
     `authenticate`: API keys, scopes and tenancy (gateway/auth.py); off only to measure what they cost.
     `edge`: audit, rate limits and CORS (default: from XB_* variables).
+    `transfer`: the cross-border transfer rules (gateway/transfer_guard.py; default: from XB_* variables),
+    applied when authenticating.
     """
-    return build_app(settings, discover(), local, authenticate=authenticate, edge=edge or EdgeSettings.from_env())
+    return build_app(
+        settings,
+        discover(),
+        local,
+        authenticate=authenticate,
+        edge=edge or EdgeSettings.from_env(),
+        transfer=transfer or TransferSettings.from_env(),
+    )
 
 
 def build_app(
@@ -372,11 +414,12 @@ def build_app(
     edge: EdgeSettings | None = None,
     limiter: RateLimiter | None = None,
     audit: AuditLog | None = None,
+    transfer: TransferSettings | None = None,
 ) -> Starlette:
     """The gateway for the given services (tests pass services built from their own descriptors).
 
     Without `edge`, auditing and rate limits are off unless `audit` and `limiter` are given (tests pass
-    them with a fake clock or their own store).
+    them with a fake clock or their own store); without `transfer`, the transfer rules are not applied.
     """
     edge = edge or EdgeSettings(audit=False, rate_limit_per_s=0)
     if limiter is None and edge.rate_limit_per_s > 0:
@@ -389,7 +432,11 @@ def build_app(
     routes = build_routes(methods)
     router = Router(routes)
     document = json.dumps(build_document(routes, secured=authenticate), ensure_ascii=False).encode()
-    guard = Guard(backends, {m.grpc_path: m for s in services for m in s.methods}) if authenticate else None
+    all_methods = {m.grpc_path: m for s in services for m in s.methods}
+    guard = Guard(backends, all_methods) if authenticate else None
+    transfers = None
+    if guard is not None and transfer is not None and transfer.enabled:
+        transfers = TransferGuard(backends, all_methods, transfer, PersonCounters(transfer.counters_file(settings)))
     transcoder = Transcoder(
         settings,
         router,
@@ -398,6 +445,7 @@ def build_app(
         guard,
         limiter,
         audit.record if audit is not None else None,
+        transfers,
     )
     health_timeout = min(HEALTH_TIMEOUT_S, settings.default_deadline_s)
 
@@ -452,6 +500,8 @@ def build_app(
         backends.close()
         if audit is not None:
             audit.close()
+        if transfers is not None:
+            transfers.close()
 
     app = Starlette(
         routes=[
@@ -474,6 +524,7 @@ def build_app(
     )
     app.state.backends = backends
     app.state.guard = guard
+    app.state.transfers = transfers
     app.state.audit = audit
     app.state.routes = routes
     log.info("gateway_routes", routes=[f"{r.verb} {r.template.template}" for r in routes])

@@ -32,6 +32,10 @@ class Call:
     caller_country: str = ""
     service: str = ""
     correlation_id: str = ""
+    # Cross-border transfer (gateway/transfer_guard.py): where the answer went ("US", or "CN,US" with a
+    # declared onward destination) and each verdict as CLASS>DEST:ACTION:RULE@vN[:BASIS].
+    destination: str = ""
+    transfers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,12 @@ def canonical(seq: int, call: Call, previous: str) -> bytes:
     body = {"seq": seq, "previous": previous, **asdict(call)}
     body["request_classes"] = sorted(call.request_classes)
     body["response_classes"] = sorted(call.response_classes)
+    # Written only when set, so entries stored before transfer decisions existed keep their digests.
+    for name in ("destination", "transfers"):
+        if not body[name]:
+            del body[name]
+    if "transfers" in body:
+        body["transfers"] = list(call.transfers)
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 

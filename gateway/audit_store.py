@@ -29,7 +29,9 @@ CREATE TABLE IF NOT EXISTS audit_entries (
     service TEXT NOT NULL,
     correlation_id TEXT NOT NULL,
     previous TEXT NOT NULL,
-    digest TEXT NOT NULL
+    digest TEXT NOT NULL,
+    destination TEXT NOT NULL DEFAULT '',
+    transfers TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS audit_entries_at ON audit_entries (at);
 CREATE TRIGGER IF NOT EXISTS audit_entries_no_update BEFORE UPDATE ON audit_entries
@@ -40,7 +42,11 @@ BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 
 _COLUMNS = (
     "seq, at, door, rpc, outcome, key_id, merchant_code, request_classes, response_classes, caller_country, "
-    "service, correlation_id, previous, digest"
+    "service, correlation_id, previous, digest, destination, transfers"
+)
+_ADDED_COLUMNS = (
+    ("destination", "TEXT NOT NULL DEFAULT ''"),
+    ("transfers", "TEXT NOT NULL DEFAULT '[]'"),
 )
 
 
@@ -61,6 +67,8 @@ def _row(entry: Entry) -> tuple[object, ...]:
         c.correlation_id,
         entry.previous,
         entry.digest,
+        c.destination,
+        json.dumps(list(c.transfers)),
     )
 
 
@@ -77,6 +85,8 @@ def _entry(row: Sequence[object]) -> Entry:
         caller_country=str(row[9]),
         service=str(row[10]),
         correlation_id=str(row[11]),
+        destination=str(row[14]),
+        transfers=tuple(json.loads(str(row[15]))),
     )
     return Entry(int(str(row[0])), call, str(row[12]), str(row[13]))
 
@@ -95,6 +105,11 @@ class AuditStore:
         # take the last commits back, as it may the queue. An fsync per commit (FULL) cost ~5 ms each.
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        # A file written before transfer decisions were audited gets their columns (empty for old entries).
+        present = {str(r[1]) for r in self._db.execute("PRAGMA table_info(audit_entries)")}
+        for name, declaration in _ADDED_COLUMNS:
+            if name not in present:
+                self._db.execute(f"ALTER TABLE audit_entries ADD COLUMN {name} {declaration}")
 
     def append(self, calls: Sequence[Call]) -> list[Entry]:
         """Chain `calls` after the stored head and insert them, in one transaction.
@@ -110,7 +125,7 @@ class AuditStore:
                 row = self._db.execute(f"SELECT {_COLUMNS} FROM audit_entries ORDER BY seq DESC LIMIT 1").fetchone()
                 entries = list(chain(calls, None if row is None else _entry(row)))
                 self._db.executemany(
-                    f"INSERT INTO audit_entries ({_COLUMNS}) VALUES ({', '.join('?' * 14)})",
+                    f"INSERT INTO audit_entries ({_COLUMNS}) VALUES ({', '.join('?' * 16)})",
                     [_row(e) for e in entries],
                 )
             except BaseException:

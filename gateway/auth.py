@@ -263,6 +263,10 @@ class Guard:
         code = principal.merchant_code if principal is not None else None
         if code is None:
             return ""
+        return await self.merchant_country(code, metadata)
+
+    async def merchant_country(self, code: str, metadata: Metadata) -> str:
+        """A merchant's registered country (cached like its status); "" when it cannot be read."""
         cached = self.countries.get(code)
         if cached is None:
             try:
@@ -331,6 +335,9 @@ class Guard:
         code = principal.merchant_code if principal is not None else None
         if code is None:
             return ""
+        return self.merchant_country_sync(code, metadata)
+
+    def merchant_country_sync(self, code: str, metadata: Metadata) -> str:
         cached = self.countries.get(code)
         if cached is None:
             try:

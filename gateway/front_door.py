@@ -26,8 +26,10 @@ from gateway.descriptors import MethodInfo, ServiceInfo, discover
 from gateway.edge_settings import EdgeSettings
 from gateway.rate_limits import RateLimiter, caller_of
 from gateway.tenancy import Principal
+from gateway.transfer_counters import PersonCounters
+from gateway.transfer_guard import DESTINATION_HEADER, TransferGuard, TransferSettings, declared_destination
 from services.shared.error_statuses import status_of
-from services.shared.errors import PermissionDenied, XborderError
+from services.shared.errors import PermissionDenied, TransferRefused, XborderError
 from services.shared.grpc_server import REQUEST_ID_HEADER, RunningServer, remaining_timeout, serve
 from services.shared.logs import current_request_id, get_logger, new_request_id
 from services.shared.settings import Settings
@@ -76,6 +78,7 @@ class FrontDoor(grpc.GenericRpcHandler):
         guard: Guard | None = None,
         limiter: RateLimiter | None = None,
         audit: AuditSink | None = None,
+        transfers: TransferGuard | None = None,
     ) -> None:
         self.settings = settings
         self.backends = backends
@@ -94,7 +97,7 @@ class FrontDoor(grpc.GenericRpcHandler):
             else:
                 self._handlers[path] = grpc.unary_unary_rpc_method_handler(self._forwarder(method))
             if guard is not None and method.required_scope is not None:
-                self._handlers[path] = guarded(self._handlers[path], method, guard)
+                self._handlers[path] = guarded(self._handlers[path], method, guard, transfers)
             if limiter is not None or audit is not None:
                 self._handlers[path] = at_the_edge(self._handlers[path], method, limiter, audit)
 
@@ -128,11 +131,14 @@ class FrontDoor(grpc.GenericRpcHandler):
         return forward
 
 
-def guarded(handler: grpc.RpcMethodHandler, method: MethodInfo, guard: Guard) -> grpc.RpcMethodHandler:
-    """The handler behind the same checks as REST: the key in `authorization` metadata, scope, tenancy.
+def guarded(
+    handler: grpc.RpcMethodHandler, method: MethodInfo, guard: Guard, transfers: TransferGuard | None = None
+) -> grpc.RpcMethodHandler:
+    """The handler behind the same checks as REST: the key in `authorization` metadata, scope, tenancy,
+    and the cross-border transfer rules on the answer.
 
     A forwarder sees bytes: the request is decoded only to check or fill its merchant codes, and the reply
-    only when it must be screened for another merchant's data.
+    only when it must be screened for another merchant's data or checked against the transfer rules.
     """
     inner = handler.unary_unary
     assert inner is not None
@@ -143,6 +149,8 @@ def guarded(handler: grpc.RpcMethodHandler, method: MethodInfo, guard: Guard) ->
         authorization = incoming.get(AUTHORIZATION)
         metadata = ((REQUEST_ID_HEADER, current_request_id() or new_request_id()),)
         message = method.input_class.FromString(request) if raw else request
+        declared = incoming.get(DESTINATION_HEADER)
+        declared = declared_destination(declared if isinstance(declared, str) else None, DESTINATION_HEADER)
         checked = guard.check_sync(method, message, authorization if isinstance(authorization, str) else None, metadata)
         facts = _FACTS.get()
         if facts is not None:
@@ -154,9 +162,21 @@ def guarded(handler: grpc.RpcMethodHandler, method: MethodInfo, guard: Guard) ->
         if bound and raw:
             request = message.SerializeToString()
         reply = inner(request, context)
-        if checked.screens_response:
+        principal = checked.principal
+        checks_transfer = transfers is not None and principal is not None
+        if checked.screens_response or checks_transfer:
             decoded = method.output_class.FromString(reply) if raw else reply
             checked.screen(decoded)
+            if transfers is not None and principal is not None:
+                try:
+                    outcome = transfers.enforce_sync(guard, method, principal, message, decoded, declared, metadata)
+                except TransferRefused as refused:
+                    if facts is not None:
+                        facts.destination = refused.metadata.get("destination", "")
+                        facts.transfers = (refused.metadata.get("decision", ""),)
+                    raise
+                if facts is not None:
+                    facts.destination, facts.transfers = outcome.destination, outcome.decisions
             reply = decoded.SerializeToString() if raw else decoded
         return reply
 
@@ -171,6 +191,8 @@ class _CallFacts:
 
     principal: Principal | None = None
     country: str = ""
+    destination: str = ""
+    transfers: tuple[str, ...] = ()
 
 
 _FACTS: ContextVar[_CallFacts | None] = ContextVar("front_door_call_facts", default=None)
@@ -243,6 +265,8 @@ def at_the_edge(
                         caller_country=facts.country,
                         service=method.service,
                         correlation_id=current_request_id() or "",
+                        destination=facts.destination,
+                        transfers=facts.transfers,
                     )
                 )
 
@@ -264,6 +288,7 @@ def serve_front_door(
     local: Mapping[str, grpc.RpcMethodHandler] | None = None,
     authenticate: bool = True,
     edge: EdgeSettings | None = None,
+    transfer: TransferSettings | None = None,
 ) -> RunningServer:
     """Start the front door on `port` (default settings.gateway_grpc_port; 0 picks a free one).
 
@@ -271,7 +296,9 @@ def serve_front_door(
     `authenticate`: API keys, scopes and tenancy, as on REST (gateway/auth.py).
     `edge`: audit and rate limits (default: from XB_* variables); the REST app in the same process writes
     to the same audit file, and the store keeps the two in one chain.
+    `transfer`: the cross-border transfer rules (default: from XB_* variables), applied when authenticating.
     """
+    transfer = transfer or TransferSettings.from_env()
     edge = edge or EdgeSettings.from_env()
     limiter = RateLimiter(edge.rate_limit_per_s, edge.rate_limit_burst) if edge.rate_limit_per_s > 0 else None
     audit = AuditLog(AuditStore(edge.audit_file(settings))) if edge.audit else None
@@ -280,7 +307,11 @@ def serve_front_door(
     in_process = {m.service for s in found for m in s.methods if m.grpc_path in local}
     backends = Backends(settings, {s.service for s in found} - in_process, local if authenticate else None)
     guard = Guard(backends, {m.grpc_path: m for s in found for m in s.methods}) if authenticate else None
-    handler = FrontDoor(settings, found, backends, local, guard, limiter, audit.record if audit else None)
+    transfers = None
+    if guard is not None and transfer.enabled:
+        all_methods = {m.grpc_path: m for s in found for m in s.methods}
+        transfers = TransferGuard(backends, all_methods, transfer, PersonCounters(transfer.counters_file(settings)))
+    handler = FrontDoor(settings, found, backends, local, guard, limiter, audit.record if audit else None, transfers)
 
     def register(server: grpc.Server) -> None:
         server.add_generic_rpc_handlers((handler,))
@@ -294,6 +325,8 @@ def serve_front_door(
         host=settings.bind_host,
     )
     running.on_stop.append(backends.close)
+    if transfers is not None:
+        running.on_stop.append(transfers.close)
     if audit is not None:
         running.on_stop.append(audit.close)
     return running

@@ -201,6 +201,17 @@ _SECURITY_SCHEMES: dict[str, Any] = {
 }
 
 
+TRANSFER_DESTINATION_PARAMETER: dict[str, Any] = {
+    "name": "X-Transfer-Destination",
+    "in": "header",
+    "required": False,
+    "description": "The country (ISO 3166-1 alpha-2) the caller passes the answer on to: the cross-border "
+    "transfer rules are applied for it as well as for the caller's own country; a field that may not go there "
+    "is masked, or the answer is refused 451 (TRANSFER_BLOCKED, TRANSFER_BASIS_MISSING) naming the rule.",
+    "schema": {"type": "string", "pattern": "^[A-Za-z]{2}$"},
+}
+
+
 def _security(route: Route) -> dict[str, Any]:
     rule = rule_for(route.method.grpc_path)
     if rule.kind in (Kind.PUBLIC, Kind.SIGN_IN):
@@ -360,6 +371,8 @@ def build_document(routes: Sequence[Route], *, title: str = "xborder API", secur
         item[verb] = _operation(route, schemas, operation_id)
         if secured:
             item[verb].update(_security(route))
+            if item[verb]["x-tenancy"] != "public":
+                item[verb]["parameters"].append(TRANSFER_DESTINATION_PARAMETER)
         service = route.method.descriptor.containing_service
         tags[service.name] = f"gRPC service {service.full_name}"
     components: dict[str, Any] = {

@@ -17,7 +17,7 @@ from typing import Any
 import grpc
 
 from services.shared.error_statuses import http_status, status_of
-from services.shared.errors import FieldViolation, XborderError
+from services.shared.errors import FieldViolation, TransferRefused, XborderError
 from services.shared.grpc_errors import status_details
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -41,6 +41,7 @@ class Problem:
     correlation_id: str | None = None
     errors: Sequence[FieldViolation] = ()
     headers: dict[str, str] = field(default_factory=dict)
+    extensions: dict[str, Any] = field(default_factory=dict)
 
     @property
     def type(self) -> str:
@@ -63,6 +64,7 @@ class Problem:
             out["correlation_id"] = self.correlation_id
         if self.errors:
             out["errors"] = [{"field": v.field, "detail": v.description} for v in self.errors]
+        out.update(self.extensions)
         return out
 
     def encode(self) -> bytes:
@@ -71,7 +73,10 @@ class Problem:
 
 def from_domain_error(error: XborderError, instance: str, correlation_id: str | None) -> Problem:
     """A problem for an error the gateway itself raised (bad query parameter, body too large...)."""
-    return Problem(status_of(error).http, error.reason, error.message, instance, correlation_id, error.violations)
+    problem = Problem(status_of(error).http, error.reason, error.message, instance, correlation_id, error.violations)
+    if isinstance(error, TransferRefused):
+        problem.extensions["transfer"] = dict(error.metadata)
+    return problem
 
 
 def from_rpc_error(error: grpc.RpcError, service: str, instance: str, correlation_id: str | None) -> Problem:

@@ -221,6 +221,13 @@ RULES: dict[str, Rule] = {
     # Revoking is always safe, so a held merchant (or an operator for it) may still revoke its keys.
     f"/{_I}IdentityService/RevokeApiKey": Rule(Kind.MERCHANT, MERCHANT_FIELD, allow_held=True, step_up=True),
     f"/{_I}IdentityService/IssueOperatorKey": Rule(Kind.OPS, step_up=True),
+    # Cross-border transfer rules: ops edit the table and file legal bases (sensitive: an ops session steps
+    # up first); a merchant reads its own bases.
+    f"/{_I}TransferRuleService/GetTransferPolicy": OPS,
+    f"/{_I}TransferRuleService/PublishTransferRules": Rule(Kind.OPS, step_up=True),
+    f"/{_I}TransferRuleService/SetKillSwitch": Rule(Kind.OPS, step_up=True),
+    f"/{_I}TransferRuleService/RegisterLegalBasis": Rule(Kind.OPS, request_field=MERCHANT_FIELD, step_up=True),
+    f"/{_I}TransferRuleService/ListLegalBases": BY_REQUEST,
     f"/{_I}IdentityService/VerifyApiKey": INTERNAL,
     # OAuth2 clients belong to their merchant; tokens are issued by the gateway's POST /oauth/token.
     f"/{_I}AccessService/RegisterClient": Rule(Kind.MERCHANT, MERCHANT_FIELD, step_up=True),

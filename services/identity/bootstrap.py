@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import grpc
@@ -10,6 +11,8 @@ from xborder.identity.v1 import (
     access_service_pb2_grpc,
     identity_service_pb2,
     identity_service_pb2_grpc,
+    transfer_rules_service_pb2,
+    transfer_rules_service_pb2_grpc,
 )
 
 from services.identity.adapters.hashing import Argon2Hasher
@@ -18,15 +21,19 @@ from services.identity.adapters.tables import metadata
 from services.identity.adapters.tokens import JwtSigner, looks_like_jwt
 from services.identity.adapters.totp import Totp
 from services.identity.adapters.totp_secrets import EnvelopeTotpSecrets
+from services.identity.domain.transfer_rules import Draft, check_table
 from services.identity.entrypoints.access_api import AccessServicer
 from services.identity.entrypoints.grpc_api import IdentityServicer
+from services.identity.entrypoints.transfer_rules_api import TransferRuleServicer
 from services.identity.service_layer import access
+from services.identity.service_layer.transfer_handlers import read_seed
 from services.identity.service_layer.uow import IdentityUnitOfWork
 from services.identity.settings import IdentitySettings
 from services.shared.bus import EventBus
 from services.shared.context import ServiceContext, build_context
 from services.shared.crypto import EnvelopeCipher
 from services.shared.crypto.config import load_key_ring
+from services.shared.errors import Violations
 from services.shared.settings import Settings
 
 NAME = "identity"
@@ -34,7 +41,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 GRPC_SERVICES = (
     identity_service_pb2.DESCRIPTOR.services_by_name["IdentityService"].full_name,
     access_service_pb2.DESCRIPTOR.services_by_name["AccessService"].full_name,
+    transfer_rules_service_pb2.DESCRIPTOR.services_by_name["TransferRuleService"].full_name,
 )
+SEED_RULES = Path("transfer_rules") / "v1.yaml"
 
 
 def bootstrap(settings: Settings, bus: EventBus) -> ServiceContext:
@@ -59,12 +68,34 @@ def servicer(context: ServiceContext, own: IdentitySettings | None = None) -> Id
     return IdentityServicer(context.uow, screener, hasher, verifier)  # type: ignore[arg-type]
 
 
+def seed_rules(settings: Settings) -> Callable[[], Draft | None]:
+    """Version 1 of the transfer rules, read from data/transfer_rules/v1.yaml when first needed."""
+
+    def load() -> Draft | None:
+        path = settings.data_dir / SEED_RULES
+        if not path.exists():
+            return None
+        rules, groups, _ = read_seed(path)
+        violations = Violations()
+        draft = check_table(rules, groups, violations)
+        violations.raise_if_any()
+        return draft
+
+    return load
+
+
+def transfer_servicer(context: ServiceContext) -> TransferRuleServicer:
+    return TransferRuleServicer(context.uow, seed_rules(context.settings))  # type: ignore[arg-type]
+
+
 def registrations(context: ServiceContext) -> list:
     identity = servicer(context)
     access_api = access_servicer(context)
+    transfers = transfer_servicer(context)
 
     def add(server: grpc.Server) -> None:
         identity_service_pb2_grpc.add_IdentityServiceServicer_to_server(identity, server)
         access_service_pb2_grpc.add_AccessServiceServicer_to_server(access_api, server)
+        transfer_rules_service_pb2_grpc.add_TransferRuleServiceServicer_to_server(transfers, server)
 
     return [add]

@@ -69,6 +69,9 @@ ERROR_STATUSES: dict[str, ErrorStatus] = {
     "UNAUTHENTICATED": _by_code(Code.UNAUTHENTICATED),
     "MERCHANT_HELD": _by_code(Code.PERMISSION_DENIED),
     "STEP_UP_REQUIRED": _by_code(Code.PERMISSION_DENIED),
+    # Cross-border transfer refusals: 451 Unavailable For Legal Reasons (RFC 7725) says exactly this.
+    "TRANSFER_BLOCKED": _by_code(Code.PERMISSION_DENIED, 451),
+    "TRANSFER_BASIS_MISSING": _by_code(Code.PERMISSION_DENIED, 451),
     # Envelope encryption (services/shared/crypto/errors.py). DATA_LOSS: stored data is not what was written.
     "DECRYPTION_FAILED": _by_code(Code.DATA_LOSS),
     "KEY_UNAVAILABLE": _by_code(Code.FAILED_PRECONDITION),

@@ -143,6 +143,23 @@ class StepUpRequired(PermissionDenied):
     reason = "STEP_UP_REQUIRED"
 
 
+class TransferRefused(PermissionDenied):
+    """An answer the cross-border transfer rules do not let go out; `metadata` names the rule (the gateway
+    shows it as the problem's `transfer` member)."""
+
+
+class TransferBlocked(TransferRefused):
+    """An answer would carry a field to a destination the transfer rules (or a kill switch) block."""
+
+    reason = "TRANSFER_BLOCKED"
+
+
+class TransferBasisMissing(TransferRefused):
+    """The transfer rule needs a legal basis the merchant has not got on file."""
+
+    reason = "TRANSFER_BASIS_MISSING"
+
+
 class ConflictingWrite(Exception):
     """A write lost a unique-key race to a concurrent transaction (rolled back); never shown to a caller.
 

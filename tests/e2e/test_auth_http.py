@@ -314,6 +314,7 @@ def cross_tenant_calls(w: World) -> list[tuple[str, str, str, dict[str, Any] | N
         ("VoidPayout", "POST", f"/v1/payouts/{o['payout']}:void", {}),
         ("ListStatementLines", "GET", f"/v1/merchants/{a}/statement-lines?fromDate=2026-01-01&toDate=2026-01-02", None),
         ("GetMerchant", "GET", f"/v1/merchants/{a}", None),
+        ("ListLegalBases", "GET", f"/v1/merchants/{a}/legal-bases", None),
         ("RotateApiKey", "POST", f"/v1/merchants/{a}/api-keys/{o['key']}:rotate", {}),
         ("RevokeApiKey", "POST", f"/v1/merchants/{a}/api-keys/{o['key']}:revoke", {}),
         ("RegisterClient", "POST", f"/v1/merchants/{a}/oauth-clients", {"label": "intruder"}),

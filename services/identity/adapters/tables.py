@@ -81,3 +81,40 @@ ops_sessions = sa.Table(
     sa.Column("second_factor_at", UtcDateTime, nullable=False),
     sa.Column("ended_at", UtcDateTime, nullable=True),
 )
+
+# Cross-border transfer rules (services/identity/domain/transfer_rules.py): every table is append-only.
+transfer_rule_versions = sa.Table(
+    "transfer_rule_versions",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("document", sa.Text, nullable=False),  # JSON {"rules": [...], "groups": [...]}
+    sa.Column("published_by", sa.Text, nullable=False),
+    sa.Column("published_at", UtcDateTime, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+)
+
+transfer_kill_switches = sa.Table(
+    "transfer_kill_switches",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("target", sa.String(16), nullable=False),
+    sa.Column("value", sa.String(32), nullable=False),
+    sa.Column("engaged", sa.Boolean, nullable=False),
+    sa.Column("changed_by", sa.Text, nullable=False),
+    sa.Column("changed_at", UtcDateTime, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+)
+
+legal_bases = sa.Table(
+    "legal_bases",
+    metadata,
+    sa.Column("basis_id", sa.String(32), primary_key=True),
+    sa.Column("merchant_code", sa.String(18), sa.ForeignKey("merchants.merchant_code"), nullable=False, index=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("reference", sa.Text, nullable=False),
+    sa.Column("destination", sa.String(40), nullable=False),
+    sa.Column("valid_from", sa.Date, nullable=False),
+    sa.Column("valid_until", sa.Date, nullable=True),
+    sa.Column("registered_by", sa.Text, nullable=False),
+    sa.Column("registered_at", UtcDateTime, nullable=False),
+)

@@ -28,6 +28,7 @@ MERCHANT_SCOPES: frozenset[str] = frozenset(
         "identity.clients.read",
         "identity.clients.write",
         "identity.keys.write",
+        "identity.legal_bases.read",
         "identity.merchants.read",
         "logistics.plans.match",
         "logistics.read",
@@ -53,7 +54,10 @@ MERCHANT_SCOPES: frozenset[str] = frozenset(
 OPERATOR_SCOPES: frozenset[str] = MERCHANT_SCOPES | frozenset(
     {
         "customer_service.odr.write",
+        "identity.legal_bases.write",
         "identity.merchants.write",
+        "identity.transfer_rules.read",
+        "identity.transfer_rules.write",
         "logistics.rates.write",
         "logistics.returns.receive",
         "logistics.tracking.write",

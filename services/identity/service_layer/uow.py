@@ -6,6 +6,7 @@ from sqlalchemy.engine import Connection
 
 from services.identity.adapters.access_repositories import ClientRepository, OperatorRepository, SessionRepository
 from services.identity.adapters.repositories import ApiKeyRepository, MerchantRepository
+from services.identity.adapters.transfer_repositories import LegalBasisRepository, TransferRuleRepository
 from services.shared.uow import UnitOfWork
 
 
@@ -15,6 +16,8 @@ class IdentityUnitOfWork(UnitOfWork):
     clients: ClientRepository
     operators: OperatorRepository
     sessions: SessionRepository
+    transfer_rules: TransferRuleRepository
+    legal_bases: LegalBasisRepository
 
     def _bind(self, connection: Connection) -> None:
         super()._bind(connection)
@@ -23,3 +26,5 @@ class IdentityUnitOfWork(UnitOfWork):
         self.clients = ClientRepository(connection)
         self.operators = OperatorRepository(connection)
         self.sessions = SessionRepository(connection)
+        self.transfer_rules = TransferRuleRepository(connection)
+        self.legal_bases = LegalBasisRepository(connection)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "identity_0004"
-down_revision = "identity_0002"
+down_revision = "identity_0003"
 branch_labels = None
 depends_on = None
 
