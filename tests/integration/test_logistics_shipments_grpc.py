@@ -12,6 +12,7 @@ from google.protobuf import json_format, timestamp_pb2
 from xborder.logistics.v1 import shipments_service_pb2 as pb
 from xborder.logistics.v1 import shipments_service_pb2_grpc as pb_grpc
 
+from services.logistics.adapters.shipment_repository import ShipmentRepository
 from services.shared import codes
 from services.shared.settings import Settings
 from tests.servers import Running, rejected, running_service
@@ -176,3 +177,40 @@ def test_the_same_batch_pushed_concurrently_is_stored_once(service: Running) -> 
     service.context.relay.drain()
     changes = [e for e in service.bus.published if e.event_type == "shipment_status_changed"]
     assert len(changes) == 2  # IN_TRANSIT, then DELIVERED: INFO_RECEIVED is where a booking starts
+
+
+def test_a_crash_mid_batch_stores_nothing_and_the_retry_applies_every_event_once(
+    service: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = service.stub.BookShipment(booking("crash-1")).shipment
+    second = service.stub.BookShipment(booking("crash-2")).shipment
+    batch = pb.PushTrackingEventsRequest(
+        events=[
+            carrier_event(first.waybill_number, "PU", 0),
+            carrier_event(second.waybill_number, "PU", 5),
+            carrier_event(first.waybill_number, "DL", 90),
+        ]
+    )
+
+    def crash(*_: object) -> None:
+        raise RuntimeError("the process died after the events and the outbox rows were written")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ShipmentRepository, "set_statuses", crash)
+        with pytest.raises(grpc.RpcError) as failed:
+            service.stub.PushTrackingEvents(batch)
+    assert failed.value.code() is grpc.StatusCode.INTERNAL
+    service.context.relay.drain()
+    assert not [e for e in service.bus.published if e.event_type == "shipment_status_changed"]
+    assert not service.stub.GetTracking(pb.GetTrackingRequest(code=first.code)).events
+
+    answer = service.stub.PushTrackingEvents(batch)
+    assert [r.outcome for r in answer.results] == [pb.TRACKING_OUTCOME_APPLIED] * 3
+    assert service.stub.PushTrackingEvents(batch).results[0].outcome == pb.TRACKING_OUTCOME_DUPLICATE
+    service.context.relay.drain()
+    changes = [e.payload for e in service.bus.published if e.event_type == "shipment_status_changed"]
+    assert [(c["waybill_number"], c["status"]) for c in changes] == [
+        (first.waybill_number, "IN_TRANSIT"),
+        (second.waybill_number, "IN_TRANSIT"),
+        (first.waybill_number, "DELIVERED"),
+    ]

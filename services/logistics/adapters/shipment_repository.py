@@ -15,6 +15,7 @@ from services.logistics.adapters.shipment_tables import shipments, tracking_even
 from services.logistics.domain.pricing import Parcel
 from services.logistics.domain.shipments import Shipment
 from services.logistics.domain.tracking import MainStatus, MappedStatus, Status, TrackingEvent
+from services.shared.uow import insert_for
 
 
 def _parcels(text: str) -> tuple[Parcel, ...]:
@@ -38,6 +39,26 @@ def _shipment(row: Row) -> Shipment:
         row.booked_at,
         status,
     )
+
+
+KEY_COLUMNS = ["carrier", "waybill_number", "raw_code", "occurred_at"]
+INSERT_CHUNK = 500  # rows per statement: 11 parameters each stays well under SQLite's variable limit
+
+
+def _event_row(shipment_codes: dict[str, str], e: TrackingEvent, received_at: datetime) -> dict[str, object]:
+    return {
+        "shipment_code": shipment_codes[e.waybill],
+        "carrier": e.carrier,
+        "waybill_number": e.waybill,
+        "raw_code": e.raw_code,
+        "occurred_at": e.occurred_at,
+        "location": e.location,
+        "description": e.description,
+        "status": e.mapped.status.value if e.mapped else None,
+        "sub_status": e.mapped.sub_status if e.mapped else "",
+        "rec24_code": e.mapped.rec24 if e.mapped else "",
+        "received_at": received_at,
+    }
 
 
 class ShipmentRepository:
@@ -118,47 +139,25 @@ class ShipmentRepository:
             ],
         )
 
-    def known_event_keys(self, events: Iterable[TrackingEvent]) -> set[tuple[str, str, str, datetime]]:
-        """Which of these events' keys are stored already."""
-        keys = {e.key for e in events}
-        if not keys:
-            return set()
-        waybills = sorted({k[1] for k in keys})
-        query = sa.select(
-            tracking_events.c.carrier,
-            tracking_events.c.waybill_number,
-            tracking_events.c.raw_code,
-            tracking_events.c.occurred_at,
-        ).where(
-            tracking_events.c.waybill_number.in_(waybills),
-            tracking_events.c.raw_code.in_(sorted({k[2] for k in keys})),
-            tracking_events.c.occurred_at.between(min(k[3] for k in keys), max(k[3] for k in keys)),
-        )
-        stored = {(r.carrier, r.waybill_number, r.raw_code, r.occurred_at) for r in self.connection.execute(query)}
-        return keys & stored
+    def add_new_events(
+        self, shipment_codes: dict[str, str], events: list[TrackingEvent], received_at: datetime
+    ) -> set[tuple[str, str, str, datetime]]:
+        """Store the events not stored before; the keys of those stored now (the others are duplicates).
 
-    def add_events(self, shipment_codes: dict[str, str], events: list[TrackingEvent], received_at: datetime) -> None:
-        if not events:
-            return
-        self.connection.execute(
-            tracking_events.insert(),
-            [
-                {
-                    "shipment_code": shipment_codes[e.waybill],
-                    "carrier": e.carrier,
-                    "waybill_number": e.waybill,
-                    "raw_code": e.raw_code,
-                    "occurred_at": e.occurred_at,
-                    "location": e.location,
-                    "description": e.description,
-                    "status": e.mapped.status.value if e.mapped else None,
-                    "sub_status": e.mapped.sub_status if e.mapped else "",
-                    "rec24_code": e.mapped.rec24 if e.mapped else "",
-                    "received_at": received_at,
-                }
-                for e in events
-            ],
-        )
+        One INSERT ... ON CONFLICT DO NOTHING RETURNING per chunk: the unique key decides what is new, in the
+        same statement that stores it, so a copy pushed at the same moment by another transaction waits for
+        it and then counts as a duplicate here, instead of failing the batch.
+        """
+        inserted: set[tuple[str, str, str, datetime]] = set()
+        insert = insert_for(self.connection)(tracking_events)
+        key = [tracking_events.c[name] for name in KEY_COLUMNS]
+        for start in range(0, len(events), INSERT_CHUNK):
+            rows = [_event_row(shipment_codes, e, received_at) for e in events[start : start + INSERT_CHUNK]]
+            statement = insert.values(rows).on_conflict_do_nothing(index_elements=KEY_COLUMNS).returning(*key)
+            inserted.update(
+                (r.carrier, r.waybill_number, r.raw_code, r.occurred_at) for r in self.connection.execute(statement)
+            )
+        return inserted
 
     def timeline(self, shipment_code: str) -> list[TrackingEvent]:
         """The shipment's events, oldest first (ties in the order received)."""

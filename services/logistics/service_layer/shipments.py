@@ -130,8 +130,9 @@ def push_tracking_events(
 ) -> list[EventOutcome]:
     """Store each new event, move each shipment forward at most to its best status, emit each change.
 
-    One transaction for the batch. A concurrent push of the same event loses on the unique key; the batch
-    is then read again and that event answered as a duplicate.
+    One transaction for the batch: the shipments' rows locked, the new events stored in one statement that
+    drops those already stored (the unique key decides), the status changes written to the outbox in one
+    statement, the statuses updated in one; a crash anywhere before the commit stores none of it.
     """
     events = [
         TrackingEvent(
@@ -158,17 +159,22 @@ def _apply(uow_factory: UowFactory, events: list[TrackingEvent], now: Callable[[
     with uow_factory() as uow:
         uow.lock_shipments_for_write()
         shipments = uow.shipments.by_waybills(e.waybill for e in events)
-        stored = uow.shipments.known_event_keys(e for e in events if e.waybill in shipments)
+        first: dict[tuple, TrackingEvent] = {}
+        for e in events:
+            if e.waybill in shipments:
+                first.setdefault(e.key, e)
+        new_keys = uow.shipments.add_new_events({w: s.code for w, s in shipments.items()}, list(first.values()), now())
         status = {s.code: s.status for s in shipments.values()}
-        seen: set[tuple] = set(stored)
+        seen: set[tuple] = set()
         new: list[TrackingEvent] = []
+        changes: list[Message] = []
         kinds: list[tuple[Outcome, str, bool]] = []
         for e in events:
             shipment = shipments.get(e.waybill)
             if shipment is None:
                 kinds.append((Outcome.UNKNOWN_WAYBILL, f"no shipment has waybill {e.waybill}", False))
                 continue
-            if e.key in seen:
+            if e.key in seen or e.key not in new_keys:
                 kinds.append((Outcome.DUPLICATE, "received before: nothing changed", False))
                 continue
             seen.add(e.key)
@@ -178,12 +184,12 @@ def _apply(uow_factory: UowFactory, events: list[TrackingEvent], now: Callable[[
                 continue
             moved = advance(status[shipment.code], e)
             if moved is not None:
-                _emit_change(uow, shipment, status[shipment.code], moved, e)
+                changes.append(_status_changed(shipment, status[shipment.code], moved, e))
                 status[shipment.code] = moved
             kinds.append(
                 (Outcome.APPLIED, f"{e.raw_code}: {e.mapped.status.value}/{e.mapped.sub_status}", moved is not None)
             )
-        uow.shipments.add_events({w: s.code for w, s in shipments.items()}, new, now())
+        uow.emit_many(changes)  # one outbox statement for the batch, in the order the changes happened
         uow.shipments.set_statuses({s.code: status[s.code] for s in shipments.values() if status[s.code] != s.status})
         uow.commit()
     unmapped = sorted({f"{e.carrier}:{e.raw_code}" for e in new if e.mapped is None})
@@ -198,9 +204,9 @@ def _apply(uow_factory: UowFactory, events: list[TrackingEvent], now: Callable[[
     ]
 
 
-def _emit_change(
-    uow: LogisticsUnitOfWork, shipment: Shipment, before: Status, after: Status, event: TrackingEvent
-) -> None:
+def _status_changed(
+    shipment: Shipment, before: Status, after: Status, event: TrackingEvent
+) -> events_pb2.ShipmentStatusChanged:
     message = events_pb2.ShipmentStatusChanged(
         shipment_code=shipment.code,
         merchant_code=shipment.merchant_code,
@@ -212,7 +218,7 @@ def _emit_change(
         raw_code=event.raw_code,
     )
     message.event_time.FromDatetime(event.occurred_at)
-    uow.emit(message)
+    return message
 
 
 @dataclass(frozen=True)
