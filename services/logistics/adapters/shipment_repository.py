@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Row
 
 from services.logistics.adapters.catalogue_tables import rate_sheets
@@ -42,7 +43,36 @@ def _shipment(row: Row) -> Shipment:
 
 
 KEY_COLUMNS = ["carrier", "waybill_number", "raw_code", "occurred_at"]
-INSERT_CHUNK = 500  # rows per statement: 11 parameters each stays well under SQLite's variable limit
+
+
+EVENT_COLUMNS = [c.name for c in tracking_events.c if c.name != "id"]
+_KEY = [tracking_events.c[name] for name in KEY_COLUMNS]
+_INSERT_UNNEST = (
+    postgresql.insert(tracking_events)
+    .from_select(
+        EVENT_COLUMNS,
+        sa.select(
+            *(
+                sa.func.unnest(sa.bindparam(f"a_{name}", type_=postgresql.ARRAY(tracking_events.c[name].type))).label(
+                    name
+                )
+                for name in EVENT_COLUMNS
+            )
+        ),
+    )
+    .on_conflict_do_nothing(index_elements=KEY_COLUMNS)
+    .returning(*_KEY)
+)
+
+
+_SHIPMENTS_BY_WAYBILLS = sa.select(shipments).where(
+    shipments.c.waybill_number == sa.any_(sa.bindparam("waybills", type_=postgresql.ARRAY(sa.String)))
+)
+
+
+def _insert_rows(connection: Connection) -> sa.Insert:
+    """Executed with a list of rows: SQLAlchemy's "insertmanyvalues" sends them as multi-row statements."""
+    return insert_for(connection)(tracking_events).on_conflict_do_nothing(index_elements=KEY_COLUMNS).returning(*_KEY)
 
 
 def _event_row(shipment_codes: dict[str, str], e: TrackingEvent, received_at: datetime) -> dict[str, object]:
@@ -105,11 +135,33 @@ class ShipmentRepository:
         return None if row is None else _shipment(row)
 
     def by_waybills(self, waybills: Iterable[str]) -> dict[str, Shipment]:
-        """The shipments with these waybill numbers, locked for the status update on PostgreSQL."""
-        query = sa.select(shipments).where(shipments.c.waybill_number.in_(sorted(set(waybills))))
+        """The shipments with these waybill numbers (not locked: see `lock_statuses`)."""
+        wanted = sorted(set(waybills))
         if self.connection.dialect.name == "postgresql":
-            query = query.order_by(shipments.c.code).with_for_update()
-        return {row.waybill_number: _shipment(row) for row in self.connection.execute(query)}
+            # `= ANY(array)`: one SQL text for any number of waybills (IN would expand to one per count).
+            result = self.connection.execute(_SHIPMENTS_BY_WAYBILLS, {"waybills": wanted})
+        else:
+            result = self.connection.execute(sa.select(shipments).where(shipments.c.waybill_number.in_(wanted)))
+        return {row.waybill_number: _shipment(row) for row in result}
+
+    def lock_statuses(self, codes: Iterable[str]) -> dict[str, Status]:
+        """These shipments' current statuses, their rows locked in code order on PostgreSQL.
+
+        Read again under the lock because another batch may have moved the shipment since `by_waybills`.
+        """
+        wanted = sorted(set(codes))
+        if not wanted:
+            return {}
+        columns = (shipments.c.code, shipments.c.status, shipments.c.sub_status, shipments.c.rec24_code)
+        query = sa.select(*columns, shipments.c.status_since).where(shipments.c.code.in_(wanted))
+        if self.connection.dialect.name == "postgresql":
+            # FOR NO KEY UPDATE: it does not wait on the key-share locks that storing an event for the
+            # shipment takes (the foreign key), which FOR UPDATE would, in a cycle with another batch.
+            query = query.order_by(shipments.c.code).with_for_update(key_share=True)
+        return {
+            row.code: Status(MainStatus(row.status), row.sub_status, row.rec24_code, row.status_since)
+            for row in self.connection.execute(query)
+        }
 
     def set_statuses(self, statuses: dict[str, Status]) -> None:
         """Each shipment's new status, in one statement for the batch."""
@@ -144,20 +196,22 @@ class ShipmentRepository:
     ) -> set[tuple[str, str, str, datetime]]:
         """Store the events not stored before; the keys of those stored now (the others are duplicates).
 
-        One INSERT ... ON CONFLICT DO NOTHING RETURNING per chunk: the unique key decides what is new, in the
+        INSERT ... ON CONFLICT DO NOTHING RETURNING: the unique key decides what is new, in the
         same statement that stores it, so a copy pushed at the same moment by another transaction waits for
         it and then counts as a duplicate here, instead of failing the batch.
         """
-        inserted: set[tuple[str, str, str, datetime]] = set()
-        insert = insert_for(self.connection)(tracking_events)
-        key = [tracking_events.c[name] for name in KEY_COLUMNS]
-        for start in range(0, len(events), INSERT_CHUNK):
-            rows = [_event_row(shipment_codes, e, received_at) for e in events[start : start + INSERT_CHUNK]]
-            statement = insert.values(rows).on_conflict_do_nothing(index_elements=KEY_COLUMNS).returning(*key)
-            inserted.update(
-                (r.carrier, r.waybill_number, r.raw_code, r.occurred_at) for r in self.connection.execute(statement)
-            )
-        return inserted
+        if not events:
+            return set()
+        # In key order: two batches holding the same events wait on each other's keys in one order, never
+        # in a cycle (a deadlock).
+        rows = [_event_row(shipment_codes, e, received_at) for e in sorted(events, key=lambda e: e.key)]
+        if self.connection.dialect.name == "postgresql":
+            # One statement of constant text with one array per column: compiled and parsed once, whatever
+            # the batch size (a multi-row VALUES list is new SQL text for every batch size).
+            result = self.connection.execute(_INSERT_UNNEST, {f"a_{c}": [r[c] for r in rows] for c in EVENT_COLUMNS})
+        else:
+            result = self.connection.execute(_insert_rows(self.connection), rows)
+        return {(r.carrier, r.waybill_number, r.raw_code, r.occurred_at) for r in result}
 
     def timeline(self, shipment_code: str) -> list[TrackingEvent]:
         """The shipment's events, oldest first (ties in the order received)."""

@@ -46,10 +46,10 @@ class LogisticsUnitOfWork(UnitOfWork):
             )
 
     def lock_shipments_for_write(self) -> None:
-        """Tracking ingest: SQLite's write lock, but on PostgreSQL only the shipment rows the batch touches.
+        """Tracking ingest: SQLite's write lock; on PostgreSQL nothing here.
 
-        `shipments.by_waybills` locks those rows FOR UPDATE in code order, so batches for the same shipment
-        run one after the other (each then sees the other's events and answers repeats as duplicates) and
-        batches for other shipments commit side by side instead of waiting on the service-wide lock.
+        There `shipments.lock_statuses` locks, in code order, only the rows of shipments the batch moves, so
+        batches for the same shipment move it one after the other (each reads the other's status) and the
+        rest of the ingest (storing events, reading shipments) runs side by side.
         """
         UnitOfWork.lock_for_write(self)

@@ -16,7 +16,7 @@ from services.logistics.adapters.unit_of_work import LogisticsUnitOfWork
 from services.logistics.domain.channels import normalise_postal_code
 from services.logistics.domain.pricing import Parcel
 from services.logistics.domain.shipments import Shipment, label_reference, waybill_number
-from services.logistics.domain.tracking import BOOKED, CarrierTable, Status, TrackingEvent, advance
+from services.logistics.domain.tracking import BOOKED, RANK, CarrierTable, Status, TrackingEvent, advance
 from services.shared import codes
 from services.shared.clock import utcnow
 from services.shared.errors import ConflictingWrite, NotFound, Violations
@@ -130,9 +130,11 @@ def push_tracking_events(
 ) -> list[EventOutcome]:
     """Store each new event, move each shipment forward at most to its best status, emit each change.
 
-    One transaction for the batch: the shipments' rows locked, the new events stored in one statement that
-    drops those already stored (the unique key decides), the status changes written to the outbox in one
-    statement, the statuses updated in one; a crash anywhere before the commit stores none of it.
+    One transaction for the batch: the new events stored in one statement that drops those already stored
+    (the unique key decides: a copy another batch is storing at the same moment waits for it, then counts
+    as a duplicate), only the shipments an event can move locked and read again, the status changes
+    written to the outbox in one statement and the statuses updated in one; a crash anywhere before the
+    commit stores none of it.
     """
     events = [
         TrackingEvent(
@@ -164,7 +166,17 @@ def _apply(uow_factory: UowFactory, events: list[TrackingEvent], now: Callable[[
             if e.waybill in shipments:
                 first.setdefault(e.key, e)
         new_keys = uow.shipments.add_new_events({w: s.code for w, s in shipments.items()}, list(first.values()), now())
-        status = {s.code: s.status for s in shipments.values()}
+        # Statuses only rise, so a shipment none of whose new events outranks its status as read cannot
+        # move, whatever another batch commits meanwhile: only the others are locked (and read again).
+        movers = {
+            shipments[e.waybill].code
+            for key, e in first.items()
+            if key in new_keys
+            and e.mapped is not None
+            and RANK[e.mapped.status] > RANK[shipments[e.waybill].status.status]
+        }
+        status = {s.code: s.status for s in shipments.values()} | uow.shipments.lock_statuses(movers)
+        stored = dict(status)
         seen: set[tuple] = set()
         new: list[TrackingEvent] = []
         changes: list[Message] = []
@@ -190,7 +202,7 @@ def _apply(uow_factory: UowFactory, events: list[TrackingEvent], now: Callable[[
                 (Outcome.APPLIED, f"{e.raw_code}: {e.mapped.status.value}/{e.mapped.sub_status}", moved is not None)
             )
         uow.emit_many(changes)  # one outbox statement for the batch, in the order the changes happened
-        uow.shipments.set_statuses({s.code: status[s.code] for s in shipments.values() if status[s.code] != s.status})
+        uow.shipments.set_statuses({code: status[code] for code in movers if status[code] != stored[code]})
         uow.commit()
     unmapped = sorted({f"{e.carrier}:{e.raw_code}" for e in new if e.mapped is None})
     if unmapped:
