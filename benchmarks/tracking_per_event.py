@@ -17,7 +17,7 @@ from services.logistics.adapters.shipment_tables import shipments as shipments_t
 from services.logistics.adapters.shipment_tables import tracking_events
 from services.logistics.adapters.unit_of_work import LogisticsUnitOfWork
 from services.logistics.domain.shipments import Shipment
-from services.logistics.domain.tracking import TrackingEvent, advance
+from services.logistics.domain.tracking import TrackedShipment, TrackingEvent, advance
 from services.logistics.service_layer.shipments import EventOutcome, Outcome, UowFactory, _status_changed
 
 
@@ -66,7 +66,10 @@ def apply_per_event(
                 continue
             moved = advance(status[shipment.code], e)
             if moved is not None:
-                uow.emit(_status_changed(shipment, status[shipment.code], moved, e))
+                tracked = TrackedShipment(
+                    shipment.code, shipment.merchant_code, shipment.waybill_number, shipment.status
+                )
+                uow.emit(_status_changed(tracked, status[shipment.code], moved, e))
                 status[shipment.code] = moved
             kinds.append((Outcome.APPLIED, f"{e.raw_code}", moved is not None))
         codes = {w: s.code for w, s in shipments.items()}

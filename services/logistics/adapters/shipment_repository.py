@@ -15,7 +15,7 @@ from services.logistics.adapters.catalogue_tables import rate_sheets
 from services.logistics.adapters.shipment_tables import shipments, tracking_events
 from services.logistics.domain.pricing import Parcel
 from services.logistics.domain.shipments import Shipment
-from services.logistics.domain.tracking import MainStatus, MappedStatus, Status, TrackingEvent
+from services.logistics.domain.tracking import MainStatus, MappedStatus, Status, TrackedShipment, TrackingEvent
 from services.shared.uow import insert_for
 
 
@@ -47,25 +47,29 @@ KEY_COLUMNS = ["carrier", "waybill_number", "raw_code", "occurred_at"]
 
 EVENT_COLUMNS = [c.name for c in tracking_events.c if c.name != "id"]
 _KEY = [tracking_events.c[name] for name in KEY_COLUMNS]
-_INSERT_UNNEST = (
-    postgresql.insert(tracking_events)
-    .from_select(
-        EVENT_COLUMNS,
-        sa.select(
-            *(
-                sa.func.unnest(sa.bindparam(f"a_{name}", type_=postgresql.ARRAY(tracking_events.c[name].type))).label(
-                    name
-                )
-                for name in EVENT_COLUMNS
-            )
-        ),
+_RECORDS = (
+    sa.func.json_populate_recordset(
+        sa.literal_column("NULL::tracking_events"), sa.cast(sa.bindparam("rows", type_=sa.Text), postgresql.JSON)
     )
+    .table_valued(*EVENT_COLUMNS)
+    .alias("r")
+)
+_INSERT_RECORDS = (
+    postgresql.insert(tracking_events)
+    .from_select(EVENT_COLUMNS, sa.select(*(_RECORDS.c[name] for name in EVENT_COLUMNS)))
     .on_conflict_do_nothing(index_elements=KEY_COLUMNS)
     .returning(*_KEY)
 )
-
-
-_SHIPMENTS_BY_WAYBILLS = sa.select(shipments).where(
+_TRACKED_COLUMNS = (
+    shipments.c.code,
+    shipments.c.merchant_code,
+    shipments.c.waybill_number,
+    shipments.c.status,
+    shipments.c.sub_status,
+    shipments.c.rec24_code,
+    shipments.c.status_since,
+)
+_TRACKED_BY_WAYBILLS = sa.select(*_TRACKED_COLUMNS).where(
     shipments.c.waybill_number == sa.any_(sa.bindparam("waybills", type_=postgresql.ARRAY(sa.String)))
 )
 
@@ -73,6 +77,12 @@ _SHIPMENTS_BY_WAYBILLS = sa.select(shipments).where(
 def _insert_rows(connection: Connection) -> sa.Insert:
     """Executed with a list of rows: SQLAlchemy's "insertmanyvalues" sends them as multi-row statements."""
     return insert_for(connection)(tracking_events).on_conflict_do_nothing(index_elements=KEY_COLUMNS).returning(*_KEY)
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {value!r}")
 
 
 def _event_row(shipment_codes: dict[str, str], e: TrackingEvent, received_at: datetime) -> dict[str, object]:
@@ -135,14 +145,28 @@ class ShipmentRepository:
         return None if row is None else _shipment(row)
 
     def by_waybills(self, waybills: Iterable[str]) -> dict[str, Shipment]:
-        """The shipments with these waybill numbers (not locked: see `lock_statuses`)."""
+        """The shipments with these waybill numbers."""
+        query = sa.select(shipments).where(shipments.c.waybill_number.in_(sorted(set(waybills))))
+        return {row.waybill_number: _shipment(row) for row in self.connection.execute(query)}
+
+    def tracked_by_waybills(self, waybills: Iterable[str]) -> dict[str, TrackedShipment]:
+        """What the tracking ingest needs of the shipments with these waybill numbers (not locked: see
+        `lock_statuses`)."""
         wanted = sorted(set(waybills))
         if self.connection.dialect.name == "postgresql":
             # `= ANY(array)`: one SQL text for any number of waybills (IN would expand to one per count).
-            result = self.connection.execute(_SHIPMENTS_BY_WAYBILLS, {"waybills": wanted})
+            result = self.connection.execute(_TRACKED_BY_WAYBILLS, {"waybills": wanted})
         else:
-            result = self.connection.execute(sa.select(shipments).where(shipments.c.waybill_number.in_(wanted)))
-        return {row.waybill_number: _shipment(row) for row in result}
+            result = self.connection.execute(sa.select(*_TRACKED_COLUMNS).where(shipments.c.waybill_number.in_(wanted)))
+        return {
+            row.waybill_number: TrackedShipment(
+                row.code,
+                row.merchant_code,
+                row.waybill_number,
+                Status(MainStatus(row.status), row.sub_status, row.rec24_code, row.status_since),
+            )
+            for row in result
+        }
 
     def lock_statuses(self, codes: Iterable[str]) -> dict[str, Status]:
         """These shipments' current statuses, their rows locked in code order on PostgreSQL.
@@ -206,9 +230,11 @@ class ShipmentRepository:
         # in a cycle (a deadlock).
         rows = [_event_row(shipment_codes, e, received_at) for e in sorted(events, key=lambda e: e.key)]
         if self.connection.dialect.name == "postgresql":
-            # One statement of constant text with one array per column: compiled and parsed once, whatever
-            # the batch size (a multi-row VALUES list is new SQL text for every batch size).
-            result = self.connection.execute(_INSERT_UNNEST, {f"a_{c}": [r[c] for r in rows] for c in EVENT_COLUMNS})
+            # One statement of constant text and one JSON parameter, whatever the batch size: compiled and
+            # parsed once, and the rows serialised by the json module's C encoder (a multi-row VALUES list
+            # is new SQL text for every batch size; text arrays are quoted element by element in Python).
+            records = json.dumps(rows, default=_iso)
+            result = self.connection.execute(_INSERT_RECORDS, {"rows": records})
         else:
             result = self.connection.execute(_insert_rows(self.connection), rows)
         return {(r.carrier, r.waybill_number, r.raw_code, r.occurred_at) for r in result}

@@ -140,6 +140,16 @@ class Status:
     since: datetime | None
 
 
+@dataclass(frozen=True)
+class TrackedShipment:
+    """What the tracking ingest needs of a shipment: who to tell, and where its status stands."""
+
+    code: str
+    merchant_code: str
+    waybill_number: str
+    status: Status
+
+
 BOOKED = Status(MainStatus.INFO_RECEIVED, "booked", DEFAULT_REC24[MainStatus.INFO_RECEIVED], None)
 """A shipment's status from booking until the carrier's first mapped event."""
 

@@ -16,7 +16,15 @@ from services.logistics.adapters.unit_of_work import LogisticsUnitOfWork
 from services.logistics.domain.channels import normalise_postal_code
 from services.logistics.domain.pricing import Parcel
 from services.logistics.domain.shipments import Shipment, label_reference, waybill_number
-from services.logistics.domain.tracking import BOOKED, RANK, CarrierTable, Status, TrackingEvent, advance
+from services.logistics.domain.tracking import (
+    BOOKED,
+    RANK,
+    CarrierTable,
+    Status,
+    TrackedShipment,
+    TrackingEvent,
+    advance,
+)
 from services.shared import codes
 from services.shared.clock import utcnow
 from services.shared.errors import ConflictingWrite, NotFound, Violations
@@ -160,7 +168,7 @@ def push_tracking_events(
 def _apply(uow_factory: UowFactory, events: list[TrackingEvent], now: Callable[[], datetime]) -> list[EventOutcome]:
     with uow_factory() as uow:
         uow.lock_shipments_for_write()
-        shipments = uow.shipments.by_waybills(e.waybill for e in events)
+        shipments = uow.shipments.tracked_by_waybills(e.waybill for e in events)
         first: dict[tuple, TrackingEvent] = {}
         for e in events:
             if e.waybill in shipments:
@@ -217,7 +225,7 @@ def _apply(uow_factory: UowFactory, events: list[TrackingEvent], now: Callable[[
 
 
 def _status_changed(
-    shipment: Shipment, before: Status, after: Status, event: TrackingEvent
+    shipment: TrackedShipment, before: Status, after: Status, event: TrackingEvent
 ) -> events_pb2.ShipmentStatusChanged:
     message = events_pb2.ShipmentStatusChanged(
         shipment_code=shipment.code,
