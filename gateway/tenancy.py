@@ -146,6 +146,7 @@ RULES: dict[str, Rule] = {
     f"/{_L}ShipmentService/BookShipment": BY_REQUEST,
     f"/{_L}ShipmentService/GetTracking": BY_RESPONSE,
     f"/{_L}ShipmentService/PushTrackingEvents": OPS,
+    f"/{_L}ShipmentService/ImportTrackingFile": OPS,
     # Customer service: a ticket belongs to its merchant.
     f"/{_T}CustomerService/OpenTicket": BY_REQUEST,
     f"/{_T}CustomerService/GetTicket": BY_RESPONSE,
