@@ -18,6 +18,7 @@ from services.logistics.adapters import catalogue_tables, shipment_tables  # noq
 from services.logistics.adapters.carrier_codes import load_tables
 from services.logistics.adapters.channel_datasets import DATASETS as CATALOGUE_DATASETS
 from services.logistics.adapters.datasets import DATASETS
+from services.logistics.adapters.payments_rates import GrpcReferenceRates
 from services.logistics.adapters.postal_formats import PostalFormats
 from services.logistics.adapters.tables import metadata
 from services.logistics.adapters.unit_of_work import LogisticsUnitOfWork
@@ -52,7 +53,13 @@ def registrations(context: ServiceContext[LogisticsUnitOfWork]) -> list:
         logistics_service_pb2_grpc.add_LogisticsServiceServicer_to_server(servicer, server)
 
     # context.uow builds a LogisticsUnitOfWork (uow_class above); ServiceContext types it as the kernel's base.
-    plan_servicer = LogisticsPlanServicer(context.uow, CatalogueCache(), PostalFormats())  # type: ignore[arg-type]
+    rates = GrpcReferenceRates(lambda: context.settings)  # payments' address is read per call
+    plan_servicer = LogisticsPlanServicer(
+        context.uow,  # type: ignore[arg-type]
+        CatalogueCache(),
+        PostalFormats(),
+        rates=rates,
+    )
 
     def add_plans(server: grpc.Server) -> None:
         plans_service_pb2_grpc.add_LogisticsPlanServiceServicer_to_server(plan_servicer, server)
