@@ -170,3 +170,13 @@ def test_a_carrier_file_is_imported_over_rest_row_by_row(gateway: httpx.Client, 
     refused = gateway.post("/v1/logistics/tracking-files", json={**body, "carrier": "acme"}, headers=operator)
     assert refused.status_code == 400 and refused.headers["content-type"] == "application/problem+json"
     assert "carrier" in refused.text
+
+
+def test_plan_totals_in_the_settlement_currency_over_rest(gateway: httpx.Client) -> None:
+    response = gateway.post("/v1/logistics/plans:match", json={**SPEAKER, "settlementCurrency": "EUR"})
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert "CNY->EUR" in answer["settlementNote"] and "missing" not in answer["settlementNote"]
+    assert all(p["totalInSettlementCurrency"]["currencyCode"] == "EUR" for p in answer["plans"])
+    bad = gateway.post("/v1/logistics/plans:match", json={**SPEAKER, "settlementCurrency": "EU"})
+    assert bad.status_code == 400 and "settlement_currency" in bad.text
