@@ -144,11 +144,6 @@ class ShipmentRepository:
         row = self.connection.execute(sa.select(shipments).where(shipments.c.code == code)).first()
         return None if row is None else _shipment(row)
 
-    def by_waybills(self, waybills: Iterable[str]) -> dict[str, Shipment]:
-        """The shipments with these waybill numbers."""
-        query = sa.select(shipments).where(shipments.c.waybill_number.in_(sorted(set(waybills))))
-        return {row.waybill_number: _shipment(row) for row in self.connection.execute(query)}
-
     def tracked_by_waybills(self, waybills: Iterable[str]) -> dict[str, TrackedShipment]:
         """What the tracking ingest needs of the shipments with these waybill numbers (not locked: see
         `lock_statuses`)."""
@@ -171,7 +166,7 @@ class ShipmentRepository:
     def lock_statuses(self, codes: Iterable[str]) -> dict[str, Status]:
         """These shipments' current statuses, their rows locked in code order on PostgreSQL.
 
-        Read again under the lock because another batch may have moved the shipment since `by_waybills`.
+        Read again under the lock because another batch may have moved the shipment since `tracked_by_waybills`.
         """
         wanted = sorted(set(codes))
         if not wanted:
