@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -214,3 +215,35 @@ def test_a_crash_mid_batch_stores_nothing_and_the_retry_applies_every_event_once
         (second.waybill_number, "IN_TRANSIT"),
         (first.waybill_number, "DELIVERED"),
     ]
+
+
+def test_concurrent_batches_on_shared_shipments_emit_one_chained_change_per_move(service: Running) -> None:
+    shipments = [service.stub.BookShipment(booking(f"race-{i}")).shipment for i in range(3)]
+    codes_ = ["PU", "AR", "IT", "CC", "OD", "DL", "DE", "SP"]
+    batches = [
+        pb.PushTrackingEventsRequest(
+            events=[
+                carrier_event(s.waybill_number, codes_[(b * 3 + i + j) % len(codes_)], b * 10 + i * 3 + j)
+                for i, s in enumerate(shipments)
+                for j in range(3)
+            ]
+        )
+        for b in range(8)
+    ]
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(service.stub.PushTrackingEvents, batches))
+    moves = sum(r.status_changed for a in answers for r in a.results)
+    service.context.relay.drain()
+    chains: dict[str, list[tuple[str, str]]] = {}
+    for e in service.bus.published:
+        if e.event_type == "shipment_status_changed":
+            chains.setdefault(e.payload["shipment_code"], []).append(
+                (e.payload["previous_status"], e.payload["status"])
+            )
+    assert sum(len(c) for c in chains.values()) == moves
+    for shipment in shipments:
+        chain = chains[shipment.code]
+        assert chain[0][0] == "INFO_RECEIVED" and all(a[1] == b[0] for a, b in itertools.pairwise(chain))
+        tracking = service.stub.GetTracking(pb.GetTrackingRequest(code=shipment.code))
+        assert pb.TrackingStatus.Name(tracking.status).removeprefix("TRACKING_STATUS_") == chain[-1][1]
+        assert len({(e.raw_code, e.occurred_at.seconds) for e in tracking.events}) == len(tracking.events)
