@@ -42,3 +42,8 @@ def test_a_converted_total_is_the_exact_product_rounded_half_up(minor: int, rate
     assert converted is not None and converted.currency == "JPY"
     assert abs(converted.amount - total.amount * rate) <= Decimal("0.5")
     assert converted.amount == (total.amount * rate).quantize(Decimal(1), rounding="ROUND_HALF_UP")
+
+
+def test_a_tiny_rate_is_written_out_in_plain_decimals() -> None:
+    settlement = settle({"VND"}, "USD", FakeRates({("VND", "USD"): Decimal("3.791000000E-7")}))
+    assert "VND->USD 0.0000003791000000: " in settlement.note

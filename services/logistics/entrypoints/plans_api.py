@@ -212,7 +212,7 @@ class LogisticsPlanServicer(pb_grpc.LogisticsPlanServiceServicer):
             converted = settlement.convert(ranked.candidate.cost.total)
             if converted is not None:
                 plan.total_in_settlement_currency.CopyFrom(to_proto(converted))
-                plan.settlement_rate = f"{settlement.rates[ranked.candidate.cost.total.currency]}"
+                plan.settlement_rate = f"{settlement.rates[ranked.candidate.cost.total.currency]:f}"
 
     def ListChannels(self, request: pb.ListChannelsRequest, context: grpc.ServicerContext) -> pb.ListChannelsResponse:
         violations = Violations()

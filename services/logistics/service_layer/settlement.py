@@ -56,5 +56,5 @@ def settle(channel_currencies: set[str], currency: str, rates: ReferenceRates) -
             parts.append(f"conversion {base}->{currency} missing: {error}")
             continue
         found[base] = rate.value
-        parts.append(f"{base}->{currency} {rate.value}: {rate.description}")
+        parts.append(f"{base}->{currency} {rate.value:f}: {rate.description}")
     return Settlement(currency, found, "; ".join(parts) or f"every plan is priced in {currency} already")
