@@ -14,7 +14,7 @@ from xborder.logistics.v1 import (
     shipments_service_pb2_grpc,
 )
 
-from services.logistics.adapters import catalogue_tables, shipment_tables  # noqa: F401  (register the tables)
+from services.logistics.adapters import catalogue_tables, lane_tables, shipment_tables  # noqa: F401  (register the tables)
 from services.logistics.adapters.carrier_codes import load_tables
 from services.logistics.adapters.channel_datasets import DATASETS as CATALOGUE_DATASETS
 from services.logistics.adapters.datasets import DATASETS
@@ -22,13 +22,14 @@ from services.logistics.adapters.payments_rates import GrpcReferenceRates
 from services.logistics.adapters.postal_formats import PostalFormats
 from services.logistics.adapters.tables import metadata
 from services.logistics.adapters.unit_of_work import LogisticsUnitOfWork
+from services.logistics.domain.lane_history import DEFAULT_MINIMUM
 from services.logistics.entrypoints.grpc_api import LogisticsServicer
 from services.logistics.entrypoints.plans_api import LogisticsPlanServicer
 from services.logistics.entrypoints.shipments_api import ShipmentServicer
 from services.logistics.service_layer.catalogue_cache import CatalogueCache
 from services.shared.bus import EventBus
 from services.shared.context import ServiceContext, build_context
-from services.shared.settings import Settings
+from services.shared.settings import Settings, env_setting
 
 NAME = "logistics"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -54,9 +55,11 @@ def registrations(context: ServiceContext[LogisticsUnitOfWork]) -> list:
 
     # context.uow builds a LogisticsUnitOfWork (uow_class above); ServiceContext types it as the kernel's base.
     rates = GrpcReferenceRates(lambda: context.settings)  # payments' address is read per call
+    # XB_LOGISTICS_LEARN_MIN_DELIVERED: delivered shipments a lane needs before its figures are learned.
+    minimum = env_setting(None, "logistics_learn_min_delivered", int, "a whole number >= 1", lambda v: v >= 1)
     plan_servicer = LogisticsPlanServicer(
         context.uow,  # type: ignore[arg-type]
-        CatalogueCache(),
+        CatalogueCache(minimum=minimum or DEFAULT_MINIMUM),
         PostalFormats(),
         rates=rates,
     )

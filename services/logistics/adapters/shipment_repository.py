@@ -68,6 +68,9 @@ _TRACKED_COLUMNS = (
     shipments.c.sub_status,
     shipments.c.rec24_code,
     shipments.c.status_since,
+    shipments.c.channel_code,
+    shipments.c.destination_country,
+    shipments.c.booked_at,
 )
 _TRACKED_BY_WAYBILLS = sa.select(*_TRACKED_COLUMNS).where(
     shipments.c.waybill_number == sa.any_(sa.bindparam("waybills", type_=postgresql.ARRAY(sa.String)))
@@ -159,6 +162,9 @@ class ShipmentRepository:
                 row.merchant_code,
                 row.waybill_number,
                 Status(MainStatus(row.status), row.sub_status, row.rec24_code, row.status_since),
+                row.channel_code,
+                row.destination_country,
+                row.booked_at,
             )
             for row in result
         }

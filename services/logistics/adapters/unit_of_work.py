@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from services.logistics.adapters.catalogue_repository import ChannelRepository, RateSheetRepository
+from services.logistics.adapters.lane_repository import LaneRepository
 from services.logistics.adapters.repositories import CountryRepository, StatusCodeRepository
 from services.logistics.adapters.shipment_repository import ShipmentRepository
 from services.logistics.adapters.tables import DATASET_VERSIONS
@@ -20,6 +21,7 @@ class LogisticsUnitOfWork(UnitOfWork):
     channels: ChannelRepository
     rate_sheets: RateSheetRepository
     shipments: ShipmentRepository
+    lanes: LaneRepository
 
     def _bind(self, connection: Connection) -> None:
         super()._bind(connection)
@@ -29,6 +31,7 @@ class LogisticsUnitOfWork(UnitOfWork):
         self.channels = ChannelRepository(connection)
         self.rate_sheets = RateSheetRepository(connection)
         self.shipments = ShipmentRepository(connection)
+        self.lanes = LaneRepository(connection)
 
     def lock_for_write(self) -> None:
         """Serialise this service's writers on PostgreSQL as BEGIN IMMEDIATE does on SQLite.

@@ -13,7 +13,7 @@ from xborder.logistics.v1 import plans_service_pb2_grpc as pb_grpc
 
 from services.logistics.adapters.catalogue_repository import StoredVersion
 from services.logistics.domain.channels import Channel, ChannelKind
-from services.logistics.domain.matching import QUALITY_SOURCE, Exclusion, MatchResult
+from services.logistics.domain.matching import Exclusion, MatchResult
 from services.logistics.domain.pricing import Cost, Preference
 from services.logistics.domain.ranking import RankedPlan
 from services.logistics.entrypoints import plan_requests
@@ -82,7 +82,7 @@ def plan_to_proto(ranked: RankedPlan) -> pb.Plan:
             p90_delivery=_date(c.transit.p90_delivery),
             source=c.transit.source,
         ),
-        quality=pb.Quality(score=c.quality, source=QUALITY_SOURCE),
+        quality=pb.Quality(score=c.quality, source=c.quality_source),
         rank_reason=ranked.reason,
         pareto=ranked.pareto,
         rate_sheet_version=c.sheet.version,

@@ -14,12 +14,15 @@ from xborder.logistics.v1 import events_pb2
 
 from services.logistics.adapters.unit_of_work import LogisticsUnitOfWork
 from services.logistics.domain.channels import normalise_postal_code
+from services.logistics.domain.lane_history import Finish
 from services.logistics.domain.pricing import Parcel
 from services.logistics.domain.shipments import Shipment, label_reference, waybill_number
 from services.logistics.domain.tracking import (
     BOOKED,
+    FINAL_RANK,
     RANK,
     CarrierTable,
+    MainStatus,
     Status,
     TrackedShipment,
     TrackingEvent,
@@ -188,6 +191,7 @@ def _apply(uow_factory: UowFactory, events: list[TrackingEvent], now: Callable[[
         seen: set[tuple] = set()
         new: list[TrackingEvent] = []
         changes: list[Message] = []
+        finishes: list[Finish] = []
         kinds: list[tuple[Outcome, str, bool]] = []
         for e in events:
             shipment = shipments.get(e.waybill)
@@ -205,10 +209,14 @@ def _apply(uow_factory: UowFactory, events: list[TrackingEvent], now: Callable[[
             moved = advance(status[shipment.code], e)
             if moved is not None:
                 changes.append(_status_changed(shipment, status[shipment.code], moved, e))
+                finish = _finish(shipment, status[shipment.code], moved)
+                if finish is not None:
+                    finishes.append(finish)
                 status[shipment.code] = moved
             kinds.append(
                 (Outcome.APPLIED, f"{e.raw_code}: {e.mapped.status.value}/{e.mapped.sub_status}", moved is not None)
             )
+        uow.lanes.record(finishes)  # the lane history moves with the statuses, in this transaction
         uow.emit_many(changes)  # one outbox statement for the batch, in the order the changes happened
         uow.shipments.set_statuses({code: status[code] for code in movers if status[code] != stored[code]})
         uow.commit()
@@ -222,6 +230,21 @@ def _apply(uow_factory: UowFactory, events: list[TrackingEvent], now: Callable[[
         EventOutcome(kind, detail, status.get(shipments[e.waybill].code) if e.waybill in shipments else None, changed)
         for e, (kind, detail, changed) in zip(events, kinds, strict=True)
     ]
+
+
+def _finish(shipment: TrackedShipment, before: Status, after: Status) -> Finish | None:
+    """What the lane learns when the shipment first reaches a final status; None for any other move."""
+    if RANK[before.status] >= FINAL_RANK or RANK[after.status] < FINAL_RANK or shipment.booked_at is None:
+        return None
+    delivered = after.status is MainStatus.DELIVERED and after.since is not None
+    days = max(0, (after.since.date() - shipment.booked_at.date()).days) if delivered and after.since else None
+    return Finish(
+        shipment.channel_code,
+        shipment.destination_country,
+        days,
+        after.status is MainStatus.EXPIRED,
+        before.status is MainStatus.EXCEPTION,
+    )
 
 
 def _status_changed(
