@@ -1,6 +1,6 @@
 """`xborder logistics ...`: list the channel catalogue, import a rate sheet, match plans, show a tracking timeline,
-list the overseas warehouses and a merchant's stock in them; `xborder logistics returns ...` (cli/returns.py)
-runs returns.
+import a carrier's tracking file, list the overseas warehouses and a merchant's stock in them;
+`xborder logistics returns ...` (cli/returns.py) runs returns.
 
 They talk to the running logistics service over gRPC (XB_LOGISTICS_HOST / XB_LOGISTICS_PORT), as any client.
 """
@@ -345,3 +345,47 @@ def stock(
             str(answer.in_transit_inbound),
         )
     console.print(table)
+
+
+@app.command("import-tracking")
+def import_tracking(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="CSV or JSON lines."),
+    carrier: str = typer.Option(..., help="The carrier's code table: fedex, hermes, dhl_express."),
+    file_format: str = typer.Option("auto", "--format", help="csv, jsonl, or auto (told from the content)."),
+) -> None:
+    """Import a carrier's tracking file; prints each row's outcome and exits 1 if any row was rejected."""
+    import grpc
+    from xborder.logistics.v1 import shipments_service_pb2 as pb
+    from xborder.logistics.v1 import shipments_service_pb2_grpc as pb_grpc
+
+    formats = {
+        "auto": pb.TRACKING_FILE_FORMAT_UNSPECIFIED,
+        "csv": pb.TRACKING_FILE_FORMAT_CSV,
+        "jsonl": pb.TRACKING_FILE_FORMAT_JSON_LINES,
+    }
+    if file_format not in formats:
+        raise _usage(f"--format: {file_format!r} is not one of {', '.join(formats)}")
+    request = pb.ImportTrackingFileRequest(
+        carrier=carrier, content=file.read_text(encoding="utf-8-sig"), format=formats[file_format], source=file.name
+    )
+    channel = service_channel("logistics")
+    try:
+        answer = pb_grpc.ShipmentServiceStub(channel).ImportTrackingFile(request, timeout=300)
+    except grpc.RpcError as error:
+        raise _fail(error) from None
+    finally:
+        channel.close()
+    table = Table("row", "waybill", "outcome", "status", "detail")
+    for r in answer.rows:
+        outcome = pb.TrackingOutcome.Name(r.outcome).removeprefix("TRACKING_OUTCOME_").lower()
+        status = pb.TrackingStatus.Name(r.status).removeprefix("TRACKING_STATUS_") if r.status else ""
+        detail = f"column {r.column}: {r.detail}" if r.column else r.detail
+        table.add_row(str(r.row), r.waybill_number, outcome + (" (moved)" if r.status_changed else ""), status, detail)
+    console.print(table)
+    console.print(
+        f"{file.name}: {answer.applied} applied, {answer.duplicates} duplicate, {answer.unmapped} unmapped, "
+        f"{answer.unknown_waybills} unknown waybill, {answer.rejected} rejected",
+        highlight=False,
+    )
+    if answer.rejected:
+        raise typer.Exit(1)

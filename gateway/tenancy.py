@@ -191,6 +191,7 @@ RULES: dict[str, Rule] = {
     f"/{_L}WarehouseService/CreateInboundShipment": BY_REQUEST,
     f"/{_L}WarehouseService/GetInboundShipment": BY_RESPONSE,
     f"/{_L}WarehouseService/UpdateInboundShipment": OPS,
+    f"/{_L}ShipmentService/ImportTrackingFile": OPS,
     # Customer service: a ticket belongs to its merchant.
     f"/{_T}CustomerService/OpenTicket": BY_REQUEST,
     f"/{_T}CustomerService/GetTicket": BY_RESPONSE,

@@ -21,6 +21,7 @@ from xborder.logistics.v1 import (
 
 from services.logistics.adapters import (  # noqa: F401  (register the tables)
     catalogue_tables,
+    lane_tables,
     return_tables,
     shipment_tables,
     warehouse_tables,
@@ -28,11 +29,13 @@ from services.logistics.adapters import (  # noqa: F401  (register the tables)
 from services.logistics.adapters.carrier_codes import load_tables
 from services.logistics.adapters.channel_datasets import DATASETS as CATALOGUE_DATASETS
 from services.logistics.adapters.datasets import DATASETS
+from services.logistics.adapters.payments_rates import GrpcReferenceRates
 from services.logistics.adapters.postal_formats import PostalFormats
 from services.logistics.adapters.return_fees import load_warehouse_fees
 from services.logistics.adapters.tables import metadata
 from services.logistics.adapters.unit_of_work import LogisticsUnitOfWork
 from services.logistics.adapters.warehouse_datasets import DATASETS as WAREHOUSE_DATASETS
+from services.logistics.domain.lane_history import DEFAULT_MINIMUM
 from services.logistics.entrypoints.grpc_api import LogisticsServicer
 from services.logistics.entrypoints.plans_api import LogisticsPlanServicer
 from services.logistics.entrypoints.returns_api import ReturnServicer
@@ -43,7 +46,7 @@ from services.logistics.service_layer.catalogue_cache import CatalogueCache
 from services.logistics.service_layer.returns import IntoWarehouseStock, RestockedUnits, catalogue_in
 from services.shared.bus import EventBus
 from services.shared.context import ServiceContext, build_context
-from services.shared.settings import Settings, seconds_setting
+from services.shared.settings import Settings, env_setting, seconds_setting
 
 NAME = "logistics"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -81,7 +84,15 @@ def registrations(context: ServiceContext[LogisticsUnitOfWork]) -> list:
         logistics_service_pb2_grpc.add_LogisticsServiceServicer_to_server(servicer, server)
 
     # context.uow builds a LogisticsUnitOfWork (uow_class above); ServiceContext types it as the kernel's base.
-    plan_servicer = LogisticsPlanServicer(context.uow, CatalogueCache(), PostalFormats())  # type: ignore[arg-type]
+    rates = GrpcReferenceRates(lambda: context.settings)  # payments' address is read per call
+    # XB_LOGISTICS_LEARN_MIN_DELIVERED: delivered shipments a lane needs before its figures are learned.
+    minimum = env_setting(None, "logistics_learn_min_delivered", int, "a whole number >= 1", lambda v: v >= 1)
+    plan_servicer = LogisticsPlanServicer(
+        context.uow,  # type: ignore[arg-type]
+        CatalogueCache(minimum=minimum or DEFAULT_MINIMUM),
+        PostalFormats(),
+        rates=rates,
+    )
 
     def add_plans(server: grpc.Server) -> None:
         plans_service_pb2_grpc.add_LogisticsPlanServiceServicer_to_server(plan_servicer, server)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Sequence
 from datetime import UTC
 
 import sqlalchemy as sa
@@ -39,6 +40,31 @@ def write_event(connection: Connection, outbox: sa.Table, source: str, message: 
         )
     )
     return event
+
+
+def write_events(connection: Connection, outbox: sa.Table, source: str, messages: Sequence[Message]) -> list[Event]:
+    """Write several messages as outbox rows in one statement, in the order given (the relay's publish order).
+
+    The same rows, in the same transaction, as one `write_event` per message: published if, and only if, the
+    caller commits. One round trip instead of one per message.
+    """
+    events = [Event.from_message(source, message) for message in messages]
+    if events:
+        connection.execute(
+            outbox.insert(),
+            [
+                {
+                    "event_id": event.event_id,
+                    "source": event.source,
+                    "event_type": event.event_type,
+                    "payload": event.body(),
+                    "occurred_at": event.occurred_at,
+                    "attempts": 0,
+                }
+                for event in events
+            ],
+        )
+    return events
 
 
 class OutboxRelay:

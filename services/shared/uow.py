@@ -12,7 +12,7 @@ replay without importing SQLAlchemy.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -27,7 +27,7 @@ from services.shared.crypto.fields import FieldCrypto
 from services.shared.errors import ConflictingWrite
 from services.shared.events import Event
 from services.shared.idempotency import IdempotencyRepository
-from services.shared.outbox import write_event
+from services.shared.outbox import write_event, write_events
 
 U = TypeVar("U", bound="UnitOfWork")
 
@@ -120,6 +120,12 @@ class UnitOfWork:
         event = write_event(self.connection, self._outbox, self.service, message)
         self._pending_events += 1
         return event
+
+    def emit_many(self, messages: Sequence[Message]) -> list[Event]:
+        """`emit` for several messages in one outbox statement; they publish in the order given."""
+        events = write_events(self.connection, self._outbox, self.service, messages)
+        self._pending_events += len(events)
+        return events
 
     def claim_event(self, consumer: str, event_id: str) -> bool:
         """Mark an incoming event processed by `consumer`; False if it already was (skip it).

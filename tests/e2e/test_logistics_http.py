@@ -142,3 +142,41 @@ def test_a_merchant_books_a_shipment_a_carrier_tracks_it_and_the_merchant_reads_
     ]
     missing = gateway.get(f"/v1/shipments/{codes.generate('YD')}/tracking")
     assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
+
+
+def test_a_carrier_file_is_imported_over_rest_row_by_row(gateway: httpx.Client, operator: dict[str, str]) -> None:
+    booking = {
+        "channelCode": "SAMPLE-POST-EMS",
+        "rateSheetVersion": 1,
+        "parcels": [{"weightKg": "1", "lengthCm": "20", "widthCm": "20", "heightCm": "10"}],
+        "destination": {"country": "DE", "postalCode": "10115"},
+    }
+    booked = gateway.post("/v1/logistics/shipments", json=booking, headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert booked.status_code == 200, booked.text
+    waybill = booked.json()["shipment"]["waybillNumber"]
+    content = f"waybill,code,time\n{waybill},1510,2026-03-04T08:00:00Z\n{waybill},3500,2026-03-06\n"
+    body = {"carrier": "hermes", "content": content, "format": "TRACKING_FILE_FORMAT_CSV", "source": "h.csv"}
+    assert gateway.post("/v1/logistics/tracking-files", json=body).status_code == 403  # ops' partner keys only
+    answer = gateway.post("/v1/logistics/tracking-files", json=body, headers=operator)
+    assert answer.status_code == 200, answer.text
+    rows = answer.json()["rows"]
+    assert [(r["row"], r["outcome"], r.get("column", "")) for r in rows] == [
+        (2, "TRACKING_OUTCOME_APPLIED", ""),
+        (3, "TRACKING_OUTCOME_REJECTED", "time"),
+    ]
+    assert answer.json()["applied"] == 1 and answer.json()["rejected"] == 1
+    again = gateway.post("/v1/logistics/tracking-files", json=body, headers=operator).json()
+    assert again["rows"][0]["outcome"] == "TRACKING_OUTCOME_DUPLICATE" and again["duplicates"] == 1
+    refused = gateway.post("/v1/logistics/tracking-files", json={**body, "carrier": "acme"}, headers=operator)
+    assert refused.status_code == 400 and refused.headers["content-type"] == "application/problem+json"
+    assert "carrier" in refused.text
+
+
+def test_plan_totals_in_the_settlement_currency_over_rest(gateway: httpx.Client) -> None:
+    response = gateway.post("/v1/logistics/plans:match", json={**SPEAKER, "settlementCurrency": "EUR"})
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert "CNY->EUR" in answer["settlementNote"] and "missing" not in answer["settlementNote"]
+    assert all(p["totalInSettlementCurrency"]["currencyCode"] == "EUR" for p in answer["plans"])
+    bad = gateway.post("/v1/logistics/plans:match", json={**SPEAKER, "settlementCurrency": "EU"})
+    assert bad.status_code == 400 and "settlement_currency" in bad.text

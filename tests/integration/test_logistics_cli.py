@@ -129,3 +129,34 @@ def test_warehouses_and_a_merchants_stock(cli: CliRunner, service: Running) -> N
     assert "SAMPLE-WH-JP-NRT" in shown.output and "total" in shown.output and "12" in shown.output
     bad = cli.invoke(app, ["logistics", "stock", "--merchant", "MC123"])
     assert bad.exit_code == 1 and "merchant_code" in bad.output
+
+
+def test_import_tracking_prints_each_row_and_exits_1_on_a_rejected_row(
+    cli: CliRunner, service: Running, tmp_path: Path
+) -> None:
+    channel = grpc.insecure_channel(f"127.0.0.1:{service.port}")
+    stub = spb_grpc.ShipmentServiceStub(channel)
+    booking = {
+        "requestId": "cli-file",
+        "merchantCode": codes.generate("MC"),
+        "channelCode": "SAMPLE-POST-EMS",
+        "rateSheetVersion": 1,
+        "parcels": [{"weightKg": "1", "lengthCm": "20", "widthCm": "20", "heightCm": "10"}],
+        "destination": {"country": "DE", "postalCode": "10115"},
+    }
+    shipment = stub.BookShipment(json_format.ParseDict(booking, spb.BookShipmentRequest())).shipment
+    channel.close()
+    good = tmp_path / "hermes.csv"
+    good.write_text(f"waybill,code,time,location\n{shipment.waybill_number},1510,2026-03-04T08:00:00Z,Hamburg\n")
+    result = cli.invoke(app, ["logistics", "import-tracking", str(good), "--carrier", "hermes"])
+    assert result.exit_code == 0, result.output
+    assert "applied (moved)" in result.output and "1 applied, 0 duplicate" in result.output
+    again = cli.invoke(app, ["logistics", "import-tracking", str(good), "--carrier", "hermes"])
+    assert again.exit_code == 0 and "0 applied, 1 duplicate" in again.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"waybill,code,time\n{shipment.waybill_number},3500,yesterday\n")
+    refused = cli.invoke(app, ["logistics", "import-tracking", str(bad), "--carrier", "hermes"])
+    assert refused.exit_code == 1
+    assert "column time" in refused.output and "1 rejected" in refused.output
+    unknown = cli.invoke(app, ["logistics", "import-tracking", str(good), "--carrier", "acme"])
+    assert unknown.exit_code == 1 and "carrier" in unknown.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,7 @@ from google.protobuf import json_format, timestamp_pb2
 from xborder.logistics.v1 import shipments_service_pb2 as pb
 from xborder.logistics.v1 import shipments_service_pb2_grpc as pb_grpc
 
+from services.logistics.adapters.shipment_repository import ShipmentRepository
 from services.shared import codes
 from services.shared.settings import Settings
 from tests.servers import Running, rejected, running_service
@@ -176,3 +178,72 @@ def test_the_same_batch_pushed_concurrently_is_stored_once(service: Running) -> 
     service.context.relay.drain()
     changes = [e for e in service.bus.published if e.event_type == "shipment_status_changed"]
     assert len(changes) == 2  # IN_TRANSIT, then DELIVERED: INFO_RECEIVED is where a booking starts
+
+
+def test_a_crash_mid_batch_stores_nothing_and_the_retry_applies_every_event_once(
+    service: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = service.stub.BookShipment(booking("crash-1")).shipment
+    second = service.stub.BookShipment(booking("crash-2")).shipment
+    batch = pb.PushTrackingEventsRequest(
+        events=[
+            carrier_event(first.waybill_number, "PU", 0),
+            carrier_event(second.waybill_number, "PU", 5),
+            carrier_event(first.waybill_number, "DL", 90),
+        ]
+    )
+
+    def crash(*_: object) -> None:
+        raise RuntimeError("the process died after the events and the outbox rows were written")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ShipmentRepository, "set_statuses", crash)
+        with pytest.raises(grpc.RpcError) as failed:
+            service.stub.PushTrackingEvents(batch)
+    assert failed.value.code() is grpc.StatusCode.INTERNAL
+    service.context.relay.drain()
+    assert not [e for e in service.bus.published if e.event_type == "shipment_status_changed"]
+    assert not service.stub.GetTracking(pb.GetTrackingRequest(code=first.code)).events
+
+    answer = service.stub.PushTrackingEvents(batch)
+    assert [r.outcome for r in answer.results] == [pb.TRACKING_OUTCOME_APPLIED] * 3
+    assert service.stub.PushTrackingEvents(batch).results[0].outcome == pb.TRACKING_OUTCOME_DUPLICATE
+    service.context.relay.drain()
+    changes = [e.payload for e in service.bus.published if e.event_type == "shipment_status_changed"]
+    assert [(c["waybill_number"], c["status"]) for c in changes] == [
+        (first.waybill_number, "IN_TRANSIT"),
+        (second.waybill_number, "IN_TRANSIT"),
+        (first.waybill_number, "DELIVERED"),
+    ]
+
+
+def test_concurrent_batches_on_shared_shipments_emit_one_chained_change_per_move(service: Running) -> None:
+    shipments = [service.stub.BookShipment(booking(f"race-{i}")).shipment for i in range(3)]
+    codes_ = ["PU", "AR", "IT", "CC", "OD", "DL", "DE", "SP"]
+    batches = [
+        pb.PushTrackingEventsRequest(
+            events=[
+                carrier_event(s.waybill_number, codes_[(b * 3 + i + j) % len(codes_)], b * 10 + i * 3 + j)
+                for i, s in enumerate(shipments)
+                for j in range(3)
+            ]
+        )
+        for b in range(8)
+    ]
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(service.stub.PushTrackingEvents, batches))
+    moves = sum(r.status_changed for a in answers for r in a.results)
+    service.context.relay.drain()
+    chains: dict[str, list[tuple[str, str]]] = {}
+    for e in service.bus.published:
+        if e.event_type == "shipment_status_changed":
+            chains.setdefault(e.payload["shipment_code"], []).append(
+                (e.payload["previous_status"], e.payload["status"])
+            )
+    assert sum(len(c) for c in chains.values()) == moves
+    for shipment in shipments:
+        chain = chains[shipment.code]
+        assert chain[0][0] == "INFO_RECEIVED" and all(a[1] == b[0] for a, b in itertools.pairwise(chain))
+        tracking = service.stub.GetTracking(pb.GetTrackingRequest(code=shipment.code))
+        assert pb.TrackingStatus.Name(tracking.status).removeprefix("TRACKING_STATUS_") == chain[-1][1]
+        assert len({(e.raw_code, e.occurred_at.seconds) for e in tracking.events}) == len(tracking.events)

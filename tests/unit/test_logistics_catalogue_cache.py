@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from services.logistics.domain.channels import Channel
+from services.logistics.domain.lane_history import LaneHistory
 from services.logistics.domain.rate_sheets import RateSheet
 from services.logistics.service_layer.catalogue_cache import CatalogueCache
 from services.shared.errors import ReferenceDataMissing
@@ -30,6 +31,8 @@ class FakeStore:
     sheets: dict[str, list[RateSheet]] = field(default_factory=lambda: dict(sample_catalogue().sheets))
     revision_reads: int = 0
     loads: int = 0
+    lanes: dict[tuple[str, str], LaneHistory] = field(default_factory=dict)
+    lane_loads: int = 0
 
 
 class FakeDatasets:
@@ -63,8 +66,21 @@ class FakeChannels:
         return self.store.channels
 
 
+class FakeLanes:
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    def revision(self) -> int:
+        return sum(h.finished for h in self.store.lanes.values())
+
+    def all(self) -> dict[tuple[str, str], LaneHistory]:
+        self.store.lane_loads += 1
+        return dict(self.store.lanes)
+
+
 class FakeUow:
     def __init__(self, store: FakeStore) -> None:
+        self.lanes = FakeLanes(store)
         self.datasets = FakeDatasets(store)
         self.rate_sheets = FakeRateSheets(store)
         self.channels = FakeChannels(store)
@@ -113,3 +129,15 @@ def test_a_new_revision_rebuilds_after_the_ttl_or_at_once_after_invalidate() -> 
 def test_no_catalogue_before_the_channel_dataset_is_imported() -> None:
     with pytest.raises(ReferenceDataMissing):
         CatalogueCache().current(factory(FakeStore(dataset=None)))  # type: ignore[arg-type]
+
+
+def test_a_finished_shipment_reloads_only_the_lane_history() -> None:
+    store, clock = FakeStore(), Clock()
+    cache = CatalogueCache(ttl=1.0, clock=clock, minimum=1)
+    first = cache.current(factory(store))  # type: ignore[arg-type]
+    store.lanes[("SAMPLE-LINE-JP", "JP")] = LaneHistory(1, 1, 0, 0, {4: 1})
+    clock.now = 1.5
+    second = cache.current(factory(store))  # type: ignore[arg-type]
+    assert second is not first and second.channels == first.channels and second.sheets is first.sheets
+    assert second.lanes[("SAMPLE-LINE-JP", "JP")].delivered == 1 and second.minimum == 1
+    assert (store.loads, store.lane_loads) == (1, 2)

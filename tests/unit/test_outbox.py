@@ -109,6 +109,33 @@ def test_a_rolled_back_unit_of_work_publishes_nothing(service: Notes) -> None:
     assert service.bus.published == []
 
 
+def test_emit_many_writes_one_row_per_message_published_in_the_order_given(service: Notes) -> None:
+    service.add("before")
+    with service.uow() as uow:
+        uow.connection.execute(notes.insert().values(text="batch"))
+        events = uow.emit_many(
+            [events_pb2.ReferenceDataImported(service="notes", dataset=name, version="v1") for name in "xyz"]
+        )
+        assert uow.emit_many([]) == []
+        uow.commit()
+    service.add("after")
+
+    assert service.relay.drain()
+
+    assert published(service.bus) == ["before", "x", "y", "z", "after"]
+    assert [e.event_id for e in service.bus.published[1:4]] == [e.event_id for e in events]
+    assert len({row["event_id"] for row in service.outbox_rows()}) == 5
+
+
+def test_emit_many_without_a_commit_publishes_nothing(service: Notes) -> None:
+    with pytest.raises(RuntimeError), service.uow() as uow:
+        uow.emit_many([events_pb2.ReferenceDataImported(service="notes", dataset=name) for name in "ab"])
+        raise RuntimeError("the handler failed before committing")
+
+    assert service.relay.drain()
+    assert service.outbox_rows() == [] and service.bus.published == []
+
+
 def test_a_bus_outage_loses_nothing_and_each_event_is_published_once_after_it(service: Notes) -> None:
     service.bus.fail = True
     service.add("a")

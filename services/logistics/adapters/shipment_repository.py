@@ -8,13 +8,15 @@ from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Row
 
 from services.logistics.adapters.catalogue_tables import rate_sheets
 from services.logistics.adapters.shipment_tables import shipments, tracking_events
 from services.logistics.domain.pricing import Parcel
 from services.logistics.domain.shipments import Shipment
-from services.logistics.domain.tracking import MainStatus, MappedStatus, Status, TrackingEvent
+from services.logistics.domain.tracking import MainStatus, MappedStatus, Status, TrackedShipment, TrackingEvent
+from services.shared.uow import insert_for
 
 
 def _parcels(text: str) -> tuple[Parcel, ...]:
@@ -38,6 +40,68 @@ def _shipment(row: Row) -> Shipment:
         row.booked_at,
         status,
     )
+
+
+KEY_COLUMNS = ["carrier", "waybill_number", "raw_code", "occurred_at"]
+
+
+EVENT_COLUMNS = [c.name for c in tracking_events.c if c.name != "id"]
+_KEY = [tracking_events.c[name] for name in KEY_COLUMNS]
+_RECORDS = (
+    sa.func.json_populate_recordset(
+        sa.literal_column("NULL::tracking_events"), sa.cast(sa.bindparam("rows", type_=sa.Text), postgresql.JSON)
+    )
+    .table_valued(*EVENT_COLUMNS)
+    .alias("r")
+)
+_INSERT_RECORDS = (
+    postgresql.insert(tracking_events)
+    .from_select(EVENT_COLUMNS, sa.select(*(_RECORDS.c[name] for name in EVENT_COLUMNS)))
+    .on_conflict_do_nothing(index_elements=KEY_COLUMNS)
+    .returning(*_KEY)
+)
+_TRACKED_COLUMNS = (
+    shipments.c.code,
+    shipments.c.merchant_code,
+    shipments.c.waybill_number,
+    shipments.c.status,
+    shipments.c.sub_status,
+    shipments.c.rec24_code,
+    shipments.c.status_since,
+    shipments.c.channel_code,
+    shipments.c.destination_country,
+    shipments.c.booked_at,
+)
+_TRACKED_BY_WAYBILLS = sa.select(*_TRACKED_COLUMNS).where(
+    shipments.c.waybill_number == sa.any_(sa.bindparam("waybills", type_=postgresql.ARRAY(sa.String)))
+)
+
+
+def _insert_rows(connection: Connection) -> sa.Insert:
+    """Executed with a list of rows: SQLAlchemy's "insertmanyvalues" sends them as multi-row statements."""
+    return insert_for(connection)(tracking_events).on_conflict_do_nothing(index_elements=KEY_COLUMNS).returning(*_KEY)
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {value!r}")
+
+
+def _event_row(shipment_codes: dict[str, str], e: TrackingEvent, received_at: datetime) -> dict[str, object]:
+    return {
+        "shipment_code": shipment_codes[e.waybill],
+        "carrier": e.carrier,
+        "waybill_number": e.waybill,
+        "raw_code": e.raw_code,
+        "occurred_at": e.occurred_at,
+        "location": e.location,
+        "description": e.description,
+        "status": e.mapped.status.value if e.mapped else None,
+        "sub_status": e.mapped.sub_status if e.mapped else "",
+        "rec24_code": e.mapped.rec24 if e.mapped else "",
+        "received_at": received_at,
+    }
 
 
 class ShipmentRepository:
@@ -83,12 +147,46 @@ class ShipmentRepository:
         row = self.connection.execute(sa.select(shipments).where(shipments.c.code == code)).first()
         return None if row is None else _shipment(row)
 
-    def by_waybills(self, waybills: Iterable[str]) -> dict[str, Shipment]:
-        """The shipments with these waybill numbers, locked for the status update on PostgreSQL."""
-        query = sa.select(shipments).where(shipments.c.waybill_number.in_(sorted(set(waybills))))
+    def tracked_by_waybills(self, waybills: Iterable[str]) -> dict[str, TrackedShipment]:
+        """What the tracking ingest needs of the shipments with these waybill numbers (not locked: see
+        `lock_statuses`)."""
+        wanted = sorted(set(waybills))
         if self.connection.dialect.name == "postgresql":
-            query = query.order_by(shipments.c.code).with_for_update()
-        return {row.waybill_number: _shipment(row) for row in self.connection.execute(query)}
+            # `= ANY(array)`: one SQL text for any number of waybills (IN would expand to one per count).
+            result = self.connection.execute(_TRACKED_BY_WAYBILLS, {"waybills": wanted})
+        else:
+            result = self.connection.execute(sa.select(*_TRACKED_COLUMNS).where(shipments.c.waybill_number.in_(wanted)))
+        return {
+            row.waybill_number: TrackedShipment(
+                row.code,
+                row.merchant_code,
+                row.waybill_number,
+                Status(MainStatus(row.status), row.sub_status, row.rec24_code, row.status_since),
+                row.channel_code,
+                row.destination_country,
+                row.booked_at,
+            )
+            for row in result
+        }
+
+    def lock_statuses(self, codes: Iterable[str]) -> dict[str, Status]:
+        """These shipments' current statuses, their rows locked in code order on PostgreSQL.
+
+        Read again under the lock because another batch may have moved the shipment since `tracked_by_waybills`.
+        """
+        wanted = sorted(set(codes))
+        if not wanted:
+            return {}
+        columns = (shipments.c.code, shipments.c.status, shipments.c.sub_status, shipments.c.rec24_code)
+        query = sa.select(*columns, shipments.c.status_since).where(shipments.c.code.in_(wanted))
+        if self.connection.dialect.name == "postgresql":
+            # FOR NO KEY UPDATE: it does not wait on the key-share locks that storing an event for the
+            # shipment takes (the foreign key), which FOR UPDATE would, in a cycle with another batch.
+            query = query.order_by(shipments.c.code).with_for_update(key_share=True)
+        return {
+            row.code: Status(MainStatus(row.status), row.sub_status, row.rec24_code, row.status_since)
+            for row in self.connection.execute(query)
+        }
 
     def set_statuses(self, statuses: dict[str, Status]) -> None:
         """Each shipment's new status, in one statement for the batch."""
@@ -118,47 +216,29 @@ class ShipmentRepository:
             ],
         )
 
-    def known_event_keys(self, events: Iterable[TrackingEvent]) -> set[tuple[str, str, str, datetime]]:
-        """Which of these events' keys are stored already."""
-        keys = {e.key for e in events}
-        if not keys:
-            return set()
-        waybills = sorted({k[1] for k in keys})
-        query = sa.select(
-            tracking_events.c.carrier,
-            tracking_events.c.waybill_number,
-            tracking_events.c.raw_code,
-            tracking_events.c.occurred_at,
-        ).where(
-            tracking_events.c.waybill_number.in_(waybills),
-            tracking_events.c.raw_code.in_(sorted({k[2] for k in keys})),
-            tracking_events.c.occurred_at.between(min(k[3] for k in keys), max(k[3] for k in keys)),
-        )
-        stored = {(r.carrier, r.waybill_number, r.raw_code, r.occurred_at) for r in self.connection.execute(query)}
-        return keys & stored
+    def add_new_events(
+        self, shipment_codes: dict[str, str], events: list[TrackingEvent], received_at: datetime
+    ) -> set[tuple[str, str, str, datetime]]:
+        """Store the events not stored before; the keys of those stored now (the others are duplicates).
 
-    def add_events(self, shipment_codes: dict[str, str], events: list[TrackingEvent], received_at: datetime) -> None:
+        INSERT ... ON CONFLICT DO NOTHING RETURNING: the unique key decides what is new, in the
+        same statement that stores it, so a copy pushed at the same moment by another transaction waits for
+        it and then counts as a duplicate here, instead of failing the batch.
+        """
         if not events:
-            return
-        self.connection.execute(
-            tracking_events.insert(),
-            [
-                {
-                    "shipment_code": shipment_codes[e.waybill],
-                    "carrier": e.carrier,
-                    "waybill_number": e.waybill,
-                    "raw_code": e.raw_code,
-                    "occurred_at": e.occurred_at,
-                    "location": e.location,
-                    "description": e.description,
-                    "status": e.mapped.status.value if e.mapped else None,
-                    "sub_status": e.mapped.sub_status if e.mapped else "",
-                    "rec24_code": e.mapped.rec24 if e.mapped else "",
-                    "received_at": received_at,
-                }
-                for e in events
-            ],
-        )
+            return set()
+        # In key order: two batches holding the same events wait on each other's keys in one order, never
+        # in a cycle (a deadlock).
+        rows = [_event_row(shipment_codes, e, received_at) for e in sorted(events, key=lambda e: e.key)]
+        if self.connection.dialect.name == "postgresql":
+            # One statement of constant text and one JSON parameter, whatever the batch size: compiled and
+            # parsed once, and the rows serialised by the json module's C encoder (a multi-row VALUES list
+            # is new SQL text for every batch size; text arrays are quoted element by element in Python).
+            records = json.dumps(rows, default=_iso)
+            result = self.connection.execute(_INSERT_RECORDS, {"rows": records})
+        else:
+            result = self.connection.execute(_insert_rows(self.connection), rows)
+        return {(r.carrier, r.waybill_number, r.raw_code, r.occurred_at) for r in result}
 
     def timeline(self, shipment_code: str) -> list[TrackingEvent]:
         """The shipment's events, oldest first (ties in the order received)."""

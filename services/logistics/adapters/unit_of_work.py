@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from services.logistics.adapters.catalogue_repository import ChannelRepository, RateSheetRepository
+from services.logistics.adapters.lane_repository import LaneRepository
 from services.logistics.adapters.repositories import CountryRepository, StatusCodeRepository
 from services.logistics.adapters.return_repository import ReturnRepository
 from services.logistics.adapters.shipment_repository import ShipmentRepository
@@ -24,6 +25,7 @@ class LogisticsUnitOfWork(UnitOfWork):
     shipments: ShipmentRepository
     returns: ReturnRepository
     stock: WarehouseRepository
+    lanes: LaneRepository
 
     def _bind(self, connection: Connection) -> None:
         super()._bind(connection)
@@ -35,6 +37,7 @@ class LogisticsUnitOfWork(UnitOfWork):
         self.shipments = ShipmentRepository(connection)
         self.returns = ReturnRepository(connection)
         self.stock = WarehouseRepository(connection)
+        self.lanes = LaneRepository(connection)
 
     def lock_for_write(self) -> None:
         """Serialise this service's writers on PostgreSQL as BEGIN IMMEDIATE does on SQLite.
@@ -52,11 +55,11 @@ class LogisticsUnitOfWork(UnitOfWork):
             )
 
     def lock_shipments_for_write(self) -> None:
-        """Tracking ingest: SQLite's write lock, but on PostgreSQL only the shipment rows the batch touches.
+        """Tracking ingest: SQLite's write lock; on PostgreSQL nothing here.
 
-        `shipments.by_waybills` locks those rows FOR UPDATE in code order, so batches for the same shipment
-        run one after the other (each then sees the other's events and answers repeats as duplicates) and
-        batches for other shipments commit side by side instead of waiting on the service-wide lock.
+        There `shipments.lock_statuses` locks, in code order, only the rows of shipments the batch moves, so
+        batches for the same shipment move it one after the other (each reads the other's status) and the
+        rest of the ingest (storing events, reading shipments) runs side by side.
         """
         UnitOfWork.lock_for_write(self)
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from services.logistics.domain.channels import Channel, Zone
+from services.logistics.domain.lane_history import DEFAULT_MINIMUM, LaneHistory, learn
 from services.logistics.domain.pricing import (
     Cost,
     Shipment,
@@ -45,6 +46,7 @@ class Candidate:
     notes: tuple[str, ...]
     warehouse_code: str = ""  # set when the plan ships the merchant's stock from an overseas warehouse
     ship_from: str = ""  # that warehouse's country
+    quality_source: str = QUALITY_SOURCE
 
 
 @dataclass(frozen=True)
@@ -120,8 +122,15 @@ def sheet_at(sheets: list[RateSheet], at: datetime) -> RateSheet | None:
     return sheets[index - 1] if index else None
 
 
-def evaluate(channel: Channel, sheets: list[RateSheet], shipment: Shipment) -> Candidate | Exclusion:
-    """Price the shipment on one channel, or say every reason it cannot take it."""
+def evaluate(
+    channel: Channel,
+    sheets: list[RateSheet],
+    shipment: Shipment,
+    history: LaneHistory | None = None,
+    minimum: int = DEFAULT_MINIMUM,
+) -> Candidate | Exclusion:
+    """Price the shipment on one channel, or say every reason it cannot take it; transit and quality
+    learned from the lane's `history` once it has `minimum` delivered shipments."""
     reasons = _lane_reasons(channel, shipment.origin, shipment.country)
     if reasons:
         return Exclusion(channel, tuple(reasons))
@@ -153,15 +162,36 @@ def evaluate(channel: Channel, sheets: list[RateSheet], shipment: Shipment) -> C
     if remote:
         notes.append(f"postal code {shipment.postal_code} is in a remote-area range")
     cost = price(channel, brackets, billable, remote)
+    published = transit(channel, zone, shipment.ship_at)
+    learned = learn(history, zone.transit_max_days, minimum)
+    if learned is None:
+        return Candidate(
+            channel, zone, sheet, cost, sum(billable, Decimal(0)), published, channel.default_quality, tuple(notes)
+        )
+    leaves = published.p50_delivery - timedelta(days=published.p50_days)
+    lane = f"{channel.code} to {shipment.country}"
+    learned_transit = Transit(
+        learned.p50_days,
+        learned.p90_days,
+        leaves + timedelta(days=learned.p50_days),
+        leaves + timedelta(days=learned.p90_days),
+        f"learned from {learned.sample} delivered shipments on {lane} (booking to delivery)",
+    )
+    quality_source = (
+        f"learned from {history.finished if history else 0} finished shipments on {lane}: on time "
+        f"{learned.on_time_rate:.0%} (within the published {zone.transit_max_days} days), exceptions "
+        f"{learned.exception_rate:.0%}, lost {learned.loss_rate:.0%}"
+    )
     return Candidate(
         channel,
         zone,
         sheet,
         cost,
         sum(billable, Decimal(0)),
-        transit(channel, zone, shipment.ship_at),
-        channel.default_quality,
+        learned_transit,
+        learned.quality,
         tuple(notes),
+        quality_source,
     )
 
 
@@ -171,10 +201,18 @@ def _result(candidates: list[Candidate], excluded: list[Exclusion], shipment: Sh
 
 
 def match_naively(
-    channels: Iterable[Channel], sheets: Mapping[str, list[RateSheet]], shipment: Shipment
+    channels: Iterable[Channel],
+    sheets: Mapping[str, list[RateSheet]],
+    shipment: Shipment,
+    lanes: Mapping[tuple[str, str], LaneHistory] | None = None,
+    minimum: int = DEFAULT_MINIMUM,
 ) -> MatchResult:
     """Every channel evaluated in full: the reference the indexed matcher must agree with."""
-    outcomes = [evaluate(channel, sheets.get(channel.code, []), shipment) for channel in channels]
+    lanes = lanes or {}
+    outcomes = [
+        evaluate(channel, sheets.get(channel.code, []), shipment, lanes.get((channel.code, shipment.country)), minimum)
+        for channel in channels
+    ]
     candidates = [o for o in outcomes if isinstance(o, Candidate)]
     excluded = sorted((o for o in outcomes if isinstance(o, Exclusion)), key=lambda e: e.channel.code)
     return _result(candidates, excluded, shipment)
@@ -190,6 +228,8 @@ class Catalogue:
 
     channels: tuple[Channel, ...]
     sheets: Mapping[str, list[RateSheet]]  # channel code -> versions in valid_from order
+    lanes: Mapping[tuple[str, str], LaneHistory] = field(default_factory=dict)  # (channel, country) -> history
+    minimum: int = DEFAULT_MINIMUM  # delivered shipments a lane needs before its figures are learned
     _by_lane: dict[tuple[str, str], list[Channel]] = field(default_factory=dict, init=False, repr=False)
     _off_lane: dict[tuple[str, str], list[Exclusion]] = field(default_factory=dict, init=False, repr=False)
 
@@ -225,7 +265,8 @@ class Catalogue:
         candidates: list[Candidate] = []
         excluded = list(off_lane)  # in code order, as the channels are; the lane's exclusions go in between
         for channel in on_lane:
-            outcome = evaluate(channel, self.sheets.get(channel.code, []), shipment)
+            history = self.lanes.get((channel.code, shipment.country))
+            outcome = evaluate(channel, self.sheets.get(channel.code, []), shipment, history, self.minimum)
             if isinstance(outcome, Candidate):
                 candidates.append(outcome)
             else:

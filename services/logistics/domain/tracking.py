@@ -31,6 +31,9 @@ class MainStatus(enum.Enum):
 RANK: dict[MainStatus, int] = {status: rank for rank, status in enumerate(MainStatus, start=1)}
 """The status rank table, in the enum's order: a shipment moves only to a status of higher rank."""
 
+FINAL_RANK = RANK[MainStatus.EXPIRED]
+"""A status of this rank or above is final for the lane history: lost, delivered, returning, returned."""
+
 DEFAULT_REC24: dict[MainStatus, str] = {
     MainStatus.INFO_RECEIVED: "50",  # Manifested
     MainStatus.IN_TRANSIT: "31",  # En route
@@ -138,6 +141,19 @@ class Status:
     sub_status: str
     rec24: str
     since: datetime | None
+
+
+@dataclass(frozen=True)
+class TrackedShipment:
+    """What the tracking ingest needs of a shipment: who to tell, and where its status stands."""
+
+    code: str
+    merchant_code: str
+    waybill_number: str
+    status: Status
+    channel_code: str = ""
+    destination_country: str = ""
+    booked_at: datetime | None = None
 
 
 BOOKED = Status(MainStatus.INFO_RECEIVED, "booked", DEFAULT_REC24[MainStatus.INFO_RECEIVED], None)

@@ -13,17 +13,18 @@ from xborder.logistics.v1 import plans_service_pb2_grpc as pb_grpc
 
 from services.logistics.adapters.catalogue_repository import StoredVersion
 from services.logistics.domain.channels import Channel, ChannelKind
-from services.logistics.domain.matching import QUALITY_SOURCE, Exclusion, MatchResult
+from services.logistics.domain.matching import Exclusion, MatchResult
 from services.logistics.domain.pricing import Cost, Preference
 from services.logistics.domain.ranking import RankedPlan
 from services.logistics.entrypoints import plan_requests
 from services.logistics.service_layer import plans, rate_sheet_imports
 from services.logistics.service_layer.catalogue_cache import CatalogueCache
+from services.logistics.service_layer.settlement import ReferenceRates, settle
 from services.shared import request_fields
 from services.shared.clock import utcnow
-from services.shared.errors import Violations
+from services.shared.errors import ValidationError, Violations
 from services.shared.idempotency import fingerprint
-from services.shared.money import to_proto
+from services.shared.money import currency_info, to_proto
 
 KINDS = {
     ChannelKind.POSTAL: pb.CHANNEL_KIND_POSTAL,
@@ -81,7 +82,7 @@ def plan_to_proto(ranked: RankedPlan) -> pb.Plan:
             p90_delivery=_date(c.transit.p90_delivery),
             source=c.transit.source,
         ),
-        quality=pb.Quality(score=c.quality, source=QUALITY_SOURCE),
+        quality=pb.Quality(score=c.quality, source=c.quality_source),
         rank_reason=ranked.reason,
         pareto=ranked.pareto,
         rate_sheet_version=c.sheet.version,
@@ -173,23 +174,59 @@ class LogisticsPlanServicer(pb_grpc.LogisticsPlanServiceServicer):
         cache: CatalogueCache,
         postal: plan_requests.PostalRules,
         now: Callable[[], datetime] = utcnow,
+        rates: ReferenceRates | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.cache = cache
         self.postal = postal
         self.now = now
         self.encoder = ExclusionEncoder()
+        self.rates = rates
 
     def MatchPlans(self, request: pb.MatchPlansRequest, context: grpc.ServicerContext) -> pb.MatchPlansResponse:
-        shipment = plan_requests.shipment(request, self.postal, self.now())
-        stock = plan_requests.stock_lines(request)
+        violations = Violations()
+        shipment = stock = None
+        try:
+            shipment = plan_requests.shipment(request, self.postal, self.now())
+        except ValidationError as error:
+            violations.absorb(error)
+        try:
+            stock = plan_requests.stock_lines(request)
+        except ValidationError as error:
+            violations.absorb(error)
+        currency = request.settlement_currency.strip().upper()
+        if currency:
+            try:
+                currency_info(currency, field="settlement_currency")
+            except ValidationError as error:
+                violations.absorb(error)
+        violations.raise_if_any()
+        assert shipment is not None  # no violation: it was parsed
         if stock is None:
             result = plans.match_plans(self.uow_factory, self.cache, shipment)
-            return match_to_proto(result, shipment.preference, shipment.ship_at, self.encoder)
-        found = plans.match_plans_with_stock(self.uow_factory, self.cache, shipment, *stock)
-        response = match_to_proto(found.result, shipment.preference, shipment.ship_at, self.encoder)
-        response.stock_note = found.note
+            response = match_to_proto(result, shipment.preference, shipment.ship_at, self.encoder)
+        else:
+            found = plans.match_plans_with_stock(self.uow_factory, self.cache, shipment, *stock)
+            result = found.result
+            response = match_to_proto(result, shipment.preference, shipment.ship_at, self.encoder)
+            response.stock_note = found.note
+        if currency:
+            self._settle(response, result, currency)
         return response
+
+    def _settle(self, response: pb.MatchPlansResponse, result: MatchResult, currency: str) -> None:
+        """Each plan's total also in the settlement currency; a missing rate leaves a note, never an error."""
+        channel_currencies = {ranked.candidate.cost.total.currency for ranked in result.plans}
+        if self.rates is None:
+            response.settlement_note = f"conversion to {currency} missing: no FX rate source is configured"
+            return
+        settlement = settle(channel_currencies, currency, self.rates)
+        response.settlement_note = settlement.note
+        for ranked, plan in zip(result.plans, response.plans, strict=True):
+            converted = settlement.convert(ranked.candidate.cost.total)
+            if converted is not None:
+                plan.total_in_settlement_currency.CopyFrom(to_proto(converted))
+                plan.settlement_rate = f"{settlement.rates[ranked.candidate.cost.total.currency]:f}"
 
     def ListChannels(self, request: pb.ListChannelsRequest, context: grpc.ServicerContext) -> pb.ListChannelsResponse:
         violations = Violations()

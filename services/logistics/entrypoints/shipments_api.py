@@ -13,14 +13,22 @@ from xborder.logistics.v1 import shipments_service_pb2_grpc as pb_grpc
 from services.logistics.domain.channels import normalise_postal_code
 from services.logistics.domain.shipments import Shipment
 from services.logistics.domain.tracking import CarrierTable, MainStatus, Status
+from services.logistics.domain.tracking_files import FileFormat, TrackingFileRejected
 from services.logistics.entrypoints import plan_requests
 from services.logistics.service_layer import shipments as handlers
+from services.logistics.service_layer.tracking_files import import_tracking_file
 from services.shared import request_fields
 from services.shared.clock import utcnow
 from services.shared.errors import Violations
 from services.shared.idempotency import fingerprint
 
 MAX_EVENTS = 1000
+MAX_FILE_BYTES = 3 * 1024 * 1024  # under the 4 MB gRPC message limit, with room for the rest of the request
+FORMATS = {
+    pb.TRACKING_FILE_FORMAT_UNSPECIFIED: None,
+    pb.TRACKING_FILE_FORMAT_CSV: FileFormat.CSV,
+    pb.TRACKING_FILE_FORMAT_JSON_LINES: FileFormat.JSON_LINES,
+}
 MAX_TEXT = 500
 MAX_CODE = 40
 STATUSES: dict[MainStatus, pb.TrackingStatus] = {
@@ -40,6 +48,13 @@ OUTCOMES = {
     handlers.Outcome.DUPLICATE: pb.TRACKING_OUTCOME_DUPLICATE,
     handlers.Outcome.UNMAPPED: pb.TRACKING_OUTCOME_UNMAPPED,
     handlers.Outcome.UNKNOWN_WAYBILL: pb.TRACKING_OUTCOME_UNKNOWN_WAYBILL,
+}
+SUMMARY = {
+    pb.TRACKING_OUTCOME_APPLIED: "applied",
+    pb.TRACKING_OUTCOME_DUPLICATE: "duplicates",
+    pb.TRACKING_OUTCOME_UNMAPPED: "unmapped",
+    pb.TRACKING_OUTCOME_UNKNOWN_WAYBILL: "unknown_waybills",
+    pb.TRACKING_OUTCOME_REJECTED: "rejected",
 }
 
 
@@ -185,6 +200,54 @@ class ShipmentServicer(pb_grpc.ShipmentServiceServicer):
                 for i, o in enumerate(outcomes)
             ]
         )
+
+    def ImportTrackingFile(
+        self, request: pb.ImportTrackingFileRequest, context: grpc.ServicerContext
+    ) -> pb.ImportTrackingFileResponse:
+        violations = Violations()
+        carrier = request.carrier.strip().lower()
+        if carrier not in self.tables:
+            known = ", ".join(sorted(self.tables))
+            violations.add("carrier", f"{request.carrier!r} has no code table; known: {known}")
+        if not request.content.strip():
+            violations.add("content", "is required: the file's text")
+        elif len(request.content.encode()) > MAX_FILE_BYTES:
+            violations.add("content", f"at most {MAX_FILE_BYTES // (1024 * 1024)} MB; send a larger file in parts")
+        if request.format not in FORMATS:
+            violations.add("format", f"unknown format {request.format}")
+        violations.raise_if_any()
+        try:
+            rows = import_tracking_file(
+                self.uow_factory,
+                self.tables,
+                carrier,
+                request.content,
+                FORMATS[request.format],
+                request.source.strip()[:200],
+                self.now,
+            )
+        except TrackingFileRejected as error:
+            violations.add("content", str(error))
+            violations.raise_if_any()
+            raise
+        answer = pb.ImportTrackingFileResponse(
+            rows=[
+                pb.FileRowResult(
+                    row=r.line,
+                    outcome=pb.TRACKING_OUTCOME_REJECTED if r.outcome is None else OUTCOMES[r.outcome],
+                    detail=r.detail,
+                    column=r.column,
+                    waybill_number=r.waybill,
+                    status=_status(r.status),
+                    status_changed=r.status_changed,
+                )
+                for r in rows
+            ]
+        )
+        for row in answer.rows:
+            name = SUMMARY[row.outcome]
+            setattr(answer, name, getattr(answer, name) + 1)
+        return answer
 
     def GetTracking(self, request: pb.GetTrackingRequest, context: grpc.ServicerContext) -> pb.GetTrackingResponse:
         violations = Violations()

@@ -14,9 +14,20 @@ from xborder.logistics.v1 import events_pb2
 
 from services.logistics.adapters.unit_of_work import LogisticsUnitOfWork
 from services.logistics.domain.channels import normalise_postal_code
+from services.logistics.domain.lane_history import Finish
 from services.logistics.domain.pricing import Parcel
 from services.logistics.domain.shipments import Shipment, label_reference, waybill_number
-from services.logistics.domain.tracking import BOOKED, CarrierTable, Status, TrackingEvent, advance
+from services.logistics.domain.tracking import (
+    BOOKED,
+    FINAL_RANK,
+    RANK,
+    CarrierTable,
+    MainStatus,
+    Status,
+    TrackedShipment,
+    TrackingEvent,
+    advance,
+)
 from services.shared import codes
 from services.shared.clock import utcnow
 from services.shared.errors import ConflictingWrite, NotFound, Violations
@@ -130,8 +141,11 @@ def push_tracking_events(
 ) -> list[EventOutcome]:
     """Store each new event, move each shipment forward at most to its best status, emit each change.
 
-    One transaction for the batch. A concurrent push of the same event loses on the unique key; the batch
-    is then read again and that event answered as a duplicate.
+    One transaction for the batch: the new events stored in one statement that drops those already stored
+    (the unique key decides: a copy another batch is storing at the same moment waits for it, then counts
+    as a duplicate), only the shipments an event can move locked and read again, the status changes
+    written to the outbox in one statement and the statuses updated in one; a crash anywhere before the
+    commit stores none of it.
     """
     events = [
         TrackingEvent(
@@ -157,18 +171,34 @@ def push_tracking_events(
 def _apply(uow_factory: UowFactory, events: list[TrackingEvent], now: Callable[[], datetime]) -> list[EventOutcome]:
     with uow_factory() as uow:
         uow.lock_shipments_for_write()
-        shipments = uow.shipments.by_waybills(e.waybill for e in events)
-        stored = uow.shipments.known_event_keys(e for e in events if e.waybill in shipments)
-        status = {s.code: s.status for s in shipments.values()}
-        seen: set[tuple] = set(stored)
+        shipments = uow.shipments.tracked_by_waybills(e.waybill for e in events)
+        first: dict[tuple, TrackingEvent] = {}
+        for e in events:
+            if e.waybill in shipments:
+                first.setdefault(e.key, e)
+        new_keys = uow.shipments.add_new_events({w: s.code for w, s in shipments.items()}, list(first.values()), now())
+        # Statuses only rise, so a shipment none of whose new events outranks its status as read cannot
+        # move, whatever another batch commits meanwhile: only the others are locked (and read again).
+        movers = {
+            shipments[e.waybill].code
+            for key, e in first.items()
+            if key in new_keys
+            and e.mapped is not None
+            and RANK[e.mapped.status] > RANK[shipments[e.waybill].status.status]
+        }
+        status = {s.code: s.status for s in shipments.values()} | uow.shipments.lock_statuses(movers)
+        stored = dict(status)
+        seen: set[tuple] = set()
         new: list[TrackingEvent] = []
+        changes: list[Message] = []
+        finishes: list[Finish] = []
         kinds: list[tuple[Outcome, str, bool]] = []
         for e in events:
             shipment = shipments.get(e.waybill)
             if shipment is None:
                 kinds.append((Outcome.UNKNOWN_WAYBILL, f"no shipment has waybill {e.waybill}", False))
                 continue
-            if e.key in seen:
+            if e.key in seen or e.key not in new_keys:
                 kinds.append((Outcome.DUPLICATE, "received before: nothing changed", False))
                 continue
             seen.add(e.key)
@@ -178,13 +208,17 @@ def _apply(uow_factory: UowFactory, events: list[TrackingEvent], now: Callable[[
                 continue
             moved = advance(status[shipment.code], e)
             if moved is not None:
-                _emit_change(uow, shipment, status[shipment.code], moved, e)
+                changes.append(_status_changed(shipment, status[shipment.code], moved, e))
+                finish = _finish(shipment, status[shipment.code], moved)
+                if finish is not None:
+                    finishes.append(finish)
                 status[shipment.code] = moved
             kinds.append(
                 (Outcome.APPLIED, f"{e.raw_code}: {e.mapped.status.value}/{e.mapped.sub_status}", moved is not None)
             )
-        uow.shipments.add_events({w: s.code for w, s in shipments.items()}, new, now())
-        uow.shipments.set_statuses({s.code: status[s.code] for s in shipments.values() if status[s.code] != s.status})
+        uow.lanes.record(finishes)  # the lane history moves with the statuses, in this transaction
+        uow.emit_many(changes)  # one outbox statement for the batch, in the order the changes happened
+        uow.shipments.set_statuses({code: status[code] for code in movers if status[code] != stored[code]})
         uow.commit()
     unmapped = sorted({f"{e.carrier}:{e.raw_code}" for e in new if e.mapped is None})
     if unmapped:
@@ -198,9 +232,24 @@ def _apply(uow_factory: UowFactory, events: list[TrackingEvent], now: Callable[[
     ]
 
 
-def _emit_change(
-    uow: LogisticsUnitOfWork, shipment: Shipment, before: Status, after: Status, event: TrackingEvent
-) -> None:
+def _finish(shipment: TrackedShipment, before: Status, after: Status) -> Finish | None:
+    """What the lane learns when the shipment first reaches a final status; None for any other move."""
+    if RANK[before.status] >= FINAL_RANK or RANK[after.status] < FINAL_RANK or shipment.booked_at is None:
+        return None
+    delivered = after.status is MainStatus.DELIVERED and after.since is not None
+    days = max(0, (after.since.date() - shipment.booked_at.date()).days) if delivered and after.since else None
+    return Finish(
+        shipment.channel_code,
+        shipment.destination_country,
+        days,
+        after.status is MainStatus.EXPIRED,
+        before.status is MainStatus.EXCEPTION,
+    )
+
+
+def _status_changed(
+    shipment: TrackedShipment, before: Status, after: Status, event: TrackingEvent
+) -> events_pb2.ShipmentStatusChanged:
     message = events_pb2.ShipmentStatusChanged(
         shipment_code=shipment.code,
         merchant_code=shipment.merchant_code,
@@ -212,7 +261,7 @@ def _emit_change(
         raw_code=event.raw_code,
     )
     message.event_time.FromDatetime(event.occurred_at)
-    uow.emit(message)
+    return message
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "logistics_0008"
-down_revision = "logistics_0006"
+down_revision = "logistics_0007"
 branch_labels = None
 depends_on = None
 
