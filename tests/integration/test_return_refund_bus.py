@@ -23,7 +23,7 @@ from services.logistics.adapters.return_fees import load_warehouse_fees
 from services.logistics.entrypoints.returns_api import ReturnServicer
 from services.logistics.entrypoints.shipments_api import ShipmentServicer
 from services.logistics.service_layer.catalogue_cache import CatalogueCache
-from services.logistics.service_layer.returns import LoggedRestock, catalogue_in
+from services.logistics.service_layer.returns import IntoWarehouseStock, catalogue_in
 from services.payments import bootstrap as payments_bootstrap
 from services.payments.settlement import service_layer as sh
 from services.payments.settlement.domain.collections import CollectionMethod
@@ -61,7 +61,7 @@ def wired(any_settings: Settings) -> Iterator[Wired]:
         catalogue_in(CatalogueCache()),
         load_warehouse_fees(),
         PostalFormats(),
-        LoggedRestock(),
+        IntoWarehouseStock(),
     )
     try:
         logistics.import_reference_data()
