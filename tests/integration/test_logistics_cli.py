@@ -129,3 +129,34 @@ def test_warehouses_and_a_merchants_stock(cli: CliRunner, service: Running) -> N
     assert "SAMPLE-WH-JP-NRT" in shown.output and "total" in shown.output and "12" in shown.output
     bad = cli.invoke(app, ["logistics", "stock", "--merchant", "MC123"])
     assert bad.exit_code == 1 and "merchant_code" in bad.output
+
+
+def test_an_operator_registers_and_updates_a_warehouse(cli: CliRunner) -> None:
+    register = [
+        "logistics",
+        "warehouse-register",
+        "PARTNER-WH-MX-MEX",
+        "--name",
+        "Partner Mexico City",
+        "--operator",
+        "Partner Logistica",
+        "--country",
+        "MX",
+        "--address",
+        "Av. Ejemplo 1, CDMX",
+        "--time-zone",
+        "America/Mexico_City",
+        "--request-id",
+        "cli-wh-1",
+    ]
+    made = cli.invoke(app, register)
+    assert made.exit_code == 0, made.output
+    assert "registered PARTNER-WH-MX-MEX (MX, America/Mexico_City)" in made.output
+    again = cli.invoke(app, register)  # the same request id replays
+    assert again.exit_code == 0 and "registered PARTNER-WH-MX-MEX" in again.output
+    listed = cli.invoke(app, ["logistics", "warehouses", "--country", "MX"])
+    assert "PARTNER-WH-MX-MEX" in listed.output
+    updated = cli.invoke(app, ["logistics", "warehouse-update", "PARTNER-WH-MX-MEX", "--name", "Partner CDMX"])
+    assert updated.exit_code == 0 and "Partner CDMX" in updated.output
+    bad = cli.invoke(app, ["logistics", "warehouse-update", "PARTNER-WH-MX-MEX", "--time-zone", "Mexico/Nowhere"])
+    assert bad.exit_code == 1 and "time_zone" in bad.output
