@@ -201,8 +201,8 @@ def split_warehouses(
 
     Repeatedly takes the warehouse that can fill the most of the lines left (ties: the preferred country
     first, then by code), so an order one warehouse can fill stays in one. A line is never divided between
-    warehouses: a parcel per line per warehouse is what the outbound orders ship. A line no warehouse can
-    fill alone: StockRefused naming it, as pick_warehouse does.
+    warehouses, so each outbound order carries whole lines. A line no warehouse can fill alone:
+    StockRefused naming it, as pick_warehouse does.
     """
     by_warehouse: dict[str, dict[str, int]] = {}
     for level in levels:
