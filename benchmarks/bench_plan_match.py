@@ -17,7 +17,12 @@ catalogue (request parsing, postal-code validation, the catalogue revision check
 excluded channel). Prints p50/p99 per request in microseconds. Every answer of `indexed` is checked equal to
 `naive`'s for the same request. Reports only; never fails on a timing.
 
-    .venv/bin/python benchmarks/bench_plan_match.py [--channels 500] [--requests 2000] [--warehouses 50] [--servicer]
+and, with --gateway, also as POST /v1/logistics/plans:match with a merchant's API key through the REST
+gateway of an embedded platform in a child process holding the same catalogue (implies --servicer), and
+the ratio of its p50/p99 to the in-process paths'.
+
+    .venv/bin/python -m benchmarks.bench_plan_match [--channels 500] [--requests 2000] [--warehouses 50] \\
+        [--servicer] [--gateway]
 """
 
 from __future__ import annotations
@@ -194,23 +199,11 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def servicer_timings(channels: list[Channel], sheets: dict[str, list[RateSheet]], shipments: list[Shipment]) -> Timings:
-    """MatchPlans on an in-process servicer over SQLite holding the same catalogue."""
-    from google.protobuf import json_format
-    from xborder.logistics.v1 import plans_service_pb2 as pb
-
-    from services.logistics import bootstrap
+def load_catalogue(context: Any, channels: list[Channel], sheets: dict[str, list[RateSheet]]) -> None:
+    """Replace the logistics database's catalogue with these channels and sheets."""
     from services.logistics.adapters.catalogue_repository import ChannelRepository, RateSheetRepository
     from services.logistics.adapters.catalogue_tables import rate_rows, rate_sheets
-    from services.logistics.adapters.postal_formats import PostalFormats
-    from services.logistics.entrypoints.plans_api import LogisticsPlanServicer
-    from services.logistics.service_layer.catalogue_cache import CatalogueCache
-    from services.shared.bus import InProcessBus
-    from services.shared.settings import Settings
 
-    settings = Settings(var_dir=Path(tempfile.mkdtemp(prefix="bench-plans-")), log_json=False)
-    context = bootstrap.bootstrap(settings, InProcessBus())
-    context.import_reference_data()
     with context.uow() as uow:  # a benchmark fixture, not a use case: written straight through the repositories
         uow.connection.execute(rate_rows.delete())
         uow.connection.execute(rate_sheets.delete())
@@ -221,37 +214,89 @@ def servicer_timings(channels: list[Channel], sheets: dict[str, list[RateSheet]]
                 zones = {name: list(rates.brackets) for name, rates in sheet.zones.items()}
                 repository.add(code, sheet.version, sheet.valid_from, datetime.now(UTC), "bench", zones)
         uow.commit()
+
+
+def request_body(s: Shipment) -> dict[str, Any]:
+    """The MatchPlansRequest of a shipment, as the REST gateway takes it (proto JSON)."""
+    postal = RAW_POSTAL.get(s.postal_code, s.postal_code)
+    battery = (
+        {"unNumber": s.goods.battery.un_number, "packing": f"BATTERY_PACKING_{s.goods.battery.packing.name}"}
+        if s.goods.battery
+        else None
+    )
+    return {
+        "parcels": [
+            {
+                "weightKg": str(p.weight_kg),
+                "lengthCm": str(p.length_cm),
+                "widthCm": str(p.width_cm),
+                "heightCm": str(p.height_cm),
+            }
+            for p in s.parcels
+        ],
+        "originCountry": s.origin,
+        "destination": {"country": s.country, "postalCode": postal},
+        "goods": {"hsCode": s.goods.hs_code, **({"battery": battery} if battery else {})},
+        "declaredValue": {"currencyCode": "USD", "units": str(int(s.declared_value.amount))},
+        "preference": f"PREFERENCE_{s.preference.name}",
+        "deliverBy": {"year": s.deliver_by.year, "month": s.deliver_by.month, "day": s.deliver_by.day},  # type: ignore[union-attr]
+        "shipAt": "2026-03-02T03:00:00Z",
+    }
+
+
+def servicer_timings(channels: list[Channel], sheets: dict[str, list[RateSheet]], shipments: list[Shipment]) -> Timings:
+    """MatchPlans on an in-process servicer over SQLite holding the same catalogue."""
+    from google.protobuf import json_format
+    from xborder.logistics.v1 import plans_service_pb2 as pb
+
+    from services.logistics import bootstrap
+    from services.logistics.adapters.postal_formats import PostalFormats
+    from services.logistics.entrypoints.plans_api import LogisticsPlanServicer
+    from services.logistics.service_layer.catalogue_cache import CatalogueCache
+    from services.shared.bus import InProcessBus
+    from services.shared.settings import Settings
+
+    settings = Settings(var_dir=Path(tempfile.mkdtemp(prefix="bench-plans-")), log_json=False)
+    context = bootstrap.bootstrap(settings, InProcessBus())
+    context.import_reference_data()
+    load_catalogue(context, channels, sheets)
     servicer = LogisticsPlanServicer(context.uow, CatalogueCache(), PostalFormats())  # type: ignore[arg-type]
-    requests = []
-    for s in shipments:
-        postal = RAW_POSTAL.get(s.postal_code, s.postal_code)
-        battery = (
-            {"unNumber": s.goods.battery.un_number, "packing": f"BATTERY_PACKING_{s.goods.battery.packing.name}"}
-            if s.goods.battery
-            else None
-        )
-        body = {
-            "parcels": [
-                {
-                    "weightKg": str(p.weight_kg),
-                    "lengthCm": str(p.length_cm),
-                    "widthCm": str(p.width_cm),
-                    "heightCm": str(p.height_cm),
-                }
-                for p in s.parcels
-            ],
-            "originCountry": s.origin,
-            "destination": {"country": s.country, "postalCode": postal},
-            "goods": {"hsCode": s.goods.hs_code, **({"battery": battery} if battery else {})},
-            "declaredValue": {"currencyCode": "USD", "units": str(int(s.declared_value.amount))},
-            "preference": f"PREFERENCE_{s.preference.name}",
-            "deliverBy": {"year": s.deliver_by.year, "month": s.deliver_by.month, "day": s.deliver_by.day},  # type: ignore[union-attr]
-            "shipAt": "2026-03-02T03:00:00Z",
-        }
-        requests.append(json_format.ParseDict(body, pb.MatchPlansRequest()))
+    requests = [json_format.ParseDict(request_body(s), pb.MatchPlansRequest()) for s in shipments]
     servicer.MatchPlans(requests[0], None)  # type: ignore[arg-type]  # builds the catalogue cache
     out = timings_us(lambda request: servicer.MatchPlans(request, None), requests)  # type: ignore[arg-type]
     context.close()
+    return out
+
+
+def gateway_timings(channels: int, seed: int, shipments: list[Shipment]) -> Timings:
+    """POST /v1/logistics/plans:match with a merchant's API key through the REST gateway of an embedded
+    platform (every service, SQLite, authentication, scope and tenancy checks, the audit log; rate limits
+    off) running in a child process whose logistics database holds the same catalogue (rebuilt there from
+    the same seed). One keep-alive client, the requests one after another. The CPU column is the client's
+    thread (encoding the body, reading the answer), not the server's."""
+    import json
+
+    from benchmarks.rawhttp import KeepAliveClient
+    from benchmarks.servers import spawn
+
+    bodies = [json.dumps(request_body(s)).encode() for s in shipments]
+    with tempfile.TemporaryDirectory(prefix="xb-bench-plans-") as work:
+        server = spawn("platform_logistics", Path(work), {"channels": channels, "seed": seed}, timeout=300)
+        try:
+            client = KeepAliveClient("127.0.0.1", int(server.ports["gateway_http"]))
+            headers = (("Authorization", f"Bearer {server.ports['api_key']}"), ("Content-Type", "application/json"))
+
+            def call(body: bytes) -> None:
+                status, answer = client.post("/v1/logistics/plans:match", body, headers)
+                if status != 200:
+                    raise RuntimeError(f"HTTP {status}: {answer[:300]!r}")
+
+            for body in bodies[:50]:  # the catalogue cache, the key cache, the interpreter
+                call(body)
+            out = timings_us(call, bodies)
+            client.close()
+        finally:
+            server.stop()
     return out
 
 
@@ -262,6 +307,9 @@ def main() -> None:
     parser.add_argument("--warehouses", type=int, default=50)
     parser.add_argument("--seed", type=int, default=20261206)
     parser.add_argument("--servicer", action="store_true", help="also time MatchPlans through the servicer on SQLite")
+    parser.add_argument(
+        "--gateway", action="store_true", help="also time POST /v1/logistics/plans:match through the REST gateway"
+    )
     args = parser.parse_args()
 
     rng = random.Random(args.seed)
@@ -287,8 +335,10 @@ def main() -> None:
         ("naive (every channel in full)", naive),
         (f"indexed + stock in {args.warehouses} warehouses", stocked),
     ]
-    if args.servicer:
+    if args.servicer or args.gateway:
         rows.append(("servicer MatchPlans (SQLite, proto in/out)", servicer_timings(channels, sheets, shipments)))
+    if args.gateway:
+        rows.append(("gateway POST plans:match (API key, JSON)", gateway_timings(args.channels, args.seed, shipments)))
 
     machine = f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs"
     print(f"{machine}, load {os.getloadavg()[0]:.1f}")
@@ -308,6 +358,14 @@ def main() -> None:
         print(f"{name:45} {p50:8.0f} {p99:8.0f} {mean:8.0f} {percentile(cpu, 0.5):8.0f} {percentile(cpu, 0.99):8.0f}")
     ratio = percentile(naive[1], 0.5) / percentile(indexed[1], 0.5)
     print(f"naive / indexed, CPU time at p50: {ratio:.1f}x")
+    if args.gateway:
+        timed = dict(rows)
+        gateway = timed["gateway POST plans:match (API key, JSON)"][0]
+        servicer = timed["servicer MatchPlans (SQLite, proto in/out)"][0]
+        for label, wall in (("indexed", indexed[0]), ("servicer", servicer), ("naive", naive[0])):
+            p50 = percentile(gateway, 0.5) / percentile(wall, 0.5)
+            p99 = percentile(gateway, 0.99) / percentile(wall, 0.99)
+            print(f"gateway / {label} in-process, wall clock: p50 {p50:.1f}x, p99 {p99:.1f}x")
 
 
 if __name__ == "__main__":

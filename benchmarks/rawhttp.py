@@ -1,8 +1,9 @@
-"""A minimal HTTP/1.1 keep-alive client for GET requests on one socket.
+"""A minimal HTTP/1.1 keep-alive client for GET and POST requests on one socket.
 
 It exists so the REST figures measure the gateway, not the client: httpx spends a few hundred microseconds
 of Python per request, and on a 2-core machine the load generator's CPU is taken from the server's.
-It handles exactly what the benchmark needs (GET, Content-Length or chunked bodies, reconnect on close).
+It handles exactly what the benchmarks need (GET, POST with a body, Content-Length or chunked bodies,
+reconnect on close).
 """
 
 from __future__ import annotations
@@ -34,8 +35,17 @@ class KeepAliveClient:
 
     def get(self, path: str, headers: Sequence[tuple[str, str]] = ()) -> tuple[int, bytes]:
         """Send GET path and return (status, body)."""
-        lines = [f"GET {path} HTTP/1.1", f"Host: {self.host}:{self.port}", *(f"{k}: {v}" for k, v in headers)]
-        request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        return self.request("GET", path, headers)
+
+    def post(self, path: str, body: bytes, headers: Sequence[tuple[str, str]] = ()) -> tuple[int, bytes]:
+        """Send POST path with body (the caller names its content type) and return (status, body)."""
+        return self.request("POST", path, (*headers, ("Content-Length", str(len(body)))), body)
+
+    def request(
+        self, method: str, path: str, headers: Sequence[tuple[str, str]] = (), body: bytes = b""
+    ) -> tuple[int, bytes]:
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}", *(f"{k}: {v}" for k, v in headers)]
+        request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
         sock = self._sock or self._connect()
         try:
             sock.sendall(request)

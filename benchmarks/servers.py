@@ -7,6 +7,8 @@ Roles:
   reference data imported once.
 - `gateway`: the gateway's gRPC front door and its REST app (uvicorn, in a thread, as the embedded platform
   runs it) in front of a payments server whose port is given.
+- `platform_logistics`: every service embedded with a synthetic logistics catalogue and one REST gateway
+  (benchmarks/bench_plan_match.py --gateway).
 - `embedded`: payments and the gateway in one process, the layout `xborder up` runs (the front door calls
   the payments servicer in-process, and so does the REST app, as `services/embedded.py` wires them).
 
@@ -277,6 +279,52 @@ def start_platform_two_gateways(settings: Settings, started: Started) -> None:
     started.ports["gateway_http_open"] = start_uvicorn(open_app, host, started)
 
 
+def start_platform_logistics(settings: Settings, started: Started, options: dict[str, Any]) -> None:
+    """Every service embedded, a demo merchant onboarded, the logistics catalogue replaced by the synthetic
+    one of benchmarks/bench_plan_match.py (`channels`, `seed`), and one REST gateway with authentication,
+    tenancy and the audit log (`gateway_http`)."""
+    import random
+
+    from xborder.identity.v1 import identity_service_pb2 as identity_pb
+
+    from benchmarks.bench_plan_match import load_catalogue, synthetic_catalogue
+    from gateway.app import create_app
+    from services.embedded import Platform
+    from services.identity.bootstrap import servicer
+    from services.registry import SERVICES, bootstrap_module
+    from services.shared.errors import Unavailable
+    from services.shared.grpc_server import method_handlers
+
+    platform = Platform(replace(settings, service_ports=dict.fromkeys(SERVICES, 0)))
+    platform.boot()
+    platform.seed()
+    platform.serve()
+    started.stops.append(platform.stop)
+    channels, sheets = synthetic_catalogue(int(options["channels"]), random.Random(int(options["seed"])))
+    load_catalogue(platform.contexts["logistics"], channels, sheets)
+    local = {
+        path: handler
+        for name, context in platform.contexts.items()
+        for path, handler in method_handlers(bootstrap_module(name).registrations(context)).items()
+    }
+    onboard = identity_pb.OnboardMerchantRequest(request_id="bench", legal_name="Bench Trading GmbH", country="DE")
+    for attempt in range(5):  # on a loaded machine compliance may still be building its sanctions index
+        try:
+            onboarded = servicer(platform.contexts["identity"]).OnboardMerchant(
+                onboard,
+                None,  # type: ignore[arg-type]  # called in-process: the servicer does not use its context
+            )
+            break
+        except Unavailable:
+            if attempt == 4:
+                raise
+            time.sleep(5)
+    started.ports["merchant_code"] = onboarded.merchant.merchant_code
+    started.ports["api_key"] = onboarded.secret
+    app = create_app(platform.settings, local, edge=bench_edge(audit=True))
+    started.ports["gateway_http"] = start_uvicorn(app, platform.settings.host, started)
+
+
 def start_role(role: str, settings: Settings, options: dict[str, Any]) -> Started:
     started = Started()
     try:
@@ -293,6 +341,8 @@ def start_role(role: str, settings: Settings, options: dict[str, Any]) -> Starte
             start_compliance_embedded(settings, started)
         elif role == "platform_two_gateways":
             start_platform_two_gateways(settings, started)
+        elif role == "platform_logistics":
+            start_platform_logistics(settings, started, options)
         else:
             raise ValueError(f"unknown role {role!r}")
     except BaseException:

@@ -301,6 +301,67 @@ def warehouses(
     console.print(table)
 
 
+@app.command("warehouse-register")
+def warehouse_register(
+    code: str = typer.Argument(..., help="The new warehouse's code, e.g. PARTNER-WH-US-ATL."),
+    name: str = typer.Option(..., "--name"),
+    operator: str = typer.Option(..., "--operator", help="The partner that operates it."),
+    country: str = typer.Option(..., "--country", help="ISO 3166-1 alpha-2, e.g. US."),
+    address: str = typer.Option(..., "--address"),
+    time_zone: str = typer.Option(..., "--time-zone", help="IANA time zone, e.g. America/New_York."),
+    request_id: str = typer.Option("", "--request-id", help="Idempotency key; default: a new one."),
+) -> None:
+    """Register an overseas warehouse (operators)."""
+    import grpc
+    from xborder.logistics.v1 import warehouses_service_pb2 as pb
+
+    warehouse = pb.Warehouse(
+        code=code, name=name, operator=operator, country=country, address=address, time_zone=time_zone
+    )
+    request = pb.RegisterWarehouseRequest(request_id=request_id or str(uuid.uuid4()), warehouse=warehouse)
+    stub, channel = _warehouse_stub()
+    try:
+        w = stub.RegisterWarehouse(request, timeout=10).warehouse
+    except grpc.RpcError as error:
+        raise _fail(error) from None
+    finally:
+        channel.close()
+    console.print(f"registered {w.code} ({w.country}, {w.time_zone}): {w.name}", highlight=False)
+
+
+@app.command("warehouse-update")
+def warehouse_update(
+    code: str = typer.Argument(..., help="The warehouse's code."),
+    name: str = typer.Option("", "--name"),
+    operator: str = typer.Option("", "--operator"),
+    country: str = typer.Option("", "--country"),
+    address: str = typer.Option("", "--address"),
+    time_zone: str = typer.Option("", "--time-zone"),
+    request_id: str = typer.Option("", "--request-id", help="Idempotency key; default: a new one."),
+) -> None:
+    """Change a warehouse's name, operator, country, address or time zone; options left out keep their value."""
+    import grpc
+    from xborder.logistics.v1 import warehouses_service_pb2 as pb
+
+    request = pb.UpdateWarehouseRequest(
+        request_id=request_id or str(uuid.uuid4()),
+        code=code,
+        name=name,
+        operator=operator,
+        country=country,
+        address=address,
+        time_zone=time_zone,
+    )
+    stub, channel = _warehouse_stub()
+    try:
+        w = stub.UpdateWarehouse(request, timeout=10).warehouse
+    except grpc.RpcError as error:
+        raise _fail(error) from None
+    finally:
+        channel.close()
+    console.print(f"updated {w.code}: {w.name}, {w.operator}, {w.country}, {w.time_zone}, {w.address}", highlight=False)
+
+
 @app.command("stock")
 def stock(
     merchant: str = typer.Option(..., "--merchant", help="The merchant's unified code (MC...)."),

@@ -87,6 +87,7 @@ _T = "xborder.customer_service.v1."
 _COLLECTION = Owner(f"/{_P}LedgerService/GetCollection", "collection_code", "collection_code")
 _PAYOUT = Owner(f"/{_P}LedgerService/GetPayout", "payout_code", "payout_code")
 _RESERVATION = Owner(f"/{_L}WarehouseService/GetReservation", "code", "code")
+_OUTBOUND = Owner(f"/{_L}WarehouseService/GetOutboundOrder", "code", "code")
 _TICKET = Owner(f"/{_T}CustomerService/GetTicket", "code", "code")
 _SHIPMENT = Owner(f"/{_L}ShipmentService/GetTracking", "code", "shipment_code")
 _RETURN = Owner(f"/{_L}ReturnService/GetReturn", "code", "code")
@@ -188,6 +189,9 @@ RULES: dict[str, Rule] = {
     f"/{_L}WarehouseService/ConfirmReservation": Rule(Kind.MERCHANT, owner=_RESERVATION),
     f"/{_L}WarehouseService/GetOutboundOrder": BY_RESPONSE,
     f"/{_L}WarehouseService/UpdateOutboundOrder": OPS,
+    f"/{_L}WarehouseService/CancelOutboundOrder": Rule(Kind.MERCHANT, owner=_OUTBOUND),
+    f"/{_L}WarehouseService/RegisterWarehouse": OPS,
+    f"/{_L}WarehouseService/UpdateWarehouse": OPS,
     f"/{_L}WarehouseService/CreateInboundShipment": BY_REQUEST,
     f"/{_L}WarehouseService/GetInboundShipment": BY_RESPONSE,
     f"/{_L}WarehouseService/UpdateInboundShipment": OPS,

@@ -386,6 +386,7 @@ def cross_tenant_calls(w: World) -> list[tuple[str, str, str, dict[str, Any] | N
         ("ReleaseReservation", "POST", f"/v1/logistics/reservations/{o['reservation']}:release", {}),
         ("ConfirmReservation", "POST", f"/v1/logistics/reservations/{o['reservation']}:confirm", {}),
         ("GetOutboundOrder", "GET", f"/v1/logistics/outbound-orders/{o['outbound']}", None),
+        ("CancelOutboundOrder", "POST", f"/v1/logistics/outbound-orders/{o['outbound']}:cancel", {}),
         (
             "CreateInboundShipment",
             "POST",

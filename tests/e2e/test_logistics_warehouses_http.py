@@ -101,3 +101,64 @@ def test_an_inbound_shipment_is_announced_and_received_into_stock(
     )
     assert received.status_code == 200, received.text
     assert gateway.get("/v1/logistics/stock/BOWL-1").json()["onHand"] == "7"
+
+
+def test_an_operator_registers_a_warehouse_a_merchant_splits_an_order_and_cancels_a_part(
+    stack_gateway: tuple[Stack, httpx.Client], gateway: httpx.Client, merchant: str
+) -> None:
+    stack, client = stack_gateway
+    ops = stack.operator_headers
+    code = f"PARTNER-WH-CA-{uuid.uuid4().hex[:6].upper()}"
+    warehouse = {
+        "code": code,
+        "name": "Partner Toronto",
+        "operator": "Partner Logistics Inc.",
+        "country": "CA",
+        "address": "1 Example Rd, Mississauga ON",
+        "timeZone": "America/Toronto",
+    }
+    assert gateway.post("/v1/logistics/warehouses", json={"warehouse": warehouse}, headers=idem()).status_code == 403
+    key = idem()
+    made = client.post("/v1/logistics/warehouses", json={"warehouse": warehouse}, headers={**ops, **key})
+    assert made.status_code == 200, made.text
+    assert client.post("/v1/logistics/warehouses", json={"warehouse": warehouse}, headers={**ops, **key}).json() == (
+        made.json()
+    )
+    bad = client.post(
+        "/v1/logistics/warehouses",
+        json={"warehouse": {**warehouse, "code": "PARTNER-WH-CA-BAD", "timeZone": "Canada/Nowhere", "country": "CAN"}},
+        headers={**ops, **idem()},
+    )
+    assert bad.status_code == 400
+    assert {e["field"] for e in bad.json()["errors"]} == {"warehouse.time_zone", "warehouse.country"}
+    patched = client.patch(f"/v1/logistics/warehouses/{code}", json={"name": "Partner YYZ"}, headers={**ops, **idem()})
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["warehouse"]["name"] == "Partner YYZ"
+
+    # The merchant's SKU A is only in the new warehouse, B only in Japan: one order, split in two.
+    body = {"pushId": f"ca-{code}", "merchantCode": merchant, "kind": "INVENTORY_PUSH_KIND_SNAPSHOT"}
+    pushed = client.post(
+        f"/v1/logistics/warehouses/{code}/inventory",
+        json={**body, "lines": [{"sku": "SPLIT-A", "onHand": "3"}]},
+        headers=ops,
+    )
+    assert pushed.status_code == 200, pushed.text
+    assert push(stack_gateway, merchant, f"jp-split-{code}", [{"sku": "SPLIT-B", "onHand": "2"}]).status_code == 200
+    order = {
+        "orderReference": "SO-SPLIT",
+        "lines": [{"sku": "SPLIT-A", "quantity": "2"}, {"sku": "SPLIT-B", "quantity": "1"}],
+    }
+    assert gateway.post("/v1/logistics/reservations", json=order, headers=idem()).status_code == 400
+    split = gateway.post("/v1/logistics/reservations", json={**order, "allowSplit": True}, headers=idem())
+    assert split.status_code == 200, split.text
+    parts = split.json()["reservations"]
+    assert sorted(p["warehouseCode"] for p in parts) == sorted([code, WH])
+    part = next(p for p in parts if p["warehouseCode"] == code)
+    confirmed = gateway.post(f"/v1/logistics/reservations/{part['code']}:confirm", json={}, headers=idem())
+    outbound = confirmed.json()["outboundOrder"]["code"]
+    assert gateway.get("/v1/logistics/stock/SPLIT-A").json()["onHand"] == "1"
+    cancelled = gateway.post(f"/v1/logistics/outbound-orders/{outbound}:cancel", json={}, headers=idem())
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["outboundOrder"]["status"] == "OUTBOUND_STATUS_CANCELLED"
+    view = gateway.get("/v1/logistics/stock/SPLIT-A").json()
+    assert (view["onHand"], view["available"]) == ("3", "3")

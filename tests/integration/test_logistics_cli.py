@@ -160,3 +160,34 @@ def test_import_tracking_prints_each_row_and_exits_1_on_a_rejected_row(
     assert "column time" in refused.output and "1 rejected" in refused.output
     unknown = cli.invoke(app, ["logistics", "import-tracking", str(good), "--carrier", "acme"])
     assert unknown.exit_code == 1 and "carrier" in unknown.output
+
+
+def test_an_operator_registers_and_updates_a_warehouse(cli: CliRunner) -> None:
+    register = [
+        "logistics",
+        "warehouse-register",
+        "PARTNER-WH-MX-MEX",
+        "--name",
+        "Partner Mexico City",
+        "--operator",
+        "Partner Logistica",
+        "--country",
+        "MX",
+        "--address",
+        "Av. Ejemplo 1, CDMX",
+        "--time-zone",
+        "America/Mexico_City",
+        "--request-id",
+        "cli-wh-1",
+    ]
+    made = cli.invoke(app, register)
+    assert made.exit_code == 0, made.output
+    assert "registered PARTNER-WH-MX-MEX (MX, America/Mexico_City)" in made.output
+    again = cli.invoke(app, register)  # the same request id replays
+    assert again.exit_code == 0 and "registered PARTNER-WH-MX-MEX" in again.output
+    listed = cli.invoke(app, ["logistics", "warehouses", "--country", "MX"])
+    assert "PARTNER-WH-MX-MEX" in listed.output
+    updated = cli.invoke(app, ["logistics", "warehouse-update", "PARTNER-WH-MX-MEX", "--name", "Partner CDMX"])
+    assert updated.exit_code == 0 and "Partner CDMX" in updated.output
+    bad = cli.invoke(app, ["logistics", "warehouse-update", "PARTNER-WH-MX-MEX", "--time-zone", "Mexico/Nowhere"])
+    assert bad.exit_code == 1 and "time_zone" in bad.output

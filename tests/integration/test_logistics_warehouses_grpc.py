@@ -352,3 +352,194 @@ def test_a_snapshot_counted_before_the_last_one_applied_changes_nothing(service:
     assert level(service, merchant, "LATE").on_hand == 7
     assert not snapshot("s-evening", 5, noon + timedelta(hours=6)).stale
     assert level(service, merchant, "LATE").on_hand == 5
+
+
+def test_an_order_no_one_warehouse_holds_is_split_when_the_merchant_allows_it(service: Running) -> None:
+    merchant = codes.generate("MC")
+    push(service, merchant, US, [("A", 5, 0), ("B", 1, 0)], "us-1")
+    push(service, merchant, DE, [("B", 4, 0), ("C", 2, 0)], "de-1")
+    with pytest.raises(grpc.RpcError) as whole:
+        reserve(service, merchant, "r1", {"A": 2, "B": 3, "C": 1})
+    assert set(rejected(whole.value)[2]) == {"lines"}
+    answer = reserve(service, merchant, "r2", {"A": 2, "B": 3, "C": 1}, allowSplit=True, destinationCountry="US")
+    made = list(answer.reservations)
+    assert answer.reservation == made[0]
+    assert [(r.warehouse_code, [(x.sku, x.quantity) for x in r.lines]) for r in made] == [
+        (DE, [("B", 3), ("C", 1)]),
+        (US, [("A", 2)]),
+    ]
+    assert len({r.expires_at.seconds for r in made}) == 1 and {r.order_reference for r in made} == {"order-r2"}
+    assert reserve(service, merchant, "r2", {"A": 2, "B": 3, "C": 1}, allowSplit=True, destinationCountry="US") == (
+        answer
+    )
+    # An order one warehouse can fill stays in one, split allowed or not.
+    single = reserve(service, merchant, "r3", {"A": 1}, allowSplit=True).reservations
+    assert [r.warehouse_code for r in single] == [US]
+    # Still all or nothing: a line no warehouse can fill refuses the whole order.
+    with pytest.raises(grpc.RpcError) as short:
+        reserve(service, merchant, "r4", {"A": 1, "C": 5}, allowSplit=True)
+    status, reason, fields = rejected(short.value)
+    assert (status, reason) == (grpc.StatusCode.FAILED_PRECONDITION, "INSUFFICIENT_STOCK")
+    assert set(fields) == {"lines[1].quantity"}
+    with pytest.raises(grpc.RpcError) as both:
+        reserve(service, merchant, "r5", {"A": 1}, allowSplit=True, warehouseCode=US)
+    assert "allow_split" in rejected(both.value)[2]
+    a, b, c = (level(service, merchant, sku) for sku in "ABC")
+    assert [(x.on_hand, x.reserved) for x in (a, b, c)] == [(5, 3), (5, 3), (2, 1)]
+    # Each part is released or confirmed on its own; confirming makes one outbound order per warehouse.
+    orders = [
+        service.stub.ConfirmReservation(pb.ConfirmReservationRequest(request_id=f"c-{r.code}", code=r.code))
+        for r in made
+    ]
+    assert [o.outbound_order.warehouse_code for o in orders] == [DE, US]
+    service.context.relay.drain()
+    made_events = [
+        e.payload["warehouse_code"]
+        for e in service.bus.published
+        if e.event_type == "reservation_status_changed" and e.payload.get("status") == "ACTIVE"
+    ]
+    assert sorted(made_events) == sorted([DE, US, US])
+
+
+def test_many_threads_reserving_split_orders_never_oversell(service: Running) -> None:
+    merchant = codes.generate("MC")
+    push(service, merchant, US, [("A", 10, 0)], "us-1")
+    push(service, merchant, DE, [("B", 7, 0)], "de-1")
+
+    def attempt(i: int) -> bool:
+        try:
+            made = reserve(service, merchant, f"split-{i}", {"A": 1, "B": 1}, allowSplit=True).reservations
+            assert sorted(r.warehouse_code for r in made) == [DE, US]
+            return True
+        except grpc.RpcError as error:
+            assert rejected(error)[1] == "INSUFFICIENT_STOCK"
+            return False
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        won = sum(pool.map(attempt, range(24)))
+    a, b = level(service, merchant, "A"), level(service, merchant, "B")
+    assert won == 7  # every order needs a B: the seven Bs bound it, and a refused order holds no A
+    assert (a.on_hand, a.reserved, b.on_hand, b.reserved, b.available) == (10, 7, 7, 7, 0)
+
+
+def test_an_outbound_order_cancelled_before_it_ships_puts_its_units_back(service: Running) -> None:
+    merchant = codes.generate("MC")
+    push(service, merchant, US, [("A", 5, 0), ("B", 2, 0)], "us-1")
+
+    def confirmed(request_id: str, lines: dict[str, int]) -> pb.OutboundOrder:
+        code = reserve(service, merchant, request_id, lines).reservation.code
+        return service.stub.ConfirmReservation(
+            pb.ConfirmReservationRequest(request_id=f"c-{request_id}", code=code)
+        ).outbound_order
+
+    def cancel(request_id: str, code: str) -> pb.OutboundOrder:
+        request = pb.CancelOutboundOrderRequest(request_id=request_id, code=code)
+        return service.stub.CancelOutboundOrder(request).outbound_order
+
+    order = confirmed("r1", {"A": 3, "B": 1})
+    assert (level(service, merchant, "A").on_hand, level(service, merchant, "B").on_hand) == (2, 1)
+    service.stub.UpdateOutboundOrder(
+        pb.UpdateOutboundOrderRequest(request_id="pick-1", code=order.code, status=pb.OUTBOUND_STATUS_PICKING)
+    )
+    cancelled = cancel("x-1", order.code)
+    assert cancelled.status == pb.OUTBOUND_STATUS_CANCELLED
+    assert cancel("x-1", order.code) == cancelled  # the same request replays
+    a, b = level(service, merchant, "A"), level(service, merchant, "B")
+    assert (a.on_hand, a.available, b.on_hand, b.available) == (5, 5, 2, 2)
+    with pytest.raises(grpc.RpcError) as twice:
+        cancel("x-2", order.code)
+    assert rejected(twice.value)[1] == "INVALID_STATE"
+    with pytest.raises(grpc.RpcError) as moved:
+        service.stub.UpdateOutboundOrder(
+            pb.UpdateOutboundOrderRequest(
+                request_id="ship-1", code=order.code, status=pb.OUTBOUND_STATUS_SHIPPED, tracking_number="1Z1"
+            )
+        )
+    assert rejected(moved.value)[1] == "INVALID_STATE"
+    with pytest.raises(grpc.RpcError) as by_warehouse:
+        service.stub.UpdateOutboundOrder(
+            pb.UpdateOutboundOrderRequest(request_id="w-1", code=order.code, status=pb.OUTBOUND_STATUS_CANCELLED)
+        )
+    assert "status" in rejected(by_warehouse.value)[2]
+    shipped = confirmed("r2", {"A": 1})
+    service.stub.UpdateOutboundOrder(
+        pb.UpdateOutboundOrderRequest(
+            request_id="ship-2", code=shipped.code, status=pb.OUTBOUND_STATUS_SHIPPED, tracking_number="1Z2"
+        )
+    )
+    with pytest.raises(grpc.RpcError) as late:
+        cancel("x-3", shipped.code)
+    _, reason, fields = rejected(late.value)
+    assert reason == "INVALID_STATE" and "only CREATED or PICKING" in fields["code"]
+    assert level(service, merchant, "A").on_hand == 4
+    with pytest.raises(grpc.RpcError) as unknown:
+        cancel("x-4", codes.generate("CK"))
+    assert rejected(unknown.value)[0] is grpc.StatusCode.NOT_FOUND
+    service.context.relay.drain()
+    moves = [
+        (e.payload.get("previous_status"), e.payload["status"])
+        for e in service.bus.published
+        if e.event_type == "outbound_order_status_changed" and e.payload["outbound_order_code"] == order.code
+    ]
+    assert moves == [(None, "CREATED"), ("CREATED", "PICKING"), ("PICKING", "CANCELLED")]
+
+
+def test_operators_register_and_update_warehouses(service: Running) -> None:
+    def register(request_id: str, **fields: str) -> pb.Warehouse:
+        body = {
+            "code": "PARTNER-WH-CA-YYZ",
+            "name": "Partner Toronto",
+            "operator": "Partner Logistics Inc.",
+            "country": "CA",
+            "address": "1 Example Rd, Mississauga ON",
+            "timeZone": "America/Toronto",
+            **fields,
+        }
+        request = json_format.ParseDict({"requestId": request_id, "warehouse": body}, pb.RegisterWarehouseRequest())
+        return service.stub.RegisterWarehouse(request).warehouse
+
+    made = register("reg-1", code="partner-wh-ca-yyz")
+    assert (made.code, made.country, made.time_zone) == ("PARTNER-WH-CA-YYZ", "CA", "America/Toronto")
+    assert register("reg-1", code="partner-wh-ca-yyz") == made
+    assert [w.code for w in service.stub.ListWarehouses(pb.ListWarehousesRequest(country="CA")).warehouses] == [
+        made.code
+    ]
+    with pytest.raises(grpc.RpcError) as taken:
+        register("reg-2")
+    status, _, fields = rejected(taken.value)
+    assert status is grpc.StatusCode.ALREADY_EXISTS and "warehouse.code" in fields
+    with pytest.raises(grpc.RpcError) as bad:
+        register("reg-3", code="X", country="Canada", timeZone="Toronto", name=" ")
+    status, _, fields = rejected(bad.value)
+    assert status is grpc.StatusCode.INVALID_ARGUMENT
+    assert {"warehouse.code", "warehouse.country", "warehouse.time_zone", "warehouse.name"} <= set(fields)
+    with pytest.raises(grpc.RpcError) as unknown_country:
+        register("reg-4", code="PARTNER-WH-XX", country="XX")
+    assert "warehouse.country" in rejected(unknown_country.value)[2]
+
+    # The new warehouse takes stock like any other.
+    merchant = codes.generate("MC")
+    push(service, merchant, made.code, [("A", 4, 0)], "yyz-1")
+    assert reserve(service, merchant, "r1", {"A": 2}).reservation.warehouse_code == made.code
+
+    updated = service.stub.UpdateWarehouse(
+        pb.UpdateWarehouseRequest(
+            request_id="upd-1", code=made.code, address="2 Example Rd", time_zone="America/Halifax"
+        )
+    ).warehouse
+    assert (updated.address, updated.time_zone, updated.name) == ("2 Example Rd", "America/Halifax", made.name)
+    with pytest.raises(grpc.RpcError) as bad_update:
+        service.stub.UpdateWarehouse(
+            pb.UpdateWarehouseRequest(request_id="upd-2", code=made.code, time_zone="Mars/Base")
+        )
+    assert "time_zone" in rejected(bad_update.value)[2]
+    with pytest.raises(grpc.RpcError) as missing:
+        service.stub.UpdateWarehouse(pb.UpdateWarehouseRequest(request_id="upd-3", code="NOPE-WH", name="x"))
+    assert rejected(missing.value)[0] is grpc.StatusCode.NOT_FOUND
+    service.context.relay.drain()
+    events = [
+        (e.payload["code"], e.payload.get("updated", False))
+        for e in service.bus.published
+        if e.event_type == "warehouse_registered"
+    ]
+    assert events == [(made.code, False), (made.code, True)]

@@ -1,13 +1,13 @@
-"""Stock is conserved: any drawn sequence of pushes, reservations, releases, confirmations, expiries and
-receipts keeps on hand = available + reserved, nothing negative, and agrees with a model of the same moves
-(a refused move changes nothing). Runs the service layer against SQLite."""
+"""Stock is conserved: any drawn sequence of pushes, reservations (split over warehouses or not), releases,
+confirmations, cancelled outbound orders, expiries and receipts keeps on hand = available + reserved,
+nothing negative, and agrees with a model of the same moves (a refused move changes nothing). Runs the
+service layer against SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,8 +15,16 @@ from hypothesis import strategies as st
 from xborder.logistics.v1 import warehouses_service_pb2 as pb
 
 from services.logistics import bootstrap
-from services.logistics.domain.stock import Counts, InvalidState, Level, Line, StockRefused, pick_warehouse
-from services.logistics.entrypoints.warehouses_api import reservation_to_proto
+from services.logistics.domain.stock import (
+    Counts,
+    InvalidState,
+    Level,
+    Line,
+    StockRefused,
+    pick_warehouse,
+    split_warehouses,
+)
+from services.logistics.entrypoints.warehouses_api import outbound_to_proto, reservation_to_proto
 from services.logistics.service_layer import stock
 from services.shared import codes
 from services.shared.context import ServiceContext
@@ -31,9 +39,8 @@ counter = itertools.count()
 
 
 @pytest.fixture(scope="module")
-def context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceContext]:
-    path: Path = tmp_path_factory.mktemp("stock")
-    context = bootstrap.bootstrap(Settings(var_dir=path / "var", log_json=False), RecordingBus())
+def context(module_any_settings: Settings) -> Iterator[ServiceContext]:
+    context = bootstrap.bootstrap(module_any_settings, RecordingBus())
     context.import_reference_data(only="iso3166_countries")
     context.import_reference_data(only="logistics_sample_warehouses")
     yield context
@@ -54,7 +61,9 @@ moves = st.one_of(
         st.just("reserve"),
         st.dictionaries(st.sampled_from(SKUS), st.integers(1, 4), min_size=1, max_size=3),
         st.integers(60, 600),
+        st.booleans(),
     ),
+    st.tuples(st.just("cancel"), st.integers(0, 20)),
     st.tuples(st.just("release"), st.integers(0, 20)),
     st.tuples(st.just("confirm"), st.integers(0, 20)),
     st.tuples(st.just("wait"), st.integers(0, 700)),
@@ -72,6 +81,7 @@ def test_any_sequence_of_moves_conserves_stock(context: ServiceContext, drawn: l
     inbound: dict[tuple[str, str], int] = {}
     active: dict[str, tuple[str, dict[str, int], datetime]] = {}  # code -> warehouse, lines, expires_at
     made: list[str] = []
+    shipped: dict[str, tuple[str, dict[str, int]]] = {}  # outbound order -> warehouse, lines (cancellable)
 
     def reserved(key: tuple[str, str]) -> int:
         return sum(lines.get(key[1], 0) for wh, lines, _ in active.values() if wh == key[0])
@@ -97,7 +107,7 @@ def test_any_sequence_of_moves_conserves_stock(context: ServiceContext, drawn: l
                     on_hand[(wh, sku)] = on_hand.get((wh, sku), 0) + a
                     inbound[(wh, sku)] = inbound.get((wh, sku), 0) + b
             elif kind == "reserve":
-                _, lines, ttl = move
+                _, lines, ttl, split = move
                 command = stock.Reserve(
                     key_id(),
                     key_id(),
@@ -107,17 +117,22 @@ def test_any_sequence_of_moves_conserves_stock(context: ServiceContext, drawn: l
                     "",
                     "",
                     timedelta(seconds=ttl),
+                    split,
                 )
                 answer = stock.reserve(
                     uow,
                     command,
                     pb.ReserveStockResponse,
-                    lambda r: pb.ReserveStockResponse(reservation=reservation_to_proto(r)),
+                    lambda rs: pb.ReserveStockResponse(reservations=[reservation_to_proto(r) for r in rs]),
                     lambda: clock[0],
                 )
-                r = answer.reservation
-                active[r.code] = (r.warehouse_code, dict(lines), clock[0] + timedelta(seconds=ttl))
-                made.append(r.code)
+                assert split or len(answer.reservations) == 1
+                assert sorted(x.sku for r in answer.reservations for x in r.lines) == sorted(lines)
+                assert len({r.warehouse_code for r in answer.reservations}) == len(answer.reservations)
+                for r in answer.reservations:
+                    held = {x.sku: x.quantity for x in r.lines}
+                    active[r.code] = (r.warehouse_code, held, clock[0] + timedelta(seconds=ttl))
+                    made.append(r.code)
             elif kind in ("release", "confirm"):
                 if not made:
                     continue
@@ -134,18 +149,35 @@ def test_any_sequence_of_moves_conserves_stock(context: ServiceContext, drawn: l
                     )
                     del active[code]
                 else:
-                    stock.confirm(
+                    confirmed = stock.confirm(
                         uow,
                         key_id(),
                         key_id(),
                         code,
                         pb.ConfirmReservationResponse,
-                        lambda *_: pb.ConfirmReservationResponse(),
+                        lambda _, o: pb.ConfirmReservationResponse(outbound_order=outbound_to_proto(o)),
                         lambda: clock[0],
                     )
                     wh, lines, _ = active.pop(code)
                     for sku, q in lines.items():
                         on_hand[(wh, sku)] -= q
+                    shipped[confirmed.outbound_order.code] = (wh, lines)
+            elif kind == "cancel":
+                if not shipped:
+                    continue
+                order = sorted(shipped)[move[1] % len(shipped)]
+                stock.cancel_outbound(
+                    uow,
+                    key_id(),
+                    key_id(),
+                    order,
+                    pb.CancelOutboundOrderResponse,
+                    lambda _: pb.CancelOutboundOrderResponse(),
+                    lambda: clock[0],
+                )
+                wh, lines = shipped.pop(order)
+                for sku, q in lines.items():
+                    on_hand[(wh, sku)] += q
             elif kind == "wait":
                 clock[0] += timedelta(seconds=move[1])
                 stock.expire_due(uow, lambda: clock[0])
@@ -188,6 +220,31 @@ def test_pick_warehouse_prefers_the_destination_then_the_code() -> None:
     assert short.value.violations == (
         FieldViolation("lines[0].quantity", "SKU A: 6 wanted, short (most in one warehouse: 5 in W-US-2)"),
     )
+
+
+def test_a_split_keeps_lines_whole_and_uses_as_few_warehouses_as_it_finds() -> None:
+    levels = [
+        Level("W-DE", "M", "A", 5),
+        Level("W-DE", "M", "B", 5),
+        Level("W-US-1", "M", "A", 1),
+        Level("W-US-1", "M", "C", 4),
+        Level("W-US-2", "M", "C", 9),
+    ]
+    countries = {"W-DE": "DE", "W-US-1": "US", "W-US-2": "US"}
+    lines = [Line("A", 1), Line("B", 2), Line("C", 3)]
+    # Two warehouses fill two lines each: the destination's wins the tie, B goes to the other.
+    assert split_warehouses(levels, lines, countries, "US") == {
+        "W-DE": (Line("B", 2),),
+        "W-US-1": (Line("A", 1), Line("C", 3)),
+    }
+    assert split_warehouses(levels, lines, countries) == {
+        "W-DE": (Line("A", 1), Line("B", 2)),
+        "W-US-1": (Line("C", 3),),
+    }
+    assert split_warehouses(levels, [Line("C", 5)], countries, "US") == {"W-US-2": (Line("C", 5),)}
+    with pytest.raises(StockRefused) as short:  # 6 of A exist, but not in one warehouse: lines are not divided
+        split_warehouses(levels, [Line("A", 6), Line("B", 1)], countries)
+    assert [v.field for v in short.value.violations] == ["lines[0].quantity"]
 
 
 def test_receiving_units_from_one_source_twice_counts_them_once(context: ServiceContext) -> None:

@@ -63,6 +63,7 @@ OPERATOR_SCOPES: frozenset[str] = MERCHANT_SCOPES | frozenset(
         "logistics.tracking.write",
         "logistics.stock.push",
         "logistics.warehouse.write",
+        "logistics.warehouses.admin",
         "payments.fees.write",
         "payments.ledger.admin",
         "payments.ledger.write",

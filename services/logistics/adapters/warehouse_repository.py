@@ -89,6 +89,16 @@ class WarehouseRepository:
             )
         return len(rows)
 
+    def add_warehouse(self, w: Warehouse) -> bool:
+        """Insert a new warehouse; False when the code is taken (a concurrent registration waits, then loses)."""
+        insert = insert_for(self.connection)(warehouses).values(
+            code=w.code, name=w.name, operator=w.operator, country=w.country, address=w.address, time_zone=w.time_zone
+        )
+        added = self.connection.execute(
+            insert.on_conflict_do_nothing(index_elements=["code"]).returning(warehouses.c.code)
+        ).first()
+        return added is not None
+
     def warehouses(self, country: str = "") -> list[Warehouse]:
         query = sa.select(warehouses).order_by(warehouses.c.code)
         if country:
@@ -98,8 +108,9 @@ class WarehouseRepository:
             for r in self.connection.execute(query)
         ]
 
-    def warehouse(self, code: str) -> Warehouse | None:
-        r = self.connection.execute(sa.select(warehouses).where(warehouses.c.code == code)).first()
+    def warehouse(self, code: str, for_update: bool = False) -> Warehouse | None:
+        query = sa.select(warehouses).where(warehouses.c.code == code)
+        r = self.connection.execute(self._locked(query) if for_update else query).first()
         return None if r is None else Warehouse(r.code, r.name, r.operator, r.country, r.address, r.time_zone)
 
     # --- stock levels -----------------------------------------------------------------------------

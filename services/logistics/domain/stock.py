@@ -191,6 +191,39 @@ def pick_warehouse(
     raise StockRefused(shortages(by_warehouse, lines))
 
 
+def split_warehouses(
+    levels: Iterable[Level],
+    lines: Sequence[Line],
+    countries: Mapping[str, str],
+    preferred_country: str = "",
+) -> dict[str, tuple[Line, ...]]:
+    """Each line (whole) in a warehouse that can fill it, in as few warehouses as this greedy pass finds.
+
+    Repeatedly takes the warehouse that can fill the most of the lines left (ties: the preferred country
+    first, then by code), so an order one warehouse can fill stays in one. A line is never divided between
+    warehouses, so each outbound order carries whole lines. A line no warehouse can fill alone:
+    StockRefused naming it, as pick_warehouse does.
+    """
+    by_warehouse: dict[str, dict[str, int]] = {}
+    for level in levels:
+        by_warehouse.setdefault(level.warehouse_code, {})[level.sku] = level.available
+    short = [
+        line for line in lines if not any(stock.get(line.sku, 0) >= line.quantity for stock in by_warehouse.values())
+    ]
+    if short:
+        raise StockRefused(shortages(by_warehouse, lines))
+    order = sorted(by_warehouse, key=lambda code: (countries.get(code) != preferred_country, code))
+    left = list(lines)
+    chosen: dict[str, tuple[Line, ...]] = {}
+    while left:
+        fits = {code: [x for x in left if by_warehouse[code].get(x.sku, 0) >= x.quantity] for code in order}
+        best = max(order, key=lambda code: (len(fits[code]), -order.index(code)))
+        chosen[best] = tuple(fits[best])
+        left = [x for x in left if x not in fits[best]]
+        order.remove(best)
+    return dict(sorted(chosen.items()))
+
+
 def shortages(by_warehouse: Mapping[str, Mapping[str, int]], lines: Sequence[Line]) -> list[FieldViolation]:
     """One violation per line no single warehouse can fill; when each line fits somewhere, say so."""
     problems = []
@@ -257,6 +290,7 @@ class OutboundStatus(Enum):
     PICKING = "PICKING"
     SHIPPED = "SHIPPED"
     DELIVERED = "DELIVERED"
+    CANCELLED = "CANCELLED"
 
 
 class InboundStatus(Enum):
@@ -266,12 +300,16 @@ class InboundStatus(Enum):
     RECEIVED = "RECEIVED"
 
 
-OUTBOUND_ORDER = list(OutboundStatus)
+OUTBOUND_ORDER = [OutboundStatus.CREATED, OutboundStatus.PICKING, OutboundStatus.SHIPPED, OutboundStatus.DELIVERED]
+"""The warehouse's forward path; CANCELLED is off it (the merchant's, before SHIPPED, and final)."""
+CANCELLABLE = frozenset({OutboundStatus.CREATED, OutboundStatus.PICKING})
 INBOUND_ORDER = list(InboundStatus)
 
 
 def forward(order: list, before: Enum, after: Enum, what: str) -> None:
     """Statuses only move forward (a repeat of the current one is refused too: request ids replay repeats)."""
+    if before not in order or after not in order:
+        raise InvalidState(f"{what} is {before.value}; it cannot move to {after.value}")
     if order.index(after) <= order.index(before):
         raise InvalidState(f"{what} is {before.value}; it can only move on to a later status, not {after.value}")
 
@@ -288,6 +326,15 @@ class OutboundOrder:
     tracking_number: str
     created_at: datetime
     status_since: datetime
+
+
+def cancellable(order: OutboundOrder) -> None:
+    """Only an order the warehouse has not handed to the carrier yet can be cancelled."""
+    if order.status not in CANCELLABLE:
+        raise InvalidState(
+            f"outbound order {order.code} is {order.status.value}; only CREATED or PICKING can be cancelled",
+            field="code",
+        )
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import grpc
 from google.protobuf import timestamp_pb2
@@ -51,6 +52,7 @@ OUTBOUND_STATUSES = {
     OutboundStatus.PICKING: pb.OUTBOUND_STATUS_PICKING,
     OutboundStatus.SHIPPED: pb.OUTBOUND_STATUS_SHIPPED,
     OutboundStatus.DELIVERED: pb.OUTBOUND_STATUS_DELIVERED,
+    OutboundStatus.CANCELLED: pb.OUTBOUND_STATUS_CANCELLED,
 }
 INBOUND_STATUSES = {
     InboundStatus.CREATED: pb.INBOUND_STATUS_CREATED,
@@ -224,6 +226,8 @@ def reserve_command(request: pb.ReserveStockRequest) -> handlers.Reserve:
     ttl = request.ttl_seconds
     if ttl and not MIN_TTL_S <= ttl <= MAX_TTL_S:
         violations.add("ttl_seconds", f"{ttl} is outside {MIN_TTL_S}-{MAX_TTL_S} seconds")
+    if request.allow_split and warehouse:
+        violations.add("allow_split", "not with warehouse_code: a split reserves in several warehouses")
     violations.raise_if_any()
     return handlers.Reserve(
         key,
@@ -234,7 +238,75 @@ def reserve_command(request: pb.ReserveStockRequest) -> handlers.Reserve:
         warehouse,
         country,
         timedelta(seconds=ttl) if ttl else DEFAULT_TTL,
+        request.allow_split,
     )
+
+
+MAX_TEXT = 200
+
+
+def _text(value: str, field: str, violations: Violations, required: bool) -> str:
+    text = value.strip()
+    if required and not text:
+        violations.add(field, "is required")
+    elif len(text) > MAX_TEXT:
+        violations.add(field, f"at most {MAX_TEXT} characters")
+    return text
+
+
+def _country(value: str, field: str, violations: Violations, required: bool) -> str:
+    country = value.strip().upper()
+    if required and not country:
+        violations.add(field, "is required")
+    elif country and not ALPHA2.match(country):
+        violations.add(field, f"{value!r} is not an ISO 3166-1 alpha-2 code")
+    return country
+
+
+def _time_zone(value: str, field: str, violations: Violations, required: bool) -> str:
+    zone = value.strip()
+    if required and not zone:
+        violations.add(field, "is required")
+    elif zone:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            violations.add(field, f"{value!r} is not an IANA time zone (e.g. America/Los_Angeles)")
+    return zone
+
+
+def warehouse_from_request(request: pb.RegisterWarehouseRequest) -> tuple[str, Warehouse]:
+    violations = Violations()
+    key = request_fields.request_id(request.request_id, violations)
+    w = request.warehouse
+    warehouse = Warehouse(
+        warehouse_code(w.code, violations, "warehouse.code"),
+        _text(w.name, "warehouse.name", violations, True),
+        _text(w.operator, "warehouse.operator", violations, True),
+        _country(w.country, "warehouse.country", violations, True),
+        _text(w.address, "warehouse.address", violations, True),
+        _time_zone(w.time_zone, "warehouse.time_zone", violations, True),
+    )
+    violations.raise_if_any()
+    return key, warehouse
+
+
+def warehouse_changes(request: pb.UpdateWarehouseRequest) -> tuple[str, str, dict[str, str]]:
+    violations = Violations()
+    key = request_fields.request_id(request.request_id, violations)
+    code = warehouse_code(request.code, violations, "code")
+    given = {
+        "name": _text(request.name, "name", violations, False),
+        "operator": _text(request.operator, "operator", violations, False),
+        "country": _country(request.country, "country", violations, False),
+        "address": _text(request.address, "address", violations, False),
+        "time_zone": _time_zone(request.time_zone, "time_zone", violations, False),
+    }
+    changes = {k: v for k, v in given.items() if v}
+    if not changes and not violations:
+        violations.add("name", "nothing to change: give at least one of name, operator, country, address, time_zone")
+    violations.raise_if_any()
+    return key, code, changes
 
 
 def inbound_command(request: pb.CreateInboundShipmentRequest) -> handlers.CreateInbound:
@@ -324,7 +396,9 @@ class WarehouseServicer(pb_grpc.WarehouseServiceServicer):
             self.uow_factory,
             command,
             pb.ReserveStockResponse,
-            lambda r: pb.ReserveStockResponse(reservation=reservation_to_proto(r)),
+            lambda made: pb.ReserveStockResponse(
+                reservation=reservation_to_proto(made[0]), reservations=[reservation_to_proto(r) for r in made]
+            ),
             self.now,
         )
 
@@ -390,8 +464,8 @@ class WarehouseServicer(pb_grpc.WarehouseServiceServicer):
         code = _code(request.code, violations, "CK")
         by_proto = {v: k for k, v in OUTBOUND_STATUSES.items()}
         status = by_proto.get(request.status)
-        if status is None:
-            violations.add("status", "is required: PICKING, SHIPPED or DELIVERED")
+        if status is None or status is OutboundStatus.CANCELLED:
+            violations.add("status", "is required: PICKING, SHIPPED or DELIVERED (the merchant cancels)")
         tracking = request.tracking_number.strip()
         if len(tracking) > 64:
             violations.add("tracking_number", "at most 64 characters")
@@ -409,6 +483,50 @@ class WarehouseServicer(pb_grpc.WarehouseServiceServicer):
             pb.UpdateOutboundOrderResponse,
             lambda o: pb.UpdateOutboundOrderResponse(outbound_order=outbound_to_proto(o)),
             self.now,
+        )
+
+    def CancelOutboundOrder(
+        self, request: pb.CancelOutboundOrderRequest, context: grpc.ServicerContext
+    ) -> pb.CancelOutboundOrderResponse:
+        violations = Violations()
+        key = request_fields.request_id(request.request_id, violations)
+        code = _code(request.code, violations, "CK")
+        violations.raise_if_any()
+        return handlers.cancel_outbound(
+            self.uow_factory,
+            key,
+            fingerprint(request),
+            code,
+            pb.CancelOutboundOrderResponse,
+            lambda o: pb.CancelOutboundOrderResponse(outbound_order=outbound_to_proto(o)),
+            self.now,
+        )
+
+    def RegisterWarehouse(
+        self, request: pb.RegisterWarehouseRequest, context: grpc.ServicerContext
+    ) -> pb.RegisterWarehouseResponse:
+        key, warehouse = warehouse_from_request(request)
+        return handlers.register_warehouse(
+            self.uow_factory,
+            key,
+            fingerprint(request),
+            warehouse,
+            pb.RegisterWarehouseResponse,
+            lambda w: pb.RegisterWarehouseResponse(warehouse=warehouse_to_proto(w)),
+        )
+
+    def UpdateWarehouse(
+        self, request: pb.UpdateWarehouseRequest, context: grpc.ServicerContext
+    ) -> pb.UpdateWarehouseResponse:
+        key, code, changes = warehouse_changes(request)
+        return handlers.update_warehouse(
+            self.uow_factory,
+            key,
+            fingerprint(request),
+            code,
+            changes,
+            pb.UpdateWarehouseResponse,
+            lambda w: pb.UpdateWarehouseResponse(warehouse=warehouse_to_proto(w)),
         )
 
     def CreateInboundShipment(

@@ -19,6 +19,7 @@ from xborder.logistics.v1 import events_pb2
 
 from services.logistics.adapters.unit_of_work import LogisticsUnitOfWork
 from services.logistics.domain import stock
+from services.logistics.domain.countries import CodeKind, CountryCode
 from services.logistics.domain.stock import (
     INBOUND_ORDER,
     OUTBOUND_ORDER,
@@ -36,7 +37,7 @@ from services.logistics.domain.stock import (
 from services.logistics.domain.warehouses import Warehouse
 from services.shared import codes
 from services.shared.clock import utcnow
-from services.shared.errors import NotFound, ValidationError, Violations
+from services.shared.errors import AlreadyExists, NotFound, ValidationError, Violations
 from services.shared.idempotency import Request, run_idempotent
 from services.shared.logs import get_logger
 
@@ -156,6 +157,78 @@ def list_warehouses(uow_factory: UowFactory, country: str = "") -> list[Warehous
         return uow.stock.warehouses(country)
 
 
+def _emit_warehouse(uow: LogisticsUnitOfWork, w: Warehouse, updated: bool) -> None:
+    uow.emit(
+        events_pb2.WarehouseRegistered(
+            code=w.code,
+            name=w.name,
+            operator=w.operator,
+            country=w.country,
+            address=w.address,
+            time_zone=w.time_zone,
+            updated=updated,
+        )
+    )
+
+
+def register_warehouse(
+    uow_factory: UowFactory,
+    request_id: str,
+    fingerprint: str,
+    warehouse: Warehouse,
+    response_type: type[M],
+    respond: Callable[[Warehouse], M],
+) -> M:
+    """Store a new warehouse; a code already taken is ALREADY_EXISTS (UpdateWarehouse changes one)."""
+
+    def work(uow: LogisticsUnitOfWork) -> M:
+        _known_country(uow, warehouse.country, "warehouse.country")
+        if not uow.stock.add_warehouse(warehouse):
+            raise AlreadyExists(
+                f"warehouse {warehouse.code} exists; UpdateWarehouse changes it", field="warehouse.code"
+            )
+        _emit_warehouse(uow, warehouse, updated=False)
+        log.info("warehouse_registered", code=warehouse.code, country=warehouse.country)
+        return respond(warehouse)
+
+    return run_idempotent(
+        uow_factory, Request("logistics.warehouse_register", request_id, fingerprint), response_type, work
+    )
+
+
+def update_warehouse(
+    uow_factory: UowFactory,
+    request_id: str,
+    fingerprint: str,
+    code: str,
+    changes: dict[str, str],
+    response_type: type[M],
+    respond: Callable[[Warehouse], M],
+) -> M:
+    """Change the named fields of a warehouse (its code stays: stock and orders refer to it)."""
+
+    def work(uow: LogisticsUnitOfWork) -> M:
+        current = uow.stock.warehouse(code, for_update=True)
+        if current is None:
+            raise NotFound(f"no warehouse {code}", field="code")
+        if "country" in changes:
+            _known_country(uow, changes["country"], "country")
+        changed = replace(current, **changes)
+        uow.stock.replace_warehouses([changed])
+        _emit_warehouse(uow, changed, updated=True)
+        log.info("warehouse_updated", code=code, fields=sorted(changes))
+        return respond(changed)
+
+    return run_idempotent(
+        uow_factory, Request(f"logistics.warehouse_update:{code}", request_id, fingerprint), response_type, work
+    )
+
+
+def _known_country(uow: LogisticsUnitOfWork, country: str, field: str) -> None:
+    if uow.countries.get(CountryCode(CodeKind.ALPHA2, country)) is None:
+        raise ValidationError.single(field, f"{country!r} is not an ISO 3166-1 alpha-2 code")
+
+
 # --- reservations -------------------------------------------------------------------------------------
 
 
@@ -169,16 +242,22 @@ class Reserve:
     warehouse_code: str
     destination_country: str
     ttl: timedelta
+    allow_split: bool = False
 
 
 def reserve(
     uow_factory: UowFactory,
     command: Reserve,
     response_type: type[M],
-    respond: Callable[[Reservation], M],
+    respond: Callable[[list[Reservation]], M],
     now: Callable[[], datetime] = utcnow,
 ) -> M:
-    """Hold every line in one warehouse that can fill them all, or refuse naming the short lines."""
+    """Hold every line in one warehouse that can fill them all, or refuse naming the short lines.
+
+    With `allow_split`, when no one warehouse can, each line is held (whole) in a warehouse that has it:
+    one reservation per warehouse, by warehouse code, made in this one transaction with one expiry, so the
+    order is reserved entirely or not at all. `respond` gets the reservations made.
+    """
 
     def work(uow: LogisticsUnitOfWork) -> M:
         uow.lock_stock_for_write()
@@ -194,24 +273,33 @@ def reserve(
                 unknown.add(f"lines[{i}].sku", f"no stock of SKU {line.sku} for this merchant in {where}")
         unknown.raise_if_any()
         countries = {w.code: w.country for w in uow.stock.warehouses()}
-        chosen = stock.pick_warehouse(levels, command.lines, countries, command.destination_country)
-        by_sku = {level.sku: level for level in levels if level.warehouse_code == chosen}
+        try:
+            chosen = stock.pick_warehouse(levels, command.lines, countries, command.destination_country)
+            split = {chosen: command.lines}
+        except stock.StockRefused:
+            if not command.allow_split:
+                raise
+            split = stock.split_warehouses(levels, command.lines, countries, command.destination_country)
         at = now()
-        uow.stock.save_levels(replace(stock.hold(by_sku[x.sku], x.quantity), updated_at=at) for x in command.lines)
-        reservation = Reservation(
-            codes.generate("YL", at=at),
-            command.merchant_code,
-            command.order_reference,
-            chosen,
-            ReservationStatus.ACTIVE,
-            command.lines,
-            at,
-            at + command.ttl,
-        )
-        uow.stock.add_reservation(reservation)
-        _emit_reservation(uow, reservation, "")
-        log.info("stock_reserved", code=reservation.code, warehouse=chosen, merchant=command.merchant_code)
-        return respond(reservation)
+        made = []
+        for warehouse, lines in split.items():
+            by_sku = {level.sku: level for level in levels if level.warehouse_code == warehouse}
+            uow.stock.save_levels(replace(stock.hold(by_sku[x.sku], x.quantity), updated_at=at) for x in lines)
+            reservation = Reservation(
+                codes.generate("YL", at=at),
+                command.merchant_code,
+                command.order_reference,
+                warehouse,
+                ReservationStatus.ACTIVE,
+                lines,
+                at,
+                at + command.ttl,
+            )
+            uow.stock.add_reservation(reservation)
+            _emit_reservation(uow, reservation, "")
+            log.info("stock_reserved", code=reservation.code, warehouse=warehouse, merchant=command.merchant_code)
+            made.append(reservation)
+        return respond(made)
 
     request = Request(f"logistics.reserve:{command.merchant_code}", command.request_id, command.fingerprint)
     return run_idempotent(uow_factory, request, response_type, work, lock=False)
@@ -393,6 +481,48 @@ def update_outbound(
 
     return run_idempotent(
         uow_factory, Request(f"logistics.outbound:{code}", request_id, fingerprint), response_type, work, lock=False
+    )
+
+
+def cancel_outbound(
+    uow_factory: UowFactory,
+    request_id: str,
+    fingerprint: str,
+    code: str,
+    response_type: type[M],
+    respond: Callable[[OutboundOrder], M],
+    now: Callable[[], datetime] = utcnow,
+) -> M:
+    """Cancel an outbound order the warehouse has not shipped: its units go back on hand (available)."""
+
+    def work(uow: LogisticsUnitOfWork) -> M:
+        uow.lock_stock_for_write()
+        order = uow.stock.outbound(code, for_update=True)
+        if order is None:
+            raise NotFound(f"no outbound order {code}", field="code")
+        stock.cancellable(order)
+        at = now()
+        keys = [(order.warehouse_code, order.merchant_code, x.sku) for x in order.lines]
+        uow.stock.ensure_levels(keys, at)  # a snapshot since may have dropped the SKU's row to zero, not away
+        levels = {
+            level.sku: level
+            for level in uow.stock.merchant_levels_for_update(
+                order.merchant_code, [x.sku for x in order.lines], order.warehouse_code
+            )
+        }
+        uow.stock.save_levels(stock.receive(levels[x.sku], x.quantity, at) for x in order.lines)
+        cancelled = replace(order, status=OutboundStatus.CANCELLED, status_since=at)
+        uow.stock.update_outbound(cancelled)
+        _emit_outbound(uow, cancelled, order.status.value)
+        log.info("outbound_order_cancelled", code=code, warehouse=order.warehouse_code, lines=len(order.lines))
+        return respond(cancelled)
+
+    return run_idempotent(
+        uow_factory,
+        Request(f"logistics.outbound_cancel:{code}", request_id, fingerprint),
+        response_type,
+        work,
+        lock=False,
     )
 
 
