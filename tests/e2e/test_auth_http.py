@@ -448,7 +448,8 @@ def test_the_odr_case_file_carries_the_linked_shipments_tracking_from_logistics(
     case = ok(world.rest.get(f"/v1/customer-service/tickets/{world.owned['complaint']}/odr", headers=world.a.headers))
     [tracking] = json.loads(case["case"]["caseFileJson"])["evidence"]["tracking"]
     assert (tracking["shipment_code"], tracking["missing"]) == (world.owned["shipment"], False)
-    assert tracking["waybill_number"] and tracking["proof_of_delivery"] is None  # booked, not yet delivered
+    proof = tracking["proof_of_delivery"]  # the walk's setup delivered the shipment (for its return)
+    assert tracking["waybill_number"] and proof["status"] == "DELIVERED" and proof["at"].startswith("2026-03-06")
 
 
 def test_merchant_a_data_is_unchanged_after_the_attempts(world: World) -> None:
