@@ -13,7 +13,7 @@ Stored format (docs/crypto.md; the Tink / Vault transit / KMS pattern), all inte
 
 Format 2 (written today) authenticates `version | algorithm` followed by the canonical binding
 (binding.py); the KEK id, KEK version and wrapped key stay outside the GCM associated data so that key
-rotation re-wraps the 40-byte data key without touching the value (ADR 0032). They are still protected:
+rotation re-wraps the 40-byte data key without touching the value (ADR 0027). They are still protected:
 RFC 3394 unwrap checks its own integrity value, so a changed key id, version or wrapped key fails there,
 and a wrapped key swapped in from another row yields another data key, which fails the tag. Format 1
 (ADR 0018) authenticated the whole header; it is still read, and rotation turns it into format 2.

@@ -1,6 +1,6 @@
 """Key rotation: re-wrap every declared envelope column under the newest KEK, in batches, resumably.
 
-How it keeps reads working (docs/crypto.md, ADR 0032):
+How it keeps reads working (docs/crypto.md, ADR 0027):
 
 - the new KEK is in the ring (file) before the first row is re-wrapped, and old versions stay readable
   until `status` counts no row under them, so a reader sees either the old envelope or the new one and
