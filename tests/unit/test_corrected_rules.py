@@ -659,3 +659,120 @@ def test_no_gb_toy_rule_claims_the_eu_directive_date() -> None:
     # Version 1 applied the 2011 Regulations from 2011-07-20, a month before they came into force.
     outcome = check(product(TOY, contains_small_parts=True), "GB", "2011-07-20")
     assert not {"GB-TOYS-UKCA", "GB-TOY-UNDER-36M-WARNING"} & set(findings(outcome))
+
+
+# --- Japan: magnet sets and water beads became PSC specified products on 2023-06-19 (transition to 2023-12-18) ----
+
+
+@pytest.mark.parametrize(
+    ("day", "version"), [("2023-06-18", None), ("2023-06-19", 1), ("2023-12-18", 1), ("2023-12-19", 2)]
+)
+@pytest.mark.parametrize(
+    ("code", "attributes"),
+    [
+        ("JP-PSC-MAGNET-SETS", {"contains_magnets": True, "contains_small_parts": True}),
+        ("JP-PSC-WATER-BEADS", {"water_absorbing_polymer": True}),
+    ],
+)
+def test_japanese_magnet_sets_and_water_beads_need_the_psc_mark_after_the_transition(
+    code: str, attributes: dict[str, Any], day: str, version: int | None
+) -> None:
+    found = findings(check(product(TOY, **attributes), "JP", day))
+    if version is None:
+        assert code not in found
+        return
+    assert found[code].version == version
+    assert found[code].severity == ("CONDITION" if version == 1 else "RESTRICTED")
+    assert found[code].requirement.code == "PSC"
+
+
+def test_a_psc_marked_magnet_set_is_allowed_in_japan() -> None:
+    marked = replace(product(TOY, contains_magnets=True, contains_small_parts=True), certifications=frozenset({"PSC"}))
+    outcome = check(marked, "JP", "2026-12-06")
+    assert all(f.satisfied for f in outcome.findings if f.rule.code == "JP-PSC-MAGNET-SETS")
+    assert "JP-PSC-MAGNET-SETS" not in findings(check(product(TOY, contains_magnets=True), "JP", "2026-12-06"))
+
+
+# --- REACH Annex XVII: azo dyes (entry 43) and PAHs (entry 50) -------------------------------------------------
+
+
+def test_eu_textiles_need_an_azo_dye_test_report_since_annex_xvii_replaced_the_directive() -> None:
+    shirt = product("610910", textile=True)
+    assert findings(check(shirt, "FR", "2009-06-01"))["EU-REACH-AZO-DYES"].requirement.code == "REACH-ANNEX-XVII-43"
+    before = check(shirt, "FR", "2009-05-31")
+    assert "EU-REACH-AZO-DYES" not in findings(before)
+    assert any(line.startswith("EU-REACH-AZO-DYES: in force at least since 2009-06-01") for line in before.missing)
+    tested = replace(shirt, certifications=frozenset({"REACH-ANNEX-XVII-43"}))
+    assert all(f.satisfied for f in check(tested, "FR", "2026-12-06").findings if f.rule.code == "EU-REACH-AZO-DYES")
+
+
+@pytest.mark.parametrize(("day", "applies"), [("2015-12-26", False), ("2015-12-27", True)])
+def test_eu_pah_limits_apply_from_december_2015(day: str, applies: bool) -> None:
+    grip = product("392690", substances="50-32-8")
+    rubber_duck = product(TOY, materials="rubber")
+    assert ("EU-REACH-PAH-ARTICLES" in findings(check(grip, "DE", day))) is applies
+    assert ("EU-REACH-PAH-TOYS" in findings(check(rubber_duck, "DE", day))) is applies
+    assert "EU-REACH-PAH-TOYS" not in findings(check(product(TOY, materials="wood"), "DE", "2026-12-06"))
+
+
+# --- EU ecodesign for external power supplies, and bamboo-melamine tableware --------------------------------------
+
+
+@pytest.mark.parametrize(("day", "applies"), [("2020-03-31", False), ("2020-04-01", True)])
+def test_eu_chargers_meet_the_2019_ecodesign_regulation_from_april_2020(day: str, applies: bool) -> None:
+    charger = product("850440", mains_powered=True)
+    assert ("EU-ECODESIGN-EPS" in findings(check(charger, "IT", day))) is applies
+
+
+def test_bamboo_melamine_tableware_is_prohibited_in_the_eu() -> None:
+    cup = product("392410", food_contact=True, materials="bamboo,melamine")
+    assert check(cup, "NL", "2021-02-15").verdict == "PROHIBITED"
+    before = check(cup, "NL", "2021-02-14")
+    assert "EU-FCM-BAMBOO-MELAMINE" not in findings(before)
+    assert any(line.startswith("EU-FCM-BAMBOO-MELAMINE: in force at least since 2021-02-15") for line in before.missing)
+    assert "EU-FCM-BAMBOO-MELAMINE" not in findings(
+        check(product("392410", food_contact=True, materials="melamine"), "NL", "2026-12-06")
+    )
+
+
+# --- Gulf: UAE RoHS, Saudi Arabic safety labelling ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("day", "applies"), [("2017-12-31", False), ("2018-01-01", True)])
+def test_uae_rohs_applies_to_electrical_equipment_from_2018(day: str, applies: bool) -> None:
+    kettle = product("851671", mains_powered=True)
+    assert ("AE-ROHS" in findings(check(kettle, "AE", day))) is applies
+    assert "AE-ROHS" not in findings(check(kettle, "SA", "2026-12-06"))
+
+
+def test_saudi_warnings_and_manuals_are_in_arabic() -> None:
+    lamp = product("940520")
+    assert findings(check(lamp, "SA", "2017-02-15"))["SA-ARABIC-SAFETY-LABELLING"].requirement.kind == "LABEL_LANGUAGE"
+    before = check(lamp, "SA", "2017-02-14")
+    assert any(line.startswith("SA-ARABIC-SAFETY-LABELLING: in force at least since") for line in before.missing)
+    arabic = replace(lamp, label_languages=frozenset({"ar", "en"}))
+    outcome = check(arabic, "SA", "2026-12-06")
+    assert all(f.satisfied for f in outcome.findings if f.rule.code == "SA-ARABIC-SAFETY-LABELLING")
+
+
+# --- US durable infant or toddler products -------------------------------------------------------------------------
+
+
+def test_us_durable_infant_products_need_a_registration_card_from_june_2010() -> None:
+    stroller = product("871500", durable_infant_product=True)
+    assert "US-CPSC-DURABLE-INFANT-REGISTRATION" in findings(check(stroller, "US", "2010-06-28"))
+    assert "US-CPSC-DURABLE-INFANT-REGISTRATION" not in findings(check(stroller, "US", "2010-06-27"))
+    assert "US-CPSC-DURABLE-INFANT-REGISTRATION" not in findings(check(product("871500"), "US", "2026-12-06"))
+
+
+def test_us_durable_infant_products_meet_their_category_standard() -> None:
+    stroller = product("871500", durable_infant_product=True)
+    assert (
+        findings(check(stroller, "US", "2014-03-24"))["US-CPSC-DURABLE-INFANT-STANDARDS"].requirement.code == "CPSC-104"
+    )
+    before = check(stroller, "US", "2014-03-23")
+    assert "US-CPSC-DURABLE-INFANT-STANDARDS" not in findings(before)
+    assert any(
+        line.startswith("US-CPSC-DURABLE-INFANT-STANDARDS: in force at least since 2014-03-24")
+        for line in before.missing
+    )
