@@ -776,3 +776,36 @@ def test_us_durable_infant_products_meet_their_category_standard() -> None:
         line.startswith("US-CPSC-DURABLE-INFANT-STANDARDS: in force at least since 2014-03-24")
         for line in before.missing
     )
+
+
+# --- Phthalates in articles (entry 51 as replaced in 2018) and the GB copies of the REACH restrictions -----------
+
+
+@pytest.mark.parametrize("destination", ["DE", "GB"])
+@pytest.mark.parametrize(("day", "applies"), [("2020-07-07", False), ("2020-07-08", True)])
+def test_phthalates_in_any_plasticised_article_are_restricted_after_7_july_2020(
+    destination: str, day: str, applies: bool
+) -> None:
+    code = "EU-REACH-PHTHALATES-ARTICLES" if destination == "DE" else "GB-REACH-PHTHALATES-ARTICLES"
+    cable_tidy = product("392690", substances="84-69-5")
+    assert (code in findings(check(cable_tidy, destination, day))) is applies
+
+
+def test_gb_toys_meet_the_phthalate_limits_known_from_july_2020() -> None:
+    assert "GB-REACH-PHTHALATES-TOYS" in findings(check(product(TOY), "GB", "2020-07-08"))
+    before = check(product(TOY), "GB", "2020-07-07")
+    assert "GB-REACH-PHTHALATES-TOYS" not in findings(before)
+    assert any(
+        line.startswith("GB-REACH-PHTHALATES-TOYS: in force at least since 2020-07-08") for line in before.missing
+    )
+
+
+@pytest.mark.parametrize(("day", "applies"), [("2004-01-07", False), ("2004-01-08", True)])
+def test_gb_azo_dye_controls_apply_from_january_2004(day: str, applies: bool) -> None:
+    assert ("GB-REACH-AZO-DYES" in findings(check(product("620462", textile=True), "GB", day))) is applies
+
+
+@pytest.mark.parametrize(("day", "applies"), [("2015-12-26", False), ("2015-12-27", True)])
+def test_gb_pah_limits_apply_from_december_2015(day: str, applies: bool) -> None:
+    assert ("GB-REACH-PAH-ARTICLES" in findings(check(product("392690", substances="50-32-8"), "GB", day))) is applies
+    assert ("GB-REACH-PAH-TOYS" in findings(check(product(TOY, materials="plastic"), "GB", day))) is applies
