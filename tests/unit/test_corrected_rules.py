@@ -809,3 +809,33 @@ def test_gb_azo_dye_controls_apply_from_january_2004(day: str, applies: bool) ->
 def test_gb_pah_limits_apply_from_december_2015(day: str, applies: bool) -> None:
     assert ("GB-REACH-PAH-ARTICLES" in findings(check(product("392690", substances="50-32-8"), "GB", day))) is applies
     assert ("GB-REACH-PAH-TOYS" in findings(check(product(TOY, materials="plastic"), "GB", day))) is applies
+
+
+def test_gb_jewellery_needs_a_nickel_release_test_known_from_september_2005() -> None:
+    earring = product("711719")
+    assert findings(check(earring, "GB", "2005-09-01"))["GB-REACH-NICKEL-RELEASE"].requirement.code == "EN1811"
+    before = check(earring, "GB", "2005-08-31")
+    assert "GB-REACH-NICKEL-RELEASE" not in findings(before)
+    assert any(
+        line.startswith("GB-REACH-NICKEL-RELEASE: in force at least since 2005-09-01") for line in before.missing
+    )
+
+
+def test_gb_svhc_information_under_uk_reach_from_2021() -> None:
+    zip_pull = product("960719", substances="7439-92-1")
+    assert "GB-REACH-SVHC-ARTICLE-33" in findings(check(zip_pull, "GB", "2021-01-01"))
+    before = check(zip_pull, "GB", "2020-12-31")
+    assert "GB-REACH-SVHC-ARTICLE-33" not in findings(before)
+    assert any(
+        line.startswith("GB-REACH-SVHC-ARTICLE-33: in force at least since 2021-01-01") for line in before.missing
+    )
+
+
+def test_uae_toy_warnings_are_in_arabic() -> None:
+    assert "AE-TOY-ARABIC-WARNINGS" in findings(check(product(TOY), "AE", "2022-01-09"))
+    before = check(product(TOY), "AE", "2022-01-08")
+    assert any(line.startswith("AE-TOY-ARABIC-WARNINGS: in force at least since 2022-01-09") for line in before.missing)
+    arabic = replace(product(TOY), label_languages=frozenset({"ar"}))
+    assert all(
+        f.satisfied for f in check(arabic, "AE", "2026-12-06").findings if f.rule.code == "AE-TOY-ARABIC-WARNINGS"
+    )
