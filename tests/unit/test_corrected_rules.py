@@ -839,3 +839,20 @@ def test_uae_toy_warnings_are_in_arabic() -> None:
     assert all(
         f.satisfied for f in check(arabic, "AE", "2026-12-06").findings if f.rule.code == "AE-TOY-ARABIC-WARNINGS"
     )
+
+
+@pytest.mark.parametrize(
+    ("hs_code", "substance", "code", "start"),
+    [
+        ("392690", "7439-92-1", "GB-REACH-LEAD-MOUTHABLE", "2016-06-01"),
+        ("711719", "7439-92-1", "GB-REACH-LEAD-JEWELLERY", "2013-10-09"),
+        ("711719", "7440-43-9", "GB-REACH-CADMIUM-JEWELLERY", "2011-12-10"),
+    ],
+)
+def test_gb_lead_and_cadmium_limits_apply_from_the_eu_dates(
+    hs_code: str, substance: str, code: str, start: str
+) -> None:
+    item = product(hs_code, substances=substance)
+    day_before = (date.fromisoformat(start) - timedelta(days=1)).isoformat()
+    assert code in findings(check(item, "GB", start))
+    assert code not in findings(check(item, "GB", day_before))
