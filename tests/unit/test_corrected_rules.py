@@ -673,3 +673,200 @@ def test_the_eu_e_cigarette_rule_catches_e_liquids_but_not_nicotine_gum_patches_
     assert (found is not None) is caught
     if found:
         assert found.version == 2
+
+
+# --- Japan: magnet sets and water beads became PSC specified products on 2023-06-19 (transition to 2023-12-18) ----
+
+
+@pytest.mark.parametrize(
+    ("day", "version"), [("2023-06-18", None), ("2023-06-19", 1), ("2023-12-18", 1), ("2023-12-19", 2)]
+)
+@pytest.mark.parametrize(
+    ("code", "attributes"),
+    [
+        ("JP-PSC-MAGNET-SETS", {"contains_magnets": True, "contains_small_parts": True}),
+        ("JP-PSC-WATER-BEADS", {"water_absorbing_polymer": True}),
+    ],
+)
+def test_japanese_magnet_sets_and_water_beads_need_the_psc_mark_after_the_transition(
+    code: str, attributes: dict[str, Any], day: str, version: int | None
+) -> None:
+    found = findings(check(product(TOY, **attributes), "JP", day))
+    if version is None:
+        assert code not in found
+        return
+    assert found[code].version == version
+    assert found[code].severity == ("CONDITION" if version == 1 else "RESTRICTED")
+    assert found[code].requirement.code == "PSC"
+
+
+def test_a_psc_marked_magnet_set_is_allowed_in_japan() -> None:
+    marked = replace(product(TOY, contains_magnets=True, contains_small_parts=True), certifications=frozenset({"PSC"}))
+    outcome = check(marked, "JP", "2026-12-06")
+    assert all(f.satisfied for f in outcome.findings if f.rule.code == "JP-PSC-MAGNET-SETS")
+    assert "JP-PSC-MAGNET-SETS" not in findings(check(product(TOY, contains_magnets=True), "JP", "2026-12-06"))
+
+
+# --- REACH Annex XVII: azo dyes (entry 43) and PAHs (entry 50) -------------------------------------------------
+
+
+def test_eu_textiles_need_an_azo_dye_test_report_since_annex_xvii_replaced_the_directive() -> None:
+    shirt = product("610910", textile=True)
+    assert findings(check(shirt, "FR", "2009-06-01"))["EU-REACH-AZO-DYES"].requirement.code == "REACH-ANNEX-XVII-43"
+    before = check(shirt, "FR", "2009-05-31")
+    assert "EU-REACH-AZO-DYES" not in findings(before)
+    assert any(line.startswith("EU-REACH-AZO-DYES: in force at least since 2009-06-01") for line in before.missing)
+    tested = replace(shirt, certifications=frozenset({"REACH-ANNEX-XVII-43"}))
+    assert all(f.satisfied for f in check(tested, "FR", "2026-12-06").findings if f.rule.code == "EU-REACH-AZO-DYES")
+
+
+@pytest.mark.parametrize(("day", "applies"), [("2015-12-26", False), ("2015-12-27", True)])
+def test_eu_pah_limits_apply_from_december_2015(day: str, applies: bool) -> None:
+    grip = product("392690", substances="50-32-8")
+    rubber_duck = product(TOY, materials="rubber")
+    assert ("EU-REACH-PAH-ARTICLES" in findings(check(grip, "DE", day))) is applies
+    assert ("EU-REACH-PAH-TOYS" in findings(check(rubber_duck, "DE", day))) is applies
+    assert "EU-REACH-PAH-TOYS" not in findings(check(product(TOY, materials="wood"), "DE", "2026-12-06"))
+
+
+# --- EU ecodesign for external power supplies, and bamboo-melamine tableware --------------------------------------
+
+
+@pytest.mark.parametrize(("day", "applies"), [("2020-03-31", False), ("2020-04-01", True)])
+def test_eu_chargers_meet_the_2019_ecodesign_regulation_from_april_2020(day: str, applies: bool) -> None:
+    charger = product("850440", mains_powered=True)
+    assert ("EU-ECODESIGN-EPS" in findings(check(charger, "IT", day))) is applies
+
+
+def test_bamboo_melamine_tableware_is_prohibited_in_the_eu() -> None:
+    cup = product("392410", food_contact=True, materials="bamboo,melamine")
+    assert check(cup, "NL", "2021-02-15").verdict == "PROHIBITED"
+    before = check(cup, "NL", "2021-02-14")
+    assert "EU-FCM-BAMBOO-MELAMINE" not in findings(before)
+    assert any(line.startswith("EU-FCM-BAMBOO-MELAMINE: in force at least since 2021-02-15") for line in before.missing)
+    assert "EU-FCM-BAMBOO-MELAMINE" not in findings(
+        check(product("392410", food_contact=True, materials="melamine"), "NL", "2026-12-06")
+    )
+
+
+# --- Gulf: UAE RoHS, Saudi Arabic safety labelling ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("day", "applies"), [("2017-12-31", False), ("2018-01-01", True)])
+def test_uae_rohs_applies_to_electrical_equipment_from_2018(day: str, applies: bool) -> None:
+    kettle = product("851671", mains_powered=True)
+    assert ("AE-ROHS" in findings(check(kettle, "AE", day))) is applies
+    assert "AE-ROHS" not in findings(check(kettle, "SA", "2026-12-06"))
+
+
+def test_saudi_warnings_and_manuals_are_in_arabic() -> None:
+    lamp = product("940520")
+    assert findings(check(lamp, "SA", "2017-02-15"))["SA-ARABIC-SAFETY-LABELLING"].requirement.kind == "LABEL_LANGUAGE"
+    before = check(lamp, "SA", "2017-02-14")
+    assert any(line.startswith("SA-ARABIC-SAFETY-LABELLING: in force at least since") for line in before.missing)
+    arabic = replace(lamp, label_languages=frozenset({"ar", "en"}))
+    outcome = check(arabic, "SA", "2026-12-06")
+    assert all(f.satisfied for f in outcome.findings if f.rule.code == "SA-ARABIC-SAFETY-LABELLING")
+
+
+# --- US durable infant or toddler products -------------------------------------------------------------------------
+
+
+def test_us_durable_infant_products_need_a_registration_card_from_june_2010() -> None:
+    stroller = product("871500", durable_infant_product=True)
+    assert "US-CPSC-DURABLE-INFANT-REGISTRATION" in findings(check(stroller, "US", "2010-06-28"))
+    assert "US-CPSC-DURABLE-INFANT-REGISTRATION" not in findings(check(stroller, "US", "2010-06-27"))
+    assert "US-CPSC-DURABLE-INFANT-REGISTRATION" not in findings(check(product("871500"), "US", "2026-12-06"))
+
+
+def test_us_durable_infant_products_meet_their_category_standard() -> None:
+    stroller = product("871500", durable_infant_product=True)
+    assert (
+        findings(check(stroller, "US", "2014-03-24"))["US-CPSC-DURABLE-INFANT-STANDARDS"].requirement.code == "CPSC-104"
+    )
+    before = check(stroller, "US", "2014-03-23")
+    assert "US-CPSC-DURABLE-INFANT-STANDARDS" not in findings(before)
+    assert any(
+        line.startswith("US-CPSC-DURABLE-INFANT-STANDARDS: in force at least since 2014-03-24")
+        for line in before.missing
+    )
+
+
+# --- Phthalates in articles (entry 51 as replaced in 2018) and the GB copies of the REACH restrictions -----------
+
+
+@pytest.mark.parametrize("destination", ["DE", "GB"])
+@pytest.mark.parametrize(("day", "applies"), [("2020-07-07", False), ("2020-07-08", True)])
+def test_phthalates_in_any_plasticised_article_are_restricted_after_7_july_2020(
+    destination: str, day: str, applies: bool
+) -> None:
+    code = "EU-REACH-PHTHALATES-ARTICLES" if destination == "DE" else "GB-REACH-PHTHALATES-ARTICLES"
+    cable_tidy = product("392690", substances="84-69-5")
+    assert (code in findings(check(cable_tidy, destination, day))) is applies
+
+
+def test_gb_toys_meet_the_phthalate_limits_known_from_july_2020() -> None:
+    assert "GB-REACH-PHTHALATES-TOYS" in findings(check(product(TOY), "GB", "2020-07-08"))
+    before = check(product(TOY), "GB", "2020-07-07")
+    assert "GB-REACH-PHTHALATES-TOYS" not in findings(before)
+    assert any(
+        line.startswith("GB-REACH-PHTHALATES-TOYS: in force at least since 2020-07-08") for line in before.missing
+    )
+
+
+@pytest.mark.parametrize(("day", "applies"), [("2004-01-07", False), ("2004-01-08", True)])
+def test_gb_azo_dye_controls_apply_from_january_2004(day: str, applies: bool) -> None:
+    assert ("GB-REACH-AZO-DYES" in findings(check(product("620462", textile=True), "GB", day))) is applies
+
+
+@pytest.mark.parametrize(("day", "applies"), [("2015-12-26", False), ("2015-12-27", True)])
+def test_gb_pah_limits_apply_from_december_2015(day: str, applies: bool) -> None:
+    assert ("GB-REACH-PAH-ARTICLES" in findings(check(product("392690", substances="50-32-8"), "GB", day))) is applies
+    assert ("GB-REACH-PAH-TOYS" in findings(check(product(TOY, materials="plastic"), "GB", day))) is applies
+
+
+def test_gb_jewellery_needs_a_nickel_release_test_known_from_september_2005() -> None:
+    earring = product("711719")
+    assert findings(check(earring, "GB", "2005-09-01"))["GB-REACH-NICKEL-RELEASE"].requirement.code == "EN1811"
+    before = check(earring, "GB", "2005-08-31")
+    assert "GB-REACH-NICKEL-RELEASE" not in findings(before)
+    assert any(
+        line.startswith("GB-REACH-NICKEL-RELEASE: in force at least since 2005-09-01") for line in before.missing
+    )
+
+
+def test_gb_svhc_information_under_uk_reach_from_2021() -> None:
+    zip_pull = product("960719", substances="7439-92-1")
+    assert "GB-REACH-SVHC-ARTICLE-33" in findings(check(zip_pull, "GB", "2021-01-01"))
+    before = check(zip_pull, "GB", "2020-12-31")
+    assert "GB-REACH-SVHC-ARTICLE-33" not in findings(before)
+    assert any(
+        line.startswith("GB-REACH-SVHC-ARTICLE-33: in force at least since 2021-01-01") for line in before.missing
+    )
+
+
+def test_uae_toy_warnings_are_in_arabic() -> None:
+    assert "AE-TOY-ARABIC-WARNINGS" in findings(check(product(TOY), "AE", "2022-01-09"))
+    before = check(product(TOY), "AE", "2022-01-08")
+    assert any(line.startswith("AE-TOY-ARABIC-WARNINGS: in force at least since 2022-01-09") for line in before.missing)
+    arabic = replace(product(TOY), label_languages=frozenset({"ar"}))
+    assert all(
+        f.satisfied for f in check(arabic, "AE", "2026-12-06").findings if f.rule.code == "AE-TOY-ARABIC-WARNINGS"
+    )
+
+
+@pytest.mark.parametrize(
+    ("hs_code", "substance", "code", "start"),
+    [
+        ("392690", "7439-92-1", "GB-REACH-LEAD-MOUTHABLE", "2016-06-01"),
+        ("711719", "7439-92-1", "GB-REACH-LEAD-JEWELLERY", "2013-10-09"),
+        ("711719", "7440-43-9", "GB-REACH-CADMIUM-JEWELLERY", "2011-12-10"),
+    ],
+)
+def test_gb_lead_and_cadmium_limits_apply_from_the_eu_dates(
+    hs_code: str, substance: str, code: str, start: str
+) -> None:
+    item = product(hs_code, substances=substance)
+    day_before = (date.fromisoformat(start) - timedelta(days=1)).isoformat()
+    assert code in findings(check(item, "GB", start))
+    assert code not in findings(check(item, "GB", day_before))

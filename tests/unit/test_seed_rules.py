@@ -63,6 +63,8 @@ VOCABULARY = frozenset(
         "drone",
         "medical_device",
         "ppe",
+        "water_absorbing_polymer",
+        "durable_infant_product",
         "laser_class",
         "ship_from_country",
     }

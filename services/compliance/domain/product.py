@@ -50,6 +50,9 @@ ATTRIBUTES: Mapping[str, str] = {
     "drone": BOOLEAN,
     "medical_device": BOOLEAN,  # placed on the market with a medical purpose (diagnosis, monitoring, treatment)
     "ppe": BOOLEAN,  # personal protective equipment: worn or held to protect against a health or safety risk
+    "water_absorbing_polymer": BOOLEAN,  # made of a water-absorbing synthetic resin that swells in water (water beads)
+    # One of the durable infant or toddler products of 16 CFR 1130.2 (cribs, strollers, high chairs, carriers...).
+    "durable_infant_product": BOOLEAN,
     "laser_class": TEXT,
     # The country the parcel is dispatched from (an overseas warehouse's, say); thresholds such as Canada's
     # CUSMA courier relief depend on it, not on where the goods were made (CBSA Customs Notice 20-18).
