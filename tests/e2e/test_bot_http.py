@@ -9,8 +9,6 @@ import uuid
 
 import httpx
 
-from services.shared import codes
-
 
 def _ask(gateway: httpx.Client, code: str, question: str) -> httpx.Response:
     return gateway.post(
@@ -21,7 +19,16 @@ def _ask(gateway: httpx.Client, code: str, question: str) -> httpx.Response:
 
 
 def test_a_bot_conversation_is_answered_then_handed_to_a_human(gateway: httpx.Client, merchant: str) -> None:
-    shipment = codes.generate("YD")  # logistics has never booked it
+    booking = {
+        "merchantCode": merchant,
+        "channelCode": "SAMPLE-EXP-PRIORITY",
+        "rateSheetVersion": 1,
+        "parcels": [{"weightKg": "1.2", "lengthCm": "30", "widthCm": "20", "heightCm": "10"}],
+        "destination": {"country": "GB", "postalCode": "EC1Y 8SY"},
+    }
+    booked = gateway.post("/v1/logistics/shipments", json=booking, headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert booked.status_code == 200, booked.text
+    shipment = booked.json()["shipment"]["code"]
     body = {
         "merchantCode": merchant,
         "type": "TICKET_TYPE_CONSULTATION",
@@ -39,8 +46,8 @@ def test_a_bot_conversation_is_answered_then_handed_to_a_human(gateway: httpx.Cl
     turn = answered.json()["turn"]
     assert (turn["intent"], turn["language"]) == ("where_is_my_parcel", "zh-CN")
     context = turn["context"]
-    assert (context["kind"], context["code"], context["state"]) == ("shipment", shipment, "BOT_CONTEXT_STATE_UNKNOWN")
-    assert f"查不到运单 {shipment}" in turn["answer"]
+    assert (context["kind"], context["code"], context["state"]) == ("shipment", shipment, "BOT_CONTEXT_STATE_LIVE")
+    assert shipment in turn["answer"]  # the answer tells the live tracking status of the linked shipment
 
     handed = _ask(gateway, ticket["code"], "I want to talk to a human")
     assert handed.status_code == 200, handed.text
