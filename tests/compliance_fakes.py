@@ -7,6 +7,7 @@ real repositories is covered by the integration tests.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
@@ -50,6 +51,15 @@ class FakeAlerts:
     def save_status(self, alert: RiskAlert) -> None:
         stored = self._all()[alert.code]
         self.pending[alert.code] = replace(stored, status=alert.status, acknowledged_at=alert.acknowledged_at)
+
+    def get(self, code: str) -> SimpleNamespace | None:
+        row = self._all().get(code)
+        if row is None:
+            return None
+        stored = SimpleNamespace(**vars(row))
+        if not isinstance(stored.product, str):  # the SQL row holds the document as JSON text
+            stored.product = json.dumps(stored.product, sort_keys=True)
+        return stored
 
     def count(self) -> int:
         return len(self._all())
