@@ -106,6 +106,7 @@ RULES: dict[str, Rule] = {
     # Compliance.
     f"/{_C}ProductComplianceService/CheckProduct": BY_REQUEST,
     f"/{_C}ProductComplianceService/BatchCheckProducts": Rule(Kind.MERCHANT, request_field="checks.merchant_code"),
+    f"/{_C}ProductComplianceService/GetProductCheck": BY_RESPONSE,
     f"/{_C}ProductComplianceService/GetRuleLibrary": Rule(Kind.MERCHANT),
     f"/{_C}ProductComplianceService/ListRules": Rule(Kind.MERCHANT),
     f"/{_C}RiskAlertService/ListRiskAlerts": BY_REQUEST,

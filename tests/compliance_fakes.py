@@ -7,6 +7,7 @@ real repositories is covered by the integration tests.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
@@ -76,6 +77,15 @@ class FakeChecks:
             and (hs_prefixes is None or any(r.hs_code.startswith(p) for p in hs_prefixes))
         ]
         return sorted(rows, key=lambda r: (r.checked_at, r.code))
+
+    def get(self, code: str) -> SimpleNamespace | None:
+        row = self._all().get(code)
+        if row is None:
+            return None
+        stored = SimpleNamespace(**vars(row))
+        if not isinstance(stored.product, str):  # the SQL row holds the document as JSON text
+            stored.product = json.dumps(stored.product, sort_keys=True)
+        return stored
 
     def update_verdict(self, code: str, verdict: str, library_version: int, report: bytes) -> None:
         row = SimpleNamespace(**vars(self._all()[code]))

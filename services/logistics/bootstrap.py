@@ -28,6 +28,7 @@ from services.logistics.adapters import (  # noqa: F401  (register the tables)
 )
 from services.logistics.adapters.carrier_codes import load_tables
 from services.logistics.adapters.channel_datasets import DATASETS as CATALOGUE_DATASETS
+from services.logistics.adapters.compliance_reports import GrpcComplianceReports
 from services.logistics.adapters.datasets import DATASETS
 from services.logistics.adapters.payments_rates import GrpcReferenceRates
 from services.logistics.adapters.postal_formats import PostalFormats
@@ -92,6 +93,7 @@ def registrations(context: ServiceContext[LogisticsUnitOfWork]) -> list:
         CatalogueCache(minimum=minimum or DEFAULT_MINIMUM),
         PostalFormats(),
         rates=rates,
+        compliance=GrpcComplianceReports(lambda: context.settings),  # compliance's address is read per call
     )
 
     def add_plans(server: grpc.Server) -> None:

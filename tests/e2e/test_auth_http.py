@@ -61,6 +61,13 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     owned: dict[str, str] = {"merchant": a.merchant_code, "key": a.key_id}
     screening = ok(rest.post("/v1/compliance/screenings", json={"name": "Jane Smith"}, headers={**h, **idem()}))
     owned["screening"] = screening["screening"]["code"]
+    product = {
+        "title": "Power bank",
+        "hsCode": "850760",
+        "attributes": [{"name": "battery_type", "value": "lithium_ion"}],
+    }
+    check = {"product": product, "destinations": ["US"]}
+    owned["check"] = ok(rest.post("/v1/compliance/checks", json=check, headers={**h, **idem()}))["reports"][0]["code"]
     collection = {
         "partner": "STRIPE",
         "partnerRef": f"ch_{uuid.uuid4().hex}",
@@ -287,6 +294,7 @@ def cross_tenant_calls(w: World) -> list[tuple[str, str, str, dict[str, Any] | N
         ("GetScreening", "GET", f"/v1/compliance/screenings/{o['screening']}", None),
         ("CheckProduct", "POST", "/v1/compliance/checks", {"merchantCode": a}),
         ("BatchCheckProducts", "POST", "/v1/compliance/checks:batch", {"checks": [{"merchantCode": a}]}),
+        ("GetProductCheck", "GET", f"/v1/compliance/checks/{o['check']}", None),
         ("RegisterBankAccount", "POST", f"/v1/merchants/{a}/bank-accounts", {"holderName": "X", "currency": "USD"}),
         ("ListBankAccounts", "GET", f"/v1/merchants/{a}/bank-accounts", None),
         ("FindBankAccounts", "POST", f"/v1/merchants/{a}/bank-accounts:find", {"iban": "DE89370400440532013000"}),
@@ -373,6 +381,19 @@ def cross_tenant_calls(w: World) -> list[tuple[str, str, str, dict[str, Any] | N
             "POST",
             "/v1/logistics/plans:match",
             {"merchantCode": a, "lines": [{"sku": "WALK-1", "quantity": "1"}]},
+        ),
+        (
+            "MatchPlans",  # as itself, naming merchant A's compliance report
+            "POST",
+            "/v1/logistics/plans:match",
+            {
+                "parcels": [{"weightKg": "1", "lengthCm": "20", "widthCm": "20", "heightCm": "10"}],
+                "originCountry": "CN",
+                "destination": {"country": "US", "postalCode": "10001"},
+                "goods": {"hsCode": "850760"},
+                "declaredValue": {"currencyCode": "USD", "units": "40"},
+                "complianceReportCode": o["check"],
+            },
         ),
         ("GetStock", "GET", f"/v1/logistics/stock/WALK-1?merchantCode={a}", None),
         ("ListStock", "GET", f"/v1/logistics/stock?merchantCode={a}", None),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -180,3 +181,54 @@ def test_plan_totals_in_the_settlement_currency_over_rest(gateway: httpx.Client)
     assert all(p["totalInSettlementCurrency"]["currencyCode"] == "EUR" for p in answer["plans"])
     bad = gateway.post("/v1/logistics/plans:match", json={**SPEAKER, "settlementCurrency": "EU"})
     assert bad.status_code == 400 and "settlement_currency" in bad.text
+
+
+def checked(gateway: httpx.Client, product: dict[str, Any], destination: str = "GB") -> str:
+    body = {"product": product, "destinations": [destination]}
+    response = gateway.post("/v1/compliance/checks", json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert response.status_code == 200, response.text
+    return str(response.json()["reports"][0]["code"])
+
+
+def test_a_compliance_report_applies_its_battery_and_prohibitions_over_rest(gateway: httpx.Client) -> None:
+    cells = {
+        "title": "Spare lithium-ion cells",
+        "hsCode": "850760",
+        "attributes": [
+            {"name": "battery_type", "value": "lithium_ion"},
+            {"name": "battery_packing", "value": "alone"},
+            {"name": "battery_wh", "value": "50"},
+        ],
+    }
+    code = checked(gateway, cells)
+    stored = gateway.get(f"/v1/compliance/checks/{code}")
+    assert stored.status_code == 200, stored.text
+    assert {"name": "battery_packing", "value": "alone"} in stored.json()["batteryAttributes"]
+    goods = {"hsCode": "850760"}  # no battery stated: the report's fills it in
+    response = gateway.post("/v1/logistics/plans:match", json={**SPEAKER, "goods": goods, "complianceReportCode": code})
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert (
+        f"compliance report {code} for GB applied" in answer["complianceNote"] and "UN3480" in answer["complianceNote"]
+    )
+    reasons = [r for e in answer["excluded"] for r in e["reasons"]]
+    assert any("UN3480 lithium-ion batteries shipped alone are not accepted" in r for r in reasons)
+
+    ivory = {"title": "Ivory carving", "hsCode": "960190", "attributes": [{"name": "materials", "value": "ivory"}]}
+    prohibited = gateway.post(
+        "/v1/logistics/plans:match", json={**SPEAKER, "complianceReportCode": checked(gateway, ivory)}
+    ).json()
+    assert not prohibited.get("plans") and all(
+        any("GB-IVORY-ACT" in r for r in e["reasons"]) for e in prohibited["excluded"]
+    )
+    assert "GB-IVORY-ACT" in prohibited["complianceNote"]
+
+
+def test_a_report_for_another_market_or_unknown_is_problem_json_naming_the_field(gateway: httpx.Client) -> None:
+    code = checked(gateway, {"title": "Mug", "hsCode": "691200"}, destination="DE")
+    other = gateway.post("/v1/logistics/plans:match", json={**SPEAKER, "complianceReportCode": code})
+    assert other.status_code == 400 and other.headers["content-type"] == "application/problem+json"
+    assert [e["field"] for e in other.json()["errors"]] == ["compliance_report_code"]
+    unknown = gateway.post("/v1/logistics/plans:match", json={**SPEAKER, "complianceReportCode": codes.generate("HG")})
+    assert unknown.status_code == 404 and "compliance_report_code" in unknown.text
+    assert gateway.get(f"/v1/compliance/checks/{codes.generate('HG')}").status_code == 404

@@ -282,3 +282,36 @@ def test_concurrent_duplicates_store_the_check_once(service: Running) -> None:
     assert len({a.SerializeToString() for a in answers}) == 1
     with service.context.uow() as uow:
         assert uow.checks.count() == before + 2
+
+
+def test_a_stored_check_reads_back_with_its_merchant_and_battery_attributes(service: Running) -> None:
+    product = speaker(
+        attributes=[
+            {"name": "radio", "value": "true"},
+            {"name": "battery_type", "value": "lithium_ion"},
+            {"name": "battery_packing", "value": "in_equipment"},
+            {"name": "battery_wh", "value": "12.5"},
+        ]
+    )
+    merchant = codes.generate("MC", "G")
+    de, us = service.stub.CheckProduct(request(product=product, merchant_code=merchant)).reports
+    stored = service.stub.GetProductCheck(pb.GetProductCheckRequest(code=us.code.lower()))
+    assert stored.report == us and stored.merchant_code == merchant
+    assert [(a.name, a.value) for a in stored.battery_attributes] == [
+        ("battery_packing", "in_equipment"),
+        ("battery_type", "lithium_ion"),
+        ("battery_wh", "12.5"),
+    ]
+    assert service.stub.GetProductCheck(pb.GetProductCheckRequest(code=de.code)).report.destination == "DE"
+
+
+def test_an_unknown_or_malformed_check_code_is_refused_naming_code(service: Running) -> None:
+    unknown = codes.generate("HG", "G")
+    with pytest.raises(grpc.RpcError) as missing:
+        service.stub.GetProductCheck(pb.GetProductCheckRequest(code=unknown))
+    status, reason, fields = rejected(missing.value)
+    assert (status, reason) == (grpc.StatusCode.NOT_FOUND, "NOT_FOUND") and unknown in fields["code"]
+    with pytest.raises(grpc.RpcError) as malformed:
+        service.stub.GetProductCheck(pb.GetProductCheckRequest(code=codes.generate("RK", "G")))
+    status, _, fields = rejected(malformed.value)
+    assert status is grpc.StatusCode.INVALID_ARGUMENT and "code" in fields

@@ -193,5 +193,8 @@ class CheckRepository:
             t.update().where(t.c.code == code).values(verdict=verdict, library_version=library_version, report=report)
         )
 
+    def get(self, code: str) -> sa.Row | None:
+        return self.connection.execute(sa.select(product_checks).where(product_checks.c.code == code)).first()
+
     def count(self) -> int:
         return int(self.connection.execute(sa.select(sa.func.count()).select_from(product_checks)).scalar_one())

@@ -25,9 +25,11 @@ from services.compliance.domain.library import LibraryVersion, StoredRule
 from services.compliance.domain.rules import Rule
 from services.compliance.service_layer import product_checks, rule_library
 from services.shared import codes, money
+from services.shared import request_fields as fields
 from services.shared.errors import ValidationError, Violations
 from services.shared.idempotency import Request, fingerprint
 
+CHECK_CODE_TYPE = "HG"  # a product check's report code
 MAX_DESTINATIONS = 30
 MAX_BATCH = 100
 _ALPHA2 = re.compile(r"^[A-Z]{2}$")
@@ -156,6 +158,21 @@ def parse_check(
     return product_checks.CheckCommand(
         parsed, destinations, as_of, request.library_version, language, request.merchant_code.strip().upper(), prefix
     )
+
+
+def _check_code(value: str, violations: Violations) -> str:
+    return fields.unified_code(value, "code", violations, entity_type=CHECK_CODE_TYPE)
+
+
+def _attribute_text(value: object) -> str:
+    """An attribute as the request states it: "true"/"false", decimals as written, lists comma-separated."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, tuple | list | frozenset):
+        return ",".join(str(v) for v in value)
+    return str(value)
 
 
 def _text(texts: object, language: str) -> str:
@@ -359,6 +376,20 @@ class ProductComplianceServicer(pb_grpc.ProductComplianceServiceServicer):
             report_bytes,
             Request("compliance.BatchCheckProducts", request.request_id, fingerprint(request)),
             pb.BatchCheckProductsResponse,
+        )
+
+    def GetProductCheck(
+        self, request: pb.GetProductCheckRequest, context: grpc.ServicerContext
+    ) -> pb.GetProductCheckResponse:
+        code = fields.parsed(_check_code, request.code)
+        stored = product_checks.get_check(self.uow_factory, code)
+        return pb.GetProductCheckResponse(
+            report=pb.ComplianceReport.FromString(stored.report),
+            merchant_code=stored.merchant_code,
+            battery_attributes=[
+                pb.Attribute(name=name, value=_attribute_text(value))
+                for name, value in stored.battery_attributes.items()
+            ],
         )
 
     def GetRuleLibrary(

@@ -283,3 +283,32 @@ def recheck_after_publication(uow_factory: UowFactory, views: CheckViews, payloa
     if not destinations:
         return []
     return recheck_products(uow_factory, views, message.version, destinations, prefixes)
+
+
+@dataclass(frozen=True)
+class StoredCheck:
+    code: str
+    merchant_code: str
+    destination: str
+    report: bytes  # the ComplianceReport as sent
+    battery_attributes: dict[str, Any]  # the product's battery_* and lithium_* attributes, by name
+
+
+def is_battery_attribute(name: str) -> bool:
+    return name.startswith(("battery_", "lithium_")) or name == "button_cell_battery"
+
+
+def get_check(uow_factory: UowFactory, code: str) -> StoredCheck:
+    """One stored check; NotFound naming `code` when there is none."""
+    with uow_factory() as uow:
+        row = uow.checks.get(code)
+    if row is None:
+        raise NotFound(f"no product check {code}", field="code")
+    attributes = Product.from_document(json.loads(row.product)).attributes
+    return StoredCheck(
+        row.code,
+        row.merchant_code,
+        row.destination,
+        bytes(row.report),
+        {name: value for name, value in sorted(attributes.items()) if is_battery_attribute(name)},
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
@@ -12,17 +13,19 @@ from xborder.logistics.v1 import plans_service_pb2 as pb
 from xborder.logistics.v1 import plans_service_pb2_grpc as pb_grpc
 
 from services.logistics.adapters.catalogue_repository import StoredVersion
+from services.logistics.domain import compliance_reports
 from services.logistics.domain.channels import Channel, ChannelKind
 from services.logistics.domain.matching import Exclusion, MatchResult
-from services.logistics.domain.pricing import Cost, Preference
+from services.logistics.domain.pricing import Cost, Preference, Shipment
 from services.logistics.domain.ranking import RankedPlan
 from services.logistics.entrypoints import plan_requests
 from services.logistics.service_layer import plans, rate_sheet_imports
 from services.logistics.service_layer.catalogue_cache import CatalogueCache
+from services.logistics.service_layer.compliance import ComplianceReports, ComplianceUnavailable, ReportNotFound
 from services.logistics.service_layer.settlement import ReferenceRates, settle
 from services.shared import request_fields
 from services.shared.clock import utcnow
-from services.shared.errors import ValidationError, Violations
+from services.shared.errors import NotFound, ValidationError, Violations
 from services.shared.idempotency import fingerprint
 from services.shared.money import currency_info, to_proto
 
@@ -175,6 +178,7 @@ class LogisticsPlanServicer(pb_grpc.LogisticsPlanServiceServicer):
         postal: plan_requests.PostalRules,
         now: Callable[[], datetime] = utcnow,
         rates: ReferenceRates | None = None,
+        compliance: ComplianceReports | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.cache = cache
@@ -182,6 +186,7 @@ class LogisticsPlanServicer(pb_grpc.LogisticsPlanServiceServicer):
         self.now = now
         self.encoder = ExclusionEncoder()
         self.rates = rates
+        self.compliance = compliance
 
     def MatchPlans(self, request: pb.MatchPlansRequest, context: grpc.ServicerContext) -> pb.MatchPlansResponse:
         violations = Violations()
@@ -200,19 +205,52 @@ class LogisticsPlanServicer(pb_grpc.LogisticsPlanServiceServicer):
                 currency_info(currency, field="settlement_currency")
             except ValidationError as error:
                 violations.absorb(error)
+        report_code = ""
+        if request.compliance_report_code.strip():
+            report_code = request_fields.unified_code(
+                request.compliance_report_code, "compliance_report_code", violations, entity_type="HG"
+            )
         violations.raise_if_any()
         assert shipment is not None  # no violation: it was parsed
+        applied, compliance_note = None, ""
+        if report_code:
+            applied, compliance_note = self._report(report_code, shipment, request.merchant_code.strip().upper())
+            if applied is not None:
+                shipment = dataclasses.replace(shipment, goods=applied.goods)
         if stock is None:
             result = plans.match_plans(self.uow_factory, self.cache, shipment)
-            response = match_to_proto(result, shipment.preference, shipment.ship_at, self.encoder)
         else:
             found = plans.match_plans_with_stock(self.uow_factory, self.cache, shipment, *stock)
             result = found.result
-            response = match_to_proto(result, shipment.preference, shipment.ship_at, self.encoder)
+        if applied is not None:
+            result = compliance_reports.exclude_every_channel(result, applied.reasons)
+        response = match_to_proto(result, shipment.preference, shipment.ship_at, self.encoder)
+        if stock is not None:
             response.stock_note = found.note
+        response.compliance_note = compliance_note
         if currency:
             self._settle(response, result, currency)
         return response
+
+    def _report(self, code: str, shipment: Shipment, merchant: str) -> tuple[compliance_reports.Applied | None, str]:
+        """The report applied to the goods; None and a note when compliance cannot be reached."""
+        field = "compliance_report_code"
+        if self.compliance is None:
+            return None, f"compliance report {code} not applied: no compliance service is configured"
+        try:
+            report = self.compliance.report(code)
+        except ReportNotFound:
+            raise NotFound(f"no compliance report {code}", field=field) from None
+        except ComplianceUnavailable as error:
+            return None, f"compliance report {code} not applied: {error}"
+        if merchant and report.merchant_code and report.merchant_code != merchant:
+            raise NotFound(f"no compliance report {code}", field=field)  # another merchant's: never say whose
+        if report.destination != shipment.country:
+            raise ValidationError.single(
+                field, f"report {code} is for {report.destination}, not the destination {shipment.country}"
+            )
+        applied = compliance_reports.apply(report, shipment.goods)
+        return applied, applied.note
 
     def _settle(self, response: pb.MatchPlansResponse, result: MatchResult, currency: str) -> None:
         """Each plan's total also in the settlement currency; a missing rate leaves a note, never an error."""
