@@ -10,6 +10,8 @@ from xborder.identity.v1 import (
     access_service_pb2_grpc,
     identity_service_pb2,
     identity_service_pb2_grpc,
+    partner_service_pb2,
+    partner_service_pb2_grpc,
 )
 
 from services.identity.adapters.hashing import Argon2Hasher
@@ -20,6 +22,7 @@ from services.identity.adapters.totp import Totp
 from services.identity.adapters.totp_secrets import EnvelopeTotpSecrets
 from services.identity.entrypoints.access_api import AccessServicer
 from services.identity.entrypoints.grpc_api import IdentityServicer
+from services.identity.entrypoints.partners_api import PartnerServicer
 from services.identity.service_layer import access
 from services.identity.service_layer.uow import IdentityUnitOfWork
 from services.identity.settings import IdentitySettings
@@ -34,6 +37,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 GRPC_SERVICES = (
     identity_service_pb2.DESCRIPTOR.services_by_name["IdentityService"].full_name,
     access_service_pb2.DESCRIPTOR.services_by_name["AccessService"].full_name,
+    partner_service_pb2.DESCRIPTOR.services_by_name["PartnerService"].full_name,
 )
 
 
@@ -59,12 +63,18 @@ def servicer(context: ServiceContext, own: IdentitySettings | None = None) -> Id
     return IdentityServicer(context.uow, screener, hasher, verifier)  # type: ignore[arg-type]
 
 
+def partner_servicer(context: ServiceContext) -> PartnerServicer:
+    return PartnerServicer(context.uow, GrpcScreener(lambda: context.settings))  # type: ignore[arg-type]
+
+
 def registrations(context: ServiceContext) -> list:
     identity = servicer(context)
     access_api = access_servicer(context)
+    partners_api = partner_servicer(context)
 
     def add(server: grpc.Server) -> None:
         identity_service_pb2_grpc.add_IdentityServiceServicer_to_server(identity, server)
         access_service_pb2_grpc.add_AccessServiceServicer_to_server(access_api, server)
+        partner_service_pb2_grpc.add_PartnerServiceServicer_to_server(partners_api, server)
 
     return [add]

@@ -1,10 +1,11 @@
-"""The identity unit of work: one transaction owning the merchant, key, client, operator and session repositories."""
+"""The identity unit of work: one transaction owning the identity repositories (merchants to partners)."""
 
 from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
 from services.identity.adapters.access_repositories import ClientRepository, OperatorRepository, SessionRepository
+from services.identity.adapters.partner_repository import PartnerRepository
 from services.identity.adapters.repositories import ApiKeyRepository, MerchantRepository
 from services.shared.uow import UnitOfWork
 
@@ -15,6 +16,7 @@ class IdentityUnitOfWork(UnitOfWork):
     clients: ClientRepository
     operators: OperatorRepository
     sessions: SessionRepository
+    partners: PartnerRepository
 
     def _bind(self, connection: Connection) -> None:
         super()._bind(connection)
@@ -23,3 +25,4 @@ class IdentityUnitOfWork(UnitOfWork):
         self.clients = ClientRepository(connection)
         self.operators = OperatorRepository(connection)
         self.sessions = SessionRepository(connection)
+        self.partners = PartnerRepository(connection)
