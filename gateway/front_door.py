@@ -24,6 +24,7 @@ from gateway.auth import AUTHORIZATION, Guard
 from gateway.backends import Backends, Metadata
 from gateway.descriptors import MethodInfo, ServiceInfo, discover
 from gateway.edge_settings import EdgeSettings
+from gateway.partner_auth import PartnerTlsSettings, peer_fingerprint
 from gateway.rate_limits import RateLimiter, caller_of
 from gateway.tenancy import Principal
 from services.shared.error_statuses import status_of
@@ -143,13 +144,21 @@ def guarded(handler: grpc.RpcMethodHandler, method: MethodInfo, guard: Guard) ->
         authorization = incoming.get(AUTHORIZATION)
         metadata = ((REQUEST_ID_HEADER, current_request_id() or new_request_id()),)
         message = method.input_class.FromString(request) if raw else request
-        checked = guard.check_sync(method, message, authorization if isinstance(authorization, str) else None, metadata)
+        checked = guard.check_sync(
+            method,
+            message,
+            authorization if isinstance(authorization, str) else None,
+            metadata,
+            peer_fingerprint(context),
+        )
         facts = _FACTS.get()
         if facts is not None:
             facts.principal = checked.principal
             facts.country = guard.country_sync(checked.principal, metadata)
         bound = checked.principal is not None and (
-            checked.principal.merchant_code is not None or checked.rule.session_field is not None
+            checked.principal.merchant_code is not None
+            or checked.rule.session_field is not None
+            or checked.principal.is_partner
         )
         if bound and raw:
             request = message.SerializeToString()
@@ -264,6 +273,7 @@ def serve_front_door(
     local: Mapping[str, grpc.RpcMethodHandler] | None = None,
     authenticate: bool = True,
     edge: EdgeSettings | None = None,
+    partner_tls: PartnerTlsSettings | None = None,
 ) -> RunningServer:
     """Start the front door on `port` (default settings.gateway_grpc_port; 0 picks a free one).
 
@@ -271,8 +281,15 @@ def serve_front_door(
     `authenticate`: API keys, scopes and tenancy, as on REST (gateway/auth.py).
     `edge`: audit and rate limits (default: from XB_* variables); the REST app in the same process writes
     to the same audit file, and the store keeps the two in one chain.
+    `partner_tls`: the mTLS port for partners (default: from XB_PARTNER_* variables; off unless a port is
+    set); its bound port is `running.secure_port`.
     """
     edge = edge or EdgeSettings.from_env()
+    partner_tls = partner_tls or PartnerTlsSettings.from_env()
+    secure = None
+    if partner_tls.enabled and authenticate:
+        assert partner_tls.port is not None
+        secure = (partner_tls.port, partner_tls.server_credentials())
     limiter = RateLimiter(edge.rate_limit_per_s, edge.rate_limit_burst) if edge.rate_limit_per_s > 0 else None
     audit = AuditLog(AuditStore(edge.audit_file(settings))) if edge.audit else None
     found = discover() if services is None else services
@@ -292,6 +309,7 @@ def serve_front_door(
         names,
         port=settings.gateway_grpc_port if port is None else port,
         host=settings.bind_host,
+        secure_port=secure,
     )
     running.on_stop.append(backends.close)
     if audit is not None:
