@@ -89,7 +89,7 @@ def onboard(
     request = pb.OnboardPartnerRequest(
         request_id=f"cli-{uuid.uuid4()}",
         legal_name=name,
-        kind=pb.PartnerKind.Value(f"PARTNER_KIND_{kind.upper()}"),
+        kind=f"PARTNER_KIND_{kind.upper()}",
         country=country,
         uscc=uscc,
         owns=owns,

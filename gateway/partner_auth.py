@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import grpc
 from cryptography import x509
@@ -89,7 +89,7 @@ def peer_fingerprint(context: grpc.ServicerContext) -> str | None:
         auth = context.auth_context() or {}
     except Exception:  # an in-process context without a transport has no TLS peer
         return None
-    pems = auth.get("x509_pem_cert")
+    pems = cast("Sequence[bytes]", auth.get("x509_pem_cert") or ())
     if not pems:
         return None
     certificate = x509.load_pem_x509_certificate(pems[0])
