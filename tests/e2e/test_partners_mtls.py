@@ -77,9 +77,11 @@ def register(rest: AsgiClient, headers: dict[str, str], code: str, issued: Issue
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    var = tmp_path_factory.mktemp("var")
-    stack = start_stack(Settings(var_dir=var, log_json=False))
+def world(module_any_settings: Settings) -> Iterator[World]:
+    """On SQLite and on PostgreSQL (module_any_settings), each with its own CA and certificates."""
+    var = module_any_settings.var_dir
+    var.mkdir(parents=True, exist_ok=True)
+    stack = start_stack(module_any_settings)
     ca = TestCa()
     server = ca.issue("localhost", server=True)
     files = {}
