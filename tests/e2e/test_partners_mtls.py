@@ -45,6 +45,7 @@ class World:
     complaint: str
     other_odr_cert: Issued
     carrier: str
+    carrier_screening: str
     warehouse: str
     odr: str
     carrier_cert: Issued
@@ -128,6 +129,7 @@ def world(module_any_settings: Settings) -> Iterator[World]:
         complaint,
         certs["other_odr"],
         carrier["partnerCode"],
+        carrier["screeningCode"],
         warehouse["partnerCode"],
         odr["partnerCode"],
         certs["carrier"],
@@ -296,3 +298,23 @@ def test_the_plaintext_door_knows_no_partner(world: World) -> None:
     with grpc.insecure_channel(f"127.0.0.1:{world.door.port}") as channel:
         code = failure(pb_grpc.PartnerServiceStub(channel).GetPartner, pb.GetPartnerRequest(partner_code=world.carrier))
         assert code == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_the_partners_screening_is_kept_under_its_own_code(world: World) -> None:
+    ops = {"Authorization": f"Bearer {world.stack.operator_key()}"}
+    screening = world.rest.get(f"/v1/compliance/screenings/{world.carrier_screening}", headers=ops)
+    assert screening.status_code == 200, screening.text
+    assert screening.json()["merchantCode"] == world.carrier
+    # A merchant's screening request names the merchant (filled by the gateway), never a partner.
+    mixed = world.rest.post(
+        "/v1/compliance/screenings",
+        json={"name": "Some Party", "partnerCode": world.carrier},
+        headers={**world.merchant.headers, "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert mixed.status_code == 400 and "partner" in mixed.text
+    assert (
+        world.rest.get(
+            f"/v1/compliance/screenings/{world.carrier_screening}", headers=world.merchant.headers
+        ).status_code
+        == 404
+    )
