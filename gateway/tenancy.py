@@ -114,6 +114,8 @@ _TICKET = Owner(f"/{_T}CustomerService/GetTicket", "code", "code")
 _SHIPMENT = Owner(f"/{_L}ShipmentService/GetTracking", "code", "shipment_code")
 _RETURN = Owner(f"/{_L}ReturnService/GetReturn", "code", "code")
 
+_OUTBOUND = Owner(f"/{_L}WarehouseService/GetOutboundOrder", "code", "code")
+_INBOUND = Owner(f"/{_L}WarehouseService/GetInboundShipment", "code", "code")
 _ODR_CASE = Owner(f"/{_T}CustomerService/GetOdrCase", "ticket_code", "ticket_code")
 PARTNER_FIELD = "partner_code"
 LOGISTICS, WAREHOUSE, ODR = "LOGISTICS", "WAREHOUSE", "ODR"
@@ -203,8 +205,8 @@ RULES: dict[str, Rule] = {
     f"/{_L}ReturnService/RecordReturnInTransit": OPS,
     f"/{_L}ReturnService/ReceiveReturn": OPS,
     f"/{_L}ReturnService/InspectReturn": OPS,
-    # Warehouses: a merchant's stock, reservations and orders are its own; warehouses' pushes and status
-    # reports come in through ops' partner keys, as carriers' tracking events do.
+    # Warehouses: a merchant's stock, reservations and orders are its own; warehouses push stock and report
+    # order statuses with their certificates (their own warehouse codes only) or through operator keys.
     f"/{_L}WarehouseService/ListWarehouses": BY_RESPONSE,
     f"/{_L}WarehouseService/PushInventory": Rule(Kind.OPS, partner=PartnerOwned("warehouse_code", WAREHOUSE)),
     f"/{_L}WarehouseService/GetStock": BY_REQUEST,
@@ -214,10 +216,14 @@ RULES: dict[str, Rule] = {
     f"/{_L}WarehouseService/ReleaseReservation": Rule(Kind.MERCHANT, owner=_RESERVATION),
     f"/{_L}WarehouseService/ConfirmReservation": Rule(Kind.MERCHANT, owner=_RESERVATION),
     f"/{_L}WarehouseService/GetOutboundOrder": BY_RESPONSE,
-    f"/{_L}WarehouseService/UpdateOutboundOrder": OPS,
+    f"/{_L}WarehouseService/UpdateOutboundOrder": Rule(
+        Kind.OPS, partner=PartnerOwned("outbound_order.warehouse_code", WAREHOUSE, via=_OUTBOUND)
+    ),
     f"/{_L}WarehouseService/CreateInboundShipment": BY_REQUEST,
     f"/{_L}WarehouseService/GetInboundShipment": BY_RESPONSE,
-    f"/{_L}WarehouseService/UpdateInboundShipment": OPS,
+    f"/{_L}WarehouseService/UpdateInboundShipment": Rule(
+        Kind.OPS, partner=PartnerOwned("inbound_shipment.warehouse_code", WAREHOUSE, via=_INBOUND)
+    ),
     # Customer service: a ticket belongs to its merchant.
     f"/{_T}CustomerService/OpenTicket": BY_REQUEST,
     f"/{_T}CustomerService/GetTicket": BY_RESPONSE,

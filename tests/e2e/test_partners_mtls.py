@@ -209,6 +209,29 @@ def test_a_warehouse_pushes_inventory_for_its_own_warehouses_only(world: World) 
         other.CopyFrom(own)
         other.warehouse_code, other.push_id = "SAMPLE-WH-DE-HAM", str(uuid.uuid4())
         assert failure(stub.PushInventory, other) == grpc.StatusCode.NOT_FOUND
+        # Inbound shipments: the warehouse reports the status of those coming to its own warehouses only.
+        for warehouse, expected in (
+            ("SAMPLE-WH-GB-BHX", grpc.StatusCode.OK),
+            ("SAMPLE-WH-US-LAX", grpc.StatusCode.NOT_FOUND),
+        ):
+            inbound = world.rest.post(
+                "/v1/logistics/inbound-shipments",
+                json={"warehouseCode": warehouse, "lines": [{"sku": "LAMP-1", "expected": "3"}]},
+                headers={**world.merchant.headers, "Idempotency-Key": str(uuid.uuid4())},
+            )
+            assert inbound.status_code == 200, inbound.text
+            update = wh_pb.UpdateInboundShipmentRequest(
+                request_id=str(uuid.uuid4()),
+                code=inbound.json()["inboundShipment"]["code"],
+                status=wh_pb.INBOUND_STATUS_IN_TRANSIT,
+            )
+            if expected == grpc.StatusCode.OK:
+                assert (
+                    stub.UpdateInboundShipment(update, timeout=10).inbound_shipment.status
+                    == wh_pb.INBOUND_STATUS_IN_TRANSIT
+                )
+            else:
+                assert failure(stub.UpdateInboundShipment, update) == expected
         events = ship_pb.PushTrackingEventsRequest(events=[event("dhl_express")])
         assert (
             failure(ship_grpc.ShipmentServiceStub(channel).PushTrackingEvents, events)

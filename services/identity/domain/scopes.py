@@ -76,7 +76,7 @@ session steps up or logs out."""
 
 PARTNER_SCOPES: dict[str, frozenset[str]] = {
     "LOGISTICS": frozenset({"identity.partners.read", "logistics.tracking.write"}),
-    "WAREHOUSE": frozenset({"identity.partners.read", "logistics.stock.push"}),
+    "WAREHOUSE": frozenset({"identity.partners.read", "logistics.stock.push", "logistics.warehouse.write"}),
     "ODR": frozenset({"identity.partners.read", "customer_service.odr.write"}),
     "PAYMENT": frozenset({"identity.partners.read"}),
 }
