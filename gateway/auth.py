@@ -380,6 +380,8 @@ class Guard:
         return self._merchant_facts(code, reply)
 
     def country_sync(self, principal: Principal | None, metadata: Metadata) -> str:
+        if principal is not None and principal.partner is not None:
+            return principal.partner.country  # known from the certificate's verification
         code = principal.merchant_code if principal is not None else None
         if code is None:
             return ""

@@ -104,5 +104,6 @@ def partner_principal(fingerprint: str, reply: Any) -> Principal:
         _KINDS.get(partner.kind, ""),
         partner.status == _ACTIVE,
         frozenset(partner.owns),
+        partner.country,
     )
     return Principal(fingerprint, None, frozenset(reply.scopes), kind=PARTNER_CERTIFICATE, partner=facts)

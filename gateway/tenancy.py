@@ -287,12 +287,13 @@ def public(rule: Rule) -> bool:
 
 @dataclass(frozen=True)
 class PartnerFacts:
-    """A calling partner: its code, kind, whether it is active, and the names it owns (upper-case)."""
+    """A calling partner: its code, kind, whether it is active, the names it owns (upper-case), its country."""
 
     code: str
     kind: str
     active: bool
     owns: frozenset[str]
+    country: str = ""
 
 
 @dataclass(frozen=True)

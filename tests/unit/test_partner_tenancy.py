@@ -10,6 +10,7 @@ from xborder.identity.v1 import partner_service_pb2 as pb
 from xborder.logistics.v1 import shipments_service_pb2 as ship_pb
 from xborder.logistics.v1 import warehouses_service_pb2 as wh_pb
 
+from gateway.partner_auth import partner_principal
 from gateway.tenancy import PartnerFacts, Principal, admit, bind_partner, check_partner_answer, rule_for
 from services.identity.domain import partners
 from services.identity.domain.scopes import PARTNER_SCOPES
@@ -107,3 +108,21 @@ def test_owned_names_are_normalised_once(names: list[str]) -> None:
     first = partners.owned(names, partners.PartnerKind.WAREHOUSE, Violations())
     assert partners.owned(list(first), partners.PartnerKind.WAREHOUSE, Violations()) == first
     assert list(first) == sorted(set(first))
+
+
+def test_a_verified_certificate_becomes_its_partners_principal() -> None:
+    reply = pb.VerifyPartnerCertificateResponse(
+        partner=pb.Partner(
+            partner_code="HBG0000000ABCDEFG1",
+            kind=pb.PARTNER_KIND_WAREHOUSE,
+            status=pb.PARTNER_STATUS_REVIEW,
+            country="GB",
+            owns=["SAMPLE-WH-GB-BHX"],
+        ),
+        scopes=sorted(PARTNER_SCOPES["WAREHOUSE"]),
+    )
+    principal = partner_principal("ab" * 32, reply)
+    assert principal.key_id == "ab" * 32 and principal.scopes == PARTNER_SCOPES["WAREHOUSE"]
+    assert principal.partner == PartnerFacts(
+        "HBG0000000ABCDEFG1", "WAREHOUSE", False, frozenset({"SAMPLE-WH-GB-BHX"}), "GB"
+    )
