@@ -17,6 +17,7 @@ from cli.ledger import ledger_app
 from cli.merchants import demo_credentials_when_ready, merchants_app
 from cli.odr import odr_app
 from cli.operators import operators_app
+from cli.partners import partners_app
 from cli.payments import payments_app
 from cli.rates import app as rates_app
 from cli.screen import screen
@@ -234,6 +235,7 @@ app.add_typer(logistics.app, name="logistics")
 app.add_typer(tickets_app, name="tickets")
 app.add_typer(odr_app, name="odr")
 app.add_typer(merchants_app, name="merchants")
+app.add_typer(partners_app, name="partners")
 app.add_typer(operators_app, name="operators")
 app.add_typer(audit.app, name="audit")
 app.add_typer(keys.app, name="keys")

@@ -24,21 +24,25 @@ from google.protobuf.message import Message
 
 from gateway.backends import Backends, Metadata
 from gateway.descriptors import MethodInfo
+from gateway.partner_auth import VERIFY_PARTNER, partner_principal
 from gateway.tenancy import (
     Kind,
     Principal,
     Rule,
     admit,
+    bind_partner,
     bind_request,
     bind_session,
+    check_partner_answer,
     not_found,
     owner_request,
+    partner_lookup,
     public,
     require_step_up,
     rule_for,
     screen_response,
 )
-from services.shared.errors import MerchantHeld, Unauthenticated, Unavailable
+from services.shared.errors import MerchantHeld, NotFound, Unauthenticated, Unavailable
 
 KEY_CACHE_TTL_S = 5.0
 CACHE_MAX_ENTRIES = 10_000
@@ -285,11 +289,23 @@ class Guard:
     # --- the gRPC front door (blocking, on its worker threads) ---
 
     def check_sync(
-        self, method: MethodInfo, request: Message, authorization: str | None, metadata: Metadata
+        self,
+        method: MethodInfo,
+        request: Message,
+        authorization: str | None,
+        metadata: Metadata,
+        certificate: str | None = None,
     ) -> Checked:
+        """`certificate`: the SHA-256 fingerprint of the client certificate the TLS handshake verified (the
+        partner port); the caller is then that certificate's partner, whatever `authorization` says."""
         rule = rule_for(method.grpc_path)
         if public(rule):
             return Checked(None, rule)
+        if certificate is not None:
+            principal = self.partner_sync(certificate, metadata)
+            admit(principal, rule, method.required_scope or "")
+            self._partner_owns_sync(principal, rule, request, metadata)
+            return Checked(principal, rule)
         token = parse_bearer(authorization)
         principal = self.principal_sync(token, metadata)
         admit(principal, rule, method.required_scope or "")
@@ -306,6 +322,42 @@ class Guard:
             owned = self.backends.call_sync(read, message, timeout=LOOKUP_TIMEOUT_S, metadata=metadata)
             screen_response(principal, owned)
         return Checked(principal, rule)
+
+    def partner_sync(self, fingerprint: str, metadata: Metadata) -> Principal:
+        """The partner a verified client certificate is registered to (cached like keys, by fingerprint)."""
+        cache_key = f"certificate:{fingerprint}"
+        known = self.keys.get(cache_key)
+        if known is not None:
+            return known
+        read = self.methods.get(VERIFY_PARTNER)
+        if read is None:
+            raise Unauthenticated("partner certificates are not verified here (no PartnerService)")
+        try:
+            reply = self.backends.call_sync(
+                read, read.input_class(fingerprint=fingerprint), timeout=LOOKUP_TIMEOUT_S, metadata=metadata
+            )
+        except grpc.RpcError as error:
+            raise self._identity_failure(error) from None
+        principal = partner_principal(fingerprint, reply)
+        self.keys.put(cache_key, principal)
+        return principal
+
+    def _partner_owns_sync(self, principal: Principal, rule: Rule, request: Message, metadata: Metadata) -> None:
+        """The partner's own only: named in the request, or, for a read first (`via`), in its answer."""
+        bind_partner(principal, rule, request)
+        if rule.partner is None or rule.partner.via is None:
+            return
+        read = self.methods[rule.partner.via.rpc]
+        lookup = partner_lookup(principal, rule, request, read.input_class)
+        if lookup is None:
+            return
+        try:
+            answer = self.backends.call_sync(read, lookup, timeout=LOOKUP_TIMEOUT_S, metadata=metadata)
+        except grpc.RpcError as error:
+            if hasattr(error, "code") and error.code() == grpc.StatusCode.NOT_FOUND:
+                raise NotFound("not found") from None
+            raise
+        check_partner_answer(principal, rule, answer)
 
     def principal_sync(self, token: str, metadata: Metadata, *, cached: bool = True) -> Principal:
         known = self.keys.get(_fingerprint(token)) if cached else None
@@ -332,6 +384,8 @@ class Guard:
         return self._merchant_facts(code, reply)
 
     def country_sync(self, principal: Principal | None, metadata: Metadata) -> str:
+        if principal is not None and principal.partner is not None:
+            return principal.partner.country  # known from the certificate's verification
         code = principal.merchant_code if principal is not None else None
         if code is None:
             return ""

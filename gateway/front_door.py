@@ -24,6 +24,7 @@ from gateway.auth import AUTHORIZATION, Guard
 from gateway.backends import Backends, Metadata
 from gateway.descriptors import MethodInfo, ServiceInfo, discover
 from gateway.edge_settings import EdgeSettings
+from gateway.partner_auth import PartnerTlsSettings, peer_fingerprint
 from gateway.rate_limits import RateLimiter, caller_of
 from gateway.tenancy import Principal
 from gateway.transfer_counters import PersonCounters
@@ -151,13 +152,21 @@ def guarded(
         message = method.input_class.FromString(request) if raw else request
         declared = incoming.get(DESTINATION_HEADER)
         declared = declared_destination(declared if isinstance(declared, str) else None, DESTINATION_HEADER)
-        checked = guard.check_sync(method, message, authorization if isinstance(authorization, str) else None, metadata)
+        checked = guard.check_sync(
+            method,
+            message,
+            authorization if isinstance(authorization, str) else None,
+            metadata,
+            peer_fingerprint(context),
+        )
         facts = _FACTS.get()
         if facts is not None:
             facts.principal = checked.principal
             facts.country = guard.country_sync(checked.principal, metadata)
         bound = checked.principal is not None and (
-            checked.principal.merchant_code is not None or checked.rule.session_field is not None
+            checked.principal.merchant_code is not None
+            or checked.rule.session_field is not None
+            or checked.principal.is_partner
         )
         if bound and raw:
             request = message.SerializeToString()
@@ -289,6 +298,7 @@ def serve_front_door(
     authenticate: bool = True,
     edge: EdgeSettings | None = None,
     transfer: TransferSettings | None = None,
+    partner_tls: PartnerTlsSettings | None = None,
 ) -> RunningServer:
     """Start the front door on `port` (default settings.gateway_grpc_port; 0 picks a free one).
 
@@ -297,9 +307,16 @@ def serve_front_door(
     `edge`: audit and rate limits (default: from XB_* variables); the REST app in the same process writes
     to the same audit file, and the store keeps the two in one chain.
     `transfer`: the cross-border transfer rules (default: from XB_* variables), applied when authenticating.
+    `partner_tls`: the mTLS port for partners (default: from XB_PARTNER_* variables; off unless a port is
+    set); its bound port is `running.secure_port`.
     """
     transfer = transfer or TransferSettings.from_env()
     edge = edge or EdgeSettings.from_env()
+    partner_tls = partner_tls or PartnerTlsSettings.from_env()
+    secure = None
+    if partner_tls.enabled and authenticate:
+        assert partner_tls.port is not None
+        secure = (partner_tls.port, partner_tls.server_credentials())
     limiter = RateLimiter(edge.rate_limit_per_s, edge.rate_limit_burst) if edge.rate_limit_per_s > 0 else None
     audit = AuditLog(AuditStore(edge.audit_file(settings))) if edge.audit else None
     found = discover() if services is None else services
@@ -323,6 +340,7 @@ def serve_front_door(
         names,
         port=settings.gateway_grpc_port if port is None else port,
         host=settings.bind_host,
+        secure_port=secure,
     )
     running.on_stop.append(backends.close)
     if transfers is not None:

@@ -19,6 +19,12 @@ Every exposed RPC has one rule (tests/contract/test_tenancy_rules.py fails on an
 credentials with no second factor and are not asked. `session_field` is filled with the caller's own
 session id (an ops session acting on itself: step-up, logout); any other caller is refused.
 
+`partner`: the RPC is open to partners (an mTLS client certificate on the gRPC front door), each acting
+only on what is its own: every value of the named request field must be one of the names the partner owns
+(its carriers, its warehouse codes), or, with `via`, the resource's answer must name one (an ODR case's
+provider); anything else is a 404, as if it did not exist. A partner calling an RPC without a partner rule,
+or of another kind, is refused (403), as is a partner held after onboarding screening.
+
 A merchant code a call names must belong to an ACTIVE merchant, whoever calls: an unknown one is a 404,
 a held one (REVIEW or BLOCK at onboarding) a 403 MERCHANT_HELD; a merchant key of a held merchant is
 refused everywhere except public routes and reading its own registration.
@@ -60,6 +66,21 @@ class Owner:
 
 
 @dataclass(frozen=True)
+class PartnerOwned:
+    """What a partner's call touches and how it is checked to be the partner's own.
+
+    `field`: the request field (dotted, through repeated messages), or with `via` the field of the read's
+    answer (dotted), whose values must be the partner's own. `kind`: the partner kind admitted (None: any).
+    `own_code`: the field holds a partner code, which must be the caller's own (filled when empty).
+    """
+
+    field: str
+    kind: str | None = None
+    via: Owner | None = None
+    own_code: bool = False
+
+
+@dataclass(frozen=True)
 class Rule:
     kind: Kind
     request_field: str | None = None
@@ -70,6 +91,8 @@ class Rule:
     """An ops session needs a recent TOTP code (the step-up window) to call it."""
     session_field: str | None = None
     """The request field that names the caller's own ops session (filled by the gateway)."""
+    partner: PartnerOwned | None = None
+    """Partners may call it, on what is their own (see the module docstring)."""
 
 
 PUBLIC = Rule(Kind.PUBLIC)
@@ -91,6 +114,12 @@ _OUTBOUND = Owner(f"/{_L}WarehouseService/GetOutboundOrder", "code", "code")
 _TICKET = Owner(f"/{_T}CustomerService/GetTicket", "code", "code")
 _SHIPMENT = Owner(f"/{_L}ShipmentService/GetTracking", "code", "shipment_code")
 _RETURN = Owner(f"/{_L}ReturnService/GetReturn", "code", "code")
+
+_OUTBOUND = Owner(f"/{_L}WarehouseService/GetOutboundOrder", "code", "code")
+_INBOUND = Owner(f"/{_L}WarehouseService/GetInboundShipment", "code", "code")
+_ODR_CASE = Owner(f"/{_T}CustomerService/GetOdrCase", "ticket_code", "ticket_code")
+PARTNER_FIELD = "partner_code"
+LOGISTICS, WAREHOUSE, ODR = "LOGISTICS", "WAREHOUSE", "ODR"
 
 RULES: dict[str, Rule] = {
     # Reference data.
@@ -165,7 +194,7 @@ RULES: dict[str, Rule] = {
     # Shipments belong to their merchant; carriers' tracking events come in through ops' partner keys.
     f"/{_L}ShipmentService/BookShipment": BY_REQUEST,
     f"/{_L}ShipmentService/GetTracking": BY_RESPONSE,
-    f"/{_L}ShipmentService/PushTrackingEvents": OPS,
+    f"/{_L}ShipmentService/PushTrackingEvents": Rule(Kind.OPS, partner=PartnerOwned("events.carrier", LOGISTICS)),
     # A return (RMA) belongs to its shipment's merchant; the carrier's and the warehouse's steps (in transit,
     # received, inspected) come in through ops' partner keys.
     f"/{_L}ReturnService/AuthoriseReturn": Rule(Kind.MERCHANT, owner=_SHIPMENT),
@@ -178,10 +207,10 @@ RULES: dict[str, Rule] = {
     f"/{_L}ReturnService/RecordReturnInTransit": OPS,
     f"/{_L}ReturnService/ReceiveReturn": OPS,
     f"/{_L}ReturnService/InspectReturn": OPS,
-    # Warehouses: a merchant's stock, reservations and orders are its own; warehouses' pushes and status
-    # reports come in through ops' partner keys, as carriers' tracking events do.
+    # Warehouses: a merchant's stock, reservations and orders are its own; warehouses push stock and report
+    # order statuses with their certificates (their own warehouse codes only) or through operator keys.
     f"/{_L}WarehouseService/ListWarehouses": BY_RESPONSE,
-    f"/{_L}WarehouseService/PushInventory": OPS,
+    f"/{_L}WarehouseService/PushInventory": Rule(Kind.OPS, partner=PartnerOwned("warehouse_code", WAREHOUSE)),
     f"/{_L}WarehouseService/GetStock": BY_REQUEST,
     f"/{_L}WarehouseService/ListStock": BY_REQUEST,
     f"/{_L}WarehouseService/ReserveStock": BY_REQUEST,
@@ -189,13 +218,17 @@ RULES: dict[str, Rule] = {
     f"/{_L}WarehouseService/ReleaseReservation": Rule(Kind.MERCHANT, owner=_RESERVATION),
     f"/{_L}WarehouseService/ConfirmReservation": Rule(Kind.MERCHANT, owner=_RESERVATION),
     f"/{_L}WarehouseService/GetOutboundOrder": BY_RESPONSE,
-    f"/{_L}WarehouseService/UpdateOutboundOrder": OPS,
+    f"/{_L}WarehouseService/UpdateOutboundOrder": Rule(
+        Kind.OPS, partner=PartnerOwned("outbound_order.warehouse_code", WAREHOUSE, via=_OUTBOUND)
+    ),
     f"/{_L}WarehouseService/CancelOutboundOrder": Rule(Kind.MERCHANT, owner=_OUTBOUND),
     f"/{_L}WarehouseService/RegisterWarehouse": OPS,
     f"/{_L}WarehouseService/UpdateWarehouse": OPS,
     f"/{_L}WarehouseService/CreateInboundShipment": BY_REQUEST,
     f"/{_L}WarehouseService/GetInboundShipment": BY_RESPONSE,
-    f"/{_L}WarehouseService/UpdateInboundShipment": OPS,
+    f"/{_L}WarehouseService/UpdateInboundShipment": Rule(
+        Kind.OPS, partner=PartnerOwned("inbound_shipment.warehouse_code", WAREHOUSE, via=_INBOUND)
+    ),
     f"/{_L}ShipmentService/ImportTrackingFile": OPS,
     # Customer service: a ticket belongs to its merchant.
     f"/{_T}CustomerService/OpenTicket": BY_REQUEST,
@@ -214,9 +247,9 @@ RULES: dict[str, Rule] = {
     # A merchant's key saves its own macros (an empty code becomes its own); an operator's key with no
     # merchant code saves a platform macro.
     f"/{_T}CustomerService/SaveMacro": Rule(Kind.MERCHANT, request_field="macro.merchant_code"),
-    # ODR: operators escalate; providers (through an operator key) report statuses.
+    # ODR: operators escalate; providers (their certificate, or an operator key) report their cases' statuses.
     f"/{_T}CustomerService/EscalateToOdr": OPS,
-    f"/{_T}CustomerService/RecordOdrStatus": OPS,
+    f"/{_T}CustomerService/RecordOdrStatus": Rule(Kind.OPS, partner=PartnerOwned("case.provider", ODR, via=_ODR_CASE)),
     # Operations staff watch every merchant's cases and push a stuck delivery (`xborder odr`).
     f"/{_T}CustomerService/ListOdrCases": OPS,
     f"/{_T}CustomerService/RetryOdrDelivery": OPS,
@@ -246,6 +279,12 @@ RULES: dict[str, Rule] = {
     f"/{_I}AccessService/Login": SIGN_IN,
     f"/{_I}AccessService/StepUp": Rule(Kind.OPS, session_field=SESSION_FIELD),
     f"/{_I}AccessService/Logout": Rule(Kind.OPS, session_field=SESSION_FIELD),
+    # Partners: operators onboard them and register their certificates; a partner reads its own registration.
+    f"/{_I}PartnerService/OnboardPartner": OPS,
+    f"/{_I}PartnerService/GetPartner": Rule(Kind.OPS, partner=PartnerOwned(PARTNER_FIELD, own_code=True)),
+    f"/{_I}PartnerService/AddPartnerCertificate": Rule(Kind.OPS, step_up=True),
+    f"/{_I}PartnerService/RevokePartnerCertificate": Rule(Kind.OPS, step_up=True),
+    f"/{_I}PartnerService/VerifyPartnerCertificate": INTERNAL,
 }
 
 
@@ -260,6 +299,17 @@ def public(rule: Rule) -> bool:
 
 
 @dataclass(frozen=True)
+class PartnerFacts:
+    """A calling partner: its code, kind, whether it is active, the names it owns (upper-case), its country."""
+
+    code: str
+    kind: str
+    active: bool
+    owns: frozenset[str]
+    country: str = ""
+
+
+@dataclass(frozen=True)
 class Principal:
     """Who is calling: a merchant's key or access token (merchant_code set), or an operator key or ops
     session (merchant_code None). `kind` is identity's principal_kind ("api_key", "oauth_client",
@@ -271,6 +321,8 @@ class Principal:
     merchant_active: bool = True
     kind: str = "api_key"
     step_up_until: float | None = None
+    partner: PartnerFacts | None = None
+    """Set for a partner's certificate (kind "partner_certificate"; key_id its fingerprint)."""
 
     @property
     def is_session(self) -> bool:
@@ -281,19 +333,75 @@ class Principal:
 
     @property
     def is_operator(self) -> bool:
-        return self.merchant_code is None
+        return self.merchant_code is None and self.partner is None
+
+    @property
+    def is_partner(self) -> bool:
+        return self.partner is not None
 
 
 def admit(principal: Principal, rule: Rule, scope: str) -> None:
     """Scope and kind: PermissionDenied (403) when the caller may not call this RPC at all."""
     if rule.kind is Kind.INTERNAL:
         raise PermissionDenied("this method is internal to the platform and not served through the gateway")
+    if principal.partner is not None:
+        _admit_partner(principal.partner, rule)
     if scope not in principal.scopes:
         raise PermissionDenied(f"the API key lacks the scope {scope!r} this method requires")
-    if rule.kind is Kind.OPS and not principal.is_operator:
+    if rule.kind is Kind.OPS and not principal.is_operator and not principal.is_partner:
         raise PermissionDenied("this method is for platform operators; merchant keys may not call it")
     if not principal.is_operator and not principal.merchant_active and not rule.allow_held:
         raise MerchantHeld(f"merchant {principal.merchant_code} is held after onboarding screening")
+
+
+def _admit_partner(partner: PartnerFacts, rule: Rule) -> None:
+    owned = rule.partner
+    if owned is None or (owned.kind is not None and owned.kind != partner.kind):
+        raise PermissionDenied("this method is not open to partners of this kind")
+    if not partner.active:
+        raise PermissionDenied(f"partner {partner.code} is held after onboarding screening")
+
+
+def _own_name(value: str) -> str:
+    return " ".join(value.split()).upper()
+
+
+def bind_partner(principal: Principal, rule: Rule, request: Message) -> None:
+    """A partner's request touches only its own: another's carrier, warehouse or code is a 404.
+
+    Empty values are left to the service, whose 400 names the field. Checks on a read's answer (`via`)
+    are made by `check_partner_answer` once the gateway has asked the read.
+    """
+    partner, owned = principal.partner, rule.partner
+    if partner is None or owned is None or owned.via is not None:
+        return
+    for holder, field in _holders(request, owned.field):
+        value = _own_name(getattr(holder, field.name))
+        if owned.own_code:
+            if not value:
+                setattr(holder, field.name, partner.code)
+            elif value != partner.code:
+                raise NotFound(f"no partner {value}", field=field.name)
+        elif value and value not in partner.owns:
+            raise NotFound(f"not found: {value}", field=field.name)
+
+
+def partner_lookup(principal: Principal, rule: Rule, request: Message, read_input: type[Message]) -> Message | None:
+    """The read that tells whose resource a partner's call touches (`via`), or None when none is needed."""
+    owned = rule.partner
+    if principal.partner is None or owned is None or owned.via is None:
+        return None
+    return owner_request(Rule(rule.kind, owner=owned.via), request, read_input)
+
+
+def check_partner_answer(principal: Principal, rule: Rule, answer: Message) -> None:
+    """The read's answer must name one of the partner's own (e.g. the ODR case's provider); else a 404."""
+    partner, owned = principal.partner, rule.partner
+    if partner is None or owned is None:
+        return
+    names = {_own_name(getattr(holder, field.name)) for holder, field in _holders(answer, owned.field)}
+    if not names or not names <= partner.owns:
+        raise NotFound("not found")  # naming the resource's partner would leak it
 
 
 def require_step_up(principal: Principal, rule: Rule, now: float) -> None:

@@ -11,6 +11,8 @@ from xborder.identity.v1 import (
     access_service_pb2_grpc,
     identity_service_pb2,
     identity_service_pb2_grpc,
+    partner_service_pb2,
+    partner_service_pb2_grpc,
     transfer_rules_service_pb2,
     transfer_rules_service_pb2_grpc,
 )
@@ -24,6 +26,7 @@ from services.identity.adapters.totp_secrets import EnvelopeTotpSecrets
 from services.identity.domain.transfer_rules import Draft, check_table
 from services.identity.entrypoints.access_api import AccessServicer
 from services.identity.entrypoints.grpc_api import IdentityServicer
+from services.identity.entrypoints.partners_api import PartnerServicer
 from services.identity.entrypoints.transfer_rules_api import TransferRuleServicer
 from services.identity.service_layer import access
 from services.identity.service_layer.transfer_handlers import read_seed
@@ -42,6 +45,7 @@ GRPC_SERVICES = (
     identity_service_pb2.DESCRIPTOR.services_by_name["IdentityService"].full_name,
     access_service_pb2.DESCRIPTOR.services_by_name["AccessService"].full_name,
     transfer_rules_service_pb2.DESCRIPTOR.services_by_name["TransferRuleService"].full_name,
+    partner_service_pb2.DESCRIPTOR.services_by_name["PartnerService"].full_name,
 )
 SEED_RULES = Path("transfer_rules") / "v1.yaml"
 
@@ -88,14 +92,20 @@ def transfer_servicer(context: ServiceContext) -> TransferRuleServicer:
     return TransferRuleServicer(context.uow, seed_rules(context.settings))  # type: ignore[arg-type]
 
 
+def partner_servicer(context: ServiceContext) -> PartnerServicer:
+    return PartnerServicer(context.uow, GrpcScreener(lambda: context.settings))  # type: ignore[arg-type]
+
+
 def registrations(context: ServiceContext) -> list:
     identity = servicer(context)
     access_api = access_servicer(context)
     transfers = transfer_servicer(context)
+    partners_api = partner_servicer(context)
 
     def add(server: grpc.Server) -> None:
         identity_service_pb2_grpc.add_IdentityServiceServicer_to_server(identity, server)
         access_service_pb2_grpc.add_AccessServiceServicer_to_server(access_api, server)
         transfer_rules_service_pb2_grpc.add_TransferRuleServiceServicer_to_server(transfers, server)
+        partner_service_pb2_grpc.add_PartnerServiceServicer_to_server(partners_api, server)
 
     return [add]

@@ -26,6 +26,7 @@ _RANDOM_DIGITS = 7
 
 ENTITY_TYPES: dict[str, str] = {
     "MC": "merchant",
+    "HB": "partner",  # huoban (伙伴): carriers, payment providers, warehouses, ODR providers
     "PD": "product",
     "DD": "order",
     "YD": "shipment",

@@ -134,6 +134,8 @@ class RunningServer:
     health: health.HealthServicer
     service_names: Sequence[str]
     on_stop: list[Callable[[], None]] = field(default_factory=list)
+    secure_port: int = 0
+    """The TLS port bound beside the plaintext one (the front door's partner port); 0 when none."""
 
     def stop(self, grace: float = 5.0) -> None:
         """Graceful shutdown: report NOT_SERVING, finish in-flight calls for `grace` seconds, then stop."""
@@ -151,8 +153,10 @@ def serve(
     port: int,
     host: str | None = None,
     extra_interceptors: Sequence[grpc.ServerInterceptor] = (),
+    secure_port: tuple[int, grpc.ServerCredentials] | None = None,
 ) -> RunningServer:
-    """Build and start a server on host:port (port 0 picks a free one, as tests do)."""
+    """Build and start a server on host:port (port 0 picks a free one, as tests do), and on a second port
+    with TLS credentials when `secure_port` is given."""
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.grpc_workers, thread_name_prefix="grpc"),
         interceptors=[ObservabilityInterceptor(settings.default_deadline_s), *extra_interceptors],
@@ -168,10 +172,15 @@ def serve(
     bound = server.add_insecure_port(f"{host or settings.host}:{port}")
     if bound == 0:
         raise OSError(f"cannot bind gRPC port {host or settings.host}:{port}")
+    secure_bound = 0
+    if secure_port is not None:
+        secure_bound = server.add_secure_port(f"{host or settings.host}:{secure_port[0]}", secure_port[1])
+        if secure_bound == 0:
+            raise OSError(f"cannot bind the TLS gRPC port {host or settings.host}:{secure_port[0]}")
     server.start()
     for name in [*service_names, ""]:
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    running = RunningServer(server, bound, health_servicer, service_names)
+    running = RunningServer(server, bound, health_servicer, service_names, secure_port=secure_bound)
     # A registration may carry `bind_health(health) -> stop`: a service whose readiness depends on its
     # data (screening without every sanctions list) reports NOT_SERVING for itself until it is ready.
     for add in register:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from gateway.descriptors import MethodInfo, discover, walk_fields
 from gateway.tenancy import MERCHANT_FIELD, RULES, Kind
-from services.identity.domain.scopes import MERCHANT_SCOPES, OPERATOR_SCOPES
+from services.identity.domain.scopes import MERCHANT_SCOPES, OPERATOR_SCOPES, PARTNER_SCOPES
 
 METHODS: dict[str, MethodInfo] = {m.grpc_path: m for s in discover() for m in s.methods}
 
@@ -98,3 +98,41 @@ def test_step_up_guards_keys_clients_and_operator_management() -> None:
         "AddOperator",
         "DisableOperator",
     } <= stepped
+
+
+def _reaches(descriptor: object, dotted: str) -> bool:
+    """Whether a dotted field path exists in a message type (through message fields)."""
+    head, _, rest = dotted.partition(".")
+    field = descriptor.fields_by_name.get(head)  # type: ignore[attr-defined]
+    if field is None:
+        return False
+    if not rest:
+        return field.type == field.TYPE_STRING
+    return field.message_type is not None and _reaches(field.message_type, rest)
+
+
+def test_partner_rules_name_real_fields_and_reads() -> None:
+    for path, rule in RULES.items():
+        owned = rule.partner
+        if owned is None:
+            continue
+        assert rule.kind is Kind.OPS, path  # partners' calls are otherwise operators' only
+        if owned.via is None:
+            assert _reaches(METHODS[path].descriptor.input_type, owned.field), path
+        else:
+            read = METHODS[owned.via.rpc]
+            assert owned.via.field in read.descriptor.input_type.fields_by_name, path
+            assert owned.via.from_field in METHODS[path].descriptor.input_type.fields_by_name, path
+            assert _reaches(read.descriptor.output_type, owned.field), path
+        assert owned.kind is None or owned.kind in PARTNER_SCOPES, path
+
+
+def test_partner_scopes_are_exactly_those_of_rpcs_open_to_the_partner_kind() -> None:
+    for kind, scopes in PARTNER_SCOPES.items():
+        open_to_kind = {
+            METHODS[p].required_scope
+            for p, r in RULES.items()
+            if r.partner is not None and r.partner.kind in (None, kind)
+        }
+        assert scopes == open_to_kind, kind
+        assert scopes <= OPERATOR_SCOPES, kind

@@ -44,8 +44,14 @@ def parse_screen_request(request: pb.ScreenPartyRequest) -> handlers.ScreenComma
     violations = Violations()
     fields.request_id(request.request_id, violations)
     merchant = ""
-    if request.merchant_code:
+    if request.merchant_code and request.partner_code:
+        violations.add("partner_code", "give merchant_code or partner_code, not both")
+    elif request.merchant_code:
         merchant = fields.unified_code(request.merchant_code, "merchant_code", violations, "MC")
+    elif request.partner_code:
+        # A partner's onboarding screening is kept under the partner's own code, where a merchant's is
+        # kept under the merchant's: the screening's owner.
+        merchant = fields.unified_code(request.partner_code, "partner_code", violations, "HB")
     else:
         violations.add("merchant_code", "required: the merchant's code (MC...)")
     name = request.name.strip()

@@ -39,14 +39,22 @@ class GrpcScreener:
         return pb_grpc.ScreeningServiceStub(self._channel)
 
     def screen(self, request_id: str, merchant_code: str, legal_name: str, country: str, uscc: str) -> ScreeningOutcome:
+        return self._screen(request_id, legal_name, country, uscc, merchant_code=merchant_code)
+
+    def screen_partner(
+        self, request_id: str, partner_code: str, legal_name: str, country: str, uscc: str
+    ) -> ScreeningOutcome:
+        return self._screen(request_id, legal_name, country, uscc, partner_code=partner_code)
+
+    def _screen(self, request_id: str, legal_name: str, country: str, uscc: str, **owner: str) -> ScreeningOutcome:
         identifiers = [pb.PartyIdentifier(type="registration", value=uscc)] if uscc else []
         request = pb.ScreenPartyRequest(
             request_id=request_id,
-            merchant_code=merchant_code,
             name=legal_name,
             party_type=pb.PARTY_TYPE_COMPANY,
             country=country,
             identifiers=identifiers,
+            **owner,
         )
         metadata = ((REQUEST_ID_HEADER, current_request_id() or request_id),)
         try:

@@ -118,3 +118,28 @@ legal_bases = sa.Table(
     sa.Column("registered_by", sa.Text, nullable=False),
     sa.Column("registered_at", UtcDateTime, nullable=False),
 )
+
+partners = sa.Table(
+    "partners",
+    metadata,
+    sa.Column("partner_code", sa.String(18), primary_key=True),
+    sa.Column("legal_name", sa.Text, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("country", sa.String(2), nullable=False),
+    sa.Column("uscc", sa.String(18), nullable=False),
+    sa.Column("contacts", sa.Text, nullable=False),  # JSON list of {name, email, phone, role}
+    sa.Column("owns", sa.Text, nullable=False),  # JSON list of upper-case names
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("screening_code", sa.String(18), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+partner_certificates = sa.Table(
+    "partner_certificates",
+    metadata,
+    sa.Column("fingerprint", sa.String(64), primary_key=True),
+    sa.Column("partner_code", sa.String(18), sa.ForeignKey("partners.partner_code"), nullable=False, index=True),
+    sa.Column("label", sa.Text, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("revoked_at", UtcDateTime, nullable=True),
+)

@@ -58,6 +58,8 @@ OPERATOR_SCOPES: frozenset[str] = MERCHANT_SCOPES | frozenset(
         "identity.merchants.write",
         "identity.transfer_rules.read",
         "identity.transfer_rules.write",
+        "identity.partners.read",
+        "identity.partners.write",
         "logistics.rates.write",
         "logistics.returns.receive",
         "logistics.tracking.write",
@@ -76,6 +78,16 @@ OPERATOR_SCOPES: frozenset[str] = MERCHANT_SCOPES | frozenset(
 `identity.sessions.write` are never granted to a key: verification is the gateway's own call, operator
 keys and ops staff are managed by ops tooling or an admin's session (domain/roles.py), and only an ops
 session steps up or logs out."""
+
+PARTNER_SCOPES: dict[str, frozenset[str]] = {
+    "LOGISTICS": frozenset({"identity.partners.read", "logistics.tracking.write"}),
+    "WAREHOUSE": frozenset({"identity.partners.read", "logistics.stock.push", "logistics.warehouse.write"}),
+    "ODR": frozenset({"identity.partners.read", "customer_service.odr.write"}),
+    "PAYMENT": frozenset({"identity.partners.read"}),
+}
+"""What a partner's certificate grants, by the partner's kind. Every partner-callable RPC also has a
+partner-ownership rule in the gateway's tenancy table, so a partner acts only on what is its own (a
+contract test keeps the table and these scopes in step)."""
 
 
 def granted(requested: tuple[str, ...], allowed: frozenset[str], field: str = "scopes") -> tuple[str, ...]:

@@ -1,10 +1,11 @@
-"""The identity unit of work: one transaction owning the merchant, key, client, operator and session repositories."""
+"""The identity unit of work: one transaction owning the identity repositories (merchants to partners)."""
 
 from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
 from services.identity.adapters.access_repositories import ClientRepository, OperatorRepository, SessionRepository
+from services.identity.adapters.partner_repository import PartnerRepository
 from services.identity.adapters.repositories import ApiKeyRepository, MerchantRepository
 from services.identity.adapters.transfer_repositories import LegalBasisRepository, TransferRuleRepository
 from services.shared.uow import UnitOfWork
@@ -18,6 +19,7 @@ class IdentityUnitOfWork(UnitOfWork):
     sessions: SessionRepository
     transfer_rules: TransferRuleRepository
     legal_bases: LegalBasisRepository
+    partners: PartnerRepository
 
     def _bind(self, connection: Connection) -> None:
         super()._bind(connection)
@@ -28,3 +30,4 @@ class IdentityUnitOfWork(UnitOfWork):
         self.sessions = SessionRepository(connection)
         self.transfer_rules = TransferRuleRepository(connection)
         self.legal_bases = LegalBasisRepository(connection)
+        self.partners = PartnerRepository(connection)

@@ -1,0 +1,354 @@
+"""Partners end to end: onboarded over REST by an operator (screened by the real compliance service), then
+calling the gRPC front door's partner port with real TLS and client certificates made for the test.
+
+A partner acts only on what is its own: another carrier's events, another warehouse's inventory, another
+provider's ODR case and another partner's registration are 404s; RPCs not open to its kind are 403s.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from xborder.customer_service.v1 import customer_service_pb2 as cs_pb
+from xborder.customer_service.v1 import customer_service_pb2_grpc as cs_grpc
+from xborder.identity.v1 import partner_service_pb2 as pb
+from xborder.identity.v1 import partner_service_pb2_grpc as pb_grpc
+from xborder.logistics.v1 import shipments_service_pb2 as ship_pb
+from xborder.logistics.v1 import shipments_service_pb2_grpc as ship_grpc
+from xborder.logistics.v1 import warehouses_service_pb2 as wh_pb
+from xborder.logistics.v1 import warehouses_service_pb2_grpc as wh_grpc
+
+from gateway.app import create_app
+from gateway.front_door import serve_front_door
+from gateway.partner_auth import PartnerTlsSettings
+from services.shared import codes
+from services.shared.grpc_server import RunningServer
+from services.shared.settings import Settings
+from tests.e2e.stack import AsgiClient, Stack, Tenant, start_stack
+from tests.partner_certs import Issued, TestCa
+
+
+@dataclass
+class World:
+    stack: Stack
+    rest: AsgiClient
+    door: RunningServer
+    ca: TestCa
+    merchant: Tenant
+    waybill: str
+    complaint: str
+    other_odr_cert: Issued
+    carrier: str
+    carrier_screening: str
+    warehouse: str
+    odr: str
+    carrier_cert: Issued
+    warehouse_cert: Issued
+    odr_cert: Issued
+
+    def channel(self, issued: Issued | None, ca: TestCa | None = None) -> grpc.Channel:
+        credentials = grpc.ssl_channel_credentials(
+            root_certificates=(ca or self.ca).cert_pem,
+            private_key=issued.key_pem if issued else None,
+            certificate_chain=issued.cert_pem if issued else None,
+        )
+        return grpc.secure_channel(f"127.0.0.1:{self.door.secure_port}", credentials)
+
+
+def onboard(rest: AsgiClient, headers: dict[str, str], **body: Any) -> dict[str, Any]:
+    answer = rest.post("/v1/partners", json=body, headers={**headers, "Idempotency-Key": str(uuid.uuid4())})
+    assert answer.status_code == 200, answer.text
+    return answer.json()["partner"]  # type: ignore[no-any-return]
+
+
+def register(rest: AsgiClient, headers: dict[str, str], code: str, issued: Issued) -> None:
+    answer = rest.post(
+        f"/v1/partners/{code}/certificates",
+        json={"certificatePem": issued.cert_pem.decode(), "label": "e2e"},
+        headers={**headers, "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["certificate"]["fingerprint"] == issued.fingerprint
+
+
+@pytest.fixture(scope="module")
+def world(module_any_settings: Settings) -> Iterator[World]:
+    """On SQLite and on PostgreSQL (module_any_settings), each with its own CA and certificates."""
+    var = module_any_settings.var_dir
+    var.mkdir(parents=True, exist_ok=True)
+    stack = start_stack(module_any_settings)
+    ca = TestCa()
+    server = ca.issue("localhost", server=True)
+    files = {}
+    for name, content in (("ca.pem", ca.cert_pem), ("server.pem", server.cert_pem), ("server.key", server.key_pem)):
+        files[name] = Path(var, name)
+        files[name].write_bytes(content)
+    tls = PartnerTlsSettings(0, files["ca.pem"], files["server.pem"], files["server.key"])
+    door = serve_front_door(stack.settings, port=0, partner_tls=tls)
+    rest = AsgiClient(create_app(stack.settings))
+    ops = {"Authorization": f"Bearer {stack.operator_key()}"}
+    carrier = onboard(
+        rest,
+        ops,
+        legalName="Rhine Parcel GmbH",
+        kind="PARTNER_KIND_LOGISTICS",
+        country="DE",
+        owns=["dhl_express", "hermes"],
+    )
+    warehouse = onboard(
+        rest,
+        ops,
+        legalName="Harbour Fulfilment Ltd",
+        kind="PARTNER_KIND_WAREHOUSE",
+        country="GB",
+        owns=["SAMPLE-WH-GB-BHX"],
+    )
+    other_odr = onboard(
+        rest, ops, legalName="Other Resolve SA", kind="PARTNER_KIND_ODR", country="FR", owns=["other-odr"]
+    )
+    odr = onboard(rest, ops, legalName="Fair Resolve BV", kind="PARTNER_KIND_ODR", country="NL", owns=["file"])
+    certs = {name: ca.issue(name) for name in ("carrier", "warehouse", "odr", "other_odr")}
+    for partner, name in ((carrier, "carrier"), (warehouse, "warehouse"), (odr, "odr"), (other_odr, "other_odr")):
+        assert partner["status"] == "PARTNER_STATUS_ACTIVE", partner
+        register(rest, ops, partner["partnerCode"], certs[name])
+    merchant = stack.onboard("Partner Test Merchant GmbH", "DE")
+    waybill, complaint = _merchant_records(rest, merchant, ops)
+    yield World(
+        stack,
+        rest,
+        door,
+        ca,
+        merchant,
+        waybill,
+        complaint,
+        certs["other_odr"],
+        carrier["partnerCode"],
+        carrier["screeningCode"],
+        warehouse["partnerCode"],
+        odr["partnerCode"],
+        certs["carrier"],
+        certs["warehouse"],
+        certs["odr"],
+    )
+    door.stop(grace=0)
+    rest.close()
+    stack.stop()
+
+
+def _merchant_records(rest: AsgiClient, merchant: Tenant, ops: dict[str, str]) -> tuple[str, str]:
+    """A booked shipment's waybill and a complaint escalated to ODR (the default "file" provider)."""
+
+    def post(path: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+        answer = rest.post(path, json=body, headers={**headers, "Idempotency-Key": str(uuid.uuid4())})
+        assert answer.status_code == 200, answer.text
+        return answer.json()  # type: ignore[no-any-return]
+
+    booking = {
+        "channelCode": "SAMPLE-EXP-PRIORITY",
+        "rateSheetVersion": 1,
+        "parcels": [{"weightKg": "1", "lengthCm": "20", "widthCm": "20", "heightCm": "10"}],
+        "destination": {"country": "US", "postalCode": "10001"},
+    }
+    shipment = post("/v1/logistics/shipments", booking, merchant.headers)["shipment"]
+    complaint = {"type": "TICKET_TYPE_COMPLAINT", "subject": "Parcel never arrived"}
+    ticket = post("/v1/customer-service/tickets", complaint, merchant.headers)["ticket"]["code"]
+    post(f"/v1/customer-service/tickets/{ticket}:escalateToOdr", {"reason": "not settled"}, ops)
+    return shipment["waybillNumber"], ticket
+
+
+def failure(call: Any, request: Any) -> grpc.StatusCode:
+    with pytest.raises(grpc.RpcError) as failed:
+        call(request, timeout=10)
+    return failed.value.code()  # type: ignore[no-any-return]
+
+
+def event(carrier: str, waybill: str = "RX000000001DE") -> ship_pb.CarrierEvent:
+    return ship_pb.CarrierEvent(
+        carrier=carrier, waybill_number=waybill, code="PU", occurred_at={"seconds": 1_790_000_000}
+    )
+
+
+def test_a_carrier_pushes_events_for_its_own_carrier_only(world: World) -> None:
+    with world.channel(world.carrier_cert) as channel:
+        stub = ship_grpc.ShipmentServiceStub(channel)
+        pickup = ship_pb.CarrierEvent(
+            carrier="hermes", waybill_number=world.waybill, code="3500", occurred_at={"seconds": 1_790_000_000}
+        )
+        answer = stub.PushTrackingEvents(ship_pb.PushTrackingEventsRequest(events=[pickup]), timeout=10)
+        assert answer.results[0].outcome == ship_pb.TRACKING_OUTCOME_APPLIED, answer
+        unknown = stub.PushTrackingEvents(ship_pb.PushTrackingEventsRequest(events=[event("dhl_express")]), timeout=10)
+        assert unknown.results[0].outcome == ship_pb.TRACKING_OUTCOME_UNKNOWN_WAYBILL
+        # One event under a carrier the partner does not own refuses the whole batch, as if nothing existed.
+        mixed = ship_pb.PushTrackingEventsRequest(events=[event("dhl_express"), event("fedex", world.waybill)])
+        assert failure(stub.PushTrackingEvents, mixed) == grpc.StatusCode.NOT_FOUND
+        # Not a carrier's RPC: a warehouse push is refused outright.
+        push = wh_pb.PushInventoryRequest(
+            push_id="p", warehouse_code="SAMPLE-WH-GB-BHX", merchant_code=world.merchant.merchant_code
+        )
+        assert failure(wh_grpc.WarehouseServiceStub(channel).PushInventory, push) == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_a_warehouse_pushes_inventory_for_its_own_warehouses_only(world: World) -> None:
+    with world.channel(world.warehouse_cert) as channel:
+        stub = wh_grpc.WarehouseServiceStub(channel)
+        own = wh_pb.PushInventoryRequest(
+            push_id=str(uuid.uuid4()),
+            warehouse_code="SAMPLE-WH-GB-BHX",
+            merchant_code=world.merchant.merchant_code,
+            kind=wh_pb.INVENTORY_PUSH_KIND_SNAPSHOT,
+            lines=[wh_pb.InventoryLine(sku="LAMP-1", on_hand=12)],
+        )
+        stub.PushInventory(own, timeout=10)
+        other = wh_pb.PushInventoryRequest()
+        other.CopyFrom(own)
+        other.warehouse_code, other.push_id = "SAMPLE-WH-DE-HAM", str(uuid.uuid4())
+        assert failure(stub.PushInventory, other) == grpc.StatusCode.NOT_FOUND
+        # Inbound shipments: the warehouse reports the status of those coming to its own warehouses only.
+        for warehouse, expected in (
+            ("SAMPLE-WH-GB-BHX", grpc.StatusCode.OK),
+            ("SAMPLE-WH-US-LAX", grpc.StatusCode.NOT_FOUND),
+        ):
+            inbound = world.rest.post(
+                "/v1/logistics/inbound-shipments",
+                json={"warehouseCode": warehouse, "lines": [{"sku": "LAMP-1", "expected": "3"}]},
+                headers={**world.merchant.headers, "Idempotency-Key": str(uuid.uuid4())},
+            )
+            assert inbound.status_code == 200, inbound.text
+            update = wh_pb.UpdateInboundShipmentRequest(
+                request_id=str(uuid.uuid4()),
+                code=inbound.json()["inboundShipment"]["code"],
+                status=wh_pb.INBOUND_STATUS_IN_TRANSIT,
+            )
+            if expected == grpc.StatusCode.OK:
+                assert (
+                    stub.UpdateInboundShipment(update, timeout=10).inbound_shipment.status
+                    == wh_pb.INBOUND_STATUS_IN_TRANSIT
+                )
+            else:
+                assert failure(stub.UpdateInboundShipment, update) == expected
+        events = ship_pb.PushTrackingEventsRequest(events=[event("dhl_express")])
+        assert (
+            failure(ship_grpc.ShipmentServiceStub(channel).PushTrackingEvents, events)
+            == grpc.StatusCode.PERMISSION_DENIED
+        )
+
+
+def test_an_odr_provider_records_statuses_only_on_its_own_cases(world: World) -> None:
+    received = cs_pb.RecordOdrStatusRequest(
+        request_id=str(uuid.uuid4()), ticket_code=world.complaint, status=cs_pb.ODR_STATUS_RECEIVED
+    )
+    with world.channel(world.other_odr_cert) as channel:
+        assert failure(cs_grpc.CustomerServiceStub(channel).RecordOdrStatus, received) == grpc.StatusCode.NOT_FOUND
+    with world.channel(world.odr_cert) as channel:
+        stub = cs_grpc.CustomerServiceStub(channel)
+        case = stub.RecordOdrStatus(received, timeout=10).case
+        assert case.status == cs_pb.ODR_STATUS_RECEIVED and case.provider == "file"
+        no_case = cs_pb.RecordOdrStatusRequest(request_id="r", ticket_code=codes.generate("TK"))
+        assert failure(stub.RecordOdrStatus, no_case) == grpc.StatusCode.NOT_FOUND
+
+
+def test_a_partner_reads_its_own_registration_and_no_other(world: World) -> None:
+    with world.channel(world.carrier_cert) as channel:
+        stub = pb_grpc.PartnerServiceStub(channel)
+        assert stub.GetPartner(pb.GetPartnerRequest(), timeout=10).partner.partner_code == world.carrier
+        assert failure(stub.GetPartner, pb.GetPartnerRequest(partner_code=world.warehouse)) == grpc.StatusCode.NOT_FOUND
+        onboarding = pb.OnboardPartnerRequest(request_id="x", legal_name="Me Too", kind=pb.PARTNER_KIND_LOGISTICS)
+        assert failure(stub.OnboardPartner, onboarding) == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_unregistered_and_revoked_certificates_are_unauthenticated(world: World) -> None:
+    stranger = world.ca.issue("never-registered")
+    with world.channel(stranger) as channel:
+        assert (
+            failure(pb_grpc.PartnerServiceStub(channel).GetPartner, pb.GetPartnerRequest())
+            == grpc.StatusCode.UNAUTHENTICATED
+        )
+    retired = world.ca.issue("retired")
+    ops = {"Authorization": f"Bearer {world.stack.operator_key()}"}
+    register(world.rest, ops, world.carrier, retired)
+    revoked = world.rest.post(
+        f"/v1/partners/{world.carrier}/certificates/{retired.fingerprint}:revoke",
+        json={},
+        headers={**ops, "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert revoked.status_code == 200, revoked.text
+    with world.channel(retired) as channel:
+        assert (
+            failure(pb_grpc.PartnerServiceStub(channel).GetPartner, pb.GetPartnerRequest())
+            == grpc.StatusCode.UNAUTHENTICATED
+        )
+
+
+def test_the_handshake_refuses_another_ca_and_no_certificate(world: World) -> None:
+    outsider = TestCa("some other CA").issue("rhine-parcel-01")
+    with world.channel(outsider) as channel:
+        assert (
+            failure(pb_grpc.PartnerServiceStub(channel).GetPartner, pb.GetPartnerRequest())
+            == grpc.StatusCode.UNAVAILABLE
+        )
+    with world.channel(None) as channel:
+        assert (
+            failure(pb_grpc.PartnerServiceStub(channel).GetPartner, pb.GetPartnerRequest())
+            == grpc.StatusCode.UNAVAILABLE
+        )
+
+
+def test_partner_administration_is_for_operators(world: World) -> None:
+    merchant = world.merchant.headers
+    listed = world.rest.get(f"/v1/partners/{world.carrier}", headers=merchant)
+    assert listed.status_code == 403
+    onboarding = world.rest.post(
+        "/v1/partners",
+        json={"legalName": "Sneaky", "kind": "PARTNER_KIND_LOGISTICS", "country": "DE", "owns": ["fedex"]},
+        headers={**merchant, "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert onboarding.status_code == 403
+    bad = world.rest.post(
+        "/v1/partners",
+        json={"legalName": "No Owns", "kind": "PARTNER_KIND_WAREHOUSE", "country": "DE"},
+        headers={"Authorization": f"Bearer {world.stack.operator_key()}", "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert bad.status_code == 400 and "owns" in bad.text
+
+
+def test_the_plaintext_door_knows_no_partner(world: World) -> None:
+    with grpc.insecure_channel(f"127.0.0.1:{world.door.port}") as channel:
+        code = failure(pb_grpc.PartnerServiceStub(channel).GetPartner, pb.GetPartnerRequest(partner_code=world.carrier))
+        assert code == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_the_partners_screening_is_kept_under_its_own_code(world: World) -> None:
+    ops = {"Authorization": f"Bearer {world.stack.operator_key()}"}
+    screening = world.rest.get(f"/v1/compliance/screenings/{world.carrier_screening}", headers=ops)
+    assert screening.status_code == 200, screening.text
+    assert screening.json()["merchantCode"] == world.carrier
+    # A merchant's screening request names the merchant (filled by the gateway), never a partner.
+    mixed = world.rest.post(
+        "/v1/compliance/screenings",
+        json={"name": "Some Party", "partnerCode": world.carrier},
+        headers={**world.merchant.headers, "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert mixed.status_code == 400 and "partner" in mixed.text
+    assert (
+        world.rest.get(
+            f"/v1/compliance/screenings/{world.carrier_screening}", headers=world.merchant.headers
+        ).status_code
+        == 404
+    )
+
+
+def test_a_held_partners_certificate_is_refused(world: World) -> None:
+    ops = {"Authorization": f"Bearer {world.stack.operator_key()}"}
+    held = onboard(world.rest, ops, legalName="Banco Nacional de Cuba", kind="PARTNER_KIND_PAYMENT", country="CU")
+    assert held["status"] == "PARTNER_STATUS_BLOCKED"
+    issued = world.ca.issue("held-01")
+    register(world.rest, ops, held["partnerCode"], issued)
+    with world.channel(issued) as channel:
+        stub = pb_grpc.PartnerServiceStub(channel)
+        assert failure(stub.GetPartner, pb.GetPartnerRequest()) == grpc.StatusCode.PERMISSION_DENIED

@@ -1,0 +1,128 @@
+"""Partner tenancy: a partner acts only on what it owns (404 otherwise), only on RPCs open to its kind (403)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from xborder.customer_service.v1 import customer_service_pb2 as cs_pb
+from xborder.identity.v1 import partner_service_pb2 as pb
+from xborder.logistics.v1 import shipments_service_pb2 as ship_pb
+from xborder.logistics.v1 import warehouses_service_pb2 as wh_pb
+
+from gateway.partner_auth import partner_principal
+from gateway.tenancy import PartnerFacts, Principal, admit, bind_partner, check_partner_answer, rule_for
+from services.identity.domain import partners
+from services.identity.domain.scopes import PARTNER_SCOPES
+from services.shared.errors import NotFound, PermissionDenied, Violations
+
+PUSH_EVENTS = "/xborder.logistics.v1.ShipmentService/PushTrackingEvents"
+PUSH_INVENTORY = "/xborder.logistics.v1.WarehouseService/PushInventory"
+RECORD_ODR = "/xborder.customer_service.v1.CustomerService/RecordOdrStatus"
+GET_PARTNER = "/xborder.identity.v1.PartnerService/GetPartner"
+ONBOARD_PARTNER = "/xborder.identity.v1.PartnerService/OnboardPartner"
+
+
+def partner(kind: str, *owns: str, active: bool = True, code: str = "HBG0000000ABCDEFG1") -> Principal:
+    facts = PartnerFacts(code, kind, active, frozenset(owns))
+    return Principal("f" * 64, None, PARTNER_SCOPES[kind], kind="partner_certificate", partner=facts)
+
+
+def events(*carriers: str) -> ship_pb.PushTrackingEventsRequest:
+    return ship_pb.PushTrackingEventsRequest(
+        events=[ship_pb.CarrierEvent(carrier=c, waybill_number="RX1") for c in carriers]
+    )
+
+
+def test_a_partner_is_not_an_operator() -> None:
+    caller = partner("LOGISTICS", "HERMES")
+    assert not caller.is_operator and caller.is_partner
+
+
+def test_partners_are_admitted_only_to_rpcs_open_to_their_kind() -> None:
+    admit(partner("LOGISTICS", "HERMES"), rule_for(PUSH_EVENTS), "logistics.tracking.write")
+    with pytest.raises(PermissionDenied):
+        admit(partner("WAREHOUSE", "WH-1"), rule_for(PUSH_EVENTS), "logistics.tracking.write")
+    with pytest.raises(PermissionDenied):
+        admit(partner("LOGISTICS", "HERMES"), rule_for(ONBOARD_PARTNER), "identity.partners.write")
+    for kind in PARTNER_SCOPES:  # every kind reads its own registration
+        admit(partner(kind), rule_for(GET_PARTNER), "identity.partners.read")
+
+
+def test_a_held_partner_is_refused() -> None:
+    with pytest.raises(PermissionDenied, match="held"):
+        admit(partner("LOGISTICS", "HERMES", active=False), rule_for(PUSH_EVENTS), "logistics.tracking.write")
+
+
+def test_every_event_must_name_an_owned_carrier() -> None:
+    caller = partner("LOGISTICS", "HERMES", "DHL_EXPRESS")
+    bind_partner(caller, rule_for(PUSH_EVENTS), events("hermes", " dhl_express ", "Hermes"))
+    with pytest.raises(NotFound):
+        bind_partner(caller, rule_for(PUSH_EVENTS), events("hermes", "fedex"))
+
+
+def test_a_warehouse_pushes_only_its_own_codes() -> None:
+    caller = partner("WAREHOUSE", "SAMPLE-WH-GB-BHX")
+    bind_partner(caller, rule_for(PUSH_INVENTORY), wh_pb.PushInventoryRequest(warehouse_code="sample-wh-gb-bhx"))
+    with pytest.raises(NotFound):
+        bind_partner(caller, rule_for(PUSH_INVENTORY), wh_pb.PushInventoryRequest(warehouse_code="SAMPLE-WH-DE-HAM"))
+
+
+def test_a_partner_reads_its_own_registration_filled_when_empty() -> None:
+    caller = partner("ODR", "FILE")
+    request = pb.GetPartnerRequest()
+    bind_partner(caller, rule_for(GET_PARTNER), request)
+    assert request.partner_code == caller.partner.code  # type: ignore[union-attr]
+    with pytest.raises(NotFound):
+        bind_partner(caller, rule_for(GET_PARTNER), pb.GetPartnerRequest(partner_code="HBG0000000ZZZZZZZ1"))
+
+
+def test_an_odr_case_must_be_the_providers_own() -> None:
+    rule, caller = rule_for(RECORD_ODR), partner("ODR", "FILE")
+    check_partner_answer(caller, rule, cs_pb.GetOdrCaseResponse(case=cs_pb.OdrCase(provider="file")))
+    with pytest.raises(NotFound):
+        check_partner_answer(caller, rule, cs_pb.GetOdrCaseResponse(case=cs_pb.OdrCase(provider="http")))
+    with pytest.raises(NotFound):
+        check_partner_answer(caller, rule, cs_pb.GetOdrCaseResponse())
+
+
+NAMES = st.text(alphabet="ABCDEFGHJK0123456789_- ", min_size=1, max_size=12).filter(lambda n: n.strip())
+
+
+@given(owned=st.lists(NAMES, min_size=1, max_size=5), pushed=st.lists(NAMES, min_size=1, max_size=5))
+def test_a_batch_passes_exactly_when_every_carrier_is_owned(owned: list[str], pushed: list[str]) -> None:
+    violations = Violations()
+    owns = partners.owned(owned, partners.PartnerKind.LOGISTICS, violations)
+    caller = partner("LOGISTICS", *owns)
+    mine = {" ".join(c.split()).upper() for c in pushed} <= set(owns)
+    try:
+        bind_partner(caller, rule_for(PUSH_EVENTS), events(*pushed))
+        passed = True
+    except NotFound:
+        passed = False
+    assert passed == mine
+
+
+@given(st.lists(NAMES, min_size=1, max_size=5))
+def test_owned_names_are_normalised_once(names: list[str]) -> None:
+    first = partners.owned(names, partners.PartnerKind.WAREHOUSE, Violations())
+    assert partners.owned(list(first), partners.PartnerKind.WAREHOUSE, Violations()) == first
+    assert list(first) == sorted(set(first))
+
+
+def test_a_verified_certificate_becomes_its_partners_principal() -> None:
+    reply = pb.VerifyPartnerCertificateResponse(
+        partner=pb.Partner(
+            partner_code="HBG0000000ABCDEFG1",
+            kind=pb.PARTNER_KIND_WAREHOUSE,
+            status=pb.PARTNER_STATUS_REVIEW,
+            country="GB",
+            owns=["SAMPLE-WH-GB-BHX"],
+        ),
+        scopes=sorted(PARTNER_SCOPES["WAREHOUSE"]),
+    )
+    principal = partner_principal("ab" * 32, reply)
+    assert principal.key_id == "ab" * 32 and principal.scopes == PARTNER_SCOPES["WAREHOUSE"]
+    assert principal.partner == PartnerFacts(
+        "HBG0000000ABCDEFG1", "WAREHOUSE", False, frozenset({"SAMPLE-WH-GB-BHX"}), "GB"
+    )
