@@ -17,6 +17,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from services.shared import field_rules
 from services.shared.error_statuses import status_of
 from services.shared.errors import XborderError
 from services.shared.grpc_errors import internal_status, to_status
@@ -71,6 +72,8 @@ class ObservabilityInterceptor(grpc.ServerInterceptor):
             started = time.perf_counter()
             code = "OK"
             try:
+                # The field rules the proto states (and /openapi.json publishes) hold before the servicer runs.
+                field_rules.validate(request)
                 return inner(request, context)
             except XborderError as error:
                 code = status_of(error).grpc.name
