@@ -244,14 +244,14 @@ def check(message: Message, violations: Violations, prefix: str = "") -> None:
     if not _has_rules(descriptor):
         return
     for rule in rules_of(descriptor):
-        field = rule.field
-        if field.is_repeated:
-            for index, value in enumerate(getattr(message, field.name)):
-                _add(violations, f"{prefix}{field.name}[{index}]", rule.problems(value))
-        elif field.message_type is None:
-            _add(violations, prefix + field.name, rule.problems(getattr(message, field.name)))
-        elif rule.required and not message.HasField(field.name):
-            violations.add(prefix + field.name, "is required")
+        name = rule.name
+        if rule.field.is_repeated:
+            for index, value in enumerate(getattr(message, name)):
+                _add(violations, f"{prefix}{name}[{index}]", rule.problems(value))
+        elif rule.field.message_type is None:
+            _add(violations, prefix + name, rule.problems(getattr(message, name)))
+        elif rule.required and not message.HasField(name):
+            violations.add(prefix + name, "is required")
     for field in descriptor.fields:
         nested = field.message_type
         if nested is None or nested.GetOptions().map_entry or not _has_rules(nested):

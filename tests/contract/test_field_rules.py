@@ -154,9 +154,9 @@ def _values(rule: Rule) -> st.SearchStrategy[Any]:
             zone = st.sampled_from(sorted(codes.ZONES))
             body = st.text(alphabet=codes.ALPHABET, min_size=14, max_size=14)
             drawn.append(
-                st.tuples(zone, body).map(lambda t: rule.code_prefix + t[0] + t[1] + "0").map(
-                    lambda c: c[:-1] + codes.check_character(c[:-1])
-                )
+                st.tuples(zone, body)
+                .map(lambda t: rule.code_prefix + t[0] + t[1] + "0")
+                .map(lambda c: c[:-1] + codes.check_character(c[:-1]))
             )
         return st.one_of(drawn)
     low = int(rule.minimum) if rule.minimum is not None else -1000

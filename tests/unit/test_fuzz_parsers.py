@@ -4,6 +4,7 @@ envelope. Whatever the input, they answer or raise only their documented errors.
 from __future__ import annotations
 
 import base64
+import contextlib
 from urllib.parse import quote
 
 from hypothesis import example, given, settings
@@ -108,20 +109,14 @@ def _mutations() -> st.SearchStrategy[bytes]:
 @settings(max_examples=300, deadline=None)
 @given(blob=_mutations() | st.binary(max_size=200))
 def test_decrypting_tampered_or_random_bytes_fails_only_as_documented(blob: bytes) -> None:
-    try:
+    with contextlib.suppress(DecryptionFailed, KeyUnavailable):
         CIPHER.decrypt(blob, HERE)
-    except (DecryptionFailed, KeyUnavailable):
-        pass
 
 
 @settings(max_examples=300, deadline=None)
 @given(text=st.text(max_size=120) | st.binary(max_size=120).map(lambda b: TEXT_PREFIX + base64.b64encode(b).decode()))
 def test_decrypting_any_text_fails_only_as_documented(text: str) -> None:
-    try:
+    with contextlib.suppress(DecryptionFailed, KeyUnavailable):
         CIPHER.decrypt_text(text, HERE)
-    except (DecryptionFailed, KeyUnavailable):
-        pass
-    try:
+    with contextlib.suppress(DecryptionFailed):
         CIPHER.is_current(text)
-    except DecryptionFailed:
-        pass
