@@ -6,8 +6,9 @@ the same `Rule` objects into JSON Schema keywords with `json_schema()`. A format
 shared by both, so what the document states is what the servicer refuses
 (tests/contract/test_field_rules.py).
 
-Every unary RPC passes through `check` before its servicer runs (services/shared/grpc_server.py), so a
-servicer's own checks see only requests whose annotated fields are well formed.
+Every unary RPC is checked before its servicer runs (services/shared/grpc_server.py). When a rule fails,
+the servicer's own validation still runs so that one answer names every bad field: its first
+`Violations.raise_if_any` adds the rule violations (`errors.declared_violations`) and refuses the request.
 """
 
 from __future__ import annotations
@@ -268,8 +269,13 @@ def _add(violations: Violations, name: str, problems: list[tuple[str, type[Valid
         violations.add(name, description, error=None if error is ValidationError else error)
 
 
-def validate(message: Message) -> None:
-    """Raise the violations of `message`'s field rules, every field at once."""
+def violations_of(message: Message) -> Violations:
+    """The violations of `message`'s field rules (empty when it keeps them)."""
     violations = Violations()
     check(message, violations)
-    violations.raise_if_any()
+    return violations
+
+
+def validate(message: Message) -> None:
+    """Raise the violations of `message`'s field rules, every field at once."""
+    violations_of(message).raise_if_any()

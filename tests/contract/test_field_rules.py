@@ -126,11 +126,10 @@ def _validator_verdict(message: Descriptor, rule: Rule, value: Any) -> list[tupl
         setattr(request, rule.field.name, value)
     violations = Violations()
     field_rules.check(request, violations)
-    mine = [v for v in violations._items if v.field.split("[")[0] == rule.field.name]
     try:
         violations.raise_if_any()
     except ValidationError as error:
-        return [(v.description, type(error)) for v in mine]
+        return [(v.description, type(error)) for v in error.violations if v.field.split("[")[0] == rule.field.name]
     return []
 
 
