@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
@@ -27,6 +27,12 @@ from services.shared.errors import CodeCheckFailed, UnknownCurrency, ValidationE
 from services.shared.money import minor_unit
 
 Format = options_pb2.Format
+# Plain ints: reading them through the enum wrapper on every call costs more than the check itself.
+FORMAT_UNIFIED_CODE: int = options_pb2.FORMAT_UNIFIED_CODE
+FORMAT_COUNTRY_ALPHA2: int = options_pb2.FORMAT_COUNTRY_ALPHA2
+FORMAT_CURRENCY_ISO4217: int = options_pb2.FORMAT_CURRENCY_ISO4217
+FORMAT_HS_CODE: int = options_pb2.FORMAT_HS_CODE
+FORMAT_DECIMAL_STRING: int = options_pb2.FORMAT_DECIMAL_STRING
 
 _ALPHABET_CLASS = "0-9A-HJ-NP-RTUWXYa-hj-np-rtuwxy"  # GB 32100: no I O Z S V, either case (checked upper-cased)
 
@@ -46,30 +52,30 @@ def unified_code_pattern(prefix: str) -> str:
 
 
 _PATTERNS: dict[int, str] = {
-    Format.FORMAT_COUNTRY_ALPHA2: "^[A-Za-z]{2}$",
-    Format.FORMAT_CURRENCY_ISO4217: "^[A-Za-z]{3}$",
-    Format.FORMAT_HS_CODE: "^([0-9]{2}|[0-9]{4}|[0-9]{6})$",
-    Format.FORMAT_DECIMAL_STRING: "^-?[0-9]+(\\.[0-9]+)?$",
+    FORMAT_COUNTRY_ALPHA2: "^[A-Za-z]{2}$",
+    FORMAT_CURRENCY_ISO4217: "^[A-Za-z]{3}$",
+    FORMAT_HS_CODE: "^([0-9]{2}|[0-9]{4}|[0-9]{6})$",
+    FORMAT_DECIMAL_STRING: "^-?[0-9]+(\\.[0-9]+)?$",
 }
 
 FORMAT_NAMES: dict[int, str] = {
-    Format.FORMAT_UNIFIED_CODE: "xborder-unified-code",
-    Format.FORMAT_COUNTRY_ALPHA2: "iso3166-alpha2",
-    Format.FORMAT_CURRENCY_ISO4217: "iso4217",
-    Format.FORMAT_HS_CODE: "hs-code",
-    Format.FORMAT_DECIMAL_STRING: "decimal",
+    FORMAT_UNIFIED_CODE: "xborder-unified-code",
+    FORMAT_COUNTRY_ALPHA2: "iso3166-alpha2",
+    FORMAT_CURRENCY_ISO4217: "iso4217",
+    FORMAT_HS_CODE: "hs-code",
+    FORMAT_DECIMAL_STRING: "decimal",
 }
 """The OpenAPI `format` of each named format (a client's generator may map them to its own types)."""
 
 _DESCRIPTIONS: dict[int, str] = {
-    Format.FORMAT_UNIFIED_CODE: "an 18-character xborder code whose last character is its GB 32100 check character",
-    Format.FORMAT_COUNTRY_ALPHA2: "an ISO 3166-1 alpha-2 country code",
-    Format.FORMAT_CURRENCY_ISO4217: "an ISO 4217 alphabetic currency code with a minor unit",
-    Format.FORMAT_HS_CODE: "an HS chapter, heading or subheading: 2, 4 or 6 digits",
-    Format.FORMAT_DECIMAL_STRING: "a decimal number written as a string",
+    FORMAT_UNIFIED_CODE: "an 18-character xborder code whose last character is its GB 32100 check character",
+    FORMAT_COUNTRY_ALPHA2: "an ISO 3166-1 alpha-2 country code",
+    FORMAT_CURRENCY_ISO4217: "an ISO 4217 alphabetic currency code with a minor unit",
+    FORMAT_HS_CODE: "an HS chapter, heading or subheading: 2, 4 or 6 digits",
+    FORMAT_DECIMAL_STRING: "a decimal number written as a string",
 }
 
-_NORMALISED = frozenset({Format.FORMAT_UNIFIED_CODE, Format.FORMAT_COUNTRY_ALPHA2, Format.FORMAT_CURRENCY_ISO4217})
+_NORMALISED = frozenset({FORMAT_UNIFIED_CODE, FORMAT_COUNTRY_ALPHA2, FORMAT_CURRENCY_ISO4217})
 """Formats checked after trimming and upper-casing, as their parsers have always taken them."""
 
 
@@ -91,9 +97,9 @@ class Rule:
     def name(self) -> str:
         return self.field.name
 
-    @property
+    @cached_property
     def pattern(self) -> str | None:
-        if self.format == Format.FORMAT_UNIFIED_CODE:
+        if self.format == FORMAT_UNIFIED_CODE:
             return unified_code_pattern(self.code_prefix)
         return _PATTERNS.get(self.format)
 
@@ -151,11 +157,11 @@ class Rule:
         if pattern is not None and not _compiled(pattern).match(text):
             found.append((f"must be {_DESCRIPTIONS[self.format]}{self._of_prefix()}, got {value!r}", ValidationError))
             return found
-        if self.format == Format.FORMAT_UNIFIED_CODE:
+        if self.format == FORMAT_UNIFIED_CODE:
             problem = codes.problems(text)
             if problem is not None:
                 found.append((problem, CodeCheckFailed if problem.startswith("check") else ValidationError))
-        elif self.format == Format.FORMAT_CURRENCY_ISO4217:
+        elif self.format == FORMAT_CURRENCY_ISO4217:
             try:
                 minor_unit(text, field=self.name)
             except UnknownCurrency as unknown:
@@ -163,7 +169,7 @@ class Rule:
         return found
 
     def _of_prefix(self) -> str:
-        return f" starting {self.code_prefix}" if self.code_prefix else ""
+        return f", starting {self.code_prefix}" if self.code_prefix else ""
 
     @property
     def accepts_zero(self) -> bool:
@@ -238,6 +244,18 @@ def _reaches_rules(descriptor: Descriptor, seen: frozenset[str]) -> bool:
     )
 
 
+@cache
+def _nested_with_rules(descriptor: Descriptor) -> tuple[FieldDescriptor, ...]:
+    """The message fields of a type through which some rule is reached (maps hold none)."""
+    return tuple(
+        field
+        for field in descriptor.fields
+        if field.message_type is not None
+        and not field.message_type.GetOptions().map_entry
+        and _has_rules(field.message_type)
+    )
+
+
 def check(message: Message, violations: Violations, prefix: str = "") -> None:
     """Add a violation for every annotated field of `message` (and of the messages it holds) that breaks
     its rule; fields are named by their proto path (`parcels[0].weight_g`)."""
@@ -253,10 +271,7 @@ def check(message: Message, violations: Violations, prefix: str = "") -> None:
             _add(violations, prefix + name, rule.problems(getattr(message, name)))
         elif rule.required and not message.HasField(name):
             violations.add(prefix + name, "is required")
-    for field in descriptor.fields:
-        nested = field.message_type
-        if nested is None or nested.GetOptions().map_entry or not _has_rules(nested):
-            continue
+    for field in _nested_with_rules(descriptor):
         if field.is_repeated:
             for index, item in enumerate(getattr(message, field.name)):
                 check(item, violations, f"{prefix}{field.name}[{index}].")
