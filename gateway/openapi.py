@@ -3,7 +3,9 @@
 Schemas follow the proto3 JSON mapping: lowerCamelCase property names, 64-bit integers as strings, enums
 as their names, Timestamp as an RFC 3339 date-time string, google.type.Date as a "YYYY-MM-DD" string or
 its {year, month, day} object (the gateway takes both). Each operation carries `x-required-scope` and
-`x-grpc-method`; each property carries `x-data-class` from `(xborder.common.v1.data_class)`.
+`x-grpc-method`; each property carries `x-data-class` from `(xborder.common.v1.data_class)`, and a request
+field's `(xborder.common.v1.field_rules)` become `required`, `format`, `pattern`, `minLength`/`maxLength` and
+`minimum`/`maximum` through services/shared/field_rules.py, the rule objects the servicers check.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from gateway.oauth_token import TOKEN_PATH
 from gateway.problems import PROBLEM_CONTENT_TYPE
 from gateway.tenancy import Kind, rule_for
 from gateway.transcoding import DATE, IDEMPOTENCY_FIELD, Route
+from services.shared.field_rules import rule_of, rules_of
 from services.shared.logs import get_logger
 
 log = get_logger(__name__)
@@ -120,7 +123,11 @@ class SchemaSet:
         if name not in self.schemas:
             self.schemas[name] = {}  # placeholder first, so recursive messages terminate
             properties = {field.json_name: self.field(field) for field in descriptor.fields}
-            self.schemas[name] = {"type": "object", "properties": properties, "additionalProperties": False}
+            schema: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
+            required = [rule.field.json_name for rule in rules_of(descriptor) if rule.required]
+            if required:
+                schema["required"] = required
+            self.schemas[name] = schema
         return {"$ref": _REF + name}
 
     def enum(self, descriptor: EnumDescriptor) -> dict[str, Any]:
@@ -149,6 +156,12 @@ class SchemaSet:
             schema = {"type": "array", "items": self.value(field)}
         else:
             schema = self.value(field)
+        rule = rule_of(field)
+        if rule is not None:
+            if is_repeated(field):
+                schema["items"] = {**schema["items"], **rule.json_schema()}
+            else:
+                schema.update(rule.json_schema())
         classification = data_class(field)
         if classification is not None:
             schema["x-data-class"] = classification
@@ -308,8 +321,10 @@ def _operation(route: Route, schemas: SchemaSet, operation_id: str) -> dict[str,
             schema["pattern"] = _template_pattern(pattern)
         parameters.append({"name": variable.field_path, "in": "path", "required": True, "schema": schema})
     for dotted, leaf in route.query_fields:
+        rule = rule_of(leaf) if "." not in dotted else None
+        required = rule is not None and rule.required
         parameters.append(
-            {"name": _json_path(request, dotted), "in": "query", "required": False, "schema": schemas.field(leaf)}
+            {"name": _json_path(request, dotted), "in": "query", "required": required, "schema": schemas.field(leaf)}
         )
     if IDEMPOTENCY_FIELD in request.fields_by_name:
         parameters.append(

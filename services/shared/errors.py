@@ -7,7 +7,9 @@ take the status for a reason from the one table in services/shared/error_statuse
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -197,5 +199,28 @@ class Violations:
             self._error = type(error)
 
     def raise_if_any(self, error: type[ValidationError] | None = None) -> None:
-        if self._items:
-            raise (error or self._error)(self._items)
+        items, kind = self._items, error or self._error
+        declared = _declared.get()
+        if declared:
+            # The request's declared field rules failed: name those fields too (the servicer's own words
+            # win for a field both name), so the one answer still lists every bad field.
+            named = {v.field for v in items}
+            items = items + [v for v in declared._items if v.field not in named]
+            if kind is ValidationError:
+                kind = declared._error
+        if items:
+            raise kind(items)
+
+
+_declared: ContextVar[Violations | None] = ContextVar("declared_violations", default=None)
+
+
+@contextlib.contextmanager
+def declared_violations(found: Violations | None) -> Iterator[None]:
+    """Run a servicer on a request whose declared field rules (services/shared/field_rules.py) failed:
+    its first `raise_if_any` refuses the request naming those fields beside its own. None: no rule failed."""
+    token = _declared.set(found)
+    try:
+        yield
+    finally:
+        _declared.reset(token)

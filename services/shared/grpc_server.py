@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
+from google.protobuf.message import Message
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from services.shared import field_rules
 from services.shared.error_statuses import status_of
-from services.shared.errors import XborderError
+from services.shared.errors import XborderError, declared_violations
 from services.shared.grpc_errors import internal_status, to_status
 from services.shared.logs import bind_request, get_logger, new_request_id
 from services.shared.metrics import RPC_LATENCY
@@ -71,7 +73,18 @@ class ObservabilityInterceptor(grpc.ServerInterceptor):
             started = time.perf_counter()
             code = "OK"
             try:
-                return inner(request, context)
+                # The field rules the proto states (and /openapi.json publishes) are checked before the servicer
+                # runs; the gateway's front door forwards raw bytes, which the service behind it checks.
+                declared = field_rules.violations_of(request) if isinstance(request, Message) else None
+                if not declared:
+                    with declared_violations(None):  # an in-process call inside a refused one starts clean
+                        return inner(request, context)
+                # The servicer's validation still runs, so one answer names its bad fields too; it refuses at
+                # its first raise_if_any. Should it not refuse, the declared rules still do.
+                with declared_violations(declared):
+                    inner(request, context)
+                declared.raise_if_any()
+                return None
             except XborderError as error:
                 code = status_of(error).grpc.name
                 log.info("rpc_rejected", reason=error.reason, error=error.message)
