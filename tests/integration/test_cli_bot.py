@@ -10,15 +10,17 @@ from typer.testing import CliRunner
 from xborder.customer_service.v1 import customer_service_pb2_grpc as pb_grpc
 
 from cli.main import app
+from services.customer_service.domain.tickets import LinkKind
 from services.shared import codes
 from services.shared.settings import Settings
+from tests.customer_service_fakes import FakeLinkedRecords
 from tests.servers import Running, running_service
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def served(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Running]:
+def served(settings: Settings, monkeypatch: pytest.MonkeyPatch, linked_records: FakeLinkedRecords) -> Iterator[Running]:
     monkeypatch.setenv("XB_BOT_CONTEXT_TIMEOUT_S", "0.5")
     monkeypatch.setenv("XB_LOGISTICS_PORT", "1")  # nothing listens there
     with running_service(settings, "customer_service", pb_grpc.CustomerServiceStub, seed=False) as running:
@@ -27,8 +29,9 @@ def served(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runn
         yield running
 
 
-def test_ask_the_bot_then_a_human(served: Running) -> None:
+def test_ask_the_bot_then_a_human(served: Running, linked_records: FakeLinkedRecords) -> None:
     merchant, shipment = codes.generate("MC"), codes.generate("YD")
+    linked_records.add(LinkKind.SHIPMENT, shipment, merchant)  # the link check passes; the bot's own lookup cannot
     opened = runner.invoke(app, ["tickets", "open", merchant, "--subject", "Chat", "--bot", "--shipment", shipment])
     assert opened.exit_code == 0, opened.output
     code = opened.output.split("opened ")[1].split(";")[0].strip()

@@ -191,7 +191,7 @@ def evaluate(
         learned_transit,
         learned.quality,
         tuple(notes),
-        quality_source,
+        quality_source=quality_source,
     )
 
 
