@@ -7,7 +7,8 @@ The command modules import this module, never cli.main or each other (an import-
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import grpc
 import typer
@@ -16,12 +17,13 @@ from rich.console import Console
 from services.registry import bootstrap_module
 from services.shared.bus import InProcessBus
 from services.shared.context import ServiceContext
-from services.shared.errors import ConfigurationError
+from services.shared.errors import ConfigurationError, ValidationError, XborderError
 from services.shared.grpc_errors import status_details
 from services.shared.process import make_bus
 from services.shared.settings import Settings
 
 console = Console()
+T = TypeVar("T")
 
 
 def settings() -> Settings:
@@ -72,3 +74,25 @@ def rpc_failure(error: grpc.RpcError, service: str) -> typer.Exit:
     for field, description in violations:
         console.print(f"  {field}: {description}", markup=False, highlight=False)
     return typer.Exit(1)
+
+
+@contextlib.contextmanager
+def refusals_exit() -> Iterator[None]:
+    """A use case's refusal as the command's exit: each bad field (exit 2), or the error's reason (exit 1)."""
+    try:
+        yield
+    except ValidationError as invalid:
+        for violation in invalid.violations or ():
+            console.print(f"[red]{violation.field}:[/red] {violation.description}", highlight=False)
+        if not invalid.violations:
+            console.print(f"[red]refused:[/red] {invalid.message}", highlight=False)
+        raise typer.Exit(2) from None
+    except XborderError as error:
+        console.print(f"[red]refused ({error.reason}):[/red] {error.message}", highlight=False)
+        raise typer.Exit(1) from None
+
+
+def call_in_process(service: str, method: Callable[[ServiceContext], T]) -> T:
+    """`method` on the service's context, in this process (the ops tool's use cases), refusals as exits."""
+    with service_context(service) as context, refusals_exit():
+        return method(context)

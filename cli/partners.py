@@ -19,9 +19,8 @@ from rich.console import Console
 from xborder.identity.v1 import identity_service_pb2 as ipb
 from xborder.identity.v1 import partner_service_pb2 as pb
 
-from cli.context import service_context
+from cli.context import call_in_process
 from services.shared.context import ServiceContext
-from services.shared.errors import ValidationError, XborderError
 
 console = Console()
 partners_app = typer.Typer(
@@ -35,18 +34,7 @@ M = TypeVar("M", bound=Message)
 
 
 def _call(method: Callable[[Any], M]) -> M:
-    with service_context("identity") as context:
-        try:
-            return method(_servicer(context))
-        except ValidationError as invalid:
-            for violation in invalid.violations or ():
-                console.print(f"[red]{violation.field}:[/red] {violation.description}", highlight=False)
-            if not invalid.violations:
-                console.print(f"[red]refused:[/red] {invalid.message}", highlight=False)
-            raise typer.Exit(2) from None
-        except XborderError as error:
-            console.print(f"[red]refused ({error.reason}):[/red] {error.message}", highlight=False)
-            raise typer.Exit(1) from None
+    return call_in_process("identity", lambda context: method(_servicer(context)))
 
 
 def _servicer(context: ServiceContext) -> Any:

@@ -20,8 +20,7 @@ from google.protobuf.message import Message
 from rich.table import Table
 from xborder.identity.v1 import transfer_rules_service_pb2 as pb
 
-from cli.context import console, service_context
-from services.shared.errors import ValidationError, XborderError
+from cli.context import call_in_process, console
 
 app = typer.Typer(help="Cross-border transfer rules, kill switches and legal bases.", no_args_is_help=True)
 bases_app = typer.Typer(help="The legal bases a merchant has on file.", no_args_is_help=True)
@@ -33,16 +32,7 @@ M = TypeVar("M", bound=Message)
 def _call(method: Callable[[Any], M]) -> M:
     from services.identity.bootstrap import transfer_servicer  # here, so `xborder --help` stays light
 
-    with service_context("identity") as context:
-        try:
-            return method(transfer_servicer(context))
-        except ValidationError as invalid:
-            for violation in invalid.violations or ():
-                console.print(f"[red]{violation.field}:[/red] {violation.description}", highlight=False)
-            raise typer.Exit(2) from None
-        except XborderError as error:
-            console.print(f"[red]refused ({error.reason}):[/red] {error.message}", highlight=False)
-            raise typer.Exit(1) from None
+    return call_in_process("identity", lambda context: method(transfer_servicer(context)))
 
 
 def _plain(message: Message) -> dict[str, Any]:
