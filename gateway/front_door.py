@@ -341,6 +341,7 @@ def serve_front_door(
         port=settings.gateway_grpc_port if port is None else port,
         host=settings.bind_host,
         secure_port=secure,
+        check_field_rules=False,
     )
     running.on_stop.append(backends.close)
     if transfers is not None:

@@ -47,8 +47,9 @@ def remaining_timeout(default: float) -> float:
 class ObservabilityInterceptor(grpc.ServerInterceptor):
     """Binds a request id, times the call, and turns exceptions into rich statuses."""
 
-    def __init__(self, default_deadline_s: float) -> None:
+    def __init__(self, default_deadline_s: float, *, check_field_rules: bool = True) -> None:
         self.default_deadline_s = default_deadline_s
+        self.check_field_rules = check_field_rules
 
     def intercept_service(
         self,
@@ -75,7 +76,8 @@ class ObservabilityInterceptor(grpc.ServerInterceptor):
             try:
                 # The field rules the proto states (and /openapi.json publishes) are checked before the servicer
                 # runs; the gateway's front door forwards raw bytes, which the service behind it checks.
-                declared = field_rules.violations_of(request) if isinstance(request, Message) else None
+                checks = self.check_field_rules and isinstance(request, Message)
+                declared = field_rules.violations_of(request) if checks else None
                 if not declared:
                     with declared_violations(None):  # an in-process call inside a refused one starts clean
                         return inner(request, context)
@@ -167,12 +169,17 @@ def serve(
     host: str | None = None,
     extra_interceptors: Sequence[grpc.ServerInterceptor] = (),
     secure_port: tuple[int, grpc.ServerCredentials] | None = None,
+    check_field_rules: bool = True,
 ) -> RunningServer:
     """Build and start a server on host:port (port 0 picks a free one, as tests do), and on a second port
-    with TLS credentials when `secure_port` is given."""
+    with TLS credentials when `secure_port` is given. `check_field_rules` is off for a proxy (the gateway's
+    front door): the caller's request is not yet bound to its merchant there, and the service checks it."""
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.grpc_workers, thread_name_prefix="grpc"),
-        interceptors=[ObservabilityInterceptor(settings.default_deadline_s), *extra_interceptors],
+        interceptors=[
+            ObservabilityInterceptor(settings.default_deadline_s, check_field_rules=check_field_rules),
+            *extra_interceptors,
+        ],
         options=[*channel_options(settings), ("grpc.so_reuseport", 0)],
         maximum_concurrent_rpcs=settings.grpc_workers * 16,
     )

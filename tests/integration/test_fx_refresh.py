@@ -66,13 +66,15 @@ def test_the_embedded_platform_refreshes_rates_on_a_timer(settings: Settings, mo
     assert all(timer.runs >= 2 for timer in platform.timers if timer.name == "payments.fx_refresh_rates")
 
 
-def test_the_payments_worker_declares_its_timer_and_only_its_two_consumers() -> None:
+def test_the_payments_worker_declares_its_timer_and_only_its_three_consumers() -> None:
     check_topology(PaymentsEvents)
     # compliance-alerts: payments holds a merchant's payouts on compliance's risk_alert_raised; an ODR outcome
-    # with a refund (customer service's odr_refund_requested) refunds the collection.
+    # with a refund (customer service's odr_refund_requested) and a return's refund (logistics'
+    # return_refund_requested) refund the collection.
     assert declared_subscriptions(PaymentsEvents) == {
         Subscription("compliance", "risk_alert_raised", "payments", "on_risk_alert_raised"),
         Subscription("customer_service", "odr_refund_requested", "payments", "on_odr_refund_requested"),
+        Subscription("logistics", "return_refund_requested", "payments", "on_return_refund_requested"),
     }
 
 
