@@ -212,18 +212,23 @@ def bench_edge(*, audit: bool = True) -> Any:
     return EdgeSettings(audit=audit, rate_limit_per_s=0)
 
 
-def start_platform_two_gateways(settings: Settings, started: Started) -> None:
-    """Every service embedded, a demo merchant onboarded, and four REST gateways over the same services:
-    authentication, tenancy and the transfer rules with the audit log (`gateway_http_audit`), without it
-    (`gateway_http`), the same without the transfer rules (`gateway_http_no_transfer`), and none of them
-    (`gateway_http_open`)."""
-    from xborder.identity.v1 import access_service_pb2 as access_pb
+@dataclass
+class OnboardedPlatform:
+    """Every service embedded and seeded, with a demo merchant onboarded: what the gateways are built over."""
+
+    platform: Any
+    local: dict[str, grpc.RpcMethodHandler]
+    merchant_code: str
+    api_key: str
+
+
+def onboarded_platform(settings: Settings, stops: list[Callable[[], None]], prepare: Any = None) -> OnboardedPlatform:
+    """Boot, seed and serve every service in this process (`prepare(platform)` runs before the handlers are
+    collected), onboard a demo merchant, and return the in-process handlers by method path."""
     from xborder.identity.v1 import identity_service_pb2 as identity_pb
 
-    from gateway.app import create_app
-    from gateway.transfer_guard import TransferSettings
     from services.embedded import Platform
-    from services.identity.bootstrap import access_servicer, servicer
+    from services.identity.bootstrap import servicer
     from services.registry import SERVICES, bootstrap_module
     from services.shared.errors import Unavailable
     from services.shared.grpc_server import method_handlers
@@ -232,7 +237,9 @@ def start_platform_two_gateways(settings: Settings, started: Started) -> None:
     platform.boot()
     platform.seed()
     platform.serve()
-    started.stops.append(platform.stop)
+    stops.append(platform.stop)
+    if prepare is not None:
+        prepare(platform)
     local = {
         path: handler
         for name, context in platform.contexts.items()
@@ -246,37 +253,62 @@ def start_platform_two_gateways(settings: Settings, started: Started) -> None:
     )
     for attempt in range(5):  # the first screening loads the lists; on a loaded machine it can time out
         try:
-            onboarded = servicer(platform.contexts["identity"]).OnboardMerchant(request, None)  # type: ignore[arg-type]
+            onboarded = servicer(platform.contexts["identity"]).OnboardMerchant(
+                request,
+                None,  # type: ignore[arg-type]  # called in-process: the servicer does not use its context
+            )
             break
         except Unavailable:
             if attempt == 4:
                 raise
             time.sleep(5)
-    started.ports["merchant_code"] = onboarded.merchant.merchant_code
-    started.ports["api_key"] = onboarded.secret
+    return OnboardedPlatform(platform, local, onboarded.merchant.merchant_code, onboarded.secret)
+
+
+def access_token(platform: Any, merchant_code: str) -> str:
+    """A client-credentials access token (JWT) for the merchant, from a newly registered OAuth2 client."""
+    from xborder.identity.v1 import access_service_pb2 as access_pb
+
+    from services.identity.bootstrap import access_servicer
+
     access = access_servicer(platform.contexts["identity"])
     client = access.RegisterClient(
-        access_pb.RegisterClientRequest(
-            request_id="bench-client", merchant_code=onboarded.merchant.merchant_code, label="bench"
+        access_pb.RegisterClientRequest(request_id="bench-client", merchant_code=merchant_code, label="bench"),
+        None,  # type: ignore[arg-type]
+    )
+    return str(
+        access.IssueAccessToken(
+            access_pb.IssueAccessTokenRequest(client_id=client.client.client_id, client_secret=client.client_secret),
+            None,  # type: ignore[arg-type]
+        ).access_token
+    )
+
+
+def gateway_variants(settings: Settings, local: dict[str, grpc.RpcMethodHandler]) -> dict[str, Any]:
+    """Four REST gateway apps over the same services: authentication, tenancy and the transfer rules with the
+    audit log, the same without the audit log, without the transfer rules either, and none of them."""
+    from gateway.app import create_app
+    from gateway.transfer_guard import TransferSettings
+
+    return {
+        "gateway_http_audit": create_app(settings, local, edge=bench_edge(audit=True)),
+        "gateway_http": create_app(settings, local, edge=bench_edge(audit=False)),
+        "gateway_http_no_transfer": create_app(
+            settings, local, edge=bench_edge(audit=False), transfer=TransferSettings(enabled=False)
         ),
-        None,  # type: ignore[arg-type]
-    )
-    started.ports["access_token"] = access.IssueAccessToken(
-        access_pb.IssueAccessTokenRequest(client_id=client.client.client_id, client_secret=client.client_secret),
-        None,  # type: ignore[arg-type]
-    ).access_token
-    host = platform.settings.host
-    audited = create_app(platform.settings, local, edge=bench_edge(audit=True))
-    started.ports["gateway_http_audit"] = start_uvicorn(audited, host, started)
-    started.ports["gateway_http"] = start_uvicorn(
-        create_app(platform.settings, local, edge=bench_edge(audit=False)), host, started
-    )
-    no_transfer = create_app(
-        platform.settings, local, edge=bench_edge(audit=False), transfer=TransferSettings(enabled=False)
-    )
-    started.ports["gateway_http_no_transfer"] = start_uvicorn(no_transfer, host, started)
-    open_app = create_app(platform.settings, local, authenticate=False, edge=bench_edge(audit=False))
-    started.ports["gateway_http_open"] = start_uvicorn(open_app, host, started)
+        "gateway_http_open": create_app(settings, local, authenticate=False, edge=bench_edge(audit=False)),
+    }
+
+
+def start_platform_two_gateways(settings: Settings, started: Started) -> None:
+    """Every service embedded, a demo merchant onboarded, and the four REST gateways of `gateway_variants`
+    (`gateway_http_audit`, `gateway_http`, `gateway_http_no_transfer`, `gateway_http_open`) on their ports."""
+    onboarded = onboarded_platform(settings, started.stops)
+    started.ports["merchant_code"] = onboarded.merchant_code
+    started.ports["api_key"] = onboarded.api_key
+    started.ports["access_token"] = access_token(onboarded.platform, onboarded.merchant_code)
+    for name, app in gateway_variants(onboarded.platform.settings, onboarded.local).items():
+        started.ports[name] = start_uvicorn(app, onboarded.platform.settings.host, started)
 
 
 def start_platform_logistics(settings: Settings, started: Started, options: dict[str, Any]) -> None:
@@ -285,44 +317,18 @@ def start_platform_logistics(settings: Settings, started: Started, options: dict
     tenancy and the audit log (`gateway_http`)."""
     import random
 
-    from xborder.identity.v1 import identity_service_pb2 as identity_pb
-
     from benchmarks.bench_plan_match import load_catalogue, synthetic_catalogue
     from gateway.app import create_app
-    from services.embedded import Platform
-    from services.identity.bootstrap import servicer
-    from services.registry import SERVICES, bootstrap_module
-    from services.shared.errors import Unavailable
-    from services.shared.grpc_server import method_handlers
 
-    platform = Platform(replace(settings, service_ports=dict.fromkeys(SERVICES, 0)))
-    platform.boot()
-    platform.seed()
-    platform.serve()
-    started.stops.append(platform.stop)
-    channels, sheets = synthetic_catalogue(int(options["channels"]), random.Random(int(options["seed"])))
-    load_catalogue(platform.contexts["logistics"], channels, sheets)
-    local = {
-        path: handler
-        for name, context in platform.contexts.items()
-        for path, handler in method_handlers(bootstrap_module(name).registrations(context)).items()
-    }
-    onboard = identity_pb.OnboardMerchantRequest(request_id="bench", legal_name="Bench Trading GmbH", country="DE")
-    for attempt in range(5):  # on a loaded machine compliance may still be building its sanctions index
-        try:
-            onboarded = servicer(platform.contexts["identity"]).OnboardMerchant(
-                onboard,
-                None,  # type: ignore[arg-type]  # called in-process: the servicer does not use its context
-            )
-            break
-        except Unavailable:
-            if attempt == 4:
-                raise
-            time.sleep(5)
-    started.ports["merchant_code"] = onboarded.merchant.merchant_code
-    started.ports["api_key"] = onboarded.secret
-    app = create_app(platform.settings, local, edge=bench_edge(audit=True))
-    started.ports["gateway_http"] = start_uvicorn(app, platform.settings.host, started)
+    def prepare(platform: Any) -> None:
+        channels, sheets = synthetic_catalogue(int(options["channels"]), random.Random(int(options["seed"])))
+        load_catalogue(platform.contexts["logistics"], channels, sheets)
+
+    onboarded = onboarded_platform(settings, started.stops, prepare)
+    started.ports["merchant_code"] = onboarded.merchant_code
+    started.ports["api_key"] = onboarded.api_key
+    app = create_app(onboarded.platform.settings, onboarded.local, edge=bench_edge(audit=True))
+    started.ports["gateway_http"] = start_uvicorn(app, onboarded.platform.settings.host, started)
 
 
 def start_role(role: str, settings: Settings, options: dict[str, Any]) -> Started:
