@@ -94,7 +94,13 @@ def main() -> None:
         "peer (rapidfuzz WRatio)": (peer.rank, tuned_threshold(tune, peer.rank)),
     }
     print(f"{len(kb.intents)} intents, {len(tune)} tuning and {len(held)} held-out questions (zh-CN and en)")
-    columns = (("threshold", 9), ("tune", 6), ("held-out", 9), ("held zh", 8), ("held en", 8))
+    columns: tuple[tuple[str, int], ...] = (
+        ("threshold", 9),
+        ("tune", 6),
+        ("held-out", 9),
+        ("held zh", 8),
+        ("held en", 8),
+    )
     columns += (("p50 ms", 7), ("p99 ms", 7))
     print(f"{'matcher':26} " + " ".join(f"{name:>{width}}" for name, width in columns))
     for name, (rank, threshold) in matchers.items():

@@ -67,10 +67,11 @@ def expect(response: httpx.Response) -> dict:
 
 def reference_call(port: int) -> Call:
     session = client(port)
-    return lambda: (
+
+    def call() -> None:
         expect(session.get("/v1/fx/reference-rates", params={"base": "USD", "quote": "CNY", "date": "2024-03-15"}))
-        and None
-    )
+
+    return call
 
 
 def quote(session: httpx.Client, merchant: str) -> dict:
@@ -88,7 +89,11 @@ def quote(session: httpx.Client, merchant: str) -> dict:
 
 def quote_call(port: int, merchants: list[str]) -> Call:
     session, merchant = client(port), merchants.pop()
-    return lambda: quote(session, merchant) and None
+
+    def call() -> None:
+        quote(session, merchant)
+
+    return call
 
 
 def round_trip_call(port: int, merchants: list[str]) -> Call:

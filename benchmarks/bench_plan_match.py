@@ -49,7 +49,7 @@ from services.logistics.domain.channels import (
     channel_from_mapping,
     normalise_postal_code,
 )
-from services.logistics.domain.matching import Catalogue, match_naively
+from services.logistics.domain.matching import Catalogue, MatchResult, match_naively
 from services.logistics.domain.pricing import Goods, Parcel, Preference, Shipment
 from services.logistics.domain.rate_sheets import Bracket, RateSheet, ZoneRates
 from services.logistics.domain.stock import Level, Line, pick_warehouse
@@ -135,7 +135,7 @@ def synthetic_warehouses(count: int, rng: random.Random) -> list[Warehouse]:
     ]
 
 
-def stock_matcher(catalogue: Catalogue, warehouses: list[Warehouse]) -> Callable[[Shipment], object]:
+def stock_matcher(catalogue: Catalogue, warehouses: list[Warehouse]) -> Callable[[Shipment], MatchResult]:
     """What MatchPlans does with SKU lines, minus the database read: pick the destination market's warehouse
     holding the order (every warehouse holds 10 of the SKU), then match direct and last-mile plans."""
     by_country: dict[str, list[Warehouse]] = {}
@@ -143,7 +143,7 @@ def stock_matcher(catalogue: Catalogue, warehouses: list[Warehouse]) -> Callable
         by_country.setdefault(w.country, []).append(w)
     lines = (Line("SKU-1", 2),)
 
-    def match(shipment: Shipment) -> object:
+    def match(shipment: Shipment) -> MatchResult:
         local = by_country.get(shipment.country, [])
         levels = [Level(w.code, "MC", "SKU-1", 10) for w in local]
         chosen = None
@@ -325,7 +325,7 @@ def main() -> None:
 
     warehouses = synthetic_warehouses(args.warehouses, rng)
     with_stock = stock_matcher(catalogue, warehouses)
-    from_stock = [sum(1 for p in with_stock(s).plans if p.candidate.warehouse_code) for s in shipments]  # type: ignore[attr-defined]
+    from_stock = [sum(1 for p in with_stock(s).plans if p.candidate.warehouse_code) for s in shipments]
 
     indexed = timings_us(catalogue.match, shipments)
     naive = timings_us(lambda s: match_naively(catalogue.channels, sheets, s), shipments)

@@ -20,6 +20,7 @@ import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import yaml
 from google.protobuf import json_format
@@ -54,7 +55,7 @@ def rows(count: int, merchants: list[str], version: int, verdicts: dict[tuple[st
     out = []
     for i in range(count):
         hs_code, destination = MIX[i % len(MIX)]
-        product = {
+        product: dict[str, Any] = {
             "hs_code": hs_code,
             "title": f"Product {i}",
             "gtin": "",

@@ -183,7 +183,7 @@ def _k8s_named(kind: str, name: str) -> dict | None:
 
 
 def _named_ports(ports: list[dict], key: str) -> dict[str, int]:
-    return {p.get("name", ""): p.get(key) for p in ports or []}
+    return {p.get("name", ""): int(p.get(key) or 0) for p in ports or []}
 
 
 def check_ports() -> str:

@@ -14,6 +14,7 @@ from services.payments import bootstrap
 from services.payments.ledger import service_layer as lh
 from services.payments.ledger.adapters.tables import ledger_transfers
 from services.payments.ledger.domain import PLATFORM, Account, AccountKind, PostTransaction, Transfer
+from services.payments.payouts.domain import Party, Payee, ScreeningDecision, ScreeningOutcome, ScreeningUnavailable
 from services.shared import codes
 from services.shared.context import ServiceContext
 from services.shared.money import Money
@@ -113,14 +114,10 @@ class FakeScreeningGate:
     """A ScreeningGate that answers with a set decision, or fails like an unreachable compliance service."""
 
     def __init__(self, decision: str = "CLEAR") -> None:
-        from services.payments.payouts.domain import ScreeningDecision
-
         self.decision: ScreeningDecision | None = ScreeningDecision(decision)
-        self.calls: list[tuple[str, object]] = []
+        self.calls: list[tuple[str, Party]] = []
 
-    def screen(self, request_id: str, party: object) -> object:
-        from services.payments.payouts.domain import ScreeningOutcome, ScreeningUnavailable
-
+    def screen(self, request_id: str, party: Party) -> ScreeningOutcome:
         self.calls.append((request_id, party))
         if self.decision is None:
             raise ScreeningUnavailable("connection refused")
@@ -131,16 +128,12 @@ class FakePayees:
     """A PayeeDirectory over a dict: (merchant, bank account code) -> Payee."""
 
     def __init__(self) -> None:
-        from services.payments.payouts.domain import Payee
-
         self.accounts: dict[tuple[str, str], Payee] = {}
 
     def add(self, merchant_code: str, code: str, holder: str, country: str, currency: str) -> None:
-        from services.payments.payouts.domain import Payee
-
         self.accounts[(merchant_code, code)] = Payee(code, holder, country, currency)
 
-    def payee(self, merchant_code: str, bank_account_code: str) -> object:
+    def payee(self, merchant_code: str, bank_account_code: str) -> Payee | None:
         return self.accounts.get((merchant_code, bank_account_code))
 
 

@@ -142,8 +142,17 @@ def check_key(key: str, field: str = "request_id") -> None:
         raise ValidationError.single(field, f"at most {IDEMPOTENCY_KEY_MAX} characters, got {len(key)}")
 
 
+class RequestLog(Protocol):
+    """What the runner needs of `uow.idempotency`: IdempotencyRepository, or a test's in-memory fake."""
+
+    def replay(self, scope: str, key: str, fingerprint: str, field: str = "request_id") -> bytes | None: ...
+
+    def remember(self, scope: str, key: str, fingerprint: str, response: bytes) -> None: ...
+
+
 class _IdempotentUnitOfWork(Protocol):
-    idempotency: IdempotencyRepository
+    @property
+    def idempotency(self) -> RequestLog: ...
 
     def __enter__(self) -> Any: ...
 

@@ -7,6 +7,9 @@ payee name: tests/integration/test_payout_vault.py). A message-typed field is ch
 
 from __future__ import annotations
 
+from typing import cast
+
+from google.protobuf.descriptor import FieldDescriptor
 from xborder.common.v1 import options_pb2
 
 from gateway.descriptors import data_class, discover, walk_fields
@@ -37,6 +40,6 @@ def test_sensitive_response_fields_are_declared_masked() -> None:
 def test_the_payout_payee_name_is_declared_masked() -> None:
     from xborder.payments.v1 import ledger_service_pb2 as pb
 
-    payee_name = pb.Payout.DESCRIPTOR.fields_by_name["payee_name"]
+    payee_name = cast(FieldDescriptor, pb.Payout.DESCRIPTOR.fields_by_name["payee_name"])
     assert data_class(payee_name) == "PERSONAL_SENSITIVE"
     assert payee_name.GetOptions().Extensions[options_pb2.masked]

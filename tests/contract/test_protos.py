@@ -65,7 +65,9 @@ def test_every_field_of_every_message_has_a_data_class() -> None:
         f"{message.full_name}.{field.name}"
         for message in all_messages(files)
         for _, field in walk_fields(message)
-        if field.containing_type.full_name.startswith("xborder.") and data_class(field) is None
+        if field.containing_type is not None
+        and field.containing_type.full_name.startswith("xborder.")
+        and data_class(field) is None
     ]
     assert unlabelled == []
 

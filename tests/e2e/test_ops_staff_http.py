@@ -57,7 +57,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                 role=apb.OPERATOR_ROLE_ADMIN,
                 password=PASSWORD,
             ),
-            None,
+            None,  # type: ignore[arg-type]  # called in-process: the servicer does not use its context
         )
         app = create_app(stack.settings)
         front_door = serve_front_door(stack.settings, port=0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import grpc
 import pytest
@@ -117,7 +118,7 @@ def test_csat_joins_the_sla_metrics(service: Running) -> None:
     assert other.satisfaction.offered == 0
 
 
-def save(service: Running, **fields: object) -> pb.Macro:
+def save(service: Running, **fields: Any) -> pb.Macro:
     return service.stub.SaveMacro(pb.SaveMacroRequest(request_id=rid(), macro=pb.Macro(**fields))).macro
 
 

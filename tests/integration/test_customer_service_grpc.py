@@ -7,6 +7,7 @@ import hashlib
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import grpc
 import pytest
@@ -48,7 +49,7 @@ def open_ticket(service: Running, **fields: object) -> pb.Ticket:
     return service.stub.OpenTicket(request).ticket
 
 
-def change(service: Running, code: str, status: int, **fields: object) -> pb.Ticket:
+def change(service: Running, code: str, status: pb.TicketStatus, **fields: Any) -> pb.Ticket:
     request = pb.ChangeTicketStatusRequest(request_id=str(uuid.uuid4()), code=code, status=status, **fields)
     return service.stub.ChangeTicketStatus(request).ticket
 

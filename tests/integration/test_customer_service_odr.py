@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import grpc
 import httpx
@@ -39,7 +40,9 @@ def service(any_settings: Settings, linked_records: FakeLinkedRecords) -> Iterat
         yield running
 
 
-def open_ticket(service: Running, ticket_type: int = pb.TICKET_TYPE_NOT_RECEIVED, *links: pb.LinkedCode) -> pb.Ticket:
+def open_ticket(
+    service: Running, ticket_type: pb.TicketType = pb.TICKET_TYPE_NOT_RECEIVED, *links: pb.LinkedCode
+) -> pb.Ticket:
     request = pb.OpenTicketRequest(
         request_id=str(uuid.uuid4()),
         merchant_code=MERCHANT,
@@ -51,12 +54,12 @@ def open_ticket(service: Running, ticket_type: int = pb.TICKET_TYPE_NOT_RECEIVED
     return service.stub.OpenTicket(request).ticket
 
 
-def escalate(service: Running, code: str, **fields: object) -> pb.OdrCase:
+def escalate(service: Running, code: str, **fields: Any) -> pb.OdrCase:
     request = pb.EscalateToOdrRequest(request_id=str(uuid.uuid4()), ticket_code=code, **fields)
     return service.stub.EscalateToOdr(request).case
 
 
-def report(service: Running, code: str, status: int, **fields: object) -> pb.OdrCase:
+def report(service: Running, code: str, status: pb.OdrStatus, **fields: Any) -> pb.OdrCase:
     request = pb.RecordOdrStatusRequest(request_id=str(uuid.uuid4()), ticket_code=code, status=status, **fields)
     return service.stub.RecordOdrStatus(request).case
 
@@ -203,7 +206,11 @@ def test_the_file_drop_provider_receives_the_stored_case_file(service: Running, 
 def test_a_provider_that_is_down_gets_the_case_later_with_backoff(service: Running) -> None:
     code = open_ticket(service).code
     escalate(service, code, claimant=pb.OdrParty(country="de", language="de-DE", contact="buyer@example.org"))
-    answers = [httpx.Response(503), httpx.ConnectError("refused"), httpx.Response(201, json={"reference": "ODR-42"})]
+    answers: list[httpx.Response | Exception] = [
+        httpx.Response(503),
+        httpx.ConnectError("refused"),
+        httpx.Response(201, json={"reference": "ODR-42"}),
+    ]
     seen: list[httpx.Request] = []
 
     def provider(request: httpx.Request) -> httpx.Response:

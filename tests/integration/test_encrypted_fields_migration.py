@@ -64,7 +64,12 @@ def test_screenings_and_kept_answers_stored_before_are_encrypted_by_the_migratio
     from services.compliance.sensitive_fields import KEPT_ANSWER, SCREENED_PARTY, SCREENING_ANSWER
 
     engine = create_engine(any_settings, "compliance")
-    party = {"name": "Wang Fang", "party_type": "person", "country": "CN", "date_of_birth": "1970-01-02"}
+    party: dict[str, object] = {
+        "name": "Wang Fang",
+        "party_type": "person",
+        "country": "CN",
+        "date_of_birth": "1970-01-02",
+    }
     party["identifiers"] = [["passport", "E12345678"]]
     try:
         _upgrade(engine, any_settings, "compliance_0007", COMPLIANCE_MIGRATIONS, "compliance")

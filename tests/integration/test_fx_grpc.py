@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -211,14 +212,14 @@ def test_a_pair_without_a_fresh_rate_is_refused_by_name(fx_service: Fx) -> None:
             quote_request(codes.generate("MC"), sell_currency="EUR", buy_currency="GBP", sell_amount=money("EUR", "10"))
         )
     assert rejected(stale.value)[:2] == (grpc.StatusCode.UNAVAILABLE, "RATE_STALE")
-    assert "EUR/GBP" in stale.value.details() and "ecb: stale" in stale.value.details()
+    assert "EUR/GBP" in (stale.value.details() or "") and "ecb: stale" in (stale.value.details() or "")
     # A currency the ECB never quotes and ops never entered: unavailable.
     with pytest.raises(grpc.RpcError) as missing:
         fx_service.stub.CreateQuote(
             quote_request(codes.generate("MC"), sell_currency="USD", buy_currency="XOF", sell_amount=money("USD", "10"))
         )
     assert rejected(missing.value)[:2] == (grpc.StatusCode.NOT_FOUND, "RATE_UNAVAILABLE")
-    assert "USD/XOF" in missing.value.details()
+    assert "USD/XOF" in (missing.value.details() or "")
 
 
 def test_an_expired_ops_rate_is_never_used(fx_service: Fx) -> None:
@@ -229,7 +230,7 @@ def test_an_expired_ops_rate_is_never_used(fx_service: Fx) -> None:
     with pytest.raises(grpc.RpcError) as stale:
         fx_service.stub.GetExecutableRate(request)
     assert rejected(stale.value)[1] == "RATE_STALE"
-    assert "ops: stale" in stale.value.details()
+    assert "ops: stale" in (stale.value.details() or "")
 
 
 def test_an_insurance_offer_is_priced_from_the_table_and_accepted_once_before_expiry(fx_service: Fx) -> None:
@@ -435,7 +436,8 @@ def test_a_merchant_without_a_sell_currency_wallet_is_told_the_whole_amount_is_m
         ["code"],
     )
     assert (metadata["needed"], metadata["available"], metadata["missing"]) == ("50.00 USD", "0.00 USD", "50.00 USD")
-    assert "AC" not in poor.value.details().replace(merchant, "")  # the wallet it opened rolled back: no code
+    # The wallet it opened rolled back: no account code (AC + 16) in the message. Other codes may hold "AC".
+    assert not re.search(r"\bAC[0-9A-Z]{16}\b", poor.value.details() or "")
     assert account_of(fx_service, merchant, AccountKind.MERCHANT_AVAILABLE, "USD") is None
 
 
@@ -516,7 +518,7 @@ def test_a_financing_offer_is_a_share_of_the_settled_volume(fx_service: Fx) -> N
             )
         )
     assert rejected(none.value)[0] == grpc.StatusCode.NOT_FOUND
-    assert "no settled collections" in none.value.details()
+    assert "no settled collections" in (none.value.details() or "")
 
 
 def test_concurrent_retries_of_one_quote_request_create_one_quote(fx_service: Fx) -> None:

@@ -57,8 +57,10 @@ def call(server: RunningServer, method: str, payload: bytes, metadata: tuple = (
     with grpc.insecure_channel(
         f"127.0.0.1:{server.port}", options=[("grpc.max_send_message_length", 1 << 24)]
     ) as channel:
-        response, rpc = channel.unary_unary(f"/{SERVICE}/{method}").with_call(payload, metadata=metadata, timeout=5)
-        return response, dict(rpc.trailing_metadata() or ())
+        response, rpc = channel.unary_unary(
+            f"/{SERVICE}/{method}", request_serializer=None, response_deserializer=None
+        ).with_call(payload, metadata=metadata, timeout=5)
+        return response, {key: str(value) for key, value in rpc.trailing_metadata() or ()}
 
 
 def test_health_and_reflection(running: RunningServer) -> None:

@@ -214,7 +214,7 @@ def test_token_attacks_are_unauthenticated(running: Running) -> None:
             claims(running, registered, iss="evil"), KEY_A, algorithm="HS256", headers={"kid": "k1"}
         ),
         "no exp": jwt.encode(claims(running, registered, exp=None), KEY_A, algorithm="HS256", headers={"kid": "k1"}),
-        "alg none": jwt.encode(claims(running, registered), None, algorithm="none", headers={"kid": "k1"}),
+        "alg none": jwt.encode(claims(running, registered), "", algorithm="none", headers={"kid": "k1"}),
         "unknown kid": jwt.encode(claims(running, registered), KEY_A, algorithm="HS256", headers={"kid": "k9"}),
         "HS512": jwt.encode(claims(running, registered), KEY_A + KEY_A, algorithm="HS512", headers={"kid": "k1"}),
         "another merchant in mc": jwt.encode(
@@ -279,7 +279,7 @@ def test_key_rotation_old_kid_works_until_it_is_removed(any_settings: Settings) 
 # --- ops staff ---
 
 
-def add_operator(running: Running, login: str = "li.wei", role: int = apb.OPERATOR_ROLE_ADMIN) -> str:
+def add_operator(running: Running, login: str = "li.wei", role: apb.OperatorRole = apb.OPERATOR_ROLE_ADMIN) -> str:
     answer = running.access.AddOperator(
         apb.AddOperatorRequest(
             request_id=str(uuid.uuid4()), login=login, display_name="Li Wei", role=role, password=PASSWORD
@@ -366,7 +366,11 @@ def test_operator_input_is_checked_and_a_password_never_reaches_the_idempotency_
         )
     assert rejected(failed.value)[2].keys() == {"login", "display_name", "password", "role"}
     request = apb.AddOperatorRequest(
-        request_id=str(uuid.uuid4()), login="zhang.min", display_name="Zhang Min", role=1, password=PASSWORD
+        request_id=str(uuid.uuid4()),
+        login="zhang.min",
+        display_name="Zhang Min",
+        role=apb.OPERATOR_ROLE_VIEWER,
+        password=PASSWORD,
     )
     first = running.access.AddOperator(request, timeout=10)
     again = running.access.AddOperator(request, timeout=10)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import grpc
 import pytest
@@ -61,7 +62,7 @@ def identity(any_settings: Settings) -> Iterator[Running]:
     context.close()
 
 
-def onboard(running: Running, name: str = "Shenzhen Lighting Co", **fields: str) -> pb.OnboardMerchantResponse:
+def onboard(running: Running, name: str = "Shenzhen Lighting Co", **fields: Any) -> pb.OnboardMerchantResponse:
     request = pb.OnboardMerchantRequest(
         request_id=str(uuid.uuid4()), legal_name=name, country=fields.pop("country", "CN"), **fields
     )

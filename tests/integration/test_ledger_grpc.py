@@ -122,7 +122,7 @@ def test_insufficient_funds_is_failed_precondition_naming_the_account(ledger: Le
     assert (code, reason) == (grpc.StatusCode.FAILED_PRECONDITION, "INSUFFICIENT_FUNDS")
     assert list(fields) == ["amount"] and "insufficient funds" in fields["amount"]
     _, _, metadata = status_details(error.value)
-    assert metadata["account"].startswith("AC") and metadata["account"] in error.value.details()
+    assert metadata["account"].startswith("AC") and metadata["account"] in (error.value.details() or "")
     # the wallet the failed payout opened rolled back with it: the ledger is untouched
     assert list(ledger.stub.ListAccounts(pb.ListAccountsRequest(owner=m)).accounts) == []
 

@@ -207,7 +207,7 @@ def test_an_inbound_shipment_moves_forward_and_its_counted_units_go_on_hand(serv
     ).inbound_shipment
     assert codes.parse(created.code).entity_type == "JC" and created.status == pb.INBOUND_STATUS_CREATED
 
-    def move(request_id: str, status: int, counted: list[tuple[str, int]] | None = None):
+    def move(request_id: str, status: pb.InboundStatus, counted: list[tuple[str, int]] | None = None):
         return service.stub.UpdateInboundShipment(
             pb.UpdateInboundShipmentRequest(
                 request_id=request_id,
@@ -270,8 +270,11 @@ def test_plans_from_a_warehouse_holding_the_stock_are_offered_beside_direct_ship
     }
     direct = plans.MatchPlans(json_format.ParseDict(request, plans_pb.MatchPlansRequest()))
     assert all(not p.warehouse_code for p in direct.plans) and not direct.stock_note
-    with_stock = {**request, "merchantCode": merchant, "lines": [{"sku": "LAMP", "quantity": 2}, {"sku": "SHADE"}]}
-    with_stock["lines"][1]["quantity"] = 1
+    with_stock = {
+        **request,
+        "merchantCode": merchant,
+        "lines": [{"sku": "LAMP", "quantity": 2}, {"sku": "SHADE", "quantity": 1}],
+    }
     answer = plans.MatchPlans(json_format.ParseDict(with_stock, plans_pb.MatchPlansRequest()))
     from_stock = [p for p in answer.plans if p.warehouse_code]
     assert [(p.channel_code, p.warehouse_code, p.ship_from_country) for p in from_stock] == [

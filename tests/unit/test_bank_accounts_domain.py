@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from services.payments.bank_accounts.domain import (
     BankAccount,
+    BankAccountDetails,
     iban_problem,
     mask_holder_name,
     mask_iban,
@@ -19,7 +20,7 @@ from services.shared.errors import Violations
 GOOD_IBAN = "DE89370400440532013000"  # the ISO 13616 / ECBS example
 
 
-def check(**fields: str) -> tuple[object, dict[str, str]]:
+def check(**fields: str) -> tuple[BankAccountDetails | None, dict[str, str]]:
     base = {
         "holder_name": "Erika Mustermann",
         "country": "",
@@ -29,7 +30,16 @@ def check(**fields: str) -> tuple[object, dict[str, str]]:
         "bic": "",
     }
     violations = Violations()
-    details = validate_bank_account(**{**base, **fields}, violations=violations)
+    given = {**base, **fields}
+    details = validate_bank_account(
+        holder_name=given["holder_name"],
+        country=given["country"],
+        currency=given["currency"],
+        iban=given["iban"],
+        account_number=given["account_number"],
+        bic=given["bic"],
+        violations=violations,
+    )
     return details, {v.field: v.description for v in violations._items}
 
 
@@ -41,7 +51,7 @@ def with_check_digits(country: str, bban: str) -> str:
 
 def test_iban_with_spaces_and_lower_case_is_normalised_and_country_taken_from_it() -> None:
     details, problems = check(iban=" de89 3704 0044 0532 0130 00 ", holder_name="  Erika   Mustermann ")
-    assert problems == {}
+    assert problems == {} and details is not None
     assert details.iban == GOOD_IBAN and details.country == "DE" and details.account_number is None
     assert details.holder_name == "Erika Mustermann"
 
@@ -96,7 +106,7 @@ def test_unknown_currency_is_refused() -> None:
 
 def test_account_number_with_bic() -> None:
     details, problems = check(iban="", account_number="0001-2345 678", bic="chas us 33", country="us", currency="USD")
-    assert problems == {}
+    assert problems == {} and details is not None
     assert (details.account_number, details.bic, details.country, details.iban) == (
         "00012345678",
         "CHASUS33",
@@ -142,6 +152,7 @@ def test_masks_and_reprs_hide_clear_values() -> None:
     assert mask_iban(GOOD_IBAN) == "DE89 **** **** **** 3000"
     assert mask_holder_name("Erika Mustermann") == "E**** M*********"
     details, _ = check()
+    assert details is not None
     account = BankAccount("BA1", "MC1", details)
     for text in (repr(details), repr(account), str(account)):
         assert GOOD_IBAN not in text and "Mustermann" not in text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -338,7 +339,7 @@ def rules_strategy(draw: st.DrawFn, prefix: str = "R") -> Rule:
     }
     if kind == "LABEL_LANGUAGE":
         requirement["languages"] = draw(st.lists(st.sampled_from(["de", "en", "official"]), min_size=1, max_size=2))
-    fields: dict[str, object] = {
+    fields: dict[str, Any] = {
         "destinations": draw(st.lists(st.sampled_from([*COUNTRIES, "EU", "GCC"]), min_size=1, max_size=2)),
         "severity": draw(st.sampled_from(SEVERITY)),
         "requirement": requirement,

@@ -6,6 +6,7 @@ import shutil
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -51,7 +52,7 @@ def published_events(context: ServiceContext) -> list[dict]:
     return [e.payload for e in bus.published if e.event_type == "rules_published"]
 
 
-def check(context: ServiceContext, views: CheckViews, product: Product, destination: str, **fields: object) -> str:
+def check(context: ServiceContext, views: CheckViews, product: Product, destination: str, **fields: Any) -> str:
     command = product_checks.CheckCommand(
         product,
         (destination,),

@@ -48,7 +48,8 @@ def servicer(database: FakeComplianceDatabase) -> ProductComplianceServicer:
         COUNTRIES,
         vat=[("DE", date(2007, 1, 1), Decimal("19"))],
     )
-    return ProductComplianceServicer(lambda: FakeComplianceUnitOfWork(database), views)
+    # The fake stands in for the adapter's unit of work: the same repositories, in memory.
+    return ProductComplianceServicer(lambda: FakeComplianceUnitOfWork(database), views)  # type: ignore[arg-type,return-value]
 
 
 def check(**fields: object) -> pb.CheckProductRequest:
@@ -132,7 +133,7 @@ def acknowledge(database: FakeComplianceDatabase, request_id: str, code: str, at
 
     command = risk_alerts.Acknowledge(request_id, code, fingerprint=f"ack:{code}")
     response = risk_alerts.acknowledge_alert(
-        lambda: FakeComplianceUnitOfWork(database),
+        lambda: FakeComplianceUnitOfWork(database),  # type: ignore[arg-type,return-value]
         command,
         render,
         alert_pb.AcknowledgeRiskAlertResponse,

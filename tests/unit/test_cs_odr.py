@@ -44,7 +44,7 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def a_ticket(ticket_type: TicketType = TicketType.NOT_RECEIVED, status: Status = Status.OPEN) -> Ticket:
-    history = (StatusChange(Status.NEW, T0, T0, 1, "opened"),)
+    history: tuple[StatusChange, ...] = (StatusChange(Status.NEW, T0, T0, 1, "opened"),)
     if status is not Status.NEW:
         history += (StatusChange(status, T0 + timedelta(hours=1), T0 + timedelta(hours=1), 2),)
     return Ticket(

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from services.customer_service.domain.calendar import BusinessCalendar, CalendarSpec, weekly_hours
 from services.customer_service.domain.errors import IllegalTransition, TicketClosed
-from services.customer_service.domain.sla import ClockState, Target, Targets, aggregate, clocks, nearest_rank
+from services.customer_service.domain.sla import Clock, ClockState, Target, Targets, aggregate, clocks, nearest_rank
 from services.customer_service.domain.tickets import (
     TRANSITIONS,
     AuthorKind,
@@ -51,7 +51,7 @@ def reply(sequence: int, when: datetime, kind: AuthorKind = AuthorKind.AGENT) ->
     return Message(sequence, kind, "x", Visibility.PUBLIC, "body", when)
 
 
-def clock(t: Ticket, target: Target, now: datetime) -> object:
+def clock(t: Ticket, target: Target, now: datetime) -> Clock:
     return next(c for c in clocks(t, TARGETS, CALENDAR, now) if c.target is target)
 
 

@@ -79,7 +79,7 @@ def test_router_answers_a_route_or_404_or_405(verb: str, path: str) -> None:
         def __init__(self, template: PathTemplate, method: str) -> None:
             self.template, self.verb = template, method
 
-    router = Router([_Route(t, "GET") for t in _TEMPLATES])  # type: ignore[list-item]
+    router = Router([_Route(t, "GET") for t in _TEMPLATES])  # type: ignore[misc]
     try:
         route, _ = router.resolve(verb, path)
     except (RouteNotFound, MethodNotAllowed):

@@ -185,7 +185,9 @@ def test_a_fresh_live_snapshot_from_the_refresh_spares_the_network_call() -> Non
         Rate("USD", "CNY", Decimal("7.31"), "ops", NOW, NOW, timedelta(minutes=5)),
     ):
         client = FakeCurrencyRates({("USD", "CNY"): Decimal("7.4")})
-        fresh = LiveRateProvider(
-            client, timeout_s=0.5, max_staleness=timedelta(minutes=5), snapshot=lambda b, q, o=other: o
-        )
+
+        def kept(base: str, quote: str, rate: Rate = other) -> Rate | None:
+            return rate
+
+        fresh = LiveRateProvider(client, timeout_s=0.5, max_staleness=timedelta(minutes=5), snapshot=kept)
         assert fresh.fetch("USD", "CNY", NOW).rate == Decimal("7.4") and client.calls == 1

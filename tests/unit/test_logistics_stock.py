@@ -94,10 +94,10 @@ def test_any_sequence_of_moves_conserves_stock(context: ServiceContext, drawn: l
         try:
             if kind in ("snapshot", "delta"):
                 _, wh, sku, a, b = move
-                command = stock.PushInventory(
+                push = stock.PushInventory(
                     key_id(), key_id(), wh, merchant, kind == "snapshot", (Counts(sku, a, b),), None
                 )
-                stock.push_inventory(uow, command, pb.PushInventoryResponse, lambda *_: pb.PushInventoryResponse())
+                stock.push_inventory(uow, push, pb.PushInventoryResponse, lambda *_: pb.PushInventoryResponse())
                 if kind == "snapshot":  # the merchant's other SKUs in that warehouse go to zero
                     for other in SKUS:
                         if (wh, other) in on_hand:
@@ -108,7 +108,7 @@ def test_any_sequence_of_moves_conserves_stock(context: ServiceContext, drawn: l
                     inbound[(wh, sku)] = inbound.get((wh, sku), 0) + b
             elif kind == "reserve":
                 _, lines, ttl, split = move
-                command = stock.Reserve(
+                reserve = stock.Reserve(
                     key_id(),
                     key_id(),
                     merchant,
@@ -121,7 +121,7 @@ def test_any_sequence_of_moves_conserves_stock(context: ServiceContext, drawn: l
                 )
                 answer = stock.reserve(
                     uow,
-                    command,
+                    reserve,
                     pb.ReserveStockResponse,
                     lambda rs: pb.ReserveStockResponse(reservations=[reservation_to_proto(r) for r in rs]),
                     lambda: clock[0],
