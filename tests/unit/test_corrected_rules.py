@@ -120,12 +120,112 @@ def test_batteries_shipped_alone_are_fully_regulated_from_april_2022(battery: st
     assert "shipper's declaration" in after.requirement.text["en"]
 
 
-@pytest.mark.parametrize(("day", "version", "phone"), [("2022-12-31", 1, True), ("2023-01-01", 2, False)])
+@pytest.mark.parametrize(("day", "version", "phone"), [("2022-12-31", 3, True), ("2023-01-01", 4, False)])
 def test_the_lithium_battery_mark_needs_a_phone_number_only_before_2023(day: str, version: int, phone: bool) -> None:
     item = product("847130", battery_type="lithium_ion", battery_packing="in_equipment")
     mark = findings(check(item, "US", day))["IATA-LITHIUM-BATTERY-MARK"]
     assert mark.version == version
     assert ("telephone number)" in mark.requirement.text["en"]) is phone
+
+
+@pytest.mark.parametrize("day", ["2019-01-01", "2022-12-31", "2023-01-01", "2026-12-06"])
+def test_the_mark_exemption_for_small_packages_holds_only_for_two_packages_a_consignment(day: str) -> None:
+    item = product("847130", battery_type="lithium_metal", battery_packing="in_equipment")
+    mark = findings(check(item, "JP", day))["IATA-LITHIUM-BATTERY-MARK"]
+    assert "no more than two such packages" in mark.requirement.text["en"]
+    assert "IATA-LITHIUM-BATTERY-MARK" not in findings(check(item, "JP", "2018-12-31"))
+
+
+# --- Lithium batteries with equipment: 5 kg a Section II package on every aircraft; state of charge -------------
+
+SECTION_II_LIMIT = "5 kg of cells and batteries per package on passenger and cargo aircraft alike"
+
+
+@pytest.mark.parametrize(
+    ("battery", "packing", "code"),
+    [
+        ("lithium_ion", "with_equipment", "IATA-LI-ION-WITH-EQUIPMENT-PI966"),
+        ("lithium_ion", "in_equipment", "IATA-LI-ION-IN-EQUIPMENT-PI967"),
+        ("lithium_metal", "with_equipment", "IATA-LI-METAL-EQUIPMENT-PI969-970"),
+        ("lithium_metal", "in_equipment", "IATA-LI-METAL-EQUIPMENT-PI969-970"),
+    ],
+)
+@pytest.mark.parametrize("day", ["2016-04-01", "2024-12-31", "2025-01-01", "2025-12-31", "2026-01-01", "2026-12-06"])
+def test_section_ii_allows_5_kg_a_package_on_cargo_aircraft_too(
+    battery: str, packing: str, code: str, day: str
+) -> None:
+    rule = findings(check(product("846721", battery_type=battery, battery_packing=packing), "FR", day))[code]
+    assert SECTION_II_LIMIT in rule.requirement.text["en"]
+    assert "on passenger aircraft," not in rule.requirement.text["en"]
+
+
+@pytest.mark.parametrize(
+    ("day", "version", "soc_required"), [("2025-12-31", 3, False), ("2026-01-01", 4, True), ("2026-12-06", 4, True)]
+)
+def test_batteries_packed_with_equipment_need_30_percent_charge_from_2026(
+    day: str, version: int, soc_required: bool
+) -> None:
+    drill_kit = product("846721", battery_type="lithium_ion", battery_packing="with_equipment", battery_wh="54")
+    found = findings(check(drill_kit, "DE", day))
+    assert found["IATA-LI-ION-WITH-EQUIPMENT-PI966"].version == version
+    assert ("rated design capacity" in found["IATA-LI-ION-WITH-EQUIPMENT-PI966"].requirement.text["en"]) is soc_required
+    assert "indicated" not in found["IATA-LI-ION-WITH-EQUIPMENT-PI966"].requirement.text["en"]
+    charged = product(
+        "846721",
+        battery_type="lithium_ion",
+        battery_packing="with_equipment",
+        battery_wh="54",
+        state_of_charge_pct="80",
+    )
+    soc = findings(check(charged, "DE", day)).get("IATA-LI-ION-WITH-EQUIPMENT-SOC")
+    assert (soc is not None and soc.severity == "RESTRICTED") is soc_required
+
+
+def test_small_batteries_packed_with_equipment_are_not_held_to_30_percent() -> None:
+    small = product(
+        "851713",
+        battery_type="lithium_ion",
+        battery_packing="with_equipment",
+        battery_wh="2.5",
+        state_of_charge_pct="90",
+    )
+    assert "IATA-LI-ION-WITH-EQUIPMENT-SOC" not in findings(check(small, "DE", "2026-12-06"))
+
+
+@pytest.mark.parametrize(("day", "version", "recommended"), [("2024-12-31", 2, False), ("2025-01-01", 3, True)])
+def test_a_30_percent_charge_is_recommended_for_batteries_in_equipment_only_from_2025(
+    day: str, version: int, recommended: bool
+) -> None:
+    laptop = product("847130", battery_type="lithium_ion", battery_packing="in_equipment", battery_wh="60")
+    outcome = check(laptop, "US", day)
+    rule = findings(outcome)["IATA-LI-ION-IN-EQUIPMENT-PI967"]
+    assert rule.version == version and rule.severity == "CONDITION"
+    assert ("recommended" in rule.requirement.text["en"]) is recommended
+    assert "IATA-LI-ION-WITH-EQUIPMENT-SOC" not in findings(outcome)  # a recommendation, never a restriction
+
+
+# --- Batteries above Section II: UN specification packaging only when not installed in equipment --------------
+
+
+@pytest.mark.parametrize(
+    ("battery", "code", "start", "size"),
+    [
+        ("lithium_ion", "IATA-LI-ION-OVER-100WH", "2016-04-01", {"battery_wh": "160"}),
+        ("lithium_metal", "IATA-LI-METAL-OVER-1G", "2015-01-01", {"lithium_metal_g": "4"}),
+    ],
+)
+def test_large_batteries_installed_in_equipment_need_strong_packaging_not_un_packaging(
+    battery: str, code: str, start: str, size: dict[str, str]
+) -> None:
+    item = product("850760", battery_type=battery, battery_packing="in_equipment", **size)
+    day_before = (date.fromisoformat(start) - timedelta(days=1)).isoformat()
+    assert code not in findings(check(item, "GB", day_before))
+    for day in (start, "2026-12-06"):
+        rule = findings(check(item, "GB", day))[code]
+        assert rule.version == 2 and rule.severity == "RESTRICTED"
+        text = rule.requirement.text["en"]
+        assert "equipment with the batteries installed needs strong rigid outer packaging" in text
+        assert "UN specification packaging (Packing Group II)" in text
 
 
 # --- Singapore: the SGD 400 relief continues beside the OVR regime ------------------------------------------
