@@ -407,23 +407,6 @@ def test_every_rule_cites_a_source_title_and_url() -> None:
 # was read. A rule leaves this list when its source is re-read and `read_on` is set; nothing may join it.
 LEGACY_RULES_WITHOUT_READ_DATE = frozenset(
     {
-        "CA-ICES-003@1",
-        "CA-TOYS-SMALL-PARTS-UNDER-3@1",
-        "EU-GPSR-RESP-PERSON@1",
-        "EU-RED-CE@1",
-        "EU-TOY-CE@1",
-        "EU-TOY-UNDER-36M-WARNING@1",
-        "EU-EMC-CE@1",
-        "EU-BATTERY-CE@1",
-        "EU-BATTERY-LABEL@1",
-        "EU-BATTERY-EPR@1",
-        "SA-SABER-CONFORMITY@1",
-        "SA-CST-TYPE-APPROVAL@1",
-        "GCC-G-MARK-TOYS@1",
-        "JP-PSC-LASER-POINTER@1",
-        "JP-LASER-ABOVE-CLASS-2@1",
-        "JP-SMALL-AMOUNT-EXEMPTION@1",
-        "JP-IMPORT-CONSUMPTION-TAX@1",
         "IATA-LI-ION-ALONE-PI965@1",
         "IATA-LI-ION-ALONE-SOC@1",
         "IATA-LI-ION-WITH-EQUIPMENT-PI966@1",
