@@ -308,7 +308,26 @@ def test_phones_need_usb_c_from_december_2024_as_an_essential_requirement(day: s
 def test_eu_batteries_carry_the_collection_symbol_from_august_2025(day: str, applies: bool) -> None:
     found = findings(check(product("850610", battery_type="alkaline"), "DE", day))
     assert ("EU-BATTERY-COLLECTION-SYMBOL" in found) is applies
-    assert "EU-BATTERY-LABEL" not in found  # the full label starts a year later
+    assert "EU-BATTERY-LABEL" not in found  # the full label waits for the implementing act
+    if applies:
+        symbol = found["EU-BATTERY-COLLECTION-SYMBOL"]
+        # Version 1 announced the full label for 2026-08-18; version 2 states the condition of Art. 13(1).
+        assert symbol.version == 2 and "whichever is later" in symbol.requirement.text["en"]
+
+
+@pytest.mark.parametrize("day", ["2026-08-18", "2026-12-06", "2027-02-17"])
+def test_the_eu_battery_label_does_not_apply_before_its_implementing_act(day: str) -> None:
+    # Art. 13(1) applies 18 months after the implementing act of Art. 13(10) if that is later than 2026-08-18;
+    # the act was still a draft in 2026, so version 1 (the label from 2026-08-18) was withdrawn.
+    found = findings(check(product("850760", battery_type="lithium_ion"), "DE", day))
+    assert "EU-BATTERY-LABEL" not in found
+    assert "EU-BATTERY-COLLECTION-SYMBOL" in found
+
+
+def test_eu_batteries_carry_a_qr_code_from_february_2027() -> None:
+    rule = findings(check(product("850760", battery_type="lithium_ion"), "DE", "2027-02-18"))["EU-BATTERY-LABEL"]
+    assert (rule.version, rule.requirement.code, rule.verified) == (2, "EU-BATTERY-QR", False)
+    assert "QR code" in rule.requirement.text["en"] and "implementing act" in rule.requirement.text["en"]
 
 
 # --- US cosmetics: the MoCRA adverse-event label contact from 2024-12-29 ------------------------------------
@@ -468,7 +487,14 @@ def test_the_g_mark_applies_from_july_2016() -> None:
 def test_the_eu_toy_age_warning_has_a_successor_under_the_regulation(day: str, version: int) -> None:
     rule = findings(check(product(TOY, contains_small_parts=True), "DE", day))["EU-TOY-UNDER-36M-WARNING"]
     assert rule.version == version
-    assert rule.verified is (version == 1)
+    assert rule.read_on is not None and rule.note  # each version says what of it was confirmed
+
+
+@pytest.mark.parametrize(("day", "version"), [("2030-07-31", 1), ("2030-08-01", 2)])
+def test_eu_toys_follow_the_directive_until_the_toy_safety_regulation_applies(day: str, version: int) -> None:
+    rule = findings(check(product(TOY), "FR", day))["EU-TOY-CE"]
+    assert rule.version == version
+    assert rule.source_title.startswith("Directive 2009/48/EC" if version == 1 else "Regulation (EU) 2025/2509")
 
 
 # --- Singapore SAFETY Mark: the controlled-goods categories, not every mains product -------------------------
@@ -970,3 +996,26 @@ def test_gb_lead_and_cadmium_limits_apply_from_the_eu_dates(
     day_before = (date.fromisoformat(start) - timedelta(days=1)).isoformat()
     assert code in findings(check(item, "GB", start))
     assert code not in findings(check(item, "GB", day_before))
+
+
+# --- Gulf toys: the G-mark from 2014, the conformity tracking symbol with its QR code from 2017-04-01 -----------
+
+
+@pytest.mark.parametrize(
+    ("day", "version", "qr"),
+    [("2013-12-31", None, False), ("2014-01-01", 2, False), ("2017-03-31", 2, False), ("2017-04-01", 3, True)],
+)
+@pytest.mark.parametrize("destination", ["SA", "AE"])
+def test_gulf_toys_need_the_qr_tracking_symbol_only_from_april_2017(
+    destination: str, day: str, version: int | None, qr: bool
+) -> None:
+    rule = findings(check(product(TOY), destination, day)).get("GCC-G-MARK-TOYS")
+    assert (rule.version if rule else None) == version
+    assert rule is None or ("QR code" in rule.requirement.text["en"]) is qr
+    assert rule is None or rule.severity == "RESTRICTED"
+
+
+def test_a_g_marked_toy_meets_the_gulf_toy_rule() -> None:
+    marked = replace(product(TOY), certifications=frozenset({"G-MARK"}))
+    held = {f.rule.code: f.satisfied for f in check(marked, "SA", "2026-12-06").findings}
+    assert held["GCC-G-MARK-TOYS"]

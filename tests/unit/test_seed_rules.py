@@ -403,39 +403,9 @@ def test_every_rule_cites_a_source_title_and_url() -> None:
     assert missing == []
 
 
-# Rules shipped before sources were dated: each still cites its source, but no one has recorded the day it
-# was read. A rule leaves this list when its source is re-read and `read_on` is set; nothing may join it.
-LEGACY_RULES_WITHOUT_READ_DATE = frozenset(
-    {
-        "CA-ICES-003@1",
-        "CA-TOYS-SMALL-PARTS-UNDER-3@1",
-        "EU-GPSR-RESP-PERSON@1",
-        "EU-RED-CE@1",
-        "EU-TOY-CE@1",
-        "EU-TOY-UNDER-36M-WARNING@1",
-        "EU-EMC-CE@1",
-        "EU-BATTERY-CE@1",
-        "EU-BATTERY-LABEL@1",
-        "EU-BATTERY-EPR@1",
-        "SA-SABER-CONFORMITY@1",
-        "SA-CST-TYPE-APPROVAL@1",
-        "GCC-G-MARK-TOYS@1",
-        "JP-PSC-LASER-POINTER@1",
-        "JP-LASER-ABOVE-CLASS-2@1",
-        "JP-SMALL-AMOUNT-EXEMPTION@1",
-        "JP-IMPORT-CONSUMPTION-TAX@1",
-    }
-)
-
-
 def test_every_rule_records_the_day_its_source_was_read() -> None:
-    undated = {f"{rule['code']}@{rule['version']}" for _, rule in _rules() if not rule.get("read_on")}
-    assert undated - LEGACY_RULES_WITHOUT_READ_DATE == set(), "set read_on (the day the source was read)"
-
-
-def test_the_legacy_list_names_only_undated_rules_that_exist() -> None:
-    undated = {f"{rule['code']}@{rule['version']}" for _, rule in _rules() if not rule.get("read_on")}
-    assert LEGACY_RULES_WITHOUT_READ_DATE - undated == set(), "remove re-read or withdrawn rules from the list"
+    undated = [f"{rule['code']}@{rule['version']}" for _, rule in _rules() if not rule.get("read_on")]
+    assert undated == [], "set read_on (the day the source was read)"
 
 
 # What a note says when a point of the rule was not confirmed against the instrument or an official page
