@@ -175,12 +175,18 @@ def tokens(text: str) -> tuple[str, ...]:
 
 
 def _tokens_once(text: str) -> tuple[str, ...]:
-    folded = fold(text).split()
+    folded = _join_article_titles(fold(text).split())
     # The Arabic article written joined ("Alshairi", "Elsayed") is the split "al-Shairi" of the lists,
     # whose "al" is dropped as a particle: strip it where enough of a name remains to stand alone.
     # Only before a consonant: "Alexei", "Aliaksandr", "Alireza" are names, not an article and a name.
     folded = [
-        w[2:] if w[:2] in ("al", "el") and len(w) >= 7 and w[2] not in "aeiouy" and not is_patronymic(w) else w
+        w[2:]
+        if w[:2] in ("al", "el")
+        and len(w) >= 7
+        and w[2] not in "aeiouy"
+        and not is_patronymic(w)
+        and w[2:] not in HONORIFICS
+        else w
         for w in folded
     ]
     folded = _split_abd(folded)
@@ -191,6 +197,18 @@ def _tokens_once(text: str) -> tuple[str, ...]:
     words = _drop(words, COMPANY_SUFFIXES)
     words = _drop(words, PARTICLES)
     return tuple(words)
+
+
+def _join_article_titles(words: list[str]) -> list[str]:
+    """ "al-Shaykh" is a family name, not the title "Sheikh": the article marks it. Joined into one word
+    ("alshaykh", as "Alshaykh" is written), it is kept as a name part like any other."""
+    out: list[str] = []
+    for word in words:
+        if out and out[-1] in ("al", "el") and word in HONORIFICS:
+            out[-1] += word
+        else:
+            out.append(word)
+    return out
 
 
 _ABD = ("abdul", "abdel", "abdal", "abdol", "abdur", "abdus", "abdoul")
