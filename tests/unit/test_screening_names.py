@@ -19,6 +19,9 @@ from services.compliance.domain import names
         ("习近平", ("xi", "jinping")),
         ("Mr. Vladimir PUTIN", ("vladimir", "putin")),
         ("Sheikh Haji Abdul Rahman", ("abdul", "rahman")),
+        # The article marks a family name: "al-Shaykh" is not the title, however it is written.
+        ("AL-SHAYKH, Muhammad", ("alshaykh", "muhammad")),
+        ("Muhammad Alshaykh", ("muhammad", "alshaykh")),
         ("ANGLO-CARIBBEAN CO., LTD.", ("anglo", "caribbean")),
         ("ООО «Ромашка»", ("romashka",)),
         ("Guamatur, S.A.", ("guamatur",)),
