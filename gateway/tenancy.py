@@ -12,7 +12,8 @@ Every exposed RPC has one rule (tests/contract/test_tenancy_rules.py fails on an
 - OPS: operator keys only (ledger administration, fee tiers, payout review, partner statements, ODR
   escalations, provider statuses, the ODR case list and delivery retries).
 - SIGN_IN: no credential; the request carries one (an ops login with password and TOTP code).
-- INTERNAL: never served through the gateway (key verification, token issue: the gateway's own calls).
+- INTERNAL: never served through the gateway (key verification, token issue: the gateway's own calls;
+  record owners: other services' link checks).
 
 `step_up`: when the caller is an ops session, its last TOTP code must be within the step-up window
 (sensitive calls: keys, OAuth clients, operator management); API keys and access tokens are machine
@@ -184,6 +185,8 @@ RULES: dict[str, Rule] = {
     f"/{_P}LedgerService/ReleasePayout": OPS,
     f"/{_P}LedgerService/SetMerchantTier": Rule(Kind.OPS, request_field=MERCHANT_FIELD),
     f"/{_P}LedgerService/ListFeeSchedules": Rule(Kind.MERCHANT),
+    # Whose a collection or payout is, for other services' link checks.
+    f"/{_P}LedgerService/GetRecordOwner": INTERNAL,
     # Payments: reconciliation. A payment provider imports its own settlement statements (under a ledger
     # partner name it owns) and reads back its own runs (the run is read first, and must name one).
     f"/{_P}ReconciliationService/ImportSettlementStatement": Rule(Kind.OPS, partner=PartnerOwned("partner", PAYMENT)),
