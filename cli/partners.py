@@ -61,7 +61,9 @@ def onboard(
     country: str = typer.Option(..., "--country", help="ISO 3166-1 alpha-2 country of incorporation."),
     uscc: str = typer.Option("", "--uscc", help="Unified social credit code (required for CN)."),
     owns: list[str] = typer.Option(
-        [], "--owns", help="What is the partner's own: carrier names, warehouse codes or ODR provider names."
+        [],
+        "--owns",
+        help="What is the partner's own: carrier names, warehouse codes, ODR provider names or ledger partner names.",
     ),
     contact: list[str] = typer.Option([], "--contact", help="NAME,EMAIL[,PHONE[,ROLE]] (repeatable)."),
     as_json: bool = typer.Option(False, "--json"),

@@ -12,7 +12,8 @@ Every exposed RPC has one rule (tests/contract/test_tenancy_rules.py fails on an
 - OPS: operator keys only (ledger administration, fee tiers, payout review, partner statements, ODR
   escalations, provider statuses, the ODR case list and delivery retries).
 - SIGN_IN: no credential; the request carries one (an ops login with password and TOTP code).
-- INTERNAL: never served through the gateway (key verification, token issue: the gateway's own calls).
+- INTERNAL: never served through the gateway (key verification, token issue: the gateway's own calls;
+  record owners: other services' link checks).
 
 `step_up`: when the caller is an ops session, its last TOTP code must be within the step-up window
 (sensitive calls: keys, OAuth clients, operator management); API keys and access tokens are machine
@@ -21,8 +22,9 @@ session id (an ops session acting on itself: step-up, logout); any other caller 
 
 `partner`: the RPC is open to partners (an mTLS client certificate on the gRPC front door), each acting
 only on what is its own: every value of the named request field must be one of the names the partner owns
-(its carriers, its warehouse codes), or, with `via`, the resource's answer must name one (an ODR case's
-provider); anything else is a 404, as if it did not exist. A partner calling an RPC without a partner rule,
+(its carriers, its warehouse codes, its ledger partner names), or, with `via`, the resource's answer must
+name one (an ODR case's provider, a reconciliation run's partner); anything else is a 404, as if it did not
+exist. A partner calling an RPC without a partner rule,
 or of another kind, is refused (403), as is a partner held after onboarding screening.
 
 A merchant code a call names must belong to an ACTIVE merchant, whoever calls: an unknown one is a 404,
@@ -118,8 +120,9 @@ _RETURN = Owner(f"/{_L}ReturnService/GetReturn", "code", "code")
 _OUTBOUND = Owner(f"/{_L}WarehouseService/GetOutboundOrder", "code", "code")
 _INBOUND = Owner(f"/{_L}WarehouseService/GetInboundShipment", "code", "code")
 _ODR_CASE = Owner(f"/{_T}CustomerService/GetOdrCase", "ticket_code", "ticket_code")
+_RECONCILIATION = Owner(f"/{_P}ReconciliationService/GetReconciliation", "code", "code")
 PARTNER_FIELD = "partner_code"
-LOGISTICS, WAREHOUSE, ODR = "LOGISTICS", "WAREHOUSE", "ODR"
+LOGISTICS, WAREHOUSE, ODR, PAYMENT = "LOGISTICS", "WAREHOUSE", "ODR", "PAYMENT"
 
 RULES: dict[str, Rule] = {
     # Reference data.
@@ -182,9 +185,14 @@ RULES: dict[str, Rule] = {
     f"/{_P}LedgerService/ReleasePayout": OPS,
     f"/{_P}LedgerService/SetMerchantTier": Rule(Kind.OPS, request_field=MERCHANT_FIELD),
     f"/{_P}LedgerService/ListFeeSchedules": Rule(Kind.MERCHANT),
-    # Payments: reconciliation.
-    f"/{_P}ReconciliationService/ImportSettlementStatement": OPS,
-    f"/{_P}ReconciliationService/GetReconciliation": OPS,
+    # Whose a collection or payout is, for other services' link checks.
+    f"/{_P}LedgerService/GetRecordOwner": INTERNAL,
+    # Payments: reconciliation. A payment provider imports its own settlement statements (under a ledger
+    # partner name it owns) and reads back its own runs (the run is read first, and must name one).
+    f"/{_P}ReconciliationService/ImportSettlementStatement": Rule(Kind.OPS, partner=PartnerOwned("partner", PAYMENT)),
+    f"/{_P}ReconciliationService/GetReconciliation": Rule(
+        Kind.OPS, partner=PartnerOwned("reconciliation.partner", PAYMENT, via=_RECONCILIATION)
+    ),
     f"/{_P}ReconciliationService/ListStatementLines": BY_REQUEST,
     # Logistics plans: any merchant matches plans on the channel catalogue (warehouse plans from its own
     # stock); partners' rate sheets are ops'.

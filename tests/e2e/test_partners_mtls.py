@@ -345,7 +345,9 @@ def test_the_partners_screening_is_kept_under_its_own_code(world: World) -> None
 
 def test_a_held_partners_certificate_is_refused(world: World) -> None:
     ops = {"Authorization": f"Bearer {world.stack.operator_key()}"}
-    held = onboard(world.rest, ops, legalName="Banco Nacional de Cuba", kind="PARTNER_KIND_PAYMENT", country="CU")
+    held = onboard(
+        world.rest, ops, legalName="Banco Nacional de Cuba", kind="PARTNER_KIND_PAYMENT", country="CU", owns=["BNC"]
+    )
     assert held["status"] == "PARTNER_STATUS_BLOCKED"
     issued = world.ca.issue("held-01")
     register(world.rest, ops, held["partnerCode"], issued)

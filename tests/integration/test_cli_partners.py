@@ -68,7 +68,7 @@ def test_onboard_show_and_certificates(env: None, tmp_path: Path) -> None:
 
 
 def test_a_sanctioned_partner_is_held_and_bad_input_names_the_field(env: None) -> None:
-    held = run("onboard", "--name", "Banco Nacional de Cuba", "--kind", "payment", "--country", "CU")
+    held = run("onboard", "--name", "Banco Nacional de Cuba", "--kind", "payment", "--country", "CU", "--owns", "BNC")
     assert held["status"] == "PARTNER_STATUS_BLOCKED"
     result = CliRunner().invoke(app, ["partners", "onboard", "--name", "X", "--kind", "warehouse", "--country", "DE"])
     assert result.exit_code == 2 and "owns" in result.output

@@ -117,13 +117,19 @@ def test_bad_registrations_name_every_field(partners: Running) -> None:
     )
     assert error[0] == grpc.StatusCode.INVALID_ARGUMENT
     assert {"legal_name", "country", "owns"} <= set(error[1])
-    payment_with_names = refused(
+    payment_without_names = refused(
+        partners.stub.OnboardPartner,
+        pb.OnboardPartnerRequest(request_id="y", legal_name="Pay Co", kind=pb.PARTNER_KIND_PAYMENT, country="SG"),
+    )
+    assert "owns" in payment_without_names[1]
+    # A payment provider owns ledger partner names: no spaces or other signs the ledger does not spell.
+    not_a_ledger_name = refused(
         partners.stub.OnboardPartner,
         pb.OnboardPartnerRequest(
-            request_id="y", legal_name="Pay Co", kind=pb.PARTNER_KIND_PAYMENT, country="SG", owns=["X"]
+            request_id="y2", legal_name="Pay Co", kind=pb.PARTNER_KIND_PAYMENT, country="SG", owns=["PAY CO", "PAYCO"]
         ),
     )
-    assert "owns" in payment_with_names[1]
+    assert list(not_a_ledger_name[1]) == ["owns[0]"]
     no_kind = refused(
         partners.stub.OnboardPartner, pb.OnboardPartnerRequest(request_id="z", legal_name="Pay Co", country="SG")
     )
@@ -192,3 +198,20 @@ def test_unknown_partners_and_fingerprints(partners: Running) -> None:
         pb.AddPartnerCertificateRequest(request_id="m", partner_code=onboard(partners).partner_code, fingerprint="zz"),
     )
     assert malformed[0] == grpc.StatusCode.INVALID_ARGUMENT and "fingerprint" in malformed[1]
+
+
+def test_a_payment_provider_owns_ledger_partner_names_and_reconciles_with_them(partners: Running) -> None:
+    partner = onboard(partners, "Tulip Payments BV", kind=pb.PARTNER_KIND_PAYMENT, owns=["stripe", " adyen "])
+    assert list(partner.owns) == ["ADYEN", "STRIPE"]  # as the ledger spells its CLEARING owners
+    issued = TestCa().issue("tulip-01")
+    partners.stub.AddPartnerCertificate(
+        pb.AddPartnerCertificateRequest(
+            request_id=str(uuid.uuid4()), partner_code=partner.partner_code, certificate_pem=issued.cert_pem.decode()
+        ),
+        timeout=10,
+    )
+    verified = partners.stub.VerifyPartnerCertificate(
+        pb.VerifyPartnerCertificateRequest(fingerprint=issued.fingerprint)
+    )
+    assert list(verified.partner.owns) == ["ADYEN", "STRIPE"]
+    assert list(verified.scopes) == ["identity.partners.read", "reconciliation.read", "reconciliation.write"]

@@ -13,6 +13,7 @@ from xborder.payments.v1 import ledger_service_pb2 as pb
 from xborder.payments.v1 import ledger_service_pb2_grpc as pb_grpc
 
 from services.payments import bootstrap
+from services.shared import codes
 from services.shared.context import ServiceContext
 from services.shared.grpc_errors import status_details
 from services.shared.grpc_server import serve
@@ -231,3 +232,34 @@ def test_held_payout_then_void_returns_the_funds(ledger: Ledger) -> None:
         money(18, 620_000_000),
         money(0),
     )  # 20 - 0.50 partner - (0.58 + 0.30) fee
+
+
+def test_record_owners_name_the_merchant_alone(ledger: Ledger) -> None:
+    m = merchant()
+    collection = collect(ledger, m, 20)
+    ledger.stub.ConfirmSettlement(pb.ConfirmSettlementRequest(request_id=key("cs"), collection_code=collection.code))
+    ledger.payees.add(m, "BA-4", "Acme Trading Ltd", "HK", "USD")
+    payout = ledger.stub.CreatePayout(
+        pb.CreatePayoutRequest(
+            request_id=key("po"), merchant_code=m, bank_account_code="BA-4", amount=money(5), partner="HSBC"
+        )
+    ).payout
+
+    def owner(kind: pb.RecordKind, code: str) -> pb.GetRecordOwnerResponse:
+        return ledger.stub.GetRecordOwner(pb.GetRecordOwnerRequest(kind=kind, code=code))
+
+    assert owner(pb.RECORD_KIND_COLLECTION, collection.code) == pb.GetRecordOwnerResponse(found=True, merchant_code=m)
+    assert owner(pb.RECORD_KIND_PAYOUT, payout.code.lower()) == pb.GetRecordOwnerResponse(found=True, merchant_code=m)
+    # Collections and payouts share the code type: a collection's code names no payout, and no record at all
+    # is an answer, not an error.
+    assert owner(pb.RECORD_KIND_PAYOUT, collection.code) == pb.GetRecordOwnerResponse(found=False)
+    assert owner(pb.RECORD_KIND_COLLECTION, codes.generate("PY")) == pb.GetRecordOwnerResponse(found=False)
+    for request, field in (
+        (pb.GetRecordOwnerRequest(code=collection.code), "kind"),
+        (pb.GetRecordOwnerRequest(kind=pb.RECORD_KIND_PAYOUT, code="PY123"), "code"),
+        (pb.GetRecordOwnerRequest(kind=pb.RECORD_KIND_PAYOUT, code=codes.generate("MC")), "code"),
+    ):
+        with pytest.raises(grpc.RpcError) as error:
+            ledger.stub.GetRecordOwner(request)
+        code, _, violations = rejected(error.value)
+        assert code == grpc.StatusCode.INVALID_ARGUMENT and list(violations) == [field], violations

@@ -9,11 +9,14 @@ from xborder.customer_service.v1 import customer_service_pb2 as cs_pb
 from xborder.identity.v1 import partner_service_pb2 as pb
 from xborder.logistics.v1 import shipments_service_pb2 as ship_pb
 from xborder.logistics.v1 import warehouses_service_pb2 as wh_pb
+from xborder.payments.v1 import reconciliation_service_pb2 as rec_pb
 
 from gateway.partner_auth import partner_principal
 from gateway.tenancy import PartnerFacts, Principal, admit, bind_partner, check_partner_answer, rule_for
 from services.identity.domain import partners
 from services.identity.domain.scopes import PARTNER_SCOPES
+from services.payments.reconciliation.entrypoints import PARTNER as RECONCILIATION_PARTNER
+from services.payments.settlement.service_layer import check_partner
 from services.shared.errors import NotFound, PermissionDenied, Violations
 
 PUSH_EVENTS = "/xborder.logistics.v1.ShipmentService/PushTrackingEvents"
@@ -126,3 +129,48 @@ def test_a_verified_certificate_becomes_its_partners_principal() -> None:
     assert principal.partner == PartnerFacts(
         "HBG0000000ABCDEFG1", "WAREHOUSE", False, frozenset({"SAMPLE-WH-GB-BHX"}), "GB"
     )
+
+
+IMPORT_STATEMENT = "/xborder.payments.v1.ReconciliationService/ImportSettlementStatement"
+GET_RECONCILIATION = "/xborder.payments.v1.ReconciliationService/GetReconciliation"
+
+
+def test_only_payment_providers_reconcile() -> None:
+    for path, scope in ((IMPORT_STATEMENT, "reconciliation.write"), (GET_RECONCILIATION, "reconciliation.read")):
+        admit(partner("PAYMENT", "STRIPE"), rule_for(path), scope)
+        for kind in ("LOGISTICS", "WAREHOUSE", "ODR"):
+            with pytest.raises(PermissionDenied):
+                admit(partner(kind, "STRIPE"), rule_for(path), scope)
+
+
+def test_a_payment_provider_imports_only_under_its_own_ledger_names() -> None:
+    caller, rule = partner("PAYMENT", "ADYEN", "STRIPE"), rule_for(IMPORT_STATEMENT)
+    bind_partner(caller, rule, rec_pb.ImportSettlementStatementRequest(partner=" stripe "))
+    with pytest.raises(NotFound):
+        bind_partner(caller, rule, rec_pb.ImportSettlementStatementRequest(partner="WISE"))
+    # Empty is left to the service, whose 400 names the field.
+    bind_partner(caller, rule, rec_pb.ImportSettlementStatementRequest())
+
+
+def test_a_reconciliation_run_must_be_the_providers_own() -> None:
+    rule, caller = rule_for(GET_RECONCILIATION), partner("PAYMENT", "STRIPE")
+    assert rule.partner is not None and rule.partner.via is not None  # the run is read before it is answered
+    own = rec_pb.GetReconciliationResponse(reconciliation=rec_pb.Reconciliation(partner="STRIPE"))
+    check_partner_answer(caller, rule, own)
+    for foreign in (rec_pb.Reconciliation(partner="ADYEN"), rec_pb.Reconciliation()):
+        with pytest.raises(NotFound):
+            check_partner_answer(caller, rule, rec_pb.GetReconciliationResponse(reconciliation=foreign))
+
+
+LEDGER_NAMES = st.text(alphabet="ABCDEFGHJKabc0123456789_-. /", min_size=1, max_size=12)
+
+
+@given(st.lists(LEDGER_NAMES, min_size=1, max_size=5))
+def test_a_payment_providers_names_are_names_the_ledger_and_reconciliation_accept(names: list[str]) -> None:
+    violations = Violations()
+    owns = partners.owned(names, partners.PartnerKind.PAYMENT, violations)
+    if not violations:
+        for name in owns:
+            problems = Violations()
+            check_partner(name, "partner", problems)
+            assert not problems and RECONCILIATION_PARTNER.match(name), name

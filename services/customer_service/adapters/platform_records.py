@@ -1,6 +1,7 @@
-"""Linked records over gRPC: shipments from logistics (ShipmentService.GetTracking), collections and payouts
-from payments (LedgerService.GetCollection / GetPayout). Addresses are read at each call, so the embedded
-platform and tests that bind free ports reach the port actually bound (as the identity screening adapter).
+"""Linked records over gRPC: shipments from logistics (ShipmentService.GetTracking), the owners of collections
+and payouts from payments (LedgerService.GetRecordOwner, which answers the merchant alone: no payout with its
+payee name crosses over). Addresses are read at each call, so the embedded platform and tests that bind free
+ports reach the port actually bound (as the identity screening adapter).
 
 The ODR escalation sweep asks for tracking from the nameko worker's @timer too, in an eventlet-patched
 process where grpcio must not run on the hub: there every call goes to a real thread (eventlet.tpool)."""
@@ -26,6 +27,7 @@ from services.shared.logs import current_request_id
 from services.shared.settings import Settings
 
 _TRACKING_PREFIX = "TRACKING_STATUS_"
+_RECORD_KINDS = {LinkKind.COLLECTION: ledger_pb.RECORD_KIND_COLLECTION, LinkKind.PAYOUT: ledger_pb.RECORD_KIND_PAYOUT}
 T = TypeVar("T")
 
 
@@ -86,14 +88,14 @@ class GrpcLinkedRecords:
         if kind is LinkKind.SHIPMENT:
             tracking = self._get_tracking(code)
             return None if tracking is None else tracking.merchant_code
+        record_kind = _RECORD_KINDS.get(kind)
+        if record_kind is None:
+            raise ValueError(f"{kind} records are not looked up")
         ledger = ledger_grpc.LedgerServiceStub(self._channel("payments"))
-        if kind is LinkKind.COLLECTION:
-            found = self._call("payments", ledger.GetCollection, ledger_pb.GetCollectionRequest(collection_code=code))
-            return None if found is None else found.collection.merchant_code
-        if kind is LinkKind.PAYOUT:
-            paid = self._call("payments", ledger.GetPayout, ledger_pb.GetPayoutRequest(payout_code=code))
-            return None if paid is None else paid.payout.merchant_code
-        raise ValueError(f"{kind} records are not looked up")
+        owner = self._call(
+            "payments", ledger.GetRecordOwner, ledger_pb.GetRecordOwnerRequest(kind=record_kind, code=code)
+        )
+        return owner.merchant_code if owner is not None and owner.found else None
 
     def _tracking(self, shipment_code: str) -> Tracking | None:
         answer = self._get_tracking(shipment_code)

@@ -4,7 +4,8 @@ A partner is screened at onboarding like a merchant (ACTIVE when CLEAR, held on 
 the gRPC front door with an mTLS client certificate issued by the partner CA; the certificate's SHA-256
 fingerprint (of its DER encoding) is what is registered to the partner. What a partner may act on is named
 at onboarding: the carrier names a logistics partner pushes tracking events for, the warehouse codes a
-warehouse pushes inventory for, the provider names an ODR provider records case statuses for.
+warehouse pushes inventory for, the provider names an ODR provider records case statuses for, the ledger
+partner names a payment provider imports settlement statements for (the owner of its CLEARING accounts).
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ MAX_OWNED_CHARS = 64
 MAX_LABEL_CHARS = 100
 _FINGERPRINT = re.compile(r"^[0-9a-f]{64}$")
 _OWNED = re.compile(r"^[A-Z0-9][A-Z0-9 ._/&-]*$")
+_LEDGER_PARTNER = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,63}$")
+"""How payments spells a partner in the ledger (a collection's or payout's `partner`, the owner of its
+CLEARING account): a name of another spelling could never match a settlement statement's `partner`."""
 
 
 class PartnerKind(enum.Enum):
@@ -39,8 +43,9 @@ OWNED_WHAT = {
     PartnerKind.LOGISTICS: "carrier names",
     PartnerKind.WAREHOUSE: "warehouse codes",
     PartnerKind.ODR: "ODR provider names",
+    PartnerKind.PAYMENT: "ledger partner names (the owner of its CLEARING accounts, e.g. STRIPE)",
 }
-"""What a partner of each kind owns; a payment provider owns nothing a partner call names yet."""
+"""What a partner of each kind owns."""
 
 PartnerStatus = MerchantStatus  # the same three states, reached the same way
 
@@ -86,19 +91,20 @@ class Certificate:
 
 
 def owned(values: list[str], kind: PartnerKind, violations: Violations, field: str = "owns") -> tuple[str, ...]:
-    """The names a partner owns, upper-case, sorted, without repeats; required for every kind that owns."""
+    """The names a partner owns, upper-case, sorted, without repeats; required for every kind."""
     names = sorted({" ".join(v.split()).upper() for v in values if v.strip()})
-    what = OWNED_WHAT.get(kind)
-    if what is None:
-        if names:
-            violations.add(field, f"a {kind.value.lower()} partner owns nothing a partner call names; leave it empty")
-        return ()
     if not names:
-        violations.add(field, f"is required for a {kind.value.lower()} partner: its {what}")
+        violations.add(field, f"is required for a {kind.value.lower()} partner: its {OWNED_WHAT[kind]}")
     if len(names) > MAX_OWNED:
         violations.add(field, f"at most {MAX_OWNED}, got {len(names)}")
     for index, name in enumerate(names):
-        if len(name) > MAX_OWNED_CHARS or not _OWNED.match(name):
+        if kind is PartnerKind.PAYMENT:
+            if not _LEDGER_PARTNER.match(name):
+                violations.add(
+                    f"{field}[{index}]",
+                    f"must be a ledger partner name: 1..{MAX_OWNED_CHARS} letters, digits, '_' or '-', got {name!r}",
+                )
+        elif len(name) > MAX_OWNED_CHARS or not _OWNED.match(name):
             violations.add(
                 f"{field}[{index}]",
                 f"must be 1..{MAX_OWNED_CHARS} letters, digits, spaces or . _ / & -, got {name!r}",

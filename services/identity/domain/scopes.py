@@ -83,7 +83,7 @@ PARTNER_SCOPES: dict[str, frozenset[str]] = {
     "LOGISTICS": frozenset({"identity.partners.read", "logistics.tracking.write"}),
     "WAREHOUSE": frozenset({"identity.partners.read", "logistics.stock.push", "logistics.warehouse.write"}),
     "ODR": frozenset({"identity.partners.read", "customer_service.odr.write"}),
-    "PAYMENT": frozenset({"identity.partners.read"}),
+    "PAYMENT": frozenset({"identity.partners.read", "reconciliation.read", "reconciliation.write"}),
 }
 """What a partner's certificate grants, by the partner's kind. Every partner-callable RPC also has a
 partner-ownership rule in the gateway's tenancy table, so a partner acts only on what is its own (a

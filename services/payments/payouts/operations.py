@@ -39,6 +39,10 @@ class PayoutOperations(RunsOnce):
         with self.uow_factory() as uow:
             return ph.get_payout(uow, code)
 
+    def payout_owner(self, code: str) -> str | None:
+        with self.uow_factory() as uow:
+            return ph.payout_owner(uow, code)
+
     def post_payout(self, request: Request, code: str, render: Callable[[Payout], M], out: type[M]) -> M:
         return self._write(request, lambda uow, now: ph.post_payout(uow, code, now), render, out)
 

@@ -158,6 +158,11 @@ def get_payout(uow: PaymentsUnitOfWork, code: str) -> Payout:
     return found_or_raise(uow.payouts.get(code), f"no payout {code!r}", field="payout_code")
 
 
+def payout_owner(uow: PaymentsUnitOfWork, code: str) -> str | None:
+    """The merchant whose payout `code` is; None when there is none (the payee name stays sealed)."""
+    return uow.payouts.merchant_of(code)
+
+
 def _refuse(payout: Payout, action: str, allowed: tuple[PayoutStatus, ...]) -> None:
     if payout.status not in allowed:
         raise InvalidState(

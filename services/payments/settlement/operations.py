@@ -34,6 +34,10 @@ class SettlementOperations(RunsOnce):
         with self.uow_factory() as uow:
             return sh.get_collection(uow, code)
 
+    def collection_owner(self, code: str) -> str | None:
+        with self.uow_factory() as uow:
+            return sh.collection_owner(uow, code)
+
     def confirm_settlement(self, request: Request, code: str, render: Callable[[Collection], M], out: type[M]) -> M:
         return self._write(request, lambda uow, now: sh.confirm_settlement(uow, code, now), render, out)
 

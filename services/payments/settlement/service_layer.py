@@ -149,6 +149,11 @@ def get_collection(uow: PaymentsUnitOfWork, code: str) -> Collection:
     return found_or_raise(uow.settlements.get(code), f"no collection {code!r}", field="collection_code")
 
 
+def collection_owner(uow: PaymentsUnitOfWork, code: str) -> str | None:
+    """The merchant whose collection `code` is; None when there is none."""
+    return uow.settlements.merchant_of(code)
+
+
 def fee_schedule(uow: PaymentsUnitOfWork, merchant: str, currency: str) -> fees.FeeSchedule:
     repo = uow.settlements
     tier = repo.tier_of(merchant)

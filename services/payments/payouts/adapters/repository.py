@@ -73,6 +73,10 @@ class PayoutRepository:
         row = self.connection.execute(query).first()
         return self._payout(row) if row else None
 
+    def merchant_of(self, code: str) -> str | None:
+        """The merchant a payout belongs to (None: no such payout), without opening the payee name."""
+        return self.connection.execute(sa.select(_P.merchant).where(_P.code == code)).scalar()
+
     def by_pending_transfer(self, transfer_id: int) -> Payout | None:
         row = self.connection.execute(sa.select(payouts).where(_P.pending_transfer_id == transfer_id)).first()
         return self._payout(row) if row else None

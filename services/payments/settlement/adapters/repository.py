@@ -71,6 +71,10 @@ class SettlementRepository:
         row = self.connection.execute(query).first()
         return self._collection(row) if row else None
 
+    def merchant_of(self, code: str) -> str | None:
+        """The merchant a collection belongs to (None: no such collection), reading only that column."""
+        return self.connection.execute(sa.select(_C.merchant).where(_C.code == code)).scalar()
+
     def by_partner_ref(self, partner: str, partner_ref: str) -> Collection | None:
         row = self.connection.execute(
             sa.select(collections).where(_C.partner == partner, _C.partner_ref == partner_ref)
