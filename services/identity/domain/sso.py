@@ -14,8 +14,8 @@ and then decides here, with no I/O:
   one is), or its `acr` is one of the configured multi-factor classes. The session's step-up window then
   starts at the token's `auth_time` (when the IdP authenticated, not when it issued this token), and without
   `auth_time` the session steps up with a TOTP code before a sensitive call, as a session without MFA does.
-- **Once.** A token is used once: its replay key (the hash of the issuer and `jti`, or of the whole token
-  when it has no `jti`) is kept until the token could no longer be accepted anyway.
+- **Once.** A token is used once: its replay key (the hash of the issuer and `jti`, or of the token's signed
+  part when it has no `jti`) is kept until the token could no longer be accepted anyway.
 
 Every refusal is the same `SSO_REFUSED`, so the answer does not tell an unknown identity from a disabled
 operator, a replay or a bad signature.
@@ -82,7 +82,10 @@ def refused() -> Unauthenticated:
 def replay_key(issuer: str, jti: str | None, token: str) -> str:
     if jti:
         return hashlib.sha256(f"jti\0{issuer}\0{jti}".encode()).hexdigest()
-    return hashlib.sha256(f"token\0{token}".encode()).hexdigest()
+    # The signed part only: base64url's last character may carry unused bits, so a signature can be
+    # re-spelled and still verify, while any change to the signed part breaks the signature.
+    signed = token.rpartition(".")[0]
+    return hashlib.sha256(f"token\0{signed}".encode()).hexdigest()
 
 
 def multi_factor(amr: tuple[str, ...], acr: str | None, mfa_acrs: frozenset[str]) -> bool:
