@@ -5,6 +5,10 @@ first admin is added here, later ones also by an admin's session over REST (`POS
 fresh second factor). A password is read from stdin (`--password-stdin`) or prompted for, never taken
 as an argument (it would stay in the shell history). The TOTP enrolment URI is printed once: add it to an
 authenticator app (most read it as a QR code; `qrencode -t ansiutf8 '<uri>'` draws one in a terminal).
+
+With single sign-on configured (XB_OIDC_*), `link-sso` ties an operator to an identity of the company's
+identity provider and `sso-login` exchanges that provider's ID token for a session. The ID token is read
+from a file (or `-` for stdin), never taken as an argument: it is a credential until it expires.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import json
 import sys
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
@@ -24,7 +29,9 @@ from cli.context import call_in_process
 from services.shared.context import ServiceContext
 
 console = Console()
-operators_app = typer.Typer(help="Ops staff: add, log in (password + TOTP), step up, disable.", no_args_is_help=True)
+operators_app = typer.Typer(
+    help="Ops staff: add, log in (password + TOTP, or single sign-on), step up, disable.", no_args_is_help=True
+)
 
 ROLES = {
     "viewer": apb.OPERATOR_ROLE_VIEWER,
@@ -96,6 +103,55 @@ def login(
         return
     console.print(f"session token (until {expires}): {answer.session_token}", highlight=False, soft_wrap=True)
     console.print(f"sensitive calls allowed until {step_up}; then: xborder operators step-up")
+
+
+@operators_app.command("sso-login")
+def sso_login(
+    id_token_file: str = typer.Option(
+        ..., "--id-token-file", help="File holding the identity provider's ID token ('-': stdin)."
+    ),
+    nonce: str = typer.Option("", "--nonce", help="The nonce sent in the authentication request, if any."),
+    as_json: bool = typer.Option(False, "--json", help='Print {"sessionToken": ..., "expiresAt": ...}.'),
+) -> None:
+    """Sign in with an ID token of the company's identity provider; print a session token."""
+    from_stdin = id_token_file == "-"  # noqa: S105 (the stdin marker, not a secret)
+    raw = sys.stdin.read() if from_stdin else Path(id_token_file).read_text(encoding="utf-8")
+    request = apb.LoginWithIdTokenRequest(id_token=raw.strip(), nonce=nonce)
+    answer = _call(lambda servicer: servicer.LoginWithIdToken(request, None))
+    expires = answer.expires_at.ToJsonString()
+    step_up = answer.step_up_until.ToJsonString() if answer.HasField("step_up_until") else None
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "sessionToken": answer.session_token,
+                    "expiresAt": expires,
+                    "stepUpUntil": step_up,
+                    "multiFactor": answer.multi_factor,
+                }
+            )
+        )
+        return
+    console.print(f"session token (until {expires}): {answer.session_token}", highlight=False, soft_wrap=True)
+    if step_up is None:
+        console.print("no second factor from the identity provider: xborder operators step-up before sensitive calls")
+    else:
+        console.print(f"sensitive calls allowed until {step_up}; then: xborder operators step-up")
+
+
+@operators_app.command("link-sso")
+def link_sso(
+    login_name: str = typer.Argument(..., help="Login name."),
+    email: str = typer.Option("", "--email", help="The identity provider's verified email of the person."),
+    subject: str = typer.Option("", "--subject", help="The identity provider's subject identifier (sub or oid)."),
+) -> None:
+    """Link an operator to an identity of the identity provider (both empty: unlink)."""
+    request = apb.LinkOperatorSsoRequest(
+        request_id=f"cli-{uuid.uuid4()}", login=login_name, email=email, subject=subject
+    )
+    answer = _call(lambda servicer: servicer.LinkOperatorSso(request, None))
+    o = answer.operator
+    console.print(f"operator {o.login}: email {o.sso_email or '-'}, subject {o.sso_subject or '-'}", highlight=False)
 
 
 @operators_app.command("step-up")

@@ -207,9 +207,11 @@ _SECURITY_SCHEMES: dict[str, Any] = {
         "type": "http",
         "scheme": "bearer",
         "bearerFormat": "xbo_sess_<session id>_<secret>",
-        "description": "An ops staff session from POST /v1/operators:login (password and TOTP code). "
-        "Operations marked `x-step-up` need a TOTP code checked within the step-up window "
-        "(POST /v1/operators/sessions:step-up); otherwise 403 STEP_UP_REQUIRED.",
+        "description": "An ops staff session from POST /v1/operators:login (password and TOTP code) or "
+        "POST /v1/operators:sso-login (an ID token of the company's OpenID Connect identity provider). "
+        "Operations marked `x-step-up` need a second factor checked within the step-up window (a TOTP code, "
+        "POST /v1/operators/sessions:step-up, or the identity provider's multi-factor sign-in); otherwise "
+        "403 STEP_UP_REQUIRED.",
     },
 }
 

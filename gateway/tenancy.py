@@ -11,7 +11,8 @@ Every exposed RPC has one rule (tests/contract/test_tenancy_rules.py fails on an
   dropped, another merchant's resource is a 404. Never 403: a code of another tenant must not leak.
 - OPS: operator keys only (ledger administration, fee tiers, payout review, partner statements, ODR
   escalations, provider statuses, the ODR case list and delivery retries).
-- SIGN_IN: no credential; the request carries one (an ops login with password and TOTP code).
+- SIGN_IN: no credential; the request carries one (an ops login with password and TOTP code, or with an
+  ID token of the identity provider).
 - INTERNAL: never served through the gateway (key verification, token issue: the gateway's own calls;
   record owners: other services' link checks).
 
@@ -285,6 +286,8 @@ RULES: dict[str, Rule] = {
     f"/{_I}AccessService/AddOperator": Rule(Kind.OPS, step_up=True),
     f"/{_I}AccessService/DisableOperator": Rule(Kind.OPS, step_up=True),
     f"/{_I}AccessService/Login": SIGN_IN,
+    f"/{_I}AccessService/LoginWithIdToken": SIGN_IN,
+    f"/{_I}AccessService/LinkOperatorSso": Rule(Kind.OPS, step_up=True),
     f"/{_I}AccessService/StepUp": Rule(Kind.OPS, session_field=SESSION_FIELD),
     f"/{_I}AccessService/Logout": Rule(Kind.OPS, session_field=SESSION_FIELD),
     # Partners: operators onboard them and register their certificates; a partner reads its own registration.

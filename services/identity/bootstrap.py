@@ -18,6 +18,7 @@ from xborder.identity.v1 import (
 )
 
 from services.identity.adapters.hashing import Argon2Hasher
+from services.identity.adapters.oidc import IdTokenVerifier, key_source
 from services.identity.adapters.screening import GrpcScreener
 from services.identity.adapters.tables import metadata
 from services.identity.adapters.tokens import JwtSigner, looks_like_jwt
@@ -57,7 +58,10 @@ def bootstrap(settings: Settings, bus: EventBus) -> ServiceContext:
 def access_servicer(context: ServiceContext, own: IdentitySettings | None = None) -> AccessServicer:
     own = own or IdentitySettings.from_env()
     box = EnvelopeTotpSecrets(EnvelopeCipher(load_key_ring(context.settings)))
-    return AccessServicer(context.uow, Argon2Hasher(), JwtSigner(own), Totp(), box, own)  # type: ignore[arg-type]
+    sso = None
+    if own.oidc is not None:
+        sso = (IdTokenVerifier(own.oidc, key_source(own.oidc)), own.oidc.rules)
+    return AccessServicer(context.uow, Argon2Hasher(), JwtSigner(own), Totp(), box, own, sso)  # type: ignore[arg-type]
 
 
 def servicer(context: ServiceContext, own: IdentitySettings | None = None) -> IdentityServicer:

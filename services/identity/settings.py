@@ -5,6 +5,9 @@ RFC 7518 section 3.2); tokens are signed with `XB_JWT_ACTIVE_KID` (default: the 
 with whichever key their `kid` header names, so a new key is added first, made active, and the old one
 removed once the tokens it signed have expired. Unset, a random key is made for the process: tokens
 then end when the identity service restarts (fine for the embedded demo, not for several replicas).
+
+Single sign-on of ops staff (docs/identity.md, "Single sign-on") is off until `XB_OIDC_ISSUER` is set; then
+`XB_OIDC_CLIENT_ID` and `XB_OIDC_JWKS` are required and every other XB_OIDC_* setting has a safe default.
 """
 
 from __future__ import annotations
@@ -14,10 +17,13 @@ import binascii
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from services.identity.domain.roles import Role
+from services.identity.domain.sso import MapBy, SsoRules
 from services.shared.errors import ConfigurationError
-from services.shared.settings import SECONDS, env_setting, positive_finite
+from services.shared.settings import SECONDS, boolean, env_setting, positive_finite
 
 MIN_KEY_BYTES = 32
 _KIDS = "kid:secret pairs, comma-separated (kid of letters, digits, '.', '_', '-'; base64url secret >= 32 bytes)"
@@ -47,6 +53,100 @@ def _random_keys() -> dict[str, bytes]:
     return dict(_PROCESS_KEYS)
 
 
+ASYMMETRIC = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
+"""RFC 7518 section 3.1's public-key signatures: a symmetric (HS*) or `none` algorithm is never accepted."""
+MAX_CLOCK_SKEW_S = 300.0
+
+
+def _algorithms(raw: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(a.strip() for a in raw.split(",") if a.strip()))
+    if not names or any(a not in ASYMMETRIC for a in names):
+        raise ValueError(raw)
+    return names
+
+
+def _jwks(raw: str) -> str:
+    """An https:// URL, or the path of a readable file (checked at start, so a typo does not wait for a login)."""
+    value = raw.strip()
+    if value.startswith("https://"):
+        return value
+    if "://" in value or not Path(value).expanduser().is_file():
+        raise ValueError(raw)
+    return str(Path(value).expanduser().resolve())
+
+
+def _group_roles(raw: str) -> tuple[tuple[str, Role], ...]:
+    pairs: list[tuple[str, Role]] = []
+    for part in raw.split(","):
+        group, sep, role = part.strip().rpartition("=")
+        if not sep or not group.strip():
+            raise ValueError(part)
+        pairs.append((group.strip(), Role(role.strip())))  # an unknown role is a ValueError
+    return tuple(pairs)
+
+
+def _names(raw: str) -> frozenset[str]:
+    return frozenset(v.strip() for v in raw.split(",") if v.strip())
+
+
+@dataclass(frozen=True)
+class OidcSettings:
+    """The company's OpenID Connect identity provider, for single sign-on of ops staff."""
+
+    issuer: str
+    client_id: str
+    jwks: str  # https:// URL of the IdP's jwks_uri, or the path of a JWKS file
+    algorithms: tuple[str, ...] = ("RS256",)
+    clock_skew_s: float = 60.0
+    max_token_age_s: float = 600.0  # an ID token issued longer ago is refused (the CLI posts it at once)
+    jwks_cache_s: float = 300.0
+    subject_claim: str = "sub"
+    groups_claim: str = ""
+    rules: SsoRules = field(default_factory=SsoRules)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None) -> OidcSettings | None:
+        issuer = env_setting(environ, "oidc_issuer", str.strip, "the IdP's issuer URL", bool)
+        if issuer is None:
+            return None
+        required = {
+            "client_id": env_setting(environ, "oidc_client_id", str.strip, "the client id the IdP gave", bool),
+            "jwks": env_setting(environ, "oidc_jwks", _jwks, "an https:// URL or the path of a JWKS file"),
+        }
+        for name, value in required.items():
+            if value is None:
+                raise ConfigurationError(f"XB_OIDC_{name.upper()} is required when XB_OIDC_ISSUER is set")
+        values: dict[str, Any] = {"issuer": issuer, **required}
+        read: dict[str, tuple[Any, str, Any]] = {
+            "algorithms": (_algorithms, f"a comma-separated list of {', '.join(ASYMMETRIC)}", lambda _: True),
+            "clock_skew_s": (float, "0 to 300 seconds", lambda v: 0 <= v <= MAX_CLOCK_SKEW_S),
+            "max_token_age_s": (float, SECONDS, positive_finite),
+            "jwks_cache_s": (float, SECONDS, positive_finite),
+            "subject_claim": (str.strip, "a claim name", bool),
+            "groups_claim": (str.strip, "a claim name", bool),
+        }
+        for name, (convert, what, valid) in read.items():
+            value = env_setting(environ, f"oidc_{name}", convert, what, valid)
+            if value is not None:
+                values[name] = value
+        rules: dict[str, Any] = {}
+        map_by = env_setting(environ, "oidc_map_by", MapBy, "email or sub")
+        if map_by is not None:
+            rules["map_by"] = map_by
+        group_roles = env_setting(
+            environ, "oidc_group_roles", _group_roles, "group=role pairs, comma-separated (roles as in roles.py)"
+        )
+        if group_roles is not None:
+            rules["group_roles"] = group_roles
+        if (acrs := env_setting(environ, "oidc_mfa_acr", _names, "acr values, comma-separated")) is not None:
+            rules["mfa_acrs"] = acrs
+        if (flag := env_setting(environ, "oidc_require_mfa", boolean, "true or false")) is not None:
+            rules["require_mfa"] = flag
+        if bool(values.get("groups_claim")) != bool(rules.get("group_roles")):
+            raise ConfigurationError("XB_OIDC_GROUPS_CLAIM and XB_OIDC_GROUP_ROLES are set together or not at all")
+        return cls(**values, rules=SsoRules(**rules))
+
+
 @dataclass(frozen=True)
 class IdentitySettings:
     jwt_signing_keys: Mapping[str, bytes] = field(default_factory=_random_keys, repr=False)
@@ -58,6 +158,7 @@ class IdentitySettings:
     step_up_window_s: float = 300.0  # a sensitive call needs a TOTP code checked this recently
     login_max_failures: int = 5
     login_lock_s: float = 900.0
+    oidc: OidcSettings | None = None  # single sign-on of ops staff; None: off
 
     @property
     def active_kid(self) -> str:
@@ -83,6 +184,7 @@ class IdentitySettings:
             value = env_setting(environ, name, convert, what, valid)
             if value is not None:
                 values[name] = value
+        values["oidc"] = OidcSettings.from_env(environ)
         settings = cls(**values)
         if settings.jwt_active_kid and settings.jwt_active_kid not in settings.jwt_signing_keys:
             raise ConfigurationError("XB_JWT_ACTIVE_KID must name a key of XB_JWT_SIGNING_KEYS")

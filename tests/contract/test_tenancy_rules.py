@@ -74,7 +74,10 @@ def test_operator_keys_may_hold_every_exposed_scope_but_internal_ones() -> None:
 
 def test_sign_in_rpcs_carry_no_merchant_data_and_need_no_credential() -> None:
     signing_in = [path for path, rule in RULES.items() if rule.kind is Kind.SIGN_IN]
-    assert signing_in == ["/xborder.identity.v1.AccessService/Login"]
+    assert signing_in == [
+        "/xborder.identity.v1.AccessService/Login",
+        "/xborder.identity.v1.AccessService/LoginWithIdToken",
+    ]
     for path in signing_in:
         assert not merchant_paths(METHODS[path].descriptor.input_type), path
         assert not merchant_paths(METHODS[path].descriptor.output_type), path
@@ -97,6 +100,7 @@ def test_step_up_guards_keys_clients_and_operator_management() -> None:
         "RevokeClient",
         "AddOperator",
         "DisableOperator",
+        "LinkOperatorSso",
     } <= stepped
 
 

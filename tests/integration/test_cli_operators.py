@@ -1,4 +1,5 @@
-"""`xborder operators add|login|step-up|disable` on the embedded database (no running service needed)."""
+"""`xborder operators add|login|step-up|disable|link-sso|sso-login` on the embedded database (no running
+service needed)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
+from tests.oidc_idp import Idp
 
 PASSWORD = "a long enough password"
 
@@ -71,3 +73,33 @@ def test_a_bad_role_or_short_password_names_the_field() -> None:
         input="short\n",
     )
     assert short.exit_code == 2 and "password" in short.output
+
+
+def test_link_sso_then_sign_in_with_an_id_token_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    idp = Idp(tmp_path / "jwks.json")
+    for name, value in idp.env().items():
+        monkeypatch.setenv(name, value)
+    run(
+        "add",
+        "--login",
+        "li.wei",
+        "--name",
+        "Li Wei",
+        "--role",
+        "viewer",
+        "--password-stdin",
+        "--json",
+        stdin=PASSWORD + "\n",
+    )
+    linked = CliRunner().invoke(app, ["operators", "link-sso", "li.wei", "--subject", "00u-li-wei"])
+    assert linked.exit_code == 0 and "00u-li-wei" in linked.output
+    token_file = tmp_path / "id_token"
+    token_file.write_text(idp.token("00u-li-wei", amr=["pwd"], nonce="n-1") + "\n")
+    session = run("sso-login", "--id-token-file", str(token_file), "--nonce", "n-1", "--json")
+    assert session["sessionToken"].startswith("xbo_sess_") and session["stepUpUntil"] is None
+    replay = CliRunner().invoke(app, ["operators", "sso-login", "--id-token-file", str(token_file), "--nonce", "n-1"])
+    assert replay.exit_code == 1 and "UNAUTHENTICATED" in replay.output
+    from_stdin = CliRunner().invoke(
+        app, ["operators", "sso-login", "--id-token-file", "-"], input=idp.token("00u-li-wei") + "\n"
+    )
+    assert from_stdin.exit_code == 0 and "sensitive calls allowed until" in from_stdin.output

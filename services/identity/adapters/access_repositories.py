@@ -1,11 +1,13 @@
-"""OAuth2 clients, ops staff and ops sessions on the unit of work's connection."""
+"""OAuth2 clients, ops staff, ops sessions and used single sign-on tokens on the unit of work's connection."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from services.identity.adapters.tables import oauth_clients, operators, ops_sessions
+from services.identity.adapters.tables import oauth_clients, operators, ops_sessions, sso_token_uses
 from services.identity.domain.clients import OAuthClient
 from services.identity.domain.operators import Operator, Session
 from services.identity.domain.roles import Role
@@ -83,10 +85,21 @@ class OperatorRepository:
             "last_totp_step": o.last_totp_step,
             "failed_logins": o.failed_logins,
             "locked_until": o.locked_until,
+            "sso_email": o.sso_email,
+            "sso_subject": o.sso_subject,
         }
 
     def get(self, login: str, *, for_update: bool = False) -> Operator | None:
-        query = sa.select(operators).where(operators.c.login == login)
+        return self._one(operators.c.login == login, for_update)
+
+    def by_sso_email(self, email: str) -> Operator | None:
+        return self._one(operators.c.sso_email == email, False)
+
+    def by_sso_subject(self, subject: str) -> Operator | None:
+        return self._one(operators.c.sso_subject == subject, False)
+
+    def _one(self, where: sa.ColumnElement[bool], for_update: bool) -> Operator | None:
+        query = sa.select(operators).where(where)
         if for_update:
             query = query.with_for_update()
         row = self.connection.execute(query).first()
@@ -103,6 +116,8 @@ class OperatorRepository:
             row.last_totp_step,
             row.failed_logins,
             row.locked_until,
+            row.sso_email,
+            row.sso_subject,
         )
 
     def save(self, operator: Operator) -> None:
@@ -160,3 +175,23 @@ class SessionRepository:
             .where(ops_sessions.c.login == login, ops_sessions.c.ended_at.is_(None))
             .values(ended_at=at)
         )
+
+
+class SsoTokenRepository:
+    """Replay keys of the ID tokens used to sign in, each kept until its token is refused anyway."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def used(self, replay_key: str) -> bool:
+        query = sa.select(sso_token_uses.c.replay_key).where(sso_token_uses.c.replay_key == replay_key)
+        return self.connection.execute(query).first() is not None
+
+    def add(self, replay_key: str, used_at: datetime, usable_until: datetime) -> None:
+        """A key used before (a concurrent sign-in with the same token) is the unit of work's ConflictingWrite."""
+        self.connection.execute(
+            sso_token_uses.insert().values(replay_key=replay_key, used_at=used_at, usable_until=usable_until)
+        )
+
+    def forget_unusable(self, now: datetime) -> None:
+        self.connection.execute(sso_token_uses.delete().where(sso_token_uses.c.usable_until < now))

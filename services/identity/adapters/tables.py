@@ -1,7 +1,7 @@
 """Identity tables (schema `identity`): merchants, API keys, OAuth2 clients, ops staff and their sessions.
 
 Secrets are stored only as hashes: argon2id for API keys, client secrets and passwords, SHA-256 for the
-256-bit random session secrets."""
+256-bit random session secrets; a used single sign-on ID token only as the SHA-256 of its issuer and jti."""
 
 from __future__ import annotations
 
@@ -67,6 +67,9 @@ operators = sa.Table(
     sa.Column("last_totp_step", sa.BigInteger, nullable=False),
     sa.Column("failed_logins", sa.Integer, nullable=False),
     sa.Column("locked_until", UtcDateTime, nullable=True),
+    # The identity provider's identity the operator signs in with (single sign-on), each linked once.
+    sa.Column("sso_email", sa.String(320), nullable=True, unique=True),
+    sa.Column("sso_subject", sa.String(255), nullable=True, unique=True),
 )
 
 ops_sessions = sa.Table(
@@ -78,8 +81,17 @@ ops_sessions = sa.Table(
     sa.Column("role", sa.String(32), nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("expires_at", UtcDateTime, nullable=False),
-    sa.Column("second_factor_at", UtcDateTime, nullable=False),
+    sa.Column("second_factor_at", UtcDateTime, nullable=True),  # None: a single sign-on without MFA
     sa.Column("ended_at", UtcDateTime, nullable=True),
+)
+
+# ID tokens already used for a single sign-on, by replay key, kept until they could not be used anyway.
+sso_token_uses = sa.Table(
+    "sso_token_uses",
+    metadata,
+    sa.Column("replay_key", sa.String(64), primary_key=True),
+    sa.Column("used_at", UtcDateTime, nullable=False),
+    sa.Column("usable_until", UtcDateTime, nullable=False, index=True),
 )
 
 # Cross-border transfer rules (services/identity/domain/transfer_rules.py): every table is append-only.

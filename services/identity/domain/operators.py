@@ -6,6 +6,9 @@ and a code of that step or an earlier one is refused, so a code seen over a shou
 be replayed. After `max_failures` failed logins in a row the login is locked for `lock`; the answer to a
 locked login is the same as to a wrong password, so the lock does not tell whether a login exists.
 
+Single sign-on (domain/sso.py) opens the same session for an operator linked to an identity of the
+company's identity provider.
+
 A session token is `xbo_sess_<session id>_<secret>`; the secret is 32 random bytes, so its SHA-256 is
 what is stored (a KDF protects guessable secrets; this one is not). A session is short-lived and carries
 the time its last TOTP code was checked: sensitive calls need that within the step-up window.
@@ -43,6 +46,8 @@ class Operator:
     last_totp_step: int = 0
     failed_logins: int = 0
     locked_until: datetime | None = None
+    sso_email: str | None = None
+    sso_subject: str | None = None
 
     def locked(self, now: datetime) -> bool:
         return self.disabled_at is not None or (self.locked_until is not None and now < self.locked_until)
@@ -66,13 +71,17 @@ class Session:
     role: Role
     created_at: datetime
     expires_at: datetime
-    second_factor_at: datetime
+    second_factor_at: datetime | None
+    """When a second factor was last checked (a TOTP code, or the IdP's multi-factor sign-in); None for a
+    single sign-on session without one, which steps up with a TOTP code before any sensitive call."""
     ended_at: datetime | None = None
 
     def valid_at(self, now: datetime) -> bool:
         return self.ended_at is None and now < self.expires_at
 
-    def step_up_until(self, window: timedelta) -> datetime:
+    def step_up_until(self, window: timedelta) -> datetime | None:
+        if self.second_factor_at is None:
+            return None
         return min(self.second_factor_at + window, self.expires_at)
 
 

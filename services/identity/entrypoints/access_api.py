@@ -6,13 +6,16 @@ import grpc
 from xborder.identity.v1 import access_service_pb2 as apb
 from xborder.identity.v1 import access_service_pb2_grpc as apb_grpc
 
-from services.identity.domain import clients, operators, scopes
+from services.identity.domain import clients, operators, scopes, sso
+from services.identity.domain.sso import SsoRules
 from services.identity.entrypoints.grpc_api import MAX_LABEL_CHARS, parse_scopes
 from services.identity.service_layer import access
 from services.identity.service_layer.access_mapping import ROLE_FROM_PROTO
 from services.identity.service_layer.handlers import Hasher, UowFactory
 from services.shared import request_fields
-from services.shared.errors import Unauthenticated, Violations
+from services.shared.errors import NotFound, Unauthenticated, Violations
+
+SSO_OFF = "single sign-on is not configured on this platform: log in with password and TOTP code"
 
 
 def _label(value: str, violations: Violations) -> str:
@@ -38,6 +41,7 @@ class AccessServicer(apb_grpc.AccessServiceServicer):
         totp: access.TotpCheck,
         box: access.SecretBox,
         policy: access.Policy,
+        sso: tuple[access.IdTokenCheck, SsoRules] | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.hasher = hasher
@@ -45,6 +49,7 @@ class AccessServicer(apb_grpc.AccessServiceServicer):
         self.totp = totp
         self.box = box
         self.policy = policy
+        self.sso = sso  # None: single sign-on is off
 
     def RegisterClient(
         self, request: apb.RegisterClientRequest, context: grpc.ServicerContext
@@ -120,6 +125,30 @@ class AccessServicer(apb_grpc.AccessServiceServicer):
             request.password,
             request.totp_code.strip(),
         )
+
+    def LoginWithIdToken(
+        self, request: apb.LoginWithIdTokenRequest, context: grpc.ServicerContext
+    ) -> apb.LoginWithIdTokenResponse:
+        if self.sso is None:
+            raise NotFound(SSO_OFF)
+        violations = Violations()
+        token = sso.id_token(request.id_token, violations)
+        if len(request.nonce) > sso.MAX_SUBJECT_CHARS:
+            violations.add("nonce", f"must be at most {sso.MAX_SUBJECT_CHARS} characters")
+        violations.raise_if_any()
+        verifier, rules = self.sso
+        return access.login_with_id_token(self.uow_factory, verifier, rules, self.policy, token, request.nonce)
+
+    def LinkOperatorSso(
+        self, request: apb.LinkOperatorSsoRequest, context: grpc.ServicerContext
+    ) -> apb.LinkOperatorSsoResponse:
+        violations = Violations()
+        request_fields.request_id(request.request_id, violations)
+        login = operators.login(request.login, violations)
+        email = sso.email(request.email, violations)
+        subject = sso.subject(request.subject, violations)
+        violations.raise_if_any()
+        return access.link_operator_sso(self.uow_factory, request, login, email, subject)
 
     def StepUp(self, request: apb.StepUpRequest, context: grpc.ServicerContext) -> apb.StepUpResponse:
         violations = Violations()

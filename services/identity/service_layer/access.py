@@ -17,16 +17,24 @@ from typing import Protocol
 from xborder.identity.v1 import access_service_pb2 as apb
 from xborder.identity.v1 import identity_service_pb2 as pb
 
-from services.identity.domain import clients, operators
+from services.identity.domain import clients, operators, sso
 from services.identity.domain.clients import OAuthClient, TokenClaims
 from services.identity.domain.operators import LOGIN_REFUSED, Operator, Session
 from services.identity.domain.roles import ROLE_SCOPES, Role
+from services.identity.domain.sso import IdTokenClaims, MapBy, SsoRules
 from services.identity.service_layer.access_mapping import client_to_proto, operator_to_proto
 from services.identity.service_layer.handlers import Hasher, UowFactory, _Shown, verify_key
 from services.identity.service_layer.mapping import STATUS_TO_PROTO, key_to_proto, timestamp
 from services.identity.service_layer.uow import IdentityUnitOfWork
 from services.shared.clock import utcnow
-from services.shared.errors import MerchantHeld, NotFound, Unauthenticated, ValidationError
+from services.shared.errors import (
+    AlreadyExists,
+    ConflictingWrite,
+    MerchantHeld,
+    NotFound,
+    Unauthenticated,
+    ValidationError,
+)
 from services.shared.idempotency import Request, fingerprint, run_idempotent
 
 API_KEY = "api_key"
@@ -54,6 +62,12 @@ class SecretBox(Protocol):
     def seal(self, login: str, secret: str) -> str: ...
 
     def open(self, login: str, stored: str) -> str: ...
+
+
+class IdTokenCheck(Protocol):
+    """Verifies an ID token of the configured identity provider (adapters/oidc.py)."""
+
+    def verify(self, token: str, nonce: str, now: datetime) -> IdTokenClaims: ...
 
 
 class Policy(Protocol):
@@ -232,13 +246,107 @@ def login(
         )
         uow.sessions.add(session)
         uow.commit()
-    window = timedelta(seconds=policy.step_up_window_s)
     return apb.LoginResponse(
         session_token=fresh.presented,
         expires_at=timestamp(session.expires_at),
-        step_up_until=timestamp(session.step_up_until(window)),
+        step_up_until=timestamp(_stepped_up_until(session, policy)),
         operator=operator_to_proto(operator),
     )
+
+
+def login_with_id_token(
+    uow_factory: UowFactory,
+    verifier: IdTokenCheck,
+    rules: SsoRules,
+    policy: Policy,
+    token: str,
+    nonce: str,
+) -> apb.LoginWithIdTokenResponse:
+    """A session for the operator linked to a valid, unused ID token; one refusal for every failure.
+
+    The token is checked before the database is touched; its replay key is recorded in the transaction
+    that opens the session, so of two sign-ins with one token only one commits.
+    """
+    now = utcnow()
+    claims = verifier.verify(token, nonce, now)
+    identity = sso.identity_of(claims, rules)
+    multi_factor = sso.multi_factor(claims.amr, claims.acr, rules.mfa_acrs)
+    if rules.require_mfa and not multi_factor:
+        raise sso.refused()
+    fresh = operators.new_session()
+    try:
+        with uow_factory() as uow:
+            uow.lock_for_write()
+            uow.sso_tokens.forget_unusable(now)
+            if uow.sso_tokens.used(claims.replay_key):
+                raise sso.refused()
+            if rules.map_by is MapBy.EMAIL:
+                operator = uow.operators.by_sso_email(identity)
+            else:
+                operator = uow.operators.by_sso_subject(identity)
+            # A disabled operator is refused; a login locked by failed passwords is not: the IdP checked.
+            if operator is None or operator.disabled_at is not None:
+                raise sso.refused()
+            session = Session(
+                fresh.session_id,
+                _sha256(fresh.secret),
+                operator.login,
+                sso.session_role(claims, rules, operator.role),
+                now,
+                now + timedelta(seconds=policy.ops_session_ttl_s),
+                sso.second_factor_at(claims, rules, now),
+            )
+            uow.sso_tokens.add(claims.replay_key, now, claims.usable_until)
+            uow.sessions.add(session)
+            uow.commit()
+    except ConflictingWrite:
+        raise sso.refused() from None  # the same token, signed in with concurrently
+    answer = apb.LoginWithIdTokenResponse(
+        session_token=fresh.presented,
+        expires_at=timestamp(session.expires_at),
+        operator=operator_to_proto(operator),
+        multi_factor=multi_factor,
+    )
+    until = session.step_up_until(timedelta(seconds=policy.step_up_window_s))
+    if until is not None:
+        answer.step_up_until.CopyFrom(timestamp(until))
+    return answer
+
+
+def link_operator_sso(
+    uow_factory: UowFactory,
+    request: apb.LinkOperatorSsoRequest,
+    login_name: str,
+    email: str | None,
+    subject: str | None,
+) -> apb.LinkOperatorSsoResponse:
+    """Link (or with both None, unlink) the IdP identities an operator signs in with."""
+    ask = Request("identity.operator-sso", request.request_id, fingerprint(request))
+
+    def work(uow: IdentityUnitOfWork) -> apb.LinkOperatorSsoResponse:
+        operator = uow.operators.get(login_name, for_update=True)
+        if operator is None:
+            raise NotFound(f"no operator {login_name}", field="login")
+        holders = {
+            "email": uow.operators.by_sso_email(email) if email else None,
+            "subject": uow.operators.by_sso_subject(subject) if subject else None,
+        }
+        for field, holder in holders.items():
+            if holder is not None and holder.login != operator.login:
+                # A unique column backs this: a concurrent link of the same identity is a ConflictingWrite.
+                raise AlreadyExists(f"this {field} is linked to another operator", field=field)
+        operator = replace(operator, sso_email=email, sso_subject=subject)
+        uow.operators.save(operator)
+        return apb.LinkOperatorSsoResponse(operator=operator_to_proto(operator))
+
+    return run_idempotent(uow_factory, ask, apb.LinkOperatorSsoResponse, work)
+
+
+def _stepped_up_until(session: Session, policy: Policy) -> datetime:
+    """The end of the step-up window of a session whose second factor was just checked."""
+    until = session.step_up_until(timedelta(seconds=policy.step_up_window_s))
+    assert until is not None
+    return until
 
 
 def _own_session(uow: IdentityUnitOfWork, session_id: str, now: datetime) -> Session:
@@ -268,9 +376,7 @@ def step_up(
         session = replace(session, second_factor_at=now)
         uow.sessions.save(session)
         uow.commit()
-    return apb.StepUpResponse(
-        step_up_until=timestamp(session.step_up_until(timedelta(seconds=policy.step_up_window_s)))
-    )
+    return apb.StepUpResponse(step_up_until=timestamp(_stepped_up_until(session, policy)))
 
 
 def logout(uow_factory: UowFactory, session_id: str) -> apb.LogoutResponse:
@@ -343,5 +449,8 @@ def _verify_session(uow_factory: UowFactory, policy: Policy, token: str) -> pb.V
         label=session.login,
         expires_at=timestamp(session.expires_at),
     )
+    answer = pb.VerifyApiKeyResponse(api_key=key, principal_kind=OPS_SESSION)
     until = session.step_up_until(timedelta(seconds=policy.step_up_window_s))
-    return pb.VerifyApiKeyResponse(api_key=key, principal_kind=OPS_SESSION, step_up_until=timestamp(until))
+    if until is not None:  # a single sign-on without MFA: no sensitive call before a TOTP step-up
+        answer.step_up_until.CopyFrom(timestamp(until))
+    return answer

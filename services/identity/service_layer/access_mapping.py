@@ -38,6 +38,8 @@ def operator_to_proto(operator: Operator) -> apb.Operator:
         display_name=operator.display_name,
         role=ROLE_TO_PROTO[operator.role],
         created_at=timestamp(operator.created_at),
+        sso_email=operator.sso_email or "",
+        sso_subject=operator.sso_subject or "",
     )
     if operator.disabled_at is not None:
         answer.disabled_at.CopyFrom(timestamp(operator.disabled_at))

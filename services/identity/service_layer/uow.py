@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
-from services.identity.adapters.access_repositories import ClientRepository, OperatorRepository, SessionRepository
+from services.identity.adapters.access_repositories import (
+    ClientRepository,
+    OperatorRepository,
+    SessionRepository,
+    SsoTokenRepository,
+)
 from services.identity.adapters.partner_repository import PartnerRepository
 from services.identity.adapters.repositories import ApiKeyRepository, MerchantRepository
 from services.identity.adapters.transfer_repositories import LegalBasisRepository, TransferRuleRepository
@@ -17,6 +22,7 @@ class IdentityUnitOfWork(UnitOfWork):
     clients: ClientRepository
     operators: OperatorRepository
     sessions: SessionRepository
+    sso_tokens: SsoTokenRepository
     transfer_rules: TransferRuleRepository
     legal_bases: LegalBasisRepository
     partners: PartnerRepository
@@ -28,6 +34,7 @@ class IdentityUnitOfWork(UnitOfWork):
         self.clients = ClientRepository(connection)
         self.operators = OperatorRepository(connection)
         self.sessions = SessionRepository(connection)
+        self.sso_tokens = SsoTokenRepository(connection)
         self.transfer_rules = TransferRuleRepository(connection)
         self.legal_bases = LegalBasisRepository(connection)
         self.partners = PartnerRepository(connection)
