@@ -19,6 +19,8 @@ from collections.abc import Callable
 from typing import Any
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from gateway.rate_limits import RateLimiter
 from services.shared.logs import get_logger
@@ -91,8 +93,9 @@ class RedisRateLimiter:
 
     @classmethod
     def from_url(cls, url: str, per_second: float, burst: int) -> RedisRateLimiter:
+        # No retries inside the client: one timeout is what a call may lose before the fallback takes over.
         client = redis.Redis.from_url(
-            url, socket_connect_timeout=CONNECT_TIMEOUT_S, socket_timeout=CONNECT_TIMEOUT_S, retry_on_timeout=False
+            url, socket_connect_timeout=CONNECT_TIMEOUT_S, socket_timeout=CONNECT_TIMEOUT_S, retry=Retry(NoBackoff(), 0)
         )
         return cls(client, per_second, burst)
 
