@@ -82,6 +82,15 @@ def main() -> None:
     client = redis.Redis.from_url(REDIS_URL)
     key_prefix = f"xb-bench:{uuid.uuid4().hex}:"
     try:
+        client.ping()
+        probe = sa.create_engine(POSTGRES_URL)
+        with probe.connect():
+            pass
+        probe.dispose()
+    except (redis.RedisError, sa.exc.OperationalError) as error:
+        print(f"Redis or PostgreSQL not reachable ({type(error).__name__}); skipped")
+        return
+    try:
         with tempfile.TemporaryDirectory() as work:
             local = RateLimiter(per_second=1e6, burst=10**6)
             shared = RedisRateLimiter(client, per_second=1e6, burst=10**6, prefix=key_prefix)
