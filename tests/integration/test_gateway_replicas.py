@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
@@ -22,6 +23,7 @@ from gateway.audit_store import AuditStore, open_store
 from gateway.audit_store_pg import PostgresAuditStore
 from gateway.descriptors import describe_service
 from gateway.edge_settings import EdgeSettings
+from gateway.front_door import RETRY_AFTER_METADATA, serve_front_door
 from gateway.transfer_counters import PersonCounters
 from gateway.transfer_counters_pg import PostgresPersonCounters
 from gateway.transfer_guard import TransferSettings
@@ -29,7 +31,7 @@ from services.shared.db import schema_name
 from services.shared.settings import Settings
 from tests.conftest import POSTGRES_URL
 from tests.e2e.stack import AsgiClient
-from tests.integration.test_gateway_transcoding import Fake, fake_backend, thing_service
+from tests.integration.test_gateway_transcoding import PACKAGE, Fake, fake_backend, thing_service
 
 pytestmark = pytest.mark.postgres
 
@@ -316,3 +318,33 @@ def test_two_gateways_share_the_rate_budget_and_the_audit_chain(
         assert sorted(e.call.outcome for e in entries) == ["200", "200", "429", "429"]
     finally:
         store.close()
+
+
+@pytest.mark.redis
+def test_both_doors_of_two_replicas_draw_on_one_bucket(
+    postgres_settings: Settings, backend: Fake, redis_url: str
+) -> None:
+    settings = dataclasses.replace(postgres_settings, service_ports={"gwtest": backend.server.port})
+    edge = EdgeSettings(audit=False, rate_limit_per_s=0.01, rate_limit_burst=2, rate_limit_redis_url=redis_url)
+    rest = AsgiClient(build_app(settings, [describe_service(thing_service())], edge=edge))
+    running = serve_front_door(
+        settings, port=0, services=[describe_service(thing_service())], authenticate=False, edge=edge
+    )
+    channel = grpc.insecure_channel(f"127.0.0.1:{running.port}")
+    authorization = f"Bearer caller-{uuid.uuid4().hex}"
+    try:
+        assert rest.get("/v1/things/n:echo", headers={"Authorization": authorization}).status_code == 200
+        echo = channel.unary_unary(
+            f"/{PACKAGE}.ThingService/EchoThing", request_serializer=None, response_deserializer=None
+        )
+        echo(b"", timeout=5, metadata=(("authorization", authorization),))
+        with pytest.raises(grpc.RpcError) as refused:
+            echo(b"", timeout=5, metadata=(("authorization", authorization),))
+        assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        error: Any = refused.value
+        assert 99 <= int(dict(error.trailing_metadata())[RETRY_AFTER_METADATA]) <= 100
+        assert rest.get("/v1/things/n:echo", headers={"Authorization": authorization}).status_code == 429
+    finally:
+        channel.close()
+        running.stop(grace=0)
+        rest.close()
