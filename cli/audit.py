@@ -1,4 +1,5 @@
-"""`xborder audit verify` and `xborder audit query`: the gateway's audit log, read from its file.
+"""`xborder audit verify` and `xborder audit query`: the gateway's audit log, read from its file, or from
+PostgreSQL when the platform runs on it (the one chain every gateway replica extends).
 
 Both only read. `verify` walks the hash chain from the first entry; `query` counts, per data class and
 destination country, the calls whose answers carried that class in a period (from the transfer decisions
@@ -17,23 +18,27 @@ from rich.table import Table
 
 from cli.context import console, settings
 from gateway.audit_chain import verify as verify_chain
-from gateway.audit_store import AuditStore
+from gateway.audit_store import AuditStore, ChainStore, open_store, shared_database
 from gateway.edge_settings import EdgeSettings
 from gateway.transfer_policy import Recorded
 from services.shared.errors import ConfigurationError
 
 app = typer.Typer(help="The gateway's audit log: check its hash chain, count what went where.", no_args_is_help=True)
 UNKNOWN_COUNTRY = "unknown"
+_FILE_HELP = "An audit file (default: XB_AUDIT_PATH, or PostgreSQL when XB_DATABASE_URL names it)."
 _COLUMN = {"ALLOW": "calls", "MASK": "masked", "BLOCK": "blocked"}
 
 
-def _store(path: Path | None) -> AuditStore:
+def _store(path: Path | None) -> ChainStore:
     if path is None:
         try:
-            path = EdgeSettings.from_env().audit_file(settings())
+            edge, platform = EdgeSettings.from_env(), settings()
         except ConfigurationError as error:
             console.print(f"[red]configuration error:[/red] {error}")
             raise typer.Exit(2) from None
+        if edge.audit_path is None and shared_database(platform):
+            return open_store(edge, platform)
+        path = edge.audit_file(platform)
     if not path.exists():
         console.print(f"[red]no audit log at {path}[/red]")
         raise typer.Exit(2)
@@ -54,7 +59,7 @@ def _instant(value: str, option: str) -> str:
 
 @app.command()
 def verify(
-    path: Path | None = typer.Option(None, "--file", help="The audit database (default: XB_AUDIT_PATH)."),
+    path: Path | None = typer.Option(None, "--file", help=_FILE_HELP),
 ) -> None:
     """Check every entry against its digest and its predecessor; exit 1 at the first break."""
     store = _store(path)
@@ -77,7 +82,7 @@ def query(
     end: str = typer.Option(..., "--to", help="End (ISO 8601, exclusive)."),
     merchant: str | None = typer.Option(None, help="Only this merchant's calls."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
-    path: Path | None = typer.Option(None, "--file", help="The audit database (default: XB_AUDIT_PATH)."),
+    path: Path | None = typer.Option(None, "--file", help=_FILE_HELP),
 ) -> None:
     """Which data classes went to which country in [--from, --to): per class and destination, the calls
     that carried it out in clear (`calls`), masked (`masked`) or were refused for it (`blocked`), with the

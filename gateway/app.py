@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.audit_chain import Call
 from gateway.audit_log import AuditLog, AuditSink, classes_carried, utc_now
-from gateway.audit_store import AuditStore
+from gateway.audit_store import open_store
 from gateway.auth import AUTHORIZATION, Checked, Guard, www_authenticate
 from gateway.backends import Backends
 from gateway.descriptors import MethodInfo, ServiceInfo, discover, exposed_methods
@@ -39,10 +39,9 @@ from gateway.oauth_token import ISSUE, TOKEN_PATH
 from gateway.oauth_token import issue as issue_token
 from gateway.openapi import build_document
 from gateway.problems import PROBLEM_CONTENT_TYPE, Problem, from_domain_error, from_rpc_error
-from gateway.rate_limits import RateLimiter, caller_of
+from gateway.rate_limits import Limiter, caller_of, limiter_for
 from gateway.tenancy import Principal
 from gateway.transcoding import MethodNotAllowed, RouteNotFound, Router, build_routes
-from gateway.transfer_counters import PersonCounters
 from gateway.transfer_guard import DESTINATION_HEADER, TransferGuard, TransferSettings, declared_destination
 from services.shared.errors import (
     PayloadTooLarge,
@@ -218,7 +217,7 @@ class Transcoder:
         backends: Backends,
         fixed_paths: frozenset[str] = frozenset(),
         guard: Guard | None = None,
-        limiter: RateLimiter | None = None,
+        limiter: Limiter | None = None,
         audit: AuditSink | None = None,
         transfers: TransferGuard | None = None,
     ) -> None:
@@ -412,7 +411,7 @@ def build_app(
     *,
     authenticate: bool = False,
     edge: EdgeSettings | None = None,
-    limiter: RateLimiter | None = None,
+    limiter: Limiter | None = None,
     audit: AuditLog | None = None,
     transfer: TransferSettings | None = None,
 ) -> Starlette:
@@ -422,10 +421,10 @@ def build_app(
     them with a fake clock or their own store); without `transfer`, the transfer rules are not applied.
     """
     edge = edge or EdgeSettings(audit=False, rate_limit_per_s=0)
-    if limiter is None and edge.rate_limit_per_s > 0:
-        limiter = RateLimiter(edge.rate_limit_per_s, edge.rate_limit_burst)
+    if limiter is None:
+        limiter = limiter_for(edge)
     if audit is None and edge.audit:
-        audit = AuditLog(AuditStore(edge.audit_file(settings)))
+        audit = AuditLog(open_store(edge, settings))
     methods = exposed_methods(services)
     backends = Backends(settings, {m.service for m in methods}, local)
     methods = [m for m in methods if m.service in backends]
@@ -436,7 +435,7 @@ def build_app(
     guard = Guard(backends, all_methods) if authenticate else None
     transfers = None
     if guard is not None and transfer is not None and transfer.enabled:
-        transfers = TransferGuard(backends, all_methods, transfer, PersonCounters(transfer.counters_file(settings)))
+        transfers = TransferGuard(backends, all_methods, transfer, transfer.open_counters(settings))
     transcoder = Transcoder(
         settings,
         router,
@@ -498,6 +497,8 @@ def build_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         backends.close()
+        if limiter is not None:
+            limiter.close()
         if audit is not None:
             audit.close()
         if transfers is not None:

@@ -4,7 +4,9 @@
 first queued call, lets the batch fill for `LINGER_S` (50 ms; it sleeps, so it neither wakes on every call
 nor contends for the GIL), and the store chains and commits the whole batch in one transaction. A crash of
 the process loses at most the calls of the batch being filled, the last 50 ms or so; a clean stop
-(`close`) writes everything queued. See docs/adr/0024-gateway-owns-its-audit-log.md.
+(`close`) writes everything queued. A batch the store refuses (PostgreSQL restarting, a full disk) is kept
+and tried again, after `retry_s`, ahead of the calls recorded since, up to `max_pending` calls. See
+docs/adr/0024-gateway-owns-its-audit-log.md and docs/adr/0029-gateway-replicas-share-state.md.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
 from gateway.audit_chain import Call
-from gateway.audit_store import AuditStore
+from gateway.audit_store import ChainStore
 from gateway.descriptors import data_class, is_map, is_repeated
 from services.shared.logs import get_logger
 
@@ -28,6 +30,10 @@ log = get_logger(__name__)
 _STOP = object()
 LINGER_S = 0.05
 """How long the writer lets a batch fill after its first call: the most a crash can lose."""
+RETRY_S = 1.0
+"""How long the writer waits before writing again calls the store refused."""
+MAX_PENDING = 200_000
+"""The most calls held for a store that keeps refusing them; past it the oldest are dropped (and logged)."""
 _CLASS_OF: dict[str, str | None] = {}
 
 
@@ -70,10 +76,20 @@ def classes_carried(message: Message | None) -> tuple[str, ...]:
 class AuditLog:
     """The gateway's audit trail: `record` from any thread, `flush` to wait for the disk, `close` at the end."""
 
-    def __init__(self, store: AuditStore, *, linger_s: float = LINGER_S, max_batch: int = 2000) -> None:
+    def __init__(
+        self,
+        store: ChainStore,
+        *,
+        linger_s: float = LINGER_S,
+        max_batch: int = 2000,
+        retry_s: float = RETRY_S,
+        max_pending: int = MAX_PENDING,
+    ) -> None:
         self.store = store
         self.linger_s = linger_s
         self.max_batch = max_batch
+        self.retry_s = retry_s
+        self.max_pending = max_pending
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._writer = threading.Thread(target=self._run, name="audit-writer", daemon=True)
         self._writer.start()
@@ -96,9 +112,14 @@ class AuditLog:
         self.store.close()
 
     def _run(self) -> None:
+        pending: list[Call] = []  # recorded, not yet stored: written first, in the order they came
         while True:
-            batch = [self._queue.get()]
-            if isinstance(batch[0], Call):
+            try:
+                # With calls held back after a failure, wake up to try them again even if no call comes.
+                batch = [self._queue.get(timeout=self.retry_s if pending else None)]
+            except queue.Empty:
+                batch = []
+            if batch and isinstance(batch[0], Call):
                 # Let the batch fill without waking on every call: the request threads keep the GIL.
                 time.sleep(self.linger_s)
             while len(batch) < self.max_batch:
@@ -106,20 +127,31 @@ class AuditLog:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            self._write([c for c in batch if isinstance(c, Call)])
+            pending.extend(c for c in batch if isinstance(c, Call))
+            stopping = any(item is _STOP for item in batch)
+            pending = self._write(pending, last_try=stopping)
             for item in batch:
                 if isinstance(item, threading.Event):
                     item.set()
-            if any(item is _STOP for item in batch):
+            if stopping:
                 return
 
-    def _write(self, calls: list[Call]) -> None:
+    def _write(self, calls: list[Call], *, last_try: bool) -> list[Call]:
+        """Store `calls`; the ones still to store (all of them, when the store refused)."""
         if not calls:
-            return
+            return []
         try:
             self.store.append(calls)
-        except Exception as error:  # the request path must not fail; the lost batch is logged, never hidden
-            log.error("audit_write_failed", entries=len(calls), error=type(error).__name__)
+            return []
+        except Exception as error:  # the request path must not fail; what is not stored is logged, never hidden
+            if last_try:
+                log.error("audit_write_failed", entries=len(calls), error=type(error).__name__, kept=0)
+                return []
+            dropped = max(0, len(calls) - self.max_pending)
+            log.error("audit_write_failed", entries=len(calls), error=type(error).__name__, kept=len(calls) - dropped)
+            if dropped:
+                log.error("audit_entries_dropped", entries=dropped)
+            return calls[dropped:]
 
 
 AuditSink = Callable[[Call], None]

@@ -2,6 +2,8 @@
 
 The database itself refuses UPDATE and DELETE on the table (triggers), so the gateway's own code cannot
 rewrite history; someone with the file can drop the triggers, and then the hash chain shows what they did.
+A platform on PostgreSQL keeps the same table there instead (gateway/audit_store_pg.py), one chain for every
+gateway replica; `open_store` picks the one the settings ask for.
 """
 
 from __future__ import annotations
@@ -11,8 +13,13 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from gateway.audit_chain import Call, Entry, chain
+from services.shared.settings import Settings
+
+if TYPE_CHECKING:
+    from gateway.edge_settings import EdgeSettings
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit_entries (
@@ -40,17 +47,17 @@ CREATE TRIGGER IF NOT EXISTS audit_entries_no_delete BEFORE DELETE ON audit_entr
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 """
 
-_COLUMNS = (
+COLUMNS = (
     "seq, at, door, rpc, outcome, key_id, merchant_code, request_classes, response_classes, caller_country, "
     "service, correlation_id, previous, digest, destination, transfers"
 )
-_ADDED_COLUMNS = (
+_ADDEDCOLUMNS = (
     ("destination", "TEXT NOT NULL DEFAULT ''"),
     ("transfers", "TEXT NOT NULL DEFAULT '[]'"),
 )
 
 
-def _row(entry: Entry) -> tuple[object, ...]:
+def row_of(entry: Entry) -> tuple[object, ...]:
     c = entry.call
     return (
         entry.seq,
@@ -72,7 +79,7 @@ def _row(entry: Entry) -> tuple[object, ...]:
     )
 
 
-def _entry(row: Sequence[object]) -> Entry:
+def entry_of(row: Sequence[object]) -> Entry:
     call = Call(
         at=str(row[1]),
         door=str(row[2]),
@@ -91,12 +98,43 @@ def _entry(row: Sequence[object]) -> Entry:
     return Entry(int(str(row[0])), call, str(row[12]), str(row[13]))
 
 
+class ChainStore(Protocol):
+    """Where the audit chain is kept: a SQLite file (AuditStore) or PostgreSQL (PostgresAuditStore)."""
+
+    where: str
+
+    def append(self, calls: Sequence[Call]) -> list[Entry]: ...
+
+    def last(self) -> Entry | None: ...
+
+    def entries(
+        self, start: str | None = None, end: str | None = None, merchant: str | None = None
+    ) -> Iterator[Entry]: ...
+
+    def close(self) -> None: ...
+
+
+def shared_database(settings: Settings) -> bool:
+    """Whether the platform runs on PostgreSQL, where every gateway replica keeps its state together."""
+    return (settings.database_url or "").startswith("postgresql")
+
+
+def open_store(edge: EdgeSettings, settings: Settings) -> ChainStore:
+    """The gateway's audit store: PostgreSQL when the platform runs on it and no file is set, else the file."""
+    if edge.audit_path is None and shared_database(settings):
+        from gateway.audit_store_pg import PostgresAuditStore  # the embedded default never loads it
+
+        return PostgresAuditStore(settings)
+    return AuditStore(edge.audit_file(settings))
+
+
 class AuditStore:
     """Appends batches of entries in one transaction each; reads them back in chain order."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.where = str(path)
         self._lock = threading.Lock()
         # One connection shared by the writer thread and readers, serialised by the lock.
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30.0)
@@ -107,7 +145,7 @@ class AuditStore:
         self._db.executescript(_SCHEMA)
         # A file written before transfer decisions were audited gets their columns (empty for old entries).
         present = {str(r[1]) for r in self._db.execute("PRAGMA table_info(audit_entries)")}
-        for name, declaration in _ADDED_COLUMNS:
+        for name, declaration in _ADDEDCOLUMNS:
             if name not in present:
                 self._db.execute(f"ALTER TABLE audit_entries ADD COLUMN {name} {declaration}")
 
@@ -122,11 +160,11 @@ class AuditStore:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                row = self._db.execute(f"SELECT {_COLUMNS} FROM audit_entries ORDER BY seq DESC LIMIT 1").fetchone()
-                entries = list(chain(calls, None if row is None else _entry(row)))
+                row = self._db.execute(f"SELECT {COLUMNS} FROM audit_entries ORDER BY seq DESC LIMIT 1").fetchone()
+                entries = list(chain(calls, None if row is None else entry_of(row)))
                 self._db.executemany(
-                    f"INSERT INTO audit_entries ({_COLUMNS}) VALUES ({', '.join('?' * 16)})",
-                    [_row(e) for e in entries],
+                    f"INSERT INTO audit_entries ({COLUMNS}) VALUES ({', '.join('?' * 16)})",
+                    [row_of(e) for e in entries],
                 )
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -136,8 +174,8 @@ class AuditStore:
 
     def last(self) -> Entry | None:
         with self._lock:
-            row = self._db.execute(f"SELECT {_COLUMNS} FROM audit_entries ORDER BY seq DESC LIMIT 1").fetchone()
-        return None if row is None else _entry(row)
+            row = self._db.execute(f"SELECT {COLUMNS} FROM audit_entries ORDER BY seq DESC LIMIT 1").fetchone()
+        return None if row is None else entry_of(row)
 
     def entries(self, start: str | None = None, end: str | None = None, merchant: str | None = None) -> Iterator[Entry]:
         """Entries in chain order, optionally those with start <= at < end and of one merchant."""
@@ -151,12 +189,12 @@ class AuditStore:
         if merchant is not None:
             where.append("merchant_code = ?")
             args.append(merchant)
-        sql = f"SELECT {_COLUMNS} FROM audit_entries"
+        sql = f"SELECT {COLUMNS} FROM audit_entries"
         if where:
             sql += " WHERE " + " AND ".join(where)
         with self._lock:
             rows = self._db.execute(sql + " ORDER BY rowid", args).fetchall()
-        return (_entry(r) for r in rows)
+        return (entry_of(r) for r in rows)
 
     def close(self) -> None:
         with self._lock:

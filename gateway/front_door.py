@@ -19,15 +19,14 @@ import grpc
 
 from gateway.audit_chain import Call
 from gateway.audit_log import AuditLog, AuditSink, classes_carried, utc_now
-from gateway.audit_store import AuditStore
+from gateway.audit_store import open_store
 from gateway.auth import AUTHORIZATION, Guard
 from gateway.backends import Backends, Metadata
 from gateway.descriptors import MethodInfo, ServiceInfo, discover
 from gateway.edge_settings import EdgeSettings
 from gateway.partner_auth import PartnerTlsSettings, peer_fingerprint
-from gateway.rate_limits import RateLimiter, caller_of
+from gateway.rate_limits import Limiter, caller_of, limiter_for
 from gateway.tenancy import Principal
-from gateway.transfer_counters import PersonCounters
 from gateway.transfer_guard import DESTINATION_HEADER, TransferGuard, TransferSettings, declared_destination
 from services.shared.error_statuses import status_of
 from services.shared.errors import PermissionDenied, TransferRefused, XborderError
@@ -77,7 +76,7 @@ class FrontDoor(grpc.GenericRpcHandler):
         backends: Backends,
         local: Mapping[str, grpc.RpcMethodHandler] | None = None,
         guard: Guard | None = None,
-        limiter: RateLimiter | None = None,
+        limiter: Limiter | None = None,
         audit: AuditSink | None = None,
         transfers: TransferGuard | None = None,
     ) -> None:
@@ -219,7 +218,7 @@ def _outcome(error: BaseException | None, context: grpc.ServicerContext) -> str:
 
 
 def at_the_edge(
-    handler: grpc.RpcMethodHandler, method: MethodInfo, limiter: RateLimiter | None, audit: AuditSink | None
+    handler: grpc.RpcMethodHandler, method: MethodInfo, limiter: Limiter | None, audit: AuditSink | None
 ) -> grpc.RpcMethodHandler:
     """The handler behind the rate limit, with every call and its outcome recorded in the audit log."""
     inner = handler.unary_unary
@@ -317,8 +316,8 @@ def serve_front_door(
     if partner_tls.enabled and authenticate:
         assert partner_tls.port is not None
         secure = (partner_tls.port, partner_tls.server_credentials())
-    limiter = RateLimiter(edge.rate_limit_per_s, edge.rate_limit_burst) if edge.rate_limit_per_s > 0 else None
-    audit = AuditLog(AuditStore(edge.audit_file(settings))) if edge.audit else None
+    limiter = limiter_for(edge)
+    audit = AuditLog(open_store(edge, settings)) if edge.audit else None
     found = discover() if services is None else services
     local = local or {}
     in_process = {m.service for s in found for m in s.methods if m.grpc_path in local}
@@ -327,7 +326,7 @@ def serve_front_door(
     transfers = None
     if guard is not None and transfer.enabled:
         all_methods = {m.grpc_path: m for s in found for m in s.methods}
-        transfers = TransferGuard(backends, all_methods, transfer, PersonCounters(transfer.counters_file(settings)))
+        transfers = TransferGuard(backends, all_methods, transfer, transfer.open_counters(settings))
     handler = FrontDoor(settings, found, backends, local, guard, limiter, audit.record if audit else None, transfers)
 
     def register(server: grpc.Server) -> None:
@@ -344,6 +343,8 @@ def serve_front_door(
         check_field_rules=False,
     )
     running.on_stop.append(backends.close)
+    if limiter is not None:
+        running.on_stop.append(limiter.close)
     if transfers is not None:
         running.on_stop.append(transfers.close)
     if audit is not None:

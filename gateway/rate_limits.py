@@ -2,6 +2,10 @@
 
 A caller is the SHA-256 of its credential when it sends one (so the limit holds before the key is even
 verified, and a flood of bad keys cannot reach the identity service faster than the limit), else its address.
+
+`RateLimiter` keeps the buckets in the process (the default: one gateway process, nothing to run beside it);
+`gateway.redis_rate_limits.RedisRateLimiter` keeps the same buckets in Redis, so several gateway replicas share
+one budget per caller and method. `limiter_for` picks one from the settings.
 """
 
 from __future__ import annotations
@@ -11,6 +15,10 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from gateway.edge_settings import EdgeSettings
 
 MAX_BUCKETS = 100_000
 
@@ -19,6 +27,14 @@ def caller_of(authorization: str | None, address: str | None) -> str:
     if authorization:
         return "key:" + hashlib.sha256(authorization.encode()).hexdigest()[:32]
     return "addr:" + (address or "unknown")
+
+
+class Limiter(Protocol):
+    """What the doors ask before a call: None when it may go ahead, else the seconds until a token is free."""
+
+    def take(self, caller: str, method: str) -> float | None: ...
+
+    def close(self) -> None: ...
 
 
 class RateLimiter:
@@ -49,7 +65,9 @@ class RateLimiter:
         key = (caller, method)
         with self._lock:
             tokens, then = self._buckets.get(key, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - then) * self.per_second)
+            # A clock that steps back refills nothing (and the bucket keeps its later time).
+            tokens = min(self.burst, tokens + max(0.0, now - then) * self.per_second)
+            now = max(now, then)
             if tokens >= 1.0:
                 self._buckets[key] = (tokens - 1.0, now)
                 self._buckets.move_to_end(key)
@@ -59,3 +77,17 @@ class RateLimiter:
                 return None
             self._buckets[key] = (tokens, now)
             return (1.0 - tokens) / self.per_second
+
+    def close(self) -> None:
+        """Nothing to release: the buckets go with the process."""
+
+
+def limiter_for(edge: EdgeSettings) -> Limiter | None:
+    """The limiter the settings ask for: none when limits are off, Redis's when a URL is set, else in-process."""
+    if edge.rate_limit_per_s <= 0:
+        return None
+    if edge.rate_limit_redis_url:
+        from gateway.redis_rate_limits import RedisRateLimiter  # only a gateway configured for Redis needs it
+
+        return RedisRateLimiter.from_url(edge.rate_limit_redis_url, edge.rate_limit_per_s, edge.rate_limit_burst)
+    return RateLimiter(edge.rate_limit_per_s, edge.rate_limit_burst)

@@ -8,6 +8,9 @@ twice) and written by one writer thread in batches (INSERT OR IGNORE, one transa
 50 ms linger, as the audit log does), so a request never waits for a commit. A crash loses at most the last
 batch's digests: those persons would be counted again, the safe direction. The count reaches a
 threshold on the call that crosses it, so the stricter rule applies from the next call on.
+
+A platform on PostgreSQL counts in the gateway's schema there instead (gateway/transfer_counters_pg.py), so
+every gateway replica counts into one set; `open_counters` picks the one the settings ask for.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Protocol
+
+from services.shared.settings import Settings
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS transfer_key (id INTEGER PRIMARY KEY CHECK (id = 1), key BLOB NOT NULL);
@@ -35,6 +41,25 @@ CREATE TABLE IF NOT EXISTS transfer_persons (
 MAX_REMEMBERED = 200_000
 LINGER_S = 0.05
 _STOP = object()
+
+
+class Counters(Protocol):
+    def count(self, year: int, merchant: str, data_class: str) -> int: ...
+
+    def add(self, year: int, merchant: str, data_class: str, identities: Iterable[str]) -> int: ...
+
+    def flush(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def open_counters(path: Path | None, default: Path, settings: Settings) -> Counters:
+    """PostgreSQL's counters when the platform runs on it and no file is set, else the file (`path` or `default`)."""
+    if path is None and (settings.database_url or "").startswith("postgresql"):
+        from gateway.transfer_counters_pg import PostgresPersonCounters  # the embedded default never loads it
+
+        return PostgresPersonCounters(settings)
+    return PersonCounters(path or default)
 
 
 class PersonCounters:

@@ -35,7 +35,7 @@ from gateway.auth import KEY_CACHE_TTL_S, LOOKUP_TIMEOUT_S, Guard, TtlCache
 from gateway.backends import Backends, Metadata
 from gateway.descriptors import MethodInfo
 from gateway.tenancy import Principal
-from gateway.transfer_counters import PersonCounters
+from gateway.transfer_counters import Counters, open_counters
 from gateway.transfer_policy import (
     PERSONAL_CLASSES,
     Action,
@@ -109,6 +109,11 @@ class TransferSettings:
     def counters_file(self, settings: Settings) -> Path:
         return self.counters_path or settings.var_dir / "gateway-transfer-persons.sqlite3"
 
+    def open_counters(self, settings: Settings) -> Counters:
+        """The person counters: in PostgreSQL when the platform runs on it (shared by every replica) and
+        XB_TRANSFER_COUNTERS_PATH is not set, else in the file."""
+        return open_counters(self.counters_path, self.counters_file(settings), settings)
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -151,7 +156,7 @@ class TransferGuard:
         backends: Backends,
         methods: Mapping[str, MethodInfo],
         settings: TransferSettings,
-        counters: PersonCounters | None,
+        counters: Counters | None,
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:

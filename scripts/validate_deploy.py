@@ -7,6 +7,9 @@
   let through by deploy/Dockerfile.dockerignore, and the final stage runs as a non-root numeric user.
 - ports: every service in services/registry.py runs in compose and in the kustomize base on the gRPC port
   the registry gives it, and the gateway on the registry's ports (the table is the one source).
+- gateway-state: what the gateway keeps outlives its containers and is one for all its replicas: the audit
+  chain and the person counters in PostgreSQL on a persistent volume (or a file on one, for a single
+  replica), and, with more than one replica, the rate-limit buckets in a Redis the manifests run.
 
 Exits non-zero, naming each failed check, if anything fails. Without kubectl the listed manifests are
 validated one by one; with XB_REQUIRE_SERVICES=1 (CI) a missing kubectl is a failure.
@@ -22,6 +25,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -215,11 +219,101 @@ def check_ports() -> str:
     return f"compose and k8s run {', '.join(registry.SERVICES)} and the gateway on the registry's ports"
 
 
+def _compose_env(service: dict) -> dict[str, str]:
+    """A compose service's environment with ${NAME:-default} read as its default."""
+    return {k: re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", str(v)) for k, v in (service.get("environment") or {}).items()}
+
+
+def _host(url: str) -> str:
+    return urlsplit(url.replace("postgresql+psycopg", "postgresql")).hostname or ""
+
+
+def _state_problems(
+    where: str, env: dict[str, str], replicas: int, durable_mounts: set[str], durable_hosts: set[str], hosts: set[str]
+) -> list[str]:
+    """Where the gateway's audit chain, person counters and rate-limit buckets would live, and what is wrong."""
+    problems = []
+    if env.get("XB_AUDIT", "true").lower() == "false":
+        problems.append(f"{where}: XB_AUDIT=false: every call must be audited")
+    database = env.get("XB_DATABASE_URL", "")
+    for variable, what in (("XB_AUDIT_PATH", "audit chain"), ("XB_TRANSFER_COUNTERS_PATH", "person counters")):
+        path = env.get(variable)
+        if path:
+            if not any(path.startswith(mount.rstrip("/") + "/") for mount in durable_mounts):
+                problems.append(f"{where}: {variable}={path} is not on a persistent volume: a restart loses the {what}")
+            if replicas > 1:
+                problems.append(f"{where}: {variable} with {replicas} replicas: each would keep a {what} of its own")
+        elif not database.startswith("postgresql"):
+            problems.append(f"{where}: no PostgreSQL XB_DATABASE_URL: the {what} would be a file in the container")
+        elif _host(database) in hosts and _host(database) not in durable_hosts:
+            problems.append(
+                f"{where}: the {what} is in PostgreSQL at {_host(database)}, which keeps no persistent volume"
+            )
+    redis_url = env.get("XB_RATE_LIMIT_REDIS_URL")
+    limits_on = env.get("XB_RATE_LIMIT_PER_S", "50") not in {"0", "0.0"}
+    if replicas > 1 and limits_on and not redis_url:
+        problems.append(f"{where}: {replicas} replicas without XB_RATE_LIMIT_REDIS_URL: each allows the whole rate")
+    if redis_url and "." not in _host(redis_url) and _host(redis_url) not in hosts:
+        problems.append(f"{where}: XB_RATE_LIMIT_REDIS_URL names {_host(redis_url)!r}, which nothing here runs")
+    return problems
+
+
+def check_gateway_state() -> str:
+    compose = (yaml.safe_load(COMPOSE.read_text()) or {}).get("services") or {}
+    gateway = compose.get("gateway") or {}
+    named_volumes = set((yaml.safe_load(COMPOSE.read_text()) or {}).get("volumes") or {})
+
+    def durable(service: dict) -> set[str]:
+        mounts = [str(v).split(":") for v in service.get("volumes") or []]
+        return {m[1] for m in mounts if len(m) >= 2 and m[0] in named_volumes}
+
+    problems = _state_problems(
+        "compose.yaml gateway",
+        _compose_env(gateway),
+        int((gateway.get("deploy") or {}).get("replicas", 1)),
+        durable(gateway),
+        {name for name, service in compose.items() if durable(service)},
+        set(compose),
+    )
+    deployment = _k8s_named("Deployment", "gateway") or {}
+    pod = deployment.get("spec", {}).get("template", {}).get("spec", {})
+    container = (pod.get("containers") or [{}])[0]
+    env: dict[str, str] = {}
+    for source in container.get("envFrom") or []:
+        if "configMapRef" in source:
+            env |= (_k8s_named("ConfigMap", source["configMapRef"]["name"]) or {}).get("data") or {}
+        if "secretRef" in source:
+            env |= (_k8s_named("Secret", source["secretRef"]["name"]) or {}).get("stringData") or {}
+    env |= {e["name"]: str(e.get("value", "")) for e in container.get("env") or []}
+    claims = {v["name"] for v in pod.get("volumes") or [] if "persistentVolumeClaim" in v}
+    mounts = {m["mountPath"] for m in container.get("volumeMounts") or [] if m["name"] in claims}
+    k8s_hosts: set[str] = set()
+    durable_hosts: set[str] = set()
+    for path in sorted(K8S.glob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text()):
+            if doc and doc.get("kind") == "Service":
+                k8s_hosts.add(doc["metadata"]["name"])
+            if doc and doc.get("kind") == "StatefulSet" and doc["spec"].get("volumeClaimTemplates"):
+                durable_hosts.add(doc["spec"].get("serviceName", doc["metadata"]["name"]))
+    problems += _state_problems(
+        "k8s Deployment gateway",
+        env,
+        int(deployment.get("spec", {}).get("replicas", 1)),
+        mounts,
+        durable_hosts,
+        k8s_hosts,
+    )
+    if problems:
+        raise CheckFailed("the gateway's state:\n  " + "\n  ".join(problems))
+    return "the gateway's audit chain and person counters outlive it, one for all replicas; limits shared"
+
+
 CHECKS: dict[str, Callable[[], str]] = {
     "k8s": check_k8s,
     "compose": check_compose,
     "dockerfile": check_dockerfile,
     "ports": check_ports,
+    "gateway-state": check_gateway_state,
 }
 
 

@@ -20,6 +20,7 @@ pytest_plugins = ["tests.customer_service_fakes"]  # the linked_records fixture
 
 POSTGRES_URL = os.environ.get("XB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 AMQP_URL = os.environ.get("XB_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+REDIS_URL = os.environ.get("XB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 REQUIRE = os.environ.get("XB_REQUIRE_SERVICES") == "1"
 
 
@@ -66,6 +67,13 @@ def postgres_schemas(var_dir: Path) -> Iterator[Settings]:
             for (schema,) in schemas.all():
                 connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         engine.dispose()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A reachable Redis (tests keep to keys of their own prefix and delete them)."""
+    need(REDIS_URL, "Redis")
+    return REDIS_URL
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
+from gateway.edge_settings import EdgeSettings
+from gateway.transfer_guard import TransferSettings
 from services.identity.settings import IdentitySettings
 from services.registry import SERVICE_PORTS, SERVICE_TABLE, SERVICES, subscriptions
 from services.shared.settings import SECRET_FIELDS, Settings
@@ -62,7 +64,13 @@ def _xborder_compose_services() -> dict[str, dict[str, Any]]:
 
 
 def _xborder_deployments() -> list[dict[str, Any]]:
-    return [doc for doc in _k8s_documents() if doc["kind"] == "Deployment"]
+    """The Deployments that run the xborder image (not Redis beside them)."""
+    return [
+        doc
+        for doc in _k8s_documents()
+        if doc["kind"] == "Deployment"
+        and any(part.startswith(XBORDER_COMMANDS) for part in _container(doc).get("command", []))
+    ]
 
 
 def _container(deployment: dict[str, Any]) -> dict[str, Any]:
@@ -75,6 +83,10 @@ def _known_variables() -> set[str]:
     """Every XB_* variable Settings.from_env reads, and identity's own (IdentitySettings)."""
     names = {f"XB_{f.name.upper()}" for f in fields(Settings) if f.name not in {"service_ports", "service_hosts"}}
     names |= {f"XB_{f.name.upper()}" for f in fields(IdentitySettings)}
+    names |= {f"XB_{f.name.upper()}" for f in fields(EdgeSettings)}  # the gateway's own
+    # TransferSettings' fields, under the names its from_env reads.
+    names |= {f"XB_TRANSFER_{f.name.upper()}" for f in fields(TransferSettings) if f.name != "enabled"}
+    names |= {"XB_TRANSFER_RULES"}
     for service in SERVICE_PORTS:
         names |= {f"XB_{service.upper()}_PORT", f"XB_{service.upper()}_HOST"}
     return names
@@ -242,3 +254,47 @@ def test_validate_deploy_checks_the_ports_against_the_registry(monkeypatch: pyte
     with pytest.raises(validate.CheckFailed, match="payments") as failed:
         validate.check_ports()
     assert "50099" in str(failed.value)
+
+
+def test_the_gateway_keeps_its_state_where_replicas_share_it_and_restarts_keep_it() -> None:
+    import scripts.validate_deploy as validate
+
+    assert "one for all replicas" in validate.check_gateway_state()
+    env = _compose_services()["gateway"]["environment"]
+    assert env["XB_RATE_LIMIT_REDIS_URL"].startswith("redis://redis:")
+    assert _compose_services()["gateway"]["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert "XB_RATE_LIMIT_REDIS_URL" in _k8s("Secret", "xborder-secrets")["stringData"]
+    assert _k8s("Service", "redis")["spec"]["ports"][0]["port"] == 6379
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "problem"),
+    [
+        ("k8s/secret.yaml", "  XB_RATE_LIMIT_REDIS_URL: redis://redis:6379/0\n", "", "without XB_RATE_LIMIT_REDIS_URL"),
+        (
+            "k8s/configmap.yaml",
+            "  XB_OUTBOX_POLL_S:",
+            "  XB_AUDIT_PATH: /var/lib/xborder/audit.sqlite3\n  XB_OUTBOX_POLL_S:",
+            "not on a persistent volume",
+        ),
+        ("compose.yaml", "      - postgres-data:/var/lib/postgresql/data\n", "", "keeps no persistent volume"),
+        ("compose.yaml", "redis://redis:6379/0", "redis://cache:6379/0", "which nothing here runs"),
+    ],
+    ids=["k8s-limits-per-replica", "k8s-audit-in-scratch", "compose-postgres-without-volume", "compose-no-redis"],
+)
+def test_validate_deploy_refuses_gateway_state_that_a_restart_or_a_replica_would_split(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, file: str, old: str, new: str, problem: str
+) -> None:
+    import shutil
+
+    import scripts.validate_deploy as validate
+
+    copy = tmp_path / "deploy"
+    shutil.copytree(DEPLOY, copy)
+    changed = copy / file
+    assert old in changed.read_text()
+    changed.write_text(changed.read_text().replace(old, new))
+    monkeypatch.setattr(validate, "K8S", copy / "k8s")
+    monkeypatch.setattr(validate, "COMPOSE", copy / "compose.yaml")
+    with pytest.raises(validate.CheckFailed, match=problem):
+        validate.check_gateway_state()

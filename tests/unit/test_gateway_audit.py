@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -106,6 +107,61 @@ def test_the_writer_stores_every_recorded_call_in_order(tmp_path: Path) -> None:
     reopened = AuditStore(tmp_path / "audit.sqlite3")
     assert verify(reopened.entries()) == (51, None)
     reopened.close()
+
+
+class RefusingStore:
+    """The SQLite store, refusing every batch while `down` is set (a database restarting, a full disk)."""
+
+    def __init__(self, path: Path) -> None:
+        self.inner = AuditStore(path)
+        self.where = self.inner.where
+        self.down = True
+        self.refused = 0
+
+    def append(self, calls: Any) -> Any:
+        if self.down:
+            self.refused += 1
+            raise OSError("database unavailable")
+        return self.inner.append(calls)
+
+    def last(self) -> Any:
+        return self.inner.last()
+
+    def entries(self, *args: Any) -> Any:
+        return self.inner.entries(*args)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_calls_the_store_refuses_are_written_when_it_comes_back_in_order(tmp_path: Path) -> None:
+    store = RefusingStore(tmp_path / "audit.sqlite3")
+    log = AuditLog(store, linger_s=0.001, retry_s=0.01)
+    for n in range(5):
+        log.record(call(n))
+    log.flush()
+    assert store.refused >= 1 and list(store.entries()) == []
+    store.down = False
+    for n in range(5, 8):
+        log.record(call(n))
+    log.flush()
+    stored = list(store.entries())
+    assert [e.call.correlation_id for e in stored] == [f"req-{n}" for n in range(8)]
+    assert verify(stored) == (8, None)
+    log.close()
+
+
+def test_a_store_that_never_comes_back_keeps_only_the_newest_calls(tmp_path: Path) -> None:
+    store = RefusingStore(tmp_path / "audit.sqlite3")
+    log = AuditLog(store, linger_s=0.001, retry_s=0.01, max_pending=3)
+    for n in range(5):
+        log.record(call(n))
+    log.flush()
+    store.down = False
+    log.record(call(5))
+    log.flush()
+    assert [e.call.correlation_id for e in store.entries()] == ["req-2", "req-3", "req-4", "req-5"]
+    log.close()
 
 
 def test_the_classes_a_message_carries_come_from_its_set_fields_never_their_values() -> None:

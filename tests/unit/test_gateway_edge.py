@@ -128,3 +128,12 @@ def test_cors_answers_only_the_configured_origins() -> None:
     assert preflight.status_code == 204
     assert "Authorization" in preflight.headers["access-control-allow-headers"]
     assert preflight.headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_redis_url_is_read_and_a_bad_one_refused_without_echoing_it() -> None:
+    read = EdgeSettings.from_env({"XB_RATE_LIMIT_REDIS_URL": "redis://:s3cret@cache:6379/0"})
+    assert read.rate_limit_redis_url == "redis://:s3cret@cache:6379/0"
+    assert "s3cret" not in repr(read)
+    with pytest.raises(ConfigurationError) as refused:
+        EdgeSettings.from_env({"XB_RATE_LIMIT_REDIS_URL": "http://:s3cret@cache:6379"})
+    assert "XB_RATE_LIMIT_REDIS_URL" in str(refused.value) and "s3cret" not in str(refused.value)
