@@ -116,9 +116,11 @@ def main() -> None:
             counters_pg = PostgresPersonCounters(settings)
             n_add = max(1, calls // 10)
             for name, counters in (("SQLite file", counters_file), ("PostgreSQL ", counters_pg)):
-                samples = timed(
-                    n_add, lambda n, c=counters: c.add(2026, "MC1", "PERSONAL", [f"{n}a", f"{n}b", f"{n}c"])
-                )
+
+                def add(n: int, c: PersonCounters | PostgresPersonCounters = counters) -> None:
+                    c.add(2026, "MC1", "PERSONAL", [f"{n}a", f"{n}b", f"{n}c"])
+
+                samples = timed(n_add, add)
                 print(f"person counters add (3 new), {name}:", percentiles(samples))
                 counters.close()
     finally:

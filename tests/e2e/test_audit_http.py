@@ -11,6 +11,7 @@ import pytest
 from gateway.app import create_app
 from gateway.audit_chain import verify
 from gateway.audit_log import AuditLog
+from gateway.audit_store import AuditStore
 from services.shared.settings import Settings
 from tests.e2e.stack import AsgiClient, Stack, Tenant, start_stack
 
@@ -63,6 +64,7 @@ def test_every_call_is_audited_with_who_and_where_and_no_personal_data(world: Wo
     assert "PERSONAL" in screening.request_classes
     assert (denied.merchant_code, denied.caller_country, denied.outcome) == (world.b.merchant_code, "GB", "404")
     assert (anonymous.key_id, anonymous.outcome) == ("", "401")
+    assert isinstance(world.audit.store, AuditStore)  # the SQLite file of the embedded default
     stored = world.audit.store.path.read_bytes()
     assert b"Jane Smith" not in stored
     assert world.a.api_key.encode() not in stored

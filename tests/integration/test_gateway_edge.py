@@ -89,6 +89,7 @@ def test_a_rest_call_is_audited_with_its_classes_and_no_values(rest: Rest) -> No
     assert "PERSONAL" in first.request_classes and "PERSONAL" in first.response_classes
     assert first.correlation_id == "corr-1"
     assert entries[1].call.outcome == "400"
+    assert isinstance(rest.audit.store, AuditStore)  # the SQLite file of the embedded default
     stored = Path(rest.audit.store.path).read_bytes()
     assert b"Zhang" not in stored
 
