@@ -56,6 +56,7 @@ def _usage(what: str) -> typer.Exit:
 @app.command("channels")
 def channels(
     to: str = typer.Option("", "--to", help="Only channels serving this destination country, e.g. JP."),
+    carrier: str = typer.Option("", "--carrier", help="Only this carrier's channels (a carrier id, e.g. hermes)."),
 ) -> None:
     """List the channel catalogue with each channel's current rate-sheet version."""
     import grpc
@@ -63,7 +64,8 @@ def channels(
 
     stub, channel = _stub()
     try:
-        found = stub.ListChannels(pb.ListChannelsRequest(destination_country=to), timeout=10).channels
+        request = pb.ListChannelsRequest(destination_country=to, carrier=carrier)
+        found = stub.ListChannels(request, timeout=10).channels
     except grpc.RpcError as error:
         raise _fail(error) from None
     finally:
@@ -76,7 +78,7 @@ def channels(
         table.add_row(
             c.code,
             pb.ChannelKind.Name(c.kind).removeprefix("CHANNEL_KIND_").lower(),
-            c.carrier,
+            f"{c.carrier} ({c.carrier_id})" if c.carrier_id else c.carrier,
             c.currency,
             ", ".join(c.origin_countries),
             ", ".join(destinations),
@@ -90,13 +92,19 @@ def import_rates(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="The rate sheet CSV."),
     valid_from: str = typer.Option("", help="When the new versions become valid, ISO 8601 (default: now)."),
     request_id: str = typer.Option("", help="Idempotency key, to retry one import safely (default: new)."),
+    carrier: str = typer.Option(
+        "", "--carrier", help="The carrier id whose channels the sheet prices (a row of another's refuses it)."
+    ),
 ) -> None:
     """Import a CSV rate sheet as a new version of each channel it prices (refused whole on any bad row)."""
     import grpc
     from xborder.logistics.v1 import plans_service_pb2 as pb
 
     request = pb.ImportRateSheetRequest(
-        request_id=request_id or str(uuid.uuid4()), csv=file.read_text(encoding="utf-8-sig"), source=file.name
+        request_id=request_id or str(uuid.uuid4()),
+        csv=file.read_text(encoding="utf-8-sig"),
+        source=file.name,
+        carrier=carrier,
     )
     if valid_from:
         try:

@@ -37,6 +37,7 @@ from gateway.tenancy import (
     not_found,
     owner_request,
     partner_lookup,
+    partner_via,
     public,
     require_step_up,
     rule_for,
@@ -345,9 +346,10 @@ class Guard:
     def _partner_owns_sync(self, principal: Principal, rule: Rule, request: Message, metadata: Metadata) -> None:
         """The partner's own only: named in the request, or, for a read first (`via`), in its answer."""
         bind_partner(principal, rule, request)
-        if rule.partner is None or rule.partner.via is None:
+        owned = partner_via(principal, rule)
+        if owned is None or owned.via is None:
             return
-        read = self.methods[rule.partner.via.rpc]
+        read = self.methods[owned.via.rpc]
         lookup = partner_lookup(principal, rule, request, read.input_class)
         if lookup is None:
             return

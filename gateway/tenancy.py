@@ -24,9 +24,12 @@ session id (an ops session acting on itself: step-up, logout); any other caller 
 `partner`: the RPC is open to partners (an mTLS client certificate on the gRPC front door), each acting
 only on what is its own: every value of the named request field must be one of the names the partner owns
 (its carriers, its warehouse codes, its ledger partner names), or, with `via`, the resource's answer must
-name one (an ODR case's provider, a reconciliation run's partner); anything else is a 404, as if it did not
-exist. A partner calling an RPC without a partner rule,
-or of another kind, is refused (403), as is a partner held after onboarding screening.
+name one (an ODR case's provider, a return's carrier or receiving warehouse, a reconciliation run's
+partner); anything else is a 404, as if it did not exist. An RPC open to several kinds has one partner rule
+per kind (a return's steps: its carrier's or its warehouse's). `required`: a partner must name the field (a
+rate sheet's carrier), or the call would reach past its own; an empty one is a 400 naming the field. A
+partner calling an RPC without a partner rule for its kind is refused (403), as is a partner held after
+onboarding screening.
 
 A merchant code a call names must belong to an ACTIVE merchant, whoever calls: an unknown one is a 404,
 a held one (REVIEW or BLOCK at onboarding) a 403 MERCHANT_HELD; a merchant key of a held merchant is
@@ -44,7 +47,7 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
 from services.shared import codes
-from services.shared.errors import MerchantHeld, NotFound, PermissionDenied, StepUpRequired
+from services.shared.errors import MerchantHeld, NotFound, PermissionDenied, StepUpRequired, ValidationError
 
 MERCHANT_FIELD = "merchant_code"
 SESSION_FIELD = "session_id"
@@ -75,12 +78,14 @@ class PartnerOwned:
     `field`: the request field (dotted, through repeated messages), or with `via` the field of the read's
     answer (dotted), whose values must be the partner's own. `kind`: the partner kind admitted (None: any).
     `own_code`: the field holds a partner code, which must be the caller's own (filled when empty).
+    `required`: a partner may not leave the request field empty (empty means "everything" to the service).
     """
 
     field: str
     kind: str | None = None
     via: Owner | None = None
     own_code: bool = False
+    required: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,8 +99,18 @@ class Rule:
     """An ops session needs a recent TOTP code (the step-up window) to call it."""
     session_field: str | None = None
     """The request field that names the caller's own ops session (filled by the gateway)."""
-    partner: PartnerOwned | None = None
-    """Partners may call it, on what is their own (see the module docstring)."""
+    partner: PartnerOwned | tuple[PartnerOwned, ...] | None = None
+    """Partners may call it, on what is their own (see the module docstring); one rule per kind when several
+    kinds may."""
+
+    def partner_rules(self) -> tuple[PartnerOwned, ...]:
+        if self.partner is None:
+            return ()
+        return self.partner if isinstance(self.partner, tuple) else (self.partner,)
+
+    def partner_for(self, kind: str) -> PartnerOwned | None:
+        """The partner rule that applies to a partner of this kind, or None when the RPC is not open to it."""
+        return next((owned for owned in self.partner_rules() if owned.kind in (None, kind)), None)
 
 
 PUBLIC = Rule(Kind.PUBLIC)
@@ -117,13 +132,13 @@ _OUTBOUND = Owner(f"/{_L}WarehouseService/GetOutboundOrder", "code", "code")
 _TICKET = Owner(f"/{_T}CustomerService/GetTicket", "code", "code")
 _SHIPMENT = Owner(f"/{_L}ShipmentService/GetTracking", "code", "shipment_code")
 _RETURN = Owner(f"/{_L}ReturnService/GetReturn", "code", "code")
-
-_OUTBOUND = Owner(f"/{_L}WarehouseService/GetOutboundOrder", "code", "code")
 _INBOUND = Owner(f"/{_L}WarehouseService/GetInboundShipment", "code", "code")
 _ODR_CASE = Owner(f"/{_T}CustomerService/GetOdrCase", "ticket_code", "ticket_code")
 _RECONCILIATION = Owner(f"/{_P}ReconciliationService/GetReconciliation", "code", "code")
 PARTNER_FIELD = "partner_code"
 LOGISTICS, WAREHOUSE, ODR, PAYMENT = "LOGISTICS", "WAREHOUSE", "ODR", "PAYMENT"
+_RETURN_CARRIER = PartnerOwned("rma.carrier", LOGISTICS, via=_RETURN)
+_RETURN_WAREHOUSE = PartnerOwned("rma.receiving_warehouse", WAREHOUSE, via=_RETURN)
 
 RULES: dict[str, Rule] = {
     # Reference data.
@@ -196,16 +211,25 @@ RULES: dict[str, Rule] = {
     ),
     f"/{_P}ReconciliationService/ListStatementLines": BY_REQUEST,
     # Logistics plans: any merchant matches plans on the channel catalogue (warehouse plans from its own
-    # stock); partners' rate sheets are ops'.
+    # stock); a carrier lists its own channels and imports their rate sheets (naming the carrier), operators
+    # any channel's.
     f"/{_L}LogisticsPlanService/MatchPlans": BY_REQUEST,
-    f"/{_L}LogisticsPlanService/ListChannels": BY_RESPONSE,
-    f"/{_L}LogisticsPlanService/ImportRateSheet": OPS,
-    # Shipments belong to their merchant; carriers' tracking events come in through ops' partner keys.
+    f"/{_L}LogisticsPlanService/ListChannels": Rule(
+        Kind.MERCHANT, partner=PartnerOwned("carrier", LOGISTICS, required=True)
+    ),
+    f"/{_L}LogisticsPlanService/ImportRateSheet": Rule(
+        Kind.OPS, partner=PartnerOwned("carrier", LOGISTICS, required=True)
+    ),
+    # Shipments belong to their merchant; carriers push their own tracking events and files (the logistics
+    # service then takes an event only for a shipment booked with that carrier), or operators for them.
     f"/{_L}ShipmentService/BookShipment": BY_REQUEST,
     f"/{_L}ShipmentService/GetTracking": BY_RESPONSE,
     f"/{_L}ShipmentService/PushTrackingEvents": Rule(Kind.OPS, partner=PartnerOwned("events.carrier", LOGISTICS)),
-    # A return (RMA) belongs to its shipment's merchant; the carrier's and the warehouse's steps (in transit,
-    # received, inspected) come in through ops' partner keys.
+    f"/{_L}ShipmentService/ImportTrackingFile": Rule(Kind.OPS, partner=PartnerOwned("carrier", LOGISTICS)),
+    # A return (RMA) belongs to its shipment's merchant. The parcel's steps are reported by whoever holds it,
+    # or by operators: returning to origin, the carrier of the reverse-lane channel (in transit, received);
+    # restocking, the receiving warehouse, whose fee covers the local return leg (in transit, received,
+    # inspected). A carrier does not inspect goods: a return to origin is inspected through operators.
     f"/{_L}ReturnService/AuthoriseReturn": Rule(Kind.MERCHANT, owner=_SHIPMENT),
     f"/{_L}ReturnService/GetReturn": BY_RESPONSE,
     f"/{_L}ReturnService/IssueReturnLabel": Rule(Kind.MERCHANT, owner=_RETURN),
@@ -213,9 +237,9 @@ RULES: dict[str, Rule] = {
     f"/{_L}ReturnService/RequestReturnRefund": Rule(Kind.MERCHANT, owner=_RETURN),
     f"/{_L}ReturnService/RejectReturn": Rule(Kind.MERCHANT, owner=_RETURN),
     f"/{_L}ReturnService/CancelReturn": Rule(Kind.MERCHANT, owner=_RETURN),
-    f"/{_L}ReturnService/RecordReturnInTransit": OPS,
-    f"/{_L}ReturnService/ReceiveReturn": OPS,
-    f"/{_L}ReturnService/InspectReturn": OPS,
+    f"/{_L}ReturnService/RecordReturnInTransit": Rule(Kind.OPS, partner=(_RETURN_CARRIER, _RETURN_WAREHOUSE)),
+    f"/{_L}ReturnService/ReceiveReturn": Rule(Kind.OPS, partner=(_RETURN_CARRIER, _RETURN_WAREHOUSE)),
+    f"/{_L}ReturnService/InspectReturn": Rule(Kind.OPS, partner=_RETURN_WAREHOUSE),
     # Warehouses: a merchant's stock, reservations and orders are its own; warehouses push stock and report
     # order statuses with their certificates (their own warehouse codes only) or through operator keys.
     f"/{_L}WarehouseService/ListWarehouses": BY_RESPONSE,
@@ -238,7 +262,6 @@ RULES: dict[str, Rule] = {
     f"/{_L}WarehouseService/UpdateInboundShipment": Rule(
         Kind.OPS, partner=PartnerOwned("inbound_shipment.warehouse_code", WAREHOUSE, via=_INBOUND)
     ),
-    f"/{_L}ShipmentService/ImportTrackingFile": OPS,
     # Customer service: a ticket belongs to its merchant.
     f"/{_T}CustomerService/OpenTicket": BY_REQUEST,
     f"/{_T}CustomerService/GetTicket": BY_RESPONSE,
@@ -366,8 +389,7 @@ def admit(principal: Principal, rule: Rule, scope: str) -> None:
 
 
 def _admit_partner(partner: PartnerFacts, rule: Rule) -> None:
-    owned = rule.partner
-    if owned is None or (owned.kind is not None and owned.kind != partner.kind):
+    if rule.partner_for(partner.kind) is None:
         raise PermissionDenied("this method is not open to partners of this kind")
     if not partner.active:
         raise PermissionDenied(f"partner {partner.code} is held after onboarding screening")
@@ -380,14 +402,17 @@ def _own_name(value: str) -> str:
 def bind_partner(principal: Principal, rule: Rule, request: Message) -> None:
     """A partner's request touches only its own: another's carrier, warehouse or code is a 404.
 
-    Empty values are left to the service, whose 400 names the field. Checks on a read's answer (`via`)
-    are made by `check_partner_answer` once the gateway has asked the read.
+    Empty values are left to the service, whose 400 names the field, unless the rule requires the field.
+    Checks on a read's answer (`via`) are made by `check_partner_answer` once the gateway has asked the read.
     """
-    partner, owned = principal.partner, rule.partner
+    partner = principal.partner
+    owned = rule.partner_for(partner.kind) if partner is not None else None
     if partner is None or owned is None or owned.via is not None:
         return
     for holder, field in _holders(request, owned.field):
         value = _own_name(getattr(holder, field.name))
+        if owned.required and not value:
+            raise ValidationError.single(field.name, "is required when a partner calls: one of its own")
         if owned.own_code:
             if not value:
                 setattr(holder, field.name, partner.code)
@@ -399,15 +424,21 @@ def bind_partner(principal: Principal, rule: Rule, request: Message) -> None:
 
 def partner_lookup(principal: Principal, rule: Rule, request: Message, read_input: type[Message]) -> Message | None:
     """The read that tells whose resource a partner's call touches (`via`), or None when none is needed."""
-    owned = rule.partner
-    if principal.partner is None or owned is None or owned.via is None:
+    owned = partner_via(principal, rule)
+    if owned is None or owned.via is None:
         return None
     return owner_request(Rule(rule.kind, owner=owned.via), request, read_input)
 
 
+def partner_via(principal: Principal, rule: Rule) -> PartnerOwned | None:
+    """The calling partner's rule when it is checked on a read's answer (`via`); None otherwise."""
+    owned = rule.partner_for(principal.partner.kind) if principal.partner is not None else None
+    return owned if owned is not None and owned.via is not None else None
+
+
 def check_partner_answer(principal: Principal, rule: Rule, answer: Message) -> None:
     """The read's answer must name one of the partner's own (e.g. the ODR case's provider); else a 404."""
-    partner, owned = principal.partner, rule.partner
+    partner, owned = principal.partner, partner_via(principal, rule)
     if partner is None or owned is None:
         return
     names = {_own_name(getattr(holder, field.name)) for holder, field in _holders(answer, owned.field)}

@@ -117,26 +117,23 @@ def _reaches(descriptor: object, dotted: str) -> bool:
 
 def test_partner_rules_name_real_fields_and_reads() -> None:
     for path, rule in RULES.items():
-        owned = rule.partner
-        if owned is None:
-            continue
-        assert rule.kind is Kind.OPS, path  # partners' calls are otherwise operators' only
-        if owned.via is None:
-            assert _reaches(METHODS[path].descriptor.input_type, owned.field), path
-        else:
-            read = METHODS[owned.via.rpc]
-            assert owned.via.field in read.descriptor.input_type.fields_by_name, path
-            assert owned.via.from_field in METHODS[path].descriptor.input_type.fields_by_name, path
-            assert _reaches(read.descriptor.output_type, owned.field), path
-        assert owned.kind is None or owned.kind in PARTNER_SCOPES, path
+        kinds = [owned.kind for owned in rule.partner_rules()]
+        assert len(set(kinds)) == len(kinds), path  # one rule per partner kind
+        for owned in rule.partner_rules():
+            # Partners' calls are otherwise operators' only, or reads any merchant may make (the catalogue).
+            assert rule.kind is Kind.OPS or (rule.kind is Kind.MERCHANT and rule.request_field is None), path
+            if owned.via is None:
+                assert _reaches(METHODS[path].descriptor.input_type, owned.field), path
+            else:
+                read = METHODS[owned.via.rpc]
+                assert owned.via.field in read.descriptor.input_type.fields_by_name, path
+                assert owned.via.from_field in METHODS[path].descriptor.input_type.fields_by_name, path
+                assert _reaches(read.descriptor.output_type, owned.field), path
+            assert owned.kind is None or owned.kind in PARTNER_SCOPES, path
 
 
 def test_partner_scopes_are_exactly_those_of_rpcs_open_to_the_partner_kind() -> None:
     for kind, scopes in PARTNER_SCOPES.items():
-        open_to_kind = {
-            METHODS[p].required_scope
-            for p, r in RULES.items()
-            if r.partner is not None and r.partner.kind in (None, kind)
-        }
+        open_to_kind = {METHODS[p].required_scope for p, r in RULES.items() if r.partner_for(kind) is not None}
         assert scopes == open_to_kind, kind
         assert scopes <= OPERATOR_SCOPES, kind

@@ -126,7 +126,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     )["client"]["clientId"]
     operator = stack.operator_key()
     waybill = ok(rest.get(f"/v1/shipments/{owned['shipment']}/tracking", headers=h))["shipment"]["waybillNumber"]
-    delivery = {"carrier": "hermes", "waybillNumber": waybill, "code": "3500", "occurredAt": "2026-03-06T10:00:00Z"}
+    delivery = {"carrier": "fedex", "waybillNumber": waybill, "code": "DL", "occurredAt": "2026-03-06T10:00:00Z"}
     ok(
         rest.post(
             "/v1/logistics/tracking-events",

@@ -111,15 +111,18 @@ def test_a_merchant_books_a_shipment_a_carrier_tracks_it_and_the_merchant_reads_
     assert shipment["code"].startswith("YD") and shipment["waybillNumber"].startswith("EX")
     waybill = shipment["waybillNumber"]
 
-    def pushed(code: str, at: str, carrier: str = "hermes", number: str = waybill) -> dict[str, str]:
-        return {"carrier": carrier, "waybillNumber": number, "code": code, "occurredAt": at, "location": "Hamburg"}
+    def pushed(code: str, at: str, carrier: str = "fedex", number: str = waybill) -> dict[str, str]:
+        return {"carrier": carrier, "waybillNumber": number, "code": code, "occurredAt": at, "location": "London"}
 
+    # FedEx codes (the express channel's carrier): delivered, picked up, a split status (published, not
+    # mapped), the delivery again, a waybill nobody booked, and another carrier naming this waybill.
     events = [
-        pushed("3500", "2026-03-06T10:00:00Z"),
-        pushed("1510", "2026-03-04T08:00:00Z"),
-        pushed("9324", "2026-03-05T09:00:00Z"),
-        pushed("3500", "2026-03-06T10:00:00Z"),
-        pushed("3500", "2026-03-06T10:00:00Z", number="EX000000000CN"),
+        pushed("DL", "2026-03-06T10:00:00Z"),
+        pushed("PU", "2026-03-04T08:00:00Z"),
+        pushed("SP", "2026-03-05T09:00:00Z"),
+        pushed("DL", "2026-03-06T10:00:00Z"),
+        pushed("DL", "2026-03-06T10:00:00Z", number="EX000000000CN"),
+        pushed("3500", "2026-03-06T11:00:00Z", carrier="hermes"),
     ]
     merchant_push = gateway.post("/v1/logistics/tracking-events", json={"events": events})
     assert merchant_push.status_code == 403  # carriers push through ops' partner keys, not a merchant's
@@ -131,15 +134,17 @@ def test_a_merchant_books_a_shipment_a_carrier_tracks_it_and_the_merchant_reads_
         "TRACKING_OUTCOME_UNMAPPED",
         "TRACKING_OUTCOME_DUPLICATE",
         "TRACKING_OUTCOME_UNKNOWN_WAYBILL",
+        "TRACKING_OUTCOME_UNKNOWN_WAYBILL",
     ]
+    assert push.json()["results"][5]["detail"] == f"no shipment booked with hermes has waybill {waybill}"
     tracking = gateway.get(f"/v1/shipments/{shipment['code']}/tracking")
     assert tracking.status_code == 200, tracking.text
     body = tracking.json()
     assert (body["status"], body["rec24Code"]) == ("TRACKING_STATUS_DELIVERED", "21")
     assert [(e["rawCode"], e.get("unmapped", False)) for e in body["events"]] == [
-        ("1510", False),
-        ("9324", True),
-        ("3500", False),
+        ("PU", False),
+        ("SP", True),
+        ("DL", False),
     ]
     missing = gateway.get(f"/v1/shipments/{codes.generate('YD')}/tracking")
     assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"

@@ -1,8 +1,9 @@
 """Partners end to end: onboarded over REST by an operator (screened by the real compliance service), then
 calling the gRPC front door's partner port with real TLS and client certificates made for the test.
 
-A partner acts only on what is its own: another carrier's events, another warehouse's inventory, another
-provider's ODR case and another partner's registration are 404s; RPCs not open to its kind are 403s.
+A partner acts only on what is its own: another carrier's events, channels, rate sheets, tracking files and
+returns, another warehouse's inventory and returns, another provider's ODR case and another partner's
+registration are 404s; RPCs not open to its kind are 403s.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ from xborder.customer_service.v1 import customer_service_pb2 as cs_pb
 from xborder.customer_service.v1 import customer_service_pb2_grpc as cs_grpc
 from xborder.identity.v1 import partner_service_pb2 as pb
 from xborder.identity.v1 import partner_service_pb2_grpc as pb_grpc
+from xborder.logistics.v1 import plans_service_pb2 as plans_pb
+from xborder.logistics.v1 import plans_service_pb2_grpc as plans_grpc
+from xborder.logistics.v1 import returns_service_pb2 as ret_pb
+from xborder.logistics.v1 import returns_service_pb2_grpc as ret_grpc
 from xborder.logistics.v1 import shipments_service_pb2 as ship_pb
 from xborder.logistics.v1 import shipments_service_pb2_grpc as ship_grpc
 from xborder.logistics.v1 import warehouses_service_pb2 as wh_pb
@@ -31,7 +36,9 @@ from services.shared import codes
 from services.shared.grpc_server import RunningServer
 from services.shared.settings import Settings
 from tests.e2e.stack import AsgiClient, Stack, Tenant, start_stack
+from tests.logistics_support import sample_channels
 from tests.partner_certs import Issued, TestCa
+from tests.servers import rejected
 
 
 @dataclass
@@ -41,7 +48,8 @@ class World:
     door: RunningServer
     ca: TestCa
     merchant: Tenant
-    waybill: str
+    waybill: str  # booked on a channel of the carrier partner's (hermes)
+    other_waybill: str  # booked on another carrier's channel (fedex)
     complaint: str
     other_odr_cert: Issued
     carrier: str
@@ -51,6 +59,10 @@ class World:
     carrier_cert: Issued
     warehouse_cert: Issued
     odr_cert: Issued
+
+    @property
+    def operator(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.stack.operator_key()}"}
 
     def channel(self, issued: Issued | None, ca: TestCa | None = None) -> grpc.Channel:
         credentials = grpc.ssl_channel_credentials(
@@ -118,7 +130,7 @@ def world(module_any_settings: Settings) -> Iterator[World]:
         assert partner["status"] == "PARTNER_STATUS_ACTIVE", partner
         register(rest, ops, partner["partnerCode"], certs[name])
     merchant = stack.onboard("Partner Test Merchant GmbH", "DE")
-    waybill, complaint = _merchant_records(rest, merchant, ops)
+    waybill, other_waybill, complaint = _merchant_records(rest, merchant, ops)
     yield World(
         stack,
         rest,
@@ -126,6 +138,7 @@ def world(module_any_settings: Settings) -> Iterator[World]:
         ca,
         merchant,
         waybill,
+        other_waybill,
         complaint,
         certs["other_odr"],
         carrier["partnerCode"],
@@ -141,25 +154,36 @@ def world(module_any_settings: Settings) -> Iterator[World]:
     stack.stop()
 
 
-def _merchant_records(rest: AsgiClient, merchant: Tenant, ops: dict[str, str]) -> tuple[str, str]:
-    """A booked shipment's waybill and a complaint escalated to ODR (the default "file" provider)."""
+def post(rest: AsgiClient, path: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+    answer = rest.post(path, json=body, headers={**headers, "Idempotency-Key": str(uuid.uuid4())})
+    assert answer.status_code == 200, answer.text
+    return answer.json()  # type: ignore[no-any-return]
 
-    def post(path: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
-        answer = rest.post(path, json=body, headers={**headers, "Idempotency-Key": str(uuid.uuid4())})
-        assert answer.status_code == 200, answer.text
-        return answer.json()  # type: ignore[no-any-return]
 
+def booked(rest: AsgiClient, merchant: Tenant, channel: str, country: str = "US", postal: str = "10001") -> Any:
+    """A shipment the merchant booked on the channel (as the REST answer has it)."""
     booking = {
-        "channelCode": "SAMPLE-EXP-PRIORITY",
+        "channelCode": channel,
         "rateSheetVersion": 1,
         "parcels": [{"weightKg": "1", "lengthCm": "20", "widthCm": "20", "heightCm": "10"}],
-        "destination": {"country": "US", "postalCode": "10001"},
+        "destination": {"country": country, "postalCode": postal},
     }
-    shipment = post("/v1/logistics/shipments", booking, merchant.headers)["shipment"]
+    return post(rest, "/v1/logistics/shipments", booking, merchant.headers)["shipment"]
+
+
+def book(rest: AsgiClient, merchant: Tenant, channel: str, country: str = "US", postal: str = "10001") -> str:
+    """A booked shipment's waybill number."""
+    return str(booked(rest, merchant, channel, country, postal)["waybillNumber"])
+
+
+def _merchant_records(rest: AsgiClient, merchant: Tenant, ops: dict[str, str]) -> tuple[str, str, str]:
+    """Waybills booked with the carrier partner's hermes and with fedex, and a complaint escalated to ODR
+    (the default "file" provider)."""
+    own, other = book(rest, merchant, "SAMPLE-POST-EMS"), book(rest, merchant, "SAMPLE-EXP-PRIORITY")
     complaint = {"type": "TICKET_TYPE_COMPLAINT", "subject": "Parcel never arrived"}
-    ticket = post("/v1/customer-service/tickets", complaint, merchant.headers)["ticket"]["code"]
-    post(f"/v1/customer-service/tickets/{ticket}:escalateToOdr", {"reason": "not settled"}, ops)
-    return shipment["waybillNumber"], ticket
+    ticket = post(rest, "/v1/customer-service/tickets", complaint, merchant.headers)["ticket"]["code"]
+    post(rest, f"/v1/customer-service/tickets/{ticket}:escalateToOdr", {"reason": "not settled"}, ops)
+    return own, other, ticket
 
 
 def failure(call: Any, request: Any) -> grpc.StatusCode:
@@ -182,6 +206,13 @@ def test_a_carrier_pushes_events_for_its_own_carrier_only(world: World) -> None:
         )
         answer = stub.PushTrackingEvents(ship_pb.PushTrackingEventsRequest(events=[pickup]), timeout=10)
         assert answer.results[0].outcome == ship_pb.TRACKING_OUTCOME_APPLIED, answer
+        # Knowing the waybill of a parcel booked with another carrier moves nothing and tells nothing.
+        foreign = ship_pb.CarrierEvent()
+        foreign.CopyFrom(pickup)
+        foreign.waybill_number = world.other_waybill
+        answer = stub.PushTrackingEvents(ship_pb.PushTrackingEventsRequest(events=[foreign]), timeout=10)
+        assert answer.results[0].outcome == ship_pb.TRACKING_OUTCOME_UNKNOWN_WAYBILL, answer
+        assert answer.results[0].detail == f"no shipment booked with hermes has waybill {world.other_waybill}"
         unknown = stub.PushTrackingEvents(ship_pb.PushTrackingEventsRequest(events=[event("dhl_express")]), timeout=10)
         assert unknown.results[0].outcome == ship_pb.TRACKING_OUTCOME_UNKNOWN_WAYBILL
         # One event under a carrier the partner does not own refuses the whole batch, as if nothing existed.
@@ -354,3 +385,199 @@ def test_a_held_partners_certificate_is_refused(world: World) -> None:
     with world.channel(issued) as channel:
         stub = pb_grpc.PartnerServiceStub(channel)
         assert failure(stub.GetPartner, pb.GetPartnerRequest()) == grpc.StatusCode.PERMISSION_DENIED
+
+
+def refusal(call: Any, request: Any) -> tuple[grpc.StatusCode, dict[str, str]]:
+    with pytest.raises(grpc.RpcError) as failed:
+        call(request, timeout=10)
+    status, _, fields = rejected(failed.value)
+    return status, fields
+
+
+HERMES_CHANNELS = {code for code, channel in sample_channels().items() if channel.carrier_id == "hermes"}
+REG_ZONES = sorted(sample_channels()["SAMPLE-POST-REG"].zone_names())
+
+
+def reg_sheet(*extra: str) -> str:
+    """A complete sheet for SAMPLE-POST-REG (a hermes channel: 0-2 kg in every zone), and `extra` rows."""
+    rows = [f"SAMPLE-POST-REG,{zone},0,2,10.00,50.00" for zone in REG_ZONES]
+    return "\n".join(["channel,zone,weight_from_kg,weight_to_kg,per_parcel,per_kg", *rows, *extra]) + "\n"
+
+
+def rate_sheet(csv: str, carrier: str = "") -> plans_pb.ImportRateSheetRequest:
+    request = plans_pb.ImportRateSheetRequest(request_id=str(uuid.uuid4()), csv=csv, carrier=carrier, source="e2e")
+    request.valid_from.FromJsonString("2099-01-01T00:00:00Z")
+    return request
+
+
+def test_a_carrier_lists_its_own_channels_only(world: World) -> None:
+    with world.channel(world.carrier_cert) as channel:
+        stub = plans_grpc.LogisticsPlanServiceStub(channel)
+        own = stub.ListChannels(plans_pb.ListChannelsRequest(carrier="hermes"), timeout=10).channels
+        assert {c.code for c in own} == HERMES_CHANNELS and {c.carrier_id for c in own} == {"hermes"}
+        fedex = plans_pb.ListChannelsRequest(carrier="fedex")
+        assert failure(stub.ListChannels, fedex) == grpc.StatusCode.NOT_FOUND
+        # The whole catalogue is not a carrier's to list: it names one of its own.
+        status, fields = refusal(stub.ListChannels, plans_pb.ListChannelsRequest())
+        assert status == grpc.StatusCode.INVALID_ARGUMENT and "carrier" in fields
+    with world.channel(world.warehouse_cert) as channel:
+        request = plans_pb.ListChannelsRequest(carrier="hermes")
+        assert failure(plans_grpc.LogisticsPlanServiceStub(channel).ListChannels, request) == (
+            grpc.StatusCode.PERMISSION_DENIED
+        )
+    # Merchants and operators still list the whole catalogue.
+    for headers in (world.merchant.headers, world.operator):
+        listed = world.rest.get("/v1/logistics/channels", headers=headers)
+        assert listed.status_code == 200, listed.text
+        assert {c["code"] for c in listed.json()["channels"]} > HERMES_CHANNELS
+
+
+def test_a_carrier_imports_rate_sheets_for_its_own_channels_only(world: World) -> None:
+    with world.channel(world.carrier_cert) as channel:
+        stub = plans_grpc.LogisticsPlanServiceStub(channel)
+        imported = stub.ImportRateSheet(rate_sheet(reg_sheet(), "hermes"), timeout=30)
+        assert [(v.channel_code, v.row_count) for v in imported.versions] == [("SAMPLE-POST-REG", len(REG_ZONES))]
+        # Another carrier's id: as if it did not exist.
+        assert failure(stub.ImportRateSheet, rate_sheet(reg_sheet(), "fedex")) == grpc.StatusCode.NOT_FOUND
+        # One row of another carrier's channel refuses the sheet, naming the row, as a channel that does not exist.
+        foreign = rate_sheet(reg_sheet("SAMPLE-EXP-PRIORITY,US,0,70,1,1"), "hermes")
+        status, fields = refusal(stub.ImportRateSheet, foreign)
+        assert status == grpc.StatusCode.INVALID_ARGUMENT
+        row = len(REG_ZONES) + 2
+        assert fields == {"csv": f"row {row}, column channel: carrier hermes has no channel 'SAMPLE-EXP-PRIORITY'"}
+        status, fields = refusal(stub.ImportRateSheet, rate_sheet(reg_sheet()))
+        assert status == grpc.StatusCode.INVALID_ARGUMENT and "carrier" in fields
+    with world.channel(world.warehouse_cert) as channel:
+        request = rate_sheet(reg_sheet(), "hermes")
+        assert failure(plans_grpc.LogisticsPlanServiceStub(channel).ImportRateSheet, request) == (
+            grpc.StatusCode.PERMISSION_DENIED
+        )
+    # Operators import any channel's sheet, with or without a carrier; merchants none.
+    body = {"csv": reg_sheet(), "validFrom": "2099-06-01T00:00:00Z", "source": "ops"}
+    merchant = world.rest.post(
+        "/v1/logistics/rate-sheets", json=body, headers={**world.merchant.headers, "Idempotency-Key": "m"}
+    )
+    assert merchant.status_code == 403
+    answer = post(world.rest, "/v1/logistics/rate-sheets", body, world.operator)
+    assert [v["channelCode"] for v in answer["versions"]] == ["SAMPLE-POST-REG"]
+
+
+def test_a_carrier_imports_tracking_files_for_its_own_parcels_only(world: World) -> None:
+    waybill = book(world.rest, world.merchant, "SAMPLE-POST-EMS", "DE", "10115")
+    content = (
+        f"waybill,code,time\n{waybill},1510,2026-03-04T08:00:00Z\n{world.other_waybill},3500,2026-03-06T10:00:00Z\n"
+    )
+    with world.channel(world.carrier_cert) as channel:
+        stub = ship_grpc.ShipmentServiceStub(channel)
+        answer = stub.ImportTrackingFile(
+            ship_pb.ImportTrackingFileRequest(carrier="hermes", content=content), timeout=10
+        )
+        assert [(r.row, r.outcome) for r in answer.rows] == [
+            (2, ship_pb.TRACKING_OUTCOME_APPLIED),
+            (3, ship_pb.TRACKING_OUTCOME_UNKNOWN_WAYBILL),  # the fedex parcel: not this carrier's to move
+        ]
+        fedex = ship_pb.ImportTrackingFileRequest(carrier="fedex", content=content)
+        assert failure(stub.ImportTrackingFile, fedex) == grpc.StatusCode.NOT_FOUND
+    with world.channel(world.warehouse_cert) as channel:
+        request = ship_pb.ImportTrackingFileRequest(carrier="hermes", content=content)
+        assert failure(ship_grpc.ShipmentServiceStub(channel).ImportTrackingFile, request) == (
+            grpc.StatusCode.PERMISSION_DENIED
+        )
+
+
+def labelled_return(world: World, route: str) -> dict[str, Any]:
+    """A delivered GB shipment on the express channel, its return authorised and labelled on `route`: a
+    restock goes to SAMPLE-WH-GB-BHX (the warehouse partner's), a return to origin on SAMPLE-RETURN-POST
+    (a hermes channel: the carrier partner's)."""
+    shipment = booked(world.rest, world.merchant, "SAMPLE-EXP-PRIORITY", "GB", "EC1Y 8SY")
+    delivered = {"carrier": "fedex", "waybillNumber": shipment["waybillNumber"], "code": "DL"}
+    events = {"events": [{**delivered, "occurredAt": "2026-03-06T10:00:00Z"}]}
+    pushed = world.rest.post("/v1/logistics/tracking-events", json=events, headers=world.operator)
+    assert pushed.json()["results"][0]["outcome"] == "TRACKING_OUTCOME_APPLIED", pushed.text
+    lines = [{"sku": "SCARF-GREEN", "quantity": 1, "reason": "RETURN_REASON_DAMAGED"}]
+    body = {"shipmentCode": shipment["code"], "lines": lines}
+    rma = post(world.rest, "/v1/returns", body, world.merchant.headers)["rma"]
+    labelled = post(world.rest, f"/v1/returns/{rma['code']}:issueLabel", {"route": route}, world.merchant.headers)
+    return labelled["rma"]  # type: ignore[no-any-return]
+
+
+def step(rma: dict[str, Any], kind: type[Any]) -> Any:
+    request = kind(request_id=str(uuid.uuid4()), code=rma["code"])
+    if kind is ret_pb.InspectReturnRequest:
+        request.lines.add(line_no=1, condition=ret_pb.ITEM_CONDITION_RESALEABLE)
+    return request
+
+
+def test_a_return_to_origin_is_moved_by_the_reverse_channels_carrier(world: World) -> None:
+    rma = labelled_return(world, "RETURN_ROUTE_RETURN_TO_ORIGIN")
+    assert (rma["carrier"], rma.get("receivingWarehouse", "")) == ("hermes", "")
+    with world.channel(world.warehouse_cert) as channel:
+        stub = ret_grpc.ReturnServiceStub(channel)
+        # Not coming to its warehouse: as if the return did not exist.
+        assert failure(stub.RecordReturnInTransit, step(rma, ret_pb.RecordReturnInTransitRequest)) == (
+            grpc.StatusCode.NOT_FOUND
+        )
+        assert failure(stub.ReceiveReturn, step(rma, ret_pb.ReceiveReturnRequest)) == grpc.StatusCode.NOT_FOUND
+    with world.channel(world.carrier_cert) as channel:
+        stub = ret_grpc.ReturnServiceStub(channel)
+        moving = stub.RecordReturnInTransit(step(rma, ret_pb.RecordReturnInTransitRequest), timeout=10).rma
+        assert moving.status == ret_pb.RETURN_STATUS_IN_TRANSIT
+        arrived = stub.ReceiveReturn(step(rma, ret_pb.ReceiveReturnRequest), timeout=10).rma
+        assert arrived.status == ret_pb.RETURN_STATUS_RECEIVED
+        # A carrier hands the parcel over; inspecting the goods is not its step.
+        assert failure(stub.InspectReturn, step(rma, ret_pb.InspectReturnRequest)) == (
+            grpc.StatusCode.PERMISSION_DENIED
+        )
+    # Operators still record any step; merchants none.
+    inspection = {"lines": [{"lineNo": 1, "condition": "ITEM_CONDITION_RESALEABLE"}]}
+    path = f"/v1/returns/{rma['code']}:inspect"
+    refused = world.rest.post(path, json=inspection, headers={**world.merchant.headers, "Idempotency-Key": "i"})
+    assert refused.status_code == 403
+    assert post(world.rest, path, inspection, world.operator)["rma"]["status"] == "RETURN_STATUS_INSPECTED"
+
+
+def test_a_restock_is_moved_by_the_receiving_warehouse(world: World) -> None:
+    rma = labelled_return(world, "RETURN_ROUTE_RESTOCK")
+    assert (rma.get("carrier", ""), rma["receivingWarehouse"]) == ("", "SAMPLE-WH-GB-BHX")
+    with world.channel(world.carrier_cert) as channel:
+        stub = ret_grpc.ReturnServiceStub(channel)
+        for call, kind in (
+            (stub.RecordReturnInTransit, ret_pb.RecordReturnInTransitRequest),
+            (stub.ReceiveReturn, ret_pb.ReceiveReturnRequest),
+        ):
+            assert failure(call, step(rma, kind)) == grpc.StatusCode.NOT_FOUND  # not carried by its channels
+        missing = ret_pb.RecordReturnInTransitRequest(request_id="r", code=codes.generate("TH"))
+        assert failure(stub.RecordReturnInTransit, missing) == grpc.StatusCode.NOT_FOUND
+    with world.channel(world.warehouse_cert) as channel:
+        stub = ret_grpc.ReturnServiceStub(channel)
+        stub.RecordReturnInTransit(step(rma, ret_pb.RecordReturnInTransitRequest), timeout=10)
+        stub.ReceiveReturn(step(rma, ret_pb.ReceiveReturnRequest), timeout=10)
+        inspected = stub.InspectReturn(step(rma, ret_pb.InspectReturnRequest), timeout=10).rma
+        assert inspected.status == ret_pb.RETURN_STATUS_INSPECTED
+        assert inspected.lines[0].condition == ret_pb.ITEM_CONDITION_RESALEABLE
+    with world.channel(world.odr_cert) as channel:
+        request = step(rma, ret_pb.ReceiveReturnRequest)
+        assert failure(ret_grpc.ReturnServiceStub(channel).ReceiveReturn, request) == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_another_warehouses_restock_is_not_found(world: World) -> None:
+    ops = world.operator
+    other = onboard(
+        world.rest,
+        ops,
+        legalName="Elbe Lager GmbH",
+        kind="PARTNER_KIND_WAREHOUSE",
+        country="DE",
+        owns=["SAMPLE-WH-DE-HAM"],
+    )
+    issued = world.ca.issue("elbe-lager")
+    register(world.rest, ops, other["partnerCode"], issued)
+    rma = labelled_return(world, "RETURN_ROUTE_RESTOCK")
+    with world.channel(issued) as channel:
+        stub = ret_grpc.ReturnServiceStub(channel)
+        for call, kind in (
+            (stub.RecordReturnInTransit, ret_pb.RecordReturnInTransitRequest),
+            (stub.ReceiveReturn, ret_pb.ReceiveReturnRequest),
+            (stub.InspectReturn, ret_pb.InspectReturnRequest),
+        ):
+            assert failure(call, step(rma, kind)) == grpc.StatusCode.NOT_FOUND

@@ -23,7 +23,7 @@ def stack_gateway(module_any_settings: Settings) -> Iterator[tuple[Stack, httpx.
 
 @pytest.fixture(scope="module")
 def operator(stack_gateway: tuple[Stack, httpx.Client]) -> dict[str, str]:
-    """An operator key: carriers' and warehouses' steps come through ops' partner keys."""
+    """An operator key: carriers' and warehouses' steps come through their certificates or operators."""
     return stack_gateway[0].operator_headers
 
 
@@ -44,7 +44,7 @@ def delivered_shipment(gateway: httpx.Client, operator: dict[str, str]) -> str:
         "destination": {"country": "GB", "postalCode": "EC1Y 8SY"},
     }
     shipment = ok(gateway.post("/v1/logistics/shipments", json=booking, headers=idem()))["shipment"]
-    event = {"carrier": "hermes", "waybillNumber": shipment["waybillNumber"], "code": "3500"}
+    event = {"carrier": "fedex", "waybillNumber": shipment["waybillNumber"], "code": "DL"}
     events = {"events": [{**event, "occurredAt": "2026-03-06T10:00:00Z"}]}
     ok(gateway.post("/v1/logistics/tracking-events", json=events, headers=operator))
     return str(shipment["code"])

@@ -153,7 +153,13 @@ def test_certificates_register_verify_and_revoke(partners: Running) -> None:
         pb.VerifyPartnerCertificateRequest(fingerprint=issued.fingerprint)
     )
     assert verified.partner.partner_code == partner.partner_code
-    assert list(verified.scopes) == ["identity.partners.read", "logistics.tracking.write"]
+    assert list(verified.scopes) == [
+        "identity.partners.read",
+        "logistics.rates.write",
+        "logistics.read",
+        "logistics.returns.receive",
+        "logistics.tracking.write",
+    ]
 
     # One certificate names one partner: registering it again (to anyone) is refused.
     other = onboard(partners, "Other Carrier BV", country="NL", owns=["hermes"])

@@ -42,6 +42,10 @@ def test_channels_lists_the_catalogue(cli: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     assert "6 channels to JP" in result.output and "SAMPLE-LINE-JP" in result.output
     assert "SAMPLE-LINE-US" not in result.output
+    hermes = cli.invoke(app, ["logistics", "channels", "--to", "JP", "--carrier", "Hermes"])
+    assert hermes.exit_code == 0, hermes.output
+    assert "2 channels to JP" in hermes.output and "Sample Post (hermes)" in hermes.output
+    assert "SAMPLE-LINE-JP" not in hermes.output
 
 
 def test_match_prints_ranked_plans_and_exclusions(cli: CliRunner) -> None:
@@ -71,6 +75,9 @@ def test_import_rates_stores_a_version_and_refuses_a_bad_sheet(cli: CliRunner, t
     refused = cli.invoke(app, ["logistics", "import-rates", str(bad)])
     assert refused.exit_code == 1
     assert "csv: row 3, column weight_from_kg: gap in zone JP-OKINAWA: nothing prices 0-1 kg" in refused.output
+    foreign = cli.invoke(app, ["logistics", "import-rates", str(sheet), "--carrier", "hermes"])
+    assert foreign.exit_code == 1
+    assert "csv: row 2, column channel: carrier hermes has no channel 'SAMPLE-LINE-JP'" in foreign.output
 
 
 def test_track_prints_the_status_and_the_timeline_with_raw_codes(cli: CliRunner, service: Running) -> None:

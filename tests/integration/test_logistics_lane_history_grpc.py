@@ -61,13 +61,15 @@ def deliver(service: Running, name: str, days: int, *, incident: bool = False) -
     }
     shipment = service.stub.BookShipment(json_format.ParseDict(booking, pb.BookShipmentRequest())).shipment
     booked = shipment.booked_at.ToDatetime(tzinfo=UTC)
-    events = [("PU", booked + timedelta(hours=6))]
+    # Hermes codes (the carrier of the EMS channel): sorted, not arrived at the depot (an incident), delivered.
+    events = [("1510", booked + timedelta(hours=6))]
     if incident:
-        events.append(("DE", booked + timedelta(days=days - 1)))
-    events.append(("DL", datetime.combine(booked.date() + timedelta(days=days), booked.timetz()) + timedelta(hours=1)))
+        events.append(("0600", booked + timedelta(days=days - 1)))
+    delivered = datetime.combine(booked.date() + timedelta(days=days), booked.timetz()) + timedelta(hours=1)
+    events.append(("3500", delivered))
     pushed = []
     for code, at in events:
-        event = pb.CarrierEvent(carrier="fedex", waybill_number=shipment.waybill_number, code=code)
+        event = pb.CarrierEvent(carrier="hermes", waybill_number=shipment.waybill_number, code=code)
         event.occurred_at.FromDatetime(at)
         pushed.append(event)
     service.stub.PushTrackingEvents(pb.PushTrackingEventsRequest(events=pushed))

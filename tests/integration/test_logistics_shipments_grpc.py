@@ -99,6 +99,7 @@ def test_events_move_the_status_forward_once_and_the_timeline_keeps_raw_codes(se
                 carrier_event(waybill, "PU", 0),  # the same event again
                 carrier_event(waybill, "SP", 30),  # published by FedEx, not mapped
                 carrier_event("RX000000000CN", "DL", 10),
+                carrier_event(waybill, "3500", 150, "hermes"),  # a carrier the shipment was not booked with
             ]
         )
     )
@@ -110,8 +111,12 @@ def test_events_move_the_status_forward_once_and_the_timeline_keeps_raw_codes(se
         (pb.TRACKING_OUTCOME_DUPLICATE, False),
         (pb.TRACKING_OUTCOME_UNMAPPED, False),
         (pb.TRACKING_OUTCOME_UNKNOWN_WAYBILL, False),
+        (pb.TRACKING_OUTCOME_UNKNOWN_WAYBILL, False),
     ]
-    assert answer.results[5].detail == "no shipment has waybill RX000000000CN"
+    assert answer.results[5].detail == "no shipment booked with fedex has waybill RX000000000CN"
+    # Another carrier's event on this waybill is answered as for a waybill nobody booked, and not stored.
+    assert answer.results[6].detail == f"no shipment booked with hermes has waybill {waybill}"
+    assert answer.results[6].status == pb.TRACKING_STATUS_UNSPECIFIED
     assert answer.results[0].status == pb.TRACKING_STATUS_DELIVERED
 
     again = service.stub.PushTrackingEvents(pb.PushTrackingEventsRequest(events=[carrier_event(waybill, "DL", 120)]))
@@ -165,9 +170,7 @@ def test_an_unknown_shipment_is_not_found(service: Running) -> None:
 def test_the_same_batch_pushed_concurrently_is_stored_once(service: Running) -> None:
     shipment = service.stub.BookShipment(booking()).shipment
     batch = pb.PushTrackingEventsRequest(
-        events=[
-            carrier_event(shipment.waybill_number, code, i, "hermes") for i, code in enumerate(["0000", "1510", "3500"])
-        ]
+        events=[carrier_event(shipment.waybill_number, code, i) for i, code in enumerate(["PU", "IT", "DL"])]
     )
     with ThreadPoolExecutor(4) as pool:
         answers = list(pool.map(lambda _: service.stub.PushTrackingEvents(batch), range(4)))

@@ -24,11 +24,12 @@ def service(any_settings: Settings) -> Iterator[Running]:
         yield running
 
 
-def book(service: Running, request_id: str) -> pb.Shipment:
+def book(service: Running, request_id: str, channel: str = "SAMPLE-POST-EMS") -> pb.Shipment:
+    """A shipment on the EMS channel (its carrier: hermes), or on another channel."""
     body = {
         "requestId": request_id,
         "merchantCode": MERCHANT,
-        "channelCode": "SAMPLE-POST-EMS",
+        "channelCode": channel,
         "rateSheetVersion": 1,
         "parcels": [{"weightKg": "1", "lengthCm": "20", "widthCm": "20", "heightCm": "10"}],
         "destination": {"country": "DE", "postalCode": "10115"},
@@ -109,7 +110,7 @@ def test_a_csv_file_is_answered_row_by_row_and_the_same_file_again_changes_nothi
 
 
 def test_json_lines_and_a_push_of_the_same_event_store_it_once(service: Running) -> None:
-    shipment = book(service, "file-json")
+    shipment = book(service, "file-json", "SAMPLE-EXP-PRIORITY")  # a FedEx channel
     pushed = pb.CarrierEvent(carrier="fedex", waybill_number=shipment.waybill_number, code="PU")
     pushed.occurred_at.FromJsonString("2026-03-02T03:00:00Z")
     service.stub.PushTrackingEvents(pb.PushTrackingEventsRequest(events=[pushed]))

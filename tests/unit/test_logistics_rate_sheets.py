@@ -108,6 +108,34 @@ def test_comment_lines_are_skipped_and_rows_keep_their_file_line_numbers() -> No
     assert problems(text) == ["row 4, column weight_from_kg: gap in zone JP-MAIN: nothing prices 2-3 kg"]
 
 
+def test_a_sheet_for_one_carrier_prices_only_that_carriers_channels() -> None:
+    assert CHANNELS["SAMPLE-LINE-JP"].carrier_id == "dhl_express"
+    own = jp_sheet("SAMPLE-LINE-JP,JP-MAIN,0,25,15.00,50.00")
+    assert parse_sheet(own, CHANNELS, "dhl_express").keys() == {"SAMPLE-LINE-JP"}
+    with pytest.raises(SheetRejected) as rejected:
+        parse_sheet(own, CHANNELS, "hermes")
+    assert [str(p) for p in rejected.value.problems] == [
+        "row 2, column channel: carrier hermes has no channel 'SAMPLE-LINE-JP'",
+        "row 3, column channel: carrier hermes has no channel 'SAMPLE-LINE-JP'",
+    ]
+
+
+def test_another_carriers_channel_reads_like_a_channel_that_does_not_exist() -> None:
+    mixed = jp_sheet("SAMPLE-LINE-JP,JP-MAIN,0,25,15.00,50.00") + "SAMPLE-NOPE,JP-MAIN,0,25,1,1\n"
+    with pytest.raises(SheetRejected) as rejected:
+        parse_sheet(mixed, CHANNELS, "hermes")
+    said = [str(p).split(": ", 1)[1] for p in rejected.value.problems]
+    assert said == [f"carrier hermes has no channel {code!r}" for code in ("SAMPLE-LINE-JP",) * 2 + ("SAMPLE-NOPE",)]
+
+
+def test_every_sample_channel_names_a_carrier_with_a_code_table() -> None:
+    tables = {path.stem for path in (DATA / "carrier_codes").glob("*.yaml")}
+    assert {c.carrier_id for c in CHANNELS.values()} <= tables
+    # One carrier id per carrier: a partner owning it owns every channel the carrier operates.
+    by_carrier = {c.carrier: c.carrier_id for c in CHANNELS.values()}
+    assert all(by_carrier[c.carrier] == c.carrier_id for c in CHANNELS.values())
+
+
 # ---- channel definitions ----
 
 
@@ -125,6 +153,8 @@ def definition(**changes: object) -> dict:
         ({"zones": [{"name": "Z", "countries": ["GB"], "postal_ranges": ["ZZ9-A"], "transit_days": [1, 3]}]}, "bounds"),
         ({"dim_divisor": 12}, "dim_divisor"),
         ({"default_quality": 101}, "default_quality"),
+        ({"carrier_id": None}, "channel SAMPLE-LINE-GB.carrier_id: None is not a carrier id"),
+        ({"carrier_id": "DHL Express"}, "carrier_id: 'DHL Express' is not a carrier id"),
         ({"cutoff": {"time": "25:00", "timezone": "Asia/Shanghai"}}, "cutoff.time"),
         ({"cutoff": {"time": "12:00", "timezone": "Mars/Olympus"}}, "cutoff.timezone"),
         (

@@ -7,23 +7,40 @@ from hypothesis import given
 from hypothesis import strategies as st
 from xborder.customer_service.v1 import customer_service_pb2 as cs_pb
 from xborder.identity.v1 import partner_service_pb2 as pb
+from xborder.logistics.v1 import plans_service_pb2 as plans_pb
+from xborder.logistics.v1 import returns_service_pb2 as ret_pb
 from xborder.logistics.v1 import shipments_service_pb2 as ship_pb
 from xborder.logistics.v1 import warehouses_service_pb2 as wh_pb
 from xborder.payments.v1 import reconciliation_service_pb2 as rec_pb
 
 from gateway.partner_auth import partner_principal
-from gateway.tenancy import PartnerFacts, Principal, admit, bind_partner, check_partner_answer, rule_for
+from gateway.tenancy import (
+    PartnerFacts,
+    PartnerOwned,
+    Principal,
+    admit,
+    bind_partner,
+    check_partner_answer,
+    partner_lookup,
+    rule_for,
+)
 from services.identity.domain import partners
 from services.identity.domain.scopes import PARTNER_SCOPES
 from services.payments.reconciliation.entrypoints import PARTNER as RECONCILIATION_PARTNER
 from services.payments.settlement.service_layer import check_partner
-from services.shared.errors import NotFound, PermissionDenied, Violations
+from services.shared import codes
+from services.shared.errors import NotFound, PermissionDenied, ValidationError, Violations
 
 PUSH_EVENTS = "/xborder.logistics.v1.ShipmentService/PushTrackingEvents"
 PUSH_INVENTORY = "/xborder.logistics.v1.WarehouseService/PushInventory"
 RECORD_ODR = "/xborder.customer_service.v1.CustomerService/RecordOdrStatus"
 GET_PARTNER = "/xborder.identity.v1.PartnerService/GetPartner"
 ONBOARD_PARTNER = "/xborder.identity.v1.PartnerService/OnboardPartner"
+IMPORT_RATES = "/xborder.logistics.v1.LogisticsPlanService/ImportRateSheet"
+LIST_CHANNELS = "/xborder.logistics.v1.LogisticsPlanService/ListChannels"
+IMPORT_TRACKING = "/xborder.logistics.v1.ShipmentService/ImportTrackingFile"
+_RETURNS = "/xborder.logistics.v1.ReturnService/"
+IN_TRANSIT, RECEIVE, INSPECT = (f"{_RETURNS}{m}" for m in ("RecordReturnInTransit", "ReceiveReturn", "InspectReturn"))
 
 
 def partner(kind: str, *owns: str, active: bool = True, code: str = "HBG0000000ABCDEFG1") -> Principal:
@@ -154,7 +171,7 @@ def test_a_payment_provider_imports_only_under_its_own_ledger_names() -> None:
 
 def test_a_reconciliation_run_must_be_the_providers_own() -> None:
     rule, caller = rule_for(GET_RECONCILIATION), partner("PAYMENT", "STRIPE")
-    assert rule.partner is not None and rule.partner.via is not None  # the run is read before it is answered
+    assert isinstance(rule.partner, PartnerOwned) and rule.partner.via is not None  # the run is read first
     own = rec_pb.GetReconciliationResponse(reconciliation=rec_pb.Reconciliation(partner="STRIPE"))
     check_partner_answer(caller, rule, own)
     for foreign in (rec_pb.Reconciliation(partner="ADYEN"), rec_pb.Reconciliation()):
@@ -174,3 +191,58 @@ def test_a_payment_providers_names_are_names_the_ledger_and_reconciliation_accep
             problems = Violations()
             check_partner(name, "partner", problems)
             assert not problems and RECONCILIATION_PARTNER.match(name), name
+
+
+def test_a_carrier_imports_rate_sheets_and_lists_channels_of_its_own_carriers_only() -> None:
+    caller = partner("LOGISTICS", "HERMES")
+    for path, message in (
+        (IMPORT_RATES, plans_pb.ImportRateSheetRequest),
+        (LIST_CHANNELS, plans_pb.ListChannelsRequest),
+    ):
+        admit(caller, rule_for(path), "logistics.rates.write" if path == IMPORT_RATES else "logistics.read")
+        bind_partner(caller, rule_for(path), message(carrier=" Hermes "))
+        with pytest.raises(NotFound):
+            bind_partner(caller, rule_for(path), message(carrier="fedex"))
+        # Empty means every carrier's channels to the service: a partner must name one of its own.
+        with pytest.raises(ValidationError) as refused:
+            bind_partner(caller, rule_for(path), message())
+        assert refused.value.violations[0].field == "carrier"
+    with pytest.raises(PermissionDenied):
+        admit(partner("WAREHOUSE", "SAMPLE-WH-GB-BHX"), rule_for(IMPORT_RATES), "logistics.rates.write")
+
+
+def test_a_carrier_imports_tracking_files_only_under_its_own_carrier() -> None:
+    caller = partner("LOGISTICS", "HERMES")
+    admit(caller, rule_for(IMPORT_TRACKING), "logistics.tracking.write")
+    bind_partner(caller, rule_for(IMPORT_TRACKING), ship_pb.ImportTrackingFileRequest(carrier="hermes"))
+    with pytest.raises(NotFound):
+        bind_partner(caller, rule_for(IMPORT_TRACKING), ship_pb.ImportTrackingFileRequest(carrier="fedex"))
+
+
+def returned(carrier: str = "", warehouse: str = "") -> ret_pb.GetReturnResponse:
+    return ret_pb.GetReturnResponse(rma=ret_pb.Return(carrier=carrier, receiving_warehouse=warehouse))
+
+
+def test_a_returns_steps_are_its_carriers_or_its_receiving_warehouses() -> None:
+    carrier, warehouse = partner("LOGISTICS", "HERMES"), partner("WAREHOUSE", "SAMPLE-WH-GB-BHX")
+    to_origin, restock = returned(carrier="hermes"), returned(warehouse="SAMPLE-WH-GB-BHX")
+    code = codes.generate("TH")
+    for path in (IN_TRANSIT, RECEIVE):
+        rule = rule_for(path)
+        for caller in (carrier, warehouse):
+            admit(caller, rule, "logistics.returns.receive")
+            lookup = partner_lookup(caller, rule, ret_pb.ReceiveReturnRequest(code=code), ret_pb.GetReturnRequest)
+            assert lookup == ret_pb.GetReturnRequest(code=code)
+        check_partner_answer(carrier, rule, to_origin)
+        check_partner_answer(warehouse, rule, restock)
+        for caller, answer in ((carrier, restock), (warehouse, to_origin), (carrier, returned(carrier="fedex"))):
+            with pytest.raises(NotFound):
+                check_partner_answer(caller, rule, answer)
+        with pytest.raises(NotFound):  # no label yet: nobody's parcel
+            check_partner_answer(carrier, rule, returned())
+    # A carrier hands the parcel over; it does not inspect the goods.
+    check_partner_answer(warehouse, rule_for(INSPECT), restock)
+    with pytest.raises(PermissionDenied):
+        admit(carrier, rule_for(INSPECT), "logistics.returns.receive")
+    with pytest.raises(PermissionDenied):
+        admit(partner("ODR", "FILE"), rule_for(RECEIVE), "logistics.returns.receive")

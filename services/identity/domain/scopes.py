@@ -80,8 +80,18 @@ keys and ops staff are managed by ops tooling or an admin's session (domain/role
 session steps up or logs out."""
 
 PARTNER_SCOPES: dict[str, frozenset[str]] = {
-    "LOGISTICS": frozenset({"identity.partners.read", "logistics.tracking.write"}),
-    "WAREHOUSE": frozenset({"identity.partners.read", "logistics.stock.push", "logistics.warehouse.write"}),
+    "LOGISTICS": frozenset(
+        {
+            "identity.partners.read",
+            "logistics.rates.write",
+            "logistics.read",
+            "logistics.returns.receive",
+            "logistics.tracking.write",
+        }
+    ),
+    "WAREHOUSE": frozenset(
+        {"identity.partners.read", "logistics.returns.receive", "logistics.stock.push", "logistics.warehouse.write"}
+    ),
     "ODR": frozenset({"identity.partners.read", "customer_service.odr.write"}),
     "PAYMENT": frozenset({"identity.partners.read", "reconciliation.read", "reconciliation.write"}),
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -37,6 +37,7 @@ class ChannelRepository:
                         "code": d["code"],
                         "name": d.get("name") or d["code"],
                         "carrier": d.get("carrier") or "",
+                        "carrier_id": str(d.get("carrier_id") or "").strip().lower(),
                         "kind": d["kind"],
                         "currency": d["currency"],
                         "definition": json.dumps(d, sort_keys=True),
@@ -45,6 +46,12 @@ class ChannelRepository:
                 ],
             )
         return len(definitions)
+
+    def carrier_ids(self, codes: Iterable[str]) -> dict[str, str]:
+        """Channel code -> the carrier id operating it, for these channels."""
+        wanted = sorted(set(codes))
+        query = sa.select(channels.c.code, channels.c.carrier_id).where(channels.c.code.in_(wanted))
+        return {row.code: row.carrier_id for row in self.connection.execute(query)}
 
     def all(self) -> dict[str, Channel]:
         rows = self.connection.execute(sa.select(channels.c.code, channels.c.definition).order_by(channels.c.code))

@@ -18,6 +18,7 @@ channels = sa.Table(
     sa.Column("code", sa.String(40), primary_key=True),
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("carrier", sa.Text, nullable=False),
+    sa.Column("carrier_id", sa.String(40), nullable=False, server_default=""),
     sa.Column("kind", sa.String(40), nullable=False),
     sa.Column("currency", sa.String(3), nullable=False),
     sa.Column("definition", sa.Text, nullable=False),

@@ -168,6 +168,7 @@ class ReturnRepository:
             amount,
             row.note,
             comparison_from_json(row.comparison),
+            row.carrier,
         )
 
     def waybill_taken(self, waybill: str) -> bool:
@@ -197,6 +198,7 @@ class ReturnRepository:
             "refund_amount": str(rma.refund_amount.amount) if rma.refund_amount else None,
             "refund_currency": rma.refund_amount.currency if rma.refund_amount else None,
             "note": rma.note,
+            "carrier": rma.carrier,
             "comparison": comparison_to_json(rma.comparison),
             "authorised_at": rma.authorised_at,
             "updated_at": rma.updated_at,

@@ -29,6 +29,7 @@ returns = sa.Table(
     sa.Column("refund_amount", sa.String(40), nullable=True),  # exact decimal string
     sa.Column("refund_currency", sa.String(3), nullable=True),
     sa.Column("note", sa.Text, nullable=False),
+    sa.Column("carrier", sa.String(40), nullable=False, server_default=""),
     sa.Column("comparison", sa.Text, nullable=False),  # JSON: the cost comparison made at authorisation
     sa.Column("authorised_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),

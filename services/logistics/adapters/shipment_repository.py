@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Row
 
-from services.logistics.adapters.catalogue_tables import rate_sheets
+from services.logistics.adapters.catalogue_tables import channels, rate_sheets
 from services.logistics.adapters.shipment_tables import shipments, tracking_events
 from services.logistics.domain.pricing import Parcel
 from services.logistics.domain.shipments import Shipment
@@ -71,9 +71,14 @@ _TRACKED_COLUMNS = (
     shipments.c.channel_code,
     shipments.c.destination_country,
     shipments.c.booked_at,
+    channels.c.carrier_id,
 )
-_TRACKED_BY_WAYBILLS = sa.select(*_TRACKED_COLUMNS).where(
-    shipments.c.waybill_number == sa.any_(sa.bindparam("waybills", type_=postgresql.ARRAY(sa.String)))
+# The carrier of the channel each shipment was booked on comes with it (an event of another carrier is refused).
+_TRACKED_FROM = shipments.outerjoin(channels, channels.c.code == shipments.c.channel_code)
+_TRACKED_BY_WAYBILLS = (
+    sa.select(*_TRACKED_COLUMNS)
+    .select_from(_TRACKED_FROM)
+    .where(shipments.c.waybill_number == sa.any_(sa.bindparam("waybills", type_=postgresql.ARRAY(sa.String))))
 )
 
 
@@ -155,7 +160,9 @@ class ShipmentRepository:
             # `= ANY(array)`: one SQL text for any number of waybills (IN would expand to one per count).
             result = self.connection.execute(_TRACKED_BY_WAYBILLS, {"waybills": wanted})
         else:
-            result = self.connection.execute(sa.select(*_TRACKED_COLUMNS).where(shipments.c.waybill_number.in_(wanted)))
+            result = self.connection.execute(
+                sa.select(*_TRACKED_COLUMNS).select_from(_TRACKED_FROM).where(shipments.c.waybill_number.in_(wanted))
+            )
         return {
             row.waybill_number: TrackedShipment(
                 row.code,
@@ -165,6 +172,7 @@ class ShipmentRepository:
                 row.channel_code,
                 row.destination_country,
                 row.booked_at,
+                row.carrier_id or "",
             )
             for row in result
         }

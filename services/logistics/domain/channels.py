@@ -67,6 +67,7 @@ class Battery:
 
 
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,39}$")
+_CARRIER_ID = re.compile(r"^[a-z0-9][a-z0-9_]{1,39}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _POSTAL_BOUND = re.compile(r"^[A-Z0-9]{1,10}$")
 _CHAPTER = re.compile(r"^[0-9]{2}$")
@@ -160,6 +161,7 @@ class Channel:
     code: str
     name: str
     carrier: str
+    carrier_id: str  # the id its tracking events name and a logistics partner owns (a carrier code table's)
     kind: ChannelKind
     origin_countries: frozenset[str]
     currency: str
@@ -344,10 +346,17 @@ def channel_from_mapping(
     if not isinstance(quality, int) or not 0 <= quality <= 100:
         raise DefinitionProblem(f"{where}.default_quality: a whole number 0-100 is required")
     cutoff, timezone = _cutoff(raw.get("cutoff"), f"{where}.cutoff")
+    carrier_id = str(raw.get("carrier_id") or "").strip().lower()
+    if not _CARRIER_ID.match(carrier_id):
+        raise DefinitionProblem(
+            f"{where}.carrier_id: {raw.get('carrier_id')!r} is not a carrier id (2-40 lower-case letters, digits "
+            "or '_', as tracking events name the carrier)"
+        )
     return Channel(
         code=code,
         name=str(raw.get("name") or code),
         carrier=str(raw.get("carrier") or ""),
+        carrier_id=carrier_id,
         kind=kind,
         origin_countries=_countries(raw.get("origin_countries"), f"{where}.origin_countries", known_countries),
         currency=str(raw.get("currency")),

@@ -4,7 +4,9 @@ The CSV has one row per (channel, zone, bracket): `channel,zone,weight_from_kg,w
 per_kg`. A bracket holds parcels heavier than weight_from_kg and at most weight_to_kg; a zone's brackets
 start at 0 and follow each other without gaps or overlaps up to the channel's weight limit. A sheet is
 refused whole, naming the row (the file's line number) and the column of every problem. Lines starting
-with "#" are comments.
+with "#" are comments. A sheet imported for one carrier prices only that carrier's channels: a row naming
+another carrier's channel reads as a row naming no channel at all (another carrier's prices are not the
+importer's to see or to set).
 """
 
 from __future__ import annotations
@@ -115,8 +117,11 @@ def _comment(cells: list[str]) -> bool:
     return cells[0].lstrip().startswith("#")
 
 
-def parse_sheet(text: str, channels: Mapping[str, Channel]) -> dict[str, dict[str, list[Bracket]]]:
-    """channel code -> zone -> brackets, every zone of every named channel priced; SheetRejected otherwise."""
+def parse_sheet(text: str, channels: Mapping[str, Channel], carrier: str = "") -> dict[str, dict[str, list[Bracket]]]:
+    """channel code -> zone -> brackets, every zone of every named channel priced; SheetRejected otherwise.
+
+    `carrier` (a carrier id): every row's channel must be that carrier's; empty: any channel.
+    """
     problems: list[SheetProblem] = []
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
     header: list[str] = []
@@ -139,6 +144,9 @@ def parse_sheet(text: str, channels: Mapping[str, Channel]) -> dict[str, dict[st
             continue
         record = {name: cell.strip() for name, cell in zip(header, cells, strict=True)}
         channel = channels.get(record["channel"])
+        if carrier and (channel is None or channel.carrier_id != carrier):
+            problems.append(SheetProblem(line, "channel", f"carrier {carrier} has no channel {record['channel']!r}"))
+            continue
         if channel is None:
             problems.append(SheetProblem(line, "channel", f"unknown channel {record['channel']!r}"))
             continue

@@ -116,10 +116,18 @@ class Rma:
     refund_amount: Money | None = None
     note: str = ""  # the reason given when rejected or cancelled
     comparison: CostComparison | None = None  # made at authorisation, kept as it was then
+    carrier: str = ""  # returning to origin: the reverse-lane channel's carrier id, set with the label
 
     @property
     def units(self) -> int:
         return sum(line.quantity for line in self.lines)
+
+    @property
+    def receiving_warehouse(self) -> str:
+        """The warehouse a restock label sends the parcel to (the one priced at authorisation); "" otherwise."""
+        if self.route is not Route.RESTOCK or self.comparison is None:
+            return ""
+        return self.comparison.restock.warehouse_code
 
 
 def check_move(rma: Rma, to: ReturnStatus) -> None:

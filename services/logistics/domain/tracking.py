@@ -154,6 +154,7 @@ class TrackedShipment:
     channel_code: str = ""
     destination_country: str = ""
     booked_at: datetime | None = None
+    carrier_id: str = ""  # the carrier of the channel it was booked on: the only one whose events it takes
 
 
 BOOKED = Status(MainStatus.INFO_RECEIVED, "booked", DEFAULT_REC24[MainStatus.INFO_RECEIVED], None)

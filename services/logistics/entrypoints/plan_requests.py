@@ -24,6 +24,7 @@ MAX_DECIMALS = 3
 MAX_SHIP_AHEAD = timedelta(days=366)
 _ALPHA2 = re.compile(r"^[A-Z]{2}$")
 _HS = re.compile(r"^[0-9]{6,10}$")
+_CARRIER_ID = re.compile(r"^[a-z0-9][a-z0-9_]{1,39}$")
 
 PREFERENCES = {
     pb.PREFERENCE_UNSPECIFIED: Preference.CHEAPEST,
@@ -88,6 +89,14 @@ def parcel(message: pb.Parcel, prefix: str, violations: Violations) -> Parcel | 
     if weight is None or length is None or width is None or height is None:
         return None
     return Parcel(weight, length, width, height)
+
+
+def carrier_id(value: str, field: str, violations: Violations) -> str:
+    """An optional carrier id (as channels and tracking events name carriers), lower-cased; "" when empty."""
+    carrier = value.strip().lower()
+    if carrier and not _CARRIER_ID.match(carrier):
+        violations.add(field, f"{value!r} is not a carrier id: 2-40 letters, digits or '_', e.g. 'hermes'")
+    return carrier
 
 
 def country(value: str, field: str, violations: Violations, postal: PostalRules) -> str:

@@ -138,6 +138,7 @@ def channel_to_proto(channel: Channel, version: int) -> pb.Channel:
         code=channel.code,
         name=channel.name,
         carrier=channel.carrier,
+        carrier_id=channel.carrier_id,
         kind=KINDS[channel.kind],
         origin_countries=sorted(channel.origin_countries),
         currency=channel.currency,
@@ -273,8 +274,9 @@ class LogisticsPlanServicer(pb_grpc.LogisticsPlanServiceServicer):
             destination = plan_requests.country(
                 request.destination_country, "destination_country", violations, self.postal
             )
+        carrier = plan_requests.carrier_id(request.carrier, "carrier", violations)
         violations.raise_if_any()
-        listed = plans.list_channels(self.uow_factory, self.cache, destination, self.now())
+        listed = plans.list_channels(self.uow_factory, self.cache, destination, self.now(), carrier)
         return pb.ListChannelsResponse(channels=[channel_to_proto(x.channel, x.current_version) for x in listed])
 
     def ImportRateSheet(
@@ -288,10 +290,11 @@ class LogisticsPlanServicer(pb_grpc.LogisticsPlanServiceServicer):
             violations.add("csv", f"at most {MAX_CSV_CHARS} characters, got {len(request.csv)}")
         if len(request.source) > MAX_SOURCE_CHARS:
             violations.add("source", f"at most {MAX_SOURCE_CHARS} characters")
+        carrier = plan_requests.carrier_id(request.carrier, "carrier", violations)
         valid_from = request.valid_from.ToDatetime(tzinfo=UTC) if request.HasField("valid_from") else None
         violations.raise_if_any()
         command = rate_sheet_imports.ImportRateSheet(
-            key, fingerprint(request), request.csv, valid_from, request.source.strip() or "ImportRateSheet"
+            key, fingerprint(request), request.csv, valid_from, request.source.strip() or "ImportRateSheet", carrier
         )
         answer = rate_sheet_imports.import_rate_sheet(
             self.uow_factory, command, pb.ImportRateSheetResponse, versions_to_proto, self.now

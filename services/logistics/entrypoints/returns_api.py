@@ -112,6 +112,8 @@ def return_to_proto(rma: Rma) -> pb.Return:
         note=rma.note,
         authorised_at=_timestamp(rma.authorised_at),
         updated_at=_timestamp(rma.updated_at),
+        carrier=rma.carrier,
+        receiving_warehouse=rma.receiving_warehouse,
     )
     if rma.comparison is not None:
         c = rma.comparison

@@ -55,12 +55,15 @@ class ListedChannel:
 
 
 def list_channels(
-    uow_factory: UowFactory, cache: CatalogueCache, destination: str | None, at: datetime
+    uow_factory: UowFactory, cache: CatalogueCache, destination: str | None, at: datetime, carrier: str = ""
 ) -> list[ListedChannel]:
+    """The catalogue, or the channels serving a destination, or one carrier's (a carrier id; "": all)."""
     catalogue = cache.current(uow_factory)
     listed = []
     for channel in catalogue.channels:
         if destination is not None and not channel.serves(destination):
+            continue
+        if carrier and channel.carrier_id != carrier:
             continue
         sheet = catalogue.current_version(channel.code, at)
         listed.append(ListedChannel(channel, sheet.version if sheet else 0))

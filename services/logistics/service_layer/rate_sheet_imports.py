@@ -30,6 +30,7 @@ class ImportRateSheet:
     csv: str
     valid_from: datetime | None  # None: the time of the request
     source: str
+    carrier: str = ""  # a carrier id: the sheet may price only that carrier's channels; "": any channel
 
 
 def import_rate_sheet(
@@ -44,7 +45,7 @@ def import_rate_sheet(
     def work(uow: LogisticsUnitOfWork) -> M:
         violations = Violations()
         try:
-            sheets = parse_sheet(command.csv, uow.channels.all())
+            sheets = parse_sheet(command.csv, uow.channels.all(), command.carrier)
         except SheetRejected as rejected:
             for problem in rejected.problems:
                 violations.add("csv", str(problem))
@@ -69,7 +70,12 @@ def import_rate_sheet(
             )
             event.valid_from.FromDatetime(valid_from)
             uow.emit(event)
-        log.info("rate_sheet_imported", channels=[v.channel_code for v in versions], source=command.source)
+        log.info(
+            "rate_sheet_imported",
+            channels=[v.channel_code for v in versions],
+            source=command.source,
+            carrier=command.carrier or None,
+        )
         return respond(versions)
 
     return run_idempotent(uow_factory, Request(SCOPE, command.request_id, command.fingerprint), response_type, work)

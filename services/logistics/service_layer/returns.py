@@ -284,6 +284,9 @@ def issue_label(
         waybill = waybill_number(kind, serial(), rma.destination_country)
         if uow.returns.waybill_taken(waybill):
             waybill = waybill_number(kind, serial(), rma.destination_country)
+        # The reverse-lane channel's carrier carries the parcel back, and reports its steps (gateway rules).
+        channel = option.channel_code if option is not None and chosen is Route.RETURN_TO_ORIGIN else ""
+        carrier = uow.channels.carrier_ids([channel]).get(channel, "") if channel else ""
         return moved(
             rma,
             ReturnStatus.LABEL_ISSUED,
@@ -291,6 +294,7 @@ def issue_label(
             route=chosen,
             return_waybill=waybill,
             label_reference=f"labels/{rma.code}.pdf",
+            carrier=carrier,
         )
 
     return _step(uow_factory, step, response_type, respond, change)

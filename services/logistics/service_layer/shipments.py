@@ -141,6 +141,10 @@ def push_tracking_events(
 ) -> list[EventOutcome]:
     """Store each new event, move each shipment forward at most to its best status, emit each change.
 
+    An event is taken only for a shipment booked with its carrier (the carrier of the shipment's channel): a
+    waybill of another carrier's shipment is answered as unknown, so knowing a waybill number lets no
+    carrier move, or learn of, another carrier's parcel.
+
     One transaction for the batch: the new events stored in one statement that drops those already stored
     (the unique key decides: a copy another batch is storing at the same moment waits for it, then counts
     as a duplicate), only the shipments an event can move locked and read again, the status changes
@@ -168,13 +172,19 @@ def push_tracking_events(
     raise AssertionError("unreachable")
 
 
+def _booked(shipments: Mapping[str, TrackedShipment], event: TrackingEvent) -> TrackedShipment | None:
+    """The shipment the event is about, if it was booked with the event's carrier."""
+    shipment = shipments.get(event.waybill)
+    return shipment if shipment is not None and shipment.carrier_id == event.carrier else None
+
+
 def _apply(uow_factory: UowFactory, events: list[TrackingEvent], now: Callable[[], datetime]) -> list[EventOutcome]:
     with uow_factory() as uow:
         uow.lock_shipments_for_write()
         shipments = uow.shipments.tracked_by_waybills(e.waybill for e in events)
         first: dict[tuple, TrackingEvent] = {}
         for e in events:
-            if e.waybill in shipments:
+            if _booked(shipments, e) is not None:
                 first.setdefault(e.key, e)
         new_keys = uow.shipments.add_new_events({w: s.code for w, s in shipments.items()}, list(first.values()), now())
         # Statuses only rise, so a shipment none of whose new events outranks its status as read cannot
@@ -194,9 +204,11 @@ def _apply(uow_factory: UowFactory, events: list[TrackingEvent], now: Callable[[
         finishes: list[Finish] = []
         kinds: list[tuple[Outcome, str, bool]] = []
         for e in events:
-            shipment = shipments.get(e.waybill)
+            shipment = _booked(shipments, e)
             if shipment is None:
-                kinds.append((Outcome.UNKNOWN_WAYBILL, f"no shipment has waybill {e.waybill}", False))
+                # The same words whether no shipment has the waybill or another carrier's has: not a leak.
+                detail = f"no shipment booked with {e.carrier} has waybill {e.waybill}"
+                kinds.append((Outcome.UNKNOWN_WAYBILL, detail, False))
                 continue
             if e.key in seen or e.key not in new_keys:
                 kinds.append((Outcome.DUPLICATE, "received before: nothing changed", False))
@@ -226,10 +238,23 @@ def _apply(uow_factory: UowFactory, events: list[TrackingEvent], now: Callable[[
     unknown = sorted({e.waybill for e in events if e.waybill not in shipments})
     if unknown:
         log.warning("tracking_waybills_unknown", waybills=unknown)
-    return [
-        EventOutcome(kind, detail, status.get(shipments[e.waybill].code) if e.waybill in shipments else None, changed)
-        for e, (kind, detail, changed) in zip(events, kinds, strict=True)
-    ]
+    foreign = sorted(
+        {
+            (e.carrier, e.waybill, shipments[e.waybill].carrier_id)
+            for e in events
+            if e.waybill in shipments and _booked(shipments, e) is None
+        }
+    )
+    if foreign:
+        log.warning(
+            "tracking_carrier_mismatch",
+            events=[{"carrier": c, "waybill": w, "booked_carrier": b} for c, w, b in foreign],
+        )
+    outcomes = []
+    for e, (kind, detail, changed) in zip(events, kinds, strict=True):
+        shipment = _booked(shipments, e)
+        outcomes.append(EventOutcome(kind, detail, status.get(shipment.code) if shipment else None, changed))
+    return outcomes
 
 
 def _finish(shipment: TrackedShipment, before: Status, after: Status) -> Finish | None:
