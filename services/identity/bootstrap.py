@@ -35,7 +35,7 @@ from services.identity.service_layer.uow import IdentityUnitOfWork
 from services.identity.settings import IdentitySettings
 from services.shared.bus import EventBus
 from services.shared.context import ServiceContext, build_context
-from services.shared.errors import Violations
+from services.shared.errors import Unauthenticated, Violations
 from services.shared.settings import Settings
 
 NAME = "identity"
@@ -71,6 +71,16 @@ def servicer(context: ServiceContext, own: IdentitySettings | None = None) -> Id
 
     window = timedelta(seconds=own.step_up_window_s)
     return IdentityServicer(context.uow, screener, hasher, verifier, window)  # type: ignore[arg-type]
+
+
+def ops_session_id(context: ServiceContext, presented: str) -> str:
+    """The session id of a presented ops session token, verified as the gateway verifies it (the ops tool's
+    commands that a person decides act as that person's session); Unauthenticated when it is not one."""
+    request = identity_service_pb2.VerifyApiKeyRequest(secret=presented)
+    answer = servicer(context).VerifyApiKey(request, None)  # type: ignore[arg-type]
+    if answer.principal_kind != "ops_session":
+        raise Unauthenticated("give an ops session token (xborder operators login), not a key or an access token")
+    return str(answer.api_key.key_id)
 
 
 def seed_rules(settings: Settings) -> Callable[[], Draft | None]:
