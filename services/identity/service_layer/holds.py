@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 from xborder.identity.v1 import events_pb2
 from xborder.identity.v1 import identity_service_pb2 as pb
@@ -65,7 +64,7 @@ def _record(uow: IdentityUnitOfWork, decided: HoldDecision) -> list[HoldDecision
 
 def decide_merchant_hold(
     uow_factory: UowFactory,
-    request: Any,
+    request: pb.DecideMerchantHoldRequest,
     merchant_code: str,
     decision: Decision,
     reason: str,
@@ -89,7 +88,7 @@ def decide_merchant_hold(
 
 def decide_partner_hold(
     uow_factory: UowFactory,
-    request: Any,
+    request: ppb.DecidePartnerHoldRequest,
     partner_code: str,
     decision: Decision,
     reason: str,
