@@ -6,6 +6,11 @@ of the presented key (the key itself is not kept). So a revoked key stops workin
 rotated-out key at its end (the cache never outlives a key's expires_at). The merchant statuses an operator's
 calls name are cached the same way, and so is a calling merchant's country, which the audit log records
 (looked up only when auditing is on). The caches are bounded (`CACHE_MAX_ENTRIES`, oldest dropped first).
+
+Only "active" is taken from the caches: before refusing a call because a merchant or partner is held, the
+gateway asks identity again (a merchant's status, a certificate's partner), so a compliance officer's
+release counts at the next call, on every gateway replica. A hold decided on a held entity keeps it refused
+(REJECTED), so nothing cached can let a held entity through either.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
 import grpc
@@ -208,6 +213,14 @@ class Guard:
         if active is False and not rule.allow_held:
             raise MerchantHeld(f"merchant {code} is held after onboarding screening")
 
+    @staticmethod
+    def _refused_as_held(principal: Principal, rule: Rule) -> str | None:
+        """The caller's own merchant code when the (possibly cached) answer would refuse it as held."""
+        code = principal.merchant_code
+        if code is None or principal.merchant_active or rule.allow_held or rule.kind is Kind.INTERNAL:
+            return None
+        return code
+
     # --- REST (coroutines) ---
 
     async def authenticate(self, method: MethodInfo, authorization: str | None, metadata: Metadata) -> Checked:
@@ -217,6 +230,10 @@ class Guard:
             return Checked(None, rule)
         token = parse_bearer(authorization)
         principal = await self.principal(token, metadata)
+        held = self._refused_as_held(principal, rule)
+        if held is not None:
+            # The cached answer may predate a release: ask for the merchant's status before refusing.
+            principal = replace(principal, merchant_active=await self.active(held, metadata, cached=False))
         admit(principal, rule, method.required_scope or "")
         if rule.step_up and not principal.stepped_up(self.wall()):
             # The cached answer may predate a step-up made since: ask identity once more.
@@ -232,6 +249,8 @@ class Guard:
         bind_session(principal, rule, request)
         for code in bind_request(principal, rule, request):
             active = principal.merchant_active if code == principal.merchant_code else await self.active(code, metadata)
+            if not active and not rule.allow_held:
+                active = await self.active(code, metadata, cached=False)  # released since it was cached?
             self._held(code, active, rule)
         lookup = self._owner(rule, request)
         if lookup is not None and not principal.is_operator:
@@ -251,10 +270,12 @@ class Guard:
             raise self._identity_failure(error) from None
         return self._principal_from(token, reply)
 
-    async def active(self, code: str, metadata: Metadata) -> bool:
-        cached = self.merchants.get(code)
-        if cached is not None:
-            return cached
+    async def active(self, code: str, metadata: Metadata, *, cached: bool = True) -> bool:
+        """Whether the merchant is ACTIVE. `cached=False` trusts only a cached "active" (see the module
+        docstring): a cached "held" is asked again."""
+        known = self.merchants.get(code)
+        if known is not None and (cached or known):
+            return known
         try:
             reply = await self.backends.call(
                 self.methods[_GET_MERCHANT], self._merchant_request(code), timeout=LOOKUP_TIMEOUT_S, metadata=metadata
@@ -304,11 +325,16 @@ class Guard:
             return Checked(None, rule)
         if certificate is not None:
             principal = self.partner_sync(certificate, metadata)
+            if principal.partner is not None and not principal.partner.active:
+                principal = self.partner_sync(certificate, metadata, cached=False)  # released since it was cached?
             admit(principal, rule, method.required_scope or "")
             self._partner_owns_sync(principal, rule, request, metadata)
             return Checked(principal, rule)
         token = parse_bearer(authorization)
         principal = self.principal_sync(token, metadata)
+        held = self._refused_as_held(principal, rule)
+        if held is not None:
+            principal = replace(principal, merchant_active=self.active_sync(held, metadata, cached=False))
         admit(principal, rule, method.required_scope or "")
         if rule.step_up and not principal.stepped_up(self.wall()):
             principal = self.principal_sync(token, metadata, cached=False)
@@ -316,6 +342,8 @@ class Guard:
         bind_session(principal, rule, request)
         for code in bind_request(principal, rule, request):
             active = principal.merchant_active if code == principal.merchant_code else self.active_sync(code, metadata)
+            if not active and not rule.allow_held:
+                active = self.active_sync(code, metadata, cached=False)
             self._held(code, active, rule)
         lookup = self._owner(rule, request)
         if lookup is not None and not principal.is_operator:
@@ -324,10 +352,10 @@ class Guard:
             screen_response(principal, owned)
         return Checked(principal, rule)
 
-    def partner_sync(self, fingerprint: str, metadata: Metadata) -> Principal:
+    def partner_sync(self, fingerprint: str, metadata: Metadata, *, cached: bool = True) -> Principal:
         """The partner a verified client certificate is registered to (cached like keys, by fingerprint)."""
         cache_key = f"certificate:{fingerprint}"
-        known = self.keys.get(cache_key)
+        known = self.keys.get(cache_key) if cached else None
         if known is not None:
             return known
         read = self.methods.get(VERIFY_PARTNER)
@@ -373,10 +401,10 @@ class Guard:
             raise self._identity_failure(error) from None
         return self._principal_from(token, reply)
 
-    def active_sync(self, code: str, metadata: Metadata) -> bool:
-        cached = self.merchants.get(code)
-        if cached is not None:
-            return cached
+    def active_sync(self, code: str, metadata: Metadata, *, cached: bool = True) -> bool:
+        known = self.merchants.get(code)
+        if known is not None and (cached or known):
+            return known
         try:
             reply = self.backends.call_sync(
                 self.methods[_GET_MERCHANT], self._merchant_request(code), timeout=LOOKUP_TIMEOUT_S, metadata=metadata

@@ -232,9 +232,11 @@ def _security(route: Route) -> dict[str, Any]:
     if rule.kind in (Kind.PUBLIC, Kind.SIGN_IN):
         return {"security": [], "x-tenancy": rule.kind.value}
     scope = [route.method.required_scope]
-    schemes: list[dict[str, list[str | None]]] = [{SECURITY_SCHEME: scope}]
-    if rule.kind is Kind.MERCHANT:
-        schemes.append({OAUTH2_SCHEME: scope})
+    schemes: list[dict[str, list[str | None]]] = []
+    if rule.session_field is None:  # a rule that acts on the caller's own session admits only sessions
+        schemes.append({SECURITY_SCHEME: scope})
+        if rule.kind is Kind.MERCHANT:
+            schemes.append({OAUTH2_SCHEME: scope})
     schemes.append({SESSION_SCHEME: scope})
     answer: dict[str, Any] = {"security": schemes, "x-tenancy": rule.kind.value}
     if rule.step_up:

@@ -32,8 +32,9 @@ partner calling an RPC without a partner rule for its kind is refused (403), as 
 onboarding screening.
 
 A merchant code a call names must belong to an ACTIVE merchant, whoever calls: an unknown one is a 404,
-a held one (REVIEW or BLOCK at onboarding) a 403 MERCHANT_HELD; a merchant key of a held merchant is
-refused everywhere except public routes and reading its own registration.
+a held one (REVIEW or BLOCK at onboarding, or REJECTED by a compliance officer) a 403 MERCHANT_HELD; a
+merchant key of a held merchant is refused everywhere except public routes and reading its own
+registration. A decision on a hold (`allow_held`, `session_field`) names a held merchant on purpose.
 """
 
 from __future__ import annotations
@@ -292,6 +293,11 @@ RULES: dict[str, Rule] = {
     # Revoking is always safe, so a held merchant (or an operator for it) may still revoke its keys.
     f"/{_I}IdentityService/RevokeApiKey": Rule(Kind.MERCHANT, MERCHANT_FIELD, allow_held=True, step_up=True),
     f"/{_I}IdentityService/IssueOperatorKey": Rule(Kind.OPS, step_up=True),
+    # A compliance officer's decision on a held merchant: a person's, so only an ops session (whose id the
+    # gateway fills in) with a fresh second factor; the merchant it names is held, which is the point.
+    f"/{_I}IdentityService/DecideMerchantHold": Rule(
+        Kind.OPS, MERCHANT_FIELD, allow_held=True, step_up=True, session_field=SESSION_FIELD
+    ),
     # Cross-border transfer rules: ops edit the table and file legal bases (sensitive: an ops session steps
     # up first); a merchant reads its own bases.
     f"/{_I}TransferRuleService/GetTransferPolicy": OPS,
@@ -318,6 +324,7 @@ RULES: dict[str, Rule] = {
     f"/{_I}PartnerService/GetPartner": Rule(Kind.OPS, partner=PartnerOwned(PARTNER_FIELD, own_code=True)),
     f"/{_I}PartnerService/AddPartnerCertificate": Rule(Kind.OPS, step_up=True),
     f"/{_I}PartnerService/RevokePartnerCertificate": Rule(Kind.OPS, step_up=True),
+    f"/{_I}PartnerService/DecidePartnerHold": Rule(Kind.OPS, step_up=True, session_field=SESSION_FIELD),
     f"/{_I}PartnerService/VerifyPartnerCertificate": INTERNAL,
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import grpc
@@ -35,9 +36,7 @@ from services.identity.service_layer.uow import IdentityUnitOfWork
 from services.identity.settings import IdentitySettings
 from services.shared.bus import EventBus
 from services.shared.context import ServiceContext, build_context
-from services.shared.crypto import EnvelopeCipher
-from services.shared.crypto.config import load_key_ring
-from services.shared.errors import Violations
+from services.shared.errors import Unauthenticated, Violations
 from services.shared.settings import Settings
 
 NAME = "identity"
@@ -57,7 +56,8 @@ def bootstrap(settings: Settings, bus: EventBus) -> ServiceContext:
 
 def access_servicer(context: ServiceContext, own: IdentitySettings | None = None) -> AccessServicer:
     own = own or IdentitySettings.from_env()
-    box = EnvelopeTotpSecrets(EnvelopeCipher(load_key_ring(context.settings)))
+    # The context's helper re-reads the ring file when it meets a newer KEK (after `xborder keys rotate`).
+    box = EnvelopeTotpSecrets(context.field_crypto.cipher)
     sso = None
     if own.oidc is not None:
         sso = (IdTokenVerifier(own.oidc, key_source(own.oidc)), own.oidc.rules)
@@ -73,7 +73,18 @@ def servicer(context: ServiceContext, own: IdentitySettings | None = None) -> Id
     def verifier(presented: str) -> identity_service_pb2.VerifyApiKeyResponse:
         return access.verify_credential(context.uow, hasher, signer, own, presented, looks_like_jwt)  # type: ignore[arg-type]
 
-    return IdentityServicer(context.uow, screener, hasher, verifier)  # type: ignore[arg-type]
+    window = timedelta(seconds=own.step_up_window_s)
+    return IdentityServicer(context.uow, screener, hasher, verifier, window)  # type: ignore[arg-type]
+
+
+def ops_session_id(context: ServiceContext, presented: str) -> str:
+    """The session id of a presented ops session token, verified as the gateway verifies it (the ops tool's
+    commands that a person decides act as that person's session); Unauthenticated when it is not one."""
+    request = identity_service_pb2.VerifyApiKeyRequest(secret=presented)
+    answer = servicer(context).VerifyApiKey(request, None)  # type: ignore[arg-type]
+    if answer.principal_kind != "ops_session":
+        raise Unauthenticated("give an ops session token (xborder operators login), not a key or an access token")
+    return str(answer.api_key.key_id)
 
 
 def seed_rules(settings: Settings) -> Callable[[], Draft | None]:
@@ -96,8 +107,9 @@ def transfer_servicer(context: ServiceContext) -> TransferRuleServicer:
     return TransferRuleServicer(context.uow, seed_rules(context.settings))  # type: ignore[arg-type]
 
 
-def partner_servicer(context: ServiceContext) -> PartnerServicer:
-    return PartnerServicer(context.uow, GrpcScreener(lambda: context.settings))  # type: ignore[arg-type]
+def partner_servicer(context: ServiceContext, own: IdentitySettings | None = None) -> PartnerServicer:
+    window = timedelta(seconds=(own or IdentitySettings.from_env()).step_up_window_s)
+    return PartnerServicer(context.uow, GrpcScreener(lambda: context.settings), window)  # type: ignore[arg-type]
 
 
 def registrations(context: ServiceContext) -> list:

@@ -37,3 +37,9 @@ def test_only_admins_manage_operators_and_only_sessions_step_up() -> None:
 
 def test_a_viewer_writes_nothing() -> None:
     assert all(s.endswith(".read") for s in ROLE_SCOPES[Role.VIEWER] - SESSION_SCOPES)
+
+
+def test_only_compliance_officers_and_admins_decide_on_holds_and_no_key_can() -> None:
+    deciding = sorted(r.value for r, s in ROLE_SCOPES.items() if "identity.holds.decide" in s)
+    assert deciding == ["admin", "compliance_officer"]
+    assert "identity.holds.decide" not in OPERATOR_SCOPES

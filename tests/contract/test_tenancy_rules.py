@@ -68,8 +68,19 @@ def test_merchant_keys_may_hold_exactly_the_scopes_of_merchant_rpcs() -> None:
 
 def test_operator_keys_may_hold_every_exposed_scope_but_internal_ones() -> None:
     exposed = {METHODS[p].required_scope for p, r in RULES.items() if r.kind in (Kind.MERCHANT, Kind.OPS)}
-    never = {"identity.internal", "identity.operators.write", "identity.sessions.write"}
+    never = {"identity.internal", "identity.operators.write", "identity.sessions.write", "identity.holds.decide"}
     assert exposed - never == OPERATOR_SCOPES
+
+
+def test_a_hold_is_decided_only_by_an_ops_session_that_stepped_up() -> None:
+    deciding = [p for p in RULES if METHODS[p].required_scope == "identity.holds.decide"]
+    assert sorted(deciding) == [
+        "/xborder.identity.v1.IdentityService/DecideMerchantHold",
+        "/xborder.identity.v1.PartnerService/DecidePartnerHold",
+    ]
+    for path in deciding:
+        rule = RULES[path]
+        assert rule.kind is Kind.OPS and rule.step_up and rule.session_field == "session_id", path
 
 
 def test_sign_in_rpcs_carry_no_merchant_data_and_need_no_credential() -> None:

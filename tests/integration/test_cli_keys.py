@@ -1,4 +1,5 @@
-"""`xborder keys status` and `xborder keys rotate`, run as an operator would (typer's runner, SQLite files)."""
+"""`xborder keys status` and `xborder keys rotate`, run as an operator would (typer's runner, SQLite files):
+the payments vault's columns and identity's operator TOTP secrets."""
 
 from __future__ import annotations
 
@@ -6,16 +7,26 @@ import base64
 import json
 import secrets
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
+import pyotp
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner
+from xborder.identity.v1 import access_service_pb2 as apb
 
 from cli.main import app
+from services.identity import bootstrap as identity
+from services.identity.adapters.tables import operators
 from services.payments import bootstrap
 from services.payments.bank_accounts.domain import BankAccountDetails
 from services.shared.clock import utcnow
+from services.shared.context import ServiceContext
+from services.shared.crypto import Envelope
 from services.shared.settings import Settings
 from tests.fakes import RecordingBus
+
+PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
@@ -77,3 +88,45 @@ def test_rotate_with_inline_keys_asks_for_a_restart_first(var_dir: Path, monkeyp
     result = CliRunner().invoke(app, ["keys", "rotate"], terminal_width=200)
     assert result.exit_code == 2
     assert "inline" in result.output and "--resume" in result.output
+
+
+def test_rotate_rewraps_operators_totp_secrets_and_a_running_identity_still_logs_them_in(var_dir: Path) -> None:
+    settings = Settings(var_dir=var_dir, log_json=False)
+    context = identity.bootstrap(settings, RecordingBus())
+    try:
+        access = identity.access_servicer(context)  # built before the rotation, like a running service
+        added = access.AddOperator(
+            apb.AddOperatorRequest(
+                request_id="add-ops",
+                login="li.wei",
+                display_name="Li Wei",
+                role=apb.OPERATOR_ROLE_ADMIN,
+                password=PASSWORD,
+            ),
+            None,  # type: ignore[arg-type]  # called in-process: the servicer does not use its context
+        )
+        secret = parse_qs(urlparse(added.totp_uri).query)["secret"][0]
+        before = _stored_totp(context)
+
+        rotated = CliRunner().invoke(app, ["keys", "rotate"], terminal_width=200)
+        assert rotated.exit_code == 0, rotated.output
+        assert "identity operators.totp_secret: 1 done, 0 remaining" in rotated.output
+
+        after = _stored_totp(context)
+        assert (before.kek_version, after.kek_version) == (1, 2)
+        assert after.ciphertext == before.ciphertext  # re-wrapped, not re-encrypted
+        session = access.Login(
+            apb.LoginRequest(login="li.wei", password=PASSWORD, totp_code=pyotp.TOTP(secret).now()),
+            None,  # type: ignore[arg-type]  # called in-process: the servicer does not use its context
+        )
+        assert session.session_token.startswith("xbo_sess_")
+    finally:
+        context.close()
+
+
+def _stored_totp(context: ServiceContext) -> Envelope:
+    with context.engine.connect() as connection:
+        stored = connection.execute(
+            sa.select(operators.c.totp_secret).where(operators.c.login == "li.wei")
+        ).scalar_one()
+    return Envelope.from_text(stored)

@@ -1,11 +1,14 @@
-"""`xborder merchants`: onboarding (screened by a running compliance service), key rotation and revocation."""
+"""`xborder merchants`: onboarding (screened by a running compliance service), releasing a held merchant, key
+rotation and revocation."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
+import pyotp
 import pytest
 from typer.testing import CliRunner
 from xborder.compliance.v1 import screening_service_pb2_grpc
@@ -84,3 +87,47 @@ def test_onboarding_without_compliance_is_refused_and_stores_nothing(
     monkeypatch.setenv("XB_COMPLIANCE_PORT", "9")  # nothing listens on the discard port
     result = CliRunner().invoke(app, ["merchants", "onboard", "--name", "X", "--country", "DE"])
     assert result.exit_code == 1 and "UNAVAILABLE" in result.output
+
+
+def ops_session(login: str, role: str) -> str:
+    """A fresh ops session of a new member of the ops staff, as `xborder operators add` and `login` give it."""
+    password = "correct horse battery staple"
+    added = CliRunner().invoke(
+        app,
+        ["operators", "add", "--login", login, "--name", login, "--role", role, "--password-stdin", "--json"],
+        input=password + "\n",
+    )
+    assert added.exit_code == 0, added.output
+    secret = parse_qs(urlparse(json.loads(added.stdout.strip().splitlines()[-1])["totpUri"]).query)["secret"][0]
+    logged_in = CliRunner().invoke(
+        app,
+        ["operators", "login", "--login", login, "--totp", pyotp.TOTP(secret).now(), "--password-stdin", "--json"],
+        input=password + "\n",
+    )
+    assert logged_in.exit_code == 0, logged_in.output
+    return str(json.loads(logged_in.stdout.strip().splitlines()[-1])["sessionToken"])
+
+
+def test_a_compliance_officer_releases_a_merchant_on_review_and_a_viewer_may_not(env: dict[str, str]) -> None:
+    held = onboard("--name", "Bank Meli Iran", "--country", "DE")  # close to a listed bank: REVIEW
+    assert held["status"] == "REVIEW"
+    code, why = held["merchantCode"], "a namesake of the listed bank, checked against the register"
+    viewer = CliRunner().invoke(
+        app, ["merchants", "release", code, "--reason", why, "--session", ops_session("ops.viewer", "viewer")]
+    )
+    assert viewer.exit_code == 1 and "PERMISSION_DENIED" in viewer.output
+
+    officer = ops_session("cmp.officer", "compliance_officer")
+    released = CliRunner().invoke(
+        app, ["merchants", "release", code, "--reason", why, "--json"], env={"XB_SESSION_TOKEN": officer}
+    )
+    assert released.exit_code == 0, released.output
+    merchant = json.loads(released.stdout.strip().splitlines()[-1])
+    assert merchant["status"] == "MERCHANT_STATUS_ACTIVE"
+    assert [(d["previousStatus"], d["status"], d["decidedBy"]) for d in merchant["holdDecisions"]] == [
+        ("REVIEW", "ACTIVE", "cmp.officer")
+    ]
+    again = CliRunner().invoke(app, ["merchants", "reject", code, "--reason", why, "--session", officer])
+    assert again.exit_code == 1 and "FAILED_PRECONDITION" in again.output
+    with_a_key = CliRunner().invoke(app, ["merchants", "release", code, "--reason", why, "--session", held["apiKey"]])
+    assert with_a_key.exit_code == 1 and "UNAUTHENTICATED" in with_a_key.output

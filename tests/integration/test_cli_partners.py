@@ -1,4 +1,5 @@
-"""`xborder partners`: onboarding (screened by a running compliance service), show, certificates add/revoke."""
+"""`xborder partners`: onboarding (screened by a running compliance service), show, rejecting a held one,
+certificates add/revoke."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from xborder.compliance.v1 import screening_service_pb2_grpc
 
 from cli.main import app
 from services.shared.settings import Settings
+from tests.integration.test_cli_merchants import ops_session
 from tests.partner_certs import TestCa
 from tests.servers import running_service
 
@@ -74,3 +76,18 @@ def test_a_sanctioned_partner_is_held_and_bad_input_names_the_field(env: None) -
     assert result.exit_code == 2 and "owns" in result.output
     unknown = CliRunner().invoke(app, ["partners", "onboard", "--name", "X", "--kind", "airline", "--country", "DE"])
     assert unknown.exit_code == 2 and "kind" in unknown.output
+
+
+def test_a_held_partner_is_rejected_by_an_admin_and_shows_the_decision(env: None) -> None:
+    partner = run("onboard", "--name", "Bank Meli Iran", "--kind", "payment", "--country", "DE")
+    assert partner["status"] == "PARTNER_STATUS_REVIEW"
+    admin = ops_session("ops.admin", "admin")
+    why = "the listed bank itself, per its registration documents"
+    rejected = run("reject", partner["partnerCode"], "--reason", why, "--session", admin)
+    assert rejected["status"] == "PARTNER_STATUS_REJECTED"
+    shown = CliRunner().invoke(app, ["partners", "show", partner["partnerCode"]], terminal_width=200)
+    assert shown.exit_code == 0 and "REVIEW -> REJECTED by ops.admin" in shown.output
+    again = CliRunner().invoke(
+        app, ["partners", "release", partner["partnerCode"], "--reason", why, "--session", admin]
+    )
+    assert again.exit_code == 1 and "FAILED_PRECONDITION" in again.output

@@ -90,3 +90,5 @@ def test_the_bearer_scheme_and_which_operations_need_it(document: dict) -> None:
     login = document["paths"]["/v1/operators:login"]["post"]
     assert (login["security"], login["x-tenancy"]) == ([], "sign-in")
     assert document["paths"]["/v1/operators"]["post"]["x-step-up"] is True
+    decide = document["paths"]["/v1/merchants/{merchant_code}:decide-hold"]["post"]
+    assert decide["security"] == [{"opsSession": ["identity.holds.decide"]}] and decide["x-step-up"] is True

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from xborder.compliance.v1 import product_compliance_service_pb2 as checks_pb
 from xborder.compliance.v1 import screening_service_pb2 as screening_pb
+from xborder.identity.v1 import identity_service_pb2 as ipb
+from xborder.identity.v1 import partner_service_pb2 as ppb
+from xborder.logistics.v1 import shipments_service_pb2 as logistics_pb
 from xborder.payments.v1 import ledger_service_pb2 as ledger_pb
 
-from gateway.auth import CACHE_MAX_ENTRIES, MissingCredential, TtlCache, parse_bearer, www_authenticate
+from gateway.auth import CACHE_MAX_ENTRIES, Guard, MissingCredential, TtlCache, parse_bearer, www_authenticate
+from gateway.descriptors import discover
 from gateway.tenancy import BY_REQUEST, OPS, RULES, Kind, Principal, admit, bind_request, screen_response
 from services.shared.errors import MerchantHeld, NotFound, PermissionDenied, Unauthenticated
 
@@ -132,3 +138,72 @@ def test_the_front_door_keeps_the_callers_key_to_itself() -> None:
 
     kept = forwarded_metadata((("authorization", "Bearer xbk_live_x"), ("x-partner", "p")), "rid")
     assert dict(kept) == {"x-partner": "p", "x-request-id": "rid"}
+
+
+class Identity:
+    """The identity calls the guard makes, answered from a status it can change (a release), counted."""
+
+    def __init__(self) -> None:
+        self.status = ipb.MERCHANT_STATUS_REVIEW
+        self.partner_status = ppb.PARTNER_STATUS_REVIEW
+        self.asked: list[str] = []
+
+    def call_sync(self, method: Any, request: Any, *, timeout: float, metadata: Any) -> Any:
+        self.asked.append(method.name)
+        if method.name == "VerifyApiKey":
+            key = ipb.ApiKey(key_id="k1", merchant_code=A, scopes=["payments.ledger.read"])
+            return ipb.VerifyApiKeyResponse(api_key=key, merchant_status=self.status, principal_kind="api_key")
+        if method.name == "GetMerchant":
+            return ipb.GetMerchantResponse(merchant=ipb.Merchant(merchant_code=A, country="DE", status=self.status))
+        if method.name == "VerifyPartnerCertificate":
+            partner = ppb.Partner(
+                partner_code="HBG07KQQDYBCA31AJ7",
+                kind=ppb.PARTNER_KIND_LOGISTICS,
+                status=self.partner_status,
+                owns=["HERMES"],
+                country="DE",
+            )
+            scopes = ["identity.partners.read", "logistics.tracking.write"]
+            return ppb.VerifyPartnerCertificateResponse(partner=partner, scopes=scopes)
+        raise AssertionError(method.name)
+
+
+METHODS = {m.grpc_path: m for s in discover() for m in s.methods}
+BALANCES = METHODS["/xborder.payments.v1.LedgerService/GetBalances"]
+TRACKING = METHODS["/xborder.logistics.v1.ShipmentService/PushTrackingEvents"]
+
+
+def test_a_release_counts_at_the_next_call_although_the_key_is_cached_as_held() -> None:
+    identity = Identity()
+    guard = Guard(identity, METHODS)  # type: ignore[arg-type]
+    request = ledger_pb.GetBalancesRequest(merchant_code=A)
+    with pytest.raises(MerchantHeld):
+        guard.check_sync(BALANCES, request, "Bearer xbk_live_key", ())
+    with pytest.raises(MerchantHeld):
+        guard.check_sync(BALANCES, request, "Bearer xbk_live_key", ())
+    identity.status = ipb.MERCHANT_STATUS_ACTIVE  # a compliance officer releases it
+    checked = guard.check_sync(BALANCES, request, "Bearer xbk_live_key", ())
+    assert checked.principal is not None and checked.principal.merchant_active
+    assert identity.asked.count("VerifyApiKey") == 1  # the key stayed cached; only its merchant was asked again
+    asked = len(identity.asked)
+    guard.check_sync(BALANCES, request, "Bearer xbk_live_key", ())
+    assert len(identity.asked) == asked  # once active, the caches answer
+
+
+def test_a_rejection_keeps_the_merchant_refused() -> None:
+    identity = Identity()
+    guard = Guard(identity, METHODS)  # type: ignore[arg-type]
+    identity.status = ipb.MERCHANT_STATUS_REJECTED
+    with pytest.raises(MerchantHeld):
+        guard.check_sync(BALANCES, ledger_pb.GetBalancesRequest(merchant_code=A), "Bearer xbk_live_key", ())
+
+
+def test_a_released_partner_is_served_at_its_next_call() -> None:
+    identity = Identity()
+    guard = Guard(identity, METHODS)  # type: ignore[arg-type]
+    push = logistics_pb.PushTrackingEventsRequest(events=[logistics_pb.CarrierEvent(carrier="hermes")])
+    with pytest.raises(PermissionDenied):
+        guard.check_sync(TRACKING, push, None, (), certificate="ab" * 32)
+    identity.partner_status = ppb.PARTNER_STATUS_ACTIVE
+    checked = guard.check_sync(TRACKING, push, None, (), certificate="ab" * 32)
+    assert checked.principal is not None and checked.principal.partner is not None

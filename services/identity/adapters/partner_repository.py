@@ -47,6 +47,19 @@ class PartnerRepository:
         )
         return Partner(row.partner_code, registration, PartnerStatus(row.status), row.screening_code, row.created_at)
 
+    def lock(self, partner_code: str) -> Partner | None:
+        """The partner, its row locked until the transaction ends (PostgreSQL; SQLite locks the database)."""
+        self.connection.execute(
+            sa.select(partners.c.partner_code).where(partners.c.partner_code == partner_code).with_for_update()
+        )
+        return self.get(partner_code)
+
+    def save_status(self, partner: Partner) -> None:
+        """Store a partner's status (the only part of a registration that changes)."""
+        self.connection.execute(
+            partners.update().where(partners.c.partner_code == partner.partner_code).values(status=partner.status.value)
+        )
+
     # --- certificates ---
 
     @staticmethod

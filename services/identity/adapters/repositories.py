@@ -40,6 +40,21 @@ class MerchantRepository:
         registration = Registration(row.legal_name, row.country, row.uscc, row.settlement_currency, contacts)
         return Merchant(row.merchant_code, registration, MerchantStatus(row.status), row.screening_code, row.created_at)
 
+    def lock(self, merchant_code: str) -> Merchant | None:
+        """The merchant, its row locked until the transaction ends (PostgreSQL; SQLite locks the database)."""
+        self.connection.execute(
+            sa.select(merchants.c.merchant_code).where(merchants.c.merchant_code == merchant_code).with_for_update()
+        )
+        return self.get(merchant_code)
+
+    def save_status(self, merchant: Merchant) -> None:
+        """Store a merchant's status (the only part of a registration that changes)."""
+        self.connection.execute(
+            merchants.update()
+            .where(merchants.c.merchant_code == merchant.merchant_code)
+            .values(status=merchant.status.value)
+        )
+
 
 class ApiKeyRepository:
     def __init__(self, connection: Connection) -> None:

@@ -155,3 +155,18 @@ partner_certificates = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("revoked_at", UtcDateTime, nullable=True),
 )
+
+# Decisions on holds (services/identity/domain/holds.py): append-only, one row per decision.
+hold_decisions = sa.Table(
+    "hold_decisions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("entity", sa.String(16), nullable=False),  # "merchant" or "partner"
+    sa.Column("code", sa.String(18), nullable=False, index=True),
+    sa.Column("decision", sa.String(16), nullable=False),
+    sa.Column("previous_status", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("decided_by", sa.String(64), nullable=False),
+    sa.Column("decided_at", UtcDateTime, nullable=False),
+)

@@ -2,14 +2,15 @@
 
 A CN entity carries its unified social credit code (GB 32100-2015), checked with python-stdnum's
 `stdnum.cn.uscc` (18 characters, the last a check character over the first 17). A merchant is ACTIVE
-when its onboarding screening was CLEAR, and held (REVIEW or BLOCKED) otherwise.
+when its onboarding screening was CLEAR, and held (REVIEW or BLOCKED) otherwise, until a compliance
+officer releases it (ACTIVE) or rejects it (REJECTED, for good): domain/holds.py.
 """
 
 from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from stdnum.cn import uscc as stdnum_uscc
@@ -28,6 +29,7 @@ class MerchantStatus(enum.Enum):
     ACTIVE = "ACTIVE"
     REVIEW = "REVIEW"
     BLOCKED = "BLOCKED"
+    REJECTED = "REJECTED"
 
 
 class Screening(enum.Enum):
@@ -81,6 +83,9 @@ class Merchant:
     @property
     def active(self) -> bool:
         return self.status is MerchantStatus.ACTIVE
+
+    def with_status(self, status: MerchantStatus) -> Merchant:
+        return replace(self, status=status)
 
 
 def legal_name(value: str, violations: Violations, field: str = "legal_name") -> str:

@@ -72,6 +72,9 @@ class Partner:
     def active(self) -> bool:
         return self.status is PartnerStatus.ACTIVE
 
+    def with_status(self, status: PartnerStatus) -> Partner:
+        return replace(self, status=status)
+
 
 @dataclass(frozen=True)
 class Certificate:

@@ -4,8 +4,9 @@ The roles follow the split of duties of the operations desk: a viewer reads, an 
 service, a compliance officer screens, checks and onboards, finance runs the ledger, payouts and
 reconciliation, and an admin does everything, including keys, OAuth clients and operator management.
 Only ops sessions hold `identity.sessions.write` (step-up, logout) and only admins
-`identity.operators.write`. A contract test (tests/contract/test_operator_roles.py) keeps the table in
-step with the scopes the RPCs declare.
+`identity.operators.write`. Deciding on a held merchant or partner (`identity.holds.decide`) is a
+person's call: compliance officers and admins hold it, and no key can. A contract test
+(tests/contract/test_operator_roles.py) keeps the table in step with the scopes the RPCs declare.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ class Role(enum.Enum):
 SESSION_SCOPES: frozenset[str] = frozenset({"identity.sessions.write"})
 """Every ops session holds these: stepping up and logging out of its own session."""
 
+HOLD_DECISIONS: frozenset[str] = frozenset({"identity.holds.decide"})
+"""Releasing or rejecting a held merchant or partner (domain/holds.py): sessions of the deciding roles only."""
+
 _READ: frozenset[str] = frozenset(s for s in OPERATOR_SCOPES if s.endswith(".read"))
 
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
@@ -44,7 +48,8 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
         "compliance.screen",
         "compliance.alerts.write",
         "identity.merchants.write",
-    },
+    }
+    | HOLD_DECISIONS,
     Role.FINANCE: _READ
     | SESSION_SCOPES
     | {
@@ -62,5 +67,5 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
         "vas.accept",
         "vas.quote",
     },
-    Role.ADMIN: OPERATOR_SCOPES | SESSION_SCOPES | {"identity.operators.write"},
+    Role.ADMIN: OPERATOR_SCOPES | SESSION_SCOPES | HOLD_DECISIONS | {"identity.operators.write"},
 }

@@ -74,10 +74,11 @@ OPERATOR_SCOPES: frozenset[str] = MERCHANT_SCOPES | frozenset(
         "reconciliation.write",
     }
 )
-"""What an operator key may be granted. `identity.internal`, `identity.operators.write` and
-`identity.sessions.write` are never granted to a key: verification is the gateway's own call, operator
-keys and ops staff are managed by ops tooling or an admin's session (domain/roles.py), and only an ops
-session steps up or logs out."""
+"""What an operator key may be granted. `identity.internal`, `identity.operators.write`,
+`identity.sessions.write` and `identity.holds.decide` are never granted to a key: verification is the
+gateway's own call, operator keys and ops staff are managed by ops tooling or an admin's session
+(domain/roles.py), only an ops session steps up or logs out, and a hold is released or rejected by a
+person (a compliance officer's or an admin's session)."""
 
 PARTNER_SCOPES: dict[str, frozenset[str]] = {
     "LOGISTICS": frozenset(

@@ -10,9 +10,10 @@ import grpc
 from xborder.identity.v1 import identity_service_pb2 as pb
 from xborder.identity.v1 import identity_service_pb2_grpc as pb_grpc
 
-from services.identity.domain import keys, merchants, scopes
+from services.identity.domain import holds, keys, merchants, operators, scopes
 from services.identity.service_layer import handlers
-from services.identity.service_layer.mapping import STATUS_TO_PROTO, key_to_proto, merchant_to_proto
+from services.identity.service_layer import holds as hold_cases
+from services.identity.service_layer.mapping import DECISION_FROM_PROTO, STATUS_TO_PROTO, key_to_proto
 from services.shared import request_fields
 from services.shared.errors import ValidationError, Violations
 
@@ -25,6 +26,19 @@ def parse_key_id(value: str, violations: Violations) -> str:
     if not _KEY_ID.match(key_id):
         violations.add("key_id", f"must be a key id (16 hex digits, the part after xbk_live_), got {value!r}")
     return key_id
+
+
+def parse_decision(
+    request_id: str, decision: int, reason: str, session_id: str, violations: Violations
+) -> tuple[holds.Decision | None, str, str]:
+    """The fields every decision on a hold carries (merchant or partner): what, why, from which session."""
+    request_fields.request_id(request_id, violations)
+    chosen = DECISION_FROM_PROTO.get(decision)  # type: ignore[call-overload]
+    if chosen is None:
+        violations.add("decision", "must be HOLD_DECISION_RELEASE or HOLD_DECISION_REJECT")
+    why = holds.reason(reason, violations)
+    session = operators.session_id(session_id, violations)
+    return chosen, why, session
 
 
 def parse_scopes(values: list[str], allowed: frozenset[str], violations: Violations) -> tuple[str, ...]:
@@ -42,13 +56,15 @@ class IdentityServicer(pb_grpc.IdentityServiceServicer):
         screener: handlers.Screener,
         hasher: handlers.Hasher,
         verifier: Callable[[str], pb.VerifyApiKeyResponse] | None = None,
+        step_up_window: timedelta = timedelta(minutes=5),
     ) -> None:
         """`verifier` also accepts OAuth2 access tokens and ops session tokens (bootstrap wires it); without
-        it only API keys are verified."""
+        it only API keys are verified. `step_up_window`: how recent a decider's second factor must be."""
         self.uow_factory = uow_factory
         self.screener = screener
         self.hasher = hasher
         self.verifier = verifier
+        self.step_up_window = step_up_window
 
     def OnboardMerchant(
         self, request: pb.OnboardMerchantRequest, context: grpc.ServicerContext
@@ -77,7 +93,19 @@ class IdentityServicer(pb_grpc.IdentityServiceServicer):
         violations = Violations()
         code = request_fields.merchant_code(request.merchant_code, violations)
         violations.raise_if_any()
-        return pb.GetMerchantResponse(merchant=merchant_to_proto(handlers.get_merchant(self.uow_factory, code)))
+        return pb.GetMerchantResponse(merchant=handlers.merchant_with_history(self.uow_factory, code))
+
+    def DecideMerchantHold(
+        self, request: pb.DecideMerchantHoldRequest, context: grpc.ServicerContext
+    ) -> pb.DecideMerchantHoldResponse:
+        violations = Violations()
+        code = request_fields.merchant_code(request.merchant_code, violations)
+        decision, reason, _ = parse_decision(
+            request.request_id, request.decision, request.reason, request.session_id, violations
+        )
+        violations.raise_if_any()
+        assert decision is not None
+        return hold_cases.decide_merchant_hold(self.uow_factory, request, code, decision, reason, self.step_up_window)
 
     def RotateApiKey(self, request: pb.RotateApiKeyRequest, context: grpc.ServicerContext) -> pb.RotateApiKeyResponse:
         violations = Violations()

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import grpc
 from xborder.identity.v1 import partner_service_pb2 as pb
 from xborder.identity.v1 import partner_service_pb2_grpc as pb_grpc
 
 from services.identity.domain import merchants, partners
+from services.identity.entrypoints.grpc_api import parse_decision
+from services.identity.service_layer import holds as hold_cases
 from services.identity.service_layer import partners as use_cases
 from services.shared import request_fields
 from services.shared.errors import Violations
@@ -17,9 +21,15 @@ def partner_code(value: str, violations: Violations) -> str:
 
 
 class PartnerServicer(pb_grpc.PartnerServiceServicer):
-    def __init__(self, uow_factory: use_cases.UowFactory, screener: use_cases.PartnerScreener) -> None:
+    def __init__(
+        self,
+        uow_factory: use_cases.UowFactory,
+        screener: use_cases.PartnerScreener,
+        step_up_window: timedelta = timedelta(minutes=5),
+    ) -> None:
         self.uow_factory = uow_factory
         self.screener = screener
+        self.step_up_window = step_up_window
 
     def OnboardPartner(
         self, request: pb.OnboardPartnerRequest, context: grpc.ServicerContext
@@ -48,6 +58,18 @@ class PartnerServicer(pb_grpc.PartnerServiceServicer):
         code = partner_code(request.partner_code, violations)
         violations.raise_if_any()
         return pb.GetPartnerResponse(partner=use_cases.get_partner(self.uow_factory, code))
+
+    def DecidePartnerHold(
+        self, request: pb.DecidePartnerHoldRequest, context: grpc.ServicerContext
+    ) -> pb.DecidePartnerHoldResponse:
+        violations = Violations()
+        code = partner_code(request.partner_code, violations)
+        decision, reason, _ = parse_decision(
+            request.request_id, request.decision, request.reason, request.session_id, violations
+        )
+        violations.raise_if_any()
+        assert decision is not None
+        return hold_cases.decide_partner_hold(self.uow_factory, request, code, decision, reason, self.step_up_window)
 
     def AddPartnerCertificate(
         self, request: pb.AddPartnerCertificateRequest, context: grpc.ServicerContext

@@ -16,6 +16,7 @@ from typing import Protocol
 from xborder.identity.v1 import identity_service_pb2 as pb
 
 from services.identity.domain import keys
+from services.identity.domain.holds import Entity
 from services.identity.domain.keys import ApiKey
 from services.identity.domain.merchants import STATUS_AFTER_SCREENING, Merchant, Registration, ScreeningOutcome
 from services.identity.service_layer.mapping import key_to_proto, merchant_to_proto
@@ -101,6 +102,16 @@ def get_merchant(uow_factory: UowFactory, merchant_code: str) -> Merchant:
     if merchant is None:
         raise NotFound(f"no merchant {merchant_code}", field="merchant_code")
     return merchant
+
+
+def merchant_with_history(uow_factory: UowFactory, merchant_code: str) -> pb.Merchant:
+    """The merchant as GetMerchant answers it: its registration, status and the decisions on its hold."""
+    with uow_factory() as uow:
+        merchant = uow.merchants.get(merchant_code)
+        decisions = uow.holds.of(Entity.MERCHANT, merchant_code) if merchant is not None else []
+    if merchant is None:
+        raise NotFound(f"no merchant {merchant_code}", field="merchant_code")
+    return merchant_to_proto(merchant, decisions)
 
 
 def _merchant_key(uow: IdentityUnitOfWork, merchant_code: str, key_id: str) -> ApiKey:

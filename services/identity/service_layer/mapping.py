@@ -7,6 +7,7 @@ from datetime import datetime
 from google.protobuf import timestamp_pb2
 from xborder.identity.v1 import identity_service_pb2 as pb
 
+from services.identity.domain.holds import Decision, HoldDecision
 from services.identity.domain.keys import ApiKey
 from services.identity.domain.merchants import Merchant, MerchantStatus
 
@@ -14,7 +15,10 @@ STATUS_TO_PROTO = {
     MerchantStatus.ACTIVE: pb.MERCHANT_STATUS_ACTIVE,
     MerchantStatus.REVIEW: pb.MERCHANT_STATUS_REVIEW,
     MerchantStatus.BLOCKED: pb.MERCHANT_STATUS_BLOCKED,
+    MerchantStatus.REJECTED: pb.MERCHANT_STATUS_REJECTED,
 }
+DECISION_TO_PROTO = {Decision.RELEASE: pb.HOLD_DECISION_RELEASE, Decision.REJECT: pb.HOLD_DECISION_REJECT}
+DECISION_FROM_PROTO = {value: decision for decision, value in DECISION_TO_PROTO.items()}
 
 
 def timestamp(value: datetime) -> timestamp_pb2.Timestamp:
@@ -23,7 +27,18 @@ def timestamp(value: datetime) -> timestamp_pb2.Timestamp:
     return stamp
 
 
-def merchant_to_proto(merchant: Merchant) -> pb.Merchant:
+def decision_to_proto(decided: HoldDecision) -> pb.HoldDecisionRecord:
+    return pb.HoldDecisionRecord(
+        decision=DECISION_TO_PROTO[decided.decision],
+        previous_status=decided.previous_status.value,
+        status=decided.status.value,
+        reason=decided.reason,
+        decided_by=decided.decided_by,
+        decided_at=timestamp(decided.decided_at),
+    )
+
+
+def merchant_to_proto(merchant: Merchant, decisions: list[HoldDecision] | None = None) -> pb.Merchant:
     r = merchant.registration
     return pb.Merchant(
         merchant_code=merchant.merchant_code,
@@ -35,6 +50,7 @@ def merchant_to_proto(merchant: Merchant) -> pb.Merchant:
         screening_code=merchant.screening_code,
         contacts=[pb.Contact(name=c.name, email=c.email, phone=c.phone, role=c.role) for c in r.contacts],
         created_at=timestamp(merchant.created_at),
+        hold_decisions=[decision_to_proto(d) for d in decisions or ()],
     )
 
 

@@ -12,10 +12,11 @@ from typing import Protocol
 from xborder.identity.v1 import identity_service_pb2 as ipb
 from xborder.identity.v1 import partner_service_pb2 as pb
 
+from services.identity.domain.holds import Entity, HoldDecision
 from services.identity.domain.merchants import STATUS_AFTER_SCREENING, ScreeningOutcome
 from services.identity.domain.partners import Certificate, Partner, PartnerKind, PartnerRegistration, PartnerStatus
 from services.identity.domain.scopes import PARTNER_SCOPES
-from services.identity.service_layer.mapping import timestamp
+from services.identity.service_layer.mapping import decision_to_proto, timestamp
 from services.identity.service_layer.uow import IdentityUnitOfWork
 from services.shared import codes
 from services.shared.clock import utcnow
@@ -35,6 +36,7 @@ STATUS_TO_PROTO = {
     PartnerStatus.ACTIVE: pb.PARTNER_STATUS_ACTIVE,
     PartnerStatus.REVIEW: pb.PARTNER_STATUS_REVIEW,
     PartnerStatus.BLOCKED: pb.PARTNER_STATUS_BLOCKED,
+    PartnerStatus.REJECTED: pb.PARTNER_STATUS_REJECTED,
 }
 
 
@@ -53,7 +55,9 @@ def certificate_to_proto(certificate: Certificate) -> pb.PartnerCertificate:
     return answer
 
 
-def partner_to_proto(partner: Partner, certificates: list[Certificate] | None = None) -> pb.Partner:
+def partner_to_proto(
+    partner: Partner, certificates: list[Certificate] | None = None, decisions: list[HoldDecision] | None = None
+) -> pb.Partner:
     r = partner.registration
     return pb.Partner(
         partner_code=partner.partner_code,
@@ -66,6 +70,7 @@ def partner_to_proto(partner: Partner, certificates: list[Certificate] | None = 
         owns=list(r.owns),
         certificates=[certificate_to_proto(c) for c in certificates or ()],
         created_at=timestamp(partner.created_at),
+        hold_decisions=[decision_to_proto(d) for d in decisions or ()],
     )
 
 
@@ -109,7 +114,8 @@ def get_partner(uow_factory: UowFactory, partner_code: str) -> pb.Partner:
     with uow_factory() as uow:
         partner = _partner(uow, partner_code)
         certificates = uow.partners.certificates(partner_code)
-    return partner_to_proto(partner, certificates)
+        decisions = uow.holds.of(Entity.PARTNER, partner_code)
+    return partner_to_proto(partner, certificates, decisions)
 
 
 def add_certificate(

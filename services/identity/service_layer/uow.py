@@ -1,4 +1,4 @@
-"""The identity unit of work: one transaction owning the identity repositories (merchants to partners)."""
+"""The identity unit of work: one transaction owning the identity repositories (merchants to partners, holds)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from services.identity.adapters.access_repositories import (
     SessionRepository,
     SsoTokenRepository,
 )
+from services.identity.adapters.hold_repository import HoldDecisionRepository
 from services.identity.adapters.partner_repository import PartnerRepository
 from services.identity.adapters.repositories import ApiKeyRepository, MerchantRepository
 from services.identity.adapters.transfer_repositories import LegalBasisRepository, TransferRuleRepository
@@ -26,6 +27,7 @@ class IdentityUnitOfWork(UnitOfWork):
     transfer_rules: TransferRuleRepository
     legal_bases: LegalBasisRepository
     partners: PartnerRepository
+    holds: HoldDecisionRepository
 
     def _bind(self, connection: Connection) -> None:
         super()._bind(connection)
@@ -38,3 +40,4 @@ class IdentityUnitOfWork(UnitOfWork):
         self.transfer_rules = TransferRuleRepository(connection)
         self.legal_bases = LegalBasisRepository(connection)
         self.partners = PartnerRepository(connection)
+        self.holds = HoldDecisionRepository(connection)

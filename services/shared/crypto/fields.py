@@ -34,7 +34,8 @@ SENSITIVE = "PERSONAL_SENSITIVE"
 class EncryptedColumn:
     """`table.column` holds one envelope per row, bound to (row[tenant_column], entity, row[record_column],
     field path, PERSONAL_SENSITIVE). `field` may be "{column_name}" to take the path from another column of
-    the row (the vault keeps "iban" or "account_number" in `number_field`)."""
+    the row (the vault keeps "iban" or "account_number" in `number_field`). `tenant` names a fixed tenant
+    instead of `tenant_column`, for rows that belong to no merchant (the platform's own ops staff)."""
 
     service: str
     table: sa.Table
@@ -45,6 +46,7 @@ class EncryptedColumn:
     tenant_column: str
     record_column: str
     index_column: str | None = None
+    tenant: str | None = None
 
     @property
     def name(self) -> str:
@@ -58,7 +60,7 @@ class EncryptedColumn:
     def binding(self, row: Any) -> Binding:
         """The binding of this column in `row` (any object with the tenant and record attributes)."""
         return Binding(
-            str(getattr(row, self.tenant_column)),
+            self.tenant if self.tenant is not None else str(getattr(row, self.tenant_column)),
             self.entity,
             str(getattr(row, self.record_column)),
             self.field_of(row),

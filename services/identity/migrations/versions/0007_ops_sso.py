@@ -1,7 +1,7 @@
 """Single sign-on of ops staff: linked identity-provider identities, used ID tokens, sessions without MFA.
 
 Revision ID: identity_0007
-Revises: identity_0005
+Revises: identity_0006
 Create Date: 2026-12-06
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "identity_0007"
-down_revision = "identity_0005"
+down_revision = "identity_0006"
 branch_labels = None
 depends_on = None
 
