@@ -66,9 +66,11 @@ def fresh(lines: int = 2) -> Rma:
     )
 
 
-# A command: a target status and, where the move needs them, its arguments.
+# A command: a target status and, where the move needs them, its arguments. As in the API, the statuses that
+# carry data (a label's route, the lines' conditions, the disposition) are reached only with it.
+WITH_DATA = (ReturnStatus.LABEL_ISSUED, ReturnStatus.INSPECTED, ReturnStatus.DISPOSITION_DECIDED)
 commands = st.one_of(
-    st.tuples(st.sampled_from(list(ReturnStatus)), st.none()),
+    st.tuples(st.sampled_from([s for s in ReturnStatus if s not in WITH_DATA]), st.none()),
     st.tuples(st.just("route"), st.sampled_from(list(Route))),
     st.tuples(st.just("inspect"), st.lists(st.sampled_from(list(Condition)), min_size=2, max_size=2)),
     st.tuples(st.just("decide"), st.tuples(st.sampled_from(list(Disposition)), st.sampled_from(["", "WH-US"]))),
