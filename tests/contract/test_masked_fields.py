@@ -11,6 +11,7 @@ from xborder.common.v1 import options_pb2
 
 from gateway.descriptors import data_class, discover, walk_fields
 
+
 def unmasked_sensitive_response_fields() -> set[str]:
     found = set()
     for service in discover():

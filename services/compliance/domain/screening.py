@@ -97,7 +97,7 @@ def mask_date_of_birth(value: str) -> str:
 
 
 def mask_identifier(value: str) -> str:
-    """"**** " and the last four (ASCII) letters or digits of a number of at least eight, "****" otherwise: a
+    """ "**** " and the last four (ASCII) letters or digits of a number of at least eight, "****" otherwise: a
     fixed-width mask that hides the length, as the bank-account vault masks account numbers. A value
     already masked is returned as it is."""
     if _MASKED_IDENTIFIER.fullmatch(value):
