@@ -191,10 +191,10 @@ class Rule:
             listed = ", ".join(map(str, counts[:-1])) + f" or {counts[-1]}" if len(counts) > 1 else str(counts[0])
             if len(counts) > 2 and counts == list(range(counts[0], counts[-1] + 1)):
                 listed = f"{counts[0]} to {counts[-1]}"
-            text += f" of {listed} digits (dots and spaces between them are ignored)"
+            text += f" of {listed} digits (dots and whitespace between them are ignored)"
         elif self.format == FORMAT_DECIMAL_STRING:
             if self.minimum is not None:
-                text += " above 0" if self.exclusive_minimum else " of at least 0"
+                text += ", above 0" if self.exclusive_minimum else ", at least 0"
             if self.maximum is not None:
                 text += f" and at most {_number(self.maximum)}"
             if self.max_scale is not None:
