@@ -160,6 +160,8 @@ class SchemaSet:
         if rule is not None:
             if is_repeated(field):
                 schema["items"] = {**schema["items"], **rule.json_schema()}
+                if rule.required:
+                    schema["minItems"] = 1  # proto3 JSON reads [] as the field left out
             else:
                 schema.update(rule.json_schema())
         classification = data_class(field)

@@ -1,9 +1,11 @@
 """Where compliance stores PERSONAL_SENSITIVE fields: all envelope-encrypted (services/shared/crypto/fields.py).
 
 A screening keeps the party's date of birth and identifiers (for re-screening when the lists change) and
-the answer as first given (for reads), which echoes them; both are sealed per screening. The answer kept
-for idempotent replays (`idempotency_keys.response`) is sealed per (scope, key) by the unit of work.
-No look-up compares them for equality, so neither has a blind index.
+the answer as first given (for reads), which shows them only masked (year of birth, last four characters)
+but held them in clear before answers were masked; both are sealed per screening. The answer kept for
+idempotent replays (`idempotency_keys.response`) is sealed per (scope, key) by the unit of work, and the
+request's fingerprint there is keyed (services.shared.crypto.fields.KeyedFingerprints). No look-up
+compares them for equality, so neither has a blind index.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ SCREENING_ANSWER = EncryptedColumn(
     SERVICE,
     screenings,
     "response_enc",
-    (f"{_PB}.ScreenedParty.date_of_birth", f"{_PB}.PartyIdentifier.value"),
+    (f"{_PB}.ScreenedParty.date_of_birth", f"{_PB}.ScreenedIdentifier.value"),
     entity="screening",
     field="response",
     tenant_column="merchant_code",
@@ -40,7 +42,7 @@ KEPT_ANSWER = EncryptedColumn(
     SERVICE,
     IDEMPOTENCY_KEYS,
     "response",
-    (f"{_PB}.ScreenedParty.date_of_birth", f"{_PB}.PartyIdentifier.value"),
+    (f"{_PB}.ScreenedParty.date_of_birth", f"{_PB}.ScreenedIdentifier.value"),
     entity=IDEMPOTENT_RESPONSE,
     field="response",
     tenant_column="scope",

@@ -33,6 +33,7 @@ FORMAT_COUNTRY_ALPHA2: int = options_pb2.FORMAT_COUNTRY_ALPHA2
 FORMAT_CURRENCY_ISO4217: int = options_pb2.FORMAT_CURRENCY_ISO4217
 FORMAT_HS_CODE: int = options_pb2.FORMAT_HS_CODE
 FORMAT_DECIMAL_STRING: int = options_pb2.FORMAT_DECIMAL_STRING
+FORMAT_COUNTRY_ISO3166: int = options_pb2.FORMAT_COUNTRY_ISO3166
 
 _ALPHABET_CLASS = "0-9A-HJ-NP-RTUWXYa-hj-np-rtuwxy"  # GB 32100: no I O Z S V, either case (checked upper-cased)
 
@@ -54,9 +55,74 @@ def unified_code_pattern(prefix: str) -> str:
 _PATTERNS: dict[int, str] = {
     FORMAT_COUNTRY_ALPHA2: "^[A-Za-z]{2}$",
     FORMAT_CURRENCY_ISO4217: "^[A-Za-z]{3}$",
-    FORMAT_HS_CODE: "^([0-9]{2}|[0-9]{4}|[0-9]{6})$",
-    FORMAT_DECIMAL_STRING: "^-?[0-9]+(\\.[0-9]+)?$",
+    FORMAT_COUNTRY_ISO3166: "^(?:[A-Za-z]{2,3}|[0-9]{1,3})$",
 }
+_HS_SEPARATORS = "[.\\s]"
+"""What the HS parsers drop between digits (compliance.domain.hs.strip_separators, logistics plan_requests):
+Python's `\\s`, as both the servicers and the validator read the pattern with `re`."""
+
+
+def hs_code_pattern(digits: tuple[int, ...]) -> str:
+    """ASCII digits, as many as one of `digits`, with dots and whitespace anywhere between and around them."""
+    runs: list[tuple[int, int]] = []
+    for count in sorted(set(digits)):
+        if runs and runs[-1][1] == count - 1:
+            runs[-1] = (runs[-1][0], count)
+        else:
+            runs.append((count, count))
+    digit = f"[0-9]{_HS_SEPARATORS}*"
+    counts = [f"{{{low}}}" if low == high else f"{{{low},{high}}}" for low, high in runs]
+    body = "|".join(f"(?:{digit}){count}" for count in counts)
+    return f"^{_HS_SEPARATORS}*(?:{body})$"
+
+
+def _below(limit: int) -> list[str]:
+    """Alternatives matching the integers 1 .. limit - 1, written without leading zeros."""
+    text = str(limit)
+    width = len(text)
+    found = []
+    if width >= 2:
+        found.append("[1-9]" + (f"[0-9]{{0,{width - 2}}}" if width > 2 else ""))
+    for position in range(width):
+        low, high = (1 if position == 0 else 0), int(text[position]) - 1
+        if high < low:
+            continue
+        rest = width - position - 1
+        digit = str(low) if low == high else f"[{low}-{high}]"
+        found.append(text[:position] + digit + (f"[0-9]{{{rest}}}" if rest else ""))
+    return found
+
+
+def decimal_pattern(minimum: int | None, maximum: int | None, exclusive_minimum: bool, max_scale: int | None) -> str:
+    """A decimal string in plain notation whose value lies within the bounds and whose decimal places past
+    `max_scale` are zeros, as one regular expression (JSON Schema has no numeric bounds for strings).
+
+    Bounds are integers; a lower bound is None (any sign) or 0 (above 0 when `exclusive_minimum`)."""
+    if minimum not in (None, 0) or (minimum is None and (maximum is not None or exclusive_minimum)):
+        raise ValueError("a decimal string's bounds are: none, or a minimum of 0 and optionally a maximum")
+    if max_scale is None:
+        fraction, nonzero_fraction = "\\.[0-9]+", "\\.0*[1-9][0-9]*"
+    elif max_scale == 0:
+        fraction, nonzero_fraction = "\\.0+", ""
+    else:
+        fraction = f"\\.[0-9]{{1,{max_scale}}}0*"
+        places = "|".join(
+            "0" * k + "[1-9]" + (f"[0-9]{{0,{max_scale - k - 1}}}" if max_scale - k - 1 else "")
+            for k in range(max_scale)
+        )
+        nonzero_fraction = f"\\.(?:{places})0*"
+    if minimum is None:
+        return f"^-?[0-9]+(?:{fraction})?$"
+    whole = _below(maximum) if maximum is not None else ["[1-9][0-9]*"]
+    branches = [f"0*(?:{'|'.join(whole)})(?:{fraction})?"] if whole else []
+    if maximum is not None and maximum > 0:
+        branches.append(f"0*{maximum}(?:\\.0+)?")
+    if not exclusive_minimum:
+        branches.append(f"0+(?:{fraction})?")
+    elif nonzero_fraction:
+        branches.append(f"0+{nonzero_fraction}")
+    return f"^(?:{'|'.join(branches)})$"
+
 
 FORMAT_NAMES: dict[int, str] = {
     FORMAT_UNIFIED_CODE: "xborder-unified-code",
@@ -64,6 +130,7 @@ FORMAT_NAMES: dict[int, str] = {
     FORMAT_CURRENCY_ISO4217: "iso4217",
     FORMAT_HS_CODE: "hs-code",
     FORMAT_DECIMAL_STRING: "decimal",
+    FORMAT_COUNTRY_ISO3166: "iso3166",
 }
 """The OpenAPI `format` of each named format (a client's generator may map them to its own types)."""
 
@@ -71,12 +138,15 @@ _DESCRIPTIONS: dict[int, str] = {
     FORMAT_UNIFIED_CODE: "an 18-character xborder code whose last character is its GB 32100 check character",
     FORMAT_COUNTRY_ALPHA2: "an ISO 3166-1 alpha-2 country code",
     FORMAT_CURRENCY_ISO4217: "an ISO 4217 alphabetic currency code with a minor unit",
-    FORMAT_HS_CODE: "an HS chapter, heading or subheading: 2, 4 or 6 digits",
+    FORMAT_HS_CODE: "an HS code",
     FORMAT_DECIMAL_STRING: "a decimal number written as a string",
+    FORMAT_COUNTRY_ISO3166: "an ISO 3166-1 alpha-2, alpha-3 or numeric country code",
 }
 
-_NORMALISED = frozenset({FORMAT_UNIFIED_CODE, FORMAT_COUNTRY_ALPHA2, FORMAT_CURRENCY_ISO4217})
+_NORMALISED = frozenset({FORMAT_UNIFIED_CODE, FORMAT_COUNTRY_ALPHA2, FORMAT_CURRENCY_ISO4217, FORMAT_COUNTRY_ISO3166})
 """Formats checked after trimming and upper-casing, as their parsers have always taken them."""
+_TRIMMED = frozenset({FORMAT_DECIMAL_STRING})
+"""Formats checked after trimming only (Decimal() ignores surrounding whitespace)."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +162,9 @@ class Rule:
     minimum: float | None
     maximum: float | None
     zero_means_default: bool
+    hs_digits: tuple[int, ...] = ()
+    max_scale: int | None = None
+    exclusive_minimum: bool = False
 
     @property
     def name(self) -> str:
@@ -101,14 +174,39 @@ class Rule:
     def pattern(self) -> str | None:
         if self.format == FORMAT_UNIFIED_CODE:
             return unified_code_pattern(self.code_prefix)
+        if self.format == FORMAT_HS_CODE:
+            return hs_code_pattern(self.hs_digits)
+        if self.format == FORMAT_DECIMAL_STRING:
+            return decimal_pattern(
+                _integer(self.minimum), _integer(self.maximum), self.exclusive_minimum, self.max_scale
+            )
         return _PATTERNS.get(self.format)
+
+    @cached_property
+    def shape(self) -> str:
+        """What the format asks, in words, for the document and for violations."""
+        text = _DESCRIPTIONS[self.format]
+        if self.format == FORMAT_HS_CODE:
+            counts = sorted(set(self.hs_digits))
+            listed = ", ".join(map(str, counts[:-1])) + f" or {counts[-1]}" if len(counts) > 1 else str(counts[0])
+            if len(counts) > 2 and counts == list(range(counts[0], counts[-1] + 1)):
+                listed = f"{counts[0]} to {counts[-1]}"
+            text += f" of {listed} digits (dots and whitespace between them are ignored)"
+        elif self.format == FORMAT_DECIMAL_STRING:
+            if self.minimum is not None:
+                text += ", above 0" if self.exclusive_minimum else ", at least 0"
+            if self.maximum is not None:
+                text += f" and at most {_number(self.maximum)}"
+            if self.max_scale is not None:
+                text += f", with at most {self.max_scale} decimal places"
+        return text + self._of_prefix()
 
     def json_schema(self) -> dict[str, Any]:
         """The JSON Schema keywords this rule adds to the field's schema (`required` is the parent's)."""
         keywords: dict[str, Any] = {}
         if self.format:
             keywords["format"] = FORMAT_NAMES[self.format]
-            description = _DESCRIPTIONS[self.format]
+            description = self.shape.removesuffix(self._of_prefix())
             if self.code_prefix:
                 entity = codes.ENTITY_TYPES.get(self.code_prefix, self.code_prefix)
                 description += f", of a {entity} ({self.code_prefix})"
@@ -123,7 +221,7 @@ class Rule:
             keywords["minLength"] = min_length
         if self.max_length is not None:
             keywords["maxLength"] = self.max_length
-        if self.minimum is not None or self.maximum is not None:
+        if (self.minimum is not None or self.maximum is not None) and self.field.type != FieldDescriptor.TYPE_STRING:
             bounds = {}
             if self.minimum is not None:
                 bounds["minimum"] = _number(self.minimum)
@@ -145,7 +243,9 @@ class Rule:
         return self._number_problems(value)
 
     def _text_problems(self, value: str) -> list[tuple[str, type[ValidationError]]]:
-        text = value.strip().upper() if self.format in _NORMALISED else value
+        # The pattern sees the trimmed value before upper-casing, which would make "ß" "SS".
+        shown = value.strip() if self.format in _NORMALISED or self.format in _TRIMMED else value
+        text = shown.upper() if self.format in _NORMALISED else shown
         if not text:
             return [("is required", ValidationError)] if self.required else []
         found: list[tuple[str, type[ValidationError]]] = []
@@ -154,8 +254,8 @@ class Rule:
         if self.max_length is not None and len(text) > self.max_length:
             found.append((f"must be at most {self.max_length} characters, got {len(text)}", ValidationError))
         pattern = self.pattern
-        if pattern is not None and not _compiled(pattern).match(text):
-            found.append((f"must be {_DESCRIPTIONS[self.format]}{self._of_prefix()}, got {value!r}", ValidationError))
+        if pattern is not None and not _compiled(pattern).match(shown):
+            found.append((f"must be {self.shape}, got {value!r}", ValidationError))
             return found
         if self.format == FORMAT_UNIFIED_CODE:
             problem = codes.problems(text)
@@ -190,6 +290,14 @@ class Rule:
         return [(f"must be {span}{default}, got {_number(value)}", ValidationError)]
 
 
+def _integer(value: float | None) -> int | None:
+    if value is None:
+        return None
+    if not float(value).is_integer():
+        raise ValueError(f"a decimal string's bound must be an integer, got {value}")
+    return int(value)
+
+
 def _number(value: float | None) -> float | int | None:
     if value is not None and float(value).is_integer():
         return int(value)
@@ -217,6 +325,9 @@ def rule_of(field: FieldDescriptor) -> Rule | None:
         minimum=option.minimum if option.HasField("minimum") else None,
         maximum=option.maximum if option.HasField("maximum") else None,
         zero_means_default=option.zero_means_default,
+        hs_digits=tuple(option.hs_digits),
+        max_scale=option.max_scale if option.HasField("max_scale") else None,
+        exclusive_minimum=option.exclusive_minimum,
     )
 
 
@@ -265,6 +376,8 @@ def check(message: Message, violations: Violations, prefix: str = "") -> None:
     for rule in rules_of(descriptor):
         name = rule.name
         if rule.field.is_repeated:
+            if rule.required and not getattr(message, name):
+                violations.add(prefix + name, "at least one is required")
             for index, value in enumerate(getattr(message, name)):
                 _add(violations, f"{prefix}{name}[{index}]", rule.problems(value))
         elif rule.field.message_type is None:

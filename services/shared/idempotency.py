@@ -13,6 +13,7 @@ the state change happens once. Every use case that takes a request id goes throu
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import TracebackType
@@ -96,17 +97,47 @@ class ResponseSeal(Protocol):
     def open(self, scope: str, key: str, stored: bytes) -> bytes: ...
 
 
+class FingerprintKey(Protocol):
+    """Keys the stored fingerprints of requests that carry PERSONAL_SENSITIVE fields
+    (services.shared.crypto.fields.KeyedFingerprints)."""
+
+    def keyed(self, scope: str, fingerprint: str) -> str: ...
+
+
+UNKEYED_LENGTH = 64
+"""A SHA-256 hex fingerprint as stored before keying; a keyed one is shorter (a blind index)."""
+
+
 class IdempotencyRepository:
     """Looks up and records requests in one unit of work's transaction (`uow.idempotency`).
 
     A service whose answers echo PERSONAL_SENSITIVE fields passes a `seal`, so the kept answers are
-    stored encrypted, bound to their (scope, key).
+    stored encrypted, bound to their (scope, key). A service whose requests carry them passes a
+    `fingerprint_key`: a plain SHA-256 of a request whose fields are few and guessable (a date of birth,
+    a passport number) lets whoever reads the table confirm a guess, a keyed one does not.
     """
 
-    def __init__(self, connection: Connection, table: sa.Table, seal: ResponseSeal | None = None) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        table: sa.Table,
+        seal: ResponseSeal | None = None,
+        fingerprint_key: FingerprintKey | None = None,
+    ) -> None:
         self.connection = connection
         self.table = table
         self.seal = seal
+        self.fingerprint_key = fingerprint_key
+
+    def stored_fingerprint(self, scope: str, fingerprint: str) -> str:
+        """The form of `fingerprint` this repository writes down."""
+        return fingerprint if self.fingerprint_key is None else self.fingerprint_key.keyed(scope, fingerprint)
+
+    def _same_payload(self, scope: str, stored: str, fingerprint: str) -> bool:
+        if self.fingerprint_key is not None and len(stored) == UNKEYED_LENGTH:
+            # Kept by a process that did not key yet (a rolling upgrade): its migration keys the rest.
+            return hmac.compare_digest(stored, fingerprint)
+        return hmac.compare_digest(stored, self.stored_fingerprint(scope, fingerprint))
 
     def replay(self, scope: str, key: str, fingerprint: str, field: str = "request_id") -> bytes | None:
         """The first response for (scope, key), None for a new key; refuses a changed payload, naming the
@@ -118,7 +149,7 @@ class IdempotencyRepository:
         ).first()
         if row is None:
             return None
-        if row.fingerprint != fingerprint:
+        if not self._same_payload(scope, row.fingerprint, fingerprint):
             raise IdempotencyKeyReused(scope, field)
         stored = bytes(row.response)
         return stored if self.seal is None else self.seal.open(scope, key, stored)
@@ -129,7 +160,11 @@ class IdempotencyRepository:
             response = self.seal.seal(scope, key, response)
         self.connection.execute(
             self.table.insert().values(
-                scope=scope, key=key, fingerprint=fingerprint, response=response, created_at=utcnow()
+                scope=scope,
+                key=key,
+                fingerprint=self.stored_fingerprint(scope, fingerprint),
+                response=response,
+                created_at=utcnow(),
             )
         )
 

@@ -14,12 +14,6 @@ from xborder.common.v1 import options_pb2
 
 from gateway.descriptors import data_class, discover, walk_fields
 
-# The screening echoes the caller's date of birth and identifiers as given, unmasked.
-ECHOED_IN_CLEAR = {
-    "xborder.compliance.v1.ScreenedParty.date_of_birth",
-    "xborder.compliance.v1.PartyIdentifier.value",
-}
-
 
 def unmasked_sensitive_response_fields() -> set[str]:
     found = set()
@@ -34,7 +28,7 @@ def unmasked_sensitive_response_fields() -> set[str]:
 
 
 def test_sensitive_response_fields_are_declared_masked() -> None:
-    assert unmasked_sensitive_response_fields() == ECHOED_IN_CLEAR
+    assert unmasked_sensitive_response_fields() == set()
 
 
 def test_the_payout_payee_name_is_declared_masked() -> None:
@@ -43,3 +37,14 @@ def test_the_payout_payee_name_is_declared_masked() -> None:
     payee_name = cast(FieldDescriptor, pb.Payout.DESCRIPTOR.fields_by_name["payee_name"])
     assert data_class(payee_name) == "PERSONAL_SENSITIVE"
     assert payee_name.GetOptions().Extensions[options_pb2.masked]
+
+
+def test_the_screened_party_shows_its_date_of_birth_and_identifiers_masked() -> None:
+    from xborder.compliance.v1 import screening_service_pb2 as pb
+
+    party = pb.ScreenedParty.DESCRIPTOR
+    assert party.fields_by_name["date_of_birth"].GetOptions().Extensions[options_pb2.masked]
+    value = cast(FieldDescriptor, pb.ScreenedIdentifier.DESCRIPTOR.fields_by_name["value"])
+    identifiers = party.fields_by_name["identifiers"].message_type
+    assert identifiers is not None and identifiers.full_name == pb.ScreenedIdentifier.DESCRIPTOR.full_name
+    assert data_class(value) == "PERSONAL_SENSITIVE" and value.GetOptions().Extensions[options_pb2.masked]

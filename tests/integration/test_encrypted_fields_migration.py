@@ -101,3 +101,41 @@ def test_screenings_and_kept_answers_stored_before_are_encrypted_by_the_migratio
         assert crypto.open_bytes(bytes(kept.response).decode(), KEPT_ANSWER.binding(kept)) == b"answer E12345678"
     finally:
         engine.dispose()
+
+
+def test_request_fingerprints_kept_before_are_keyed_and_their_retries_still_replay(any_settings: Settings) -> None:
+    from xborder.compliance.v1 import screening_service_pb2 as pb
+
+    from services.compliance.adapters.tables import IDEMPOTENCY_KEYS
+    from services.shared.crypto.fields import KeyedFingerprints, SealedResponses
+    from services.shared.idempotency import IdempotencyRepository, fingerprint
+
+    request = pb.ScreenPartyRequest(
+        request_id="r1",
+        name="Wang Fang",
+        date_of_birth="1970-01-02",
+        identifiers=[pb.PartyIdentifier(type="passport", value="E12345678")],
+    )
+    plain = fingerprint(request)
+    crypto = field_crypto(any_settings)
+    sealed = SealedResponses(lambda: crypto).seal("compliance.screen_party", "r1", b"first answer")
+    engine = create_engine(any_settings, "compliance")
+    try:
+        _upgrade(engine, any_settings, "compliance_0008", COMPLIANCE_MIGRATIONS, "compliance")
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO idempotency_keys (scope, key, fingerprint, response, created_at) "
+                    "VALUES ('compliance.screen_party', 'r1', :f, :r, CURRENT_TIMESTAMP)"
+                ).bindparams(sa.bindparam("r", type_=sa.LargeBinary)),
+                {"f": plain, "r": sealed},
+            )
+        _upgrade(engine, any_settings, "head", COMPLIANCE_MIGRATIONS, "compliance")
+        with engine.begin() as connection:
+            assert connection.execute(sa.select(IDEMPOTENCY_KEYS.c.fingerprint)).scalar_one() != plain
+            kept = IdempotencyRepository(
+                connection, IDEMPOTENCY_KEYS, SealedResponses(lambda: crypto), KeyedFingerprints(lambda: crypto)
+            )
+            assert kept.replay("compliance.screen_party", "r1", plain) == b"first answer"
+    finally:
+        engine.dispose()

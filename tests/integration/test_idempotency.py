@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 from xborder.compliance.v1 import risk_alert_service_pb2 as alert_pb
+from xborder.compliance.v1 import screening_service_pb2 as screening_pb
 from xborder.payments.v1 import payments_service_pb2 as pb
 
 from services.compliance import bootstrap as compliance
@@ -19,6 +20,7 @@ from services.compliance.adapters.tables import IDEMPOTENCY_KEYS
 from services.compliance.domain.alerts import AlertStatus, RiskAlert, SubjectKind
 from services.compliance.entrypoints.risk_alerts_api import RiskAlertServicer
 from services.compliance.service_layer.risk_alerts import ACKNOWLEDGE_SCOPE
+from services.compliance.service_layer.screening import SCOPE as SCREEN_SCOPE
 from services.shared import codes
 from services.shared.context import ServiceContext
 from services.shared.crypto.fields import SealedResponses
@@ -142,3 +144,56 @@ def test_duplicates_of_one_acknowledgement_on_threads_store_one_answer_and_read_
     assert alert is not None and alert.status is AlertStatus.ACKNOWLEDGED
     answer = alert_pb.AcknowledgeRiskAlertResponse.FromString(answers.pop())
     assert answer.alert.acknowledged_at.ToDatetime(tzinfo=UTC) == alert.acknowledged_at
+
+
+def _screen_request(passport: str) -> screening_pb.ScreenPartyRequest:
+    return screening_pb.ScreenPartyRequest(
+        request_id="r-1",
+        name="Wang Fang",
+        party_type=screening_pb.PARTY_TYPE_PERSON,
+        date_of_birth="1970-01-02",
+        identifiers=[screening_pb.PartyIdentifier(type="passport", value=passport)],
+    )
+
+
+def _stored_fingerprints(context: ServiceContext) -> dict[tuple[str, str], str]:
+    with context.engine.connect() as connection:
+        rows = connection.execute(sa.select(IDEMPOTENCY_KEYS)).all()
+    return {(row.scope, row.key): row.fingerprint for row in rows}
+
+
+def test_a_screening_request_is_remembered_by_a_keyed_fingerprint_that_confirms_no_guess(
+    context: ServiceContext,
+) -> None:
+    request = fingerprint(_screen_request("E12345678"))
+    with context.uow() as uow:
+        uow.idempotency.remember(SCREEN_SCOPE, "r-1", request, b"answer")
+        uow.idempotency.remember("another.scope", "r-1", request, b"answer")
+        uow.commit()
+    stored = _stored_fingerprints(context)
+    # Whoever reads the table cannot hash a guessed date of birth and passport number and compare.
+    assert request not in stored.values()
+    assert stored[(SCREEN_SCOPE, "r-1")] != stored[("another.scope", "r-1")]
+    with context.uow() as uow:
+        assert uow.idempotency.replay(SCREEN_SCOPE, "r-1", request) == b"answer"
+        with pytest.raises(IdempotencyKeyReused):
+            uow.idempotency.replay(SCREEN_SCOPE, "r-1", fingerprint(_screen_request("E12345679")))
+
+
+def test_a_request_remembered_by_its_plain_fingerprint_still_replays(context: ServiceContext) -> None:
+    request = fingerprint(_screen_request("E12345678"))
+    seal = SealedResponses(lambda: context.field_crypto)
+    with context.engine.begin() as connection:  # as a process that did not key fingerprints wrote it
+        connection.execute(
+            IDEMPOTENCY_KEYS.insert().values(
+                scope=SCREEN_SCOPE,
+                key="r-old",
+                fingerprint=request,
+                response=seal.seal(SCREEN_SCOPE, "r-old", b"first answer"),
+                created_at=datetime.now(UTC),
+            )
+        )
+    with context.uow() as uow:
+        assert uow.idempotency.replay(SCREEN_SCOPE, "r-old", request) == b"first answer"
+        with pytest.raises(IdempotencyKeyReused):
+            uow.idempotency.replay(SCREEN_SCOPE, "r-old", fingerprint(_screen_request("E12345679")))

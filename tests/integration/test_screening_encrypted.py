@@ -15,7 +15,7 @@ from xborder.compliance.v1 import screening_service_pb2_grpc as pb_grpc
 
 from services.compliance.adapters.screening_tables import screenings
 from services.compliance.adapters.tables import IDEMPOTENCY_KEYS
-from services.compliance.sensitive_fields import SENSITIVE_STORAGE
+from services.compliance.sensitive_fields import SCREENING_ANSWER, SENSITIVE_STORAGE
 from services.shared import codes
 from services.shared.crypto import Envelope
 from services.shared.crypto.config import load_key_ring, ring_file
@@ -59,7 +59,27 @@ def test_dates_of_birth_and_identifiers_are_stored_only_encrypted(screening: Run
     assert DOB_A not in stored and PASSPORT_A not in stored and "9876543" not in stored
     again = screening.stub.GetScreening(pb.GetScreeningRequest(code=answer.screening.code))
     assert again.screening.SerializeToString() == answer.screening.SerializeToString()
-    assert DOB_A in str(answer.screening) and PASSPORT_A in str(answer.screening)
+    # The answer shows only the year of birth and the last four characters of the passport.
+    assert DOB_A not in str(answer.screening) and PASSPORT_A not in str(answer.screening)
+    assert answer.screening.party.date_of_birth == "1971-**-**"
+    assert [i.value for i in answer.screening.party.identifiers] == ["**** 6543"]
+
+
+def test_an_answer_stored_in_clear_before_answers_were_masked_is_read_masked(screening: Running) -> None:
+    merchant = codes.generate("MC")
+    code = _screen(screening, merchant, "Sun Mei", DOB_B, PASSPORT_B).screening.code
+    crypto = screening.context.field_crypto
+    with screening.context.engine.begin() as connection:
+        row = connection.execute(sa.select(screenings).where(screenings.c.code == code)).one()
+        stored = pb.ScreenPartyResponse.FromString(crypto.open_bytes(row.response_enc, SCREENING_ANSWER.binding(row)))
+        stored.screening.party.date_of_birth = DOB_B
+        stored.screening.party.identifiers[0].value = PASSPORT_B
+        clear = crypto.seal_bytes(stored.SerializeToString(deterministic=True), SCREENING_ANSWER.binding(row))
+        connection.execute(screenings.update().where(screenings.c.code == code).values(response_enc=clear))
+    read = screening.stub.GetScreening(pb.GetScreeningRequest(code=code)).screening
+    listed = screening.stub.ListScreenings(pb.ListScreeningsRequest(merchant_code=merchant)).screenings
+    for answer in (read, *listed):
+        assert (answer.party.date_of_birth, answer.party.identifiers[0].value) == ("1985-**-**", "**** 4567")
 
 
 def test_a_ciphertext_moved_from_another_merchants_screening_is_refused(screening: Running) -> None:

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from gateway.transfer_policy import (
     Recorded,
     Why,
     bases_for,
+    classes_sent,
     decide,
     mask,
     people,
@@ -171,27 +173,34 @@ def test_masking_never_leaks_the_clear_value(names: list[tuple[str, str, str]]) 
 
 
 @settings(max_examples=100, deadline=None)
-@given(dob=secret_text, held=st.sampled_from(((), ("STANDARD_CONTRACT",))))
-def test_a_block_never_lets_a_field_through(dob: str, held: tuple[str, ...]) -> None:
+@given(name=secret_text, held=st.sampled_from(((), ("STANDARD_CONTRACT",))))
+def test_a_block_never_lets_a_field_through(name: str, held: tuple[str, ...]) -> None:
     reply = screening_pb.GetScreeningResponse(
         screening=screening_pb.Screening(
             code="SC0000000000000001",
             merchant_code="MC0000000000000001",
-            party=screening_pb.ScreenedParty(name="x", date_of_birth=dob),
+            party=screening_pb.ScreenedParty(name=name, date_of_birth="1980-**-**"),
         )
     )
     before = reply.SerializeToString()
     bases = tuple(Basis("LB1", k, "CN", date(2026, 1, 1), None) for k in held)
     parties = Parties("MC0000000000000001", "DE", ("CN",))
-    if held:  # SCCs on file: sensitive data goes, in clear
+    if held:  # SCCs on file: personal data goes, in clear
         outcome = _guard().apply(GET_SCREENING, seed_policy(), [(parties, bases)], reply)
-        assert any(d.startswith("PERSONAL_SENSITIVE>CN:ALLOW:EU-SPD-THIRD-COUNTRY@v1:LB1") for d in outcome.decisions)
+        assert any(d.startswith("PERSONAL>CN:ALLOW:EU-PD-THIRD-COUNTRY@v1:LB1") for d in outcome.decisions)
         return
-    with pytest.raises(TransferBasisMissing) as refused:
-        _guard().apply(GET_SCREENING, seed_policy(), [(parties, bases)], reply)
-    assert refused.value.metadata["rule"] == "EU-SPD-THIRD-COUNTRY"
-    assert dob not in str(refused.value) and dob not in repr(refused.value.metadata)
+    killed = dataclasses.replace(seed_policy(), killed_destinations=frozenset({"CN"}))
+    with pytest.raises(TransferBlocked) as refused:
+        _guard().apply(GET_SCREENING, killed, [(parties, bases)], reply)
+    assert name not in str(refused.value) and name not in repr(refused.value.metadata)
     assert reply.SerializeToString() == before  # refused whole: nothing was half-masked to be sent
+
+
+def test_a_masked_date_of_birth_is_decided_as_personal_data() -> None:
+    reply = screening_pb.GetScreeningResponse(
+        screening=screening_pb.Screening(party=screening_pb.ScreenedParty(name="x", date_of_birth="1980-**-**"))
+    )
+    assert classes_sent(reply) == frozenset({"PERSONAL"})
 
 
 def test_the_seed_encodes_the_cac_thresholds() -> None:

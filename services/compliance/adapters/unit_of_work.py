@@ -13,7 +13,7 @@ from services.compliance.adapters.library_repository import CheckRepository, Lib
 from services.compliance.adapters.repositories import HsRepository, ReferenceRepository, UpstreamDatasetRepository
 from services.compliance.adapters.screening_repository import ScreeningRepository
 from services.compliance.adapters.tables import DATASET_VERSIONS
-from services.shared.crypto.fields import SealedResponses
+from services.shared.crypto.fields import KeyedFingerprints, SealedResponses
 from services.shared.idempotency import IdempotencyRepository
 from services.shared.refdata import DatasetVersions
 from services.shared.uow import UnitOfWork
@@ -39,7 +39,11 @@ class ComplianceUnitOfWork(UnitOfWork):
         self.checks = CheckRepository(connection)
         self.alerts = AlertRepository(connection)
         self.screenings = ScreeningRepository(connection, lambda: self.field_crypto)
-        # A ScreenParty answer echoes the date of birth and identifiers: kept encrypted for replays.
+        # A ScreenParty request carries the date of birth and identifiers: its answer is kept encrypted
+        # for replays, and its fingerprint keyed, so neither confirms a guess of them without the keys.
         self.idempotency = IdempotencyRepository(
-            connection, self._idempotency_keys, SealedResponses(lambda: self.field_crypto)
+            connection,
+            self._idempotency_keys,
+            SealedResponses(lambda: self.field_crypto),
+            KeyedFingerprints(lambda: self.field_crypto),
         )

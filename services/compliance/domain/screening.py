@@ -81,6 +81,33 @@ def parse_date_of_birth(value: str, today: date) -> str:
     return value
 
 
+MASK = "****"
+IDENTIFIER_SHOWN = 4
+IDENTIFIER_MIN_SHOWN = 8  # a shorter number would be half given away by its last four
+_MASKED_DATE = re.compile(r"[0-9]{4}-\*\*-\*\*")
+_MASKED_IDENTIFIER = re.compile(r"\*{4}( [0-9A-Z]{4})?")
+
+
+def mask_date_of_birth(value: str) -> str:
+    """The year only ("1980-**-**"): enough to tell two namesakes apart, not to confirm a birthday.
+    A value already masked (an answer stored masked) is returned as it is."""
+    if not value or _MASKED_DATE.fullmatch(value):
+        return value
+    return f"{value[:4]}-**-**"
+
+
+def mask_identifier(value: str) -> str:
+    """ "**** " and the last four (ASCII) letters or digits of a number of at least eight, "****" otherwise: a
+    fixed-width mask that hides the length, as the bank-account vault masks account numbers. A value
+    already masked is returned as it is."""
+    if _MASKED_IDENTIFIER.fullmatch(value):
+        return value
+    plain = "".join(ch for ch in value if ch.isascii() and ch.isalnum()).upper()
+    if len(plain) < IDENTIFIER_MIN_SHOWN:
+        return MASK
+    return f"{MASK} {plain[-IDENTIFIER_SHOWN:]}"
+
+
 def parse_country(value: str) -> str:
     """ISO 3166-1 alpha-2 (upper-cased). Only the shape is checked: the list of codes belongs to logistics."""
     code = value.strip().upper()

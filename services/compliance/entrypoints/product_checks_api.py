@@ -46,6 +46,14 @@ def date_proto(day: date) -> date_pb2.Date:
     return date_pb2.Date(year=day.year, month=day.month, day=day.day)
 
 
+def parse_country(value: str, field: str, violations: Violations) -> str:
+    """An optional ISO 3166-1 alpha-2 code, trimmed and upper-cased as every country field is read."""
+    code = value.strip().upper()
+    if code and not _ALPHA2.match(code):
+        violations.add(field, f"must be an ISO 3166-1 alpha-2 code, got {value!r}")
+    return code
+
+
 def parse_product(message: pb.Product, violations: Violations, prefix: str) -> product.Product:
     field = f"{prefix}product."
     hs_code = ""
@@ -101,13 +109,12 @@ def parse_product(message: pb.Product, violations: Violations, prefix: str) -> p
     for position, certification in enumerate(message.certifications):
         if not certification.strip():
             violations.add(f"{field}certifications[{position}]", "must not be empty")
-    if message.origin_country and not _ALPHA2.match(message.origin_country):
-        violations.add(f"{field}origin_country", f"must be an ISO 3166-1 alpha-2 code, got {message.origin_country!r}")
+    origin = parse_country(message.origin_country, f"{field}origin_country", violations)
     return product.Product(
         hs_code=hs_code,
         title=message.title,
         gtin=message.gtin,
-        origin_country=message.origin_country,
+        origin_country=origin,
         declared_value=declared,
         weight_kg=weight,
         target_age_group=message.target_age_group,
@@ -123,7 +130,7 @@ def parse_check(
     if not request.HasField("product"):
         violations.add(f"{prefix}product", "is required")
     parsed = parse_product(request.product, violations, prefix)
-    destinations = tuple(request.destinations)
+    destinations = tuple(destination.strip().upper() for destination in request.destinations)
     if not destinations:
         violations.add(f"{prefix}destinations", "at least one destination country is required")
     if len(destinations) > MAX_DESTINATIONS:
@@ -132,7 +139,8 @@ def parse_check(
     for position, destination in enumerate(destinations):
         if not _ALPHA2.match(destination):
             violations.add(
-                f"{prefix}destinations[{position}]", f"must be an ISO 3166-1 alpha-2 code, got {destination!r}"
+                f"{prefix}destinations[{position}]",
+                f"must be an ISO 3166-1 alpha-2 code, got {request.destinations[position]!r}",
             )
         elif destination in seen:
             violations.add(f"{prefix}destinations[{position}]", f"{destination} is listed twice")
@@ -405,10 +413,9 @@ class ProductComplianceServicer(pb_grpc.ProductComplianceServiceServicer):
         violations = Violations()
         if request.library_version < 0:
             violations.add("library_version", "must be a library version number (0 for the current one)")
-        if request.destination and not _ALPHA2.match(request.destination):
-            violations.add("destination", f"must be an ISO 3166-1 alpha-2 code, got {request.destination!r}")
+        destination = parse_country(request.destination, "destination", violations)
         violations.raise_if_any()
-        listing = rule_library.list_rules(self.uow_factory, request.library_version, request.destination)
+        listing = rule_library.list_rules(self.uow_factory, request.library_version, destination)
         return pb.ListRulesResponse(
             rules=[rule_summary(s) for s in listing.rules], library_version=listing.library.version
         )

@@ -16,6 +16,8 @@ from services.compliance.domain.screening import (
     MAX_NAME_LENGTH,
     Decision,
     Screening,
+    mask_date_of_birth,
+    mask_identifier,
     parse_country,
     parse_date_of_birth,
 )
@@ -142,10 +144,19 @@ def screening_to_proto(screening: Screening, query: Query) -> pb.Screening:
             name=query.name,
             party_type=_PARTY_TYPES_BACK[query.party_type],
             country=query.country,
-            date_of_birth=query.date_of_birth,
-            identifiers=[pb.PartyIdentifier(type=i.type, value=i.value) for i in query.identifiers],
+            date_of_birth=mask_date_of_birth(query.date_of_birth),
+            identifiers=[pb.ScreenedIdentifier(type=i.type, value=mask_identifier(i.value)) for i in query.identifiers],
         ),
     )
+
+
+def masked(screening: pb.Screening) -> pb.Screening:
+    """The screening as answered: an answer stored before answers were masked is masked on its way out."""
+    party = screening.party
+    party.date_of_birth = mask_date_of_birth(party.date_of_birth)
+    for identifier in party.identifiers:
+        identifier.value = mask_identifier(identifier.value)
+    return screening
 
 
 class ScreeningServicer(pb_grpc.ScreeningServiceServicer):
@@ -159,12 +170,14 @@ class ScreeningServicer(pb_grpc.ScreeningServiceServicer):
         def render(screening: Screening) -> pb.ScreenPartyResponse:
             return pb.ScreenPartyResponse(screening=screening_to_proto(screening, command.query))
 
-        return handlers.screen_party(self.uow_factory, self.index, command, render, pb.ScreenPartyResponse)
+        answer = handlers.screen_party(self.uow_factory, self.index, command, render, pb.ScreenPartyResponse)
+        masked(answer.screening)  # a replay of an answer kept before answers were masked
+        return answer
 
     def GetScreening(self, request: pb.GetScreeningRequest, context: grpc.ServicerContext) -> pb.GetScreeningResponse:
         code = fields.one_code(request.code, "code", "HC")
         stored = pb.ScreenPartyResponse.FromString(handlers.get_screening(self.uow_factory, code))
-        return pb.GetScreeningResponse(screening=stored.screening)
+        return pb.GetScreeningResponse(screening=masked(stored.screening))
 
     def ListScreenings(
         self, request: pb.ListScreeningsRequest, context: grpc.ServicerContext
@@ -185,5 +198,6 @@ class ScreeningServicer(pb_grpc.ScreeningServiceServicer):
         page, more = handlers.list_screenings(self.uow_factory, merchant, offset, size)
         token = paging.encode_token(offset + len(page), f"screenings:{merchant}") if more else ""
         return pb.ListScreeningsResponse(
-            screenings=[pb.ScreenPartyResponse.FromString(raw).screening for raw in page], next_page_token=token
+            screenings=[masked(pb.ScreenPartyResponse.FromString(raw).screening) for raw in page],
+            next_page_token=token,
         )

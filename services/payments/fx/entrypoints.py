@@ -40,6 +40,17 @@ def _positive_amount(
     return money
 
 
+COUNTRY_FIELDS = ("origin_country", "destination_country")
+
+
+def parse_country(value: str, field: str, violations: Violations) -> str:
+    """A required ISO 3166-1 alpha-2 code, trimmed and upper-cased."""
+    code = value.strip().upper()
+    if len(code) != 2 or not (code.isascii() and code.isalpha()):
+        violations.add(field, f"must be an ISO 3166-1 alpha-2 code, got {value!r}")
+    return code
+
+
 class FxServicer(pb_grpc.FxServiceServicer):
     """Rates, quotes and conversions (the FX desk) and value-added offers (the offer desk)."""
 
@@ -110,12 +121,7 @@ class FxServicer(pb_grpc.FxServiceServicer):
         merchant = fields.merchant_code(request.merchant_code, violations)
         declared_value = request.declared_value if request.HasField("declared_value") else None
         declared = _positive_amount(declared_value, "declared_value", "", violations)
-        places = {}
-        for name in ("origin_country", "destination_country"):
-            value = getattr(request, name).strip().upper()
-            if len(value) != 2 or not value.isalpha():
-                violations.add(name, f"must be an ISO 3166-1 alpha-2 code, got {getattr(request, name)!r}")
-            places[name] = value
+        places = {name: parse_country(getattr(request, name), name, violations) for name in COUNTRY_FIELDS}
         goods = request.goods_class.strip().upper()
         if goods not in vas.GOODS_CLASS_RATES:
             violations.add(

@@ -135,3 +135,18 @@ class SealedResponses:
 
     def open(self, scope: str, key: str, stored: bytes) -> bytes:
         return self._crypto().open_bytes(stored.decode("ascii", "replace"), self.binding(scope, key))
+
+
+IDEMPOTENT_REQUEST = "idempotent_request"
+
+
+class KeyedFingerprints:
+    """Request fingerprints kept as blind indexes (HMAC-SHA256 under a key derived from the ring's index
+    key for the request's scope), so a stored fingerprint confirms no guess of the request's personal
+    fields without the key, and equal requests in two scopes leave unrelated fingerprints."""
+
+    def __init__(self, crypto: Callable[[], FieldCrypto]) -> None:
+        self._crypto = crypto
+
+    def keyed(self, scope: str, fingerprint: str) -> str:
+        return self._crypto().index.compute(fingerprint, tenant=scope, entity=IDEMPOTENT_REQUEST, field="fingerprint")
