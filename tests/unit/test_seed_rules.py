@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import jsonschema
 import pytest
@@ -423,6 +424,61 @@ def test_a_verified_rule_admits_no_unconfirmed_point() -> None:
         if rule["verified"] and UNCONFIRMED.search(rule.get("note", ""))
     ]
     assert admitted == []
+
+
+# Where a verified rule's cited source may live (docs/compliance-rules.md "Sources, read dates and `verified`"):
+# government domains (a host equal to or under one of these), the EU institutions, and the few non-government
+# bodies that publish the instrument itself. A university, trainer, carrier, law firm or CFR mirror is not here.
+OFFICIAL_DOMAINS = frozenset(
+    {
+        "gov",  # US federal government: eCFR, govinfo / Federal Register, uscode.house.gov, agencies
+        "gov.uk",  # legislation.gov.uk, HMRC and other GOV.UK guidance
+        "europa.eu",  # EUR-Lex, the Commission, ECHA
+        "gov.au",
+        "gc.ca",
+        "canada.ca",
+        "go.jp",
+        "lg.jp",  # Japanese prefectures and cities
+        "gov.sg",
+        "gov.sa",
+        "gov.ae",
+        "iata.org",  # IATA, publisher of the Dangerous Goods Regulations
+        "icao.int",  # ICAO, publisher of the Technical Instructions
+        "verpackungsregister.org",  # Zentrale Stelle Verpackungsregister, the authority VerpackG s. 26 entrusts
+    }
+)
+
+
+def _official(url: str) -> bool:
+    host = (urlparse(url).hostname or "").lower()
+    return any(host == domain or host.endswith("." + domain) for domain in OFFICIAL_DOMAINS)
+
+
+@pytest.mark.parametrize(
+    ("url", "official"),
+    [
+        ("https://www.ecfr.gov/current/title-16/part-1263", True),
+        ("https://eur-lex.europa.eu/eli/reg/2009/1223/oj", True),
+        ("https://www.legislation.gov.uk/uksi/2011/1881/contents", True),
+        ("https://www.iata.org/en/programs/cargo/dgr/lithium-batteries/", True),
+        ("https://ehs-web01.s.uw.edu/node/2854", False),
+        ("https://regulations.justia.com/regulations/fedreg/2023/09/21/2023-20334.html", False),
+        ("https://checkoutapi.com/regulations/expand/title16_chapterII_part1263_section1263.4", False),
+        ("https://gov-base.info/en/", False),
+        ("https://notgov.uk/", False),
+    ],
+)
+def test_official_domains_are_matched_on_whole_labels(url: str, official: bool) -> None:
+    assert _official(url) is official
+
+
+def test_a_verified_rule_cites_an_official_source() -> None:
+    unofficial = [
+        f"{rule['code']}@{rule['version']}: {rule['source']['url']}"
+        for _, rule in _rules()
+        if rule["verified"] and not _official(rule["source"]["url"])
+    ]
+    assert unofficial == [], "cite the instrument or an official page, or set verified: false with a note"
 
 
 def test_chinese_texts_are_chinese() -> None:
