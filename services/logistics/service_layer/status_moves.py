@@ -17,37 +17,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from types import TracebackType
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from google.protobuf.message import Message
 
 from services.shared.errors import found_or_raise
-from services.shared.idempotency import Request, RequestLog, run_idempotent
+from services.shared.idempotency import IdempotentUnitOfWork, Request, run_idempotent
 from services.shared.logs import get_logger
 
 log = get_logger(__name__)
 
 
-class MovingUnitOfWork(Protocol):
+class MovingUnitOfWork(IdempotentUnitOfWork, Protocol):
     """What a status move needs of the unit of work: LogisticsUnitOfWork, or a test's in-memory fake."""
-
-    @property
-    def idempotency(self) -> RequestLog: ...
-
-    def __enter__(self) -> Any: ...
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> Any: ...
-
-    def lock_for_write(self) -> None: ...
 
     def lock_stock_for_write(self) -> None: ...
 
     def emit(self, message: Message) -> object: ...
-
-    def commit(self) -> None: ...
 
 
 class Stated(Protocol):
