@@ -185,7 +185,9 @@ class RequestLog(Protocol):
     def remember(self, scope: str, key: str, fingerprint: str, response: bytes) -> None: ...
 
 
-class _IdempotentUnitOfWork(Protocol):
+class IdempotentUnitOfWork(Protocol):
+    """What the runner needs of a unit of work: a service's, or a test's in-memory fake."""
+
     @property
     def idempotency(self) -> RequestLog: ...
 
@@ -200,7 +202,7 @@ class _IdempotentUnitOfWork(Protocol):
     def commit(self) -> None: ...
 
 
-U = TypeVar("U", bound=_IdempotentUnitOfWork)
+U = TypeVar("U", bound=IdempotentUnitOfWork)
 M = TypeVar("M", bound=Message)
 
 

@@ -307,11 +307,19 @@ INBOUND_ORDER = list(InboundStatus)
 
 
 def forward(order: list, before: Enum, after: Enum, what: str) -> None:
-    """Statuses only move forward (a repeat of the current one is refused too: request ids replay repeats)."""
+    """Statuses only move forward (a repeat of the current one is refused too: request ids replay repeats).
+
+    A refusal names the statuses the record can still move to; a status off the path (a cancelled order) is
+    final.
+    """
+    later = order[order.index(before) + 1 :] if before in order else []
+    allowed = ", ".join(s.value for s in later) or "none: it is final"
     if before not in order or after not in order:
-        raise InvalidState(f"{what} is {before.value}; it cannot move to {after.value}")
-    if order.index(after) <= order.index(before):
-        raise InvalidState(f"{what} is {before.value}; it can only move on to a later status, not {after.value}")
+        raise InvalidState(f"{what} is {before.value}; it cannot move to {after.value} (allowed: {allowed})")
+    if after not in later:
+        raise InvalidState(
+            f"{what} is {before.value}; it can only move on to a later status, not {after.value} (allowed: {allowed})"
+        )
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import grpc
 from google.protobuf import timestamp_pb2
+from google.protobuf.message import Message
 from xborder.logistics.v1 import warehouses_service_pb2 as pb
 from xborder.logistics.v1 import warehouses_service_pb2_grpc as pb_grpc
 
@@ -334,6 +336,30 @@ def _code(value: str, violations: Violations, kind: str) -> str:
     return request_fields.unified_code(value, "code", violations, kind)
 
 
+def _read_code(value: str, kind: str) -> str:
+    """The code (entity type `kind`) a read names; a malformed one is INVALID_ARGUMENT naming `code`."""
+    violations = Violations()
+    code = _code(value, violations, kind)
+    violations.raise_if_any()
+    return code
+
+
+MoveRequest = (
+    pb.ReleaseReservationRequest
+    | pb.ConfirmReservationRequest
+    | pb.CancelOutboundOrderRequest
+    | pb.UpdateOutboundOrderRequest
+    | pb.UpdateInboundShipmentRequest
+)
+R = TypeVar("R", bound=Message)
+
+
+def _move_target(request: MoveRequest, kind: str, violations: Violations) -> tuple[str, str, str]:
+    """A status move's request id, its payload's fingerprint, and the code (entity type `kind`) it moves."""
+    key = request_fields.request_id(request.request_id, violations)
+    return key, fingerprint(request), _code(request.code, violations, kind)
+
+
 class WarehouseServicer(pb_grpc.WarehouseServiceServicer):
     def __init__(self, uow_factory: handlers.UowFactory, now: Callable[[], datetime] = utcnow) -> None:
         self.uow_factory = uow_factory
@@ -405,63 +431,40 @@ class WarehouseServicer(pb_grpc.WarehouseServiceServicer):
     def GetReservation(
         self, request: pb.GetReservationRequest, context: grpc.ServicerContext
     ) -> pb.GetReservationResponse:
-        violations = Violations()
-        code = _code(request.code, violations, "YL")
-        violations.raise_if_any()
-        found = handlers.get_reservation(self.uow_factory, code)
+        found = handlers.get_reservation(self.uow_factory, _read_code(request.code, "YL"))
         return pb.GetReservationResponse(reservation=reservation_to_proto(found), merchant_code=found.merchant_code)
 
     def ReleaseReservation(
         self, request: pb.ReleaseReservationRequest, context: grpc.ServicerContext
     ) -> pb.ReleaseReservationResponse:
-        violations = Violations()
-        key = request_fields.request_id(request.request_id, violations)
-        code = _code(request.code, violations, "YL")
-        violations.raise_if_any()
-        return handlers.release(
-            self.uow_factory,
-            key,
-            fingerprint(request),
-            code,
-            pb.ReleaseReservationResponse,
-            lambda r: pb.ReleaseReservationResponse(reservation=reservation_to_proto(r)),
-            self.now,
+        response = pb.ReleaseReservationResponse
+        return self._move(
+            request, "YL", handlers.release, response, lambda r: response(reservation=reservation_to_proto(r))
         )
 
     def ConfirmReservation(
         self, request: pb.ConfirmReservationRequest, context: grpc.ServicerContext
     ) -> pb.ConfirmReservationResponse:
-        violations = Violations()
-        key = request_fields.request_id(request.request_id, violations)
-        code = _code(request.code, violations, "YL")
-        violations.raise_if_any()
-        return handlers.confirm(
-            self.uow_factory,
-            key,
-            fingerprint(request),
-            code,
-            pb.ConfirmReservationResponse,
-            lambda r, o: pb.ConfirmReservationResponse(
-                reservation=reservation_to_proto(r), outbound_order=outbound_to_proto(o)
-            ),
-            self.now,
+        response = pb.ConfirmReservationResponse
+        return self._move(
+            request,
+            "YL",
+            handlers.confirm,
+            response,
+            lambda r, o: response(reservation=reservation_to_proto(r), outbound_order=outbound_to_proto(o)),
         )
 
     def GetOutboundOrder(
         self, request: pb.GetOutboundOrderRequest, context: grpc.ServicerContext
     ) -> pb.GetOutboundOrderResponse:
-        violations = Violations()
-        code = _code(request.code, violations, "CK")
-        violations.raise_if_any()
-        found = handlers.get_outbound(self.uow_factory, code)
+        found = handlers.get_outbound(self.uow_factory, _read_code(request.code, "CK"))
         return pb.GetOutboundOrderResponse(outbound_order=outbound_to_proto(found), merchant_code=found.merchant_code)
 
     def UpdateOutboundOrder(
         self, request: pb.UpdateOutboundOrderRequest, context: grpc.ServicerContext
     ) -> pb.UpdateOutboundOrderResponse:
         violations = Violations()
-        key = request_fields.request_id(request.request_id, violations)
-        code = _code(request.code, violations, "CK")
+        key, digest, code = _move_target(request, "CK", violations)
         by_proto = {v: k for k, v in OUTBOUND_STATUSES.items()}
         status = by_proto.get(request.status)
         if status is None or status is OutboundStatus.CANCELLED:
@@ -476,7 +479,7 @@ class WarehouseServicer(pb_grpc.WarehouseServiceServicer):
         return handlers.update_outbound(
             self.uow_factory,
             key,
-            fingerprint(request),
+            digest,
             code,
             status,
             tracking,
@@ -488,19 +491,19 @@ class WarehouseServicer(pb_grpc.WarehouseServiceServicer):
     def CancelOutboundOrder(
         self, request: pb.CancelOutboundOrderRequest, context: grpc.ServicerContext
     ) -> pb.CancelOutboundOrderResponse:
-        violations = Violations()
-        key = request_fields.request_id(request.request_id, violations)
-        code = _code(request.code, violations, "CK")
-        violations.raise_if_any()
-        return handlers.cancel_outbound(
-            self.uow_factory,
-            key,
-            fingerprint(request),
-            code,
-            pb.CancelOutboundOrderResponse,
-            lambda o: pb.CancelOutboundOrderResponse(outbound_order=outbound_to_proto(o)),
-            self.now,
+        response = pb.CancelOutboundOrderResponse
+        return self._move(
+            request, "CK", handlers.cancel_outbound, response, lambda o: response(outbound_order=outbound_to_proto(o))
         )
+
+    def _move(
+        self, request: MoveRequest, kind: str, handler: Callable[..., R], response: type[R], render: Callable[..., R]
+    ) -> R:
+        """A status move that takes nothing but the request id and the code of the record it moves."""
+        violations = Violations()
+        key, digest, code = _move_target(request, kind, violations)
+        violations.raise_if_any()
+        return handler(self.uow_factory, key, digest, code, response, render, self.now)
 
     def RegisterWarehouse(
         self, request: pb.RegisterWarehouseRequest, context: grpc.ServicerContext
@@ -544,10 +547,7 @@ class WarehouseServicer(pb_grpc.WarehouseServiceServicer):
     def GetInboundShipment(
         self, request: pb.GetInboundShipmentRequest, context: grpc.ServicerContext
     ) -> pb.GetInboundShipmentResponse:
-        violations = Violations()
-        code = _code(request.code, violations, "JC")
-        violations.raise_if_any()
-        found = handlers.get_inbound(self.uow_factory, code)
+        found = handlers.get_inbound(self.uow_factory, _read_code(request.code, "JC"))
         return pb.GetInboundShipmentResponse(
             inbound_shipment=inbound_to_proto(found), merchant_code=found.merchant_code
         )
@@ -556,8 +556,7 @@ class WarehouseServicer(pb_grpc.WarehouseServiceServicer):
         self, request: pb.UpdateInboundShipmentRequest, context: grpc.ServicerContext
     ) -> pb.UpdateInboundShipmentResponse:
         violations = Violations()
-        key = request_fields.request_id(request.request_id, violations)
-        code = _code(request.code, violations, "JC")
+        key, digest, code = _move_target(request, "JC", violations)
         by_proto = {v: k for k, v in INBOUND_STATUSES.items()}
         status = by_proto.get(request.status)
         if status is None:
@@ -573,7 +572,7 @@ class WarehouseServicer(pb_grpc.WarehouseServiceServicer):
         return handlers.update_inbound(
             self.uow_factory,
             key,
-            fingerprint(request),
+            digest,
             code,
             status,
             counted,

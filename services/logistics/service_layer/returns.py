@@ -1,6 +1,7 @@
 """Returns (RMA): authorise with the restock-versus-return-to-origin comparison, move through the lifecycle,
 hand restocked units to stock, and ask payments for the refund. Every mutating use case runs through
-`run_idempotent`, and every status change emits `return_status_changed` in the same transaction."""
+`run_idempotent` (each move of a return as a `status_moves.move_status`), and every status change emits
+`return_status_changed` in the same transaction."""
 
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ from services.logistics.domain.returns import (
 from services.logistics.domain.shipments import waybill_number
 from services.logistics.domain.tracking import MainStatus
 from services.logistics.service_layer.catalogue_cache import CatalogueCache
+from services.logistics.service_layer.status_moves import Move, Record, get, move_status
 from services.logistics.service_layer.stock import receive_units
 from services.shared import codes
 from services.shared.clock import utcnow
@@ -115,8 +117,8 @@ class AuthoriseReturn:
     origin_country: str
 
 
-def _emit_change(uow: LogisticsUnitOfWork, before: ReturnStatus | None, rma: Rma) -> None:
-    message = return_events_pb2.ReturnStatusChanged(
+def _return_changed(rma: Rma, before: ReturnStatus | None = None) -> Message:
+    return return_events_pb2.ReturnStatusChanged(
         return_code=rma.code,
         shipment_code=rma.shipment_code,
         merchant_code=rma.merchant_code,
@@ -125,7 +127,15 @@ def _emit_change(uow: LogisticsUnitOfWork, before: ReturnStatus | None, rma: Rma
         disposition=rma.disposition.value if rma.disposition else "",
         warehouse_code=rma.warehouse_code,
     )
-    uow.emit(message)
+
+
+RETURNS: Record[LogisticsUnitOfWork, Rma] = Record(
+    "return",
+    load=lambda uow, code, for_update: uow.returns.get(code, for_update=for_update),
+    save=lambda uow, rma: uow.returns.update(rma),
+    event=lambda before, after: _return_changed(after, before.status),
+    logged="return_moved",
+)
 
 
 def compare_costs(
@@ -213,7 +223,7 @@ def authorise_return(
             comparison=comparison,
         )
         uow.returns.add(rma)
-        _emit_change(uow, None, rma)
+        uow.emit(_return_changed(rma))
         log.info(
             "return_authorised",
             code=rma.code,
@@ -232,12 +242,9 @@ def catalogue_in(cache: CatalogueCache) -> CatalogueSource:
 
 
 @dataclass(frozen=True)
-class Step:
+class Step(Move):
     """A move of an existing return, once per request id."""
 
-    request_id: str
-    fingerprint: str
-    code: str
     action: str  # names the idempotency scope: one key per return and action
 
 
@@ -248,18 +255,7 @@ def _step(
     respond: Callable[[Rma], M],
     change: Callable[[LogisticsUnitOfWork, Rma], Rma],
 ) -> M:
-    def work(uow: LogisticsUnitOfWork) -> M:
-        rma = uow.returns.get(step.code, for_update=True)
-        if rma is None:
-            raise NotFound(f"no return {step.code}", field="code")
-        after = change(uow, rma)
-        uow.returns.update(after)
-        _emit_change(uow, rma.status, after)
-        log.info("return_moved", code=rma.code, previous=rma.status.value, status=after.status.value)
-        return respond(after)
-
-    request = Request(f"logistics.return_{step.action}:{step.code}", step.request_id, step.fingerprint)
-    return run_idempotent(uow_factory, request, response_type, work)
+    return move_status(uow_factory, RETURNS, f"logistics.return_{step.action}", step, change, response_type, respond)
 
 
 def issue_label(
@@ -414,8 +410,4 @@ def close(
 
 
 def get_return(uow_factory: UowFactory, code: str) -> Rma:
-    with uow_factory() as uow:
-        rma = uow.returns.get(code)
-    if rma is None:
-        raise NotFound(f"no return {code}", field="code")
-    return rma
+    return get(uow_factory, RETURNS, code)

@@ -35,6 +35,7 @@ from services.logistics.domain.stock import (
     ReservationStatus,
 )
 from services.logistics.domain.warehouses import Warehouse
+from services.logistics.service_layer.status_moves import Move, Record, get, move_status
 from services.shared import codes
 from services.shared.clock import utcnow
 from services.shared.errors import AlreadyExists, NotFound, ValidationError, Violations
@@ -296,7 +297,7 @@ def reserve(
                 at + command.ttl,
             )
             uow.stock.add_reservation(reservation)
-            _emit_reservation(uow, reservation, "")
+            uow.emit(_reservation_changed(reservation))
             log.info("stock_reserved", code=reservation.code, warehouse=warehouse, merchant=command.merchant_code)
             made.append(reservation)
         return respond(made)
@@ -305,18 +306,25 @@ def reserve(
     return run_idempotent(uow_factory, request, response_type, work, lock=False)
 
 
-def _emit_reservation(uow: LogisticsUnitOfWork, reservation: Reservation, previous: str) -> None:
-    uow.emit(
-        events_pb2.ReservationStatusChanged(
-            reservation_code=reservation.code,
-            merchant_code=reservation.merchant_code,
-            order_reference=reservation.order_reference,
-            warehouse_code=reservation.warehouse_code,
-            previous_status=previous,
-            status=reservation.status.value,
-            outbound_order_code=reservation.outbound_order_code,
-        )
+def _reservation_changed(reservation: Reservation, previous: str = "") -> Message:
+    return events_pb2.ReservationStatusChanged(
+        reservation_code=reservation.code,
+        merchant_code=reservation.merchant_code,
+        order_reference=reservation.order_reference,
+        warehouse_code=reservation.warehouse_code,
+        previous_status=previous,
+        status=reservation.status.value,
+        outbound_order_code=reservation.outbound_order_code,
     )
+
+
+RESERVATIONS: Record[LogisticsUnitOfWork, Reservation] = Record(
+    "reservation",
+    load=lambda uow, code, for_update: uow.stock.reservation(code, for_update),
+    save=lambda uow, r: uow.stock.set_reservation_status(r.code, r.status, r.outbound_order_code),
+    event=lambda before, after: _reservation_changed(after, before.status.value),
+    stock=True,
+)
 
 
 def _close(uow: LogisticsUnitOfWork, reservation: Reservation, to: ReservationStatus, at: datetime) -> None:
@@ -330,11 +338,7 @@ def _close(uow: LogisticsUnitOfWork, reservation: Reservation, to: ReservationSt
 
 
 def get_reservation(uow_factory: UowFactory, code: str) -> Reservation:
-    with uow_factory() as uow:
-        found = uow.stock.reservation(code)
-    if found is None:
-        raise NotFound(f"no reservation {code}", field="code")
-    return found
+    return get(uow_factory, RESERVATIONS, code)
 
 
 def release(
@@ -346,21 +350,13 @@ def release(
     respond: Callable[[Reservation], M],
     now: Callable[[], datetime] = utcnow,
 ) -> M:
-    def work(uow: LogisticsUnitOfWork) -> M:
-        uow.lock_stock_for_write()
-        reservation = uow.stock.reservation(code, for_update=True)
-        if reservation is None:
-            raise NotFound(f"no reservation {code}", field="code")
+    def change(uow: LogisticsUnitOfWork, reservation: Reservation) -> Reservation:
         stock.closing(reservation)
         _close(uow, reservation, ReservationStatus.RELEASED, now())
-        released = replace(reservation, status=ReservationStatus.RELEASED)
-        uow.stock.set_reservation_status(code, released.status)
-        _emit_reservation(uow, released, ReservationStatus.ACTIVE.value)
-        return respond(released)
+        return replace(reservation, status=ReservationStatus.RELEASED)
 
-    return run_idempotent(
-        uow_factory, Request(f"logistics.release:{code}", request_id, fingerprint), response_type, work, lock=False
-    )
+    move = Move(request_id, fingerprint, code)
+    return move_status(uow_factory, RESERVATIONS, "logistics.release", move, change, response_type, respond)
 
 
 def confirm(
@@ -373,12 +369,9 @@ def confirm(
     now: Callable[[], datetime] = utcnow,
 ) -> M:
     """The reserved units leave stock for a new outbound order; an expired reservation cannot be confirmed."""
+    made: list[OutboundOrder] = []  # the order the move makes, for the answer
 
-    def work(uow: LogisticsUnitOfWork) -> M:
-        uow.lock_stock_for_write()
-        reservation = uow.stock.reservation(code, for_update=True)
-        if reservation is None:
-            raise NotFound(f"no reservation {code}", field="code")
+    def change(uow: LogisticsUnitOfWork, reservation: Reservation) -> Reservation:
         stock.closing(reservation)
         at = now()
         if at >= reservation.expires_at:
@@ -399,15 +392,15 @@ def confirm(
             at,
         )
         uow.stock.add_outbound(order)
-        confirmed = replace(reservation, status=ReservationStatus.CONFIRMED, outbound_order_code=order.code)
-        uow.stock.set_reservation_status(code, confirmed.status, order.code)
-        _emit_reservation(uow, confirmed, ReservationStatus.ACTIVE.value)
-        _emit_outbound(uow, order, "")
-        return respond(confirmed, order)
+        uow.emit(_outbound_changed(order))
+        made.append(order)
+        return replace(reservation, status=ReservationStatus.CONFIRMED, outbound_order_code=order.code)
 
-    return run_idempotent(
-        uow_factory, Request(f"logistics.confirm:{code}", request_id, fingerprint), response_type, work, lock=False
-    )
+    def answer(confirmed: Reservation) -> M:
+        return respond(confirmed, made[-1])
+
+    move = Move(request_id, fingerprint, code)
+    return move_status(uow_factory, RESERVATIONS, "logistics.confirm", move, change, response_type, answer)
 
 
 def expire_due(uow_factory: UowFactory, now: Callable[[], datetime] = utcnow, batch: int = EXPIRY_BATCH) -> int:
@@ -421,7 +414,7 @@ def expire_due(uow_factory: UowFactory, now: Callable[[], datetime] = utcnow, ba
             for reservation in due:
                 _close(uow, reservation, ReservationStatus.EXPIRED, at)
                 uow.stock.set_reservation_status(reservation.code, ReservationStatus.EXPIRED)
-                _emit_reservation(uow, replace(reservation, status=ReservationStatus.EXPIRED), "ACTIVE")
+                uow.emit(_reservation_changed(replace(reservation, status=ReservationStatus.EXPIRED), "ACTIVE"))
             uow.commit()
         total += len(due)
         if len(due) < batch:
@@ -434,25 +427,28 @@ def expire_due(uow_factory: UowFactory, now: Callable[[], datetime] = utcnow, ba
 # --- outbound orders ----------------------------------------------------------------------------------
 
 
-def _emit_outbound(uow: LogisticsUnitOfWork, order: OutboundOrder, previous: str) -> None:
-    uow.emit(
-        events_pb2.OutboundOrderStatusChanged(
-            outbound_order_code=order.code,
-            merchant_code=order.merchant_code,
-            warehouse_code=order.warehouse_code,
-            previous_status=previous,
-            status=order.status.value,
-            tracking_number=order.tracking_number,
-        )
+def _outbound_changed(order: OutboundOrder, previous: str = "") -> Message:
+    return events_pb2.OutboundOrderStatusChanged(
+        outbound_order_code=order.code,
+        merchant_code=order.merchant_code,
+        warehouse_code=order.warehouse_code,
+        previous_status=previous,
+        status=order.status.value,
+        tracking_number=order.tracking_number,
     )
 
 
+OUTBOUND_ORDERS: Record[LogisticsUnitOfWork, OutboundOrder] = Record(
+    "outbound order",
+    load=lambda uow, code, for_update: uow.stock.outbound(code, for_update),
+    save=lambda uow, order: uow.stock.update_outbound(order),
+    event=lambda before, after: _outbound_changed(after, before.status.value),
+    stock=True,
+)
+
+
 def get_outbound(uow_factory: UowFactory, code: str) -> OutboundOrder:
-    with uow_factory() as uow:
-        found = uow.stock.outbound(code)
-    if found is None:
-        raise NotFound(f"no outbound order {code}", field="code")
-    return found
+    return get(uow_factory, OUTBOUND_ORDERS, code)
 
 
 def update_outbound(
@@ -466,22 +462,14 @@ def update_outbound(
     respond: Callable[[OutboundOrder], M],
     now: Callable[[], datetime] = utcnow,
 ) -> M:
-    def work(uow: LogisticsUnitOfWork) -> M:
-        uow.lock_stock_for_write()
-        order = uow.stock.outbound(code, for_update=True)
-        if order is None:
-            raise NotFound(f"no outbound order {code}", field="code")
+    def change(uow: LogisticsUnitOfWork, order: OutboundOrder) -> OutboundOrder:
         stock.forward(OUTBOUND_ORDER, order.status, status, f"outbound order {code}")
-        moved = replace(
+        return replace(
             order, status=status, tracking_number=tracking_number or order.tracking_number, status_since=now()
         )
-        uow.stock.update_outbound(moved)
-        _emit_outbound(uow, moved, order.status.value)
-        return respond(moved)
 
-    return run_idempotent(
-        uow_factory, Request(f"logistics.outbound:{code}", request_id, fingerprint), response_type, work, lock=False
-    )
+    move = Move(request_id, fingerprint, code)
+    return move_status(uow_factory, OUTBOUND_ORDERS, "logistics.outbound", move, change, response_type, respond)
 
 
 def cancel_outbound(
@@ -495,11 +483,7 @@ def cancel_outbound(
 ) -> M:
     """Cancel an outbound order the warehouse has not shipped: its units go back on hand (available)."""
 
-    def work(uow: LogisticsUnitOfWork) -> M:
-        uow.lock_stock_for_write()
-        order = uow.stock.outbound(code, for_update=True)
-        if order is None:
-            raise NotFound(f"no outbound order {code}", field="code")
+    def change(uow: LogisticsUnitOfWork, order: OutboundOrder) -> OutboundOrder:
         stock.cancellable(order)
         at = now()
         keys = [(order.warehouse_code, order.merchant_code, x.sku) for x in order.lines]
@@ -511,35 +495,34 @@ def cancel_outbound(
             )
         }
         uow.stock.save_levels(stock.receive(levels[x.sku], x.quantity, at) for x in order.lines)
-        cancelled = replace(order, status=OutboundStatus.CANCELLED, status_since=at)
-        uow.stock.update_outbound(cancelled)
-        _emit_outbound(uow, cancelled, order.status.value)
         log.info("outbound_order_cancelled", code=code, warehouse=order.warehouse_code, lines=len(order.lines))
-        return respond(cancelled)
+        return replace(order, status=OutboundStatus.CANCELLED, status_since=at)
 
-    return run_idempotent(
-        uow_factory,
-        Request(f"logistics.outbound_cancel:{code}", request_id, fingerprint),
-        response_type,
-        work,
-        lock=False,
-    )
+    move = Move(request_id, fingerprint, code)
+    return move_status(uow_factory, OUTBOUND_ORDERS, "logistics.outbound_cancel", move, change, response_type, respond)
 
 
 # --- inbound shipments --------------------------------------------------------------------------------
 
 
-def _emit_inbound(uow: LogisticsUnitOfWork, shipment: InboundShipment, previous: str) -> None:
-    uow.emit(
-        events_pb2.InboundShipmentStatusChanged(
-            inbound_shipment_code=shipment.code,
-            merchant_code=shipment.merchant_code,
-            warehouse_code=shipment.warehouse_code,
-            previous_status=previous,
-            status=shipment.status.value,
-            received_units=sum(x.received for x in shipment.lines),
-        )
+def _inbound_changed(shipment: InboundShipment, previous: str = "") -> Message:
+    return events_pb2.InboundShipmentStatusChanged(
+        inbound_shipment_code=shipment.code,
+        merchant_code=shipment.merchant_code,
+        warehouse_code=shipment.warehouse_code,
+        previous_status=previous,
+        status=shipment.status.value,
+        received_units=sum(x.received for x in shipment.lines),
     )
+
+
+INBOUND_SHIPMENTS: Record[LogisticsUnitOfWork, InboundShipment] = Record(
+    "inbound shipment",
+    load=lambda uow, code, for_update: uow.stock.inbound(code, for_update),
+    save=lambda uow, shipment: uow.stock.update_inbound(shipment),
+    event=lambda before, after: _inbound_changed(after, before.status.value),
+    stock=True,
+)
 
 
 @dataclass(frozen=True)
@@ -573,7 +556,7 @@ def create_inbound(
             at,
         )
         uow.stock.add_inbound(shipment)
-        _emit_inbound(uow, shipment, "")
+        uow.emit(_inbound_changed(shipment))
         return respond(shipment)
 
     request = Request(f"logistics.inbound:{command.merchant_code}", command.request_id, command.fingerprint)
@@ -581,11 +564,7 @@ def create_inbound(
 
 
 def get_inbound(uow_factory: UowFactory, code: str) -> InboundShipment:
-    with uow_factory() as uow:
-        found = uow.stock.inbound(code)
-    if found is None:
-        raise NotFound(f"no inbound shipment {code}", field="code")
-    return found
+    return get(uow_factory, INBOUND_SHIPMENTS, code)
 
 
 def update_inbound(
@@ -602,11 +581,7 @@ def update_inbound(
     """Move forward; IN_TRANSIT counts the expected units as in transit inbound, RECEIVED moves the counted
     units into on hand (and the expected ones out of in transit)."""
 
-    def work(uow: LogisticsUnitOfWork) -> M:
-        uow.lock_stock_for_write()
-        shipment = uow.stock.inbound(code, for_update=True)
-        if shipment is None:
-            raise NotFound(f"no inbound shipment {code}", field="code")
+    def change(uow: LogisticsUnitOfWork, shipment: InboundShipment) -> InboundShipment:
         stock.forward(INBOUND_ORDER, shipment.status, status, f"inbound shipment {code}")
         at = now()
         lines = shipment.lines
@@ -644,18 +619,10 @@ def update_inbound(
                             f"inbound:{code}:{line.sku}",
                             at,
                         )
-        moved = replace(shipment, status=status, lines=lines, status_since=at)
-        uow.stock.update_inbound(moved)
-        _emit_inbound(uow, moved, shipment.status.value)
-        return respond(moved)
+        return replace(shipment, status=status, lines=lines, status_since=at)
 
-    return run_idempotent(
-        uow_factory,
-        Request(f"logistics.inbound_status:{code}", request_id, fingerprint),
-        response_type,
-        work,
-        lock=False,
-    )
+    move = Move(request_id, fingerprint, code)
+    return move_status(uow_factory, INBOUND_SHIPMENTS, "logistics.inbound_status", move, change, response_type, respond)
 
 
 def _counted(shipment: InboundShipment, counted: Sequence[tuple[str, int]]) -> tuple[InboundLine, ...]:
