@@ -179,6 +179,27 @@ def test_a_crash_mid_rotation_resumes_after_the_checkpoint(context: ServiceConte
         rotating.close()
 
 
+def test_a_row_that_does_not_decrypt_keeps_its_index_is_listed_and_still_found(
+    context: ServiceContext, any_settings: Settings
+) -> None:
+    codes = _add_accounts(context)
+    moved = codes[IBANS[1]]
+    with context.engine.begin() as connection:  # another row's ciphertext copied in: it fails its binding
+        other = connection.execute(
+            sa.select(bank_accounts.c.number_enc).where(bank_accounts.c.code == codes[IBANS[0]])
+        ).scalar_one()
+        connection.execute(bank_accounts.update().where(bank_accounts.c.code == moved).values(number_enc=other))
+    _add_index_key(any_settings)
+    rotating = bootstrap.bootstrap(any_settings, RecordingBus())
+    try:
+        result = _job(rotating, batch=4).run()
+        assert (result.rewrapped, result.refused) == (5, [moved])
+        assert _versions(rotating) == {1: 1, 2: 5}
+        assert _find(rotating, IBANS[1]) == [moved]  # under v1, still in the ring
+    finally:
+        rotating.close()
+
+
 def test_the_old_index_key_is_retired_only_once_nothing_uses_it(
     context: ServiceContext, any_settings: Settings, cli_env: CliRunner
 ) -> None:

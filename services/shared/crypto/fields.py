@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from services.shared.crypto.binding import Binding
-from services.shared.crypto.blind_index import BlindIndex, VersionedBlindIndex
+from services.shared.crypto.blind_index import VersionedBlindIndex
 from services.shared.crypto.envelope import RING_REFRESH_S, EnvelopeCipher
 from services.shared.crypto.keyring import KeyRing
 
@@ -105,11 +105,6 @@ class FieldCrypto:
         if ring is not self._indexed_ring:
             self._indexed_ring, self._indexes = ring, VersionedBlindIndex(ring.index_keys)
         return self._indexes
-
-    @property
-    def index(self) -> BlindIndex:
-        """The newest index key's bare HMAC (the stored form carries its version: use `indexes`)."""
-        return BlindIndex(self.cipher.current_ring().index_key)
 
     def seal(self, value: str, binding: Binding) -> str:
         return self.cipher.encrypt_text(value, binding)
