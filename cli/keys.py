@@ -99,14 +99,13 @@ def _index_statuses() -> tuple[list[ColumnStatus], list[ColumnStatus]]:
     indexes: list[ColumnStatus] = []
     fingerprints: list[ColumnStatus] = []
     kept = keyed_fingerprints()
-    services = {**dict.fromkeys(encrypted_columns()), **dict.fromkeys(kept)}
-    declared = encrypted_columns()
-    for service in services:
+    indexed = {
+        service: [c for c in columns if c.index_column is not None] for service, columns in encrypted_columns().items()
+    }
+    for service in [s for s in {**indexed, **kept} if indexed.get(s) or s in kept]:
         with service_context(service, publishes=False) as context:
             newest = context.field_crypto.indexes.newest_version
-            for column in declared.get(service, []):
-                if column.index_column is not None:
-                    indexes.append(index_status(context.engine, column, newest))
+            indexes.extend(index_status(context.engine, column, newest) for column in indexed.get(service, []))
             if service in kept:
                 fingerprints.append(fingerprint_status(context.engine, kept[service], newest, service))
     return indexes, fingerprints
@@ -167,7 +166,11 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON instea
 
 @app.command()
 def rotate(
-    resume: bool = typer.Option(False, "--resume", help="Finish re-wrapping to the newest KEK; add no new one."),
+    resume: bool = typer.Option(
+        False,
+        "--resume",
+        help="Finish an interrupted rotation (re-wrap, or re-index with --blind-index); add no new version.",
+    ),
     batch_size: int = typer.Option(DEFAULT_BATCH, min=1, max=100_000, help="Rows per transaction."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON progress lines and a JSON summary."),
     blind_index: bool = typer.Option(
@@ -181,7 +184,8 @@ def rotate(
         "the ring file before any row is re-indexed.",
     ),
 ) -> None:
-    """Add a KEK version (unless --resume) and re-wrap every encrypted column's data keys under it."""
+    """Add a KEK version (unless --resume) and re-wrap every encrypted column's data keys under it; with
+    --blind-index, add a blind-index key version and recompute every blind index under it."""
     if blind_index:
         _rotate_blind_index(resume, batch_size, as_json, settle)
         return

@@ -15,6 +15,10 @@ How it keeps reads working (docs/crypto.md, ADR 0027):
 
 A row whose envelope does not open (tampered, moved) is not re-wrapped; it is counted as `refused` and
 named by key, so the operator sees it, and rotation goes on with the rest.
+
+`IndexRotation` runs the same loop to recompute a blind-index column under a new index-key version
+(docs/crypto.md#blind-index-key-rotation): it decrypts each row's value to hash it, and look-ups ask for
+every version meanwhile.
 """
 
 from __future__ import annotations
@@ -40,7 +44,8 @@ MAX_PASSES = 5
 
 
 def checkpoint_table(metadata: sa.MetaData) -> sa.Table:
-    """`key_rotation_checkpoints` in a service's schema: where each column's re-wrap got to."""
+    """`key_rotation_checkpoints` in a service's schema: where each column's re-wrap or re-index got to
+    (`kek_version` holds the index-key version for a blind-index column)."""
     return sa.Table(
         "key_rotation_checkpoints",
         metadata,
@@ -246,7 +251,7 @@ class ColumnRotation:
     def run(
         self, on_batch: Callable[[RotationResult], None] | None = None, *, max_batches: int | None = None
     ) -> RotationResult:
-        """Passes until no row is left under an older KEK (or `max_batches`, to stop early in tests)."""
+        """Passes until no row is left under an older version (or `max_batches`, to stop early in tests)."""
         result = RotationResult(self.column.service, self.name)
         batches = 0
         for _ in range(MAX_PASSES):
