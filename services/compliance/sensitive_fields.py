@@ -50,3 +50,7 @@ KEPT_ANSWER = EncryptedColumn(
 )
 
 SENSITIVE_STORAGE: tuple[StorageDeclaration, ...] = (SCREENED_PARTY, SCREENING_ANSWER, KEPT_ANSWER)
+
+KEYED_FINGERPRINTS = IDEMPOTENCY_KEYS
+"""Its `fingerprint` column holds keyed request fingerprints (`v<version>:<hex>`, KeyedFingerprints): counted
+by index-key version in `xborder keys status`; they age out rather than being re-keyed (docs/crypto.md)."""

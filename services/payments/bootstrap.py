@@ -149,7 +149,8 @@ def registrations(context: ServiceContext) -> list:
 
 def bank_account_vault(context: ServiceContext) -> BankAccountVault:
     """The vault, keyed from XB_KEK_RING through the context's FieldCrypto (docs/crypto.md)."""
-    return BankAccountVault(context.field_crypto.cipher, context.field_crypto.index)
+    crypto = context.field_crypto
+    return BankAccountVault(crypto.cipher, lambda: crypto.indexes)
 
 
 def bank_account_deps(context: ServiceContext) -> BankAccountDeps:

@@ -103,6 +103,8 @@ class FingerprintKey(Protocol):
 
     def keyed(self, scope: str, fingerprint: str) -> str: ...
 
+    def matches(self, scope: str, stored: str, fingerprint: str) -> bool: ...
+
 
 UNKEYED_LENGTH = 64
 """A SHA-256 hex fingerprint as stored before keying; a keyed one is shorter (a blind index)."""
@@ -137,7 +139,9 @@ class IdempotencyRepository:
         if self.fingerprint_key is not None and len(stored) == UNKEYED_LENGTH:
             # Kept by a process that did not key yet (a rolling upgrade): its migration keys the rest.
             return hmac.compare_digest(stored, fingerprint)
-        return hmac.compare_digest(stored, self.stored_fingerprint(scope, fingerprint))
+        if self.fingerprint_key is not None:
+            return self.fingerprint_key.matches(scope, stored, fingerprint)
+        return hmac.compare_digest(stored, fingerprint)
 
     def replay(self, scope: str, key: str, fingerprint: str, field: str = "request_id") -> bytes | None:
         """The first response for (scope, key), None for a new key; refuses a changed payload, naming the

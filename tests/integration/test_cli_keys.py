@@ -130,3 +130,29 @@ def _stored_totp(context: ServiceContext) -> Envelope:
             sa.select(operators.c.totp_secret).where(operators.c.login == "li.wei")
         ).scalar_one()
     return Envelope.from_text(stored)
+
+
+def test_rotate_blind_index_adds_an_index_key_and_recomputes_every_index(var_dir: Path) -> None:
+    _register(var_dir, 5)
+    runner = CliRunner()
+    rotated = runner.invoke(
+        app, ["keys", "rotate", "--blind-index", "--settle", "0", "--batch-size", "2"], terminal_width=200
+    )
+    assert rotated.exit_code == 0, rotated.output
+    assert "added blind-index key v2" in rotated.output
+    assert "payments bank_accounts.number_index: 5 done, 0 remaining" in rotated.output
+    assert "every blind index is under index key v2" in rotated.output
+    status = json.loads(runner.invoke(app, ["keys", "status", "--json"]).output)
+    assert status["indexRemaining"] == 0 and status["remaining"] == 0  # the KEK rotation is not touched
+    assert {c["column"]: c["byVersion"] for c in status["blindIndexes"]} == {"bank_accounts.number_index": {"2": 5}}
+
+
+def test_rotate_blind_index_with_inline_keys_asks_for_a_restart_first(
+    var_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = base64.b64encode(secrets.token_bytes(32)).decode()
+    monkeypatch.setenv("XB_KEK_RING", f"inline:1:{key}")
+    monkeypatch.setenv("XB_BLIND_INDEX_KEY", base64.b64encode(secrets.token_bytes(32)).decode())
+    result = CliRunner().invoke(app, ["keys", "rotate", "--blind-index"], terminal_width=200)
+    assert result.exit_code == 2
+    assert "XB_BLIND_INDEX_KEY" in result.output and "--blind-index --resume" in result.output

@@ -132,10 +132,39 @@ def test_request_fingerprints_kept_before_are_keyed_and_their_retries_still_repl
             )
         _upgrade(engine, any_settings, "head", COMPLIANCE_MIGRATIONS, "compliance")
         with engine.begin() as connection:
-            assert connection.execute(sa.select(IDEMPOTENCY_KEYS.c.fingerprint)).scalar_one() != plain
+            assert connection.execute(sa.select(IDEMPOTENCY_KEYS.c.fingerprint)).scalar_one().startswith("v1:")
             kept = IdempotencyRepository(
                 connection, IDEMPOTENCY_KEYS, SealedResponses(lambda: crypto), KeyedFingerprints(lambda: crypto)
             )
             assert kept.replay("compliance.screen_party", "r1", plain) == b"first answer"
+    finally:
+        engine.dispose()
+
+
+def test_blind_indexes_stored_before_are_marked_version_1_and_still_found(any_settings: Settings) -> None:
+    from services.payments.bank_accounts.adapters.vault import BankAccountRows, BankAccountVault
+    from services.shared.crypto import BlindIndex
+
+    crypto = field_crypto(any_settings)
+    iban = "DE89370400440532013000"
+    bare = BlindIndex(crypto.cipher.ring.index_key).compute(iban, tenant="MC1", entity="bank_account", field="iban")
+    engine = create_engine(any_settings, "payments")
+    try:
+        _upgrade(engine, any_settings, "payments_0007")
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO bank_accounts (code, merchant_code, country, currency, bic, number_field, "
+                    "number_enc, number_index, number_masked, holder_name_enc, holder_name_masked, created_at) "
+                    "VALUES ('BA1', 'MC1', 'DE', 'EUR', NULL, 'iban', 'xbe1.x', :i, 'DE** 3000', 'xbe1.y', 'L** W**', "
+                    "CURRENT_TIMESTAMP)"
+                ),
+                {"i": bare},
+            )
+        _upgrade(engine, any_settings, "head")
+        vault = BankAccountVault(crypto.cipher, lambda: crypto.indexes)
+        with engine.connect() as connection:
+            assert connection.execute(sa.text("SELECT number_index FROM bank_accounts")).scalar_one() == f"v1:{bare}"
+            assert [a.code for a in vault.find(BankAccountRows(connection), "MC1", "iban", iban)] == ["BA1"]
     finally:
         engine.dispose()

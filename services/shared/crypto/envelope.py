@@ -166,13 +166,17 @@ class EnvelopeCipher:
         self._refresh_s = refresh_s
         self._loaded_at = time.monotonic()
 
-    def _newest_for_writes(self) -> Kek:
-        """The KEK to seal with; with a ring file, re-read every `refresh_s` so that a process that only
-        writes moves to a version `xborder keys rotate` added, and rotation's last pass finds no stragglers."""
+    def current_ring(self) -> KeyRing:
+        """The ring, re-read from its file every `refresh_s`: a process that only writes (or only looks up
+        blind indexes) moves to a version `xborder keys rotate` added within that time."""
         if self._reload is not None and time.monotonic() - self._loaded_at >= self._refresh_s:
             self._loaded_at = time.monotonic()
             self.ring = self._reload()
-        return self.ring.newest
+        return self.ring
+
+    def _newest_for_writes(self) -> Kek:
+        """The KEK to seal with; re-read as `current_ring` says, so rotation's last pass finds no stragglers."""
+        return self.current_ring().newest
 
     def _kek_for(self, kek_id: str, version: int) -> Kek:
         """The KEK to unwrap with; a version newer than this process knows re-reads the ring once, so a

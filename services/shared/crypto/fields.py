@@ -23,8 +23,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from services.shared.crypto.binding import Binding
-from services.shared.crypto.blind_index import BlindIndex
-from services.shared.crypto.envelope import EnvelopeCipher
+from services.shared.crypto.blind_index import VersionedBlindIndex
+from services.shared.crypto.envelope import RING_REFRESH_S, EnvelopeCipher
 from services.shared.crypto.keyring import KeyRing
 
 SENSITIVE = "PERSONAL_SENSITIVE"
@@ -89,9 +89,22 @@ StorageDeclaration = EncryptedColumn | NotStored
 class FieldCrypto:
     """The one helper every service uses for its PERSONAL_SENSITIVE columns (not a cipher per service)."""
 
-    def __init__(self, ring: KeyRing, reload: Callable[[], KeyRing] | None = None) -> None:
-        self.cipher = EnvelopeCipher(ring, reload)
-        self.index = BlindIndex(ring.index_key)
+    def __init__(
+        self, ring: KeyRing, reload: Callable[[], KeyRing] | None = None, *, refresh_s: float = RING_REFRESH_S
+    ) -> None:
+        self.cipher = EnvelopeCipher(ring, reload, refresh_s=refresh_s)
+        self._indexed_ring = ring
+        self._indexes = VersionedBlindIndex(ring.index_keys)
+
+    @property
+    def indexes(self) -> VersionedBlindIndex:
+        """Blind indexes under every index-key version of the ring as last read (the ring file is re-read
+        every few seconds, so a process started before `xborder keys rotate --blind-index` learns the new
+        version and looks rows up under both)."""
+        ring = self.cipher.current_ring()
+        if ring is not self._indexed_ring:
+            self._indexed_ring, self._indexes = ring, VersionedBlindIndex(ring.index_keys)
+        return self._indexes
 
     def seal(self, value: str, binding: Binding) -> str:
         return self.cipher.encrypt_text(value, binding)
@@ -113,7 +126,8 @@ class FieldCrypto:
         return json.loads(self.open(token, binding))
 
     def blind_index(self, normalised: str, binding: Binding) -> str:
-        return self.index.compute(normalised, tenant=binding.tenant, entity=binding.entity, field=binding.field)
+        """The stored form (`v<version>:<hex>`) under the newest index key."""
+        return self.indexes.compute(normalised, tenant=binding.tenant, entity=binding.entity, field=binding.field)
 
 
 IDEMPOTENT_RESPONSE = "idempotent_response"
@@ -149,4 +163,13 @@ class KeyedFingerprints:
         self._crypto = crypto
 
     def keyed(self, scope: str, fingerprint: str) -> str:
-        return self._crypto().index.compute(fingerprint, tenant=scope, entity=IDEMPOTENT_REQUEST, field="fingerprint")
+        """`v<version>:<hex>` under the newest index key."""
+        return self._crypto().indexes.compute(fingerprint, tenant=scope, entity=IDEMPOTENT_REQUEST, field="fingerprint")
+
+    def matches(self, scope: str, stored: str, fingerprint: str) -> bool:
+        """Whether a kept fingerprint is this request's, under the index-key version it names. A kept
+        fingerprint cannot be re-keyed (it is an HMAC of a SHA-256 that is not kept), so one under an older
+        version is compared under that version while the ring holds it (docs/crypto.md)."""
+        return self._crypto().indexes.matches(
+            stored, fingerprint, tenant=scope, entity=IDEMPOTENT_REQUEST, field="fingerprint"
+        )

@@ -14,7 +14,7 @@ import json
 import os
 import secrets
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +51,21 @@ def _decode_key(text: str, what: str) -> bytes:
     return raw
 
 
+def _parse_index_keys(spec: str) -> dict[int, bytes]:
+    """XB_BLIND_INDEX_KEY: a bare base64 key is version 1; `2:base64,1:base64` lists versions."""
+    if ":" not in spec:
+        return {1: _decode_key(spec.strip(), "XB_BLIND_INDEX_KEY")}
+    keys: dict[int, bytes] = {}
+    for n, item in enumerate(p.strip() for p in spec.split(",") if p.strip()):
+        version, _, key = item.partition(":")
+        if not version.isdigit():
+            raise ConfigurationError(f"XB_BLIND_INDEX_KEY entry {n + 1} must be version:base64key")
+        if int(version) in keys:
+            raise ConfigurationError(f"XB_BLIND_INDEX_KEY lists version {version} twice")
+        keys[int(version)] = _decode_key(key, f"XB_BLIND_INDEX_KEY entry {n + 1} key")
+    return keys
+
+
 def _encode_key(key: bytes) -> str:
     return base64.b64encode(key).decode("ascii")
 
@@ -58,17 +73,26 @@ def _encode_key(key: bytes) -> str:
 class KeyRing:
     """KEK versions of one logical key (versions are unique across the ring; the id says where each lives)."""
 
-    def __init__(self, keks: Iterable[Kek], index_key: bytes, min_version: int = 1) -> None:
+    def __init__(self, keks: Iterable[Kek], index_key: bytes | Mapping[int, bytes], min_version: int = 1) -> None:
         listed = list(keks)
         if not listed:
             raise ConfigurationError("the key ring holds no KEK")
         self._check_unique(listed)
         self._keks = {k.version: k for k in listed}
-        if len(index_key) != KEY_BYTES:
-            raise ConfigurationError(f"the blind-index key must be {KEY_BYTES} bytes")
+        index_keys = {1: index_key} if isinstance(index_key, bytes) else dict(index_key)
+        if not index_keys:
+            raise ConfigurationError("the key ring holds no blind-index key")
+        for version, key in index_keys.items():
+            if not 1 <= version < 2**32:
+                raise ConfigurationError(f"blind-index key version must be 1..2^32-1, got {version}")
+            if len(key) != KEY_BYTES:
+                raise ConfigurationError(f"the blind-index key v{version} must be {KEY_BYTES} bytes")
         if min_version < 1:
             raise ConfigurationError("XB_KEK_MIN_VERSION must be >= 1")
-        self.index_key = index_key
+        self.index_keys = dict(sorted(index_keys.items()))
+        """Blind-index keys by version: indexes are written under the newest, looked up under every one."""
+        self.newest_index_version = max(index_keys)
+        self.index_key = index_keys[self.newest_index_version]
         self.min_version = min_version
         newest = self._keks[max(self._keks)]
         if newest.version < min_version:
@@ -79,7 +103,8 @@ class KeyRing:
 
     def __repr__(self) -> str:
         versions = ", ".join(f"{k.kek_id}:v{k.version}" for k in self.keks)
-        return f"KeyRing([{versions}], min_version={self.min_version})"
+        indexes = ", ".join(f"v{v}" for v in self.index_keys)
+        return f"KeyRing([{versions}], index keys [{indexes}], min_version={self.min_version})"
 
     @property
     def keks(self) -> list[Kek]:
@@ -104,10 +129,24 @@ class KeyRing:
     def with_new_version(self, kek_id: str | None = None) -> KeyRing:
         """A ring with one more, freshly generated, KEK version that becomes the one used for writes."""
         kek = Kek(kek_id or self.newest.kek_id, self.newest.version + 1, secrets.token_bytes(KEY_BYTES))
-        return KeyRing([*self.keks, kek], self.index_key, self.min_version)
+        return KeyRing([*self.keks, kek], self.index_keys, self.min_version)
 
     def with_min_version(self, min_version: int) -> KeyRing:
-        return KeyRing(self.keks, self.index_key, min_version)
+        return KeyRing(self.keks, self.index_keys, min_version)
+
+    def with_new_index_key(self) -> KeyRing:
+        """A ring with one more, freshly generated, blind-index key version that new indexes are made with;
+        the older versions stay, so look-ups still find rows indexed under them."""
+        keys = {**self.index_keys, self.newest_index_version + 1: secrets.token_bytes(KEY_BYTES)}
+        return KeyRing(self.keks, keys, self.min_version)
+
+    def without_index_key(self, version: int) -> KeyRing:
+        """The ring with one older blind-index key removed (the caller checks no stored index uses it)."""
+        if version not in self.index_keys:
+            raise ConfigurationError(f"the key ring holds no blind-index key v{version}")
+        if version == self.newest_index_version:
+            raise ConfigurationError(f"blind-index key v{version} is the newest: new indexes are made with it")
+        return KeyRing(self.keks, {v: k for v, k in self.index_keys.items() if v != version}, self.min_version)
 
     # --- text forms --------------------------------------------------------------------------------
 
@@ -117,7 +156,8 @@ class KeyRing:
 
     @classmethod
     def parse_inline(cls, spec: str, index_key: str | None, min_version: int = 1) -> KeyRing:
-        """`id:version:base64key[,id:version:base64key...]` (XB_KEK_RING) plus XB_BLIND_INDEX_KEY."""
+        """`id:version:base64key[,id:version:base64key...]` (XB_KEK_RING) plus XB_BLIND_INDEX_KEY, either one
+        base64 key (version 1) or `version:base64key[,version:base64key...]`."""
         keks = []
         for n, item in enumerate(p.strip() for p in spec.split(",") if p.strip()):
             parts = item.split(":")
@@ -126,7 +166,7 @@ class KeyRing:
             keks.append(Kek(parts[0], int(parts[1]), _decode_key(parts[2], f"XB_KEK_RING entry {n + 1} key")))
         if index_key is None:
             raise ConfigurationError("XB_BLIND_INDEX_KEY is required when XB_KEK_RING lists keys inline")
-        return cls(keks, _decode_key(index_key, "XB_BLIND_INDEX_KEY"), min_version)
+        return cls(keks, _parse_index_keys(index_key), min_version)
 
     @staticmethod
     def _check_unique(keks: list[Kek]) -> None:
@@ -135,11 +175,16 @@ class KeyRing:
             raise ConfigurationError("two KEKs in the key ring share a version")
 
     def to_json(self) -> str:
-        body = {
+        body: dict[str, object] = {
             "format": FILE_FORMAT,
             "keks": [{"id": k.kek_id, "version": k.version, "key": _encode_key(k.key)} for k in self.keks],
-            "index_key": _encode_key(self.index_key),
         }
+        if list(self.index_keys) == [1]:
+            body["index_key"] = _encode_key(self.index_key)
+        else:
+            # No `index_key` once the index key has versions: a process too old to read them refuses the
+            # file instead of indexing with a key it would take for version 1.
+            body["index_keys"] = [{"version": v, "key": _encode_key(k)} for v, k in self.index_keys.items()]
         return json.dumps(body, indent=2) + "\n"
 
     @classmethod
@@ -152,12 +197,19 @@ class KeyRing:
                 Kek(str(k["id"]), int(k["version"]), _decode_key(str(k["key"]), f"{source}: KEK v{k['version']}"))
                 for k in body["keks"]
             ]
-            index_key = _decode_key(str(body["index_key"]), f"{source}: index_key")
+            index_keys: dict[int, bytes] | bytes
+            if "index_keys" in body:
+                index_keys = {
+                    int(k["version"]): _decode_key(str(k["key"]), f"{source}: index key v{k['version']}")
+                    for k in body["index_keys"]
+                }
+            else:
+                index_keys = _decode_key(str(body["index_key"]), f"{source}: index_key")
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             if isinstance(error, ConfigurationError):
                 raise
             raise ConfigurationError(f"{source}: not a key ring file ({type(error).__name__})") from None
-        return cls(keks, index_key, min_version)
+        return cls(keks, index_keys, min_version)
 
     # --- files -------------------------------------------------------------------------------------
 

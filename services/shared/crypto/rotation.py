@@ -15,6 +15,10 @@ How it keeps reads working (docs/crypto.md, ADR 0027):
 
 A row whose envelope does not open (tampered, moved) is not re-wrapped; it is counted as `refused` and
 named by key, so the operator sees it, and rotation goes on with the rest.
+
+`IndexRotation` runs the same loop to recompute a blind-index column under a new index-key version
+(docs/crypto.md#blind-index-key-rotation): it decrypts each row's value to hash it, and look-ups ask for
+every version meanwhile.
 """
 
 from __future__ import annotations
@@ -22,22 +26,26 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from services.shared.clock import UtcDateTime, utcnow
+from services.shared.crypto.blind_index import stored_version
 from services.shared.crypto.envelope import FORMAT_VERSION, Envelope, EnvelopeCipher
 from services.shared.crypto.errors import DecryptionFailed, KeyUnavailable
-from services.shared.crypto.fields import EncryptedColumn
+from services.shared.crypto.fields import EncryptedColumn, FieldCrypto
+from services.shared.idempotency import UNKEYED_LENGTH
 
 DEFAULT_BATCH = 500
 MAX_PASSES = 5
 
 
 def checkpoint_table(metadata: sa.MetaData) -> sa.Table:
-    """`key_rotation_checkpoints` in a service's schema: where each column's re-wrap got to."""
+    """`key_rotation_checkpoints` in a service's schema: where each column's re-wrap or re-index got to
+    (`kek_version` holds the index-key version for a blind-index column)."""
     return sa.Table(
         "key_rotation_checkpoints",
         metadata,
@@ -120,7 +128,12 @@ def _current(envelope: Envelope, newest_version: int) -> bool:
 
 
 class ColumnRotation:
-    """Re-wraps one declared column in one service's database."""
+    """Re-wraps one declared column in one service's database.
+
+    The batch loop (checkpoint, keyset paging, compare-and-set, passes) is shared with `IndexRotation`,
+    which recomputes a blind-index column instead: a subclass says which column it writes, under which
+    version a row is current, and how a row's fresh value is made.
+    """
 
     def __init__(
         self,
@@ -131,6 +144,7 @@ class ColumnRotation:
         *,
         batch_size: int = DEFAULT_BATCH,
         rewrap: Callable[[EnvelopeCipher, str, Any], str] | None = None,
+        target: str | None = None,
     ) -> None:
         keys = column.key_columns
         self.engine = engine
@@ -139,19 +153,35 @@ class ColumnRotation:
         self.cipher = cipher
         self.batch_size = batch_size
         self.keys = keys
-        self.target = column.table.c[column.column]
+        self.target = column.table.c[target or column.column]
+        self.name = f"{column.table.name}.{self.target.name}"
         # Compare-and-set, one statement for the batch: a row a concurrent writer changed keeps its value.
         self._update = (
             column.table.update()
             .where(*(k == sa.bindparam(f"_k{n}") for n, k in enumerate(keys)), self.target == sa.bindparam("_old"))
-            .values({column.column: sa.bindparam("_new")})
+            .values({self.target.name: sa.bindparam("_new")})
         )
         self._rewrap = rewrap or (lambda c, token, binding: c.rewrap_text(token, binding))
 
+    # --- what a subclass changes -------------------------------------------------------------------
+
+    def version(self) -> int:
+        """The version every row moves to (recorded with the checkpoint)."""
+        return self.cipher.ring.newest.version
+
+    def is_current(self, token: str, version: int) -> bool:
+        """Whether a stored value is already under `version` (DecryptionFailed when it is not ours)."""
+        return _current(Envelope.from_text(token), version)
+
+    def fresh(self, row: Any, token: str, version: int) -> str:
+        """The row's new value under `version`."""
+        return self._rewrap(self.cipher, token, self.column.binding(row))
+
+    def remaining(self, version: int) -> int:
+        return column_status(self.engine, self.column, version).remaining
+
     def _checkpoint(self, connection: Connection, version: int) -> tuple[list[Any] | None, int]:
-        row = connection.execute(
-            sa.select(self.checkpoints).where(self.checkpoints.c.column_name == self.column.name)
-        ).first()
+        row = connection.execute(sa.select(self.checkpoints).where(self.checkpoints.c.column_name == self.name)).first()
         if row is None or row.kek_version != version:
             return None, 0
         return json.loads(row.last_key), row.rows_rewrapped
@@ -166,18 +196,18 @@ class ColumnRotation:
     def _save(self, connection: Connection, version: int, last_key: str, done: int) -> None:
         values = {"kek_version": version, "last_key": last_key, "rows_rewrapped": done, "updated_at": utcnow()}
         updated = connection.execute(
-            self.checkpoints.update().where(self.checkpoints.c.column_name == self.column.name).values(**values)
+            self.checkpoints.update().where(self.checkpoints.c.column_name == self.name).values(**values)
         )
         if updated.rowcount == 0:
-            connection.execute(self.checkpoints.insert().values(column_name=self.column.name, **values))
+            connection.execute(self.checkpoints.insert().values(column_name=self.name, **values))
 
     def _clear(self) -> None:
         with self.engine.begin() as connection:
-            connection.execute(self.checkpoints.delete().where(self.checkpoints.c.column_name == self.column.name))
+            connection.execute(self.checkpoints.delete().where(self.checkpoints.c.column_name == self.name))
 
     def run_batch(self, result: RotationResult) -> bool:
         """One batch after the checkpoint; False when the pass has reached the end of the table."""
-        version = self.cipher.ring.newest.version
+        version = self.version()
         with self.engine.begin() as connection:
             after, done = self._checkpoint(connection, version)
             query = sa.select(self.column.table).where(self.target.is_not(None)).order_by(*self.keys)
@@ -188,14 +218,14 @@ class ColumnRotation:
                 return False
             swaps = []
             for row in rows:
-                stored = getattr(row, self.column.column)
+                stored = getattr(row, self.target.name)
                 stored = stored if isinstance(stored, str) else bytes(stored)
                 token = _text(stored)
                 key = [getattr(row, k.name) for k in self.keys]
                 try:
-                    if _current(Envelope.from_text(token), version):
+                    if self.is_current(token, version):
                         continue
-                    fresh = self._rewrap(self.cipher, token, self.column.binding(row))
+                    fresh = self.fresh(row, token, version)
                 except (DecryptionFailed, KeyUnavailable):
                     named = "/".join(str(k) for k in key)
                     if named not in result.refused:  # a later pass meets it again
@@ -221,8 +251,8 @@ class ColumnRotation:
     def run(
         self, on_batch: Callable[[RotationResult], None] | None = None, *, max_batches: int | None = None
     ) -> RotationResult:
-        """Passes until no row is left under an older KEK (or `max_batches`, to stop early in tests)."""
-        result = RotationResult(self.column.service, self.column.name)
+        """Passes until no row is left under an older version (or `max_batches`, to stop early in tests)."""
+        result = RotationResult(self.column.service, self.name)
         batches = 0
         for _ in range(MAX_PASSES):
             result.passes += 1
@@ -235,7 +265,103 @@ class ColumnRotation:
             if on_batch:
                 on_batch(result)
             self._clear()
-            left = column_status(self.engine, self.column, self.cipher.ring.newest.version)
-            if left.remaining <= len(result.refused):
+            if self.remaining(self.version()) <= len(result.refused):
                 break
         return result
+
+
+# --- blind-index key rotation ------------------------------------------------------------------------
+
+
+def index_status(engine: Engine, column: EncryptedColumn, newest_version: int) -> ColumnStatus:
+    """Rows of a blind-index column by the index-key version their index names (`v<n>:`; bare is v1)."""
+    assert column.index_column is not None
+    target = column.table.c[column.index_column]
+    status = ColumnStatus(column.service, f"{column.table.name}.{column.index_column}", newest_version)
+    with engine.connect() as connection:
+        for (stored,) in connection.execute(sa.select(target)).yield_per(5000):
+            if stored is None:
+                status.empty += 1
+                continue
+            _count(status, stored_version(stored), newest_version)
+    return status
+
+
+def fingerprint_status(engine: Engine, table: sa.Table, newest_version: int, service: str) -> ColumnStatus:
+    """Kept request fingerprints (`idempotency_keys.fingerprint`) by the index-key version that keyed them.
+
+    Plain SHA-256 fingerprints (64 hex characters, never keyed) are left out: no index key made them.
+    """
+    status = ColumnStatus(service, f"{table.name}.fingerprint", newest_version)
+    with engine.connect() as connection:
+        for (stored,) in connection.execute(sa.select(table.c.fingerprint)).yield_per(5000):
+            if len(stored) == UNKEYED_LENGTH:
+                continue
+            _count(status, stored_version(stored), newest_version)
+    return status
+
+
+def fingerprints_under(engine: Engine, table: sa.Table, version: int, since: datetime) -> int:
+    """Kept fingerprints keyed under `version` and kept since `since` (still inside their retry window)."""
+    count = 0
+    with engine.connect() as connection:
+        query = sa.select(table.c.fingerprint).where(table.c.created_at >= since)
+        for (stored,) in connection.execute(query).yield_per(5000):
+            if len(stored) != UNKEYED_LENGTH and stored_version(stored) == version:
+                count += 1
+    return count
+
+
+def _count(status: ColumnStatus, version: int | None, newest_version: int) -> None:
+    if version is None:
+        status.unreadable += 1
+        status.remaining += 1
+        return
+    status.by_version[version] = status.by_version.get(version, 0) + 1
+    if version == newest_version:
+        status.done += 1
+    else:
+        status.remaining += 1
+
+
+class IndexRotation(ColumnRotation):
+    """Recomputes a declared column's blind index under the newest index-key version, in batches.
+
+    An index is a keyed hash, so it cannot be re-keyed from itself: each row's value is decrypted (the
+    column's envelope, under its binding), hashed under the new key and written, compare-and-set on the
+    old index. Look-ups ask for every version's hash while this runs (VersionedBlindIndex.candidates), so
+    a row is found whether the batch that holds it has committed or not. Same checkpoints, paging and
+    passes as a re-wrap; the checkpoint's `kek_version` holds the index-key version.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        checkpoints: sa.Table,
+        column: EncryptedColumn,
+        crypto: FieldCrypto,
+        *,
+        batch_size: int = DEFAULT_BATCH,
+    ) -> None:
+        if column.index_column is None:
+            raise ValueError(f"{column.name} has no blind index")
+        super().__init__(engine, checkpoints, column, crypto.cipher, batch_size=batch_size, target=column.index_column)
+        self.crypto = crypto
+        self._indexes = crypto.indexes
+
+    def version(self) -> int:
+        self._indexes = self.crypto.indexes
+        return self._indexes.newest_version
+
+    def is_current(self, token: str, version: int) -> bool:
+        return stored_version(token) == version
+
+    def fresh(self, row: Any, token: str, version: int) -> str:
+        binding = self.column.binding(row)
+        value = self.crypto.open(_text(getattr(row, self.column.column)), binding)
+        return self._indexes.compute_under(
+            version, value, tenant=binding.tenant, entity=binding.entity, field=binding.field
+        )
+
+    def remaining(self, version: int) -> int:
+        return index_status(self.engine, self.column, version).remaining

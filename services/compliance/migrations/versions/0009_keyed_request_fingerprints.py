@@ -30,7 +30,7 @@ def upgrade() -> None:
     plain = [row for row in kept if len(row.fingerprint) == UNKEYED_LENGTH]
     if not plain:
         return
-    index = field_crypto(context).index
+    index = field_crypto(context).indexes
     for scope, key, fingerprint in plain:
         keyed = index.compute(fingerprint, tenant=scope, entity=IDEMPOTENT_REQUEST, field="fingerprint")
         connection.execute(

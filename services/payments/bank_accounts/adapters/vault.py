@@ -8,6 +8,7 @@ Look-ups by number go through the blind index, per merchant and field; listing r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -17,7 +18,8 @@ from sqlalchemy.engine import Connection
 
 from services.payments.bank_accounts.adapters.tables import bank_accounts
 from services.payments.bank_accounts.domain import BankAccount, BankAccountDetails, mask_holder_name
-from services.shared.crypto import Binding, BlindIndex, EnvelopeCipher
+from services.shared.crypto import Binding, EnvelopeCipher
+from services.shared.crypto.blind_index import VersionedBlindIndex
 from services.shared.errors import NotFound
 from services.shared.logs import get_logger
 
@@ -64,27 +66,34 @@ class BankAccountRows:
             )
         )
 
-    def by_number_index(self, merchant_code: str, number_index: str) -> list[sa.Row]:
+    def by_number_index(self, merchant_code: str, number_indexes: list[str]) -> list[sa.Row]:
+        """Rows holding any of the given indexes (the value's index under each key version)."""
         return list(
             self.connection.execute(
-                sa.select(bank_accounts).where(
-                    bank_accounts.c.merchant_code == merchant_code, bank_accounts.c.number_index == number_index
-                )
+                sa.select(bank_accounts)
+                .where(bank_accounts.c.merchant_code == merchant_code, bank_accounts.c.number_index.in_(number_indexes))
+                .order_by(bank_accounts.c.created_at, bank_accounts.c.code)
             )
         )
 
 
 class BankAccountVault:
-    def __init__(self, cipher: EnvelopeCipher, index: BlindIndex) -> None:
+    def __init__(self, cipher: EnvelopeCipher, indexes: Callable[[], VersionedBlindIndex]) -> None:
         self.cipher = cipher
-        self.index = index
+        self._indexes = indexes  # re-read per use: the ring may gain an index-key version while running
 
     @staticmethod
     def binding(merchant_code: str, code: str, field: str) -> Binding:
         return Binding(merchant_code, ENTITY, code, field, SENSITIVE)
 
     def number_index(self, merchant_code: str, field: str, normalised: str) -> str:
-        return self.index.compute(normalised, tenant=merchant_code, entity=ENTITY, field=field)
+        """The stored index, under the newest index-key version."""
+        return self._indexes().compute(normalised, tenant=merchant_code, entity=ENTITY, field=field)
+
+    def number_indexes(self, merchant_code: str, field: str, normalised: str) -> list[str]:
+        """The value's index under every version the ring holds: a key rotation re-indexes rows in batches,
+        so a row may hold either until it ends (docs/crypto.md#blind-index-key-rotation)."""
+        return self._indexes().candidates(normalised, tenant=merchant_code, entity=ENTITY, field=field)
 
     def add(
         self, rows: BankAccountRows, code: str, merchant_code: str, details: BankAccountDetails, created_at: datetime
@@ -142,8 +151,8 @@ class BankAccountVault:
 
     def find(self, rows: BankAccountRows, merchant_code: str, field: str, normalised: str) -> list[MaskedBankAccount]:
         """Accounts of this merchant whose number equals `normalised`, by blind index (nothing decrypted)."""
-        index = self.number_index(merchant_code, field, normalised)
-        return [self._masked(row) for row in rows.by_number_index(merchant_code, index)]
+        indexes = self.number_indexes(merchant_code, field, normalised)
+        return [self._masked(row) for row in rows.by_number_index(merchant_code, indexes)]
 
     def reveal(self, rows: BankAccountRows, code: str, *, purpose: str) -> BankAccount:
         """Decrypt one account. Logged (code and purpose, never a value): every reveal leaves a trace."""
