@@ -27,6 +27,9 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, s
             "XB_VAR_DIR": str(tmp_path / "var"),
             "XB_COMPLIANCE_PORT": str(compliance.port),
             "XB_LOG_JSON": "false",
+            # The first screening builds the sanctions index, slowly on a loaded machine: the CLI is under
+            # test here, not the deadline.
+            "XB_DEFAULT_DEADLINE_S": "60",
         }
         for key, value in values.items():
             monkeypatch.setenv(key, value)
