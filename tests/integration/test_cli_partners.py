@@ -79,7 +79,7 @@ def test_a_sanctioned_partner_is_held_and_bad_input_names_the_field(env: None) -
 
 
 def test_a_held_partner_is_rejected_by_an_admin_and_shows_the_decision(env: None) -> None:
-    partner = run("onboard", "--name", "Bank Meli Iran", "--kind", "payment", "--country", "DE")
+    partner = run("onboard", "--name", "Bank Meli Iran", "--kind", "payment", "--country", "DE", "--owns", "BMI")
     assert partner["status"] == "PARTNER_STATUS_REVIEW"
     admin = ops_session("ops.admin", "admin")
     why = "the listed bank itself, per its registration documents"
