@@ -15,6 +15,7 @@ from typing import Any
 
 import typer
 from google.protobuf import json_format
+from google.protobuf.message import Message
 from rich.console import Console
 from xborder.identity.v1 import identity_service_pb2 as ipb
 
@@ -23,20 +24,22 @@ from services.shared.context import ServiceContext
 
 console = Console()
 
-Decide = Callable[[ServiceContext, str, int, str, str, str], Any]
-"""(context, code, decision, reason, session id, request id) -> the merchant or partner after the decision."""
-
 
 @dataclass(frozen=True)
 class Held:
     """One kind of held entity, as its `release` and `reject` commands name and decide it."""
 
     noun: str
-    """`merchant` or `partner`: its messages' code field is `<noun>_code`."""
+    """`merchant` or `partner`: the request's code field is `<noun>_code`, the answer's entity `<noun>`."""
     code_help: str
     release_help: str
     reject_help: str
-    decide: Decide
+    servicer: Callable[[ServiceContext], Any]
+    """The identity servicer that decides (built in-process on the service's context)."""
+    request: type[Message]
+    """DecideMerchantHoldRequest or DecidePartnerHoldRequest."""
+    method: str
+    """The servicer's method: DecideMerchantHold or DecidePartnerHold."""
     status: Callable[[Any], str]
     """The entity's status, as printed (ACTIVE, REJECTED...)."""
 
@@ -70,8 +73,14 @@ def _decide(held: Held, code: str, decision: int, reason: str, session: str, req
     from services.identity.bootstrap import ops_session_id  # here, so `xborder --help` does not load the service
 
     def call(context: ServiceContext) -> Any:
-        chosen = request_id or f"cli-{uuid.uuid4()}"
-        return held.decide(context, code, decision, reason, ops_session_id(context, session), chosen)
+        request = held.request(
+            request_id=request_id or f"cli-{uuid.uuid4()}",
+            decision=decision,
+            reason=reason,
+            session_id=ops_session_id(context, session),
+            **{f"{held.noun}_code": code},
+        )
+        return getattr(getattr(held.servicer(context), held.method)(request, None), held.noun)
 
     entity = call_in_process("identity", call)
     if as_json:

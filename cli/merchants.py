@@ -81,19 +81,6 @@ def onboard(
     console.print(f"API key (shown once): {answer.secret}", highlight=False, soft_wrap=True)
 
 
-def _decide_hold(
-    context: ServiceContext, code: str, decision: int, reason: str, session_id: str, request_id: str
-) -> pb.Merchant:
-    request = pb.DecideMerchantHoldRequest(
-        request_id=request_id,
-        merchant_code=code,
-        decision=decision,  # type: ignore[arg-type]
-        reason=reason,
-        session_id=session_id,
-    )
-    return _servicer(context).DecideMerchantHold(request, None).merchant  # type: ignore[no-any-return]
-
-
 add_hold_commands(
     merchants_app,
     Held(
@@ -105,7 +92,9 @@ add_hold_commands(
         reject_help=(
             "Confirm a hold: the merchant becomes REJECTED, for good (a corrected registration is onboarded anew)."
         ),
-        decide=_decide_hold,
+        servicer=_servicer,
+        request=pb.DecideMerchantHoldRequest,
+        method="DecideMerchantHold",
         status=lambda merchant: pb.MerchantStatus.Name(merchant.status).removeprefix("MERCHANT_STATUS_"),
     ),
 )

@@ -114,19 +114,6 @@ def show(
     _print(partner, as_json, "\n".join(lines))
 
 
-def _decide_hold(
-    context: ServiceContext, code: str, decision: int, reason: str, session_id: str, request_id: str
-) -> pb.Partner:
-    request = pb.DecidePartnerHoldRequest(
-        request_id=request_id,
-        partner_code=code,
-        decision=decision,  # type: ignore[arg-type]
-        reason=reason,
-        session_id=session_id,
-    )
-    return _servicer(context).DecidePartnerHold(request, None).partner  # type: ignore[no-any-return]
-
-
 add_hold_commands(
     partners_app,
     Held(
@@ -134,7 +121,9 @@ add_hold_commands(
         code_help="The held partner's code (HB...).",
         release_help="Release a partner its screening held: it becomes ACTIVE and its certificates work again.",
         reject_help="Confirm a hold: the partner becomes REJECTED, for good.",
-        decide=_decide_hold,
+        servicer=_servicer,
+        request=pb.DecidePartnerHoldRequest,
+        method="DecidePartnerHold",
         status=_status,
     ),
 )
