@@ -4,8 +4,7 @@ operator keys.
 The commands call the identity service's use cases in this process, on its database. Onboarding screens
 the merchant through compliance's ScreeningService over gRPC, so the platform must be running (`xborder
 up`, or the compliance service at XB_COMPLIANCE_HOST:XB_COMPLIANCE_PORT). A key's secret is printed once.
-`release` and `reject` are a compliance officer's decision: they act as the ops session given with
-`--session` (or XB_SESSION_TOKEN), which must be a compliance officer's or an admin's, stepped up.
+`release` and `reject` are a compliance officer's decision (cli/holds.py).
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ from rich.console import Console
 from xborder.identity.v1 import identity_service_pb2 as pb
 
 from cli.context import call_in_process
+from cli.holds import Held, add_hold_commands
 from services.shared.context import ServiceContext
 from services.shared.errors import Unavailable
 
@@ -81,55 +81,23 @@ def onboard(
     console.print(f"API key (shown once): {answer.secret}", highlight=False, soft_wrap=True)
 
 
-def _decide(merchant_code: str, decision: int, reason: str, session: str, request_id: str, as_json: bool) -> None:
-    from services.identity.bootstrap import ops_session_id
-
-    def call(context: ServiceContext) -> pb.DecideMerchantHoldResponse:
-        request = pb.DecideMerchantHoldRequest(
-            request_id=request_id or f"cli-{uuid.uuid4()}",
-            merchant_code=merchant_code,
-            decision=decision,  # type: ignore[arg-type]
-            reason=reason,
-            session_id=ops_session_id(context, session),
-        )
-        return _servicer(context).DecideMerchantHold(request, None)  # type: ignore[no-any-return]
-
-    merchant = _call(call).merchant
-    if as_json:
-        print(json.dumps(_json(merchant), ensure_ascii=False))
-        return
-    status = pb.MerchantStatus.Name(merchant.status).removeprefix("MERCHANT_STATUS_")
-    last = merchant.hold_decisions[-1]
-    console.print(f"merchant {merchant.merchant_code} is {status} (was {last.previous_status}), by {last.decided_by}")
-
-
-_SESSION = typer.Option(..., "--session", envvar="XB_SESSION_TOKEN", help="Your ops session token (stepped up).")
-_REASON = typer.Option(..., "--reason", help="Why (3-1000 characters; kept with the merchant and shown with it).")
-_REQUEST_ID = typer.Option("", "--request-id", help="Idempotency key: the same one again changes nothing.")
-
-
-@merchants_app.command("release")
-def release(
-    merchant_code: str = typer.Argument(..., help="The held merchant's code (MC...)."),
-    reason: str = _REASON,
-    session: str = _SESSION,
-    request_id: str = _REQUEST_ID,
-    as_json: bool = typer.Option(False, "--json"),
-) -> None:
-    """Release a merchant its screening held (REVIEW or BLOCKED): it becomes ACTIVE and its keys work again."""
-    _decide(merchant_code, pb.HOLD_DECISION_RELEASE, reason, session, request_id, as_json)
-
-
-@merchants_app.command("reject")
-def reject(
-    merchant_code: str = typer.Argument(..., help="The held merchant's code (MC...)."),
-    reason: str = _REASON,
-    session: str = _SESSION,
-    request_id: str = _REQUEST_ID,
-    as_json: bool = typer.Option(False, "--json"),
-) -> None:
-    """Confirm a hold: the merchant becomes REJECTED, for good (a corrected registration is onboarded anew)."""
-    _decide(merchant_code, pb.HOLD_DECISION_REJECT, reason, session, request_id, as_json)
+add_hold_commands(
+    merchants_app,
+    Held(
+        noun="merchant",
+        code_help="The held merchant's code (MC...).",
+        release_help=(
+            "Release a merchant its screening held (REVIEW or BLOCKED): it becomes ACTIVE and its keys work again."
+        ),
+        reject_help=(
+            "Confirm a hold: the merchant becomes REJECTED, for good (a corrected registration is onboarded anew)."
+        ),
+        servicer=_servicer,
+        request=pb.DecideMerchantHoldRequest,
+        method="DecideMerchantHold",
+        status=lambda merchant: pb.MerchantStatus.Name(merchant.status).removeprefix("MERCHANT_STATUS_"),
+    ),
+)
 
 
 @keys_app.command("rotate")

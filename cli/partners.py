@@ -3,8 +3,7 @@ mTLS client certificates.
 
 The commands call the identity service's partner use cases in this process, on its database. Onboarding
 screens the partner through compliance's ScreeningService over gRPC, so the platform must be running.
-`release` and `reject` act as the ops session given with `--session` (or XB_SESSION_TOKEN): a compliance
-officer's or an admin's, stepped up.
+`release` and `reject` are a compliance officer's decision (cli/holds.py).
 """
 
 from __future__ import annotations
@@ -23,6 +22,7 @@ from xborder.identity.v1 import identity_service_pb2 as ipb
 from xborder.identity.v1 import partner_service_pb2 as pb
 
 from cli.context import call_in_process
+from cli.holds import Held, add_hold_commands
 from services.shared.context import ServiceContext
 
 console = Console()
@@ -114,55 +114,19 @@ def show(
     _print(partner, as_json, "\n".join(lines))
 
 
-def _decide(partner_code: str, decision: int, reason: str, session: str, request_id: str, as_json: bool) -> None:
-    from services.identity.bootstrap import ops_session_id
-
-    def call(context: ServiceContext) -> pb.DecidePartnerHoldResponse:
-        request = pb.DecidePartnerHoldRequest(
-            request_id=request_id or f"cli-{uuid.uuid4()}",
-            partner_code=partner_code,
-            decision=decision,  # type: ignore[arg-type]
-            reason=reason,
-            session_id=ops_session_id(context, session),
-        )
-        return _servicer(context).DecidePartnerHold(request, None)  # type: ignore[no-any-return]
-
-    partner = call_in_process("identity", call).partner
-    last = partner.hold_decisions[-1]
-    _print(
-        partner,
-        as_json,
-        f"partner {partner.partner_code} is {_status(partner)} (was {last.previous_status}), by {last.decided_by}",
-    )
-
-
-_SESSION = typer.Option(..., "--session", envvar="XB_SESSION_TOKEN", help="Your ops session token (stepped up).")
-_REASON = typer.Option(..., "--reason", help="Why (3-1000 characters; kept with the partner and shown with it).")
-_REQUEST_ID = typer.Option("", "--request-id", help="Idempotency key: the same one again changes nothing.")
-
-
-@partners_app.command("release")
-def release(
-    partner_code: str = typer.Argument(..., help="The held partner's code (HB...)."),
-    reason: str = _REASON,
-    session: str = _SESSION,
-    request_id: str = _REQUEST_ID,
-    as_json: bool = typer.Option(False, "--json"),
-) -> None:
-    """Release a partner its screening held: it becomes ACTIVE and its certificates work again."""
-    _decide(partner_code, ipb.HOLD_DECISION_RELEASE, reason, session, request_id, as_json)
-
-
-@partners_app.command("reject")
-def reject(
-    partner_code: str = typer.Argument(..., help="The held partner's code (HB...)."),
-    reason: str = _REASON,
-    session: str = _SESSION,
-    request_id: str = _REQUEST_ID,
-    as_json: bool = typer.Option(False, "--json"),
-) -> None:
-    """Confirm a hold: the partner becomes REJECTED, for good."""
-    _decide(partner_code, ipb.HOLD_DECISION_REJECT, reason, session, request_id, as_json)
+add_hold_commands(
+    partners_app,
+    Held(
+        noun="partner",
+        code_help="The held partner's code (HB...).",
+        release_help="Release a partner its screening held: it becomes ACTIVE and its certificates work again.",
+        reject_help="Confirm a hold: the partner becomes REJECTED, for good.",
+        servicer=_servicer,
+        request=pb.DecidePartnerHoldRequest,
+        method="DecidePartnerHold",
+        status=_status,
+    ),
+)
 
 
 @certificates_app.command("add")

@@ -21,9 +21,7 @@ from services.shared.settings import Settings
 if TYPE_CHECKING:
     from gateway.edge_settings import EdgeSettings
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS audit_entries (
-    seq INTEGER PRIMARY KEY,
+ENTRY_COLUMNS = """
     at TEXT NOT NULL,
     door TEXT NOT NULL,
     rpc TEXT NOT NULL,
@@ -39,7 +37,13 @@ CREATE TABLE IF NOT EXISTS audit_entries (
     digest TEXT NOT NULL,
     destination TEXT NOT NULL DEFAULT '',
     transfers TEXT NOT NULL DEFAULT '[]'
-);
+"""
+"""The columns after `seq`, declared alike in SQLite and PostgreSQL (whose `seq` is a BIGINT)."""
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS audit_entries (
+    seq INTEGER PRIMARY KEY,
+{ENTRY_COLUMNS});
 CREATE INDEX IF NOT EXISTS audit_entries_at ON audit_entries (at);
 CREATE TRIGGER IF NOT EXISTS audit_entries_no_update BEFORE UPDATE ON audit_entries
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
@@ -51,6 +55,7 @@ COLUMNS = (
     "seq, at, door, rpc, outcome, key_id, merchant_code, request_classes, response_classes, caller_country, "
     "service, correlation_id, previous, digest, destination, transfers"
 )
+HEAD = f"SELECT {COLUMNS} FROM audit_entries ORDER BY seq DESC LIMIT 1"
 _ADDEDCOLUMNS = (
     ("destination", "TEXT NOT NULL DEFAULT ''"),
     ("transfers", "TEXT NOT NULL DEFAULT '[]'"),
@@ -96,6 +101,24 @@ def entry_of(row: Sequence[object]) -> Entry:
         transfers=tuple(json.loads(str(row[15]))),
     )
     return Entry(int(str(row[0])), call, str(row[12]), str(row[13]))
+
+
+def selection(start: str | None, end: str | None, merchant: str | None) -> tuple[str, dict[str, str]]:
+    """The SELECT of the entries with start <= at < end and of one merchant (each bound when given), without
+    an order, and its named parameters."""
+    where, args = [], {}
+    for name, value, condition in (
+        ("start", start, "at >= :start"),
+        ("end", end, "at < :end"),
+        ("merchant", merchant, "merchant_code = :merchant"),
+    ):
+        if value is not None:
+            where.append(condition)
+            args[name] = value
+    sql = f"SELECT {COLUMNS} FROM audit_entries"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return sql, args
 
 
 class ChainStore(Protocol):
@@ -160,7 +183,7 @@ class AuditStore:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                row = self._db.execute(f"SELECT {COLUMNS} FROM audit_entries ORDER BY seq DESC LIMIT 1").fetchone()
+                row = self._db.execute(HEAD).fetchone()
                 entries = list(chain(calls, None if row is None else entry_of(row)))
                 self._db.executemany(
                     f"INSERT INTO audit_entries ({COLUMNS}) VALUES ({', '.join('?' * 16)})",
@@ -174,24 +197,12 @@ class AuditStore:
 
     def last(self) -> Entry | None:
         with self._lock:
-            row = self._db.execute(f"SELECT {COLUMNS} FROM audit_entries ORDER BY seq DESC LIMIT 1").fetchone()
+            row = self._db.execute(HEAD).fetchone()
         return None if row is None else entry_of(row)
 
     def entries(self, start: str | None = None, end: str | None = None, merchant: str | None = None) -> Iterator[Entry]:
         """Entries in chain order, optionally those with start <= at < end and of one merchant."""
-        where, args = [], []
-        if start is not None:
-            where.append("at >= ?")
-            args.append(start)
-        if end is not None:
-            where.append("at < ?")
-            args.append(end)
-        if merchant is not None:
-            where.append("merchant_code = ?")
-            args.append(merchant)
-        sql = f"SELECT {COLUMNS} FROM audit_entries"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
+        sql, args = selection(start, end, merchant)
         with self._lock:
             rows = self._db.execute(sql + " ORDER BY rowid", args).fetchall()
         return (entry_of(r) for r in rows)

@@ -19,32 +19,17 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from gateway.audit_chain import Call, Entry, chain
-from gateway.audit_store import COLUMNS, entry_of, row_of
+from gateway.audit_store import COLUMNS, ENTRY_COLUMNS, HEAD, entry_of, row_of, selection
 from services.shared.db import create_engine, schema_name
 from services.shared.settings import Settings
 
 SERVICE = "gateway"
 _NAMES = [name.strip() for name in COLUMNS.split(",")]
 
-_SCHEMA = """
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS audit_entries (
     seq BIGINT PRIMARY KEY,
-    at TEXT NOT NULL,
-    door TEXT NOT NULL,
-    rpc TEXT NOT NULL,
-    outcome TEXT NOT NULL,
-    key_id TEXT NOT NULL,
-    merchant_code TEXT NOT NULL,
-    request_classes TEXT NOT NULL,
-    response_classes TEXT NOT NULL,
-    caller_country TEXT NOT NULL,
-    service TEXT NOT NULL,
-    correlation_id TEXT NOT NULL,
-    previous TEXT NOT NULL,
-    digest TEXT NOT NULL,
-    destination TEXT NOT NULL DEFAULT '',
-    transfers TEXT NOT NULL DEFAULT '[]'
-);
+{ENTRY_COLUMNS});
 CREATE INDEX IF NOT EXISTS audit_entries_at ON audit_entries (at);
 CREATE OR REPLACE FUNCTION audit_entries_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -57,7 +42,6 @@ CREATE OR REPLACE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON audit_ent
     FOR EACH STATEMENT EXECUTE FUNCTION audit_entries_append_only();
 """
 
-_HEAD = f"SELECT {COLUMNS} FROM audit_entries ORDER BY seq DESC LIMIT 1"
 _INSERT = sa.text(f"INSERT INTO audit_entries ({COLUMNS}) VALUES ({', '.join(':' + n for n in _NAMES)})")
 
 
@@ -89,31 +73,19 @@ class PostgresAuditStore:
             return []
         with self.engine.begin() as connection:
             connection.execute(lock_key(self.schema, "audit-head"))
-            row = connection.execute(sa.text(_HEAD)).fetchone()
+            row = connection.execute(sa.text(HEAD)).fetchone()
             entries = list(chain(calls, None if row is None else entry_of(row)))
             connection.execute(_INSERT, [dict(zip(_NAMES, row_of(e), strict=True)) for e in entries])
         return entries
 
     def last(self) -> Entry | None:
         with self.engine.connect() as connection:
-            row = connection.execute(sa.text(_HEAD)).fetchone()
+            row = connection.execute(sa.text(HEAD)).fetchone()
         return None if row is None else entry_of(row)
 
     def entries(self, start: str | None = None, end: str | None = None, merchant: str | None = None) -> Iterator[Entry]:
         """Entries in chain order, optionally those with start <= at < end and of one merchant."""
-        where, args = [], {}
-        if start is not None:
-            where.append("at >= :start")
-            args["start"] = start
-        if end is not None:
-            where.append("at < :end")
-            args["end"] = end
-        if merchant is not None:
-            where.append("merchant_code = :merchant")
-            args["merchant"] = merchant
-        sql = f"SELECT {COLUMNS} FROM audit_entries"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
+        sql, args = selection(start, end, merchant)
         return self._stream(sql + " ORDER BY seq", args)
 
     def _stream(self, sql: str, args: dict[str, Any]) -> Iterator[Entry]:

@@ -39,6 +39,7 @@ from gateway.tenancy import (
     bind_request,
     bind_session,
     check_partner_answer,
+    hide_ops_only,
     not_found,
     owner_request,
     partner_lookup,
@@ -131,11 +132,18 @@ class Checked:
 
     @property
     def screens_response(self) -> bool:
-        return self.principal is not None and not self.principal.is_operator and self.rule.kind is Kind.MERCHANT
+        return (
+            self.principal is not None
+            and not self.principal.is_operator
+            and (self.rule.kind is Kind.MERCHANT or bool(self.rule.ops_only))
+        )
 
     def screen(self, reply: Message) -> None:
-        if self.principal is not None and self.screens_response:
+        if self.principal is None or not self.screens_response:
+            return
+        if self.rule.kind is Kind.MERCHANT:
             screen_response(self.principal, reply)
+        hide_ops_only(self.principal, self.rule, reply)
 
 
 class Guard:

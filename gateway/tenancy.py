@@ -31,6 +31,9 @@ rate sheet's carrier), or the call would reach past its own; an empty one is a 4
 partner calling an RPC without a partner rule for its kind is refused (403), as is a partner held after
 onboarding screening.
 
+`ops_only`: answer fields only operators and ops sessions see (who decided on a hold); a merchant or a
+partner reading its own registration gets the decision, its date and reason, not the deciding login.
+
 A merchant code a call names must belong to an ACTIVE merchant, whoever calls: an unknown one is a 404,
 a held one (REVIEW or BLOCK at onboarding, or REJECTED by a compliance officer) a 403 MERCHANT_HELD; a
 merchant key of a held merchant is refused everywhere except public routes and reading its own
@@ -103,6 +106,9 @@ class Rule:
     partner: PartnerOwned | tuple[PartnerOwned, ...] | None = None
     """Partners may call it, on what is their own (see the module docstring); one rule per kind when several
     kinds may."""
+    ops_only: tuple[str, ...] = ()
+    """Answer fields (dotted, through repeated messages) only operators and ops sessions see: cleared for a
+    merchant's or a partner's caller (who decided on a hold: an ops staff member's login)."""
 
     def partner_rules(self) -> tuple[PartnerOwned, ...]:
         if self.partner is None:
@@ -288,7 +294,9 @@ RULES: dict[str, Rule] = {
     f"/{_T}CustomerService/RetryOdrDelivery": OPS,
     # Identity.
     f"/{_I}IdentityService/OnboardMerchant": OPS,
-    f"/{_I}IdentityService/GetMerchant": Rule(Kind.MERCHANT, MERCHANT_FIELD, allow_held=True),
+    f"/{_I}IdentityService/GetMerchant": Rule(
+        Kind.MERCHANT, MERCHANT_FIELD, allow_held=True, ops_only=("merchant.hold_decisions.decided_by",)
+    ),
     f"/{_I}IdentityService/RotateApiKey": Rule(Kind.MERCHANT, MERCHANT_FIELD, step_up=True),
     # Revoking is always safe, so a held merchant (or an operator for it) may still revoke its keys.
     f"/{_I}IdentityService/RevokeApiKey": Rule(Kind.MERCHANT, MERCHANT_FIELD, allow_held=True, step_up=True),
@@ -321,7 +329,11 @@ RULES: dict[str, Rule] = {
     f"/{_I}AccessService/Logout": Rule(Kind.OPS, session_field=SESSION_FIELD),
     # Partners: operators onboard them and register their certificates; a partner reads its own registration.
     f"/{_I}PartnerService/OnboardPartner": OPS,
-    f"/{_I}PartnerService/GetPartner": Rule(Kind.OPS, partner=PartnerOwned(PARTNER_FIELD, own_code=True)),
+    f"/{_I}PartnerService/GetPartner": Rule(
+        Kind.OPS,
+        partner=PartnerOwned(PARTNER_FIELD, own_code=True),
+        ops_only=("partner.hold_decisions.decided_by",),
+    ),
     f"/{_I}PartnerService/AddPartnerCertificate": Rule(Kind.OPS, step_up=True),
     f"/{_I}PartnerService/RevokePartnerCertificate": Rule(Kind.OPS, step_up=True),
     f"/{_I}PartnerService/DecidePartnerHold": Rule(Kind.OPS, step_up=True, session_field=SESSION_FIELD),
@@ -536,6 +548,15 @@ def merchant_codes(message: Message) -> Iterator[str]:
         elif field.message_type is not None and not field.message_type.GetOptions().map_entry:
             for child in value if field.is_repeated else [value]:
                 yield from merchant_codes(child)
+
+
+def hide_ops_only(principal: Principal, rule: Rule, reply: Message) -> None:
+    """Clear the answer's `ops_only` fields unless an operator or ops session is calling."""
+    if principal.is_operator:
+        return
+    for path in rule.ops_only:
+        for holder, field in _holders(reply, path):
+            holder.ClearField(field.name)
 
 
 def screen_response(principal: Principal, reply: Message) -> None:

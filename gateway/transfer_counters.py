@@ -28,9 +28,7 @@ from typing import Protocol
 
 from services.shared.settings import Settings
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS transfer_key (id INTEGER PRIMARY KEY CHECK (id = 1), key BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS transfer_persons (
+PERSONS_TABLE = """CREATE TABLE IF NOT EXISTS transfer_persons (
     year INTEGER NOT NULL,
     merchant TEXT NOT NULL,
     data_class TEXT NOT NULL,
@@ -38,6 +36,11 @@ CREATE TABLE IF NOT EXISTS transfer_persons (
     PRIMARY KEY (year, merchant, data_class, person)
 );
 """
+"""One row a person counted (an HMAC digest), the same in SQLite and PostgreSQL."""
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS transfer_key (id INTEGER PRIMARY KEY CHECK (id = 1), key BLOB NOT NULL);
+{PERSONS_TABLE}"""
 MAX_REMEMBERED = 200_000
 LINGER_S = 0.05
 _STOP = object()
@@ -62,6 +65,11 @@ def open_counters(path: Path | None, default: Path, settings: Settings) -> Count
     return PersonCounters(path or default)
 
 
+def person_digest(key: bytes, identity: str) -> str:
+    """How a person is kept: HMAC-SHA256 under the store's key, never the value."""
+    return hmac.new(key, identity.encode(), hashlib.sha256).hexdigest()
+
+
 class PersonCounters:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -79,7 +87,7 @@ class PersonCounters:
         self._writer.start()
 
     def digest(self, identity: str) -> str:
-        return hmac.new(self._key, identity.encode(), hashlib.sha256).hexdigest()
+        return person_digest(self._key, identity)
 
     def count(self, year: int, merchant: str, data_class: str) -> int:
         key = (year, merchant, data_class)

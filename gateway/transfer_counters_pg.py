@@ -15,8 +15,6 @@ not have: a crash loses no person.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 import threading
 import time
@@ -25,18 +23,13 @@ from collections.abc import Callable, Iterable
 import sqlalchemy as sa
 
 from gateway.audit_store_pg import SERVICE, prepare_schema
+from gateway.transfer_counters import MAX_REMEMBERED, PERSONS_TABLE, person_digest
 from services.shared.db import create_engine, schema_name
 from services.shared.settings import Settings
 
-_SCHEMA = """
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS transfer_key (id INTEGER PRIMARY KEY CHECK (id = 1), key BYTEA NOT NULL);
-CREATE TABLE IF NOT EXISTS transfer_persons (
-    year INTEGER NOT NULL,
-    merchant TEXT NOT NULL,
-    data_class TEXT NOT NULL,
-    person TEXT NOT NULL,
-    PRIMARY KEY (year, merchant, data_class, person)
-);
+{PERSONS_TABLE}
 CREATE TABLE IF NOT EXISTS transfer_person_counts (
     year INTEGER NOT NULL,
     merchant TEXT NOT NULL,
@@ -66,7 +59,6 @@ _COUNT = sa.text(
     "SELECT persons FROM transfer_person_counts"
     " WHERE year = :year AND merchant = :merchant AND data_class = :data_class"
 )
-MAX_REMEMBERED = 200_000
 REFRESH_S = 1.0
 
 
@@ -90,7 +82,7 @@ class PostgresPersonCounters:
         self._seen: set[tuple[int, str, str, str]] = set()  # digests known to be stored
 
     def digest(self, identity: str) -> str:
-        return hmac.new(self._key, identity.encode(), hashlib.sha256).hexdigest()
+        return person_digest(self._key, identity)
 
     def count(self, year: int, merchant: str, data_class: str) -> int:
         key = (year, merchant, data_class)

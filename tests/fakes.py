@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Self
+import copy
+from typing import Any, Self
 
 from google.protobuf.message import Message
 
@@ -110,3 +111,34 @@ class InMemoryUnitOfWork:
 
     def rollback(self) -> None:
         self._bind()
+
+
+class CopyingUnitOfWork:
+    """A unit of work over a store of dicts (a dataclass whose fields are dicts, one of them `answers`, the
+    remembered requests): it works on copies of the dicts and `commit` makes them the store's, so an
+    uncommitted unit of work changes nothing. Subclasses bind their repositories to `self.pending` in `_bind`.
+    """
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    def _bind(self) -> None:
+        """Bind the repositories to `self.pending` (subclasses)."""
+
+    def __enter__(self) -> Self:
+        self.pending = copy.copy(self.store)
+        for name, rows in vars(self.store).items():
+            setattr(self.pending, name, dict(rows))
+        self.idempotency = InMemoryIdempotency(self.pending.answers)
+        self._bind()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def lock_for_write(self) -> None:
+        pass
+
+    def commit(self) -> None:
+        self.pending.answers.update(self.idempotency.pending)
+        vars(self.store).update(vars(self.pending))

@@ -5,11 +5,14 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from gateway.partner_auth import PartnerTlsSettings
 
 
 @dataclass(frozen=True)
@@ -82,3 +85,14 @@ class TestCa:
             )
         certificate = builder.sign(self.key, hashes.SHA256())
         return Issued(certificate.public_bytes(serialization.Encoding.PEM), _key_pem(key))
+
+
+def partner_tls(ca: TestCa, directory: Path) -> PartnerTlsSettings:
+    """The front door's partner port (a free one) trusting `ca`, with a server certificate of `ca`'s for
+    localhost; the PEM files are written to `directory`."""
+    server = ca.issue("localhost", server=True)
+    files = {}
+    for name, content in (("ca.pem", ca.cert_pem), ("server.pem", server.cert_pem), ("server.key", server.key_pem)):
+        files[name] = Path(directory, name)
+        files[name].write_bytes(content)
+    return PartnerTlsSettings(0, files["ca.pem"], files["server.pem"], files["server.key"])

@@ -126,6 +126,15 @@ def _reaches(descriptor: object, dotted: str) -> bool:
     return field.message_type is not None and _reaches(field.message_type, rest)
 
 
+def test_ops_only_fields_name_real_fields_of_answers_a_merchant_or_partner_reads() -> None:
+    hidden = {path: rule for path, rule in RULES.items() if rule.ops_only}
+    assert "/xborder.identity.v1.IdentityService/GetMerchant" in hidden
+    for path, rule in hidden.items():
+        assert rule.kind is Kind.MERCHANT or rule.partner_rules(), path
+        for dotted in rule.ops_only:
+            assert _reaches(METHODS[path].descriptor.output_type, dotted), (path, dotted)
+
+
 def test_partner_rules_name_real_fields_and_reads() -> None:
     for path, rule in RULES.items():
         kinds = [owned.kind for owned in rule.partner_rules()]

@@ -22,11 +22,13 @@ from xborder.identity.v1 import identity_service_pb2 as identity_pb2
 from xborder.identity.v1 import identity_service_pb2_grpc as identity_pb2_grpc
 
 from gateway.app import create_app
+from gateway.front_door import serve_front_door
 from services.registry import SERVICES, bootstrap_module
 from services.shared.bus import InProcessBus
 from services.shared.context import ServiceContext
 from services.shared.grpc_server import RunningServer, serve
 from services.shared.settings import Settings
+from tests.partner_certs import TestCa, partner_tls
 
 
 def unused_port() -> int:
@@ -178,3 +180,20 @@ async def chunks(count: int, size: int) -> AsyncIterator[bytes]:
     """A request body sent in chunks without a Content-Length."""
     for _ in range(count):
         yield b"x" * size
+
+
+@contextlib.contextmanager
+def partner_port(settings: Settings) -> Iterator[tuple[Stack, AsgiClient, RunningServer, TestCa, dict[str, str]]]:
+    """Every service started, the gRPC front door with its partner port (real TLS, a throw-away CA of the
+    test's), a REST client and an operator key's headers; all stopped afterwards."""
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    stack = start_stack(settings)
+    ca = TestCa()
+    door = serve_front_door(stack.settings, port=0, partner_tls=partner_tls(ca, settings.var_dir))
+    rest = AsgiClient(create_app(stack.settings))
+    try:
+        yield stack, rest, door, ca, {"Authorization": f"Bearer {stack.operator_key()}"}
+    finally:
+        door.stop(grace=0)
+        rest.close()
+        stack.stop()

@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 from xborder.identity.v1 import access_service_pb2 as apb
@@ -24,7 +23,7 @@ from gateway.auth import KEY_CACHE_TTL_S
 from services.identity.bootstrap import access_servicer
 from services.shared.settings import Settings
 from tests.e2e.stack import AsgiClient, Stack, Tenant, start_stack
-from tests.e2e.test_ops_staff_http import PASSWORD, fresh_code
+from tests.ops_staff import PASSWORD, add_operator, fresh_code
 
 WINDOW_S = 2
 ON_REVIEW = "Bank Meli Iran"  # close to a listed bank: between the review and block thresholds
@@ -49,13 +48,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             ("ops.viewer", apb.OPERATOR_ROLE_VIEWER),
             ("cs.agent", apb.OPERATOR_ROLE_AGENT),
         ):
-            added = ops.AddOperator(
-                apb.AddOperatorRequest(
-                    request_id=f"add-{login}", login=login, display_name=login, role=role, password=PASSWORD
-                ),
-                None,  # type: ignore[arg-type]  # called in-process: the servicer does not use its context
-            )
-            secrets[login] = parse_qs(urlparse(added.totp_uri).query)["secret"][0]
+            secrets[login] = add_operator(ops, login, role)
         app = create_app(stack.settings)
         assert app.state.guard.keys.ttl == KEY_CACHE_TTL_S > 0
         yield World(stack, AsgiClient(app), secrets)
@@ -99,14 +92,20 @@ def test_a_merchant_on_review_is_refused_then_released_by_a_compliance_officer_a
 
     served = world.rest.get(balances, headers=merchant.headers)  # the key is still in the gateway's cache
     assert served.status_code == 200, served.text
+    # The merchant reads the decision, when and why; who decided (an ops staff member's login) only ops see.
     shown = world.rest.get(f"/v1/merchants/{merchant.merchant_code}", headers=merchant.headers).json()
     [decision] = shown["holdDecisions"]
-    assert (decision["decision"], decision["previousStatus"], decision["status"], decision["decidedBy"]) == (
+    assert (decision["decision"], decision["previousStatus"], decision["status"], decision["reason"]) == (
         "HOLD_DECISION_RELEASE",
         "REVIEW",
         "ACTIVE",
-        "cmp.officer",
+        "a namesake: the listed person is not this company",
     )
+    assert decision["decidedAt"] and decision["decidedBy"] == ""
+    operator_key = {"Authorization": f"Bearer {world.stack.operator_key()}"}
+    for ops in (operator_key, login(world, "ops.viewer")):
+        seen = world.rest.get(f"/v1/merchants/{merchant.merchant_code}", headers=ops).json()
+        assert [d["decidedBy"] for d in seen["holdDecisions"]] == ["cmp.officer"]
 
     replay = decide(world, merchant.merchant_code, officer, "HOLD_DECISION_RELEASE", key="release-once")
     assert replay.status_code == 200 and replay.json() == released.json()

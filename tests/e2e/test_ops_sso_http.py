@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import grpc
 import pytest
@@ -25,8 +24,8 @@ from gateway.front_door import serve_front_door
 from services.identity.bootstrap import access_servicer
 from services.shared.settings import Settings
 from tests.e2e.stack import AsgiClient, Stack, Tenant, start_stack
-from tests.e2e.test_ops_staff_http import PASSWORD, bearer, fresh_code
 from tests.oidc_idp import Idp
+from tests.ops_staff import PASSWORD, add_operator, bearer, fresh_code, rotate_key
 
 SSO_LOGIN = "/v1/operators:sso-login"
 
@@ -42,17 +41,6 @@ class World:
     secrets: dict[str, str]
 
 
-def add_operator(stack: Stack, login: str, role: apb.OperatorRole) -> str:
-    no_context: Any = None  # an in-process call, as the CLI makes it
-    added = access_servicer(stack.contexts["identity"]).AddOperator(
-        apb.AddOperatorRequest(
-            request_id=f"add-{login}", login=login, display_name=login, role=role, password=PASSWORD
-        ),
-        no_context,
-    )
-    return parse_qs(urlparse(added.totp_uri).query)["secret"][0]
-
-
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     idp = Idp(tmp_path_factory.mktemp("idp") / "jwks.json")
@@ -60,9 +48,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         for name, value in idp.env().items():
             patch.setenv(name, value)
         stack = start_stack(Settings(var_dir=tmp_path_factory.mktemp("var"), log_json=False))
+        ops = access_servicer(stack.contexts["identity"])
         secrets = {
-            "sso.admin": add_operator(stack, "sso.admin", apb.OPERATOR_ROLE_ADMIN),
-            "sso.finance": add_operator(stack, "sso.finance", apb.OPERATOR_ROLE_FINANCE),
+            "sso.admin": add_operator(ops, "sso.admin", apb.OPERATOR_ROLE_ADMIN),
+            "sso.finance": add_operator(ops, "sso.finance", apb.OPERATOR_ROLE_FINANCE),
         }
         app = create_app(stack.settings)
         rest = AsgiClient(app)
@@ -88,12 +77,7 @@ def link(world: World, login: str, subject: str) -> Any:
 
 
 def rotate(world: World, token: str) -> Any:
-    m = world.merchant
-    return world.rest.post(
-        f"/v1/merchants/{m.merchant_code}/api-keys/{m.key_id}:rotate",
-        json={"overlapSeconds": 60},
-        headers=bearer(token, **{"Idempotency-Key": str(uuid.uuid4())}),
-    )
+    return rotate_key(world.rest, world.merchant, token)
 
 
 def test_an_admin_links_an_operator_and_the_idp_token_opens_a_session(world: World) -> None:
@@ -138,7 +122,7 @@ def test_replay_unknown_identity_disabled_operator_and_forgery_get_the_same_401(
         world.rest.post(SSO_LOGIN, json={"idToken": other.token("00u-finance")}),
         world.rest.post(SSO_LOGIN, json={"idToken": world.idp.token("00u-finance", aud="another-app")}),
     ]
-    disabled = add_operator(world.stack, "sso.leaver", apb.OPERATOR_ROLE_VIEWER)
+    disabled = add_operator(access_servicer(world.stack.contexts["identity"]), "sso.leaver", apb.OPERATOR_ROLE_VIEWER)
     assert disabled and link(world, "sso.leaver", "00u-leaver").status_code == 200
     off = world.rest.post(
         "/v1/operators/sso.leaver:disable",

@@ -17,7 +17,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import grpc
-import pyotp
 import pytest
 from xborder.identity.v1 import access_service_pb2 as apb
 from xborder.identity.v1 import identity_service_pb2 as pb
@@ -29,8 +28,8 @@ from services.identity.bootstrap import access_servicer
 from services.shared.grpc_errors import status_details
 from services.shared.settings import Settings
 from tests.e2e.stack import AsgiClient, Stack, Tenant, start_stack
+from tests.ops_staff import PASSWORD, add_operator, bearer, fresh_code, rotate_key
 
-PASSWORD = "correct horse battery staple"
 WINDOW_S = 2
 
 
@@ -49,40 +48,15 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XB_STEP_UP_WINDOW_S", str(WINDOW_S))
         stack = start_stack(Settings(var_dir=tmp_path_factory.mktemp("var"), log_json=False))
-        added = access_servicer(stack.contexts["identity"]).AddOperator(
-            apb.AddOperatorRequest(
-                request_id="first-admin",
-                login="ops.admin",
-                display_name="Ops Admin",
-                role=apb.OPERATOR_ROLE_ADMIN,
-                password=PASSWORD,
-            ),
-            None,  # type: ignore[arg-type]  # called in-process: the servicer does not use its context
+        secret = add_operator(
+            access_servicer(stack.contexts["identity"]), "ops.admin", apb.OPERATOR_ROLE_ADMIN, "Ops Admin"
         )
         app = create_app(stack.settings)
         front_door = serve_front_door(stack.settings, port=0)
-        secret = parse_qs(urlparse(added.totp_uri).query)["secret"][0]
         with grpc.insecure_channel(f"127.0.0.1:{front_door.port}") as door:
             yield World(stack, AsgiClient(app), door, stack.onboard("Ops Target GmbH", "DE"), secret, app)
         front_door.stop(grace=0)
         stack.stop()
-
-
-_used: dict[str, int] = {}
-
-
-def fresh_code(secret: str) -> str:
-    """The code of a time step not used yet: the current one or the next (one step of drift is accepted),
-    waiting for the next step when both are used (a TOTP code is accepted once)."""
-    while True:
-        now = time.time()
-        current = int(now // 30)
-        step = max(current, _used.get(secret, current - 1) + 1)
-        if step <= current + 1:
-            break
-        time.sleep(30 - now % 30 + 0.2)
-    _used[secret] = step
-    return str(pyotp.TOTP(secret).at(step * 30))
 
 
 def login(world: World, login_name: str, secret: str) -> str:
@@ -93,17 +67,8 @@ def login(world: World, login_name: str, secret: str) -> str:
     return str(answer.json()["sessionToken"])
 
 
-def bearer(token: str, **more: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}", **more}
-
-
 def rotate(world: World, token: str) -> Any:
-    m = world.merchant
-    return world.rest.post(
-        f"/v1/merchants/{m.merchant_code}/api-keys/{m.key_id}:rotate",
-        json={"overlapSeconds": 60},
-        headers=bearer(token, **{"Idempotency-Key": str(uuid.uuid4())}),
-    )
+    return rotate_key(world.rest, world.merchant, token)
 
 
 def test_login_needs_both_factors_and_no_credential(world: World) -> None:

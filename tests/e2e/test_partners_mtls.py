@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -29,13 +28,10 @@ from xborder.logistics.v1 import shipments_service_pb2_grpc as ship_grpc
 from xborder.logistics.v1 import warehouses_service_pb2 as wh_pb
 from xborder.logistics.v1 import warehouses_service_pb2_grpc as wh_grpc
 
-from gateway.app import create_app
-from gateway.front_door import serve_front_door
-from gateway.partner_auth import PartnerTlsSettings
 from services.shared import codes
 from services.shared.grpc_server import RunningServer
 from services.shared.settings import Settings
-from tests.e2e.stack import AsgiClient, Stack, Tenant, start_stack
+from tests.e2e.stack import AsgiClient, Stack, Tenant, partner_port
 from tests.logistics_support import sample_channels
 from tests.partner_certs import Issued, TestCa
 from tests.servers import rejected
@@ -92,66 +88,51 @@ def register(rest: AsgiClient, headers: dict[str, str], code: str, issued: Issue
 @pytest.fixture(scope="module")
 def world(module_any_settings: Settings) -> Iterator[World]:
     """On SQLite and on PostgreSQL (module_any_settings), each with its own CA and certificates."""
-    var = module_any_settings.var_dir
-    var.mkdir(parents=True, exist_ok=True)
-    stack = start_stack(module_any_settings)
-    ca = TestCa()
-    server = ca.issue("localhost", server=True)
-    files = {}
-    for name, content in (("ca.pem", ca.cert_pem), ("server.pem", server.cert_pem), ("server.key", server.key_pem)):
-        files[name] = Path(var, name)
-        files[name].write_bytes(content)
-    tls = PartnerTlsSettings(0, files["ca.pem"], files["server.pem"], files["server.key"])
-    door = serve_front_door(stack.settings, port=0, partner_tls=tls)
-    rest = AsgiClient(create_app(stack.settings))
-    ops = {"Authorization": f"Bearer {stack.operator_key()}"}
-    carrier = onboard(
-        rest,
-        ops,
-        legalName="Rhine Parcel GmbH",
-        kind="PARTNER_KIND_LOGISTICS",
-        country="DE",
-        owns=["dhl_express", "hermes"],
-    )
-    warehouse = onboard(
-        rest,
-        ops,
-        legalName="Harbour Fulfilment Ltd",
-        kind="PARTNER_KIND_WAREHOUSE",
-        country="GB",
-        owns=["SAMPLE-WH-GB-BHX"],
-    )
-    other_odr = onboard(
-        rest, ops, legalName="Other Resolve SA", kind="PARTNER_KIND_ODR", country="FR", owns=["other-odr"]
-    )
-    odr = onboard(rest, ops, legalName="Fair Resolve BV", kind="PARTNER_KIND_ODR", country="NL", owns=["file"])
-    certs = {name: ca.issue(name) for name in ("carrier", "warehouse", "odr", "other_odr")}
-    for partner, name in ((carrier, "carrier"), (warehouse, "warehouse"), (odr, "odr"), (other_odr, "other_odr")):
-        assert partner["status"] == "PARTNER_STATUS_ACTIVE", partner
-        register(rest, ops, partner["partnerCode"], certs[name])
-    merchant = stack.onboard("Partner Test Merchant GmbH", "DE")
-    waybill, other_waybill, complaint = _merchant_records(rest, merchant, ops)
-    yield World(
-        stack,
-        rest,
-        door,
-        ca,
-        merchant,
-        waybill,
-        other_waybill,
-        complaint,
-        certs["other_odr"],
-        carrier["partnerCode"],
-        carrier["screeningCode"],
-        warehouse["partnerCode"],
-        odr["partnerCode"],
-        certs["carrier"],
-        certs["warehouse"],
-        certs["odr"],
-    )
-    door.stop(grace=0)
-    rest.close()
-    stack.stop()
+    with partner_port(module_any_settings) as (stack, rest, door, ca, ops):
+        carrier = onboard(
+            rest,
+            ops,
+            legalName="Rhine Parcel GmbH",
+            kind="PARTNER_KIND_LOGISTICS",
+            country="DE",
+            owns=["dhl_express", "hermes"],
+        )
+        warehouse = onboard(
+            rest,
+            ops,
+            legalName="Harbour Fulfilment Ltd",
+            kind="PARTNER_KIND_WAREHOUSE",
+            country="GB",
+            owns=["SAMPLE-WH-GB-BHX"],
+        )
+        other_odr = onboard(
+            rest, ops, legalName="Other Resolve SA", kind="PARTNER_KIND_ODR", country="FR", owns=["other-odr"]
+        )
+        odr = onboard(rest, ops, legalName="Fair Resolve BV", kind="PARTNER_KIND_ODR", country="NL", owns=["file"])
+        certs = {name: ca.issue(name) for name in ("carrier", "warehouse", "odr", "other_odr")}
+        for partner, name in ((carrier, "carrier"), (warehouse, "warehouse"), (odr, "odr"), (other_odr, "other_odr")):
+            assert partner["status"] == "PARTNER_STATUS_ACTIVE", partner
+            register(rest, ops, partner["partnerCode"], certs[name])
+        merchant = stack.onboard("Partner Test Merchant GmbH", "DE")
+        waybill, other_waybill, complaint = _merchant_records(rest, merchant, ops)
+        yield World(
+            stack,
+            rest,
+            door,
+            ca,
+            merchant,
+            waybill,
+            other_waybill,
+            complaint,
+            certs["other_odr"],
+            carrier["partnerCode"],
+            carrier["screeningCode"],
+            warehouse["partnerCode"],
+            odr["partnerCode"],
+            certs["carrier"],
+            certs["warehouse"],
+            certs["odr"],
+        )
 
 
 def post(rest: AsgiClient, path: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:

@@ -13,7 +13,6 @@ import contextlib
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -21,13 +20,10 @@ import pytest
 from xborder.payments.v1 import reconciliation_service_pb2 as pb
 from xborder.payments.v1 import reconciliation_service_pb2_grpc as pb_grpc
 
-from gateway.app import create_app
-from gateway.front_door import serve_front_door
-from gateway.partner_auth import PartnerTlsSettings
 from services.shared import codes
 from services.shared.grpc_server import RunningServer
 from services.shared.settings import Settings
-from tests.e2e.stack import AsgiClient, Stack, start_stack
+from tests.e2e.stack import AsgiClient, Stack, partner_port
 from tests.partner_certs import Issued, TestCa
 from tests.reconciliation_fixtures import EXAMPLE, seed_example_ledger, unique_partner
 
@@ -76,32 +72,14 @@ def partner_with_certificate(
 @pytest.fixture(scope="module")
 def world(module_any_settings: Settings) -> Iterator[World]:
     """On SQLite and on PostgreSQL (module_any_settings), each with its own CA and certificates."""
-    var = module_any_settings.var_dir
-    var.mkdir(parents=True, exist_ok=True)
-    stack = start_stack(module_any_settings)
-    ca = TestCa()
-    server = ca.issue("localhost", server=True)
-    files = {}
-    for name, content in (("ca.pem", ca.cert_pem), ("server.pem", server.cert_pem), ("server.key", server.key_pem)):
-        files[name] = Path(var, name)
-        files[name].write_bytes(content)
-    door = serve_front_door(
-        stack.settings,
-        port=0,
-        partner_tls=PartnerTlsSettings(0, files["ca.pem"], files["server.pem"], files["server.key"]),
-    )
-    rest = AsgiClient(create_app(stack.settings))
-    ops = {"Authorization": f"Bearer {stack.operator_key()}"}
-    ledger_name, other_ledger_name = unique_partner(), unique_partner()
-    payment = partner_with_certificate(rest, ops, ca, "Tulip Payments BV", "PARTNER_KIND_PAYMENT", [ledger_name])
-    other = partner_with_certificate(rest, ops, ca, "Other Pay BV", "PARTNER_KIND_PAYMENT", [other_ledger_name])
-    carrier = partner_with_certificate(rest, ops, ca, "Polder Parcel BV", "PARTNER_KIND_LOGISTICS", ["hermes"])
-    merchant = stack.onboard("Settlement Test Merchant GmbH", "DE")
-    seed_example_ledger(stack.contexts["payments"], ledger_name, merchant.merchant_code)
-    yield World(stack, rest, door, ca, ledger_name, other_ledger_name, payment, other, carrier, ops)
-    door.stop(grace=0)
-    rest.close()
-    stack.stop()
+    with partner_port(module_any_settings) as (stack, rest, door, ca, ops):
+        ledger_name, other_ledger_name = unique_partner(), unique_partner()
+        payment = partner_with_certificate(rest, ops, ca, "Tulip Payments BV", "PARTNER_KIND_PAYMENT", [ledger_name])
+        other = partner_with_certificate(rest, ops, ca, "Other Pay BV", "PARTNER_KIND_PAYMENT", [other_ledger_name])
+        carrier = partner_with_certificate(rest, ops, ca, "Polder Parcel BV", "PARTNER_KIND_LOGISTICS", ["hermes"])
+        merchant = stack.onboard("Settlement Test Merchant GmbH", "DE")
+        seed_example_ledger(stack.contexts["payments"], ledger_name, merchant.merchant_code)
+        yield World(stack, rest, door, ca, ledger_name, other_ledger_name, payment, other, carrier, ops)
 
 
 def statement(partner: str, content: bytes | None = None) -> pb.ImportSettlementStatementRequest:

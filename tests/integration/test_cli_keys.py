@@ -7,7 +7,6 @@ import base64
 import json
 import secrets
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
 
 import pyotp
 import pytest
@@ -25,8 +24,7 @@ from services.shared.context import ServiceContext
 from services.shared.crypto import Envelope
 from services.shared.settings import Settings
 from tests.fakes import RecordingBus
-
-PASSWORD = "correct horse battery staple"
+from tests.ops_staff import PASSWORD, add_operator
 
 
 @pytest.fixture
@@ -95,17 +93,7 @@ def test_rotate_rewraps_operators_totp_secrets_and_a_running_identity_still_logs
     context = identity.bootstrap(settings, RecordingBus())
     try:
         access = identity.access_servicer(context)  # built before the rotation, like a running service
-        added = access.AddOperator(
-            apb.AddOperatorRequest(
-                request_id="add-ops",
-                login="li.wei",
-                display_name="Li Wei",
-                role=apb.OPERATOR_ROLE_ADMIN,
-                password=PASSWORD,
-            ),
-            None,  # type: ignore[arg-type]  # called in-process: the servicer does not use its context
-        )
-        secret = parse_qs(urlparse(added.totp_uri).query)["secret"][0]
+        secret = add_operator(access, "li.wei", apb.OPERATOR_ROLE_ADMIN, "Li Wei")
         before = _stored_totp(context)
 
         rotated = CliRunner().invoke(app, ["keys", "rotate"], terminal_width=200)

@@ -36,11 +36,10 @@ from services.identity.service_layer import access
 from services.identity.settings import IdentitySettings
 from services.shared.crypto import EnvelopeCipher
 from services.shared.crypto.config import load_key_ring
-from services.shared.grpc_server import serve
 from services.shared.settings import Settings
 from tests.fakes import RecordingBus
 from tests.integration.test_identity_grpc import FakeScreener
-from tests.servers import rejected
+from tests.servers import identity_and_access, rejected
 
 KEY_A = b"a" * 32
 KEY_B = b"b" * 32
@@ -66,14 +65,8 @@ def build(any_settings: Settings, own: IdentitySettings) -> Iterator[Running]:
     box = EnvelopeTotpSecrets(EnvelopeCipher(load_key_ring(any_settings)))
     access_api = AccessServicer(context.uow, hasher, signer, Totp(), box, own)  # type: ignore[arg-type]
 
-    def add(server: grpc.Server) -> None:
-        pb_grpc.add_IdentityServiceServicer_to_server(identity, server)
-        apb_grpc.add_AccessServiceServicer_to_server(access_api, server)
-
-    server = serve(any_settings, [add], bootstrap.GRPC_SERVICES, port=0)
-    with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+    with identity_and_access(any_settings, identity, access_api) as channel:
         yield Running(pb_grpc.IdentityServiceStub(channel), apb_grpc.AccessServiceStub(channel), own)
-    server.stop(0)
     context.close()
 
 

@@ -20,10 +20,10 @@ from xborder.identity.v1 import identity_service_pb2_grpc as pb_grpc
 
 from services.identity import bootstrap
 from services.identity.settings import IdentitySettings
-from services.shared.grpc_server import serve
 from services.shared.settings import Settings
 from tests.fakes import RecordingBus
 from tests.oidc_idp import Idp
+from tests.servers import identity_and_access
 
 PASSWORD = "correct horse battery staple"
 
@@ -40,14 +40,8 @@ def build(any_settings: Settings, own: IdentitySettings, idp: Idp) -> Iterator[R
     access_api = bootstrap.access_servicer(context, own)
     identity = bootstrap.servicer(context, own)
 
-    def add(server: grpc.Server) -> None:
-        apb_grpc.add_AccessServiceServicer_to_server(access_api, server)
-        pb_grpc.add_IdentityServiceServicer_to_server(identity, server)
-
-    server = serve(any_settings, [add], bootstrap.GRPC_SERVICES, port=0)
-    with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+    with identity_and_access(any_settings, identity, access_api) as channel:
         yield Running(apb_grpc.AccessServiceStub(channel), pb_grpc.IdentityServiceStub(channel), idp)
-    server.stop(0)
     context.close()
 
 

@@ -14,9 +14,20 @@ from xborder.identity.v1 import partner_service_pb2 as ppb
 from xborder.logistics.v1 import shipments_service_pb2 as logistics_pb
 from xborder.payments.v1 import ledger_service_pb2 as ledger_pb
 
-from gateway.auth import CACHE_MAX_ENTRIES, Guard, MissingCredential, TtlCache, parse_bearer, www_authenticate
+from gateway.auth import CACHE_MAX_ENTRIES, Checked, Guard, MissingCredential, TtlCache, parse_bearer, www_authenticate
 from gateway.descriptors import discover
-from gateway.tenancy import BY_REQUEST, OPS, RULES, Kind, Principal, admit, bind_request, screen_response
+from gateway.tenancy import (
+    BY_REQUEST,
+    OPS,
+    RULES,
+    Kind,
+    PartnerFacts,
+    Principal,
+    admit,
+    bind_request,
+    rule_for,
+    screen_response,
+)
 from services.shared.errors import MerchantHeld, NotFound, PermissionDenied, Unauthenticated
 
 A, B = "MCG07KQQDYBCA31AJ7", "MCG07KQQE3LL2G3089"
@@ -117,6 +128,34 @@ def test_lists_keep_only_the_callers_entries_and_a_foreign_resource_is_not_found
         screen_response(ALICE, screening_pb.GetScreeningResponse(screening=screening_pb.Screening(merchant_code=B)))
     assert B not in refused.value.message
     screen_response(OPERATOR, screening_pb.GetScreeningResponse(screening=screening_pb.Screening(merchant_code=B)))
+
+
+def _decided(*records: tuple[str, str]) -> list[ipb.HoldDecisionRecord]:
+    return [
+        ipb.HoldDecisionRecord(decision=ipb.HOLD_DECISION_RELEASE, reason=reason, decided_by=by, status="ACTIVE")
+        for by, reason in records
+    ]
+
+
+def test_who_decided_on_a_hold_is_left_out_for_the_merchant_or_partner_and_kept_for_ops() -> None:
+    decisions = _decided(("cmp.officer", "a namesake"), ("ops.admin", "documents checked"))
+    get_merchant = rule_for("/xborder.identity.v1.IdentityService/GetMerchant")
+    get_partner = rule_for("/xborder.identity.v1.PartnerService/GetPartner")
+    session = Principal("s1", None, frozenset(), kind="ops_session")
+    partner = Principal("f" * 64, None, frozenset(), partner=PartnerFacts("HB1", "logistics", True, frozenset()))
+    for principal, seen in (
+        (ALICE, ["", ""]),
+        (OPERATOR, ["cmp.officer", "ops.admin"]),
+        (session, ["cmp.officer", "ops.admin"]),
+    ):
+        merchant = ipb.GetMerchantResponse(merchant=ipb.Merchant(merchant_code=A, hold_decisions=decisions))
+        Checked(principal, get_merchant).screen(merchant)
+        assert [d.decided_by for d in merchant.merchant.hold_decisions] == seen
+        assert [d.reason for d in merchant.merchant.hold_decisions] == ["a namesake", "documents checked"]
+    for principal, seen in ((partner, [""]), (session, ["cmp.officer"])):
+        answer = ppb.GetPartnerResponse(partner=ppb.Partner(partner_code="HB1", hold_decisions=decisions[:1]))
+        Checked(principal, get_partner).screen(answer)
+        assert [d.decided_by for d in answer.partner.hold_decisions] == seen
 
 
 def test_scope_kind_and_hold_are_checked_before_anything_else() -> None:

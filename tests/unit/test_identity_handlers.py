@@ -13,7 +13,7 @@ from services.identity.domain.keys import ApiKey
 from services.identity.domain.merchants import Merchant, Registration, Screening, ScreeningOutcome
 from services.identity.service_layer import handlers
 from services.shared.errors import NotFound, Unauthenticated
-from tests.fakes import InMemoryIdempotency
+from tests.fakes import CopyingUnitOfWork
 
 
 @dataclass
@@ -48,32 +48,13 @@ class FakeKeys:
         self.rows[key.key_id] = key
 
 
-class FakeUow:
-    """Works on copies and writes them back on commit, so an uncommitted unit of work changes nothing."""
+class FakeUow(CopyingUnitOfWork):
+    store: Store
+    pending: Store
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    def __enter__(self) -> FakeUow:
-        self.pending = Store(dict(self.store.merchants), dict(self.store.keys), dict(self.store.answers))
+    def _bind(self) -> None:
         self.merchants = FakeMerchants(self.pending.merchants)
         self.keys = FakeKeys(self.pending.keys)
-        self.idempotency = InMemoryIdempotency(self.pending.answers)
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        pass
-
-    def lock_for_write(self) -> None:
-        pass
-
-    def commit(self) -> None:
-        self.pending.answers.update(self.idempotency.pending)
-        self.store.merchants, self.store.keys, self.store.answers = (
-            self.pending.merchants,
-            self.pending.keys,
-            self.pending.answers,
-        )
 
 
 @dataclass

@@ -31,6 +31,7 @@ from services.identity.domain.sso import SSO_REFUSED, MapBy, SsoRules
 from services.identity.service_layer import access
 from services.identity.settings import IdentitySettings, OidcSettings
 from services.shared.errors import ConfigurationError, ConflictingWrite, Unauthenticated, Unavailable
+from tests.fakes import CopyingUnitOfWork
 from tests.oidc_idp import Idp, public_jwk, rsa_key
 
 NOW = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
@@ -287,29 +288,14 @@ class FakeSsoTokens:
             del self.rows[key]
 
 
-class FakeUow:
-    """Works on copies and writes them back on commit, so an uncommitted unit of work changes nothing."""
+class FakeUow(CopyingUnitOfWork):
+    store: Store
+    pending: Store
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    def __enter__(self) -> FakeUow:
-        s = self.store
-        self.pending = Store(dict(s.operators), dict(s.sessions), dict(s.used), dict(s.answers))
+    def _bind(self) -> None:
         self.operators = FakeOperators(self.pending.operators)
         self.sessions = FakeSessions(self.pending.sessions)
         self.sso_tokens = FakeSsoTokens(self.pending.used)
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        pass
-
-    def lock_for_write(self) -> None:
-        pass
-
-    def commit(self) -> None:
-        self.store.operators, self.store.sessions = self.pending.operators, self.pending.sessions
-        self.store.used = self.pending.used
 
 
 @dataclass(frozen=True)

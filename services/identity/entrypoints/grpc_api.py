@@ -105,7 +105,9 @@ class IdentityServicer(pb_grpc.IdentityServiceServicer):
         )
         violations.raise_if_any()
         assert decision is not None
-        return hold_cases.decide_merchant_hold(self.uow_factory, request, code, decision, reason, self.step_up_window)
+        return hold_cases.decide_hold(
+            self.uow_factory, hold_cases.MERCHANT, request, code, decision, reason, self.step_up_window
+        )
 
     def RotateApiKey(self, request: pb.RotateApiKeyRequest, context: grpc.ServicerContext) -> pb.RotateApiKeyResponse:
         violations = Violations()

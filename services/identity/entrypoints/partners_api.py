@@ -69,7 +69,9 @@ class PartnerServicer(pb_grpc.PartnerServiceServicer):
         )
         violations.raise_if_any()
         assert decision is not None
-        return hold_cases.decide_partner_hold(self.uow_factory, request, code, decision, reason, self.step_up_window)
+        return hold_cases.decide_hold(
+            self.uow_factory, hold_cases.PARTNER, request, code, decision, reason, self.step_up_window
+        )
 
     def AddPartnerCertificate(
         self, request: pb.AddPartnerCertificateRequest, context: grpc.ServicerContext

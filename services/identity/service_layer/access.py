@@ -189,15 +189,21 @@ def add_operator(
     return answer
 
 
+def _operator_to_change(uow: IdentityUnitOfWork, login: str) -> Operator:
+    """The operator `login`, locked until the unit of work ends; NotFound naming the field when there is none."""
+    operator = uow.operators.get(login, for_update=True)
+    if operator is None:
+        raise NotFound(f"no operator {login}", field="login")
+    return operator
+
+
 def disable_operator(
     uow_factory: UowFactory, request: apb.DisableOperatorRequest, login: str
 ) -> apb.DisableOperatorResponse:
     ask = Request("identity.operator-disable", request.request_id, fingerprint(request))
 
     def work(uow: IdentityUnitOfWork) -> apb.DisableOperatorResponse:
-        operator = uow.operators.get(login, for_update=True)
-        if operator is None:
-            raise NotFound(f"no operator {login}", field="login")
+        operator = _operator_to_change(uow, login)
         now = utcnow()
         if operator.disabled_at is None:
             operator = replace(operator, disabled_at=now)
@@ -324,9 +330,7 @@ def link_operator_sso(
     ask = Request("identity.operator-sso", request.request_id, fingerprint(request))
 
     def work(uow: IdentityUnitOfWork) -> apb.LinkOperatorSsoResponse:
-        operator = uow.operators.get(login_name, for_update=True)
-        if operator is None:
-            raise NotFound(f"no operator {login_name}", field="login")
+        operator = _operator_to_change(uow, login_name)
         holders = {
             "email": uow.operators.by_sso_email(email) if email else None,
             "subject": uow.operators.by_sso_subject(subject) if subject else None,

@@ -10,8 +10,11 @@ row and the `hold_decided` event commit together; a replay of the request answer
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Generic, TypeVar
 
+from google.protobuf.message import Message
 from xborder.identity.v1 import events_pb2
 from xborder.identity.v1 import identity_service_pb2 as pb
 from xborder.identity.v1 import partner_service_pb2 as ppb
@@ -26,6 +29,7 @@ from services.shared.errors import NotFound, PermissionDenied, StepUpRequired
 from services.shared.idempotency import Request, fingerprint, run_idempotent
 
 UowFactory = Callable[[], IdentityUnitOfWork]
+R = TypeVar("R", bound=Message)
 
 
 def decider(uow: IdentityUnitOfWork, session_id: str, window: timedelta, now: datetime) -> str:
@@ -63,50 +67,61 @@ def _record(uow: IdentityUnitOfWork, decided: HoldDecision) -> list[HoldDecision
     return uow.holds.of(decided.entity, decided.code)
 
 
-def decide_merchant_hold(
+@dataclass(frozen=True)
+class Held(Generic[R]):
+    """What a decision on one kind of entity's hold reads, writes and answers."""
+
+    entity: Entity
+    scope: str
+    """The idempotency scope's prefix (the entity's code follows it)."""
+    registrations: Callable[[IdentityUnitOfWork], Any]
+    """The repository of the entity: `lock(code)` and `save_status(entity)`."""
+    response: type[R]
+    answer: Callable[[IdentityUnitOfWork, Any, list[HoldDecision]], R]
+    """The response carrying the entity after the decision, with every decision on its hold."""
+
+
+MERCHANT: Held[pb.DecideMerchantHoldResponse] = Held(
+    Entity.MERCHANT,
+    "identity.hold",
+    lambda uow: uow.merchants,
+    pb.DecideMerchantHoldResponse,
+    lambda uow, merchant, decisions: pb.DecideMerchantHoldResponse(merchant=merchant_to_proto(merchant, decisions)),
+)
+PARTNER: Held[ppb.DecidePartnerHoldResponse] = Held(
+    Entity.PARTNER,
+    "identity.partner-hold",
+    lambda uow: uow.partners,
+    ppb.DecidePartnerHoldResponse,
+    lambda uow, partner, decisions: ppb.DecidePartnerHoldResponse(
+        partner=partner_to_proto(partner, uow.partners.certificates(partner.partner_code), decisions)
+    ),
+)
+
+
+def decide_hold(
     uow_factory: UowFactory,
-    request: pb.DecideMerchantHoldRequest,
-    merchant_code: str,
+    held: Held[R],
+    request: pb.DecideMerchantHoldRequest | ppb.DecidePartnerHoldRequest,
+    code: str,
     decision: Decision,
     reason: str,
     window: timedelta,
-) -> pb.DecideMerchantHoldResponse:
-    ask = Request(f"identity.hold:{merchant_code}", request.request_id, fingerprint(request))
+) -> R:
+    """Release or reject the held merchant or partner `code` (`held` says which), from the request's session."""
+    ask = Request(f"{held.scope}:{code}", request.request_id, fingerprint(request))
+    noun = held.entity.value
 
-    def work(uow: IdentityUnitOfWork) -> pb.DecideMerchantHoldResponse:
+    def work(uow: IdentityUnitOfWork) -> R:
         now = utcnow()
         by = decider(uow, request.session_id, window, now)
-        merchant = uow.merchants.lock(merchant_code)
-        if merchant is None:
-            raise NotFound(f"no merchant {merchant_code}", field="merchant_code")
-        decided = holds.decide(Entity.MERCHANT, merchant_code, merchant.status, decision, reason, by, now)
-        merchant = merchant.with_status(decided.status)
-        uow.merchants.save_status(merchant)
-        return pb.DecideMerchantHoldResponse(merchant=merchant_to_proto(merchant, _record(uow, decided)))
+        registrations = held.registrations(uow)
+        found = registrations.lock(code)
+        if found is None:
+            raise NotFound(f"no {noun} {code}", field=f"{noun}_code")
+        decided = holds.decide(held.entity, code, found.status, decision, reason, by, now)
+        changed = found.with_status(decided.status)
+        registrations.save_status(changed)
+        return held.answer(uow, changed, _record(uow, decided))
 
-    return run_idempotent(uow_factory, ask, pb.DecideMerchantHoldResponse, work)
-
-
-def decide_partner_hold(
-    uow_factory: UowFactory,
-    request: ppb.DecidePartnerHoldRequest,
-    partner_code: str,
-    decision: Decision,
-    reason: str,
-    window: timedelta,
-) -> ppb.DecidePartnerHoldResponse:
-    ask = Request(f"identity.partner-hold:{partner_code}", request.request_id, fingerprint(request))
-
-    def work(uow: IdentityUnitOfWork) -> ppb.DecidePartnerHoldResponse:
-        now = utcnow()
-        by = decider(uow, request.session_id, window, now)
-        partner = uow.partners.lock(partner_code)
-        if partner is None:
-            raise NotFound(f"no partner {partner_code}", field="partner_code")
-        decided = holds.decide(Entity.PARTNER, partner_code, partner.status, decision, reason, by, now)
-        partner = partner.with_status(decided.status)
-        uow.partners.save_status(partner)
-        certificates = uow.partners.certificates(partner_code)
-        return ppb.DecidePartnerHoldResponse(partner=partner_to_proto(partner, certificates, _record(uow, decided)))
-
-    return run_idempotent(uow_factory, ask, ppb.DecidePartnerHoldResponse, work)
+    return run_idempotent(uow_factory, ask, held.response, work)
