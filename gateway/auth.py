@@ -129,18 +129,22 @@ class Checked:
 
     principal: Principal | None
     rule: Rule
+    partner_answer: bool = False
+    """The call is the read that tells whether a partner owns the resource: its own answer is checked."""
 
     @property
     def screens_response(self) -> bool:
         return (
             self.principal is not None
             and not self.principal.is_operator
-            and (self.rule.kind is Kind.MERCHANT or bool(self.rule.ops_only))
+            and (self.rule.kind is Kind.MERCHANT or bool(self.rule.ops_only) or self.partner_answer)
         )
 
     def screen(self, reply: Message) -> None:
         if self.principal is None or not self.screens_response:
             return
+        if self.partner_answer:
+            check_partner_answer(self.principal, self.rule, reply)
         if self.rule.kind is Kind.MERCHANT:
             screen_response(self.principal, reply)
         hide_ops_only(self.principal, self.rule, reply)
@@ -336,8 +340,8 @@ class Guard:
             if principal.partner is not None and not principal.partner.active:
                 principal = self.partner_sync(certificate, metadata, cached=False)  # released since it was cached?
             admit(principal, rule, method.required_scope or "")
-            self._partner_owns_sync(principal, rule, request, metadata)
-            return Checked(principal, rule)
+            own_answer = self._partner_owns_sync(principal, rule, method.grpc_path, request, metadata)
+            return Checked(principal, rule, partner_answer=own_answer)
         token = parse_bearer(authorization)
         principal = self.principal_sync(token, metadata)
         held = self._refused_as_held(principal, rule)
@@ -379,16 +383,22 @@ class Guard:
         self.keys.put(cache_key, principal)
         return principal
 
-    def _partner_owns_sync(self, principal: Principal, rule: Rule, request: Message, metadata: Metadata) -> None:
-        """The partner's own only: named in the request, or, for a read first (`via`), in its answer."""
+    def _partner_owns_sync(
+        self, principal: Principal, rule: Rule, path: str, request: Message, metadata: Metadata
+    ) -> bool:
+        """The partner's own only: named in the request, or, for a read first (`via`), in its answer. True
+        when the call is that read itself (a partner reading its reconciliation run): its answer is checked
+        then, rather than read twice."""
         bind_partner(principal, rule, request)
         owned = partner_via(principal, rule)
         if owned is None or owned.via is None:
-            return
+            return False
+        if owned.via.rpc == path:
+            return True
         read = self.methods[owned.via.rpc]
         lookup = partner_lookup(principal, rule, request, read.input_class)
         if lookup is None:
-            return
+            return False
         try:
             answer = self.backends.call_sync(read, lookup, timeout=LOOKUP_TIMEOUT_S, metadata=metadata)
         except grpc.RpcError as error:
@@ -396,6 +406,7 @@ class Guard:
                 raise NotFound("not found") from None
             raise
         check_partner_answer(principal, rule, answer)
+        return False
 
     def principal_sync(self, token: str, metadata: Metadata, *, cached: bool = True) -> Principal:
         known = self.keys.get(_fingerprint(token)) if cached else None

@@ -211,7 +211,8 @@ RULES: dict[str, Rule] = {
     # Whose a collection or payout is, for other services' link checks.
     f"/{_P}LedgerService/GetRecordOwner": INTERNAL,
     # Payments: reconciliation. A payment provider imports its own settlement statements (under a ledger
-    # partner name it owns) and reads back its own runs (the run is read first, and must name one).
+    # partner name it owns) and reads back its own runs (the run's answer must name one; the read is its
+    # own ownership check, so it is checked on its answer, not read twice).
     f"/{_P}ReconciliationService/ImportSettlementStatement": Rule(Kind.OPS, partner=PartnerOwned("partner", PAYMENT)),
     f"/{_P}ReconciliationService/GetReconciliation": Rule(
         Kind.OPS, partner=PartnerOwned("reconciliation.partner", PAYMENT, via=_RECONCILIATION)

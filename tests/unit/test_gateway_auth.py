@@ -13,6 +13,7 @@ from xborder.identity.v1 import identity_service_pb2 as ipb
 from xborder.identity.v1 import partner_service_pb2 as ppb
 from xborder.logistics.v1 import shipments_service_pb2 as logistics_pb
 from xborder.payments.v1 import ledger_service_pb2 as ledger_pb
+from xborder.payments.v1 import reconciliation_service_pb2 as rec_pb
 
 from gateway.auth import CACHE_MAX_ENTRIES, Checked, Guard, MissingCredential, TtlCache, parse_bearer, www_authenticate
 from gateway.descriptors import discover
@@ -246,3 +247,38 @@ def test_a_released_partner_is_served_at_its_next_call() -> None:
     identity.partner_status = ppb.PARTNER_STATUS_ACTIVE
     checked = guard.check_sync(TRACKING, push, None, (), certificate="ab" * 32)
     assert checked.principal is not None and checked.principal.partner is not None
+
+
+class PaymentProvider:
+    """Identity for a payment provider's certificate (owns STRIPE); every other call is counted and refused."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def call_sync(self, method: Any, request: Any, *, timeout: float, metadata: Any) -> Any:
+        self.asked.append(method.name)
+        if method.name == "VerifyPartnerCertificate":
+            partner = ppb.Partner(
+                partner_code="HBG07KQQDYBCA31AJ7",
+                kind=ppb.PARTNER_KIND_PAYMENT,
+                status=ppb.PARTNER_STATUS_ACTIVE,
+                owns=["STRIPE"],
+                country="DE",
+            )
+            return ppb.VerifyPartnerCertificateResponse(partner=partner, scopes=["reconciliation.read"])
+        raise AssertionError(f"{method.name} was read before the call")
+
+
+RECONCILIATION = METHODS["/xborder.payments.v1.ReconciliationService/GetReconciliation"]
+
+
+def test_a_partners_own_read_is_checked_on_its_answer_not_read_twice() -> None:
+    identity = PaymentProvider()
+    guard = Guard(identity, METHODS)  # type: ignore[arg-type]
+    request = rec_pb.GetReconciliationRequest(code="RCG07KQQDYBCA31AJ7")
+    checked = guard.check_sync(RECONCILIATION, request, None, (), certificate="cd" * 32)
+    assert identity.asked == ["VerifyPartnerCertificate"] and checked.screens_response
+    checked.screen(rec_pb.GetReconciliationResponse(reconciliation=rec_pb.Reconciliation(partner="STRIPE")))
+    for foreign in (rec_pb.Reconciliation(partner="ADYEN"), rec_pb.Reconciliation()):
+        with pytest.raises(NotFound):
+            checked.screen(rec_pb.GetReconciliationResponse(reconciliation=foreign))
