@@ -1,6 +1,7 @@
-"""`xborder payments ...`: reconcile a partner's settlement statement, export a merchant's statement.
+"""`xborder payments ...`: reconcile a partner's settlement statement, list the runs, export a merchant's
+statement.
 
-Both talk to the running payments service over gRPC (XB_PAYMENTS_HOST / XB_PAYMENTS_PORT), as any client.
+All talk to the running payments service over gRPC (XB_PAYMENTS_HOST / XB_PAYMENTS_PORT), as any client.
 """
 
 from __future__ import annotations
@@ -131,6 +132,53 @@ def reconcile(
         console.print(detail)
     if strict and (s.mismatched or s.missing_in_ledger or s.missing_in_statement):
         raise typer.Exit(3)
+
+
+@payments_app.command("reconciliations")
+def reconciliations(
+    partner: str = typer.Option("", "--partner", help="Only this partner's runs, e.g. STRIPE (default: all)."),
+    from_date: str = typer.Option("", "--from", help="Only runs whose period ends on or after this day."),
+    to_date: str = typer.Option("", "--to", help="Only runs whose period starts on or before this day."),
+) -> None:
+    """List stored reconciliation runs, newest first, with their counts by outcome."""
+    import grpc
+    from xborder.payments.v1 import reconciliation_service_pb2 as pb
+    from xborder.payments.v1 import reconciliation_service_pb2_grpc as pb_grpc
+
+    stub, channel = _stub(pb_grpc.ReconciliationServiceStub)
+    runs: list[Any] = []
+    try:
+        token = ""
+        while True:
+            page = stub.ListReconciliations(
+                pb.ListReconciliationsRequest(partner=partner, from_date=from_date, to_date=to_date, page_token=token),
+                timeout=60,
+            )
+            runs.extend(page.reconciliations)
+            token = page.next_page_token
+            if not token:
+                break
+    except grpc.RpcError as error:
+        raise _fail(error) from None
+    finally:
+        channel.close()
+    table = Table(title="reconciliation runs, newest first")
+    for column in ("code", "partner", "period", "imported at", "lines", "matched", "not matched", "duplicate"):
+        table.add_column(column)
+    for run in runs:
+        s = run.summary
+        table.add_row(
+            run.code,
+            run.partner,
+            f"{run.period_start} to {run.period_end}",
+            run.created_at.ToDatetime().isoformat(timespec="seconds") + "Z",
+            str(s.lines),
+            str(s.matched),
+            str(s.mismatched + s.missing_in_ledger + s.missing_in_statement),
+            str(s.duplicate),
+        )
+    console.print(table)
+    console.print(f"{len(runs)} run(s)")
 
 
 @payments_app.command("statement")

@@ -211,11 +211,15 @@ RULES: dict[str, Rule] = {
     # Whose a collection or payout is, for other services' link checks.
     f"/{_P}LedgerService/GetRecordOwner": INTERNAL,
     # Payments: reconciliation. A payment provider imports its own settlement statements (under a ledger
-    # partner name it owns) and reads back its own runs (the run's answer must name one; the read is its
-    # own ownership check, so it is checked on its answer, not read twice).
+    # partner name it owns), lists its own runs (naming the partner) and reads back its own runs (the run's
+    # answer must name one; the read is its own ownership check, so it is checked on its answer, not read
+    # twice).
     f"/{_P}ReconciliationService/ImportSettlementStatement": Rule(Kind.OPS, partner=PartnerOwned("partner", PAYMENT)),
     f"/{_P}ReconciliationService/GetReconciliation": Rule(
         Kind.OPS, partner=PartnerOwned("reconciliation.partner", PAYMENT, via=_RECONCILIATION)
+    ),
+    f"/{_P}ReconciliationService/ListReconciliations": Rule(
+        Kind.OPS, partner=PartnerOwned("partner", PAYMENT, required=True)
     ),
     f"/{_P}ReconciliationService/ListStatementLines": BY_REQUEST,
     # Logistics plans: any merchant matches plans on the channel catalogue (warehouse plans from its own

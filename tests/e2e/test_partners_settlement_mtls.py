@@ -2,7 +2,8 @@
 then importing and reading their settlement statements on the gRPC front door's partner port (real TLS,
 client certificates made for the test).
 
-A payment provider imports only under a ledger partner name it owns and reads back only its own runs:
+A payment provider imports only under a ledger partner name it owns and lists and reads back only its own
+runs:
 another's is a 404, never a 403. Partners of another kind are refused (403); operators keep every run.
 """
 
@@ -131,6 +132,28 @@ def test_another_providers_statements_are_not_found(world: World, own_run: pb.Re
         assert own.summary.missing_in_ledger == 5  # nothing of the first provider's ledger is matched
 
 
+def test_a_payment_provider_lists_only_its_own_runs(world: World, own_run: pb.Reconciliation) -> None:
+    with world.stub(world.payment_cert) as stub:
+        # Its own name, in any case: its runs and no one else's.
+        mine = stub.ListReconciliations(pb.ListReconciliationsRequest(partner=world.ledger_name.lower()), timeout=10)
+        assert own_run.code in [run.code for run in mine.reconciliations]
+        assert {run.partner for run in mine.reconciliations} == {world.ledger_name}
+        listed = next(run for run in mine.reconciliations if run.code == own_run.code)
+        assert listed.summary == own_run.summary and not listed.items
+        # Another provider's name is as absent as a name nobody owns; no name at all is a 400 naming it.
+        foreign = pb.ListReconciliationsRequest(partner=world.other_ledger_name)
+        assert failure(stub.ListReconciliations, foreign) == grpc.StatusCode.NOT_FOUND
+        nobodys = pb.ListReconciliationsRequest(partner=unique_partner())
+        assert failure(stub.ListReconciliations, nobodys) == grpc.StatusCode.NOT_FOUND
+        with pytest.raises(grpc.RpcError) as empty:
+            stub.ListReconciliations(pb.ListReconciliationsRequest(), timeout=10)
+        assert empty.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "partner" in (empty.value.details() or "")
+    with world.stub(world.carrier_cert) as stub:
+        listing = pb.ListReconciliationsRequest(partner="HERMES")
+        assert failure(stub.ListReconciliations, listing) == grpc.StatusCode.PERMISSION_DENIED
+
+
 def test_a_carrier_may_not_touch_settlement_statements(world: World, own_run: pb.Reconciliation) -> None:
     with world.stub(world.carrier_cert) as stub:
         assert failure(stub.ImportSettlementStatement, statement("HERMES")) == grpc.StatusCode.PERMISSION_DENIED
@@ -142,6 +165,13 @@ def test_operators_still_import_and_read_every_run(world: World, own_run: pb.Rec
     got = world.rest.get(f"/v1/reconciliations/{own_run.code}", headers=world.ops)
     assert got.status_code == 200, got.text
     assert got.json()["partner"] == world.ledger_name
+    listed = world.rest.get("/v1/reconciliations", params={"partner": world.ledger_name}, headers=world.ops)
+    assert listed.status_code == 200, listed.text
+    assert own_run.code in [run["code"] for run in listed.json()["reconciliations"]]
+    # Without a partner, an operator lists every partner's runs.
+    everyone = world.rest.get("/v1/reconciliations", params={"pageSize": 500}, headers=world.ops)
+    assert everyone.status_code == 200, everyone.text
+    assert own_run.code in [run["code"] for run in everyone.json()["reconciliations"]]
     body = {"statement": base64.b64encode(EXAMPLE.read_bytes()).decode(), "fileName": EXAMPLE.name}
     imported = post(world.rest, f"/v1/partners/{unique_partner()}/settlement-statements", world.ops, body)
     assert imported["reconciliation"]["summary"]["lines"] == 6

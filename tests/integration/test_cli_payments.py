@@ -1,4 +1,4 @@
-"""`xborder payments reconcile` and `xborder payments statement` against a real payments server (port 0)."""
+"""`xborder payments reconcile`, `reconciliations` and `statement` against a real payments server (port 0)."""
 
 from __future__ import annotations
 
@@ -47,6 +47,23 @@ def test_reconcile_prints_the_summary_and_what_to_look_at(cli: CliRunner, servic
     again = cli.invoke(app, ["payments", "reconcile", str(EXAMPLE), "--partner", partner, "--strict"])
     assert again.exit_code == 3, again.output  # discrepancies with --strict
     assert "imported before: nothing stored" in again.output
+
+
+def test_reconciliations_lists_a_partners_runs(cli: CliRunner, service: Running) -> None:
+    partner = unique_partner()
+    seed_example_ledger(service.context, partner)
+    imported = cli.invoke(app, ["payments", "reconcile", str(EXAMPLE), "--partner", partner])
+    assert imported.exit_code == 0, imported.output
+    (code,) = {word for word in imported.output.split() if word.startswith("RC")}
+    listed = cli.invoke(app, ["payments", "reconciliations", "--partner", partner.lower()])
+    assert listed.exit_code == 0, listed.output
+    (row,) = [line for line in listed.output.splitlines() if code.rstrip(":") in line]
+    assert partner in row and "2026-11-30 to 2026-11-30" in row
+    assert "1 run(s)" in listed.output
+    elsewhere = cli.invoke(app, ["payments", "reconciliations", "--partner", partner, "--from", "2026-12-01"])
+    assert elsewhere.exit_code == 0 and "0 run(s)" in elsewhere.output
+    bad = cli.invoke(app, ["payments", "reconciliations", "--from", "2026/12/01"])
+    assert bad.exit_code == 1 and "from_date" in bad.output
 
 
 def test_reconcile_names_the_bad_line(cli: CliRunner, tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import grpc
 import pytest
@@ -257,3 +258,63 @@ def test_collections_recorded_by_the_ledger_match_by_the_partners_reference(serv
     by_ref = {i.reference: i for i in run.items}
     assert str(from_proto(by_ref["CH-A"].ledger_amount)) == "67.10 EUR"  # 100 - 2.90 - 30 refunded
     assert len(by_ref["CH-A"].transaction_codes) == 2  # the collection and its refund
+
+
+def list_runs(service: Running, **fields: Any) -> pb.ListReconciliationsResponse:
+    return service.stub.ListReconciliations(pb.ListReconciliationsRequest(**fields))
+
+
+def test_runs_are_listed_per_partner_newest_first_with_their_summary_in_pages(service: Running) -> None:
+    partner, other = unique_partner(), unique_partner()
+    header = b"line_id,value_date,reference,type,currency,amount,description\n"
+    imported = [
+        import_file(service, partner, header + f"L{n},2026-11-{n:02d},R-{n},COLLECTION,EUR,1.00,\n".encode(), f"k{n}")
+        for n in range(1, 6)
+    ]
+    import_file(service, other, EXAMPLE.read_bytes())
+    codes_imported = {answer.reconciliation.code for answer in imported}
+
+    page = list_runs(service, partner=partner.lower())
+    listed = list(page.reconciliations)
+    assert {run.code for run in listed} == codes_imported and page.next_page_token == ""
+    assert all(run.partner == partner and not run.items for run in listed)
+    newest_first = sorted(listed, key=lambda run: (run.created_at.ToDatetime(), run.code), reverse=True)
+    assert [run.code for run in listed] == [run.code for run in newest_first]
+    first = next(run for run in listed if run.code == imported[0].reconciliation.code)
+    assert first.summary == imported[0].reconciliation.summary  # counted without reading the items
+    assert first.summary.missing_in_ledger == 1 and first.period_start == "2026-11-01"
+
+    seen: list[str] = []
+    token = ""
+    while True:
+        part = list_runs(service, partner=partner, page_size=2, page_token=token)
+        assert len(part.reconciliations) <= 2
+        seen.extend(run.code for run in part.reconciliations)
+        token = part.next_page_token
+        if not token:
+            break
+    assert seen == [run.code for run in listed]
+
+    # The period filter keeps the runs whose period overlaps the days asked for.
+    window = list_runs(service, partner=partner, from_date="2026-11-02", to_date="2026-11-03")
+    assert {run.period_start for run in window.reconciliations} == {"2026-11-02", "2026-11-03"}
+    # Without a partner (an operator's listing), every partner's runs.
+    everyone = {run.partner for run in list_runs(service, page_size=500).reconciliations}
+    assert {partner, other} <= everyone
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"partner": "no spaces"}, "partner"),
+        ({"from_date": "2026/11/01"}, "from_date"),
+        ({"from_date": "2026-11-30", "to_date": "2026-11-01"}, "to_date"),
+        ({"page_size": 501}, "page_size"),
+        ({"page_token": "t12"}, "page_token"),
+    ],
+)
+def test_bad_run_listings_name_the_field(service: Running, fields: dict, field: str) -> None:
+    with pytest.raises(grpc.RpcError) as invalid:
+        list_runs(service, **fields)
+    status, _, violations = rejected(invalid.value)
+    assert status == grpc.StatusCode.INVALID_ARGUMENT and field in violations

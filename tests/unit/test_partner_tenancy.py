@@ -150,10 +150,15 @@ def test_a_verified_certificate_becomes_its_partners_principal() -> None:
 
 IMPORT_STATEMENT = "/xborder.payments.v1.ReconciliationService/ImportSettlementStatement"
 GET_RECONCILIATION = "/xborder.payments.v1.ReconciliationService/GetReconciliation"
+LIST_RECONCILIATIONS = "/xborder.payments.v1.ReconciliationService/ListReconciliations"
 
 
 def test_only_payment_providers_reconcile() -> None:
-    for path, scope in ((IMPORT_STATEMENT, "reconciliation.write"), (GET_RECONCILIATION, "reconciliation.read")):
+    for path, scope in (
+        (IMPORT_STATEMENT, "reconciliation.write"),
+        (GET_RECONCILIATION, "reconciliation.read"),
+        (LIST_RECONCILIATIONS, "reconciliation.read"),
+    ):
         admit(partner("PAYMENT", "STRIPE"), rule_for(path), scope)
         for kind in ("LOGISTICS", "WAREHOUSE", "ODR"):
             with pytest.raises(PermissionDenied):
@@ -177,6 +182,17 @@ def test_a_reconciliation_run_must_be_the_providers_own() -> None:
     for foreign in (rec_pb.Reconciliation(partner="ADYEN"), rec_pb.Reconciliation()):
         with pytest.raises(NotFound):
             check_partner_answer(caller, rule, rec_pb.GetReconciliationResponse(reconciliation=foreign))
+
+
+def test_a_payment_provider_lists_runs_only_under_its_own_ledger_names() -> None:
+    caller, rule = partner("PAYMENT", "ADYEN", "STRIPE"), rule_for(LIST_RECONCILIATIONS)
+    bind_partner(caller, rule, rec_pb.ListReconciliationsRequest(partner=" stripe "))
+    with pytest.raises(NotFound):
+        bind_partner(caller, rule, rec_pb.ListReconciliationsRequest(partner="WISE"))
+    # Empty means every partner's runs to the service: a provider must name one of its own.
+    with pytest.raises(ValidationError) as refused:
+        bind_partner(caller, rule, rec_pb.ListReconciliationsRequest())
+    assert refused.value.violations[0].field == "partner"
 
 
 LEDGER_NAMES = st.text(alphabet="ABCDEFGHJKabc0123456789_-. /", min_size=1, max_size=12)

@@ -18,6 +18,7 @@ from services.shared.money import to_proto
 
 PARTNER = re.compile(r"^[A-Z0-9][A-Z0-9_.-]{0,63}$")
 DEFAULT_PAGE, MAX_PAGE = 1000, 5000
+DEFAULT_RUNS, MAX_RUNS = 100, 500
 
 
 def parse_day(value: str, field: str, violations: Violations, *, required: bool) -> date | None:
@@ -121,6 +122,29 @@ class ReconciliationServicer(pb_grpc.ReconciliationServiceServicer):
     ) -> pb.GetReconciliationResponse:
         code = fields.one_code(request.code, "code", "RC")
         return pb.GetReconciliationResponse(reconciliation=run_to_proto(handlers.get_reconciliation(self.deps, code)))
+
+    def ListReconciliations(
+        self, request: pb.ListReconciliationsRequest, context: grpc.ServicerContext
+    ) -> pb.ListReconciliationsResponse:
+        violations = Violations()
+        partner = request.partner.strip().upper()
+        if partner and not PARTNER.match(partner):
+            violations.add(
+                "partner", "must be 1-64 letters, digits, '_', '.' or '-' (the ledger owner of its CLEARING)"
+            )
+        first = parse_day(request.from_date, "from_date", violations, required=False)
+        last = parse_day(request.to_date, "to_date", violations, required=False)
+        if first and last and first > last:
+            violations.add("to_date", f"must be on or after from_date {first.isoformat()}")
+        size, cursor = fields.page(
+            request.page_size, request.page_token, violations, default=DEFAULT_RUNS, maximum=MAX_RUNS
+        )
+        violations.raise_if_any()
+        page = handlers.list_reconciliations(self.deps, partner or None, first, last, size, cursor or 0)
+        return pb.ListReconciliationsResponse(
+            reconciliations=[run_to_proto(run) for run in page.runs],
+            next_page_token=str(page.next_offset) if page.next_offset is not None else "",
+        )
 
     def ListStatementLines(
         self, request: pb.ListStatementLinesRequest, context: grpc.ServicerContext

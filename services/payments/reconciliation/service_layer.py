@@ -162,6 +162,25 @@ def get_reconciliation(deps: ReconciliationDeps, code: str) -> Run:
 
 
 @dataclass(frozen=True)
+class RunPage:
+    runs: list[Run]
+    next_offset: int | None
+
+
+def list_reconciliations(
+    deps: ReconciliationDeps,
+    partner: str | None,
+    from_day: date | None,
+    to_day: date | None,
+    page_size: int,
+    offset: int,
+) -> RunPage:
+    with deps.uow_factory() as uow:
+        runs, more = uow.reconciliation.list_runs(partner, from_day, to_day, offset, page_size)
+    return RunPage(runs, offset + len(runs) if more else None)
+
+
+@dataclass(frozen=True)
 class StatementPage:
     lines: list[MerchantLine]
     wallets: list[WalletTotals]

@@ -51,9 +51,13 @@ class Run:
     line_count: int
     created_at: datetime
     items: tuple[Item, ...]
+    # Set on a run listed without its items: the counts are then read from the database.
+    counts: OutcomeCounts | None = None
 
     def outcome_counts(self) -> OutcomeCounts:
         """Items per outcome, keyed as the summary fields of the reconciliation and its event name them."""
+        if self.counts is not None:
+            return self.counts
         counts = Counter(item.outcome for item in self.items)
         return OutcomeCounts(
             matched=counts[Outcome.MATCHED],
@@ -253,6 +257,58 @@ class ReconciliationRepository:
             row.created_at,
             tuple(items),
         )
+
+    def list_runs(
+        self, partner: str | None, from_day: date | None, to_day: date | None, offset: int, limit: int
+    ) -> tuple[list[Run], bool]:
+        """A page of runs without their items, newest first; whether more follow.
+
+        A run is listed when its period overlaps [from_day, to_day] (either bound open when None).
+        """
+        r = reconciliation_runs.c
+        query = sa.select(reconciliation_runs)
+        if partner is not None:
+            query = query.where(r.partner == partner)
+        if from_day is not None:
+            query = query.where(r.period_end >= from_day)
+        if to_day is not None:
+            query = query.where(r.period_start <= to_day)
+        rows = list(
+            self.connection.execute(query.order_by(r.created_at.desc(), r.code.desc()).offset(offset).limit(limit + 1))
+        )
+        page = rows[:limit]
+        counts: dict[str, Counter[str]] = defaultdict(Counter)
+        if page:
+            i = reconciliation_items.c
+            grouped = (
+                sa.select(i.run_code, i.outcome, sa.func.count())
+                .where(i.run_code.in_([row.code for row in page]))
+                .group_by(i.run_code, i.outcome)
+            )
+            for code, outcome, count in self.connection.execute(grouped):
+                counts[code][outcome] = count
+        runs = [
+            Run(
+                row.code,
+                row.partner,
+                row.content_hash,
+                row.file_name,
+                row.period_start,
+                row.period_end,
+                row.line_count,
+                row.created_at,
+                (),
+                OutcomeCounts(
+                    matched=counts[row.code][Outcome.MATCHED.value],
+                    mismatched=counts[row.code][Outcome.MISMATCHED.value],
+                    missing_in_ledger=counts[row.code][Outcome.MISSING_IN_LEDGER.value],
+                    missing_in_statement=counts[row.code][Outcome.MISSING_IN_STATEMENT.value],
+                    duplicate=counts[row.code][Outcome.DUPLICATE.value],
+                ),
+            )
+            for row in page
+        ]
+        return runs, len(rows) > limit
 
 
 # -- merchant statements --------------------------------------------------------------------------------
