@@ -233,7 +233,7 @@ RULES: dict[str, Rule] = {
         Kind.OPS, partner=PartnerOwned("carrier", LOGISTICS, required=True)
     ),
     # Shipments belong to their merchant; carriers push their own tracking events and files (the logistics
-    # service then takes an event only for a shipment booked with that carrier), or operators for them.
+    # service then takes an event only for a shipment whose channel that carrier tracks), or operators for them.
     f"/{_L}ShipmentService/BookShipment": BY_REQUEST,
     f"/{_L}ShipmentService/GetTracking": BY_RESPONSE,
     f"/{_L}ShipmentService/PushTrackingEvents": Rule(Kind.OPS, partner=PartnerOwned("events.carrier", LOGISTICS)),

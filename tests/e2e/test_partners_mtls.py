@@ -413,6 +413,59 @@ def test_a_carrier_lists_its_own_channels_only(world: World) -> None:
         assert {c["code"] for c in listed.json()["channels"]} > HERMES_CHANNELS
 
 
+LINE_EU = sample_channels()["SAMPLE-LINE-EU"]  # the consolidator's (dhl_express) line, its last mile hermes
+
+
+def test_a_last_mile_carrier_moves_the_parcels_of_a_channel_naming_it_and_owns_none_of_it(world: World) -> None:
+    assert (LINE_EU.carrier_id, LINE_EU.tracking_carriers) == ("dhl_express", frozenset({"hermes"}))
+    last_mile = onboard(
+        world.rest,
+        world.operator,
+        legalName="Paket Letzte Meile GmbH",
+        kind="PARTNER_KIND_LOGISTICS",
+        country="DE",
+        owns=["hermes"],
+    )
+    issued = world.ca.issue("last_mile")
+    register(world.rest, world.operator, last_mile["partnerCode"], issued)
+    shipment = booked(world.rest, world.merchant, LINE_EU.code, "DE", "10115")
+    with world.channel(issued) as channel:
+        stub = ship_grpc.ShipmentServiceStub(channel)
+        delivery = ship_pb.CarrierEvent(
+            carrier="hermes",
+            waybill_number=shipment["waybillNumber"],
+            code="3500",
+            occurred_at={"seconds": 1_790_000_000},
+        )
+        answer = stub.PushTrackingEvents(ship_pb.PushTrackingEventsRequest(events=[delivery]), timeout=10)
+        assert answer.results[0].outcome == ship_pb.TRACKING_OUTCOME_APPLIED, answer
+        assert answer.results[0].status_changed and answer.results[0].status == ship_pb.TRACKING_STATUS_DELIVERED
+        # Naming hermes on that channel opens no other channel's parcels to it (a fedex parcel stays unknown).
+        delivery.waybill_number = world.other_waybill
+        answer = stub.PushTrackingEvents(ship_pb.PushTrackingEventsRequest(events=[delivery]), timeout=10)
+        assert answer.results[0].outcome == ship_pb.TRACKING_OUTCOME_UNKNOWN_WAYBILL, answer
+        # The channel stays its owner's: not in the last mile's listing, nor its rate sheets to import.
+        plans = plans_grpc.LogisticsPlanServiceStub(channel)
+        own = plans.ListChannels(plans_pb.ListChannelsRequest(carrier="hermes"), timeout=10).channels
+        assert LINE_EU.code not in {c.code for c in own}
+        assert failure(plans.ListChannels, plans_pb.ListChannelsRequest(carrier="dhl_express")) == (
+            grpc.StatusCode.NOT_FOUND
+        )
+        sheet = "channel,zone,weight_from_kg,weight_to_kg,per_parcel,per_kg\nSAMPLE-LINE-EU,EU-1,0,2,1,1\n"
+        status, fields = refusal(plans.ImportRateSheet, rate_sheet(sheet, "hermes"))
+        assert status == grpc.StatusCode.INVALID_ARGUMENT
+        assert fields == {"csv": "row 2, column channel: carrier hermes has no channel 'SAMPLE-LINE-EU'"}
+    with world.channel(world.carrier_cert) as channel:  # the owner (dhl_express) lists it, naming its last mile
+        listed = plans_grpc.LogisticsPlanServiceStub(channel).ListChannels(
+            plans_pb.ListChannelsRequest(carrier="dhl_express"), timeout=10
+        )
+        assert {c.code: list(c.tracking_carriers) for c in listed.channels}[LINE_EU.code] == ["hermes"]
+    tracking = world.rest.get(f"/v1/shipments/{shipment['code']}/tracking", headers=world.merchant.headers)
+    assert tracking.status_code == 200, tracking.text
+    assert tracking.json()["status"] == "TRACKING_STATUS_DELIVERED"
+    assert [(e["carrier"], e["rawCode"]) for e in tracking.json()["events"]] == [("hermes", "3500")]
+
+
 def test_a_carrier_imports_rate_sheets_for_its_own_channels_only(world: World) -> None:
     with world.channel(world.carrier_cert) as channel:
         stub = plans_grpc.LogisticsPlanServiceStub(channel)

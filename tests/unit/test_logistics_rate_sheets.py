@@ -130,7 +130,9 @@ def test_another_carriers_channel_reads_like_a_channel_that_does_not_exist() -> 
 
 def test_every_sample_channel_names_a_carrier_with_a_code_table() -> None:
     tables = {path.stem for path in (DATA / "carrier_codes").glob("*.yaml")}
-    assert {c.carrier_id for c in CHANNELS.values()} <= tables
+    assert {c.carrier_id for c in CHANNELS.values()} | {
+        t for c in CHANNELS.values() for t in c.tracking_carriers
+    } <= tables
     # One carrier id per carrier: a partner owning it owns every channel the carrier operates.
     by_carrier = {c.carrier: c.carrier_id for c in CHANNELS.values()}
     assert all(by_carrier[c.carrier] == c.carrier_id for c in CHANNELS.values())
@@ -155,6 +157,12 @@ def definition(**changes: object) -> dict:
         ({"default_quality": 101}, "default_quality"),
         ({"carrier_id": None}, "channel SAMPLE-LINE-GB.carrier_id: None is not a carrier id"),
         ({"carrier_id": "DHL Express"}, "carrier_id: 'DHL Express' is not a carrier id"),
+        ({"carrier_id": "ups"}, "channel SAMPLE-LINE-GB.carrier_id: 'ups' has no carrier code table"),
+        ({"tracking_carriers": ["ups"]}, "channel SAMPLE-LINE-GB.tracking_carriers: 'ups' has no carrier code table"),
+        ({"tracking_carriers": ["Royal Mail"]}, "tracking_carriers: 'Royal Mail' is not a carrier id"),
+        ({"tracking_carriers": "hermes"}, "tracking_carriers: a list of carrier ids is required"),
+        ({"tracking_carriers": ["dhl_express"]}, "tracking_carriers: 'dhl_express' is the channel's carrier_id"),
+        ({"tracking_carriers": ["hermes", "Hermes"]}, "tracking_carriers: 'Hermes' is named twice"),
         ({"cutoff": {"time": "25:00", "timezone": "Asia/Shanghai"}}, "cutoff.time"),
         ({"cutoff": {"time": "12:00", "timezone": "Mars/Olympus"}}, "cutoff.timezone"),
         (
@@ -176,7 +184,13 @@ def test_a_bad_channel_definition_names_the_channel_and_key(changes: dict, says:
 
 
 def channel_from_known_countries(raw: dict) -> Channel:
-    return channel_from_mapping(raw, 2, frozenset({"CN", "GB"}))
+    return channel_from_mapping(raw, 2, frozenset({"CN", "GB"}), frozenset({"dhl_express", "fedex", "hermes"}))
+
+
+def test_a_channels_tracking_carriers_are_read_as_carrier_ids_besides_its_own() -> None:
+    handed_on = channel_from_known_countries(definition(tracking_carriers=[" Hermes ", "fedex"]))
+    assert (handed_on.carrier_id, handed_on.tracking_carriers) == ("dhl_express", frozenset({"hermes", "fedex"}))
+    assert channel_from_known_countries(definition()).tracking_carriers == frozenset()
 
 
 def test_postal_ranges_compare_prefixes_of_the_normalised_code() -> None:

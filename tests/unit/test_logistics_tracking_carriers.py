@@ -1,4 +1,5 @@
-"""The tracking ingest takes an event only for a shipment booked with the event's carrier.
+"""The tracking ingest takes an event only for a shipment booked on a channel the event's carrier tracks:
+the channel's own carrier, or one it names as a further tracking carrier (line haul, last mile).
 
 Tracking events find their shipment by waybill number; a carrier knowing another carrier's waybill must
 neither move that parcel nor learn that it exists. Run on an in-memory unit of work (a fake of the one the
@@ -19,11 +20,23 @@ from services.logistics.adapters.carrier_codes import load_tables
 from services.logistics.domain.lane_history import Finish
 from services.logistics.domain.tracking import BOOKED, MainStatus, Status, TrackedShipment, TrackingEvent
 from services.logistics.service_layer.shipments import CarrierEvent, Outcome, UowFactory, push_tracking_events
+from tests.logistics_support import sample_channels
 
 TABLES = load_tables()
 T0 = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 FEDEX_PARCEL = TrackedShipment("YDFEDEX", "MCA", "EX100000001CN", BOOKED, "SAMPLE-EXP-PRIORITY", carrier_id="fedex")
 HERMES_PARCEL = TrackedShipment("YDHERMES", "MCB", "EE200000002CN", BOOKED, "SAMPLE-POST-EMS", carrier_id="hermes")
+LINE_EU = sample_channels()["SAMPLE-LINE-EU"]  # the consolidator's line, handed to a last mile in Europe
+LINE_EU_PARCEL = TrackedShipment(
+    "YDLINEEU",
+    "MCC",
+    "LE300000003CN",
+    BOOKED,
+    LINE_EU.code,
+    carrier_id=LINE_EU.carrier_id,
+    tracking_carriers=LINE_EU.tracking_carriers,
+)
+PARCELS = (FEDEX_PARCEL, HERMES_PARCEL, LINE_EU_PARCEL)
 DELIVERED = {"fedex": "DL", "hermes": "3500", "dhl_express": "OK"}
 
 
@@ -57,6 +70,7 @@ class FakeShipments:
                     statuses[shipment.code],
                     shipment.channel_code,
                     carrier_id=shipment.carrier_id,
+                    tracking_carriers=shipment.tracking_carriers,
                 )
 
 
@@ -136,6 +150,36 @@ def test_in_one_batch_only_the_booked_carriers_events_count() -> None:
     assert uow.shipments.tracked[waybill].status.status is MainStatus.IN_TRANSIT
 
 
+def test_the_last_mile_carrier_a_channel_names_moves_its_parcels_and_others_stay_out() -> None:
+    assert (LINE_EU.carrier_id, LINE_EU.tracking_carriers) == ("dhl_express", frozenset({"hermes"}))
+    uow, factory = ingest(LINE_EU_PARCEL, FEDEX_PARCEL)
+    waybill = LINE_EU_PARCEL.waybill_number
+    own, last_mile, other, stranger = push_tracking_events(
+        factory,
+        TABLES,
+        [
+            pushed("dhl_express", waybill, "PU", 1),
+            pushed("hermes", waybill, "3500", 9),
+            pushed("fedex", waybill, "DL", 10),
+            pushed("hermes", FEDEX_PARCEL.waybill_number, "3500", 11),
+        ],
+    )
+    assert (own.outcome, last_mile.outcome) == (Outcome.APPLIED, Outcome.APPLIED)
+    assert uow.shipments.tracked[waybill].status.status is MainStatus.DELIVERED
+    # A carrier the channel does not name gets the words a waybill nobody booked gets, and stores nothing;
+    # naming hermes on one channel opens no other channel's parcels to it.
+    assert (
+        other.outcome is Outcome.UNKNOWN_WAYBILL
+        and other.detail == f"no shipment booked with fedex has waybill {waybill}"
+    )
+    assert stranger.outcome is Outcome.UNKNOWN_WAYBILL
+    assert {(carrier, w) for carrier, w, _, _ in uow.shipments.stored} == {
+        ("dhl_express", waybill),
+        ("hermes", waybill),
+    }
+    assert uow.shipments.tracked[FEDEX_PARCEL.waybill_number].status == BOOKED
+
+
 def test_a_shipment_whose_channel_names_no_carrier_takes_no_event() -> None:
     orphan = TrackedShipment("YDORPHAN", "MCA", "EX300000003CN", BOOKED, "GONE-CHANNEL")
     uow, factory = ingest(orphan)
@@ -143,21 +187,21 @@ def test_a_shipment_whose_channel_names_no_carrier_takes_no_event() -> None:
     assert outcome.outcome is Outcome.UNKNOWN_WAYBILL and uow.shipments.stored == {}
 
 
-@given(st.lists(st.tuples(st.sampled_from(sorted(DELIVERED)), st.booleans()), min_size=1, max_size=12))
-def test_no_batch_lets_a_carrier_store_an_event_on_a_parcel_booked_with_another(
-    batch: list[tuple[str, bool]],
+@given(st.lists(st.tuples(st.sampled_from(sorted(DELIVERED)), st.sampled_from(PARCELS)), min_size=1, max_size=12))
+def test_no_batch_lets_a_carrier_store_an_event_on_a_parcel_its_channel_does_not_name(
+    batch: list[tuple[str, TrackedShipment]],
 ) -> None:
-    uow, factory = ingest(FEDEX_PARCEL, HERMES_PARCEL)
+    uow, factory = ingest(*PARCELS)
     events = [
-        pushed(carrier, (FEDEX_PARCEL if to_fedex else HERMES_PARCEL).waybill_number, DELIVERED[carrier], minutes)
-        for minutes, (carrier, to_fedex) in enumerate(batch)
+        pushed(carrier, parcel.waybill_number, DELIVERED[carrier], minutes)
+        for minutes, (carrier, parcel) in enumerate(batch)
     ]
     outcomes = push_tracking_events(factory, TABLES, events)
-    booked = {s.waybill_number: s.carrier_id for s in (FEDEX_PARCEL, HERMES_PARCEL)}
+    carriers = {s.waybill_number: {s.carrier_id, *s.tracking_carriers} for s in PARCELS}
     for event, outcome in zip(events, outcomes, strict=True):
-        assert (outcome.outcome is Outcome.UNKNOWN_WAYBILL) == (booked[event.waybill] != event.carrier)
+        assert (outcome.outcome is Outcome.UNKNOWN_WAYBILL) == (event.carrier not in carriers[event.waybill])
     for (carrier, waybill, _, _), _code in uow.shipments.stored.items():
-        assert booked[waybill] == carrier
+        assert carrier in carriers[waybill]
     for shipment in uow.shipments.tracked.values():
-        moved = any(e.waybill == shipment.waybill_number and e.carrier == shipment.carrier_id for e in events)
+        moved = any(e.waybill == shipment.waybill_number and e.carrier in carriers[e.waybill] for e in events)
         assert (shipment.status.status is MainStatus.DELIVERED) == moved

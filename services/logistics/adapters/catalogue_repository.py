@@ -19,8 +19,13 @@ from services.logistics.domain.rate_sheets import Bracket, RateSheet, ZoneRates
 from services.shared.money import minor_unit
 
 
-def channel_from_row(definition: Mapping[str, Any], known_countries: frozenset[str] = frozenset()) -> Channel:
-    return channel_from_mapping(definition, minor_unit(str(definition.get("currency", ""))), known_countries)
+def channel_from_row(
+    definition: Mapping[str, Any],
+    known_countries: frozenset[str] = frozenset(),
+    known_carriers: frozenset[str] = frozenset(),
+) -> Channel:
+    currency_exponent = minor_unit(str(definition.get("currency", "")))
+    return channel_from_mapping(definition, currency_exponent, known_countries, known_carriers)
 
 
 class ChannelRepository:
@@ -38,6 +43,7 @@ class ChannelRepository:
                         "name": d.get("name") or d["code"],
                         "carrier": d.get("carrier") or "",
                         "carrier_id": str(d.get("carrier_id") or "").strip().lower(),
+                        "tracking_carriers": " ".join(sorted(channel_from_row(d).tracking_carriers)),
                         "kind": d["kind"],
                         "currency": d["currency"],
                         "definition": json.dumps(d, sort_keys=True),

@@ -19,6 +19,8 @@ channels = sa.Table(
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("carrier", sa.Text, nullable=False),
     sa.Column("carrier_id", sa.String(40), nullable=False, server_default=""),
+    # The further carriers whose events move its shipments, space-separated and sorted (the ingest joins it).
+    sa.Column("tracking_carriers", sa.Text, nullable=False, server_default=""),
     sa.Column("kind", sa.String(40), nullable=False),
     sa.Column("currency", sa.String(3), nullable=False),
     sa.Column("definition", sa.Text, nullable=False),

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 import yaml
 from sqlalchemy.engine import Connection
 
+from services.logistics.adapters.carrier_codes import load_tables
 from services.logistics.adapters.catalogue_repository import ChannelRepository, RateSheetRepository, channel_from_row
 from services.logistics.adapters.tables import countries
 from services.logistics.domain.channels import DefinitionProblem
@@ -29,6 +30,8 @@ SAMPLE_VALID_FROM = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def read_definitions(path: Path, known_countries: frozenset[str]) -> list[dict[str, Any]]:
+    """The definitions, each checked: its countries known, each carrier id it names one with a code table."""
+    carriers = frozenset(load_tables())
     document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     definitions = document.get("channels") if isinstance(document, dict) else None
     if not isinstance(definitions, list) or not definitions:
@@ -36,7 +39,7 @@ def read_definitions(path: Path, known_countries: frozenset[str]) -> list[dict[s
     seen: set[str] = set()
     for definition in definitions:
         try:
-            channel = channel_from_row(definition, known_countries)
+            channel = channel_from_row(definition, known_countries, carriers)
         except (DefinitionProblem, ValidationError) as problem:
             raise ValueError(f"{path.name}: {problem}") from None
         if channel.code in seen:

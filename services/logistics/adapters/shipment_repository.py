@@ -72,8 +72,9 @@ _TRACKED_COLUMNS = (
     shipments.c.destination_country,
     shipments.c.booked_at,
     channels.c.carrier_id,
+    channels.c.tracking_carriers,
 )
-# The carrier of the channel each shipment was booked on comes with it (an event of another carrier is refused).
+# The carriers of the channel each shipment was booked on come with it (an event of another carrier is refused).
 _TRACKED_FROM = shipments.outerjoin(channels, channels.c.code == shipments.c.channel_code)
 _TRACKED_BY_WAYBILLS = (
     sa.select(*_TRACKED_COLUMNS)
@@ -173,6 +174,7 @@ class ShipmentRepository:
                 row.destination_country,
                 row.booked_at,
                 row.carrier_id or "",
+                frozenset((row.tracking_carriers or "").split()),
             )
             for row in result
         }

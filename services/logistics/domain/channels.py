@@ -161,7 +161,7 @@ class Channel:
     code: str
     name: str
     carrier: str
-    carrier_id: str  # the id its tracking events name and a logistics partner owns (a carrier code table's)
+    carrier_id: str  # the owning carrier (a code table's id): its events move the shipments, its partner the rates
     kind: ChannelKind
     origin_countries: frozenset[str]
     currency: str
@@ -176,6 +176,8 @@ class Channel:
     restrictions: Restrictions
     default_quality: int  # 0-100 until tracking history exists
     definition: Mapping[str, Any] = field(compare=False, repr=False)  # the mapping it was read from
+    # Further carriers whose events move its shipments (first mile, line haul, last mile); never carrier_id.
+    tracking_carriers: frozenset[str] = frozenset()
 
     def zone_for(self, country: str, normalised_postal: str) -> Zone | None:
         """The zone pricing this destination; a zone limited to postal ranges wins over a country-wide one."""
@@ -307,10 +309,34 @@ def _cutoff(raw: Any, where: str) -> tuple[time, ZoneInfo]:
     return at, zone
 
 
+def _tracking_carriers(values: Any, carrier_id: str, where: str, known: frozenset[str]) -> frozenset[str]:
+    if values is None:
+        return frozenset()
+    if not isinstance(values, list):
+        raise DefinitionProblem(f"{where}: a list of carrier ids is required")
+    found = set()
+    for value in values:
+        carrier = str(value or "").strip().lower()
+        if not _CARRIER_ID.match(carrier):
+            raise DefinitionProblem(f"{where}: {value!r} is not a carrier id (2-40 lower-case letters, digits or '_')")
+        if known and carrier not in known:
+            raise DefinitionProblem(f"{where}: {value!r} has no carrier code table (known: {', '.join(sorted(known))})")
+        if carrier == carrier_id:
+            raise DefinitionProblem(f"{where}: {value!r} is the channel's carrier_id, which tracks it already")
+        if carrier in found:
+            raise DefinitionProblem(f"{where}: {value!r} is named twice")
+        found.add(carrier)
+    return frozenset(found)
+
+
 def channel_from_mapping(
-    raw: Mapping[str, Any], currency_exponent: int, known_countries: frozenset[str] = frozenset()
+    raw: Mapping[str, Any],
+    currency_exponent: int,
+    known_countries: frozenset[str] = frozenset(),
+    known_carriers: frozenset[str] = frozenset(),
 ) -> Channel:
-    """A channel from its definition; `known_countries` (when given) is the ISO 3166-1 list to check against."""
+    """A channel from its definition; `known_countries` (when given) is the ISO 3166-1 list to check against,
+    `known_carriers` (when given) the carrier ids that have a code table."""
     code = str(raw.get("code", ""))
     if not _CODE.match(code):
         raise DefinitionProblem(f"channel {code!r}: code must be 2-40 upper-case letters, digits or '-'")
@@ -352,6 +378,14 @@ def channel_from_mapping(
             f"{where}.carrier_id: {raw.get('carrier_id')!r} is not a carrier id (2-40 lower-case letters, digits "
             "or '_', as tracking events name the carrier)"
         )
+    if known_carriers and carrier_id not in known_carriers:
+        raise DefinitionProblem(
+            f"{where}.carrier_id: {raw.get('carrier_id')!r} has no carrier code table "
+            f"(known: {', '.join(sorted(known_carriers))})"
+        )
+    tracking = _tracking_carriers(
+        raw.get("tracking_carriers"), carrier_id, f"{where}.tracking_carriers", known_carriers
+    )
     return Channel(
         code=code,
         name=str(raw.get("name") or code),
@@ -371,4 +405,5 @@ def channel_from_mapping(
         restrictions=_restrictions(raw.get("restrictions"), f"{where}.restrictions"),
         default_quality=quality,
         definition=raw,
+        tracking_carriers=tracking,
     )

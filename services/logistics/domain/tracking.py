@@ -154,7 +154,12 @@ class TrackedShipment:
     channel_code: str = ""
     destination_country: str = ""
     booked_at: datetime | None = None
-    carrier_id: str = ""  # the carrier of the channel it was booked on: the only one whose events it takes
+    carrier_id: str = ""  # the carrier owning the channel it was booked on
+    tracking_carriers: frozenset[str] = frozenset()  # that channel's further carriers (line haul, last mile)
+
+    def takes_events_of(self, carrier: str) -> bool:
+        """Only the carriers of its channel move a shipment: knowing a waybill lets no other carrier move it."""
+        return bool(carrier) and (carrier == self.carrier_id or carrier in self.tracking_carriers)
 
 
 BOOKED = Status(MainStatus.INFO_RECEIVED, "booked", DEFAULT_REC24[MainStatus.INFO_RECEIVED], None)

@@ -139,6 +139,7 @@ def channel_to_proto(channel: Channel, version: int) -> pb.Channel:
         name=channel.name,
         carrier=channel.carrier,
         carrier_id=channel.carrier_id,
+        tracking_carriers=sorted(channel.tracking_carriers),
         kind=KINDS[channel.kind],
         origin_countries=sorted(channel.origin_countries),
         currency=channel.currency,

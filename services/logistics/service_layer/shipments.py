@@ -141,9 +141,9 @@ def push_tracking_events(
 ) -> list[EventOutcome]:
     """Store each new event, move each shipment forward at most to its best status, emit each change.
 
-    An event is taken only for a shipment booked with its carrier (the carrier of the shipment's channel): a
-    waybill of another carrier's shipment is answered as unknown, so knowing a waybill number lets no
-    carrier move, or learn of, another carrier's parcel.
+    An event is taken only for a shipment booked on a channel its carrier tracks (the channel's carrier_id
+    or one of its tracking_carriers): a waybill of any other shipment is answered as unknown, so knowing a
+    waybill number lets no carrier move, or learn of, another carrier's parcel.
 
     One transaction for the batch: the new events stored in one statement that drops those already stored
     (the unique key decides: a copy another batch is storing at the same moment waits for it, then counts
@@ -173,9 +173,9 @@ def push_tracking_events(
 
 
 def _booked(shipments: Mapping[str, TrackedShipment], event: TrackingEvent) -> TrackedShipment | None:
-    """The shipment the event is about, if it was booked with the event's carrier."""
+    """The shipment the event is about, if its channel is tracked by the event's carrier."""
     shipment = shipments.get(event.waybill)
-    return shipment if shipment is not None and shipment.carrier_id == event.carrier else None
+    return shipment if shipment is not None and shipment.takes_events_of(event.carrier) else None
 
 
 def _apply(uow_factory: UowFactory, events: list[TrackingEvent], now: Callable[[], datetime]) -> list[EventOutcome]:
