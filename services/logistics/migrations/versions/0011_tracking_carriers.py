@@ -1,16 +1,16 @@
 """Tracking carriers: the further carriers (first mile, line haul, last mile) whose events move a channel's
 shipments besides its carrier_id.
 
-Revision ID: logistics_0010
-Revises: logistics_0009
+Revision ID: logistics_0011
+Revises: logistics_0010
 Create Date: 2026-12-06
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "logistics_0010"
-down_revision = "logistics_0009"
+revision = "logistics_0011"
+down_revision = "logistics_0010"
 branch_labels = None
 depends_on = None
 
