@@ -53,7 +53,7 @@ def _register(var_dir: Path, count: int) -> None:
 def _status(runner: CliRunner) -> dict:
     result = runner.invoke(app, ["keys", "status", "--json"])
     assert result.exit_code == 0, result.output
-    body = json.loads(result.output)
+    body = json.loads(result.stdout)
     return {(c["service"], c["column"]): c for c in body["columns"]} | {"remaining": body["remaining"]}
 
 

@@ -245,7 +245,7 @@ def test_query_counts_classes_per_destination_in_the_period(tmp_path: Path) -> N
         app, ["audit", "query", "--from", "2026-03-01", "--to", "2026-03-03", "--json", "--file", str(path)]
     )
     assert result.exit_code == 0, result.output
-    rows = {(r["dataClass"], r["destination"]): r["calls"] for r in json.loads(result.output)["transfers"]}
+    rows = {(r["dataClass"], r["destination"]): r["calls"] for r in json.loads(result.stdout)["transfers"]}
     assert rows == {("PERSONAL", "DE"): 2, ("FINANCIAL", "DE"): 2, ("PERSONAL", "unknown"): 1}
     only_a = runner.invoke(
         app,

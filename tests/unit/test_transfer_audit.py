@@ -93,7 +93,7 @@ def test_query_answers_which_classes_went_to_which_country(tmp_path: Path) -> No
         app, ["audit", "query", "--from", "2026-12-01", "--to", "2027-01-01", "--json", "--file", str(path)]
     )
     assert result.exit_code == 0, result.output
-    rows = {(r["dataClass"], r["destination"]): r for r in json.loads(result.output)["transfers"]}
+    rows = {(r["dataClass"], r["destination"]): r for r in json.loads(result.stdout)["transfers"]}
     personal_cn = rows[("PERSONAL", "CN")]
     assert (personal_cn["calls"], personal_cn["masked"], personal_cn["blocked"]) == (1, 1, 0)
     assert personal_cn["rules"] == ["EU-PD-THIRD-COUNTRY@v1"] and personal_cn["legalBases"] == ["LB01"]
